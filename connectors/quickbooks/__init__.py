@@ -1,0 +1,1 @@
+"""QuickBooks Online: the connector (python-quickbooks + intuit-oauth) and its simulator."""

@@ -1,0 +1,1 @@
+"""Outgoing text messages."""

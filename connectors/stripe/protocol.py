@@ -1,0 +1,93 @@
+"""The typed contract between syncd and a Stripe account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from syncd.domain import (
+    BalanceTxn,
+    CheckoutRequest,
+    CheckoutSession,
+    Dispute,
+    PaymentIntent,
+    Payout,
+    Refund,
+    StripeEvent,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSettings:
+    """``api_base`` is None for real Stripe, else a simulator's base URL (same code path)."""
+
+    api_key: str
+    webhook_secret: str
+    api_base: str | None = None
+    api_version: str = "2026-10-28.clover"
+    webhook_tolerance_seconds: int = 300
+    max_network_retries: int = 3
+
+
+class Stripe(Protocol):
+    """One Stripe account. Raises only the syncd error tree: TransientError (429, 5xx, network),
+    PermanentError (incl. DeclinedError / AuthenticationRequiredError with a customer message),
+    AuthError (bad key). Stripe objects never come out; amounts come out as Decimal major units.
+
+    Creates take an ``idempotency_key``; for a key older than 24 h the connector first looks the
+    object up by syncd's metadata so a replay never creates a second one.
+    """
+
+    def ensure_customer(
+        self, *, company: str, qbo_customer_id: str, name: str, email: str | None, idempotency_key: str
+    ) -> str:
+        """The Stripe Customer id mapped 1:1 to the QBO customer, created lazily."""
+
+    def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession: ...
+
+    def get_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Expire an open session (no-op on an already expired or complete one)."""
+
+    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        """With its latest charge's balance transaction (fee, net, exchange rate) when settled."""
+
+    def charge_off_session(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntent:
+        """Autopay. Declines raise DeclinedError; 3-D Secure raises AuthenticationRequiredError."""
+
+    def refund(
+        self, *, payment_intent_id: str, amount: Decimal | None, metadata: dict[str, str], idempotency_key: str
+    ) -> Refund: ...
+
+    def get_refund(self, refund_id: str) -> Refund: ...
+
+    def get_dispute(self, dispute_id: str) -> Dispute: ...
+
+    def get_payout(self, payout_id: str) -> Payout: ...
+
+    def payout_balance_txns(self, payout_id: str) -> list[BalanceTxn]:
+        """Every balance transaction settled by the payout (all pages)."""
+
+    def balance_txns(self, *, created_from: datetime, created_to: datetime) -> Iterator[BalanceTxn]:
+        """Every balance transaction created in [from, to), oldest first (all pages)."""
+
+    def events_after(self, last_event_id: str | None, *, since: datetime) -> list[StripeEvent]:
+        """Events newer than ``last_event_id`` (or created at/after ``since`` when None),
+        oldest first, all pages."""
+
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
+        """Verify ``Stripe-Signature`` within the tolerance and parse; raises SignatureError
+        for unsigned, forged or stale bodies and PermanentError for unparseable ones."""

@@ -1,0 +1,34 @@
+"""Facts about a QBO company and a batch of changes pulled from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncd.domain.customers import Customer
+from syncd.domain.invoices import Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    """Read once per company: name, home currency and timezone for sending hours."""
+
+    realm_id: str
+    name: str
+    home_currency: str
+    timezone: str | None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboChanges:
+    """What one pull returned. ``as_of`` is the cursor to store once these rows are saved."""
+
+    invoices: tuple[Invoice, ...] = ()
+    customers: tuple[Customer, ...] = ()
+    deleted_invoice_ids: tuple[str, ...] = ()
+    deleted_customer_ids: tuple[str, ...] = ()
+    payment_ids: tuple[str, ...] = ()
+    as_of: datetime | None = None
+    extra: dict[str, int] = field(default_factory=dict)

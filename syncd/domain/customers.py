@@ -1,0 +1,20 @@
+"""A QuickBooks customer as syncd sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A customer of the business; ``qbo_id`` is QuickBooks' Id, unique per company."""
+
+    qbo_id: str
+    display_name: str
+    email: str | None
+    phone: str | None
+    currency: str
+    active: bool
+    updated_at: datetime
+    deleted: bool = False

@@ -1,0 +1,103 @@
+"""Entries syncd asks QuickBooks to write, and the references it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """A QBO account (or vendor, or payment method) by Id, with its name for humans."""
+
+    qbo_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BooksAccounts:
+    """What the books need per currency, found or created once by account setup."""
+
+    currency: str
+    clearing: AccountRef
+    fee_expense: AccountRef
+    bank: AccountRef | None
+    stripe_vendor: AccountRef
+    payment_method: AccountRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboPaymentLine:
+    """Apply ``amount`` of a payment to one invoice (a LinkedTxn line)."""
+
+    invoice_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QboPaymentDraft:
+    """A received payment. ``total`` may exceed the lines: the rest is unapplied customer credit."""
+
+    customer_id: str
+    total: Decimal
+    currency: str
+    txn_date: date
+    deposit_account_id: str
+    lines: tuple[QboPaymentLine, ...]
+    reference: str
+    memo: str
+    exchange_rate: Decimal | None = None
+    payment_method_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboPurchaseDraft:
+    """An expense paid out of ``from_account_id`` (processor fee, dispute withdrawal and fee)."""
+
+    vendor_id: str
+    from_account_id: str
+    expense_account_id: str
+    amount: Decimal
+    currency: str
+    txn_date: date
+    memo: str
+    reference: str
+    exchange_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboTransferDraft:
+    """Money moved between two of the company's accounts (payout: clearing -> bank)."""
+
+    from_account_id: str
+    to_account_id: str
+    amount: Decimal
+    currency: str
+    txn_date: date
+    memo: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class QboRefundDraft:
+    """Money returned to a customer out of ``from_account_id``."""
+
+    customer_id: str
+    from_account_id: str
+    income_account_id: str
+    amount: Decimal
+    currency: str
+    txn_date: date
+    memo: str
+    reference: str
+    exchange_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboEntryRef:
+    """What QBO returned for a write: entity type, Id and SyncToken."""
+
+    entity: str
+    qbo_id: str
+    sync_token: str

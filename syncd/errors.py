@@ -1,0 +1,68 @@
+"""The one error tree: transient (retry), permanent (record and move on), auth (pause the company)."""
+
+from __future__ import annotations
+
+
+class SyncdError(Exception):
+    """Root of every error syncd raises on purpose."""
+
+
+class TransientError(SyncdError):
+    """Worth retrying with backoff: timeouts, 5xx, throttling, lock contention.
+
+    ``retry_after`` is the remote's hint in seconds, when it gave one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ThrottledError(TransientError):
+    """The remote said slow down (QBO 3001 / HTTP 429, Stripe 429)."""
+
+
+class PermanentError(SyncdError):
+    """Retrying the same request will fail the same way: record it, surface it, move on."""
+
+
+class ValidationError(PermanentError):
+    """The remote rejected the content of a request (QBO 6xxx, Stripe invalid_request_error)."""
+
+
+class DeclinedError(PermanentError):
+    """A card or bank debit was declined; ``customer_message`` is safe to show the payer."""
+
+    def __init__(self, message: str, *, customer_message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.customer_message = customer_message
+        self.code = code
+
+
+class AuthenticationRequiredError(DeclinedError):
+    """An off-session charge needs the customer present (3-D Secure)."""
+
+
+class StaleObjectError(TransientError):
+    """QBO 5010: the SyncToken was stale; re-read and retry."""
+
+
+class AuthError(SyncdError):
+    """Credentials are missing, revoked or rejected: pause this company and tell staff."""
+
+
+class ReconnectNeededError(AuthError):
+    """The refresh token was refused (``invalid_grant``): a person must reconnect the company."""
+
+
+class ConfigError(SyncdError):
+    """Configuration is wrong; ``setting`` names the key at fault. The CLI exits 78."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+class SignatureError(PermanentError):
+    """A webhook's signature is missing, forged or outside the tolerance window."""
