@@ -1,0 +1,1 @@
+"""syncd's one store: SQLAlchemy models, migrations, and the repositories over them."""

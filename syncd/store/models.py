@@ -1,0 +1,250 @@
+"""The tables. Every change here needs an Alembic revision in migrations/versions/."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# 18 digits, 3 decimals: covers three-decimal currencies and 15-digit totals exactly.
+Amount = Numeric(18, 3, asdecimal=True)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out: SQLite stores naive strings, so the zone is re-attached here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: syncd stores aware UTC only")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    realm_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    home_currency: Mapped[str | None] = mapped_column(String(3))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Secret(Base):
+    """Encrypted at rest (Fernet); ``name`` is e.g. ``qbo_tokens``."""
+
+    __tablename__ = "secrets"
+
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Cursor(Base):
+    __tablename__ = "cursors"
+
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Lease(Base):
+    """A named lock with an expiry: company ownership, token refresh. Survives nothing but time."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    company_id: Mapped[str] = mapped_column(String(32), ForeignKey("companies.realm_id"), primary_key=True)
+    qbo_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (Index("ix_invoices_company_status", "company_id", "status"),)
+
+    company_id: Mapped[str] = mapped_column(String(32), ForeignKey("companies.realm_id"), primary_key=True)
+    qbo_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    doc_number: Mapped[str] = mapped_column(String(64), default="")
+    customer_id: Mapped[str] = mapped_column(String(32))
+    customer_name: Mapped[str] = mapped_column(String(500), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    txn_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    total: Mapped[Decimal] = mapped_column(Amount)
+    balance: Mapped[Decimal] = mapped_column(Amount)
+    tax: Mapped[Decimal] = mapped_column(Amount)
+    lines: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    sync_token: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    memo: Mapped[str | None] = mapped_column(Text)
+    qbo_updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    mirrored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PortalLink(Base):
+    """A link is an HMAC of (company, invoice): only its SHA-256 is stored, for lookup."""
+
+    __tablename__ = "portal_links"
+    __table_args__ = (UniqueConstraint("company_id", "invoice_id"),)
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(32))
+    invoice_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PaymentRow(Base):
+    """One attempt to pay (a Checkout Session), keyed by syncd's payment key."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_intent", "payment_intent_id"),
+        Index("ix_payments_session", "checkout_session_id"),
+        Index("ix_payments_company_status", "company_id", "status"),
+    )
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str] = mapped_column(String(32))
+    invoice_ids: Mapped[list[str]] = mapped_column(JSON)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(128))
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(128))
+    method: Mapped[str | None] = mapped_column(String(32))
+    qbo_payment_id: Mapped[str | None] = mapped_column(String(32))
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MoneyMovement(Base):
+    """A Stripe balance transaction and the QBO entry syncd made for it."""
+
+    __tablename__ = "money_movements"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(128))
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    fee: Mapped[Decimal] = mapped_column(Amount)
+    net: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    created: Mapped[datetime] = mapped_column(UtcDateTime())
+    payout_id: Mapped[str | None] = mapped_column(String(128))
+    qbo_entries: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class InboxEvent(Base):
+    """Raw webhook bodies, stored before answering 2xx; deduplicated by (source, event_id)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("source", "event_id"),
+        Index("ix_inbox_pending", "processed_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(128))
+    company_id: Mapped[str | None] = mapped_column(String(32))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Effect(Base):
+    """The outbox: a remote side effect, recorded before it happens, performed under its key."""
+
+    __tablename__ = "effects"
+    __table_args__ = (Index("ix_effects_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    remote_id: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
