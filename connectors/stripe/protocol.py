@@ -27,7 +27,8 @@ class StripeSettings:
     api_key: str
     webhook_secret: str
     api_base: str | None = None
-    api_version: str = "2026-10-28.clover"
+    # The version SDK 16.1 is generated for; there is no "2026-10-28.clover" (clover ends at 2026-02-25).
+    api_version: str = "2026-10-28.endive"
     webhook_tolerance_seconds: int = 300
     max_network_retries: int = 3
 
@@ -46,7 +47,11 @@ class Stripe(Protocol):
     ) -> str:
         """The Stripe Customer id mapped 1:1 to the QBO customer, created lazily."""
 
-    def create_checkout_session(self, request: CheckoutRequest, *, idempotency_key: str) -> CheckoutSession: ...
+    def create_checkout_session(
+        self, request: CheckoutRequest, *, idempotency_key: str, first_attempt_at: datetime | None = None
+    ) -> CheckoutSession:
+        """``first_attempt_at``: when this ``payment_key`` was first sent (None on the first try);
+        once that may be past Stripe's 24 h key window, an existing session is found by metadata."""
 
     def get_checkout_session(self, session_id: str) -> CheckoutSession: ...
 
@@ -69,7 +74,12 @@ class Stripe(Protocol):
         """Autopay. Declines raise DeclinedError; 3-D Secure raises AuthenticationRequiredError."""
 
     def refund(
-        self, *, payment_intent_id: str, amount: Decimal | None, metadata: dict[str, str], idempotency_key: str
+        self,
+        *,
+        payment_intent_id: str,
+        amount: Decimal | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> Refund: ...
 
     def get_refund(self, refund_id: str) -> Refund: ...

@@ -1,0 +1,264 @@
+"""StripeConnector: the Stripe Protocol on the official SDK's StripeClient."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+import stripe
+
+from connectors.stripe import events, idempotency, mapping, webhooks
+from connectors.stripe.amounts import to_minor, wire_currency
+from connectors.stripe.checkout import session_params
+from connectors.stripe.protocol import StripeSettings
+from connectors.stripe.throttle import call
+from syncd.domain import (
+    BalanceTxn,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutStatus,
+    Dispute,
+    PaymentIntent,
+    Payout,
+    Refund,
+    StripeEvent,
+)
+from syncd.errors import ConfigError, ValidationError
+
+T = TypeVar("T")
+
+PAGE = 100
+INTENT_EXPAND = ["latest_charge.balance_transaction", "payment_method"]
+
+
+def _clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class StripeConnector:
+    """One Stripe account over HTTP; the same code path for real Stripe and the simulator.
+
+    ``http_client`` and ``sleep`` exist so tests can avoid real back-off waits; ``clock`` decides
+    whether an idempotency key may have expired.
+    """
+
+    def __init__(
+        self,
+        settings: StripeSettings,
+        *,
+        http_client: stripe.HTTPClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = _clock,
+        timeout: float = 30.0,
+    ) -> None:
+        if not settings.api_key:
+            raise ConfigError("stripe.api_key", "is empty")
+        self._settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._session: requests.Session | None = None
+        if http_client is None:
+            self._session = requests.Session()
+            http_client = stripe.RequestsClient(timeout=timeout, session=self._session)
+        self._client = stripe.StripeClient(
+            settings.api_key,
+            stripe_version=settings.api_version,
+            base_addresses={"api": settings.api_base} if settings.api_base else None,
+            max_network_retries=settings.max_network_retries,
+            http_client=http_client,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool this connector opened (a passed ``http_client`` is the caller's)."""
+        if self._session is not None:
+            self._session.close()
+
+    def __enter__(self) -> StripeConnector:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return call(fn, retries=self._settings.max_network_retries, sleep=self._sleep)
+
+    def _options(self, idempotency_key: str) -> stripe.RequestOptions:
+        return {"idempotency_key": idempotency.wire_key(idempotency_key)}
+
+    def ensure_customer(
+        self, *, company: str, qbo_customer_id: str, name: str, email: str | None, idempotency_key: str
+    ) -> str:
+        found = self._call(lambda: idempotency.find_customer(self._client, company, qbo_customer_id))
+        if found is not None:
+            return found
+        params: stripe.params.CustomerCreateParams = {
+            "name": name,
+            "metadata": {"company": company, "qbo_customer": qbo_customer_id},
+        }
+        if email:
+            params["email"] = email
+        options = self._options(idempotency_key)
+        created = self._call(lambda: self._client.v1.customers.create(params, options))
+        return mapping.customer_id(created.to_dict())
+
+    def create_checkout_session(
+        self, request: CheckoutRequest, *, idempotency_key: str, first_attempt_at: datetime | None = None
+    ) -> CheckoutSession:
+        """``first_attempt_at`` is when this payment_key was first sent; when that may be outside
+        Stripe's key window the session is first looked up by its metadata."""
+        params = session_params(request)
+        if idempotency.may_have_expired(first_attempt_at, self._clock()):
+            assert first_attempt_at is not None
+            since = first_attempt_at
+            found = self._call(
+                lambda: idempotency.find_checkout_session(
+                    self._client, company=request.company, payment_key=request.payment_key, since=since
+                )
+            )
+            if found is not None:
+                return mapping.checkout_session(found)
+        options = self._options(idempotency_key)
+        created = self._call(lambda: self._client.v1.checkout.sessions.create(params, options))
+        return mapping.checkout_session(created.to_dict())
+
+    def get_checkout_session(self, session_id: str) -> CheckoutSession:
+        found = self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id))
+        return mapping.checkout_session(found.to_dict())
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        current = self.get_checkout_session(session_id)
+        if current.status is not CheckoutStatus.OPEN:
+            return current
+        try:
+            expired = self._call(lambda: self._client.v1.checkout.sessions.expire(session_id))
+        except ValidationError:
+            # Completed or expired between the read and the expire: report what it is now.
+            latest = self.get_checkout_session(session_id)
+            if latest.status is CheckoutStatus.OPEN:
+                raise
+            return latest
+        return mapping.checkout_session(expired.to_dict())
+
+    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        found = self._call(
+            lambda: self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": INTENT_EXPAND})
+        )
+        return mapping.payment_intent(found.to_dict())
+
+    def charge_off_session(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntent:
+        minor = to_minor(amount, currency)
+        if minor <= 0:
+            raise ValidationError(f"refusing to charge {amount} {currency}")
+        params: stripe.params.PaymentIntentCreateParams = {
+            "amount": minor,
+            "currency": wire_currency(currency),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "confirm": True,
+            "off_session": True,
+            "metadata": dict(metadata),
+            "expand": INTENT_EXPAND,
+        }
+        options = self._options(idempotency_key)
+        created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
+        return mapping.payment_intent(created.to_dict())
+
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: Decimal | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> Refund:
+        params: stripe.params.RefundCreateParams = {
+            "payment_intent": payment_intent_id,
+            "metadata": dict(metadata),
+            "expand": ["balance_transaction"],
+        }
+        if amount is not None:
+            intent = self.get_payment_intent(payment_intent_id)
+            minor = to_minor(amount, intent.currency)
+            if minor <= 0:
+                raise ValidationError(f"refusing to refund {amount} {intent.currency}")
+            params["amount"] = minor
+        options = self._options(idempotency_key)
+        created = self._call(lambda: self._client.v1.refunds.create(params, options))
+        return mapping.refund(created.to_dict())
+
+    def get_refund(self, refund_id: str) -> Refund:
+        found = self._call(
+            lambda: self._client.v1.refunds.retrieve(refund_id, {"expand": ["balance_transaction"]})
+        )
+        return mapping.refund(found.to_dict())
+
+    def get_dispute(self, dispute_id: str) -> Dispute:
+        found = self._call(lambda: self._client.v1.disputes.retrieve(dispute_id))
+        return mapping.dispute(found.to_dict())
+
+    def get_payout(self, payout_id: str) -> Payout:
+        found = self._call(lambda: self._client.v1.payouts.retrieve(payout_id))
+        return mapping.payout(found.to_dict())
+
+    def _all_balance_txns(self, params: stripe.params.BalanceTransactionListParams) -> list[BalanceTxn]:
+        """Every page, oldest first (Stripe lists newest first)."""
+
+        def fetch() -> list[dict[str, Any]]:
+            pages = self._client.v1.balance_transactions.list(params)
+            return [item.to_dict() for item in pages.auto_paging_iter()]
+
+        return [mapping.balance_txn(obj) for obj in reversed(self._call(fetch))]
+
+    def payout_balance_txns(self, payout_id: str) -> list[BalanceTxn]:
+        return self._all_balance_txns({"payout": payout_id, "limit": PAGE})
+
+    def balance_txns(self, *, created_from: datetime, created_to: datetime) -> Iterator[BalanceTxn]:
+        window: stripe.params.BalanceTransactionListParamsCreated = {
+            "gte": int(created_from.timestamp()),
+            "lt": int(created_to.timestamp()),
+        }
+        yield from self._all_balance_txns({"created": window, "limit": PAGE})
+
+    def events_after(self, last_event_id: str | None, *, since: datetime) -> list[StripeEvent]:
+        """With a cursor, pages forward from it (Stripe's ``ending_before``); a cursor Stripe no
+        longer knows (events live 30 days) falls back to ``since``."""
+        if last_event_id is not None:
+            cursor = last_event_id
+            try:
+                return self._events({"ending_before": cursor, "limit": PAGE}, oldest_first=True)
+            except ValidationError:
+                pass
+        return self._events({"created": {"gte": int(since.timestamp())}, "limit": PAGE}, oldest_first=False)
+
+    def _events(self, params: stripe.params.EventListParams, *, oldest_first: bool) -> list[StripeEvent]:
+        def fetch() -> list[dict[str, Any]]:
+            pages = self._client.v1.events.list(params)
+            return [item.to_dict() for item in pages.auto_paging_iter()]
+
+        found = self._call(fetch)
+        ordered = found if oldest_first else list(reversed(found))
+        return [events.stripe_event(obj) for obj in ordered]
+
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
+        return webhooks.parse(
+            payload,
+            signature_header,
+            self._settings.webhook_secret,
+            tolerance=self._settings.webhook_tolerance_seconds,
+        )
