@@ -1,0 +1,277 @@
+"""QboConnector: the QuickBooks Protocol for one company, on python-quickbooks and intuit-oauth."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import requests
+from intuitlib.client import AuthClient
+
+from connectors.quickbooks import accounts, pull, writes
+from connectors.quickbooks.errors import QboNotFoundError, error_for_fault, fault_from_json
+from connectors.quickbooks.limits import CompanyLimits, limits_for
+from connectors.quickbooks.mapping import Json, is_deleted, query_rows, to_company_info, to_invoice
+from connectors.quickbooks.oauth import TokenManager, make_auth_client, utcnow
+from connectors.quickbooks.protocol import AccountNames, QboSettings, RequestCounts, TokenStore, WriteItem
+from connectors.quickbooks.sdk import SdkCalls, make_sdk
+from connectors.quickbooks.transport import QboTransport
+from syncd.domain import (
+    BooksAccounts,
+    CompanyInfo,
+    Invoice,
+    QboChanges,
+    QboEntryRef,
+    QboPaymentDraft,
+    QboPurchaseDraft,
+    QboRefundDraft,
+    QboTransferDraft,
+)
+from syncd.errors import PermanentError, StaleObjectError, SyncdError
+
+MAX_BATCH_ITEMS = 30
+MAX_STALE_RETRIES = 3
+_MEMO_MAX = 1000  # QBO CustomerMemo limit
+LINK_PREFIX = "Pay online: "
+
+
+class QboConnector:
+    """One QBO company. Thread-safe: limits, token refresh and counters are shared under locks."""
+
+    def __init__(
+        self,
+        settings: QboSettings,
+        realm_id: str,
+        token_store: TokenStore,
+        *,
+        home_currency: str | None = None,
+        link_custom_field_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        limits: CompanyLimits | None = None,
+        session: requests.Session | None = None,
+        auth_client_factory: Callable[[QboSettings], AuthClient] = make_auth_client,
+        max_retries: int = 4,
+        max_throttle_retries: int = 30,
+    ) -> None:
+        self.realm_id = realm_id
+        self.settings = settings
+        self._clock = clock
+        self._link_field = link_custom_field_id
+        self.tokens = TokenManager(
+            settings, realm_id, token_store, clock=clock, auth_client_factory=auth_client_factory
+        )
+        self.transport = QboTransport(
+            self.tokens,
+            limits or limits_for(realm_id),
+            timeout=settings.timeout_seconds,
+            session=session,
+            sleep=sleep,
+            max_retries=max_retries,
+            max_throttle_retries=max_throttle_retries,
+        )
+        self.calls = SdkCalls(make_sdk(settings, realm_id, self.transport))
+        self._home_currency = home_currency.upper() if home_currency else None
+        self._refund_items: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def company_info(self) -> CompanyInfo:
+        answer = pull.batch_items(
+            self.calls.batch(
+                [
+                    {"bId": "company", "Query": "SELECT * FROM CompanyInfo"},
+                    {"bId": "prefs", "Query": "SELECT * FROM Preferences"},
+                ],
+                None,
+            )
+        )
+        company = self._first_row(answer, "company", "CompanyInfo")
+        if company is None:
+            raise PermanentError("QBO returned no CompanyInfo")
+        info = to_company_info(self.realm_id, company, self._first_row(answer, "prefs", "Preferences"))
+        self._home_currency = info.home_currency
+        return info
+
+    @staticmethod
+    def _first_row(answer: dict[str, Json], bid: str, entity: str) -> Json | None:
+        item = answer.get(bid) or {}
+        fault = fault_from_json(item)
+        if fault is not None:
+            raise error_for_fault(fault)
+        rows = query_rows(item, entity)
+        return rows[0] if rows else None
+
+    def home_currency(self) -> str:
+        if self._home_currency is None:
+            self.company_info()
+        assert self._home_currency is not None
+        return self._home_currency
+
+    def initial_pull(self) -> Iterator[QboChanges]:
+        return pull.initial_pull(self.calls, self.home_currency(), clock=self._clock)
+
+    def changes_since(self, since: datetime, until: datetime) -> QboChanges:
+        return pull.changes_since(self.calls, since, until, self.home_currency(), now=self._clock())
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        obj = self._read("Invoice", invoice_id)
+        if obj is None or is_deleted(obj):
+            return None
+        return to_invoice(obj, home_currency=self.home_currency())
+
+    def _read(self, entity: str, entity_id: str) -> Json | None:
+        try:
+            answer = self.calls.get(entity, entity_id)
+        except QboNotFoundError:
+            return None
+        obj = answer.get(entity)
+        return obj if isinstance(obj, dict) else None
+
+    def invoice_pdf(self, invoice_id: str) -> bytes:
+        return self.calls.pdf("Invoice", invoice_id)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _create(self, entity: str, body: Json, request_id: str) -> QboEntryRef:
+        return writes.entry_ref(self.calls.create(entity, body, writes.qbo_request_id(request_id)), entity)
+
+    def create_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboEntryRef:
+        return self._create("Payment", writes.payment_body(draft), request_id)
+
+    def create_purchase(self, draft: QboPurchaseDraft, *, request_id: str) -> QboEntryRef:
+        return self._create("Purchase", writes.purchase_body(draft), request_id)
+
+    def create_transfer(self, draft: QboTransferDraft, *, request_id: str) -> QboEntryRef:
+        return self._create("Transfer", writes.transfer_body(draft), request_id)
+
+    def create_refund(self, draft: QboRefundDraft, *, request_id: str) -> QboEntryRef:
+        body = writes.refund_body(draft, item_id=self._refund_item(draft.income_account_id))
+        return self._create("RefundReceipt", body, request_id)
+
+    def _refund_item(self, income_account_id: str) -> str:
+        with self._lock:
+            item = self._refund_items.get(income_account_id)
+        if item is None:
+            item = accounts.ensure_refund_item(self.calls, self.realm_id, income_account_id)
+            with self._lock:
+                self._refund_items[income_account_id] = item
+        return item
+
+    def _update_with_retry(
+        self,
+        entity: str,
+        entity_id: str,
+        request_id: str,
+        change: Callable[[Json], Json | None],
+        *,
+        operation: str | None = None,
+    ) -> QboEntryRef:
+        """Read the entity, apply ``change`` (None: nothing to do), write it; a stale SyncToken
+        (5010) re-reads and retries. Each retry gets its own requestid: QBO may replay the stored
+        stale answer for the first one."""
+        for attempt in range(MAX_STALE_RETRIES + 1):
+            current = self._read(entity, entity_id)
+            if current is None or is_deleted(current):
+                raise QboNotFoundError(f"QBO {entity} {entity_id} does not exist")
+            fields = change(current)
+            if fields is None:
+                return QboEntryRef(entity, str(current["Id"]), str(current.get("SyncToken", "0")))
+            body = {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0"), "sparse": True, **fields}
+            key = request_id if attempt == 0 else f"{request_id}#stale{attempt}"
+            try:
+                answer = self.calls.update(entity, body, writes.qbo_request_id(key), operation=operation)
+            except StaleObjectError:
+                if attempt == MAX_STALE_RETRIES:
+                    raise
+                continue
+            return writes.entry_ref(answer, entity)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
+        return self._update_with_retry("Payment", payment_id, request_id, lambda _: {}, operation="void")
+
+    def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
+        def change(invoice: Json) -> Json | None:
+            if self._link_field is not None:
+                for field in invoice.get("CustomField") or []:
+                    if str(field.get("DefinitionId")) == self._link_field and field.get("StringValue") == url:
+                        return None
+                return {
+                    "CustomField": [
+                        {"DefinitionId": self._link_field, "Type": "StringType", "StringValue": url}
+                    ]
+                }
+            memo = str((invoice.get("CustomerMemo") or {}).get("value") or "")
+            if url in memo:
+                return None
+            line = LINK_PREFIX + url
+            new = f"{memo}\n\n{line}" if memo else line
+            return {"CustomerMemo": {"value": new if len(new) <= _MEMO_MAX else line[:_MEMO_MAX]}}
+
+        return self._update_with_retry("Invoice", invoice_id, request_id, change)
+
+    def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
+        """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries a
+        requestid derived from all item keys, so replaying the same batch is idempotent, but the
+        same item re-sent in a differently composed batch is not."""
+        if len(items) > MAX_BATCH_ITEMS:
+            raise PermanentError(f"QBO batch takes at most {MAX_BATCH_ITEMS} items, got {len(items)}")
+        if not items:
+            return []
+        requests_: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            entity = writes.entity_name(item.draft)
+            requests_.append({"bId": f"b{index}", "operation": "create", entity: self._body(item)})
+        key = writes.qbo_request_id("batch:" + "|".join(i.request_id for i in items))
+        answer = pull.batch_items(self.calls.batch(requests_, key))
+        results: list[QboEntryRef | SyncdError] = []
+        for index, item in enumerate(items):
+            got = answer.get(f"b{index}")
+            if got is None:
+                results.append(PermanentError("QBO batch answer lacks this item"))
+                continue
+            fault = fault_from_json(got)
+            if fault is not None:
+                results.append(error_for_fault(fault))
+                continue
+            try:
+                results.append(writes.entry_ref(got, writes.entity_name(item.draft)))
+            except PermanentError as exc:
+                results.append(exc)
+        return results
+
+    def _body(self, item: WriteItem) -> Json:
+        draft = item.draft
+        if isinstance(draft, QboPaymentDraft):
+            return writes.payment_body(draft)
+        if isinstance(draft, QboPurchaseDraft):
+            return writes.purchase_body(draft)
+        if isinstance(draft, QboTransferDraft):
+            return writes.transfer_body(draft)
+        return writes.refund_body(draft, item_id=self._refund_item(draft.income_account_id))
+
+    def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
+        return accounts.ensure_accounts(self.calls, self.realm_id, currency, self.home_currency(), names)
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def counts(self) -> RequestCounts:
+        return self.transport.counter.snapshot()
+
+    def close(self) -> None:
+        self.tokens.close()
+        self.transport.close()
+
+    def __enter__(self) -> QboConnector:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

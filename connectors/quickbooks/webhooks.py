@@ -1,0 +1,100 @@
+"""QBO webhook bodies (legacy eventNotifications and CloudEvents arrays) parsed into notices."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connectors.quickbooks.protocol import QboWebhookNotice
+from syncd.errors import PermanentError
+
+# CloudEvents types spell entities in lower case (``qbo.creditmemo.updated.v1``).
+_ENTITY_NAMES = {
+    name.lower(): name
+    for name in (
+        "Account",
+        "Bill",
+        "BillPayment",
+        "Class",
+        "CreditMemo",
+        "Customer",
+        "Department",
+        "Deposit",
+        "Employee",
+        "Estimate",
+        "Invoice",
+        "Item",
+        "JournalEntry",
+        "Payment",
+        "PaymentMethod",
+        "Preferences",
+        "Purchase",
+        "PurchaseOrder",
+        "RefundReceipt",
+        "SalesReceipt",
+        "TaxAgency",
+        "Term",
+        "TimeActivity",
+        "Transfer",
+        "Vendor",
+        "VendorCredit",
+    )
+}
+_OPERATIONS = {
+    "created": "Create",
+    "updated": "Update",
+    "deleted": "Delete",
+    "voided": "Void",
+    "merged": "Merge",
+    "emailed": "Emailed",
+}
+
+
+def parse_webhook(body: bytes) -> list[QboWebhookNotice]:
+    """Parse a verified body in either format; PermanentError on anything else."""
+    try:
+        doc: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise PermanentError("QBO webhook body is not JSON") from None
+    if isinstance(doc, dict) and "eventNotifications" in doc:
+        return _legacy(doc["eventNotifications"])
+    if isinstance(doc, list):
+        return _cloudevents(doc)
+    raise PermanentError("QBO webhook body is neither eventNotifications nor a CloudEvents array")
+
+
+def _legacy(notifications: Any) -> list[QboWebhookNotice]:
+    if not isinstance(notifications, list):
+        raise PermanentError("QBO webhook eventNotifications is not a list")
+    notices: list[QboWebhookNotice] = []
+    for note in notifications:
+        if not isinstance(note, dict) or not note.get("realmId"):
+            raise PermanentError("QBO webhook notification without realmId")
+        entities = (note.get("dataChangeEvent") or {}).get("entities") or []
+        if not isinstance(entities, list):
+            raise PermanentError("QBO webhook entities is not a list")
+        parsed = tuple(
+            (str(e.get("name", "")), str(e.get("id", "")), str(e.get("operation", "")))
+            for e in entities
+            if isinstance(e, dict)
+        )
+        notices.append(QboWebhookNotice(realm_id=str(note["realmId"]), entities=parsed))
+    return notices
+
+
+def _cloudevent_entity(event: dict[str, Any]) -> tuple[str, str, str]:
+    parts = str(event.get("type", "")).split(".")
+    if len(parts) < 3 or parts[0] != "qbo":
+        raise PermanentError(f"QBO CloudEvent of unknown type {event.get('type')!r}")
+    entity = _ENTITY_NAMES.get(parts[1].lower(), parts[1][:1].upper() + parts[1][1:])
+    operation = _OPERATIONS.get(parts[2].lower(), parts[2][:1].upper() + parts[2][1:])
+    return (entity, str(event.get("intuitentityid", "")), operation)
+
+
+def _cloudevents(events: list[Any]) -> list[QboWebhookNotice]:
+    by_realm: dict[str, list[tuple[str, str, str]]] = {}
+    for event in events:
+        if not isinstance(event, dict) or not event.get("intuitaccountid"):
+            raise PermanentError("QBO CloudEvent without intuitaccountid")
+        by_realm.setdefault(str(event["intuitaccountid"]), []).append(_cloudevent_entity(event))
+    return [QboWebhookNotice(realm_id=realm, entities=tuple(ents)) for realm, ents in by_realm.items()]

@@ -1,0 +1,134 @@
+"""syncd's ledger drafts turned into QBO entity payloads, and QBO write answers into entry refs."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from syncd.domain import (
+    QboEntryRef,
+    QboPaymentDraft,
+    QboPurchaseDraft,
+    QboRefundDraft,
+    QboTransferDraft,
+)
+from syncd.errors import PermanentError
+
+Json = dict[str, Any]
+Draft = QboPaymentDraft | QboPurchaseDraft | QboTransferDraft | QboRefundDraft
+MAX_REQUEST_ID = 50  # QBO rejects longer requestid values
+_REF_NUM_MAX = 21  # PaymentRefNum / DocNumber length limit
+_NOTE_MAX = 4000
+
+
+def qbo_request_id(key: str) -> str:
+    """``key`` itself when QBO accepts it, else a deterministic digest of it (same key, same id)."""
+    if not key:
+        raise ValueError("empty request id")
+    if len(key) <= MAX_REQUEST_ID and key.isascii():
+        return key
+    return "h" + hashlib.sha256(key.encode()).hexdigest()[: MAX_REQUEST_ID - 1]
+
+
+def _ref(value: str) -> Json:
+    return {"value": value}
+
+
+def _currency(code: str, rate: Any) -> Json:
+    out: Json = {"CurrencyRef": _ref(code.upper())}
+    if rate is not None:
+        out["ExchangeRate"] = rate
+    return out
+
+
+def payment_body(draft: QboPaymentDraft) -> Json:
+    body: Json = {
+        "CustomerRef": _ref(draft.customer_id),
+        "TotalAmt": draft.total,
+        **_currency(draft.currency, draft.exchange_rate),
+        "DepositToAccountRef": _ref(draft.deposit_account_id),
+        "TxnDate": draft.txn_date.isoformat(),
+        "PaymentRefNum": draft.reference[:_REF_NUM_MAX],
+        "PrivateNote": draft.memo[:_NOTE_MAX],
+        "Line": [
+            {"Amount": line.amount, "LinkedTxn": [{"TxnId": line.invoice_id, "TxnType": "Invoice"}]}
+            for line in draft.lines
+        ],
+    }
+    if draft.payment_method_id:
+        body["PaymentMethodRef"] = _ref(draft.payment_method_id)
+    return body
+
+
+def purchase_body(draft: QboPurchaseDraft) -> Json:
+    return {
+        "PaymentType": "Cash",
+        "AccountRef": _ref(draft.from_account_id),
+        "EntityRef": {"value": draft.vendor_id, "type": "Vendor"},
+        **_currency(draft.currency, draft.exchange_rate),
+        "TxnDate": draft.txn_date.isoformat(),
+        "DocNumber": draft.reference[:_REF_NUM_MAX],
+        "PrivateNote": draft.memo[:_NOTE_MAX],
+        "TotalAmt": draft.amount,
+        "Line": [
+            {
+                "Amount": draft.amount,
+                "Description": draft.memo[:_NOTE_MAX],
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": _ref(draft.expense_account_id)},
+            }
+        ],
+    }
+
+
+def transfer_body(draft: QboTransferDraft) -> Json:
+    # Transfer has no reference-number field: the reference goes into the note for the bookkeeper.
+    note = f"{draft.memo} ({draft.reference})" if draft.reference else draft.memo
+    return {
+        "FromAccountRef": _ref(draft.from_account_id),
+        "ToAccountRef": _ref(draft.to_account_id),
+        "Amount": draft.amount,
+        "CurrencyRef": _ref(draft.currency.upper()),
+        "TxnDate": draft.txn_date.isoformat(),
+        "PrivateNote": note[:_NOTE_MAX],
+    }
+
+
+def refund_body(draft: QboRefundDraft, *, item_id: str) -> Json:
+    """A RefundReceipt out of clearing; its one sales line needs an Item (whose income account is
+    ``draft.income_account_id``), since QBO refund receipts take no account-based lines."""
+    return {
+        "CustomerRef": _ref(draft.customer_id),
+        "DepositToAccountRef": _ref(draft.from_account_id),
+        **_currency(draft.currency, draft.exchange_rate),
+        "TxnDate": draft.txn_date.isoformat(),
+        "PaymentRefNum": draft.reference[:_REF_NUM_MAX],
+        "PrivateNote": draft.memo[:_NOTE_MAX],
+        "TotalAmt": draft.amount,
+        "Line": [
+            {
+                "Amount": draft.amount,
+                "Description": draft.memo[:_NOTE_MAX],
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": _ref(item_id), "Qty": 1, "UnitPrice": draft.amount},
+            }
+        ],
+    }
+
+
+def entity_name(draft: Draft) -> str:
+    if isinstance(draft, QboPaymentDraft):
+        return "Payment"
+    if isinstance(draft, QboPurchaseDraft):
+        return "Purchase"
+    if isinstance(draft, QboTransferDraft):
+        return "Transfer"
+    return "RefundReceipt"
+
+
+def entry_ref(response: Json, entity: str) -> QboEntryRef:
+    """The Id and SyncToken of the entity a write (or a batch item) returned."""
+    obj = response.get(entity)
+    if not isinstance(obj, dict) or "Id" not in obj:
+        raise PermanentError(f"QBO answered a {entity} write without the {entity}")
+    return QboEntryRef(entity=entity, qbo_id=str(obj["Id"]), sync_token=str(obj.get("SyncToken", "0")))
