@@ -1,0 +1,1 @@
+"""Customer and staff email: rendering templates and building messages for a Mailer."""

@@ -1,0 +1,107 @@
+"""Render customer and staff emails from Jinja2 templates a business may override."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from syncd.errors import ConfigError, PermanentError
+from syncd.web.templating import (
+    DEFAULT_ACCENT,
+    DEFAULT_PRIMARY,
+    install_filters,
+    safe_colour,
+    safe_image_url,
+    text_colour_on,
+)
+
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+KINDS = ("invoice_new", "reminder", "receipt", "payment_processing", "payment_failed", "staff_alert")
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """A subject (one line, safe as a header), a plain-text body and an HTML body."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def single_line(value: str, limit: int = 200) -> str:
+    """Collapse line breaks and control characters: a subject must never start a new header."""
+    flat = _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
+    return " ".join(flat.split())[:limit]
+
+
+class EmailRenderer:
+    """``render(kind, context)`` for the kinds in :data:`KINDS`.
+
+    Templates are ``email/<kind>.subject.txt``, ``email/<kind>.txt`` and ``email/<kind>.html``,
+    looked up first in ``override_dir`` then in the packaged defaults. HTML is autoescaped,
+    text and subject are not (they are never parsed as markup). Context keys used by the
+    defaults: ``company_name``, ``brand_color``, ``logo_url``, ``contact_email``,
+    ``contact_phone``, ``customer_name``, ``invoice_number``, ``amount_due`` (Decimal),
+    ``currency``, ``due_date`` (date or None), ``portal_url``; ``receipt`` adds ``amount_paid``
+    and ``paid_at``; ``payment_processing`` and ``payment_failed`` add ``amount`` (and
+    optionally ``reason``); ``reminder`` may add ``days_overdue``; ``staff_alert`` needs
+    ``company_name``, ``title``, ``body`` and optionally ``link``.
+    """
+
+    def __init__(self, override_dir: Path | None) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if override_dir is not None:
+            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+        loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+        loader = jinja2.ChoiceLoader(loaders)
+        common = {
+            "loader": loader,
+            "undefined": jinja2.StrictUndefined,
+            "keep_trailing_newline": True,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        self._html = jinja2.Environment(autoescape=True, **common)  # type: ignore[arg-type]
+        self._text = jinja2.Environment(autoescape=False, **common)  # type: ignore[arg-type]  # noqa: S701
+        install_filters(self._html)
+        install_filters(self._text)
+
+    def render(self, kind: str, context: Mapping[str, object]) -> RenderedEmail:
+        if kind not in KINDS:
+            raise ValueError(f"unknown email kind {kind!r}; expected one of {KINDS}")
+        ctx = self._context(context)
+        try:
+            subject = self._text.get_template(f"email/{kind}.subject.txt").render(ctx)
+            text = self._text.get_template(f"email/{kind}.txt").render(ctx)
+            html = self._html.get_template(f"email/{kind}.html").render(ctx)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(
+                f"templates.email.{kind}", f"{exc.filename}:{exc.lineno}: {exc.message}"
+            ) from exc
+        except jinja2.UndefinedError as exc:
+            raise PermanentError(f"email {kind}: the template needs {exc.message}") from exc
+        return RenderedEmail(subject=single_line(subject), text=text, html=html)
+
+    @staticmethod
+    def _context(context: Mapping[str, object]) -> dict[str, object]:
+        """Fill the optional branding keys and sanitise those that end up in attributes."""
+        ctx: dict[str, object] = {
+            "logo_url": None,
+            "contact_email": None,
+            "contact_phone": None,
+            "brand_color": DEFAULT_PRIMARY,
+            "accent_color": DEFAULT_ACCENT,
+        }
+        ctx.update(context)
+        ctx["brand_color"] = safe_colour(str(ctx["brand_color"]), DEFAULT_PRIMARY)
+        ctx["accent_color"] = safe_colour(str(ctx["accent_color"]), DEFAULT_ACCENT)
+        ctx["brand_on_color"] = text_colour_on(str(ctx["brand_color"]))
+        logo = ctx["logo_url"]
+        ctx["logo_url"] = safe_image_url(logo) if isinstance(logo, str) else None
+        return ctx

@@ -1,0 +1,1 @@
+"""The web tier: payment portal, demo mailbox and the shared templating and security pieces."""

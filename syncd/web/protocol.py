@@ -1,0 +1,83 @@
+"""The contract between the portal pages and the backend that knows invoices and payments."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from syncd.domain import InvoiceLine, InvoiceStatus
+
+
+class PaymentState(enum.Enum):
+    """Whether money is already on its way for this invoice (hides the Pay button)."""
+
+    NONE = "none"
+    PROCESSING = "processing"
+    PAID = "paid"
+
+
+class Outcome(enum.Enum):
+    """What to tell the payer after they come back from Checkout."""
+
+    PAID = "paid"
+    PROCESSING = "processing"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    """How one business presents itself; colours are ``#rrggbb`` (anything else falls back)."""
+
+    name: str
+    logo_url: str | None
+    primary_color: str
+    accent_color: str
+    contact_email: str | None
+    contact_phone: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceView:
+    """Everything the invoice page shows; every string may come from QBO and is escaped."""
+
+    token: str
+    branding: Branding
+    doc_number: str
+    customer_name: str
+    txn_date: date
+    due_date: date | None
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    tax: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    balance: Decimal
+    status: InvoiceStatus
+    payment_state: PaymentState
+    overdue: bool
+    allow_partial: bool
+    min_partial: Decimal
+    memo: str | None = None
+
+
+class PortalBackend(Protocol):
+    """Implemented by the integrator over the store and the Stripe connector."""
+
+    def invoice(self, token: str) -> InvoiceView | None:
+        """None for unknown or revoked links (→ 404 that reveals nothing)."""
+
+    def start_payment(self, token: str, amount: Decimal | None) -> str:
+        """URL of the Stripe Checkout page to 303 to; raises PermanentError(str meant for the payer)
+        when it cannot (paid, voided, bad amount). ``amount`` None means the whole balance."""
+
+    def outcome(self, token: str, session_id: str | None) -> Outcome:
+        """What to tell the payer after returning from Checkout."""
+
+    def invoice_pdf(self, token: str) -> bytes | None:
+        """The invoice as a PDF, or None when there is none to give."""
