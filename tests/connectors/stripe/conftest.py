@@ -1,0 +1,100 @@
+"""Fixtures for the Stripe connector tests: a `responses` stub serving the published samples in
+/work/shared/contracts/stripe/, and connectors that never wait out real back-off delays."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+import responses
+import stripe
+
+from connectors.stripe.client import StripeConnector
+from connectors.stripe.protocol import StripeSettings
+
+CONTRACTS = Path("/work/shared/contracts/stripe")
+STUB_API = "https://api.stripe.stub"
+WEBHOOK_SECRET = "whsec_connector_tests"
+
+
+class NoWaitClient(stripe.RequestsClient):
+    """The SDK's requests client minus its back-off sleeps, on a session the test closes."""
+
+    def __init__(self) -> None:
+        self.session = requests.Session()
+        super().__init__(timeout=10, session=self.session)
+
+    def _sleep_time_seconds(self, num_retries: int) -> float:
+        return 0.0
+
+
+class StripeStub:
+    """A `responses` mock of api.stripe.com plus helpers to read what the connector sent."""
+
+    def __init__(self, mock: responses.RequestsMock) -> None:
+        self.mock = mock
+        self.sleeps: list[float] = []
+
+    @staticmethod
+    def sample(name: str) -> dict[str, Any]:
+        return copy.deepcopy(json.loads((CONTRACTS / name).read_text(encoding="utf-8")))
+
+    @staticmethod
+    def form(body: str | bytes | None) -> dict[str, str]:
+        """A form-encoded body as flat ``{"a[b][0]": "v"}`` pairs."""
+        if body is None:
+            return {}
+        text = body.decode() if isinstance(body, bytes) else body
+        return dict(parse_qsl(text, keep_blank_values=True))
+
+    @staticmethod
+    def query(url: str) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+    @staticmethod
+    def listing(path: str, data: list[dict[str, Any]], *, has_more: bool = False) -> dict[str, Any]:
+        return {"object": "list", "url": path, "has_more": has_more, "data": data}
+
+    @staticmethod
+    def error(kind: str, message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
+        return {"error": {"type": kind, "message": message, "code": code, **extra}}
+
+    def url(self, path: str) -> str:
+        return STUB_API + path
+
+    def calls(self, method: str, path: str) -> list[Any]:
+        return [
+            call.request
+            for call in self.mock.calls
+            if call.request.method == method and urlsplit(call.request.url).path == path
+        ]
+
+
+def make_connector(
+    api_base: str, api_key: str, **kwargs: Any
+) -> tuple[StripeConnector, NoWaitClient, list[float]]:
+    sleeps: list[float] = []
+    http = NoWaitClient()
+    settings = StripeSettings(api_key=api_key, webhook_secret=WEBHOOK_SECRET, api_base=api_base, **kwargs)
+    return StripeConnector(settings, http_client=http, sleep=sleeps.append), http, sleeps
+
+
+@pytest.fixture
+def stub() -> Iterator[StripeStub]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield StripeStub(mock)
+
+
+@pytest.fixture
+def stubbed(stub: StripeStub) -> Iterator[StripeConnector]:
+    """A connector pointed at the stub; its throttle back-off sleeps land in ``stub.sleeps``."""
+    connector, http, sleeps = make_connector(STUB_API, "sk_test_stub")
+    stub.sleeps = sleeps
+    yield connector
+    http.session.close()
