@@ -1,0 +1,84 @@
+"""Wiring: settings in, a Context with the real connectors, store and secret box out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn, cast
+
+from connectors.email.smtp import SmtpMailer
+from connectors.quickbooks.client import QboConnector
+from connectors.quickbooks.protocol import QuickBooks
+from connectors.stripe.client import StripeConnector
+from connectors.stripe.protocol import Stripe
+from syncd.clock import Clock, utcnow
+from syncd.config import Settings
+from syncd.context import Context
+from syncd.errors import ConfigError
+from syncd.secrets import SecretBox
+from syncd.store.engine import Database
+from syncd.store.tokens import EncryptedTokenStore
+
+Wake = Callable[[str, str | None], None]
+
+
+class _StripeNotConfigured:
+    """Stands in for the Stripe connector when no key is configured (``status``, ``migrate``):
+    commands that never touch Stripe still work, anything that does names the missing setting."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise ConfigError("stripe.api_key", "is empty: set it to a secret key (sk_…) to take payments")
+
+
+def custom_field_of(link_writeback: str) -> str | None:
+    """``custom_field:<id>`` → ``<id>``; ``memo`` and ``off`` have none."""
+    prefix = "custom_field:"
+    return link_writeback[len(prefix) :] if link_writeback.startswith(prefix) else None
+
+
+def qbo_factory(settings: Settings, tokens: EncryptedTokenStore, clock: Clock) -> Callable[[str], QuickBooks]:
+    def build(realm_id: str) -> QuickBooks:
+        company = next((c for c in settings.companies if c.realm_id == realm_id), None)
+        field_id = custom_field_of(company.link_writeback) if company is not None else None
+        return QboConnector(settings.qbo, realm_id, tokens, link_custom_field_id=field_id, clock=clock)
+
+    return build
+
+
+def build_context(
+    settings: Settings,
+    *,
+    wake: Wake | None = None,
+    clock: Clock | None = None,
+    require_stripe: bool = False,
+) -> Context:
+    """The daemon's wiring. Nothing here talks to the network: connectors connect lazily.
+
+    ``require_stripe`` makes a missing Stripe key a ConfigError up front (``syncd run``).
+    """
+    clock = clock or utcnow
+    box = SecretBox(settings.secret_key)
+    db = Database(settings.database_url)
+    tokens = EncryptedTokenStore(db, box, clock=clock)
+    stripe: Stripe
+    if settings.stripe.api_key:
+        stripe = StripeConnector(settings.stripe)
+    elif require_stripe:
+        raise ConfigError("stripe.api_key", "is required to take payments")
+    else:
+        stripe = cast(Stripe, _StripeNotConfigured())
+    extra: dict[str, Any] = {"wake": wake} if wake is not None else {}
+    return Context(
+        settings=settings,
+        db=db,
+        box=box,
+        qbo_factory=qbo_factory(settings, tokens, clock),
+        stripe=stripe,
+        mailer=SmtpMailer(settings.smtp),
+        clock=clock,
+        **extra,
+    )
+
+
+def token_store(ctx: Context) -> EncryptedTokenStore:
+    """The encrypted token store over the context's database (``connect``, the demo)."""
+    return EncryptedTokenStore(ctx.db, ctx.box, clock=ctx.clock)

@@ -1,0 +1,307 @@
+"""The job schedule: per-company pulls and token refreshes, the effect worker, inbox and backfill.
+
+Jobs are built from configuration at start in an in-memory job store (the durable state is
+syncd's own tables). Each company is owned by one replica at a time through a lease that every
+company job takes or renews first; a replica that does not own a company skips its jobs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+
+from syncd.companies import CompanyStatus
+from syncd.context import Context
+from syncd.errors import AuthError
+from syncd.store import leases
+from syncd.store.models import Company, Secret
+from syncd.store.tokens import TOKENS
+
+log = structlog.get_logger(__name__)
+
+RECONNECT = CompanyStatus.RECONNECT.value
+ACTIVE = CompanyStatus.ACTIVE.value
+DRAIN_ROUNDS = 20
+
+
+class EffectRunner(Protocol):
+    def __call__(self, ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50) -> int: ...
+
+
+def _refresh_tokens(ctx: Context, realm_id: str) -> None:
+    """Keep the refresh-token chain alive without a metered read: ask for a fresh access token."""
+    tokens = getattr(ctx.qbo(realm_id), "tokens", None)
+    access_token = getattr(tokens, "access_token", None)
+    if callable(access_token):
+        access_token()
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """What the jobs run; the real stages by default, fakes in tests of the schedule itself."""
+
+    cycle: Callable[[Context, str], object]
+    run_effects: EffectRunner
+    ingest: Callable[[Context], object]
+    backfill: Callable[[Context], object]
+    release: Callable[[Context, str], object]
+    refresh: Callable[[Context, str], object] = _refresh_tokens
+
+
+def real_stages() -> Stages:
+    from syncd import worker
+    from syncd.stages import collect
+    from syncd.stages.cycle import run_cycle
+
+    return Stages(
+        cycle=run_cycle,
+        run_effects=worker.run_effects,
+        ingest=collect.ingest,
+        backfill=collect.backfill,
+        release=worker.release,
+    )
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class _JobState:
+    running: bool = False
+    again: bool = False
+    runs: int = 0
+    done: threading.Condition = field(default_factory=threading.Condition)
+
+
+class Scheduler:
+    """APScheduler 3 ``BackgroundScheduler`` with syncd's jobs; ``wake`` runs one now."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        stages: Stages | None = None,
+        owner: str | None = None,
+        lease_seconds: float | None = None,
+        max_workers: int | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.stages = stages or real_stages()
+        self.owner = owner or default_owner()
+        iv = ctx.settings.intervals
+        self.lease_seconds = lease_seconds or max(60.0, 5 * iv.worker_seconds)
+        self.realms = tuple(c.realm_id for c in ctx.settings.companies)
+        workers = max_workers or 4 + 2 * len(self.realms)
+        self._sched = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        self._lock = threading.Lock()
+        self._jobs: dict[str, _JobState] = {}
+        self._paused_at: dict[str, int | None] = {}
+        self._stopping = False
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _add(self, job_id: str, fn: Callable[[], None], seconds: float, *, first: datetime | None) -> None:
+        self._jobs[job_id] = _JobState()
+        extra: dict[str, Any] = {"next_run_time": first} if first is not None else {}
+        self._sched.add_job(
+            self._run, "interval", seconds=seconds, id=job_id, name=job_id, args=(job_id, fn), **extra
+        )
+
+    def start(self) -> Scheduler:
+        iv = self.ctx.settings.intervals
+        now = datetime.now(UTC)
+        for realm in self.realms:
+            self._add(
+                f"pull:{realm}", self._company_job(realm, self.stages.cycle), iv.pull_seconds, first=now
+            )
+            self._add(
+                f"refresh:{realm}",
+                self._company_job(realm, self.stages.refresh),
+                iv.refresh_seconds,
+                first=None,
+            )
+        self._add("worker", self._worker, iv.worker_seconds, first=now)
+        self._add("ingest", self._global(self.stages.ingest, "ingest"), iv.inbox_seconds, first=now)
+        self._add("backfill", self._global(self.stages.backfill, "backfill"), iv.backfill_seconds, first=now)
+        self._sched.start()
+        log.info("scheduler_started", owner=self.owner, companies=len(self.realms))
+        return self
+
+    @property
+    def job_ids(self) -> list[str]:
+        return sorted(self._jobs)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def _run(self, job_id: str, fn: Callable[[], None]) -> None:
+        state = self._jobs[job_id]
+        with self._lock:
+            if state.running:
+                state.again = True
+                return
+            state.running, state.again = True, False
+        try:
+            while True:
+                try:
+                    fn()
+                except Exception:
+                    # One failure never stops the schedule: log and wait for the next run.
+                    log.exception("job_failed", job=job_id)
+                with self._lock:
+                    if not state.again or self._stopping:
+                        break
+                    state.again = False
+        finally:
+            with self._lock:
+                state.running = False
+            with state.done:
+                state.runs += 1
+                state.done.notify_all()
+
+    def wake(self, job: str, realm: str | None = None) -> None:
+        """Run ``job`` (``pull``/``refresh`` with a realm; ``worker``, ``ingest``, ``backfill``) now.
+        A wake during a run makes the job run once more right after, so no wake is lost."""
+        job_id = f"{job}:{realm}" if realm else job
+        state = self._jobs.get(job_id)
+        if state is None:
+            log.info("wake_ignored", job=job_id, reason="no such job")
+            return
+        with self._lock:
+            if self._stopping:
+                return
+            if state.running:
+                state.again = True
+                return
+        with contextlib.suppress(JobLookupError):
+            self._sched.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+    def runs(self, job_id: str) -> int:
+        return self._jobs[job_id].runs
+
+    def wait_for_run(self, job_id: str, after: int, timeout: float) -> bool:
+        """Block until ``job_id`` completed more than ``after`` runs (tests, the bench)."""
+        state = self._jobs[job_id]
+        with state.done:
+            return state.done.wait_for(lambda: state.runs > after, timeout)
+
+    # -- ownership and pausing ----------------------------------------------------------------
+
+    def owns(self, realm: str) -> bool:
+        owned = leases.acquire(
+            self.ctx.db, f"company:{realm}", self.owner, now=self.ctx.clock(), seconds=self.lease_seconds
+        )
+        if not owned:
+            log.debug("company_owned_elsewhere", realm=realm)
+        return owned
+
+    def _token_version(self, realm: str) -> int | None:
+        with self.ctx.db.transaction() as session:
+            return session.scalar(
+                select(Secret.version).where(Secret.company_id == realm, Secret.name == TOKENS)
+            )
+
+    def _status(self, realm: str) -> str | None:
+        with self.ctx.db.transaction() as session:
+            return session.scalar(select(Company.status).where(Company.realm_id == realm))
+
+    def _set_status(self, realm: str, status: str, reason: str | None) -> None:
+        with self.ctx.db.transaction() as session:
+            row = session.get(Company, realm)
+            if row is not None:
+                row.status = status
+                row.status_reason = reason
+
+    def runnable(self, realm: str) -> bool:
+        """False while a company waits for a person: paused by staff, or its QBO connection was
+        refused and nobody has reconnected it since (new tokens un-pause it)."""
+        status = self._status(realm)
+        if status is None or status == ACTIVE:
+            return True
+        if status != RECONNECT:
+            return False
+        version = self._token_version(realm)
+        if realm in self._paused_at and self._paused_at[realm] == version:
+            return False
+        self._set_status(realm, ACTIVE, None)
+        log.info("company_resumed", realm=realm)
+        return True
+
+    def _pause(self, realm: str, exc: AuthError) -> None:
+        self._paused_at[realm] = self._token_version(realm)
+        self._set_status(realm, RECONNECT, f"QuickBooks connection refused: {exc}")
+        log.warning("company_reconnect_needed", realm=realm, error=str(exc))
+
+    # -- the jobs -----------------------------------------------------------------------------
+
+    def _company_job(self, realm: str, fn: Callable[[Context, str], object]) -> Callable[[], None]:
+        def job() -> None:
+            if self._stopping or not self.owns(realm) or not self.runnable(realm):
+                return
+            try:
+                fn(self.ctx, realm)
+            except AuthError as exc:
+                self._pause(realm, exc)
+
+        return job
+
+    def _worker(self) -> None:
+        for realm in self.realms:
+            if self._stopping:
+                return
+            try:
+                if not self.owns(realm) or not self.runnable(realm):
+                    continue
+                for _ in range(DRAIN_ROUNDS):
+                    done = self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, limit=50)
+                    if done < 50 or self._stopping:
+                        break
+            except AuthError as exc:
+                self._pause(realm, exc)
+            except Exception:
+                log.exception("worker_failed", realm=realm)
+
+    def _global(self, fn: Callable[[Context], object], name: str) -> Callable[[], None]:
+        def job() -> None:
+            if not self._stopping:
+                fn(self.ctx)
+
+        return job
+
+    # -- stopping -----------------------------------------------------------------------------
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop scheduling, let in-flight jobs finish, then give back effect and company leases."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+        if self._sched.running:
+            self._sched.shutdown(wait=wait)
+        try:
+            self.stages.release(self.ctx, self.owner)
+        except Exception:
+            log.exception("release_failed", owner=self.owner)
+        for realm in self.realms:
+            try:
+                leases.release(self.ctx.db, f"company:{realm}", self.owner)
+            except Exception:
+                log.exception("lease_release_failed", realm=realm)
+        log.info("scheduler_stopped", owner=self.owner)

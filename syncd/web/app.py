@@ -1,0 +1,69 @@
+"""The one ASGI app: portal, webhooks, health, metrics (and the demo mailbox), behind security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from syncd.context import Context
+from syncd.web.csrf import Csrf
+from syncd.web.health import health_routes
+from syncd.web.metrics import WebMetrics, metrics_routes
+from syncd.web.portal import portal_routes
+from syncd.web.protocol import PortalBackend
+from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
+from syncd.web.templating import Templating
+from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
+
+if TYPE_CHECKING:
+    from connectors.email.sink import Mailbox
+
+
+def checkout_origin(ctx: Context) -> str:
+    """Where ``POST /pay`` redirects: Stripe Checkout, or the simulator's hosted page in the demo."""
+    return ctx.settings.stripe.api_base or DEFAULT_CHECKOUT_ORIGIN
+
+
+def create_app(
+    ctx: Context,
+    *,
+    mailbox: Mailbox | None = None,
+    extra_routes: Iterable[BaseRoute] = (),
+    backend: PortalBackend | None = None,
+    intake: Intake | None = None,
+    max_body: int = MAX_BODY,
+) -> Starlette:
+    """Assemble the web tier. ``backend`` and ``intake`` default to the real stages; tests of this
+    layer may pass fakes. Webhooks are signed and need no CSRF; every portal POST checks it."""
+    if backend is None:
+        from syncd.stages.collect import PortalService
+
+        backend = PortalService(ctx)
+    if intake is None:
+        import syncd.intake as real_intake
+
+        intake = real_intake
+    templates = Templating(ctx.settings.template_dir)
+    csrf = Csrf(ctx.box.purpose_key("csrf"))
+    metrics = WebMetrics(ctx)
+    routes: list[BaseRoute] = [
+        *webhook_routes(ctx, intake, metrics, max_body=max_body),
+        *health_routes(ctx),
+        *metrics_routes(metrics),
+        *portal_routes(backend, templates, csrf),
+    ]
+    if mailbox is not None:
+        from syncd.web.mailbox import mailbox_routes
+
+        routes.extend(mailbox_routes(mailbox, templates))
+    routes.extend(extra_routes)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware, checkout_origin=checkout_origin(ctx))],
+    )
+    app.state.metrics = metrics
+    return app
