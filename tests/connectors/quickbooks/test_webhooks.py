@@ -1,0 +1,64 @@
+"""QBO webhook parsing (both formats) and signature verification on the published samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from connectors.quickbooks.protocol import QboWebhookNotice, verify_webhook_signature
+from connectors.quickbooks.webhooks import parse_webhook
+from syncd.errors import PermanentError
+
+CONTRACTS = Path("/work/shared/contracts/qbo")
+
+
+def test_legacy_format() -> None:
+    notices = parse_webhook((CONTRACTS / "webhook_legacy.json").read_bytes())
+    assert notices == [
+        QboWebhookNotice("1269959970", (("Vendor", "40", "Update"), ("Customer", "43", "Create")))
+    ]
+
+
+def test_cloudevents_format() -> None:
+    notices = parse_webhook((CONTRACTS / "webhook_cloudevents.json").read_bytes())
+    assert notices == [QboWebhookNotice("310687", (("Class", "1234", "Create"),))]
+
+
+def test_cloudevents_group_by_company_and_spell_entities_like_qbo() -> None:
+    events = [
+        {"type": "qbo.invoice.updated.v1", "intuitentityid": "7", "intuitaccountid": "A"},
+        {"type": "qbo.creditmemo.deleted.v1", "intuitentityid": "8", "intuitaccountid": "B"},
+        {"type": "qbo.payment.voided.v1", "intuitentityid": "9", "intuitaccountid": "A"},
+    ]
+    notices = parse_webhook(json.dumps(events).encode())
+    assert notices == [
+        QboWebhookNotice("A", (("Invoice", "7", "Update"), ("Payment", "9", "Void"))),
+        QboWebhookNotice("B", (("CreditMemo", "8", "Delete"),)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"{}",
+        b'{"eventNotifications": [{}]}',
+        b'[{"type": "x"}]',
+        b'[{"type": "nope", "intuitaccountid": "1"}]',
+    ],
+)
+def test_unparseable_bodies_are_permanent_errors(body: bytes) -> None:
+    with pytest.raises(PermanentError):
+        parse_webhook(body)
+
+
+def test_signature_of_the_signed_dotnet_sample() -> None:
+    raw = (CONTRACTS / "webhook_legacy_signed_dotnet.raw.json").read_bytes()
+    meta = json.loads((CONTRACTS / "webhook_legacy_signed_dotnet.signature.json").read_text())
+    assert verify_webhook_signature(raw, meta["intuit-signature"], meta["verifier_token"])
+    assert not verify_webhook_signature(raw + b" ", meta["intuit-signature"], meta["verifier_token"])
+    assert not verify_webhook_signature(raw, meta["intuit-signature"], "other-token")
+    assert not verify_webhook_signature(raw, None, meta["verifier_token"])
+    assert parse_webhook(raw)[0].realm_id == "1269959970"
