@@ -1,0 +1,545 @@
+"""Deterministic demo company: lists, customers, invoices in every state and their payments (lazy, fast)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connectors.quickbooks.simulator import shapes
+from connectors.quickbooks.simulator.store import RealmState
+from connectors.quickbooks.simulator.wire import COMPANY_TZ, cents, currency_ref, qbo_time
+
+Entity = dict[str, Any]
+
+_FIRST = (
+    "Bright",
+    "Harbor",
+    "Summit",
+    "Cedar",
+    "Maple",
+    "Granite",
+    "Silver",
+    "Blue",
+    "Golden",
+    "Pine",
+    "River",
+    "Oak",
+    "Lakeside",
+    "North",
+    "Prairie",
+    "Coastal",
+    "Willow",
+    "Iron",
+    "Sunset",
+    "Union",
+)
+_SECOND = (
+    "Ridge",
+    "Valley",
+    "Point",
+    "Creek",
+    "Field",
+    "Bay",
+    "Hill",
+    "Stone",
+    "Grove",
+    "Park",
+    "Bridge",
+    "Harvest",
+    "Meadow",
+    "Forge",
+    "Crest",
+    "Haven",
+    "Brook",
+    "Falls",
+    "Spring",
+    "Gate",
+)
+_KIND = (
+    "Dental",
+    "Bakery",
+    "Law Office",
+    "Clinic",
+    "Realty",
+    "Auto Repair",
+    "Cafe",
+    "Accounting",
+    "Fitness",
+    "Veterinary",
+    "Printing",
+    "Florist",
+)
+# (name, unit price, description)
+_ITEMS = (
+    ("Managed IT Support", Decimal("150.00"), "Monthly managed IT support"),
+    ("Remote Support Hour", Decimal("95.00"), "Remote support, per hour"),
+    ("On-site Visit", Decimal("125.00"), "On-site technician visit"),
+    ("Network Monitoring", Decimal("49.99"), "24/7 network monitoring"),
+    ("Backup Service", Decimal("29.50"), "Cloud backup, per device"),
+    ("Hardware", Decimal("212.35"), "Hardware supplied"),
+)
+TAX_PERCENT = Decimal("8.25")
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDraw:
+    """Everything random about one seeded invoice; drawn twice (seed totals, then JSON) identically."""
+
+    customer: int
+    lines: tuple[tuple[int, Decimal], ...]  # (item index, qty)
+    discount_percent: Decimal
+    taxable: bool
+    state: str  # open | overdue | partial | paid | voided
+    txn_days_ago: int
+    minute: int
+    paid_fraction: Decimal
+    paid_days_after: int
+    rate_jitter: int
+
+
+class CompanySeed:
+    """Builds a company of ``invoices`` invoices deterministically from ``seed``; big tables stay lazy."""
+
+    def __init__(
+        self, seed: int, invoices: int, currencies: tuple[str, ...], now: datetime, company_name: str
+    ) -> None:
+        if invoices < 0:
+            raise ValueError("invoices must be >= 0")
+        self.seed = seed
+        self.n_invoices = invoices
+        self.n_customers = max(3, invoices // 10)
+        self.home = currencies[0] if currencies else "USD"
+        self.foreign = tuple(c for c in currencies[1:] if c != self.home)
+        self.now = now
+        self.company_name = company_name
+        self.today = now.astimezone(COMPANY_TZ).date()
+        self.accounts: dict[str, tuple[str, str]] = {}
+        self.items: list[tuple[str, str]] = []
+        self.tax_code_id = "2"
+        self.cust_base = 0
+        self.inv_base = 0
+        self.pay_base = 0
+        self._cust_currency: list[str] = []
+        self._cust_balance: list[Decimal] = []
+
+    # --- random draws -------------------------------------------------------------------------
+    def _customer_currency(self, j: int) -> str:
+        if not self.foreign or j < 3:
+            return self.home
+        rng = random.Random(self.seed * 7_919 + j)
+        return self.foreign[j % len(self.foreign)] if rng.random() < 0.05 else self.home
+
+    def draw(self, i: int) -> InvoiceDraw:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        n_lines = rng.randint(1, 4)
+        lines = tuple(
+            (
+                rng.randrange(len(_ITEMS)),
+                Decimal(rng.choice((1, 1, 1, 2, 3, 4, 5))) / (2 if rng.random() < 0.2 else 1),
+            )
+            for _ in range(n_lines)
+        )
+        r = rng.random()
+        state = (
+            "open"
+            if r < 0.40
+            else "overdue"
+            if r < 0.55
+            else "partial"
+            if r < 0.70
+            else "paid"
+            if r < 0.93
+            else "voided"
+        )
+        days = {"open": rng.randint(0, 25), "overdue": rng.randint(35, 120)}.get(state, rng.randint(3, 90))
+        return InvoiceDraw(
+            customer=rng.randrange(self.n_customers),
+            lines=lines,
+            discount_percent=Decimal(rng.choice((5, 10))) if rng.random() < 0.15 else Decimal(0),
+            taxable=rng.random() < 0.3,
+            state=state,
+            txn_days_ago=days,
+            minute=rng.randrange(8 * 60),
+            paid_fraction=Decimal(rng.randint(20, 70)) / 100,
+            paid_days_after=rng.randint(0, 2),
+            rate_jitter=rng.randint(0, 400),
+        )
+
+    # --- derived amounts and times ------------------------------------------------------------
+    def _created(self, draw: InvoiceDraw) -> datetime:
+        day = self.today - timedelta(days=draw.txn_days_ago)
+        return datetime(day.year, day.month, day.day, 8, 0, tzinfo=COMPANY_TZ) + timedelta(
+            minutes=draw.minute
+        )
+
+    def _paid_at(self, draw: InvoiceDraw) -> datetime:
+        when = self._created(draw) + timedelta(days=draw.paid_days_after, hours=3)
+        return min(when, self.now - timedelta(minutes=5))
+
+    def _amounts(self, draw: InvoiceDraw) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """(subtotal, discount, tax, total)."""
+        subtotal = sum((cents(qty * _ITEMS[k][1]) for k, qty in draw.lines), Decimal("0.00"))
+        discount = cents(subtotal * draw.discount_percent / 100)
+        tax = cents((subtotal - discount) * TAX_PERCENT / 100) if draw.taxable else Decimal("0.00")
+        return subtotal, discount, tax, subtotal - discount + tax
+
+    def _paid_amount(self, draw: InvoiceDraw, total: Decimal) -> Decimal:
+        if draw.state == "paid":
+            return total
+        if draw.state == "partial":
+            return cents(total * draw.paid_fraction)
+        return Decimal("0.00")
+
+    def _rate(self, currency: str, draw: InvoiceDraw) -> Decimal | None:
+        if currency == self.home:
+            return None
+        return (Decimal("0.7200") + Decimal(draw.rate_jitter) / 10_000).quantize(Decimal("0.0001"))
+
+    # --- entity builders ----------------------------------------------------------------------
+    def customer_json(self, entity_id: str) -> Entity:
+        j = int(entity_id) - self.cust_base
+        combos = len(_FIRST) * len(_SECOND) * len(_KIND)
+        k = (j + self.seed * 37) % combos
+        name = f"{_FIRST[k % 20]} {_SECOND[(k // 20) % 20]} {_KIND[(k // 400) % len(_KIND)]}"
+        if j >= combos:
+            name = f"{name} {j // combos + 1}"
+        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:24]
+        created = datetime(2023, 1, 2, 9, 0, tzinfo=COMPANY_TZ) + timedelta(hours=j % 5000)
+        balance = self._cust_balance[j]
+        return {
+            "Taxable": False,
+            "BillAddr": {
+                "Id": str(100_000 + j),
+                "Line1": f"{100 + j % 900} Main St.",
+                "City": "Middlefield",
+                "CountrySubDivisionCode": "CA",
+                "PostalCode": "94303",
+            },
+            "Job": False,
+            "BillWithParent": False,
+            "Balance": balance,
+            "BalanceWithJobs": balance,
+            "CurrencyRef": currency_ref(self._cust_currency[j]),
+            "PreferredDeliveryMethod": "Email",
+            **shapes.header(entity_id, 0, created),
+            "GivenName": _FIRST[k % 20],
+            "FamilyName": _SECOND[(k // 20) % 20],
+            "FullyQualifiedName": name,
+            "CompanyName": name,
+            "DisplayName": name,
+            "PrintOnCheckName": name,
+            "Active": True,
+            "PrimaryPhone": {"FreeFormNumber": f"(555) {100 + j % 900:03d}-{j % 10_000:04d}"},
+            "PrimaryEmailAddr": {"Address": f"billing+{j}@{slug}.example.com"},
+        }
+
+    def invoice_json(self, entity_id: str) -> Entity:
+        i = int(entity_id) - self.inv_base
+        draw = self.draw(i)
+        customer = self.customer_json(str(self.cust_base + draw.customer))
+        subtotal, discount, tax, total = self._amounts(draw)
+        created = self._created(draw)
+        lines: list[Entity] = []
+        for n, (k, qty) in enumerate(draw.lines, start=1):
+            item = self.items[k]
+            lines.append(shapes.sales_line(n, item, _ITEMS[k][2], qty, _ITEMS[k][1], draw.taxable))
+        lines.append(shapes.subtotal_line(subtotal))
+        if discount:
+            lines.append(shapes.discount_line(discount, draw.discount_percent, self.accounts["discount"]))
+        paid = self._paid_amount(draw, total)
+        linked: list[dict[str, str]] = []
+        updated = created
+        note = None
+        balance = total - paid
+        if paid:
+            linked.append({"TxnId": str(self.pay_base + i), "TxnType": "Payment"})
+            updated = self._paid_at(draw)
+        if draw.state == "voided":
+            for line in lines:
+                line["Amount"] = Decimal("0.00")
+            total = balance = Decimal("0.00")
+            tax_json = shapes.tax_detail(Decimal(0), Decimal(0), TAX_PERCENT, self.tax_code_id)
+            updated, note = created + timedelta(days=1), "Voided"
+        else:
+            tax_json = shapes.tax_detail(tax, subtotal - discount, TAX_PERCENT, self.tax_code_id)
+        txn = created.date()
+        return shapes.invoice(
+            entity_id=entity_id,
+            sync_token=1 if (paid or note) else 0,
+            created=created,
+            updated=min(updated, self.now),
+            doc_number=str(1001 + i),
+            txn_date=txn.isoformat(),
+            due_date=(txn + timedelta(days=30)).isoformat(),
+            customer=customer,
+            lines=lines,
+            total_tax=tax_json,
+            total=total,
+            balance=balance,
+            exchange_rate=self._rate(self._cust_currency[draw.customer], draw),
+            linked=linked,
+            private_note=note,
+        )
+
+    def payment_json(self, entity_id: str) -> Entity:
+        i = int(entity_id) - self.pay_base
+        draw = self.draw(i)
+        customer = self.customer_json(str(self.cust_base + draw.customer))
+        total = self._amounts(draw)[3]
+        amount = self._paid_amount(draw, total)
+        when = self._paid_at(draw)
+        line = shapes.payment_line(amount, str(self.inv_base + i), total, str(1001 + i))
+        return shapes.payment(
+            entity_id=entity_id,
+            sync_token=0,
+            created=when,
+            updated=when,
+            txn_date=when.date().isoformat(),
+            customer=customer,
+            total=amount,
+            lines=[line],
+            deposit_to=self.accounts["undeposited"],
+            exchange_rate=self._rate(self._cust_currency[draw.customer], draw),
+            payment_method=self.accounts["check"],
+            ref_num=str(5000 + i),
+        )
+
+    # --- the whole company --------------------------------------------------------------------
+    def build(self, state: RealmState) -> None:
+        self._seed_lists(state)
+        self._cust_currency = [self._customer_currency(j) for j in range(self.n_customers)]
+        self._cust_balance = [Decimal("0.00")] * self.n_customers
+        self.cust_base = state.next_id
+        self.inv_base = self.cust_base + self.n_customers
+        self.pay_base = self.inv_base + self.n_invoices
+        state.next_id = self.pay_base + self.n_invoices
+
+        inv_mtimes: list[float] = []
+        pay_ids: list[str] = []
+        pay_mtimes: list[float] = []
+        for i in range(self.n_invoices):
+            draw = self.draw(i)
+            created = self._created(draw)
+            total = self._amounts(draw)[3]
+            paid = self._paid_amount(draw, total)
+            if draw.state == "voided":
+                inv_mtimes.append(min(created + timedelta(days=1), self.now).timestamp())
+                continue
+            self._cust_balance[draw.customer] += total - paid
+            if paid:
+                at = self._paid_at(draw)
+                inv_mtimes.append(at.timestamp())
+                pay_ids.append(str(self.pay_base + i))
+                pay_mtimes.append(at.timestamp())
+            else:
+                inv_mtimes.append(created.timestamp())
+        cust_ids = [str(self.cust_base + j) for j in range(self.n_customers)]
+        base_time = datetime(2023, 1, 2, 9, 0, tzinfo=COMPANY_TZ).timestamp()
+        state.table("Customer").seed_lazy(
+            cust_ids, [base_time + 3600 * (j % 5000) for j in range(self.n_customers)], self.customer_json
+        )
+        inv_ids = [str(self.inv_base + i) for i in range(self.n_invoices)]
+        state.table("Invoice").seed_lazy(inv_ids, inv_mtimes, self.invoice_json)
+        state.table("Payment").seed_lazy(pay_ids, pay_mtimes, self.payment_json)
+
+    def _seed_lists(self, state: RealmState) -> None:
+        created = datetime(2023, 1, 1, 9, 0, tzinfo=COMPANY_TZ)
+
+        def add(name: str, body: Entity) -> tuple[str, str]:
+            entity_id = state.allocate_id()
+            row = {**body, **shapes.header(entity_id, 0, created)}
+            state.table(name).put(row, created)
+            label = str(body.get("Name") or body.get("DisplayName"))
+            return entity_id, label
+
+        def account(key: str, name: str, acct_type: str, sub: str, currency: str) -> None:
+            classification = {
+                "Bank": "Asset",
+                "Other Current Asset": "Asset",
+                "Accounts Receivable": "Asset",
+                "Income": "Revenue",
+                "Expense": "Expense",
+            }[acct_type]
+            self.accounts[key] = add(
+                "Account",
+                {
+                    "Name": name,
+                    "SubAccount": False,
+                    "FullyQualifiedName": name,
+                    "Active": True,
+                    "Classification": classification,
+                    "AccountType": acct_type,
+                    "AccountSubType": sub,
+                    "CurrentBalance": 0,
+                    "CurrentBalanceWithSubAccounts": 0,
+                    "CurrencyRef": currency_ref(currency),
+                },
+            )
+
+        account("checking", "Checking", "Bank", "Checking", self.home)
+        account("savings", "Savings", "Bank", "Savings", self.home)
+        account("undeposited", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", self.home)
+        account("ar", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", self.home)
+        for code in self.foreign:
+            account(
+                f"ar_{code}",
+                f"Accounts Receivable (A/R) - {code}",
+                "Accounts Receivable",
+                "AccountsReceivable",
+                code,
+            )
+        account("income", "Services", "Income", "ServiceFeeIncome", self.home)
+        account("discount", "Discounts given", "Income", "DiscountsRefundsGiven", self.home)
+        account("bank_charges", "Bank Charges", "Expense", "BankCharges", self.home)
+        for name, price, description in _ITEMS:
+            self.items.append(
+                add(
+                    "Item",
+                    {
+                        "Name": name,
+                        "Description": description,
+                        "Active": True,
+                        "FullyQualifiedName": name,
+                        "Taxable": True,
+                        "UnitPrice": price,
+                        "Type": "Service",
+                        "IncomeAccountRef": shapes.ref(*self.accounts["income"]),
+                        "TrackQtyOnHand": False,
+                    },
+                )
+            )
+        for name in ("Cash", "Check", "Visa", "MasterCard", "American Express"):
+            key = name.lower().replace(" ", "_")
+            self.accounts[key] = add(
+                "PaymentMethod",
+                {
+                    "Name": name,
+                    "Active": True,
+                    "Type": "NON_CREDIT_CARD" if name in ("Cash", "Check") else "CREDIT_CARD",
+                },
+            )
+        self.tax_code_id = add(
+            "TaxCode",
+            {
+                "Name": "California",
+                "Description": "California sales tax",
+                "Active": True,
+                "Taxable": True,
+                "TaxGroup": True,
+            },
+        )[0]
+        add(
+            "TaxCode",
+            {
+                "Name": "Out of scope",
+                "Description": "Not taxable",
+                "Active": True,
+                "Taxable": False,
+                "TaxGroup": False,
+            },
+        )
+        add(
+            "Vendor",
+            {
+                "Balance": 0,
+                "Vendor1099": False,
+                "CurrencyRef": currency_ref(self.home),
+                "DisplayName": "Office Supplies Co",
+                "PrintOnCheckName": "Office Supplies Co",
+                "Active": True,
+            },
+        )
+
+
+def company_info(realm_id: str, name: str, home: str, created: datetime) -> Entity:
+    addr = {
+        "Id": "1",
+        "Line1": "2500 Garcia Ave",
+        "City": "Mountain View",
+        "Country": "US",
+        "CountrySubDivisionCode": "CA",
+        "PostalCode": "94043",
+    }
+    return {
+        "CompanyName": name,
+        "LegalName": name,
+        "CompanyAddr": addr,
+        "CustomerCommunicationAddr": dict(addr),
+        "LegalAddr": dict(addr),
+        "CustomerCommunicationEmailAddr": {"Address": "billing@northwind.example.com"},
+        "PrimaryPhone": {"FreeFormNumber": "(650) 555-0100"},
+        "CompanyStartDate": "2023-01-01",
+        "FiscalYearStartMonth": "January",
+        "Country": "US",
+        "Email": {"Address": "billing@northwind.example.com"},
+        "WebAddr": {},
+        "SupportedLanguages": "en",
+        "NameValue": [
+            {"Name": "NeoEnabled", "Value": "true"},
+            {"Name": "IndustryType", "Value": "Computer Systems Design and Related Services"},
+            {"Name": "CompanyType", "Value": "LLC"},
+            {"Name": "SubscriptionStatus", "Value": "PAID"},
+            {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
+            {"Name": "PayrollFeature", "Value": "false"},
+            {"Name": "ItemCategoriesFeature", "Value": "true"},
+        ],
+        "domain": "QBO",
+        "sparse": False,
+        "Id": "1",
+        "SyncToken": "3",
+        "MetaData": {"CreateTime": qbo_time(created), "LastUpdatedTime": qbo_time(created)},
+    }
+
+
+def preferences(home: str, currencies: tuple[str, ...], created: datetime) -> Entity:
+    return {
+        "AccountingInfoPrefs": {
+            "TrackDepartments": False,
+            "ClassTrackingPerTxn": False,
+            "CustomerTerminology": "Customers",
+        },
+        "SalesFormsPrefs": {
+            "AllowDiscount": True,
+            "AllowDeposit": True,
+            "DefaultTerms": {"value": "3"},
+            "ETransactionEnabledStatus": "NotApplicable",
+            "CustomTxnNumbers": False,
+        },
+        "CurrencyPrefs": {"MultiCurrencyEnabled": len(set(currencies)) > 1, "HomeCurrency": {"value": home}},
+        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+        "OtherPrefs": {
+            "NameValue": [
+                {
+                    "Name": "SalesFormsPrefs.DefaultCustomerMessage",
+                    "Value": "Thank you for your business and have a great day!",
+                }
+            ]
+        },
+        "domain": "QBO",
+        "sparse": False,
+        "Id": "1",
+        "SyncToken": "2",
+        "MetaData": {"CreateTime": qbo_time(created), "LastUpdatedTime": qbo_time(created)},
+    }
+
+
+def build_realm(
+    realm_id: str,
+    *,
+    seed: int,
+    invoices: int,
+    currencies: tuple[str, ...],
+    now: datetime,
+    company_name: str = "Northwind IT Services",
+) -> tuple[RealmState, CompanySeed]:
+    home = currencies[0] if currencies else "USD"
+    created = datetime(2023, 1, 1, 9, 0, tzinfo=COMPANY_TZ)
+    state = RealmState(
+        realm_id, company_info(realm_id, company_name, home, created), preferences(home, currencies, created)
+    )
+    company = CompanySeed(seed, invoices, currencies, now, company_name)
+    company.build(state)
+    return state, company
