@@ -1,0 +1,183 @@
+"""Charges: the object one payment attempt leaves behind, and its retrieve/list routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.stripe.simulator.forms import opt_str
+from connectors.stripe.simulator.ids import random_token
+from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
+from connectors.stripe.simulator.routing import Ctx, Route
+from connectors.stripe.simulator.state import SimState
+
+JsonDict = dict[str, Any]
+
+_EMPTY_ADDRESS = {
+    "city": None,
+    "country": None,
+    "line1": None,
+    "line2": None,
+    "postal_code": None,
+    "state": None,
+}
+
+
+def _card_details(pm: JsonDict, amount: int) -> JsonDict:
+    card = pm["card"]
+    return {
+        "amount_authorized": amount,
+        "authorization_code": None,
+        "brand": card["brand"],
+        "checks": dict(card["checks"]),
+        "country": card["country"],
+        "exp_month": card["exp_month"],
+        "exp_year": card["exp_year"],
+        "extended_authorization": {"status": "disabled"},
+        "fingerprint": card["fingerprint"],
+        "funding": card["funding"],
+        "incremental_authorization": {"status": "unavailable"},
+        "installments": None,
+        "last4": card["last4"],
+        "mandate": None,
+        "multicapture": {"status": "unavailable"},
+        "network": card["brand"],
+        "network_token": {"used": False},
+        "network_transaction_id": random_token(15),
+        "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+        "regulated_status": card["regulated_status"],
+        "three_d_secure": None,
+        "transaction_link_id": None,
+        "wallet": None,
+    }
+
+
+def _bank_details(pm: JsonDict) -> JsonDict:
+    bank = pm["us_bank_account"]
+    return {
+        "account_holder_type": bank["account_holder_type"],
+        "account_type": bank["account_type"],
+        "bank_name": bank["bank_name"],
+        "fingerprint": bank["fingerprint"],
+        "last4": bank["last4"],
+        "mandate": None,
+        "payment_reference": None,
+        "routing_number": bank["routing_number"],
+    }
+
+
+def new_charge(state: SimState, pi: JsonDict, pm: JsonDict, status: str) -> JsonDict:
+    """A charge for ``pi`` paid with ``pm``; ``status`` is succeeded, pending or failed."""
+    amount = int(pi["amount"])
+    details: JsonDict = {"type": pm["type"]}
+    details[pm["type"]] = _card_details(pm, amount) if pm["type"] == "card" else _bank_details(pm)
+    charge_id = state.store.new_id("charge")
+    charge: JsonDict = {
+        "id": charge_id,
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount if status == "succeeded" else 0,
+        "amount_refunded": 0,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "balance_transaction": None,
+        "billing_details": {
+            "address": dict(_EMPTY_ADDRESS),
+            "email": pm["billing_details"]["email"],
+            "name": pm["billing_details"]["name"],
+            "phone": None,
+            "tax_id": None,
+        },
+        "calculated_statement_descriptor": "SYNCD SIMULATED",
+        "captured": status == "succeeded",
+        "created": state.now(),
+        "currency": pi["currency"],
+        "customer": pi["customer"],
+        "description": pi["description"],
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "livemode": False,
+        "metadata": dict(pi["metadata"]),
+        "on_behalf_of": None,
+        "outcome": {
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        },
+        "paid": status == "succeeded",
+        "payment_intent": pi["id"],
+        "payment_method": pm["id"],
+        "payment_method_details": details,
+        "receipt_email": pi["receipt_email"],
+        "receipt_number": None,
+        "receipt_url": f"{state.config.public_url}/receipts/{charge_id}",
+        "refunded": False,
+        "refunds": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        },
+        "review": None,
+        "shipping": None,
+        "source": None,
+        "source_transfer": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": status,
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+    return state.store.add(charge)
+
+
+def mark_failed(charge: JsonDict, code: str, message: str, decline_code: str | None) -> None:
+    charge.update(
+        status="failed",
+        paid=False,
+        captured=False,
+        amount_captured=0,
+        failure_code=code,
+        failure_message=message,
+    )
+    charge["outcome"].update(
+        network_status="declined_by_network",
+        reason=decline_code or code,
+        seller_message="The bank did not return any further details with this decline.",
+        type="issuer_declined",
+        risk_level="normal",
+    )
+
+
+def _retrieve(ctx: Ctx) -> JsonDict:
+    return ctx.state.store.get("charge", ctx.path["id"])
+
+
+def _list(ctx: Ctx) -> JsonDict:
+    pi = opt_str(ctx.params, "payment_intent")
+    customer = opt_str(ctx.params, "customer")
+    keep_created = created_filter(ctx.params)
+    items = ctx.state.store.newest_first(
+        "charge",
+        lambda c: pi in (None, c["payment_intent"]) and customer in (None, c["customer"]) and keep_created(c),
+    )
+    return list_object(items, ctx.params, "/v1/charges")
+
+
+ROUTES = [
+    Route("GET", "/v1/charges/{id}", _retrieve, {"expand": ["str"]}),
+    Route(
+        "GET",
+        "/v1/charges",
+        _list,
+        {**LIST_SPEC, "payment_intent": "str", "customer": "str", "created": "any"},
+    ),
+]

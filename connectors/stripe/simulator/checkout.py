@@ -1,0 +1,369 @@
+"""Checkout Sessions over the API: create (payment mode, ``price_data`` line items), retrieve,
+list, line items, expire; sessions also expire on their own at ``expires_at``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.stripe.simulator.errors import ApiError, bad_state, invalid_param, missing_param
+from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str, req_int, req_str, str_list
+from connectors.stripe.simulator.ids import random_token
+from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
+from connectors.stripe.simulator.payment_intents import CONFIRMABLE, check_amount
+from connectors.stripe.simulator.routing import Ctx, Route
+from connectors.stripe.simulator.state import SimState
+
+JsonDict = dict[str, Any]
+
+SUPPORTED_METHODS = ("card", "us_bank_account")
+MIN_LIFETIME = 30 * 60
+MAX_LIFETIME = 24 * 60 * 60
+
+
+def _line_items(state: SimState, params: JsonDict) -> tuple[list[JsonDict], str]:
+    raw = params.get("line_items")
+    if not raw:
+        raise missing_param("line_items")
+    items: list[JsonDict] = []
+    currency: str | None = None
+    for i, item in enumerate(raw):
+        name = f"line_items[{i}]"
+        if "price" in item:
+            raise invalid_param(f"{name}[price]", f"No such price: '{item['price']}'", "resource_missing")
+        price = item.get("price_data")
+        if not isinstance(price, dict):
+            raise missing_param(f"{name}[price_data]")
+        item_currency = req_str(price, "currency", f"{name}[price_data][currency]").lower()
+        if currency is not None and item_currency != currency:
+            raise invalid_param(f"{name}[price_data][currency]", "All line items must use the same currency.")
+        currency = item_currency
+        if price.get("unit_amount_decimal") not in (None, ""):
+            raw_decimal = str(price["unit_amount_decimal"])
+            if not raw_decimal.isdigit():
+                raise invalid_param(
+                    f"{name}[price_data][unit_amount_decimal]", "Whole minor units only here."
+                )
+            unit = int(raw_decimal)
+        else:
+            unit = req_int(price, "unit_amount", f"{name}[price_data][unit_amount]")
+        quantity = opt_int(item, "quantity", f"{name}[quantity]")
+        if quantity is None:
+            raise missing_param(f"{name}[quantity]")
+        product = price.get("product_data") or {}
+        items.append(
+            {
+                "id": "li_" + random_token(24),
+                "object": "item",
+                "amount_discount": 0,
+                "amount_subtotal": unit * quantity,
+                "amount_tax": 0,
+                "amount_total": unit * quantity,
+                "currency": item_currency,
+                "description": opt_str(product, "name") or "Item",
+                "quantity": quantity,
+                "unit_amount": unit,
+            }
+        )
+    assert currency is not None
+    return items, currency
+
+
+def _expiry(state: SimState, params: JsonDict) -> int:
+    now = state.now()
+    expires_at = opt_int(params, "expires_at")
+    if expires_at is None:
+        return now + MAX_LIFETIME
+    if not now + MIN_LIFETIME <= expires_at <= now + MAX_LIFETIME:
+        raise invalid_param(
+            "expires_at",
+            "The `expires_at` timestamp must be between 30 minutes and 24 hours from now.",
+            "parameter_invalid_integer",
+        )
+    return expires_at
+
+
+def _method_types(params: JsonDict) -> list[str] | None:
+    if "payment_method_types" in params:
+        raise invalid_param(
+            "payment_method_types",
+            "Received unknown parameter: payment_method_types. Use allowed_payment_method_types "
+            "(API version 2026-10-28).",
+            "parameter_unknown",
+        )
+    allowed = str_list(params, "allowed_payment_method_types") or None
+    for method in allowed or []:
+        if method not in SUPPORTED_METHODS:
+            raise invalid_param(
+                "allowed_payment_method_types",
+                f"The payment method type `{method}` is not offered by this simulator.",
+                "payment_method_unactivated",
+            )
+    return allowed
+
+
+def create_session(state: SimState, params: JsonDict) -> JsonDict:
+    mode = req_str(params, "mode")
+    if mode != "payment":
+        raise invalid_param(
+            "mode", f"Only mode=payment is simulated, not {mode}.", "parameter_invalid_string"
+        )
+    items, currency = _line_items(state, params)
+    total = sum(int(i["amount_total"]) for i in items)
+    check_amount(total, currency, "line_items")
+    customer = opt_str(params, "customer")
+    email = opt_str(params, "customer_email")
+    if customer is not None and email is not None:
+        raise ApiError(
+            400, "You may only specify one of these parameters: customer, customer_email.", param="customer"
+        )
+    if customer is not None:
+        email = state.store.get("customer", customer, "customer")["email"]
+    allowed = _method_types(params)
+    pi_data = params.get("payment_intent_data") or {}
+    session_id = state.store.new_id("checkout.session")
+    session: JsonDict = {
+        "id": session_id,
+        "object": "checkout.session",
+        "adaptive_pricing": {"enabled": False},
+        "after_expiration": None,
+        "allow_promotion_codes": None,
+        "allowed_payment_method_types": allowed,
+        "amount_subtotal": total,
+        "amount_total": total,
+        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+        "billing_address_collection": opt_str(params, "billing_address_collection"),
+        "cancel_url": opt_str(params, "cancel_url"),
+        "client_reference_id": opt_str(params, "client_reference_id"),
+        "client_secret": None,
+        "collected_information": None,
+        "consent": None,
+        "consent_collection": None,
+        "created": state.now(),
+        "currency": currency,
+        "currency_conversion": None,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
+        "customer": customer,
+        "customer_account": None,
+        "customer_creation": None if customer else (opt_str(params, "customer_creation") or "if_required"),
+        "customer_details": _details(email) if email else None,
+        "customer_email": opt_str(params, "customer_email"),
+        "discounts": [],
+        "excluded_payment_method_types": None,
+        "expires_at": _expiry(state, params),
+        "integration_identifier": None,
+        "invoice": None,
+        "invoice_creation": {
+            "enabled": False,
+            "invoice_data": {
+                "account_tax_ids": None,
+                "custom_fields": None,
+                "description": None,
+                "footer": None,
+                "issuer": None,
+                "metadata": {},
+                "rendering_options": None,
+            },
+        },
+        "livemode": False,
+        "locale": opt_str(params, "locale"),
+        "managed_payments": {"enabled": False},
+        "metadata": merge_metadata({}, params.get("metadata")),
+        "mode": mode,
+        "origin_context": None,
+        "payment_intent": None,
+        "payment_link": None,
+        "payment_method_collection": "if_required",
+        "payment_method_configuration_details": None,
+        "payment_method_options": {},
+        "payment_method_types": allowed or ["card"],
+        "payment_status": "unpaid",
+        "permissions": None,
+        "phone_number_collection": {"enabled": False},
+        "recovered_from": None,
+        "saved_payment_method_options": None,
+        "setup_intent": None,
+        "shipping_address_collection": None,
+        "shipping_cost": None,
+        "shipping_options": [],
+        "status": "open",
+        "submit_type": opt_str(params, "submit_type"),
+        "subscription": None,
+        "success_url": opt_str(params, "success_url"),
+        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "ui_mode": "hosted",
+        "url": f"{state.config.public_url}/pay/{session_id}",
+        "wallet_options": None,
+    }
+    state.store.add(session)
+    note = state.store.note(session_id)
+    note["line_items"] = items
+    note["form_token"] = random_token(32)
+    note["pi_data"] = {
+        "metadata": merge_metadata({}, pi_data.get("metadata")),
+        "setup_future_usage": opt_str(pi_data, "setup_future_usage"),
+        "description": opt_str(pi_data, "description") or items[0]["description"],
+        "receipt_email": opt_str(pi_data, "receipt_email"),
+    }
+    at = datetime.fromtimestamp(int(session["expires_at"]), UTC)
+    state.clock.schedule(at, lambda: _expire_quietly(state, session))
+    return session
+
+
+def _details(email: str | None) -> JsonDict:
+    return {
+        "address": None,
+        "business_name": None,
+        "email": email,
+        "individual_name": None,
+        "name": None,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }
+
+
+def expire(state: SimState, session: JsonDict, *, quiet: bool = False) -> JsonDict:
+    """Expire an open session (cancelling its unfinished PaymentIntent, as Stripe does)."""
+    if session["status"] != "open":
+        if quiet:
+            return session
+        raise bad_state(
+            "Only Checkout Sessions with a status of `open` can be expired; "
+            f"this one is {session['status']}.",
+            "resource_invalid_state",
+        )
+    session["status"] = "expired"
+    pi_id = session["payment_intent"]
+    if pi_id is not None:
+        pi = state.store.get("payment_intent", str(pi_id))
+        if pi["status"] in CONFIRMABLE:
+            pi.update(status="canceled", canceled_at=state.now(), cancellation_reason="automatic")
+            emit(state, "payment_intent.canceled", pi)
+    emit(state, "checkout.session.expired", session)
+    return session
+
+
+def _expire_quietly(state: SimState, session: JsonDict) -> None:
+    expire(state, session, quiet=True)
+
+
+def _create(ctx: Ctx) -> JsonDict:
+    return create_session(ctx.state, ctx.params)
+
+
+def _retrieve(ctx: Ctx) -> JsonDict:
+    return ctx.state.store.get("checkout.session", ctx.path["id"])
+
+
+def _expire(ctx: Ctx) -> JsonDict:
+    return expire(ctx.state, ctx.state.store.get("checkout.session", ctx.path["id"]))
+
+
+def _list(ctx: Ctx) -> JsonDict:
+    pi = opt_str(ctx.params, "payment_intent")
+    status = opt_str(ctx.params, "status")
+    customer = opt_str(ctx.params, "customer")
+    details = ctx.params.get("customer_details")
+    email = opt_str(details, "email") if isinstance(details, dict) else None
+    keep_created = created_filter(ctx.params)
+
+    def keep(s: JsonDict) -> bool:
+        found_email = (s["customer_details"] or {}).get("email")
+        return (
+            pi in (None, s["payment_intent"])
+            and status in (None, s["status"])
+            and customer in (None, s["customer"])
+            and email in (None, found_email)
+            and keep_created(s)
+        )
+
+    return list_object(
+        ctx.state.store.newest_first("checkout.session", keep), ctx.params, "/v1/checkout/sessions"
+    )
+
+
+def _line_items_route(ctx: Ctx) -> JsonDict:
+    session = ctx.state.store.get("checkout.session", ctx.path["id"])
+    items = list(ctx.state.store.note(session["id"])["line_items"])
+    return list_object(items, ctx.params, f"/v1/checkout/sessions/{session['id']}/line_items")
+
+
+_PRICE_DATA = {
+    "currency": "str",
+    "unit_amount": "int",
+    "unit_amount_decimal": "str",
+    "product": "str",
+    "product_data": {
+        "name": "str",
+        "description": "str",
+        "metadata": "map",
+        "images": ["str"],
+        "tax_code": "str",
+    },
+    "tax_behavior": "str",
+}
+_CREATE = {
+    "mode": "str",
+    "line_items": [{"price_data": _PRICE_DATA, "price": "str", "quantity": "int"}],
+    "customer": "str",
+    "customer_email": "str",
+    "customer_creation": "str",
+    "success_url": "str",
+    "cancel_url": "str",
+    "metadata": "map",
+    "client_reference_id": "str",
+    "expires_at": "int",
+    "allowed_payment_method_types": ["str"],
+    "payment_method_types": ["str"],
+    "payment_method_options": "any",
+    "payment_intent_data": {
+        "metadata": "map",
+        "setup_future_usage": "str",
+        "description": "str",
+        "receipt_email": "str",
+        "statement_descriptor": "str",
+        "statement_descriptor_suffix": "str",
+        "capture_method": "str",
+    },
+    "locale": "str",
+    "submit_type": "str",
+    "billing_address_collection": "str",
+    "currency": "str",
+    "saved_payment_method_options": "any",
+    "invoice_creation": "any",
+    "consent_collection": "any",
+    "phone_number_collection": "any",
+    "custom_text": "any",
+    "after_expiration": "any",
+    "allow_promotion_codes": "bool",
+    "ui_mode": "str",
+    "expand": ["str"],
+}
+
+ROUTES = [
+    Route("POST", "/v1/checkout/sessions", _create, _CREATE),
+    Route(
+        "GET",
+        "/v1/checkout/sessions",
+        _list,
+        {
+            **LIST_SPEC,
+            "payment_intent": "str",
+            "status": "str",
+            "customer": "str",
+            "customer_details": {"email": "str"},
+            "created": "any",
+        },
+    ),
+    Route("GET", "/v1/checkout/sessions/{id}", _retrieve, {"expand": ["str"]}),
+    Route("GET", "/v1/checkout/sessions/{id}/line_items", _line_items_route, LIST_SPEC),
+    Route("POST", "/v1/checkout/sessions/{id}/expire", _expire, {"expand": ["str"]}),
+]

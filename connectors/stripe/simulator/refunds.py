@@ -1,0 +1,146 @@
+"""Refunds, full or partial, on a charge or a PaymentIntent's latest charge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.stripe.simulator.balance import new_balance_txn
+from connectors.stripe.simulator.errors import bad_state, invalid_param, missing_param
+from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str
+from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
+from connectors.stripe.simulator.routing import Ctx, Route
+from connectors.stripe.simulator.state import SimState
+
+JsonDict = dict[str, Any]
+
+
+def _charge_for(state: SimState, params: JsonDict) -> JsonDict:
+    charge_id = opt_str(params, "charge")
+    pi_id = opt_str(params, "payment_intent")
+    if charge_id is not None:
+        return state.store.get("charge", charge_id, "charge")
+    if pi_id is None:
+        raise missing_param("charge")
+    pi = state.store.get("payment_intent", pi_id, "payment_intent")
+    if pi["status"] != "succeeded" or pi["latest_charge"] is None:
+        raise bad_state(
+            f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
+            "charge_not_refundable",
+            "payment_intent",
+        )
+    return state.store.get("charge", str(pi["latest_charge"]))
+
+
+def create_refund(state: SimState, params: JsonDict) -> JsonDict:
+    charge = _charge_for(state, params)
+    if charge["status"] != "succeeded":
+        raise bad_state(
+            f"Charge {charge['id']} has not succeeded and cannot be refunded.", "charge_not_refundable"
+        )
+    remaining = int(charge["amount"]) - int(charge["amount_refunded"])
+    if remaining <= 0:
+        raise bad_state(f"Charge {charge['id']} has already been refunded.", "charge_already_refunded")
+    amount = opt_int(params, "amount")
+    amount = remaining if amount is None else amount
+    if amount <= 0:
+        raise invalid_param(
+            "amount", "This value must be greater than or equal to 1.", "parameter_invalid_integer"
+        )
+    if amount > remaining:
+        raise invalid_param(
+            "amount",
+            f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
+            "amount_too_large",
+        )
+    refund_id = state.store.new_id("refund")
+    txn = new_balance_txn(
+        state,
+        amount=-amount,
+        fee=0,
+        currency=charge["currency"],
+        type_="refund",
+        source=refund_id,
+        reporting_category="refund",
+        description="REFUND FOR PAYMENT",
+    )
+    card = charge["payment_method_details"]["type"] == "card"
+    refund: JsonDict = {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": txn["id"],
+        "charge": charge["id"],
+        "created": state.now(),
+        "currency": charge["currency"],
+        "customer": charge["customer"],
+        "customer_account": None,
+        "destination_details": (
+            {
+                "card": {
+                    "reference": None,
+                    "reference_status": "pending",
+                    "reference_type": "acquirer_reference_number",
+                    "type": "refund",
+                },
+                "type": "card",
+            }
+            if card
+            else {
+                "type": "us_bank_transfer",
+                "us_bank_transfer": {"reference": None, "reference_status": "pending"},
+            }
+        ),
+        "metadata": merge_metadata({}, params.get("metadata")),
+        "payment_intent": charge["payment_intent"],
+        "payment_method": charge["payment_method"],
+        "reason": opt_str(params, "reason"),
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": "succeeded",
+        "transfer_reversal": None,
+    }
+    state.store.add(refund)
+    charge["amount_refunded"] = int(charge["amount_refunded"]) + amount
+    charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+    charge["refunds"]["data"].insert(0, refund)
+    emit(state, "refund.created", refund)
+    emit(state, "charge.refunded", charge)
+    return refund
+
+
+def _create(ctx: Ctx) -> JsonDict:
+    return create_refund(ctx.state, ctx.params)
+
+
+def _retrieve(ctx: Ctx) -> JsonDict:
+    return ctx.state.store.get("refund", ctx.path["id"])
+
+
+def _list(ctx: Ctx) -> JsonDict:
+    charge = opt_str(ctx.params, "charge")
+    pi = opt_str(ctx.params, "payment_intent")
+    keep_created = created_filter(ctx.params)
+    items = ctx.state.store.newest_first(
+        "refund",
+        lambda r: charge in (None, r["charge"]) and pi in (None, r["payment_intent"]) and keep_created(r),
+    )
+    return list_object(items, ctx.params, "/v1/refunds")
+
+
+_CREATE = {
+    "charge": "str",
+    "payment_intent": "str",
+    "amount": "int",
+    "metadata": "map",
+    "reason": "str",
+    "expand": ["str"],
+}
+
+ROUTES = [
+    Route("POST", "/v1/refunds", _create, _CREATE),
+    Route("GET", "/v1/refunds/{id}", _retrieve, {"expand": ["str"]}),
+    Route(
+        "GET", "/v1/refunds", _list, {**LIST_SPEC, "charge": "str", "payment_intent": "str", "created": "any"}
+    ),
+]

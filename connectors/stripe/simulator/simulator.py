@@ -1,0 +1,185 @@
+"""``StripeSimulator``: the public handle tests and ``syncd demo`` use to run and steer the simulator."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from connectors.serving import ThreadedServer
+from connectors.stripe.simulator import checkout_flow, disputes, payouts
+from connectors.stripe.simulator.app import ApiFront, build_app
+from connectors.stripe.simulator.clock import SimClock
+from connectors.stripe.simulator.errors import invalid_param
+from connectors.stripe.simulator.faults import Faults
+from connectors.stripe.simulator.hosted_page import success_target
+from connectors.stripe.simulator.idempotency import IdempotencyKeys
+from connectors.stripe.simulator.payment_methods import BEHAVIOURS
+from connectors.stripe.simulator.state import SimConfig, SimState
+from connectors.stripe.simulator.store import Store
+from connectors.stripe.simulator.webhooks import WebhookDispatcher
+
+JsonDict = dict[str, Any]
+
+
+class _Clock(SimClock):
+    """The simulator clock as tests see it: advancing also releases the events it caused."""
+
+    def __init__(self, start: datetime | None, lock: threading.RLock, sim: StripeSimulator) -> None:
+        super().__init__(start, lock)
+        self._sim = sim
+
+    def advance(self, delta: timedelta) -> None:
+        try:
+            super().advance(delta)
+            self._sim._keys.expire(self.now())
+        finally:
+            self._sim.webhooks.commit()
+
+
+class StripeSimulator:
+    """A Stripe account on a local port, speaking the REST wire protocol for what syncd uses."""
+
+    def __init__(
+        self,
+        api_key: str = "sk_test_sim",
+        fee_percent: Decimal = Decimal("2.9"),
+        fee_fixed_minor: int = 30,
+        ach_fee_percent: Decimal = Decimal("0.8"),
+        ach_fee_cap_minor: int = 500,
+        payout_schedule_days: int = 2,
+        now: datetime | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str | None = None,
+        fault_seed: int | None = None,
+    ) -> None:
+        self._lock = threading.RLock()
+        self.webhooks = WebhookDispatcher()
+        self.clock: SimClock = _Clock(now, self._lock, self)
+        config = SimConfig(
+            api_key=api_key,
+            fee_percent=Decimal(fee_percent),
+            fee_fixed_minor=fee_fixed_minor,
+            ach_fee_percent=Decimal(ach_fee_percent),
+            ach_fee_cap_minor=ach_fee_cap_minor,
+            payout_schedule_days=payout_schedule_days,
+        )
+        self._state = SimState(config, Store(), self.clock, self._lock, publish=self.webhooks.publish)
+        self.faults = Faults(fault_seed)
+        self._keys = IdempotencyKeys()
+        self._front = ApiFront(self._state, self.faults, self._keys, self.webhooks.commit)
+        self._server = ThreadedServer(build_app(self._front), host, port)
+        config.public_url = public_url or self._server.url
+        self._fail_payouts: list[bool] = []
+        payouts.schedule_daily(self._state, self._fail_payouts)
+        self._started = False
+
+    # lifecycle -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def api_key(self) -> str:
+        return self._state.config.api_key
+
+    @property
+    def api_version(self) -> str:
+        return self._state.config.api_version
+
+    def start(self) -> StripeSimulator:
+        self.webhooks.start()
+        self._server.start()
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        if self._started:
+            self._server.stop()
+            self.webhooks.stop()
+            self._started = False
+
+    def __enter__(self) -> StripeSimulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @contextmanager
+    def _acting(self) -> Iterator[SimState]:
+        with self._lock:
+            try:
+                yield self._state
+            finally:
+                self.webhooks.commit()
+
+    # steering ------------------------------------------------------------------------------
+    def add_webhook_endpoint(self, url: str, secret: str = "whsec_sim") -> None:  # noqa: S107
+        self.webhooks.add_endpoint(url, secret)
+
+    def checkout_url(self, session_id: str) -> str:
+        with self._lock:
+            return str(self._state.store.get("checkout.session", session_id)["url"])
+
+    def pay_checkout(self, session_id: str, outcome: str) -> None:
+        """What a person choosing ``outcome`` on the hosted page does. Declines leave the session
+        open (as Stripe does); the PaymentIntent and events record the attempt."""
+        with self._acting() as state:
+            session = state.store.get("checkout.session", session_id)
+            checkout_flow.pay(state, session, outcome)
+
+    def success_redirect(self, session_id: str) -> str:
+        """Where the hosted page sends the payer after paying (``{CHECKOUT_SESSION_ID}`` filled in)."""
+        with self._lock:
+            return success_target(self._state.store.get("checkout.session", session_id))
+
+    def create_payout(self, *, fail: bool = False) -> str:
+        """Pay out the available balance now; ``fail=True`` makes it fail at arrival."""
+        with self._acting() as state:
+            created = payouts.sweep(state, fail=fail)
+            if not created:
+                raise invalid_param("amount", "There is no available balance to pay out.")
+            return created[0]
+
+    def fail_next_payout(self) -> None:
+        """The next automatic payout fails at its arrival date (``payout.failed``)."""
+        with self._lock:
+            self._fail_payouts.append(True)
+
+    def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> str:
+        with self._acting() as state:
+            charge = state.store.get("charge", charge_id)
+            return str(disputes.open_dispute(state, charge, reason)["id"])
+
+    def close_dispute(self, dispute_id: str, won: bool) -> None:
+        with self._acting() as state:
+            disputes.close_dispute(state, state.store.get("dispute", dispute_id), won=won)
+
+    def set_payment_method_behaviour(self, payment_method_id: str, behaviour: str) -> None:
+        """Make a saved method behave differently from now on (e.g. a saved card that starts
+        declining): one of card_success, card_declined, insufficient_funds, requires_action,
+        ach_success, ach_failure, ach_return."""
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {behaviour!r}")
+        with self._lock:
+            self._state.store.get("payment_method", payment_method_id)
+            self._state.store.note(payment_method_id)["behaviour"] = behaviour
+
+    # assertions ----------------------------------------------------------------------------
+    def request_count(self) -> int:
+        with self._lock:
+            return self._front.count
+
+    def objects(self, kind: str) -> list[JsonDict]:
+        """Raw stored objects of a kind (``payment_intent``, ``checkout.session``, ``event`` …)."""
+        with self._lock:
+            return copy.deepcopy(self._state.store.all(kind))

@@ -1,0 +1,52 @@
+"""The simulator's shared state: configuration, objects, clock, event log hook and the one lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from connectors.stripe.simulator.clock import SimClock
+from connectors.stripe.simulator.store import Store
+
+JsonDict = dict[str, Any]
+
+API_VERSION = "2026-10-28.endive"
+
+
+@dataclass
+class SimConfig:
+    api_key: str
+    fee_percent: Decimal
+    fee_fixed_minor: int
+    ach_fee_percent: Decimal
+    ach_fee_cap_minor: int
+    payout_schedule_days: int
+    dispute_fee_major: Decimal = Decimal("15.00")
+    ach_settle_business_days: int = 4
+    ach_return_business_days: int = 2
+    api_version: str = API_VERSION
+    public_url: str = "http://127.0.0.1"
+
+
+@dataclass
+class RequestInfo:
+    """The API request being served, echoed in each event's ``request`` field."""
+
+    id: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass
+class SimState:
+    config: SimConfig
+    store: Store
+    clock: SimClock
+    lock: threading.RLock
+    request: RequestInfo = field(default_factory=RequestInfo)
+    publish: Callable[[JsonDict], None] = lambda event: None
+
+    def now(self) -> int:
+        return self.clock.timestamp()
