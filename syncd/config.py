@@ -168,7 +168,17 @@ def load(path: Path) -> Settings:
 
 def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
     top = _Section(raw, "")
-    known = {"database", "web", "quickbooks", "stripe", "smtp", "company", "scheduler", "secret_key", "log_level"}
+    known = {
+        "database",
+        "web",
+        "quickbooks",
+        "stripe",
+        "smtp",
+        "company",
+        "scheduler",
+        "secret_key",
+        "log_level",
+    }
     for key in raw:
         if key not in known:
             raise ConfigError(key, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -268,14 +278,16 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
         seen.add(realm)
         methods = c.data.get("payment_methods", ["card"])
         if not isinstance(methods, list) or not methods or not set(methods) <= PAYMENT_METHODS:
-            raise ConfigError(c.name("payment_methods"), f"must be a non-empty list of {sorted(PAYMENT_METHODS)}")
+            raise ConfigError(
+                c.name("payment_methods"), f"must be a non-empty list of {sorted(PAYMENT_METHODS)}"
+            )
         writeback = c.req("link_writeback", "memo")
         if writeback not in ("memo", "off") and not writeback.startswith("custom_field:"):
             raise ConfigError(c.name("link_writeback"), "must be memo, off or custom_field:<name>")
         try:
             min_partial = Decimal(str(c.data.get("min_partial", "1.00")))
         except InvalidOperation:
-            raise ConfigError(c.name("min_partial"), "must be an amount like \"5.00\"") from None
+            raise ConfigError(c.name("min_partial"), 'must be an amount like "5.00"') from None
         days = c.data.get("reminder_days", [3, 10])
         if not isinstance(days, list) or not all(isinstance(d, int) and 0 <= d <= 365 for d in days):
             raise ConfigError(c.name("reminder_days"), "must be a list of day counts after the due date")

@@ -98,6 +98,11 @@ class Stripe(Protocol):
         """Events newer than ``last_event_id`` (or created at/after ``since`` when None),
         oldest first, all pages."""
 
+    def parse_event(self, payload: bytes) -> StripeEvent:
+        """Parse an event body that was verified earlier (kept raw in the inbox); raises
+        PermanentError for anything unparseable. Never trusts an unverified body: callers only
+        pass what ``parse_webhook`` accepted before."""
+
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
         """Verify ``Stripe-Signature`` within the tolerance and parse; raises SignatureError
         for unsigned, forged or stale bodies and PermanentError for unparseable ones."""

@@ -1,5 +1,6 @@
 """syncd's own small types; connectors map vendor payloads to and from these."""
 
+from syncd.domain.company import CompanyInfo, QboChanges
 from syncd.domain.customers import Customer
 from syncd.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from syncd.domain.ledger import (
@@ -28,7 +29,6 @@ from syncd.domain.stripe import (
     StripeEvent,
     StripeEventKind,
 )
-from syncd.domain.company import CompanyInfo, QboChanges
 
 __all__ = [
     "AccountRef",

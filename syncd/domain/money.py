@@ -8,7 +8,7 @@ from decimal import Decimal
 
 def as_decimal(value: object) -> Decimal:
     """Parse a vendor amount (str, int or Decimal) exactly; floats are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"refusing to treat {value!r} as money: pass str, int or Decimal")
     if isinstance(value, Decimal):
         return value

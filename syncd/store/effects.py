@@ -200,3 +200,25 @@ def counts(session: Session, company_id: str | None = None) -> dict[str, int]:
 
 def get(session: Session, key: str) -> Effect | None:
     return session.scalar(select(Effect).where(Effect.key == key))
+
+
+def claim_key(
+    db: Database, key: str, *, owner: str, now: datetime, lease_seconds: float = 60.0
+) -> Claimed | None:
+    """Lease one effect by key to perform it inline (a customer is waiting); None when it is done,
+    failed, or leased by a live owner."""
+    with db.transaction() as session:
+        query = select(Effect).where(
+            Effect.key == key,
+            Effect.status == EffectStatus.PENDING.value,
+            or_(Effect.lease_expires_at.is_(None), Effect.lease_expires_at < now),
+        )
+        if db.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = session.scalar(query)
+        if row is None:
+            return None
+        row.lease_owner = owner
+        row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        row.attempts += 1
+        return Claimed(row.id, row.key, row.kind, row.company_id, dict(row.payload), row.attempts, owner)

@@ -90,3 +90,11 @@ def has_event(session: Session, source: str, event_id: str) -> bool:
         select(InboxEvent.id).where(InboxEvent.source == source, InboxEvent.event_id == event_id)
     )
     return found is not None
+
+
+def mark_event_processed(session: Session, source: str, event_id: str, *, now: datetime) -> None:
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.source == source, InboxEvent.event_id == event_id)
+        .values(processed_at=now)
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -24,9 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-# 18 digits, 3 decimals: covers three-decimal currencies and 15-digit totals exactly.
-Amount = Numeric(18, 3, asdecimal=True)
+from sqlalchemy.types import TypeEngine
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -50,6 +49,34 @@ class UtcDateTime(TypeDecorator[datetime]):
         from datetime import UTC
 
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DecimalAmount(TypeDecorator[Decimal]):
+    """Exact money: NUMERIC(18, 3) on PostgreSQL, text on SQLite (whose numbers are floats)."""
+
+    impl = Numeric(18, 3, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 3, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, not {type(value).__name__}")
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value) if not isinstance(value, Decimal) else value
+
+
+def Amount() -> DecimalAmount:
+    return DecimalAmount()
 
 
 NAMING = {
@@ -136,9 +163,9 @@ class InvoiceRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     txn_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
-    total: Mapped[Decimal] = mapped_column(Amount)
-    balance: Mapped[Decimal] = mapped_column(Amount)
-    tax: Mapped[Decimal] = mapped_column(Amount)
+    total: Mapped[Decimal] = mapped_column(Amount())
+    balance: Mapped[Decimal] = mapped_column(Amount())
+    tax: Mapped[Decimal] = mapped_column(Amount())
     lines: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     sync_token: Mapped[str] = mapped_column(String(32))
@@ -176,7 +203,7 @@ class PaymentRow(Base):
     company_id: Mapped[str] = mapped_column(String(32))
     customer_id: Mapped[str] = mapped_column(String(32))
     invoice_ids: Mapped[list[str]] = mapped_column(JSON)
-    amount: Mapped[Decimal] = mapped_column(Amount)
+    amount: Mapped[Decimal] = mapped_column(Amount())
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     checkout_session_id: Mapped[str | None] = mapped_column(String(128))
@@ -198,9 +225,9 @@ class MoneyMovement(Base):
     company_id: Mapped[str] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(32))
     source_id: Mapped[str | None] = mapped_column(String(128))
-    amount: Mapped[Decimal] = mapped_column(Amount)
-    fee: Mapped[Decimal] = mapped_column(Amount)
-    net: Mapped[Decimal] = mapped_column(Amount)
+    amount: Mapped[Decimal] = mapped_column(Amount())
+    fee: Mapped[Decimal] = mapped_column(Amount())
+    net: Mapped[Decimal] = mapped_column(Amount())
     currency: Mapped[str] = mapped_column(String(3))
     created: Mapped[datetime] = mapped_column(UtcDateTime())
     payout_id: Mapped[str | None] = mapped_column(String(128))

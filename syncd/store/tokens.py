@@ -24,7 +24,9 @@ TOKENS = "qbo_tokens"
 class EncryptedTokenStore:
     """Implements ``connectors.quickbooks.protocol.TokenStore`` on the ``secrets`` table."""
 
-    def __init__(self, db: Database, box: SecretBox, *, clock: Clock = utcnow, lock_wait: float = 30.0) -> None:
+    def __init__(
+        self, db: Database, box: SecretBox, *, clock: Clock = utcnow, lock_wait: float = 30.0
+    ) -> None:
         self._db = db
         self._box = box
         self._clock = clock
@@ -52,7 +54,9 @@ class EncryptedTokenStore:
                 "access_token": tokens.access_token,
                 "refresh_token": tokens.refresh_token,
                 "access_expires_at": tokens.access_expires_at.isoformat(),
-                "refresh_expires_at": tokens.refresh_expires_at.isoformat() if tokens.refresh_expires_at else None,
+                "refresh_expires_at": tokens.refresh_expires_at.isoformat()
+                if tokens.refresh_expires_at
+                else None,
             }
         ).encode()
         ciphertext = self._box.encrypt(blob)

@@ -1,0 +1,45 @@
+"""Webhook intake: verify, store in the inbox, answer fast. Processing happens in the jobs."""
+
+from __future__ import annotations
+
+import json
+
+from connectors.quickbooks.protocol import verify_webhook_signature
+from syncd.context import Context
+from syncd.errors import PermanentError, SignatureError
+from syncd.store import inbox
+
+MAX_BODY = 1 << 20
+
+
+def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
+    """Verify ``Stripe-Signature`` and keep the raw event; returns its id. A duplicate delivery
+    is accepted (Stripe must stop retrying) and changes nothing."""
+    if len(body) > MAX_BODY:
+        raise PermanentError("body too large")
+    event = ctx.stripe.parse_webhook(body, signature)
+    with ctx.db.transaction() as session:
+        inbox.store(
+            session,
+            source="stripe",
+            event_id=event.id,
+            event_type=event.type,
+            payload=body,
+            now=ctx.clock(),
+            company_id=event.metadata.get("company"),
+        )
+    return event.id
+
+
+def accept_qbo(ctx: Context, body: bytes, signature: str | None) -> list[str]:
+    """Verify ``intuit-signature`` and return the configured realms the notice names."""
+    if not verify_webhook_signature(body, signature, ctx.settings.qbo.webhook_verifier_token):
+        raise SignatureError("intuit-signature does not match")
+    from connectors.quickbooks.webhooks import parse_webhook
+
+    try:
+        notices = parse_webhook(body)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise PermanentError(f"unparseable QuickBooks webhook: {exc}") from None
+    configured = {c.realm_id for c in ctx.settings.companies}
+    return sorted({n.realm_id for n in notices if n.realm_id in configured})

@@ -1,0 +1,278 @@
+"""Collect: the portal's backend — a Pay press becomes a Stripe Checkout Session, lazily.
+
+Publishing costs Stripe nothing; the session (and the Stripe Customer) is created when a customer
+presses Pay, as an effect performed inline under a deterministic key, so a double click, a retry
+or a crash mid-way reuses the same session instead of opening a second way to pay.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
+from syncd.domain.payments import PaymentStatus
+from syncd.errors import PermanentError, SyncdError
+from syncd.stages import events, views
+from syncd.store import effects, mirror, payments
+from syncd.store.effects import Claimed
+from syncd.store.models import CustomerRow, InvoiceRow, PaymentRow, PortalLink
+from syncd.web.protocol import InvoiceView, Outcome
+from syncd.worker import Done, handler, perform
+
+__all__ = ["PortalService", "backfill", "ingest"]
+
+backfill = events.backfill
+ingest = events.ingest
+
+SESSION_LIFETIME = timedelta(hours=23)
+REUSE_MARGIN = timedelta(minutes=30)
+OWNER = f"portal:{socket.gethostname()}:{os.getpid()}"
+
+
+class PortalService:
+    """Implements ``syncd.web.protocol.PortalBackend`` over the store and the Stripe connector."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def _link(self, session: Session, token: str) -> PortalLink | None:
+        digest = self.ctx.links.digest(token)
+        if digest is None:
+            return None
+        link = session.get(PortalLink, digest)
+        if link is None or link.revoked_at is not None:
+            return None
+        return link
+
+    def invoice(self, token: str) -> InvoiceView | None:
+        with self.ctx.db.transaction() as session:
+            link = self._link(session, token)
+            if link is None:
+                return None
+            invoice = mirror.get_invoice(session, link.company_id, link.invoice_id)
+            if invoice is None or invoice.status == InvoiceStatus.DELETED.value:
+                return None
+            return views.invoice_view(self.ctx, session, invoice, token)
+
+    def start_payment(self, token: str, amount: Decimal | None) -> str:
+        ctx = self.ctx
+        now = ctx.clock()
+        with ctx.db.transaction() as session:
+            link = self._link(session, token)
+            if link is None:
+                raise PermanentError("This payment link is no longer valid.")
+            invoice = session.scalar(
+                select(InvoiceRow)
+                .where(InvoiceRow.company_id == link.company_id, InvoiceRow.qbo_id == link.invoice_id)
+                .with_for_update()
+            )
+            if invoice is None:
+                raise PermanentError("This payment link is no longer valid.")
+            view = views.invoice_view(ctx, session, invoice, token)
+            charge = _amount_to_charge(view, amount)
+            reuse = _reusable(session, invoice, charge, now)
+            if reuse is not None and reuse.checkout_url and reuse.status == PaymentStatus.OPEN.value:
+                return reuse.checkout_url
+            key = reuse.key if reuse is not None else _new_attempt(ctx, session, invoice, charge, token)
+        claimed = effects.claim_key(ctx.db, f"stripe:checkout:{key}", owner=OWNER, now=ctx.clock())
+        if claimed is not None:
+            perform(ctx, claimed)
+        with ctx.db.transaction() as session:
+            row = session.get(PaymentRow, key)
+            if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
+                return row.checkout_url
+        raise PermanentError("We could not start the payment just now. Please try again in a minute.")
+
+    def outcome(self, token: str, session_id: str | None) -> Outcome:
+        ctx = self.ctx
+        with ctx.db.transaction() as session:
+            link = self._link(session, token)
+            row = payments.by_session(session, session_id) if session_id else None
+            if link is None or row is None or link.invoice_id not in row.invoice_ids:
+                return Outcome.CANCELLED
+            status = PaymentStatus(row.status)
+        known = {
+            PaymentStatus.SUCCEEDED: Outcome.PAID,
+            PaymentStatus.PROCESSING: Outcome.PROCESSING,
+            PaymentStatus.FAILED: Outcome.FAILED,
+            PaymentStatus.EXPIRED: Outcome.CANCELLED,
+            PaymentStatus.RETURNED: Outcome.FAILED,
+        }
+        if status in known:
+            return known[status]
+        assert session_id is not None
+        try:
+            checkout = ctx.stripe.get_checkout_session(session_id)
+        except SyncdError:
+            return Outcome.PENDING
+        # The redirect can beat the webhook: record what Stripe says through the same
+        # idempotent path the webhook takes.
+        if checkout.status is CheckoutStatus.COMPLETE:
+            observed = (
+                PaymentStatus.SUCCEEDED if checkout.payment_status == "paid" else PaymentStatus.PROCESSING
+            )
+            events.observe(ctx, checkout.id, None, observed, checkout.payment_intent_id)
+            return Outcome.PAID if observed is PaymentStatus.SUCCEEDED else Outcome.PROCESSING
+        if checkout.status is CheckoutStatus.EXPIRED:
+            return Outcome.CANCELLED
+        return Outcome.PENDING
+
+    def invoice_pdf(self, token: str) -> bytes | None:
+        with self.ctx.db.transaction() as session:
+            link = self._link(session, token)
+            if link is None:
+                return None
+            realm, invoice_id = link.company_id, link.invoice_id
+        try:
+            return self.ctx.qbo(realm).invoice_pdf(invoice_id)
+        except SyncdError:
+            return None
+
+
+def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:
+    if not view.status.payable or view.balance <= 0:
+        raise PermanentError("This invoice has nothing left to pay.")
+    if view.payment_state.value == "processing":
+        raise PermanentError("A bank payment for this invoice is already processing.")
+    if amount is None or not view.allow_partial:
+        return view.balance
+    try:
+        if amount != amount.quantize(Decimal("0.001")) or amount <= 0:
+            raise PermanentError("Please enter an amount greater than zero.")
+    except InvalidOperation:
+        raise PermanentError("Please enter a valid amount.") from None
+    if amount > view.balance:
+        raise PermanentError(f"The most you can pay is {view.balance} {view.currency}.")
+    if amount < min(view.min_partial, view.balance):
+        raise PermanentError(f"The smallest payment accepted is {view.min_partial} {view.currency}.")
+    return amount
+
+
+def _reusable(session: Session, invoice: InvoiceRow, amount: Decimal, now: object) -> PaymentRow | None:
+    from datetime import datetime
+
+    assert isinstance(now, datetime)
+    for row in payments.for_invoice(
+        session, invoice.company_id, invoice.qbo_id, [PaymentStatus.CREATING, PaymentStatus.OPEN]
+    ):
+        fresh = row.created_at + SESSION_LIFETIME - REUSE_MARGIN > now
+        if row.amount == amount and fresh:
+            return row
+    return None
+
+
+def _new_attempt(ctx: Context, session: Session, invoice: InvoiceRow, amount: Decimal, token: str) -> str:
+    now = ctx.clock()
+    seq = payments.attempts_for(session, invoice.company_id, invoice.qbo_id) + 1
+    key = f"pay:{invoice.company_id}:{invoice.qbo_id}:{seq}"
+    session.add(
+        PaymentRow(
+            key=key,
+            company_id=invoice.company_id,
+            customer_id=invoice.customer_id,
+            invoice_ids=[invoice.qbo_id],
+            amount=amount,
+            currency=invoice.currency,
+            status=PaymentStatus.CREATING.value,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    effects.enqueue(
+        session,
+        key=f"stripe:checkout:{key}",
+        kind="stripe.checkout",
+        company_id=invoice.company_id,
+        payload={"payment_key": key, "token": token},
+        now=now,
+    )
+    return key
+
+
+@handler("stripe.checkout")
+def create_checkout(ctx: Context, effect: Claimed) -> Done:
+    key = str(effect.payload["payment_key"])
+    token = str(effect.payload["token"])
+    company = ctx.settings.company(effect.company_id)
+    with ctx.db.transaction() as session:
+        row = session.get(PaymentRow, key)
+        if row is None:
+            raise PermanentError(f"payment {key} vanished")
+        customer = mirror.get_customer(session, row.company_id, row.customer_id)
+        invoice = mirror.get_invoice(session, row.company_id, row.invoice_ids[0])
+        stripe_customer = customer.stripe_customer_id if customer else None
+        email = views.recipient(session, invoice) if invoice else None
+        description = f"Invoice {invoice.doc_number}" if invoice else "Invoice payment"
+        amount, currency, invoice_ids, created = (
+            row.amount,
+            row.currency,
+            tuple(row.invoice_ids),
+            row.created_at,
+        )
+        customer_name = customer.display_name if customer else (invoice.customer_name if invoice else "")
+        customer_id = row.customer_id
+    if stripe_customer is None:
+        stripe_customer = ctx.stripe.ensure_customer(
+            company=effect.company_id,
+            qbo_customer_id=customer_id,
+            name=customer_name,
+            email=email,
+            idempotency_key=f"customer:{effect.company_id}:{customer_id}",
+        )
+    base = f"{ctx.settings.public_url}/i/{token}"
+    checkout = ctx.stripe.create_checkout_session(
+        CheckoutRequest(
+            company=effect.company_id,
+            invoice_ids=invoice_ids,
+            amount=amount,
+            currency=currency,
+            description=description,
+            customer_id=stripe_customer,
+            customer_email=None if stripe_customer else email,
+            success_url=f"{base}/return",
+            cancel_url=f"{base}/cancelled",
+            payment_methods=company.payment_methods,
+            payment_key=key,
+            save_method=company.save_methods,
+            expires_at=created + SESSION_LIFETIME,
+        ),
+        idempotency_key=effect.key,
+    )
+
+    def apply(session: Session) -> None:
+        row = session.get(PaymentRow, key)
+        cust = session.get(CustomerRow, (effect.company_id, customer_id))
+        if cust is not None and not cust.stripe_customer_id:
+            cust.stripe_customer_id = stripe_customer
+        if row is not None:
+            row.checkout_session_id = checkout.id
+            row.checkout_url = checkout.url
+            row.payment_intent_id = row.payment_intent_id or checkout.payment_intent_id
+            payments.advance(row, PaymentStatus.OPEN, now=ctx.clock())
+
+    return Done(remote_id=checkout.id, apply=apply)
+
+
+@handler("stripe.expire_checkout")
+def expire_checkout(ctx: Context, effect: Claimed) -> Done:
+    session_id = str(effect.payload["session_id"])
+    checkout = ctx.stripe.expire_checkout_session(session_id)
+    observed = {
+        CheckoutStatus.EXPIRED: PaymentStatus.EXPIRED,
+        CheckoutStatus.COMPLETE: PaymentStatus.PROCESSING
+        if checkout.payment_status != "paid"
+        else PaymentStatus.SUCCEEDED,
+    }.get(checkout.status)
+
+    def apply(session: Session) -> None:
+        if observed is not None:
+            events.observe_in(ctx, session, session_id, None, observed, checkout.payment_intent_id)
+
+    return Done(remote_id=checkout.id, apply=apply)

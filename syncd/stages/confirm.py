@@ -1,0 +1,46 @@
+"""Confirm: receipts, "processing" notes for bank payments, and failure notices to the payer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from syncd.context import Context
+from syncd.errors import PermanentError
+from syncd.stages import views
+from syncd.stages.notify import send
+from syncd.store import mirror
+from syncd.store.effects import Claimed
+from syncd.store.models import PaymentRow
+from syncd.worker import Done, handler
+
+_TEMPLATES = {
+    "email.receipt": "receipt",
+    "email.processing": "payment_processing",
+    "email.payment_failed": "payment_failed",
+}
+
+
+@handler("email.receipt")
+@handler("email.processing")
+@handler("email.payment_failed")
+def send_payment_email(ctx: Context, effect: Claimed) -> Done:
+    key = str(effect.payload["payment_key"])
+    with ctx.db.transaction() as session:
+        payment = session.get(PaymentRow, key)
+        if payment is None:
+            raise PermanentError(f"payment {key} vanished")
+        invoice = mirror.get_invoice(session, effect.company_id, payment.invoice_ids[0])
+        if invoice is None:
+            raise PermanentError(f"invoice {payment.invoice_ids[0]} of payment {key} is not mirrored")
+        to, context = views.invoice_email_context(ctx, session, invoice)
+        extra: dict[str, Any] = {
+            "amount": payment.amount,
+            "amount_paid": payment.amount,
+            "paid_at": payment.updated_at,
+            "amount_due": max(Decimal(0), invoice.balance - views.in_flight(session, invoice)[0]),
+        }
+        if payment.failure:
+            extra["reason"] = payment.failure
+    context.update(extra)
+    return send(ctx, effect, _TEMPLATES[effect.kind], to, context)

@@ -1,0 +1,14 @@
+"""One company's scheduled cycle: pull, then publish, then notify."""
+
+from __future__ import annotations
+
+from syncd.context import Context
+from syncd.stages.notify import notify
+from syncd.stages.publish import publish
+from syncd.stages.pull import pull
+
+
+def run_cycle(ctx: Context, realm_id: str) -> None:
+    pull(ctx, realm_id)
+    publish(ctx, realm_id)
+    notify(ctx, realm_id)

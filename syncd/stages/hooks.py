@@ -1,0 +1,49 @@
+"""Consequences of an invoice changing state in QBO: links revoked or restored, checkouts expired."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import InvoiceStatus
+from syncd.domain.payments import PaymentStatus
+from syncd.store import effects
+from syncd.store.models import PaymentRow, PortalLink
+
+
+def invoice_closed(
+    ctx: Context, session: Session, realm_id: str, invoice_id: str, status: InvoiceStatus
+) -> None:
+    """Paid (e.g. a check the bookkeeper recorded), voided or deleted: stop taking payments for it."""
+    now = ctx.clock()
+    if status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED):
+        session.execute(
+            update(PortalLink)
+            .where(PortalLink.company_id == realm_id, PortalLink.invoice_id == invoice_id)
+            .values(revoked_at=now)
+        )
+    open_payments = session.scalars(
+        select(PaymentRow).where(
+            PaymentRow.company_id == realm_id,
+            PaymentRow.status.in_([PaymentStatus.OPEN.value, PaymentStatus.CREATING.value]),
+        )
+    )
+    for payment in open_payments:
+        if invoice_id in payment.invoice_ids and payment.checkout_session_id:
+            effects.enqueue(
+                session,
+                key=f"stripe:expire:{payment.checkout_session_id}",
+                kind="stripe.expire_checkout",
+                company_id=realm_id,
+                payload={"payment_key": payment.key, "session_id": payment.checkout_session_id},
+                now=now,
+            )
+
+
+def invoice_reopened(ctx: Context, session: Session, realm_id: str, invoice_id: str) -> None:
+    session.execute(
+        update(PortalLink)
+        .where(PortalLink.company_id == realm_id, PortalLink.invoice_id == invoice_id)
+        .values(revoked_at=None)
+    )

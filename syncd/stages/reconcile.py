@@ -1,0 +1,128 @@
+"""Reconcile: a succeeded Stripe payment becomes one QBO Payment linked to the exact invoice(s).
+
+Invoice ids come from the payment row syncd created (and Stripe metadata), never from names or
+emails. What exceeds the invoices' balances is left unapplied: QBO keeps it as customer credit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import Invoice, QboPaymentDraft, QboPaymentLine
+from syncd.errors import PermanentError
+from syncd.stages.accounts import books_accounts
+from syncd.stages.notify import queue_staff_alert
+from syncd.store import effects, mirror
+from syncd.store.effects import Claimed
+from syncd.store.models import Company, InvoiceRow, PaymentRow
+from syncd.worker import Done, handler
+
+
+def allocate(total: Decimal, invoices: list[InvoiceRow]) -> tuple[list[QboPaymentLine], Decimal]:
+    """Apply ``total`` to the invoices in order, each up to its open balance; returns the lines
+    and what is left over (customer credit)."""
+    left = total
+    lines = []
+    for inv in invoices:
+        if left <= 0:
+            break
+        if inv.status not in ("open", "partial") or inv.balance <= 0:
+            continue
+        applied = min(left, inv.balance)
+        lines.append(QboPaymentLine(invoice_id=inv.qbo_id, amount=applied))
+        left -= applied
+    return lines, left
+
+
+@handler("qbo.payment")
+def record_payment(ctx: Context, effect: Claimed) -> Done:
+    key = str(effect.payload["payment_key"])
+    realm = effect.company_id
+    with ctx.db.transaction() as session:
+        row = session.get(PaymentRow, key)
+        if row is None:
+            raise PermanentError(f"payment {key} vanished")
+        if row.qbo_payment_id:
+            return Done(remote_id=row.qbo_payment_id)
+        intent_id = row.payment_intent_id
+        invoices = [
+            i for i in (mirror.get_invoice(session, realm, x) for x in row.invoice_ids) if i is not None
+        ]
+        customer_id, currency = row.customer_id, row.currency
+        company = session.get(Company, realm)
+        home = company.home_currency if company and company.home_currency else currency
+    if intent_id is None:
+        raise PermanentError(f"payment {key} succeeded without a payment intent")
+    intent = ctx.stripe.get_payment_intent(intent_id)
+    received = intent.amount_received or intent.amount
+    lines, credit = allocate(received, invoices)
+    accounts = books_accounts(ctx, realm, currency)
+    txn = intent.balance_txn
+    draft = QboPaymentDraft(
+        customer_id=customer_id,
+        total=received,
+        currency=currency,
+        txn_date=(txn.created if txn else intent.created).date(),
+        deposit_account_id=accounts.clearing.qbo_id,
+        lines=tuple(lines),
+        reference=intent.id,
+        memo=f"Stripe payment {intent.id} (syncd {key})",
+        exchange_rate=txn.exchange_rate if txn and currency.upper() != home.upper() else None,
+        payment_method_id=accounts.payment_method.qbo_id if accounts.payment_method else None,
+    )
+    entry = ctx.qbo(realm).create_payment(draft, request_id=effect.key)
+
+    def apply(session: Session) -> None:
+        now = ctx.clock()
+        payment = session.get(PaymentRow, key)
+        if payment is not None:
+            payment.qbo_payment_id = entry.qbo_id
+        for line in lines:
+            inv = mirror.get_invoice(session, realm, line.invoice_id)
+            if inv is not None:
+                inv.balance = inv.balance - line.amount
+                inv.status = Invoice.status_for(inv.total, inv.balance).value
+        if txn is not None:
+            effects.enqueue(
+                session,
+                key=f"qbo:fee:{txn.id}",
+                kind="qbo.fee",
+                company_id=realm,
+                payload={"payment_intent_id": intent.id, "balance_txn_id": txn.id},
+                now=now,
+            )
+        if credit > 0:
+            queue_staff_alert(
+                ctx,
+                session,
+                realm,
+                f"credit:{intent.id}",
+                "Payment left as customer credit",
+                f"Stripe payment {intent.id} of {received} {currency} exceeded the open balance of the "
+                f"invoice(s) it was for; {credit} {currency} is unapplied credit on the customer "
+                "in QuickBooks.",
+                now,
+            )
+
+    return Done(remote_id=entry.qbo_id, apply=apply)
+
+
+@handler("qbo.invoice_link")
+def write_link(ctx: Context, effect: Claimed) -> Done:
+    invoice_id = str(effect.payload["invoice_id"])
+    with ctx.db.transaction() as session:
+        inv = mirror.get_invoice(session, effect.company_id, invoice_id)
+        if inv is None or inv.status not in ("open", "partial"):
+            return Done(remote_id="skipped:not-payable")
+    url = ctx.links.url(effect.company_id, invoice_id)
+    entry = ctx.qbo(effect.company_id).set_invoice_link(invoice_id, url, request_id=effect.key)
+
+    def apply(session: Session) -> None:
+        row = mirror.get_invoice(session, effect.company_id, invoice_id)
+        if row is not None and int(entry.sync_token or 0) >= int(row.sync_token or 0):
+            row.sync_token = entry.sync_token
+
+    return Done(remote_id=entry.qbo_id, apply=apply)

@@ -1,0 +1,71 @@
+"""Per-company health for `syncd status` and the metrics page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from syncd.context import Context
+from syncd.domain.payments import PaymentStatus
+from syncd.store import effects
+from syncd.store.models import Company, InvoiceRow, PaymentRow, Secret
+from syncd.store.tokens import TOKENS
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyStatus:
+    realm_id: str
+    name: str
+    connected: bool
+    status: str
+    status_reason: str | None
+    last_pull_at: datetime | None
+    open_invoices: int
+    paid_invoices: int
+    effects_pending: int
+    effects_failed: int
+    payments_succeeded: int
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_pull_at"] = self.last_pull_at.isoformat() if self.last_pull_at else None
+        return data
+
+
+def company_status(ctx: Context) -> list[CompanyStatus]:
+    out = []
+    with ctx.db.transaction() as session:
+        for company in session.scalars(select(Company).order_by(Company.realm_id)):
+            realm = company.realm_id
+            by_status = dict(
+                session.execute(
+                    select(InvoiceRow.status, func.count())
+                    .where(InvoiceRow.company_id == realm)
+                    .group_by(InvoiceRow.status)
+                ).all()
+            )
+            effect_counts = effects.counts(session, realm)
+            succeeded = session.scalar(
+                select(func.count()).where(
+                    PaymentRow.company_id == realm, PaymentRow.status == PaymentStatus.SUCCEEDED.value
+                )
+            )
+            out.append(
+                CompanyStatus(
+                    realm_id=realm,
+                    name=company.name,
+                    connected=session.get(Secret, (realm, TOKENS)) is not None,
+                    status=company.status,
+                    status_reason=company.status_reason,
+                    last_pull_at=company.last_pull_at,
+                    open_invoices=int(by_status.get("open", 0)) + int(by_status.get("partial", 0)),
+                    paid_invoices=int(by_status.get("paid", 0)),
+                    effects_pending=effect_counts["pending"],
+                    effects_failed=effect_counts["failed"],
+                    payments_succeeded=int(succeeded or 0),
+                )
+            )
+    return out

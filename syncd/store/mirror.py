@@ -1,0 +1,163 @@
+"""The QBO mirror: customers and invoices upserted in pages, with the status changes they cause."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from syncd.domain import Customer, Invoice, InvoiceLine, InvoiceStatus
+from syncd.store.models import CustomerRow, InvoiceRow
+
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An invoice whose status changed (``before`` None when it is new to the mirror)."""
+
+    invoice_id: str
+    before: InvoiceStatus | None
+    after: InvoiceStatus
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def upsert_customers(session: Session, realm: str, customers: Sequence[Customer], *, now: datetime) -> None:
+    ids = [c.qbo_id for c in customers]
+    existing: dict[str, CustomerRow] = {}
+    for chunk in _chunks(ids):
+        for found in session.scalars(
+            select(CustomerRow).where(CustomerRow.company_id == realm, CustomerRow.qbo_id.in_(chunk))
+        ):
+            existing[found.qbo_id] = found
+    for c in customers:
+        row = existing.get(c.qbo_id)
+        if row is None:
+            row = CustomerRow(company_id=realm, qbo_id=c.qbo_id)
+            session.add(row)
+            existing[c.qbo_id] = row
+        row.display_name = c.display_name
+        row.email = c.email
+        row.phone = c.phone
+        row.currency = c.currency
+        row.active = c.active
+        row.deleted = c.deleted
+        row.updated_at = c.updated_at
+
+
+def upsert_invoices(
+    session: Session, realm: str, invoices: Sequence[Invoice], *, now: datetime
+) -> list[Transition]:
+    ids = [i.qbo_id for i in invoices]
+    existing: dict[str, InvoiceRow] = {}
+    for chunk in _chunks(ids):
+        for found in session.scalars(
+            select(InvoiceRow).where(InvoiceRow.company_id == realm, InvoiceRow.qbo_id.in_(chunk))
+        ):
+            existing[found.qbo_id] = found
+    transitions = []
+    for inv in invoices:
+        row = existing.get(inv.qbo_id)
+        before = InvoiceStatus(row.status) if row is not None else None
+        if row is not None and row.qbo_updated_at > inv.updated_at:
+            continue  # an overlap re-read of an older version: keep the newer one
+        if row is None:
+            row = InvoiceRow(company_id=realm, qbo_id=inv.qbo_id)
+            session.add(row)
+            existing[inv.qbo_id] = row
+        row.doc_number = inv.doc_number
+        row.customer_id = inv.customer_id
+        row.customer_name = inv.customer_name
+        row.currency = inv.currency
+        row.txn_date = inv.txn_date
+        row.due_date = inv.due_date
+        row.total = inv.total
+        row.balance = inv.balance
+        row.tax = inv.tax
+        row.lines = [
+            {
+                "description": ln.description,
+                "quantity": str(ln.quantity),
+                "unit_price": str(ln.unit_price),
+                "amount": str(ln.amount),
+            }
+            for ln in inv.lines
+        ]
+        row.status = inv.status.value
+        row.sync_token = inv.sync_token
+        row.email = inv.email
+        row.memo = inv.memo
+        row.qbo_updated_at = inv.updated_at
+        row.mirrored_at = now
+        if before != inv.status:
+            transitions.append(Transition(inv.qbo_id, before, inv.status))
+    return transitions
+
+
+def mark_deleted(
+    session: Session, realm: str, invoice_ids: Sequence[str], *, now: datetime
+) -> list[Transition]:
+    out = []
+    for chunk in _chunks(list(invoice_ids)):
+        for row in session.scalars(
+            select(InvoiceRow).where(InvoiceRow.company_id == realm, InvoiceRow.qbo_id.in_(chunk))
+        ):
+            if row.status != InvoiceStatus.DELETED.value:
+                out.append(Transition(row.qbo_id, InvoiceStatus(row.status), InvoiceStatus.DELETED))
+                row.status = InvoiceStatus.DELETED.value
+                row.mirrored_at = now
+    return out
+
+
+def mark_customers_deleted(session: Session, realm: str, customer_ids: Sequence[str]) -> None:
+    for chunk in _chunks(list(customer_ids)):
+        session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.company_id == realm, CustomerRow.qbo_id.in_(chunk))
+            .values(deleted=True, active=False)
+        )
+
+
+def to_invoice(row: InvoiceRow) -> Invoice:
+    return Invoice(
+        qbo_id=row.qbo_id,
+        doc_number=row.doc_number,
+        customer_id=row.customer_id,
+        customer_name=row.customer_name,
+        currency=row.currency,
+        txn_date=row.txn_date,
+        due_date=row.due_date,
+        total=row.total,
+        balance=row.balance,
+        tax=row.tax,
+        lines=tuple(
+            InvoiceLine(
+                description=ln["description"],
+                quantity=Decimal(ln["quantity"]),
+                unit_price=Decimal(ln["unit_price"]),
+                amount=Decimal(ln["amount"]),
+            )
+            for ln in row.lines
+        ),
+        status=InvoiceStatus(row.status),
+        sync_token=row.sync_token,
+        updated_at=row.qbo_updated_at,
+        email=row.email,
+        memo=row.memo,
+    )
+
+
+def get_invoice(session: Session, realm: str, invoice_id: str) -> InvoiceRow | None:
+    return session.get(InvoiceRow, (realm, invoice_id))
+
+
+def get_customer(session: Session, realm: str, customer_id: str) -> CustomerRow | None:
+    return session.get(CustomerRow, (realm, customer_id))
