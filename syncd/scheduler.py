@@ -205,9 +205,15 @@ class Scheduler:
     # -- ownership and pausing ----------------------------------------------------------------
 
     def owns(self, realm: str) -> bool:
-        owned = leases.acquire(
-            self.ctx.db, f"company:{realm}", self.owner, now=self.ctx.clock(), seconds=self.lease_seconds
-        )
+        owned = False
+        # Two of our own jobs may race to create the lease row; the loser sees our own lease
+        # on a second try, whereas another replica's live lease refuses us both times.
+        for _ in range(2):
+            owned = leases.acquire(
+                self.ctx.db, f"company:{realm}", self.owner, now=self.ctx.clock(), seconds=self.lease_seconds
+            )
+            if owned:
+                break
         if not owned:
             log.debug("company_owned_elsewhere", realm=realm)
         return owned

@@ -177,7 +177,9 @@ def test_healthz_ok_and_unavailable(ctx: Context, tmp_path: Path) -> None:
 
 def test_metrics_text_parses_and_counts_webhooks_and_store(ctx: Context) -> None:
     with ctx.db.transaction() as session:
-        inbox.store(session, source="stripe", event_id="evt_a", event_type="x", payload=b"{}", now=ctx.clock())
+        inbox.store(
+            session, source="stripe", event_id="evt_a", event_type="x", payload=b"{}", now=ctx.clock()
+        )
         from syncd.store import effects
 
         effects.enqueue(session, key="k1", kind="email", company_id="111", payload={}, now=ctx.clock())
@@ -215,7 +217,11 @@ def test_portal_post_without_csrf_token_is_refused(ctx: Context) -> None:
 
 def test_security_headers_on_every_response(ctx: Context) -> None:
     with client_for(ctx, FakeIntake()) as client:
-        for r in (client.get("/healthz"), client.get("/i/nope"), client.post("/webhooks/stripe", content=b"{}")):
+        for r in (
+            client.get("/healthz"),
+            client.get("/i/nope"),
+            client.post("/webhooks/stripe", content=b"{}"),
+        ):
             assert r.headers["x-content-type-options"] == "nosniff"
             assert r.headers["referrer-policy"] == "no-referrer"
             assert "frame-ancestors 'none'" in r.headers["content-security-policy"]

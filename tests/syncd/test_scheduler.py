@@ -1,0 +1,206 @@
+"""The schedule: wakes, isolation between companies, company leases, pausing, clean shutdown."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.bootstrap import build_context, token_store
+from syncd.companies import ensure_companies
+from syncd.config import parse
+from syncd.context import Context
+from syncd.errors import ReconnectNeededError
+from syncd.scheduler import Scheduler, Stages
+from syncd.secrets import SecretBox
+from syncd.store import leases, migrate
+from syncd.store.models import Company
+
+WAIT = 10.0
+
+
+class Calls:
+    """Fake stages recording each call; ``fail`` maps a realm to the exception its pull raises."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pulls: list[str] = []
+        self.effects: list[str | None] = []
+        self.released: list[str] = []
+        self.fail: dict[str, Exception] = {}
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+
+    def cycle(self, ctx: Context, realm: str) -> None:
+        with self.lock:
+            self.pulls.append(realm)
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(WAIT)
+        if realm in self.fail:
+            raise self.fail[realm]
+
+    def run_effects(self, ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50) -> int:
+        with self.lock:
+            self.effects.append(realm_id)
+        return 0
+
+    def release(self, ctx: Context, owner: str) -> None:
+        self.released.append(owner)
+
+    def stages(self) -> Stages:
+        return Stages(
+            cycle=self.cycle,
+            run_effects=self.run_effects,
+            ingest=lambda ctx: 0,
+            backfill=lambda ctx: 0,
+            release=self.release,
+            refresh=lambda ctx, realm: None,
+        )
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[Context]:
+    raw: dict[str, Any] = {
+        "secret_key": SecretBox.generate(),
+        "database": {"url": f"sqlite:///{tmp_path / 'syncd.db'}"},
+        "stripe": {"api_key": "sk_test_1", "webhook_secret": "whsec_1"},
+        "scheduler": {"pull_seconds": 3600, "worker_seconds": 3600, "inbox_seconds": 3600},
+        "company": [{"realm_id": "111"}, {"realm_id": "222"}],
+    }
+    context = build_context(parse(raw))
+    migrate.upgrade(context.db)
+    ensure_companies(context)
+    yield context
+    context.db.dispose()
+
+
+@pytest.fixture
+def calls() -> Calls:
+    return Calls()
+
+
+@pytest.fixture
+def sched(ctx: Context, calls: Calls) -> Iterator[Scheduler]:
+    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me")
+    ctx.wake = scheduler.wake
+    yield scheduler
+    scheduler.shutdown()
+
+
+def status_of(ctx: Context, realm: str) -> str:
+    with ctx.db.transaction() as session:
+        row = session.get(Company, realm)
+        assert row is not None
+        return row.status
+
+
+def test_jobs_built_from_config(sched: Scheduler) -> None:
+    sched.start()
+    assert sched.job_ids == [
+        "backfill",
+        "ingest",
+        "pull:111",
+        "pull:222",
+        "refresh:111",
+        "refresh:222",
+        "worker",
+    ]
+
+
+def test_first_pull_runs_at_start_and_wake_runs_it_again(sched: Scheduler, calls: Calls) -> None:
+    sched.start()
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    before = sched.runs("pull:111")
+    sched.wake("pull", "111")
+    assert sched.wait_for_run("pull:111", before, WAIT)
+    assert calls.pulls.count("111") == 2
+
+
+def test_wake_during_a_run_is_not_lost(sched: Scheduler, calls: Calls) -> None:
+    calls.gate = threading.Event()
+    sched.start()
+    assert calls.entered.wait(WAIT)
+    sched.wake("pull", "111")
+    sched.wake("pull", "222")
+    calls.gate.set()
+    deadline = threading.Event()
+    for _ in range(200):
+        if calls.pulls.count("111") >= 2 and calls.pulls.count("222") >= 2:
+            break
+        deadline.wait(0.05)
+    assert calls.pulls.count("111") >= 2
+    assert calls.pulls.count("222") >= 2
+
+
+def test_a_failing_company_does_not_stop_another(sched: Scheduler, calls: Calls) -> None:
+    calls.fail["111"] = RuntimeError("bad invoice")
+    sched.start()
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    assert sched.wait_for_run("pull:222", 0, WAIT)
+    assert "222" in calls.pulls
+    # The failed job stays scheduled and runs again when woken.
+    sched.wake("pull", "111")
+    assert sched.wait_for_run("pull:111", 1, WAIT)
+    assert calls.pulls.count("111") == 2
+
+
+def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Scheduler, calls: Calls) -> None:
+    assert leases.acquire(ctx.db, "company:111", "other-replica", now=ctx.clock(), seconds=600)
+    sched.start()
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    assert sched.wait_for_run("pull:222", 0, WAIT)
+    assert sched.wait_for_run("worker", 0, WAIT)
+    assert calls.pulls == ["222"]
+    assert calls.effects == ["222"]
+
+
+def test_expired_lease_of_a_dead_replica_is_taken_over(ctx: Context, sched: Scheduler, calls: Calls) -> None:
+    past = ctx.clock() - timedelta(hours=1)
+    assert leases.acquire(ctx.db, "company:111", "dead-replica", now=past, seconds=60)
+    sched.start()
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    assert "111" in calls.pulls
+    assert leases.holder(ctx.db, "company:111", now=ctx.clock()) == "me"
+
+
+def test_auth_error_pauses_company_until_reconnected(ctx: Context, sched: Scheduler, calls: Calls) -> None:
+    calls.fail["111"] = ReconnectNeededError("invalid_grant")
+    sched.start()
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    assert status_of(ctx, "111") == "reconnect_needed"
+    assert status_of(ctx, "222") == "active"
+    sched.wake("pull", "111")
+    assert sched.wait_for_run("pull:111", 1, WAIT)
+    assert calls.pulls.count("111") == 1  # paused: the job ran but did not pull
+    # A person reconnects: new tokens un-pause the company.
+    del calls.fail["111"]
+    from connectors.quickbooks.protocol import QboTokens
+
+    now = ctx.clock()
+    token_store(ctx).save("111", QboTokens("a", "r", now + timedelta(hours=1), None))
+    sched.wake("pull", "111")
+    assert sched.wait_for_run("pull:111", 2, WAIT)
+    assert calls.pulls.count("111") == 2
+    assert status_of(ctx, "111") == "active"
+
+
+def test_shutdown_releases_effect_and_company_leases(ctx: Context, calls: Calls) -> None:
+    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me")
+    scheduler.start()
+    assert scheduler.wait_for_run("pull:111", 0, WAIT)
+    assert leases.holder(ctx.db, "company:111", now=ctx.clock()) == "me"
+    scheduler.shutdown()
+    assert calls.released == ["me"]
+    assert leases.holder(ctx.db, "company:111", now=ctx.clock()) is None
+    scheduler.wake("pull", "111")  # after shutdown: harmless
+
+
+def test_wake_of_unknown_job_is_ignored(sched: Scheduler) -> None:
+    sched.start()
+    sched.wake("pull", "999")
+    sched.wake("nonsense", None)
