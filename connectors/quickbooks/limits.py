@@ -67,10 +67,12 @@ class CompanyLimits:
     in_flight: threading.BoundedSemaphore
 
     @classmethod
-    def standard(cls) -> CompanyLimits:
+    def standard(
+        cls, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> CompanyLimits:
         return cls(
-            requests=TokenBucket(REQUESTS_PER_MINUTE, 60.0),
-            batches=TokenBucket(BATCHES_PER_MINUTE, 60.0),
+            requests=TokenBucket(REQUESTS_PER_MINUTE, 60.0, clock=clock, sleep=sleep),
+            batches=TokenBucket(BATCHES_PER_MINUTE, 60.0, clock=clock, sleep=sleep),
             in_flight=threading.BoundedSemaphore(MAX_IN_FLIGHT),
         )
 

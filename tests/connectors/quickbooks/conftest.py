@@ -99,6 +99,8 @@ class StubQbo:
         self.refreshes = 0
         self.access_tokens = {"AT-0"}
         self.always_401 = False
+        self.stale_next = 0
+        self.payment_sync = 0
         self.invoices = sample("invoice_query_response.json")["QueryResponse"]["Invoice"]
         self.customers = [sample("customer_read.json")["Customer"]]
         mock.add(
@@ -153,6 +155,15 @@ class StubQbo:
             if invoice["Invoice"]["Id"] == invoice_id:
                 return 200, {}, json.dumps(invoice)
             return 400, {}, json.dumps(_not_found())
+        if path == "/payment/123" and request.method == "GET":
+            return 200, {}, json.dumps({"Payment": {"Id": "123", "SyncToken": str(self.payment_sync)}})
+        if path == "/payment" and query.get("operation") == ["void"]:
+            if self.stale_next:
+                self.stale_next -= 1
+                self.payment_sync += 1
+                return 400, {}, json.dumps(sample("fault_stale_object.json"))
+            self.payment_sync += 1
+            return 200, {}, json.dumps({"Payment": {"Id": "123", "SyncToken": str(self.payment_sync)}})
         if path == "/cdc":
             return 200, {}, json.dumps(sample("cdc_response.json"))
         if request.method == "POST" and path in ("/payment", "/purchase"):
@@ -210,7 +221,7 @@ def make_stub_connector() -> Callable[..., QboConnector]:
             store,
             home_currency="USD",
             sleep=sleeps.append,
-            limits=CompanyLimits.standard(),
+            limits=virtual_limits(),
             **kw,
         )
 
@@ -221,3 +232,69 @@ def make_stub_connector() -> Callable[..., QboConnector]:
 def stub() -> Iterator[StubQbo]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield StubQbo(mock)
+
+
+class VirtualClock:
+    """Monotonic time that only moves when slept on: client-side pacing costs tests nothing."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def virtual_limits() -> CompanyLimits:
+    clock = VirtualClock()
+    return CompanyLimits.standard(clock=clock, sleep=clock.sleep)
+
+
+def sim_settings(sim: Any, redirect_uri: str = "http://127.0.0.1:9/callback") -> QboSettings:
+    return QboSettings(
+        client_id="sim-client",
+        client_secret="sim-secret",
+        redirect_uri=redirect_uri,
+        environment=sim.discovery_url,
+        api_base_url=sim.api_base_url,
+        webhook_verifier_token="sim-verifier",
+        timeout_seconds=10.0,
+    )
+
+
+@pytest.fixture(scope="module")
+def sim_module() -> Iterator[Any]:
+    """One simulator for a test module (fast); tests that need a fresh one start their own."""
+    from connectors.quickbooks.simulator import QboSimulator
+
+    with QboSimulator(seed=0, invoices=60) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(sim_module: Any) -> Any:
+    sim_module.faults.reset()
+    sim_module.reset_limits()
+    return sim_module
+
+
+@pytest.fixture
+def make_sim_connector() -> Iterator[Callable[..., QboConnector]]:
+    """Build connectors on a simulator; ``slept`` collects backoff sleeps (a callable also works)."""
+    built: list[QboConnector] = []
+
+    def make(sim: Any, store: MemoryTokenStore, slept: Any = None, **kw: Any) -> QboConnector:
+        sleep = slept if callable(slept) else (slept if slept is not None else []).append
+        connector = QboConnector(
+            sim_settings(sim), sim.realm_id, store, sleep=sleep, limits=virtual_limits(), **kw
+        )
+        built.append(connector)
+        return connector
+
+    yield make
+    for connector in built:
+        connector.close()
