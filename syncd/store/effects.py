@@ -72,9 +72,8 @@ def enqueue(
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Effect).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    stmt = insert(Effect).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Effect.id)
+    return session.execute(stmt).first() is not None
 
 
 def claim(

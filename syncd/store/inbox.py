@@ -49,8 +49,9 @@ def store(
             attempts=0,
         )
         .on_conflict_do_nothing(index_elements=["source", "event_id"])
+        .returning(InboxEvent.id)
     )
-    return bool(getattr(session.execute(stmt), "rowcount", 0))
+    return session.execute(stmt).first() is not None
 
 
 def pending(db: Database, *, source: str, limit: int = 100, max_attempts: int = 20) -> list[InboxItem]:

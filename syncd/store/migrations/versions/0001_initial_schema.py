@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:10:49.495649
+Create Date: 2026-11-22 00:17:54.174686
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ def upgrade() -> None:
         sa.Column("company_id", sa.String(length=32), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("source_id", sa.String(length=128), nullable=True),
-        sa.Column("amount", sa.Numeric(precision=18, scale=3), nullable=False),
-        sa.Column("fee", sa.Numeric(precision=18, scale=3), nullable=False),
-        sa.Column("net", sa.Numeric(precision=18, scale=3), nullable=False),
+        sa.Column("amount", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
+        sa.Column("fee", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
+        sa.Column("net", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("created", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("payout_id", sa.String(length=128), nullable=True),
@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("company_id", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
         sa.Column("invoice_ids", sa.JSON(), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=18, scale=3), nullable=False),
+        sa.Column("amount", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("checkout_session_id", sa.String(length=128), nullable=True),
@@ -173,9 +173,9 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("txn_date", sa.Date(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column("total", sa.Numeric(precision=18, scale=3), nullable=False),
-        sa.Column("balance", sa.Numeric(precision=18, scale=3), nullable=False),
-        sa.Column("tax", sa.Numeric(precision=18, scale=3), nullable=False),
+        sa.Column("total", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
+        sa.Column("balance", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
+        sa.Column("tax", syncd.store.models.DecimalAmount(precision=18, scale=3), nullable=False),
         sa.Column("lines", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("sync_token", sa.String(length=32), nullable=False),

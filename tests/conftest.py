@@ -1,0 +1,78 @@
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, and the CI strictness switch."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from syncd.store.engine import Database, normalise_url
+from syncd.store.migrate import upgrade
+from syncd.store.models import Base
+
+POSTGRES_URL = os.environ.get("SYNCD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def strict() -> bool:
+    """In CI a missing PostgreSQL or browser is a failure, never a skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or bool(os.environ.get("SYNCD_TEST_STRICT"))
+
+
+def unavailable(reason: str) -> None:
+    if strict():
+        pytest.fail(f"{reason} (CI requires it: nothing may be skipped)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh database for this test session on the configured server, dropped afterwards."""
+    admin_url = normalise_url(POSTGRES_URL)
+    name = f"syncd_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        unavailable(f"PostgreSQL at {POSTGRES_URL} is not reachable: {type(exc).__name__}")
+    base = admin_url.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    migrated = Database(url)
+    upgrade(migrated)
+    migrated.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(db: Database) -> None:
+    with db.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+        session.execute(text("DELETE FROM alembic_version WHERE 1=0"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty store; every store test runs on both backends."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'syncd.db'}")
+        upgrade(database)
+    else:
+        database = Database(request.getfixturevalue("postgres_database"))
+        _truncate(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'syncd.db'}")
+    upgrade(database)
+    yield database
+    database.dispose()

@@ -1,0 +1,110 @@
+"""The effect ledger's contract, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from syncd.store import effects
+from syncd.store.effects import LeaseLost
+from syncd.store.engine import Database
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _enqueue(db: Database, key: str, **kw: object) -> bool:
+    with db.transaction() as s:
+        return effects.enqueue(s, key=key, kind="k", company_id="c1", payload={"n": 1}, now=T0, **kw)  # type: ignore[arg-type]
+
+
+def test_enqueue_is_idempotent_per_key(db: Database) -> None:
+    assert _enqueue(db, "a") is True
+    assert _enqueue(db, "a") is False
+    with db.transaction() as s:
+        assert effects.counts(s)["pending"] == 1
+
+
+def test_enqueue_rolls_back_with_its_transaction(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.transaction() as s:
+        effects.enqueue(s, key="x", kind="k", company_id="c1", payload={}, now=T0)
+        raise RuntimeError("the state change failed")
+    with db.transaction() as s:
+        assert effects.get(s, "x") is None
+
+
+def test_claim_leases_and_expired_lease_is_reclaimed(db: Database) -> None:
+    _enqueue(db, "a")
+    first = effects.claim(db, owner="w1", now=T0, lease_seconds=30)
+    assert [c.key for c in first] == ["a"]
+    assert effects.claim(db, owner="w2", now=T0 + timedelta(seconds=10)) == []
+    second = effects.claim(db, owner="w2", now=T0 + timedelta(seconds=31))
+    assert [c.key for c in second] == ["a"] and second[0].attempts == 2
+    # The first owner comes back late: its completion must not count.
+    with pytest.raises(LeaseLost), db.transaction() as s:
+        effects.complete(s, first[0], now=T0 + timedelta(seconds=40))
+    with db.transaction() as s:
+        effects.complete(s, second[0], now=T0 + timedelta(seconds=40), remote_id="r1")
+    with db.transaction() as s:
+        row = effects.get(s, "a")
+        assert row is not None and row.status == "done" and row.remote_id == "r1"
+    assert effects.claim(db, owner="w3", now=T0 + timedelta(hours=1)) == []
+
+
+def test_not_before_and_retry_later(db: Database) -> None:
+    _enqueue(db, "later", not_before=T0 + timedelta(minutes=5))
+    assert effects.claim(db, owner="w", now=T0) == []
+    (c,) = effects.claim(db, owner="w", now=T0 + timedelta(minutes=5))
+    effects.retry_later(db, c, error="503", at=T0 + timedelta(minutes=10))
+    assert effects.claim(db, owner="w", now=T0 + timedelta(minutes=9)) == []
+    (again,) = effects.claim(db, owner="w", now=T0 + timedelta(minutes=10))
+    assert again.attempts == 2
+
+
+def test_fail_is_terminal_until_requeued(db: Database) -> None:
+    _enqueue(db, "bad")
+    (c,) = effects.claim(db, owner="w", now=T0)
+    effects.fail(db, c, error="validation", now=T0)
+    assert effects.claim(db, owner="w", now=T0 + timedelta(days=1)) == []
+    with db.transaction() as s:
+        assert effects.counts(s, "c1") == {"pending": 0, "done": 0, "failed": 1}
+    assert effects.requeue_failed(db, company_id="c1", now=T0) == 1
+    assert len(effects.claim(db, owner="w", now=T0)) == 1
+
+
+def test_release_gives_leases_back(db: Database) -> None:
+    _enqueue(db, "a")
+    effects.claim(db, owner="w1", now=T0)
+    assert effects.release(db, "w1") == 1
+    assert len(effects.claim(db, owner="w2", now=T0)) == 1
+
+
+def test_claim_key_for_inline_work(db: Database) -> None:
+    _enqueue(db, "inline")
+    c = effects.claim_key(db, "inline", owner="portal", now=T0)
+    assert c is not None
+    assert effects.claim_key(db, "inline", owner="other", now=T0) is None
+    assert effects.claim_key(db, "missing", owner="portal", now=T0) is None
+
+
+def test_concurrent_workers_never_claim_the_same_effect(db: Database) -> None:
+    for i in range(60):
+        _enqueue(db, f"e{i}")
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def work(owner: str) -> None:
+        while True:
+            batch = effects.claim(db, owner=owner, now=T0, limit=5)
+            if not batch:
+                return
+            with lock:
+                got.extend(c.key for c in batch)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == sorted(f"e{i}" for i in range(60))
