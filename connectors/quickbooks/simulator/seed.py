@@ -123,14 +123,16 @@ class CompanySeed:
         self.inv_base = 0
         self.pay_base = 0
         self._cust_currency: list[str] = []
+        self._home_customers = [j for j in range(self.n_customers) if not self._is_foreign(j)]
+        self._foreign_customers = [j for j in range(self.n_customers) if self._is_foreign(j)]
         self._cust_balance: list[Decimal] = []
 
     # --- random draws -------------------------------------------------------------------------
+    def _is_foreign(self, j: int) -> bool:
+        return bool(self.foreign) and (j % 10 == 9 or j == self.n_customers - 1)
+
     def _customer_currency(self, j: int) -> str:
-        if not self.foreign or j < 3:
-            return self.home
-        rng = random.Random(self.seed * 7_919 + j)
-        return self.foreign[j % len(self.foreign)] if rng.random() < 0.05 else self.home
+        return self.foreign[(j // 10) % len(self.foreign)] if self._is_foreign(j) else self.home
 
     def draw(self, i: int) -> InvoiceDraw:
         rng = random.Random(self.seed * 1_000_003 + i)
@@ -156,7 +158,10 @@ class CompanySeed:
         )
         days = {"open": rng.randint(0, 25), "overdue": rng.randint(35, 120)}.get(state, rng.randint(3, 90))
         return InvoiceDraw(
-            customer=rng.randrange(self.n_customers),
+            # Exactly one invoice in twenty is in a foreign currency (when the company has one).
+            customer=rng.choice(
+                self._foreign_customers if i % 20 == 7 and self._foreign_customers else self._home_customers
+            ),
             lines=lines,
             discount_percent=Decimal(rng.choice((5, 10))) if rng.random() < 0.15 else Decimal(0),
             taxable=rng.random() < 0.3,
