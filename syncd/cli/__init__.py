@@ -1,0 +1,1 @@
+"""The ``syncd`` command line (click): one group, small command modules, fixed exit codes."""

@@ -1,0 +1,60 @@
+"""Commands for trying and measuring syncd without accounts: demo, simulate, bench."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option(
+    "--port", default=8000, show_default=True, help="Port of the portal and webhooks (0: any free)."
+)
+@click.option("--invoices", default=12, show_default=True, help="Open invoices in the simulated company.")
+@click.option("--no-browser-hints", is_flag=True, help="Do not print where to click.")
+def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
+    """The whole loop on this machine: QBO and Stripe simulators, a mailbox, the daemon."""
+    from syncd.demo import run_demo
+
+    return run_demo(port=port, invoices=invoices, hints=not no_browser_hints)
+
+
+@click.group()
+def simulate() -> None:
+    """Serve a simulator of an outside service."""
+
+
+@simulate.command("quickbooks")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, show_default=True, help="0 picks a free port.")
+@click.option("--invoices", default=50, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+def simulate_quickbooks(host: str, port: int, invoices: int, seed: int) -> int:
+    """A seeded QuickBooks Online company (API, OAuth, webhooks)."""
+    from connectors.quickbooks.simulator.cli import main
+
+    argv = ["--host", host, "--port", str(port), "--invoices", str(invoices), "--seed", str(seed)]
+    return main(argv)
+
+
+@simulate.command("stripe")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=12111, show_default=True)
+def simulate_stripe(host: str, port: int) -> int:
+    """A Stripe account (API, hosted checkout page, signed webhooks)."""
+    from connectors.stripe.simulator.__main__ import main
+
+    return main(["--host", host, "--port", str(port)])
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--invoices", default=10_000, show_default=True, help="Invoices for the pull benchmark.")
+@click.option("--payments", default=50, show_default=True, help="Payments for the latency benchmark.")
+def bench(as_json: bool, invoices: int, payments: int) -> int:
+    """Measure payment latency, pull throughput and memory, and QBO request counts."""
+    from syncd.bench import main as run_bench
+
+    return run_bench(invoices=invoices, payments=payments, as_json=as_json)
+
+
+COMMANDS = (demo, simulate, bench)

@@ -1,0 +1,145 @@
+"""``syncd run``: migrate, wire, schedule, serve; SIGTERM/SIGINT stop it gracefully with exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import structlog
+import uvicorn
+from starlette.routing import BaseRoute
+
+from syncd import sdnotify
+from syncd.bootstrap import build_context
+from syncd.companies import ensure_companies
+from syncd.config import Settings
+from syncd.context import Context
+from syncd.scheduler import Scheduler
+from syncd.store import migrate
+from syncd.web.app import create_app
+
+if TYPE_CHECKING:
+    from connectors.email.sink import Mailbox
+
+log = structlog.get_logger(__name__)
+
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def configure_logging(level: str) -> None:
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level.lower(), logging.INFO)),
+        cache_logger_on_first_use=False,
+    )
+
+
+class Service:
+    """The daemon's parts in one process: context, scheduler and web app (started separately so
+    the demo and tests can serve the app on a background thread)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ctx: Context | None = None,
+        mailbox: Mailbox | None = None,
+        extra_routes: Iterable[BaseRoute] = (),
+    ) -> None:
+        self.ctx = ctx or build_context(settings, require_stripe=True)
+        migrate.upgrade(self.ctx.db)
+        ensure_companies(self.ctx)
+        self.scheduler = Scheduler(self.ctx)
+        self.ctx.wake = self.scheduler.wake
+        self.app = create_app(self.ctx, mailbox=mailbox, extra_routes=extra_routes)
+
+    def start_jobs(self) -> None:
+        self.scheduler.start()
+
+    def healthy(self) -> bool:
+        from syncd.web.health import database_ok
+
+        return database_ok(self.ctx)
+
+    def stop_jobs(self) -> None:
+        """Finish in-flight jobs, give back leases, close the store."""
+        self.scheduler.shutdown(wait=True)
+        self.ctx.db.dispose()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the signals it caught once it stops; the daemon handles them itself so
+    a requested stop exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def run(settings: Settings) -> int:
+    """Serve in the calling (main) thread until SIGTERM or SIGINT; returns the exit code."""
+    configure_logging(settings.log_level)
+    service = Service(settings)
+    sock = _listen(settings.web_host, settings.web_port)
+    config = uvicorn.Config(
+        service.app,
+        log_level=settings.log_level if settings.log_level in LEVELS else "info",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+    )
+    server = _Server(config)
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():
+            server.force_exit = True  # a second signal: stop waiting for open connections
+        stopping.set()
+        sdnotify.notify("STOPPING=1")
+        server.should_exit = True
+
+    previous: dict[signal.Signals, Any] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, request_stop)
+    watchdog = sdnotify.Watchdog(lambda: service.healthy() and not stopping.is_set())
+    try:
+        service.start_jobs()
+
+        async def serve() -> None:
+            task = asyncio.create_task(server.serve(sockets=[sock]))
+            while not server.started and not task.done():
+                await asyncio.sleep(0.05)
+            if server.started:
+                log.info(
+                    "syncd_ready", url=settings.public_url, listen=f"{settings.web_host}:{settings.web_port}"
+                )
+                sdnotify.notify("READY=1")
+                watchdog.start()
+            await task
+
+        asyncio.run(serve())
+    finally:
+        stopping.set()
+        watchdog.stop()
+        sdnotify.notify("STOPPING=1")
+        service.stop_jobs()
+        sock.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    log.info("syncd_stopped")
+    return 0
