@@ -298,3 +298,9 @@ def make_sim_connector() -> Iterator[Callable[..., QboConnector]]:
     yield make
     for connector in built:
         connector.close()
+
+
+@pytest.fixture
+def settings_for() -> Callable[..., QboSettings]:
+    """``settings_for(sim, redirect_uri=...)``: connector settings pointing at a simulator."""
+    return sim_settings
