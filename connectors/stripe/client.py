@@ -255,6 +255,11 @@ class StripeConnector:
         ordered = found if oldest_first else list(reversed(found))
         return [events.stripe_event(obj) for obj in ordered]
 
+    def parse_event(self, payload: bytes) -> StripeEvent:
+        """A body ``parse_webhook`` accepted earlier, replayed from syncd's inbox (no re-verify:
+        the signature's timestamp would be stale by then)."""
+        return webhooks.parse_verified(payload)
+
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
         return webhooks.parse(
             payload,

@@ -75,6 +75,11 @@ def parse(
 ) -> StripeEvent:
     """Verify, then map the event; unparseable but signed bodies raise PermanentError."""
     verify(payload, header, secret, tolerance=tolerance, now=now)
+    return parse_verified(payload)
+
+
+def parse_verified(payload: bytes) -> StripeEvent:
+    """Map a body that was verified when it arrived (kept raw in syncd's inbox)."""
     try:
         body = json.loads(payload, parse_float=Decimal)
     except (UnicodeDecodeError, ValueError) as exc:

@@ -17,7 +17,7 @@ log = structlog.get_logger("syncd.books")
 
 def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     """Refunds, disputes and payouts (DESIGN §4)."""
-    log.info("stripe.event_ignored", event=event.id, type=event.type)
+    log.info("stripe.event_ignored", event_id=event.id, type=event.type)
 
 
 @handler("qbo.fee")

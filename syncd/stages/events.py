@@ -45,7 +45,10 @@ def ingest(ctx: Context) -> int:
             done += 1
         except SyncdError as exc:
             inbox.mark_failed(ctx.db, item.id, error=str(exc))
-            log.warning("stripe.event_failed", event=item.event_id, error=str(exc))
+            log.warning("stripe.event_failed", event_id=item.event_id, error=str(exc))
+        except Exception as exc:  # one bad event never stops the others
+            inbox.mark_failed(ctx.db, item.id, error=f"{type(exc).__name__}: {exc}")
+            log.exception("stripe.event_crashed", event_id=item.event_id)
     return done
 
 

@@ -1,0 +1,123 @@
+"""A whole loop in one process for stage tests: both simulators, an SMTP sink, the web app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.email.sink import SmtpSink
+from connectors.quickbooks.protocol import QboTokens
+from connectors.quickbooks.simulator import QboSimulator
+from connectors.serving import ThreadedServer
+from connectors.stripe.simulator import StripeSimulator
+from syncd import config
+from syncd.bootstrap import build_context, token_store
+from syncd.companies import ensure_companies
+from syncd.context import Context
+from syncd.secrets import SecretBox
+from syncd.store.migrate import upgrade
+from syncd.web.app import create_app
+from syncd.worker import run_effects
+
+WEBHOOK_SECRET = "whsec_loop_test"
+
+
+class _Late:
+    """An ASGI app whose target is set after the server has bound its port."""
+
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class Loop:
+    ctx: Context
+    qbo: QboSimulator
+    stripe: StripeSimulator
+    sink: SmtpSink
+    url: str
+
+    @property
+    def realm(self) -> str:
+        return self.qbo.realm_id
+
+    def drain(self, rounds: int = 50) -> None:
+        """Run the effect worker until nothing is due."""
+        for _ in range(rounds):
+            if run_effects(self.ctx, owner="test", limit=200) == 0:
+                return
+        raise AssertionError("effects kept coming")
+
+
+def settings_for(
+    url: str, qbo: QboSimulator, stripe: StripeSimulator, sink: SmtpSink, database_url: str, **company: Any
+) -> config.Settings:
+    return config.parse(
+        {
+            "secret_key": SecretBox.generate(),
+            "database": {"url": database_url},
+            "web": {"public_url": url},
+            "quickbooks": {
+                "client_id": "sim-client",
+                "client_secret": "sim-secret",
+                "environment": qbo.discovery_url,
+                "api_base_url": qbo.api_base_url,
+                "webhook_verifier_token": "sim-verifier",
+            },
+            "stripe": {"api_key": stripe.api_key, "webhook_secret": WEBHOOK_SECRET, "api_base": stripe.url},
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": sink.port,
+                "security": "none",
+                "from": "billing@northwind.test",
+            },
+            "company": [
+                {
+                    "realm_id": qbo.realm_id,
+                    "payment_methods": ["card", "us_bank_account"],
+                    "branding": {"name": "Northwind IT Services"},
+                    "staff_email": "staff@northwind.test",
+                    **company,
+                }
+            ],
+        }
+    )
+
+
+def tokens_from(minted: dict[str, Any]) -> QboTokens:
+    now = datetime.now(UTC)
+    return QboTokens(
+        access_token=minted["access_token"],
+        refresh_token=minted["refresh_token"],
+        access_expires_at=now + timedelta(seconds=int(minted["expires_in"])),
+        refresh_expires_at=now + timedelta(seconds=int(minted.get("x_refresh_token_expires_in", 8640000))),
+    )
+
+
+@contextmanager
+def running_loop(
+    tmp_path: Path, *, invoices: int = 8, database_url: str | None = None, **company: Any
+) -> Iterator[Loop]:
+    late = _Late()
+    server = ThreadedServer(late)
+    with QboSimulator(seed=7, invoices=invoices) as qbo, StripeSimulator() as stripe, SmtpSink() as sink:
+        settings = settings_for(
+            server.url, qbo, stripe, sink, database_url or f"sqlite:///{tmp_path / 'syncd.db'}", **company
+        )
+        ctx = build_context(settings)
+        upgrade(ctx.db)
+        ensure_companies(ctx)
+        token_store(ctx).save(qbo.realm_id, tokens_from(qbo.mint_tokens()))
+        late.app = create_app(ctx, mailbox=sink.mailbox)
+        stripe.add_webhook_endpoint(f"{server.url}/webhooks/stripe", WEBHOOK_SECRET)
+        with server:
+            try:
+                yield Loop(ctx, qbo, stripe, sink, server.url)
+            finally:
+                ctx.db.dispose()
