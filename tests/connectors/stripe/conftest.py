@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,9 +16,15 @@ import pytest
 import requests
 import responses
 import stripe
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
+from connectors.serving import ThreadedServer
 from connectors.stripe.client import StripeConnector
 from connectors.stripe.protocol import StripeSettings
+from syncd.domain import StripeEvent
+from syncd.errors import SyncdError
 
 CONTRACTS = Path("/work/shared/contracts/stripe")
 STUB_API = "https://api.stripe.stub"
@@ -77,12 +85,15 @@ class StripeStub:
 
 
 def make_connector(
-    api_base: str, api_key: str, **kwargs: Any
+    api_base: str, api_key: str, *, clock: Callable[[], datetime] | None = None, **settings: Any
 ) -> tuple[StripeConnector, NoWaitClient, list[float]]:
+    """A connector on a no-wait HTTP client; its throttle back-off sleeps are recorded, not slept."""
     sleeps: list[float] = []
     http = NoWaitClient()
-    settings = StripeSettings(api_key=api_key, webhook_secret=WEBHOOK_SECRET, api_base=api_base, **kwargs)
-    return StripeConnector(settings, http_client=http, sleep=sleeps.append), http, sleeps
+    config = StripeSettings(api_key=api_key, webhook_secret=WEBHOOK_SECRET, api_base=api_base, **settings)
+    if clock is None:
+        return StripeConnector(config, http_client=http, sleep=sleeps.append), http, sleeps
+    return StripeConnector(config, http_client=http, sleep=sleeps.append, clock=clock), http, sleeps
 
 
 @pytest.fixture
@@ -98,3 +109,65 @@ def stubbed(stub: StripeStub) -> Iterator[StripeConnector]:
     stub.sleeps = sleeps
     yield connector
     http.session.close()
+
+
+class WebhookReceiver:
+    """A real HTTP endpoint that verifies each delivery with the connector, as syncd's web tier will.
+
+    Accepted events land in ``events``; refused deliveries (answered 400) in ``refused``.
+    """
+
+    def __init__(self, connector: StripeConnector) -> None:
+        self.connector = connector
+        self.events: list[StripeEvent] = []
+        self.refused: list[SyncdError] = []
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        body = await request.body()
+        try:
+            event = self.connector.parse_webhook(body, request.headers.get("stripe-signature"))
+        except SyncdError as exc:
+            with self._lock:
+                self.refused.append(exc)
+            await PlainTextResponse("refused", status_code=400)(scope, receive, send)
+            return
+        with self._lock:
+            self.events.append(event)
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    def types(self) -> list[str]:
+        with self._lock:
+            return [event.type for event in self.events]
+
+    def of_type(self, event_type: str) -> list[StripeEvent]:
+        with self._lock:
+            return [event for event in self.events if event.type == event_type]
+
+
+@pytest.fixture
+def sim() -> Iterator[Any]:
+    """A running Stripe simulator (imported lazily: it is built alongside the connector)."""
+    simulator = pytest.importorskip("connectors.stripe.simulator")
+    with simulator.StripeSimulator() as running:
+        yield running
+
+
+@pytest.fixture
+def connector(sim: Any) -> Iterator[StripeConnector]:
+    """A connector on the simulator, on its clock, with room for the fault-injection tests' retries."""
+    made, http, _ = make_connector(sim.url, sim.api_key, clock=sim.clock.now, max_network_retries=6)
+    yield made
+    http.session.close()
+
+
+@pytest.fixture
+def receiver(sim: Any, connector: StripeConnector) -> Iterator[WebhookReceiver]:
+    """syncd's side of webhooks, registered with the simulator under the right secret."""
+    hooks = WebhookReceiver(connector)
+    with ThreadedServer(hooks) as server:
+        sim.add_webhook_endpoint(server.url + "/stripe/webhook", WEBHOOK_SECRET)
+        yield hooks
+        sim.webhooks.paused = False
+        sim.webhooks.flush()

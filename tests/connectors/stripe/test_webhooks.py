@@ -96,3 +96,10 @@ def test_future_timestamps_pass_like_stripes_sdk() -> None:
     body = RAW
     header = webhooks.sign(body, SECRET, int(time.time()) + 3600)
     assert webhooks.parse(body, header, SECRET, tolerance=300).id == "evt_1GqFpHAlCFm536g8NYSLoccF"
+
+
+def test_parse_verified_replays_an_inbox_body_without_the_header() -> None:
+    event = webhooks.parse_verified(RAW)
+    assert event.id == "evt_1GqFpHAlCFm536g8NYSLoccF"
+    with pytest.raises(PermanentError):
+        webhooks.parse_verified(b"{not json")
