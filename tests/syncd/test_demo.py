@@ -1,0 +1,97 @@
+"""``syncd demo`` smoke: everything comes up on loopback, new-invoice emails arrive, a card payment
+lands in the QBO simulator as one Payment, and stop is clean."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from syncd.demo import DemoHandle, start_demo, where_to_click
+
+WAIT = 30.0
+
+
+def wait_until(predicate: object, timeout: float = WAIT) -> bool:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return bool(predicate())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoHandle]:
+    handle = start_demo(port=0, invoices=8, state_dir=tmp_path_factory.mktemp("demo"))
+    yield handle
+    handle.stop()
+
+
+def open_invoices_with_email(demo: DemoHandle) -> list[dict[str, object]]:
+    return [
+        inv
+        for inv in demo.qbo.entities("Invoice")
+        if Decimal(str(inv.get("Balance", 0))) > 0 and (inv.get("BillEmail") or {}).get("Address")
+    ]
+
+
+def test_comes_up_and_mails_every_open_invoice(demo: DemoHandle) -> None:
+    assert requests.get(f"{demo.url}/healthz", timeout=5).status_code == 200
+    expected = len(open_invoices_with_email(demo))
+    assert expected > 0
+    assert wait_until(lambda: len(demo.mailbox) >= expected)
+    messages = demo.mailbox.all()
+    assert all("Northwind IT Services" in m.subject for m in messages)
+    assert all(f"{demo.url}/i/" in (m.text or "") for m in messages)
+    page = requests.get(f"{demo.url}/mailbox", timeout=5)
+    assert page.status_code == 200
+    assert "Invoice" in page.text
+
+
+def test_card_payment_reaches_quickbooks_once(demo: DemoHandle) -> None:
+    assert wait_until(lambda: len(demo.mailbox) > 0)
+    message = demo.mailbox.all()[-1]
+    link = re.search(rf"{re.escape(demo.url)}/i/[A-Za-z0-9_-]{{32}}", message.text or "")
+    assert link is not None
+    browser = requests.Session()
+    page = browser.get(link.group(0), timeout=5)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    paid = browser.post(
+        link.group(0) + "/pay", data={"csrf_token": token.group(1)}, allow_redirects=False, timeout=10
+    )
+    assert paid.status_code == 303, paid.text
+    session_id = re.search(r"(cs_[A-Za-z0-9_]+)", paid.headers["location"])
+    assert session_id is not None
+    payments_before = len(demo.qbo.entities("Payment"))
+    demo.stripe.pay_checkout(session_id.group(1), "card_success")
+    assert wait_until(lambda: len(demo.qbo.entities("Payment")) > payments_before)
+    time.sleep(1.0)  # a duplicate would show up within a few worker ticks
+    assert len(demo.qbo.entities("Payment")) == payments_before + 1
+
+
+def test_hints_name_the_places_to_click(demo: DemoHandle) -> None:
+    text = where_to_click(demo)
+    assert f"{demo.url}/mailbox" in text
+    assert demo.qbo.url in text
+    assert "syncd" in text and "status" in text
+
+
+def test_stop_is_clean(tmp_path: Path) -> None:
+    before = {t.name for t in threading.enumerate()}
+    handle = start_demo(port=0, invoices=3, state_dir=tmp_path)
+    url = handle.url
+    handle.stop()
+    handle.stop()  # idempotent
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/healthz", timeout=2)
+    assert wait_until(lambda: not ({t.name for t in threading.enumerate() if t.is_alive()} - before), 10)
