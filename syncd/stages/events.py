@@ -49,6 +49,8 @@ def ingest(ctx: Context) -> int:
         except Exception as exc:  # one bad event never stops the others
             inbox.mark_failed(ctx.db, item.id, error=f"{type(exc).__name__}: {exc}")
             log.exception("stripe.event_crashed", event_id=item.event_id)
+    if done:
+        ctx.wake("worker", None)  # the effects these events queued are due now
     return done
 
 
@@ -69,6 +71,8 @@ def backfill(ctx: Context) -> int:
                 # Kept for dedupe only: the event was applied from the listing itself.
                 inbox.mark_event_processed(session, "stripe", event.id, now=now)
             cursors.put(session, ACCOUNT, BACKFILL_CURSOR, event.id, now=now)
+    if recovered:
+        ctx.wake("worker", None)
     return recovered
 
 
