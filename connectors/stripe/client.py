@@ -28,7 +28,7 @@ from syncd.domain import (
     Refund,
     StripeEvent,
 )
-from syncd.errors import ConfigError, ValidationError
+from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
 
 T = TypeVar("T")
 
@@ -95,7 +95,12 @@ class StripeConnector:
     def ensure_customer(
         self, *, company: str, qbo_customer_id: str, name: str, email: str | None, idempotency_key: str
     ) -> str:
-        found = self._call(lambda: idempotency.find_customer(self._client, company, qbo_customer_id))
+        """Search first (see idempotency.py); create under the key only when nothing is found."""
+
+        def find() -> str | None:
+            return idempotency.find_customer(self._client, company, qbo_customer_id)
+
+        found = self._call(find)
         if found is not None:
             return found
         params: stripe.params.CustomerCreateParams = {
@@ -105,7 +110,17 @@ class StripeConnector:
         if email:
             params["email"] = email
         options = self._options(idempotency_key)
-        created = self._call(lambda: self._client.v1.customers.create(params, options))
+        try:
+            created = self._call(lambda: self._client.v1.customers.create(params, options))
+        except PermanentError as exc:
+            if not isinstance(exc.__cause__, stripe.IdempotencyError):
+                raise
+            # The key already created this customer with an older name or email, and Search has
+            # not caught up yet: it will within about a minute, so this is worth a retry.
+            found = self._call(find)
+            if found is None:
+                raise TransientError(f"customer for QBO {qbo_customer_id} not searchable yet") from exc
+            return found
         return mapping.customer_id(created.to_dict())
 
     def create_checkout_session(

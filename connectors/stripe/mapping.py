@@ -123,7 +123,7 @@ def checkout_session(obj: Json) -> CheckoutSession:
         id=str(obj["id"]),
         url=obj.get("url"),
         status=_enum(CheckoutStatus, obj.get("status"), obj),
-        payment_status=str(obj.get("payment_status")),
+        payment_status=str(obj.get("payment_status") or ""),
         payment_intent_id=ref_id(obj.get("payment_intent")),
         amount=from_minor(total, currency or "USD") if isinstance(total, int) else Decimal(0),
         currency=currency,

@@ -441,3 +441,19 @@ def test_parse_webhook_uses_settings() -> None:
         )
     finally:
         connector.close()
+
+
+def test_ensure_customer_replayed_with_new_details_waits_for_search(
+    stub: StripeStub, stubbed: StripeConnector
+) -> None:
+    """Same key, renamed customer, Search still lagging: retry later rather than fail for good."""
+    empty = {"object": "search_result", "url": "/v1/customers/search", "has_more": False, "data": []}
+    stub.mock.get(stub.url("/v1/customers/search"), json=empty | {"next_page": None})
+    reused = stub.error(
+        "idempotency_error", "Keys for idempotent requests can only be used with the same parameters"
+    )
+    stub.mock.post(stub.url("/v1/customers"), status=400, json=reused)
+    with pytest.raises(TransientError):
+        stubbed.ensure_customer(
+            company="1", qbo_customer_id="58", name="Renamed", email=None, idempotency_key="k"
+        )
