@@ -106,11 +106,13 @@ def changes_since(
     calls: SdkCalls, since: datetime, until: datetime, home_currency: str, *, now: datetime
 ) -> QboChanges:
     """One CDC call. Rows changed after ``until`` may come back too (harmless: the cursor
-    overlaps and rows are deduplicated); ``as_of`` is ``until``."""
+    overlaps and rows are deduplicated); ``as_of`` is ``until``, or QBO's own clock when that is
+    behind ours, so a fast local clock cannot skip changes."""
     if since < now - CDC_WINDOW:
         raise PermanentError("QBO change data capture covers 30 days only: do a full pull")
     answer = calls.cdc(",".join(CDC_ENTITIES), format_time(since))
-    return changes_from_cdc(answer, home_currency, as_of=until)
+    qbo_time = response_time(answer)
+    return changes_from_cdc(answer, home_currency, as_of=min(until, qbo_time) if qbo_time else until)
 
 
 def cdc_rows(answer: Json) -> dict[str, list[Json]]:

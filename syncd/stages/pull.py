@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
@@ -17,6 +18,8 @@ from syncd.domain import InvoiceStatus, QboChanges
 from syncd.stages import hooks
 from syncd.store import cursors, mirror
 from syncd.store.models import Company
+
+log = structlog.get_logger("syncd.pull")
 
 CURSOR = "qbo.changes"
 OVERLAP = timedelta(minutes=2)
@@ -50,6 +53,11 @@ def pull(ctx: Context, realm_id: str) -> PullResult:
     if since is None or started - since > CDC_HORIZON:
         return _full(ctx, realm_id, started)
     changes = qbo.changes_since(since - OVERLAP, started)
+    if changes.extra.get("truncated"):
+        # CDC has no paging: a capped answer may hide changes, so mirror everything again.
+        return _full(ctx, realm_id, started)
+    if changes.extra.get("skipped"):
+        log.warning("pull.skipped_rows", company=realm_id, rows=changes.extra["skipped"])
     with ctx.db.transaction() as session:
         moved = _save(ctx, session, realm_id, changes)
         as_of = min(changes.as_of or started, started)
@@ -62,6 +70,8 @@ def _full(ctx: Context, realm_id: str, started: datetime) -> PullResult:
     invoices = customers = moved = 0
     as_of: datetime | None = None
     for page in ctx.qbo(realm_id).initial_pull():
+        if page.extra.get("skipped"):
+            log.warning("pull.skipped_rows", company=realm_id, rows=page.extra["skipped"])
         with ctx.db.transaction() as session:
             moved += _save(ctx, session, realm_id, page)
         invoices += len(page.invoices)

@@ -16,6 +16,7 @@ from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import StripeSimulator
 from syncd import config
 from syncd.bootstrap import build_context, token_store
+from syncd.clock import Clock
 from syncd.companies import ensure_companies
 from syncd.context import Context
 from syncd.secrets import SecretBox
@@ -102,15 +103,24 @@ def tokens_from(minted: dict[str, Any]) -> QboTokens:
 
 @contextmanager
 def running_loop(
-    tmp_path: Path, *, invoices: int = 8, database_url: str | None = None, **company: Any
+    tmp_path: Path,
+    *,
+    invoices: int = 8,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    **company: Any,
 ) -> Iterator[Loop]:
     late = _Late()
     server = ThreadedServer(late)
-    with QboSimulator(seed=7, invoices=invoices) as qbo, StripeSimulator() as stripe, SmtpSink() as sink:
+    with (
+        QboSimulator(seed=7, invoices=invoices, now=clock) as qbo,
+        StripeSimulator() as stripe,
+        SmtpSink() as sink,
+    ):
         settings = settings_for(
             server.url, qbo, stripe, sink, database_url or f"sqlite:///{tmp_path / 'syncd.db'}", **company
         )
-        ctx = build_context(settings)
+        ctx = build_context(settings, clock=clock)
         upgrade(ctx.db)
         ensure_companies(ctx)
         token_store(ctx).save(qbo.realm_id, tokens_from(qbo.mint_tokens()))
