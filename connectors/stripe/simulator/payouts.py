@@ -6,7 +6,6 @@ automatic payouts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from connectors.stripe.simulator.balance import new_balance_txn
@@ -53,7 +52,7 @@ def _new_payout(state: SimState, amount: int, currency: str, *, fail: bool) -> J
         description="STRIPE PAYOUT",
     )
     state.store.note(txn["id"])["payout"] = payout_id
-    arrival = next_midnight(state.clock.now()) + timedelta(days=1)
+    arrival = next_midnight(state.clock.now())
     payout: JsonDict = {
         "id": payout_id,
         "object": "payout",
@@ -116,8 +115,9 @@ def schedule_daily(state: SimState, fail_next: list[bool]) -> None:
     """Automatic payouts: every midnight UTC the available balance is swept."""
 
     def run() -> None:
-        fail = bool(fail_next) and fail_next.pop(0)
-        sweep(state, fail=fail)
+        fail = bool(fail_next) and fail_next[0]
+        if sweep(state, fail=fail) and fail_next:
+            fail_next.pop(0)
         state.clock.schedule(next_midnight(state.clock.now()), run)
 
     state.clock.schedule(next_midnight(state.clock.now()), run)

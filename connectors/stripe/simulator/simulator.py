@@ -59,6 +59,7 @@ class StripeSimulator:
         port: int = 0,
         public_url: str | None = None,
         fault_seed: int | None = None,
+        automatic_payouts: bool = True,
     ) -> None:
         self._lock = threading.RLock()
         self.webhooks = WebhookDispatcher()
@@ -78,7 +79,8 @@ class StripeSimulator:
         self._server = ThreadedServer(build_app(self._front), host, port)
         config.public_url = public_url or self._server.url
         self._fail_payouts: list[bool] = []
-        payouts.schedule_daily(self._state, self._fail_payouts)
+        if automatic_payouts:
+            payouts.schedule_daily(self._state, self._fail_payouts)
         self._started = False
 
     # lifecycle -----------------------------------------------------------------------------
