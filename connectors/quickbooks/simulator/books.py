@@ -129,6 +129,8 @@ class Books:
         row.setdefault("DocNumber", str(1001 + len(self.state.table("Invoice"))))
         row.setdefault("LinkedTxn", [])
         row.setdefault("CustomField", [])
+        if "BillAddr" not in row and "BillAddr" in customer:
+            row["BillAddr"] = dict(customer["BillAddr"])
         if "BillEmail" not in row and "PrimaryEmailAddr" in customer:
             row["BillEmail"] = {"Address": customer["PrimaryEmailAddr"]["Address"]}
         for key, default in (

@@ -49,12 +49,15 @@ class Api:
 
         params.setdefault("minorversion", "75")
         headers = {**self.headers(), "Content-Type": "application/json"}
-        return self.session.post(f"{self.base}/{path}", data=dumps(body), headers=headers, params=params, timeout=10)
+        return self.session.post(
+            f"{self.base}/{path}", data=dumps(body), headers=headers, params=params, timeout=10
+        )
 
     def query(self, text: str) -> requests.Response:
         headers = {**self.headers(), "Content-Type": "application/text"}
-        return self.session.post(f"{self.base}/query", data=text, headers=headers,
-                                 params={"minorversion": "75"}, timeout=10)
+        return self.session.post(
+            f"{self.base}/query", data=text, headers=headers, params={"minorversion": "75"}, timeout=10
+        )
 
     @staticmethod
     def json(response: requests.Response) -> Any:

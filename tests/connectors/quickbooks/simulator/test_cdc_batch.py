@@ -47,9 +47,12 @@ def test_cdc_caps_each_entity_at_1000(clock: Any) -> None:
         from requests import get
 
         token = sim.mint_tokens()["access_token"]
-        response = get(f"{sim.api_base_url}/company/{sim.realm_id}/cdc",
-                       params={"entities": "Invoice", "changedSince": (clock.now - timedelta(days=29)).isoformat()},
-                       headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        response = get(
+            f"{sim.api_base_url}/company/{sim.realm_id}/cdc",
+            params={"entities": "Invoice", "changedSince": (clock.now - timedelta(days=29)).isoformat()},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         rows = response.json()["CDCResponse"][0]["QueryResponse"][0]["Invoice"]
         assert len(rows) == 1000
         stamps = [row["MetaData"]["LastUpdatedTime"] for row in rows]
@@ -64,12 +67,23 @@ def test_batch_mixes_creates_updates_deletes_queries_and_faults(api: Any, sim: Q
     items = [
         {"bId": "bid1", "operation": "create", "Vendor": {"DisplayName": "Boraski Family Store"}},
         {"bId": "bid2", "operation": "delete", "Invoice": {"Id": "99999", "SyncToken": "0"}},
-        {"bId": "bid3", "operation": "update",
-         "Invoice": {"sparse": True, "Id": invoice_id, "SyncToken": "7", "PrivateNote": "x"}},
+        {
+            "bId": "bid3",
+            "operation": "update",
+            "Invoice": {"sparse": True, "Id": invoice_id, "SyncToken": "7", "PrivateNote": "x"},
+        },
         {"bId": "bid4", "Query": "select * from Invoice where TotalAmt > '70.00' MAXRESULTS 3"},
-        {"bId": "bid5", "operation": "create", "Payment": {
-            "CustomerRef": invoice["CustomerRef"], "TotalAmt": Decimal("75.00"),
-            "Line": [{"Amount": Decimal("75.00"), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}]}},
+        {
+            "bId": "bid5",
+            "operation": "create",
+            "Payment": {
+                "CustomerRef": invoice["CustomerRef"],
+                "TotalAmt": Decimal("75.00"),
+                "Line": [
+                    {"Amount": Decimal("75.00"), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}
+                ],
+            },
+        },
         {"bId": "bid6", "operation": "delete", "Invoice": {"Id": other_id, "SyncToken": "0"}},
     ]
     response = api.post("batch", {"BatchItemRequest": items})
@@ -103,8 +117,11 @@ def test_requestid_replays_the_first_response_and_creates_once(api: Any, sim: Qb
     invoice_id = sim.add_invoice(amount=Decimal("40.00"))
     invoice = sim.entity("Invoice", invoice_id)
     assert invoice is not None
-    body = {"CustomerRef": invoice["CustomerRef"], "TotalAmt": Decimal("40.00"),
-            "Line": [{"Amount": Decimal("40.00"), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}]}
+    body = {
+        "CustomerRef": invoice["CustomerRef"],
+        "TotalAmt": Decimal("40.00"),
+        "Line": [{"Amount": Decimal("40.00"), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}],
+    }
     before = len(sim.entities("Payment"))
     first = api.post("payment", body, requestid="pi_123:payment")
     second = api.post("payment", body, requestid="pi_123:payment")

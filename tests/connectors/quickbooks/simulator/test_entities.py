@@ -11,7 +11,10 @@ from connectors.quickbooks.simulator import QboSimulator
 def _open_invoice(api: Any) -> dict[str, Any]:
     found = api.json(api.query("select * from Invoice where Balance > '0' MAXRESULTS 1000"))
     for row in found["QueryResponse"]["Invoice"]:
-        if Decimal(str(row["Balance"])) == Decimal(str(row["TotalAmt"])) and row["CurrencyRef"]["value"] == "USD":
+        if (
+            Decimal(str(row["Balance"])) == Decimal(str(row["TotalAmt"]))
+            and row["CurrencyRef"]["value"] == "USD"
+        ):
             return dict(row)
     raise AssertionError("no fully open USD invoice in the seed")
 
@@ -32,8 +35,13 @@ def test_create_invoice_assigns_id_synctoken_metadata(api: Any, sim: QboSimulato
     customer_id = customer["QueryResponse"]["Customer"][0]["Id"]
     body = {
         "CustomerRef": {"value": customer_id},
-        "Line": [{"Amount": Decimal("100.00"), "DetailType": "SalesItemLineDetail",
-                  "SalesItemLineDetail": {"ItemRef": {"value": sim.entities("Item")[0]["Id"]}}}],
+        "Line": [
+            {
+                "Amount": Decimal("100.00"),
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": sim.entities("Item")[0]["Id"]}},
+            }
+        ],
     }
     response = api.post("invoice", body)
     assert response.status_code == 200, response.text
@@ -49,15 +57,24 @@ def test_create_invoice_assigns_id_synctoken_metadata(api: Any, sim: QboSimulato
 
 def test_sparse_update_bumps_synctoken_and_stale_token_is_5010(api: Any) -> None:
     invoice = _open_invoice(api)
-    response = api.post("invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
-                                     "PrivateNote": "Call before visiting"})
+    response = api.post(
+        "invoice",
+        {
+            "Id": invoice["Id"],
+            "SyncToken": invoice["SyncToken"],
+            "sparse": True,
+            "PrivateNote": "Call before visiting",
+        },
+    )
     assert response.status_code == 200, response.text
     updated = api.json(response)["Invoice"]
     assert updated["SyncToken"] == str(int(invoice["SyncToken"]) + 1)
     assert updated["PrivateNote"] == "Call before visiting"
     assert updated["Line"] == invoice["Line"]
-    stale = api.post("invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
-                                 "PrivateNote": "again"})
+    stale = api.post(
+        "invoice",
+        {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True, "PrivateNote": "again"},
+    )
     assert stale.status_code == 400
     error = api.json(stale)["Fault"]["Error"][0]
     assert error["code"] == "5010" and api.json(stale)["Fault"]["type"] == "ValidationFault"
@@ -78,8 +95,12 @@ def test_payment_reduces_balance_and_void_restores_it(api: Any, sim: QboSimulato
     assert after["Balance"] == total - part
     assert {"TxnId": created["Id"], "TxnType": "Payment"} in after["LinkedTxn"]
 
-    voided = api.post("payment", {"Id": created["Id"], "SyncToken": created["SyncToken"], "sparse": True},
-                      operation="update", include="void")
+    voided = api.post(
+        "payment",
+        {"Id": created["Id"], "SyncToken": created["SyncToken"], "sparse": True},
+        operation="update",
+        include="void",
+    )
     assert voided.status_code == 200, voided.text
     assert api.json(voided)["Payment"]["TotalAmt"] == 0
     restored = api.json(api.get(f"invoice/{invoice['Id']}"))["Invoice"]
@@ -90,12 +111,20 @@ def test_payment_reduces_balance_and_void_restores_it(api: Any, sim: QboSimulato
 def test_deleting_a_payment_restores_the_balance(api: Any) -> None:
     invoice = _open_invoice(api)
     total = Decimal(str(invoice["TotalAmt"]))
-    payment = api.json(api.post("payment", {
-        "CustomerRef": {"value": invoice["CustomerRef"]["value"]}, "TotalAmt": total,
-        "Line": [{"Amount": total, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-    }))["Payment"]
+    payment = api.json(
+        api.post(
+            "payment",
+            {
+                "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+                "TotalAmt": total,
+                "Line": [{"Amount": total, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+            },
+        )
+    )["Payment"]
     assert api.json(api.get(f"invoice/{invoice['Id']}"))["Invoice"]["Balance"] == 0
-    deleted = api.post("payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]}, operation="delete")
+    deleted = api.post(
+        "payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]}, operation="delete"
+    )
     assert api.json(deleted)["Payment"] == {"domain": "QBO", "status": "Deleted", "Id": payment["Id"]}
     assert api.json(api.get(f"invoice/{invoice['Id']}"))["Invoice"]["Balance"] == total
     gone = api.get(f"payment/{payment['Id']}")
@@ -105,10 +134,14 @@ def test_deleting_a_payment_restores_the_balance(api: Any) -> None:
 def test_overpaying_an_invoice_is_a_validation_fault(api: Any) -> None:
     invoice = _open_invoice(api)
     too_much = Decimal(str(invoice["Balance"])) + Decimal("0.01")
-    response = api.post("payment", {
-        "CustomerRef": {"value": invoice["CustomerRef"]["value"]}, "TotalAmt": too_much,
-        "Line": [{"Amount": too_much, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-    })
+    response = api.post(
+        "payment",
+        {
+            "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+            "TotalAmt": too_much,
+            "Line": [{"Amount": too_much, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+        },
+    )
     assert response.status_code == 400
     assert api.json(response)["Fault"]["type"] == "ValidationFault"
     assert api.json(api.get(f"invoice/{invoice['Id']}"))["Invoice"]["Balance"] == invoice["Balance"]
@@ -127,7 +160,9 @@ def test_delete_invoice_and_stale_delete(api: Any) -> None:
     invoice = _open_invoice(api)
     stale = api.post("invoice", {"Id": invoice["Id"], "SyncToken": "99"}, operation="delete")
     assert stale.status_code == 400 and api.json(stale)["Fault"]["Error"][0]["code"] == "5010"
-    response = api.post("invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}, operation="delete")
+    response = api.post(
+        "invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}, operation="delete"
+    )
     body = api.json(response)
     assert body["Invoice"]["status"] == "Deleted" and isinstance(body["time"], str)
 
@@ -142,16 +177,28 @@ def test_multicurrency_payment_carries_currency_and_rate(api: Any, sim: QboSimul
     assert invoice is not None
     assert invoice["CurrencyRef"]["value"] == "CAD" and Decimal(str(invoice["ExchangeRate"])) > 0
     amount = Decimal(str(invoice["Balance"]))
-    payment = api.json(api.post("payment", {
-        "CustomerRef": {"value": invoice["CustomerRef"]["value"]}, "TotalAmt": amount,
-        "CurrencyRef": {"value": "CAD"}, "ExchangeRate": Decimal("0.7310"),
-        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
-    }))["Payment"]
+    payment = api.json(
+        api.post(
+            "payment",
+            {
+                "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+                "TotalAmt": amount,
+                "CurrencyRef": {"value": "CAD"},
+                "ExchangeRate": Decimal("0.7310"),
+                "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}],
+            },
+        )
+    )["Payment"]
     assert payment["CurrencyRef"] == {"value": "CAD", "name": "Canadian Dollar"}
     assert payment["ExchangeRate"] == Decimal("0.7310")
-    wrong = api.post("payment", {
-        "CustomerRef": {"value": invoice["CustomerRef"]["value"]}, "TotalAmt": 1, "CurrencyRef": {"value": "USD"},
-    })
+    wrong = api.post(
+        "payment",
+        {
+            "CustomerRef": {"value": invoice["CustomerRef"]["value"]},
+            "TotalAmt": 1,
+            "CurrencyRef": {"value": "USD"},
+        },
+    )
     assert wrong.status_code == 400
 
 
@@ -169,21 +216,41 @@ def test_create_purchase_transfer_account_vendor(api: Any, sim: QboSimulator) ->
     assert duplicate.status_code == 400 and api.json(duplicate)["Fault"]["Error"][0]["code"] == "6240"
     vendor = api.json(api.post("vendor", {"DisplayName": "Stripe"}))["Vendor"]
     fees = api.json(api.post("account", {"Name": "Stripe Fees", "AccountType": "Expense"}))["Account"]
-    purchase = api.json(api.post("purchase", {
-        "AccountRef": {"value": account["Id"]}, "PaymentType": "Cash",
-        "EntityRef": {"value": vendor["Id"], "type": "Vendor"},
-        "Line": [{"Amount": Decimal("3.20"), "DetailType": "AccountBasedExpenseLineDetail",
-                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": fees["Id"]}}}],
-    }))["Purchase"]
+    purchase = api.json(
+        api.post(
+            "purchase",
+            {
+                "AccountRef": {"value": account["Id"]},
+                "PaymentType": "Cash",
+                "EntityRef": {"value": vendor["Id"], "type": "Vendor"},
+                "Line": [
+                    {
+                        "Amount": Decimal("3.20"),
+                        "DetailType": "AccountBasedExpenseLineDetail",
+                        "AccountBasedExpenseLineDetail": {"AccountRef": {"value": fees["Id"]}},
+                    }
+                ],
+            },
+        )
+    )["Purchase"]
     assert purchase["TotalAmt"] == Decimal("3.20") and purchase["AccountRef"]["name"] == "Stripe Clearing"
-    checking = api.json(api.query("select * from Account where Name = 'Checking'"))["QueryResponse"]["Account"][0]
-    transfer = api.json(api.post("transfer", {
-        "FromAccountRef": {"value": account["Id"]}, "ToAccountRef": {"value": checking["Id"]},
-        "Amount": Decimal("96.80"),
-    }))["Transfer"]
+    checking = api.json(api.query("select * from Account where Name = 'Checking'"))["QueryResponse"][
+        "Account"
+    ][0]
+    transfer = api.json(
+        api.post(
+            "transfer",
+            {
+                "FromAccountRef": {"value": account["Id"]},
+                "ToAccountRef": {"value": checking["Id"]},
+                "Amount": Decimal("96.80"),
+            },
+        )
+    )["Transfer"]
     assert transfer["Amount"] == Decimal("96.80") and transfer["SyncToken"] == "0"
-    bad_ref = api.post("transfer", {"FromAccountRef": {"value": "999999"}, "ToAccountRef": {"value": "1"},
-                                    "Amount": 1})
+    bad_ref = api.post(
+        "transfer", {"FromAccountRef": {"value": "999999"}, "ToAccountRef": {"value": "1"}, "Amount": 1}
+    )
     assert bad_ref.status_code == 400 and api.json(bad_ref)["Fault"]["Error"][0]["code"] == "2500"
 
 
@@ -200,8 +267,11 @@ def test_bad_requests_get_fault_shapes(api: Any) -> None:
 
 def test_pdf_is_a_small_valid_pdf(api: Any) -> None:
     invoice = _open_invoice(api)
-    response = api.session.get(f"{api.base}/invoice/{invoice['Id']}/pdf",
-                               headers={**api.headers(), "Accept": "application/pdf"}, timeout=5)
+    response = api.session.get(
+        f"{api.base}/invoice/{invoice['Id']}/pdf",
+        headers={**api.headers(), "Accept": "application/pdf"},
+        timeout=5,
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-1.") and response.content.rstrip().endswith(b"%%EOF")

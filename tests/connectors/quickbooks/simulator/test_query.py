@@ -1,5 +1,7 @@
 """The query language subset: parsing, filters, ordering, paging, COUNT and the 4001 faults, over HTTP."""
 
+# ruff: noqa: S608 - these strings are QBO queries sent to the simulator, not SQL
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -24,11 +26,22 @@ def test_parser_reads_the_whole_grammar() -> None:
     assert query.order == [("DocNumber", True)] and query.start == 11 and query.max_results == 10
     assert parse("select count(*) from Customer").count
     assert parse("SELECT *, Sku FROM Item ORDER BY Name").order == [("Name", False)]
-    assert parse("select * from Customer where DisplayName = 'Amy''s Bird'").where[0].values == ("Amy's Bird",)
+    assert parse("select * from Customer where DisplayName = 'Amy''s Bird'").where[0].values == (
+        "Amy's Bird",
+    )
 
 
-@pytest.mark.parametrize("text", ["", "SELECT FROM Invoice", "SELECT * FROM Invoice WHERE", "select * from Invoice x",
-                                  "SELECT * FROM Invoice MAXRESULTS 1001", "SELECT * FROM Invoice STARTPOSITION 0"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "SELECT FROM Invoice",
+        "SELECT * FROM Invoice WHERE",
+        "select * from Invoice x",
+        "SELECT * FROM Invoice MAXRESULTS 1001",
+        "SELECT * FROM Invoice STARTPOSITION 0",
+    ],
+)
 def test_parser_rejects_bad_queries_with_4001(text: str) -> None:
     with pytest.raises(QboFault) as caught:
         parse(text)
@@ -37,11 +50,13 @@ def test_parser_rejects_bad_queries_with_4001(text: str) -> None:
 
 def test_filters_and_paging_over_http(api: Any, sim: QboSimulator) -> None:
     every = [row for row in sim.entities("Invoice")]
-    open_ids = sorted((int(r["Id"]) for r in every if Decimal(str(r["Balance"])) > 0))
+    open_ids = sorted(int(r["Id"]) for r in every if Decimal(str(r["Balance"])) > 0)
     pages: list[str] = []
     start = 1
     while True:
-        body = api.json(api.query(f"select * from Invoice where Balance > '0' STARTPOSITION {start} MAXRESULTS 7"))
+        body = api.json(
+            api.query(f"select * from Invoice where Balance > '0' STARTPOSITION {start} MAXRESULTS 7")
+        )
         rows = body["QueryResponse"].get("Invoice", [])
         if not rows:
             break
@@ -55,7 +70,9 @@ def test_filters_and_paging_over_http(api: Any, sim: QboSimulator) -> None:
 
 
 def test_in_like_order_and_dotted_paths(api: Any, sim: QboSimulator) -> None:
-    customers = api.json(api.query("select * from Customer ORDERBY DisplayName DESC"))["QueryResponse"]["Customer"]
+    customers = api.json(api.query("select * from Customer ORDERBY DisplayName DESC"))["QueryResponse"][
+        "Customer"
+    ]
     names = [c["DisplayName"] for c in customers]
     assert names == sorted(names, reverse=True)
     picked = [customers[0]["Id"], customers[1]["Id"]]
@@ -64,7 +81,9 @@ def test_in_like_order_and_dotted_paths(api: Any, sim: QboSimulator) -> None:
     word = names[0].split()[0]
     like = api.json(api.query(f"select * from Customer where DisplayName LIKE '%{word}%'"))
     assert all(word.lower() in c["DisplayName"].lower() for c in like["QueryResponse"]["Customer"])
-    banks = api.json(api.query("select * from Account where AccountType = 'Bank'"))["QueryResponse"]["Account"]
+    banks = api.json(api.query("select * from Account where AccountType = 'Bank'"))["QueryResponse"][
+        "Account"
+    ]
     assert {"Checking", "Savings"} <= {a["Name"] for a in banks}
     newest = api.json(api.query("select * from Invoice ORDERBY MetaData.LastUpdatedTime DESC MAXRESULTS 3"))
     stamps = [row["MetaData"]["LastUpdatedTime"] for row in newest["QueryResponse"]["Invoice"]]
@@ -80,8 +99,21 @@ def test_changed_since_query_uses_last_updated_time(api: Any, sim: QboSimulator,
 
 
 def test_every_listed_entity_is_queryable(api: Any) -> None:
-    for name in ("Invoice", "Customer", "Payment", "CreditMemo", "Account", "Vendor", "PaymentMethod", "Purchase",
-                 "Transfer", "RefundReceipt", "Deposit", "Item", "TaxCode"):
+    for name in (
+        "Invoice",
+        "Customer",
+        "Payment",
+        "CreditMemo",
+        "Account",
+        "Vendor",
+        "PaymentMethod",
+        "Purchase",
+        "Transfer",
+        "RefundReceipt",
+        "Deposit",
+        "Item",
+        "TaxCode",
+    ):
         response = api.query(f"select * from {name} MAXRESULTS 5")
         assert response.status_code == 200, (name, response.text)
         assert isinstance(api.json(response)["QueryResponse"], dict)
