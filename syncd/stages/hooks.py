@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
-from syncd.store import effects
+from syncd.store import effects, mirror
 from syncd.store.models import PaymentRow, PortalLink
 
 
@@ -16,13 +18,27 @@ def invoice_closed(
     ctx: Context, session: Session, realm_id: str, invoice_id: str, status: InvoiceStatus
 ) -> None:
     """Paid (e.g. a check the bookkeeper recorded), voided or deleted: stop taking payments for it."""
-    now = ctx.clock()
     if status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED):
         session.execute(
             update(PortalLink)
             .where(PortalLink.company_id == realm_id, PortalLink.invoice_id == invoice_id)
-            .values(revoked_at=now)
+            .values(revoked_at=ctx.clock())
         )
+    _expire_checkouts(ctx, session, realm_id, invoice_id, above=None)
+
+
+def invoice_rebalanced(ctx: Context, session: Session, realm_id: str, invoice_id: str) -> None:
+    """Edited in QBO (or paid in part elsewhere): a checkout for more than is now owed must not
+    stay payable; the portal shows the new balance and a new Pay press opens a new session."""
+    row = mirror.get_invoice(session, realm_id, invoice_id)
+    if row is not None:
+        _expire_checkouts(ctx, session, realm_id, invoice_id, above=row.balance)
+
+
+def _expire_checkouts(
+    ctx: Context, session: Session, realm_id: str, invoice_id: str, *, above: Decimal | None
+) -> None:
+    now = ctx.clock()
     open_payments = session.scalars(
         select(PaymentRow).where(
             PaymentRow.company_id == realm_id,
@@ -30,6 +46,8 @@ def invoice_closed(
         )
     )
     for payment in open_payments:
+        if above is not None and payment.amount <= above:
+            continue
         if invoice_id in payment.invoice_ids and payment.checkout_session_id:
             effects.enqueue(
                 session,

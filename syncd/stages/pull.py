@@ -95,6 +95,8 @@ def _save(ctx: Context, session: Session, realm_id: str, changes: QboChanges) ->
             hooks.invoice_closed(ctx, session, realm_id, t.invoice_id, t.after)
         elif t.before in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED) and t.after.payable:
             hooks.invoice_reopened(ctx, session, realm_id, t.invoice_id)
+        elif t.balance_changed and t.after.payable:
+            hooks.invoice_rebalanced(ctx, session, realm_id, t.invoice_id)
     return len(transitions)
 
 

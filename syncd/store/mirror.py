@@ -18,11 +18,12 @@ CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An invoice whose status changed (``before`` None when it is new to the mirror)."""
+    """An invoice whose status or balance changed (``before`` None when it is new to the mirror)."""
 
     invoice_id: str
     before: InvoiceStatus | None
     after: InvoiceStatus
+    balance_changed: bool = False
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -67,6 +68,7 @@ def upsert_invoices(
     for inv in invoices:
         row = existing.get(inv.qbo_id)
         before = InvoiceStatus(row.status) if row is not None else None
+        old_balance = row.balance if row is not None else None
         if row is not None and row.qbo_updated_at > inv.updated_at:
             continue  # an overlap re-read of an older version: keep the newer one
         if row is None:
@@ -97,8 +99,9 @@ def upsert_invoices(
         row.memo = inv.memo
         row.qbo_updated_at = inv.updated_at
         row.mirrored_at = now
-        if before != inv.status:
-            transitions.append(Transition(inv.qbo_id, before, inv.status))
+        moved = old_balance is not None and old_balance != inv.balance
+        if before != inv.status or moved:
+            transitions.append(Transition(inv.qbo_id, before, inv.status, balance_changed=moved))
     return transitions
 
 

@@ -113,3 +113,24 @@ def test_offline_check_expires_open_checkout(tmp_path: Path) -> None:
         assert view is not None and view.payment_state.value == "paid"
         with pytest.raises(Exception, match="nothing left to pay"):
             PortalService(ctx).start_payment(token, None)
+
+
+def test_balance_changed_in_qbo_expires_the_larger_checkout(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        ctx = loop.ctx
+        run_cycle(ctx, loop.realm)
+        invoice = _open_invoice(loop)
+        token = ctx.links.token(loop.realm, invoice.qbo_id)
+        first = PortalService(ctx).start_payment(token, None)
+        loop.qbo.record_offline_payment(invoice.qbo_id, Decimal("10.00"))
+        run_cycle(ctx, loop.realm)
+        loop.drain()
+        view = PortalService(ctx).invoice(token)
+        assert view is not None and view.balance == invoice.balance - 10
+        second = PortalService(ctx).start_payment(token, None)
+        assert second != first
+        with ctx.db.transaction() as s:
+            from sqlalchemy import select
+
+            statuses = sorted((p.amount, p.status) for p in s.scalars(select(PaymentRow)))
+        assert statuses == [(invoice.balance - 10, "open"), (invoice.balance, "expired")]
