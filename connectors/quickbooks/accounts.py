@@ -66,6 +66,16 @@ def _wanted(currency: str, home_currency: str, names: AccountNames) -> list[_Wan
     ]
     if names.bank:
         wanted.append(_Wanted("bank", "Account", "Name", names.bank, None))
+    if names.refund_income:
+        wanted.append(
+            _Wanted(
+                "refund_income",
+                "Account",
+                "Name",
+                names.refund_income,
+                {"Name": names.refund_income, "AccountType": "Income"},
+            )
+        )
     return wanted
 
 
@@ -101,6 +111,7 @@ def ensure_accounts(
         bank=found.get("bank"),
         stripe_vendor=found["vendor"],
         payment_method=found["method"],
+        refund_income=found.get("refund_income"),
     )
 
 

@@ -15,7 +15,14 @@ from intuitlib.client import AuthClient
 from connectors.quickbooks import accounts, pull, writes
 from connectors.quickbooks.errors import QboNotFoundError, error_for_fault, fault_from_json
 from connectors.quickbooks.limits import CompanyLimits, limits_for
-from connectors.quickbooks.mapping import Json, is_deleted, query_rows, to_company_info, to_invoice
+from connectors.quickbooks.mapping import (
+    Json,
+    is_deleted,
+    query_rows,
+    to_company_info,
+    to_entry,
+    to_invoice,
+)
 from connectors.quickbooks.oauth import TokenManager, make_auth_client, utcnow
 from connectors.quickbooks.protocol import AccountNames, QboSettings, RequestCounts, TokenStore, WriteItem
 from connectors.quickbooks.sdk import SdkCalls, make_sdk
@@ -25,6 +32,8 @@ from syncd.domain import (
     CompanyInfo,
     Invoice,
     QboChanges,
+    QboDepositDraft,
+    QboEntry,
     QboEntryRef,
     QboPaymentDraft,
     QboPurchaseDraft,
@@ -153,6 +162,15 @@ class QboConnector:
     def create_refund(self, draft: QboRefundDraft, *, request_id: str) -> QboEntryRef:
         body = writes.refund_body(draft, item_id=self._refund_item(draft.income_account_id))
         return self._create("RefundReceipt", body, request_id)
+
+    def create_deposit(self, draft: QboDepositDraft, *, request_id: str) -> QboEntryRef:
+        return self._create("Deposit", writes.deposit_body(draft), request_id)
+
+    def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
+        obj = self._read(entity, entry_id)
+        if obj is None or is_deleted(obj):
+            return None
+        return to_entry(entity, obj)
 
     def _refund_item(self, income_account_id: str) -> str:
         with self._lock:

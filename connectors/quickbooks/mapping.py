@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from syncd.domain import CompanyInfo, Customer, Invoice, InvoiceLine, as_decimal
+from syncd.domain import CompanyInfo, Customer, Invoice, InvoiceLine, QboEntry, as_decimal
 from syncd.errors import PermanentError
 
 Json = dict[str, Any]
@@ -202,3 +202,26 @@ def query_count(response: Json) -> int:
 def response_time(response: Json) -> datetime | None:
     stamp = response.get("time")
     return parse_time(stamp) if isinstance(stamp, str) and stamp else None
+
+
+_ENTRY_ACCOUNT = {
+    "Payment": "DepositToAccountRef",
+    "RefundReceipt": "DepositToAccountRef",
+    "Deposit": "DepositToAccountRef",
+    "Purchase": "AccountRef",
+    "Transfer": "FromAccountRef",
+}
+
+
+def to_entry(entity: str, obj: Json) -> QboEntry:
+    """An entry's total, date and the account it moves (Transfer: the account it leaves)."""
+    total = obj.get("Amount") if entity == "Transfer" else obj.get("TotalAmt")
+    account_id, _ = _ref(obj, _ENTRY_ACCOUNT.get(entity, "AccountRef"))
+    return QboEntry(
+        entity=entity,
+        qbo_id=str(obj.get("Id")),
+        amount=_amount(total),
+        txn_date=_date(obj.get("TxnDate")),
+        account_id=account_id,
+        voided=is_voided(obj),
+    )

@@ -13,6 +13,8 @@ from syncd.domain import (
     CompanyInfo,
     Invoice,
     QboChanges,
+    QboDepositDraft,
+    QboEntry,
     QboEntryRef,
     QboPaymentDraft,
     QboPurchaseDraft,
@@ -129,6 +131,12 @@ class QuickBooks(Protocol):
     def create_transfer(self, draft: QboTransferDraft, *, request_id: str) -> QboEntryRef: ...
 
     def create_refund(self, draft: QboRefundDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def create_deposit(self, draft: QboDepositDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
+        """One entry syncd wrote (Payment, Purchase, Transfer, RefundReceipt, Deposit) as QBO has
+        it now, or None when it no longer exists (one read)."""
 
     def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
         """Void a Payment (reading its SyncToken first); the invoices it paid reopen."""

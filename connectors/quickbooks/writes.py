@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from syncd.domain import (
+    QboDepositDraft,
     QboEntryRef,
     QboPaymentDraft,
     QboPurchaseDraft,
@@ -111,6 +112,25 @@ def refund_body(draft: QboRefundDraft, *, item_id: str) -> Json:
                 "Description": draft.memo[:_NOTE_MAX],
                 "DetailType": "SalesItemLineDetail",
                 "SalesItemLineDetail": {"ItemRef": _ref(item_id), "Qty": 1, "UnitPrice": draft.amount},
+            }
+        ],
+    }
+
+
+def deposit_body(draft: QboDepositDraft) -> Json:
+    """A Deposit into ``to_account_id`` whose one line comes from ``from_account_id``."""
+    return {
+        "DepositToAccountRef": _ref(draft.to_account_id),
+        **_currency(draft.currency, draft.exchange_rate),
+        "TxnDate": draft.txn_date.isoformat(),
+        "PrivateNote": f"{draft.memo} ({draft.reference})"[:_NOTE_MAX],
+        "TotalAmt": draft.amount,
+        "Line": [
+            {
+                "Amount": draft.amount,
+                "Description": draft.memo[:_NOTE_MAX],
+                "DetailType": "DepositLineDetail",
+                "DepositLineDetail": {"AccountRef": _ref(draft.from_account_id)},
             }
         ],
     }

@@ -6,6 +6,8 @@ from syncd.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from syncd.domain.ledger import (
     AccountRef,
     BooksAccounts,
+    QboDepositDraft,
+    QboEntry,
     QboEntryRef,
     QboPaymentDraft,
     QboPaymentLine,
@@ -50,6 +52,8 @@ __all__ = [
     "Payout",
     "PayoutStatus",
     "QboChanges",
+    "QboDepositDraft",
+    "QboEntry",
     "QboEntryRef",
     "QboPaymentDraft",
     "QboPaymentLine",

@@ -25,6 +25,7 @@ class BooksAccounts:
     bank: AccountRef | None
     stripe_vendor: AccountRef
     payment_method: AccountRef | None = None
+    refund_income: AccountRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,32 @@ class QboRefundDraft:
     memo: str
     reference: str
     exchange_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboDepositDraft:
+    """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal)."""
+
+    to_account_id: str
+    from_account_id: str
+    amount: Decimal
+    currency: str
+    txn_date: date
+    memo: str
+    reference: str
+    exchange_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboEntry:
+    """An entry as QBO holds it now, for the audit: total, date, the account it moves, voided."""
+
+    entity: str
+    qbo_id: str
+    amount: Decimal
+    txn_date: date | None
+    account_id: str | None
+    voided: bool = False
 
 
 @dataclass(frozen=True, slots=True)
