@@ -1,0 +1,91 @@
+"""Stripe events that move money but are not a payment's status, turned into books effects.
+
+Only effects are queued here (inside the inbox transaction, under deterministic keys); the worker
+reads Stripe and writes QuickBooks. A duplicated or reordered event queues nothing new.
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import StripeEvent
+from syncd.stages.notify import queue_staff_alert
+from syncd.store import effects, payments
+
+log = structlog.get_logger("syncd.books")
+
+REFUND_EVENTS = ("refund.created", "refund.updated", "charge.refund.updated")
+DISPUTE_PREFIX = "charge.dispute."
+
+
+def _payment_company(session: Session, event: StripeEvent) -> str | None:
+    """Money movements on a payment belong to the company that took it (by payment intent id)."""
+    if event.payment_intent_id is None:
+        return None
+    row = payments.by_intent(session, event.payment_intent_id)
+    return row.company_id if row is not None else None
+
+
+def _account_company(ctx: Context, event: StripeEvent) -> str | None:
+    """Payouts are per Stripe account: the payout handler finds the company from what it settled."""
+    companies = ctx.settings.companies
+    return companies[0].realm_id if companies else None
+
+
+def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
+    """Refunds, disputes and payouts (DESIGN §4)."""
+    now = ctx.clock()
+    kind, oid = event.type, event.object_id
+    if kind in REFUND_EVENTS or kind.startswith(DISPUTE_PREFIX):
+        realm = _payment_company(session, event)
+        if realm is None:
+            log.info("stripe.event_not_ours", event_id=event.id, type=kind, object=oid)
+            return
+        if kind in REFUND_EVENTS:
+            effects.enqueue(
+                session,
+                key=f"qbo:refund:{oid}",
+                kind="qbo.refund",
+                company_id=realm,
+                payload={"refund_id": oid},
+                now=now,
+            )
+        else:
+            effects.enqueue(
+                session,
+                key=f"stripe:dispute:{oid}:{kind}",
+                kind="books.dispute",
+                company_id=realm,
+                payload={"dispute_id": oid},
+                now=now,
+            )
+    elif kind == "refund.failed":
+        realm = _payment_company(session, event)
+        if realm is not None:
+            queue_staff_alert(
+                ctx,
+                session,
+                realm,
+                f"refund-failed:{oid}",
+                "Refund failed",
+                f"Stripe could not complete refund {oid}; the money went back to the Stripe balance. "
+                "Record the reversal in QuickBooks by hand or refund the customer another way.",
+                now,
+            )
+    elif kind in ("payout.paid", "payout.failed"):
+        realm = _account_company(ctx, event)
+        if realm is None:
+            return
+        paid = kind == "payout.paid"
+        effects.enqueue(
+            session,
+            key=f"qbo:payout:{oid}" if paid else f"qbo:payout_failed:{oid}",
+            kind="qbo.payout" if paid else "books.payout_failed",
+            company_id=realm,
+            payload={"payout_id": oid},
+            now=now,
+        )
+    else:
+        log.debug("stripe.event_ignored", event_id=event.id, type=kind)

@@ -1,0 +1,180 @@
+"""Disputes: the withdrawal (amount plus dispute fee) leaves clearing as a Purchase; a won dispute's
+reversal comes back as a Deposit; a lost one stays and staff are told. An ACH return arrives as a
+dispute on a bank debit and is handed to ``returns``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import (
+    BalanceTxn,
+    BooksAccounts,
+    Dispute,
+    DisputeStatus,
+    PaymentIntent,
+    QboDepositDraft,
+    QboPurchaseDraft,
+)
+from syncd.domain.payments import PaymentStatus
+from syncd.errors import PermanentError
+from syncd.stages.accounts import books_accounts
+from syncd.stages.books.movements import EntryLink, link, record
+from syncd.stages.notify import queue_staff_alert
+from syncd.store import effects, payments
+from syncd.store.effects import Claimed
+from syncd.worker import Done, handler
+
+BANK_DEBIT = "us_bank_account"
+_OPEN = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.WARNING_NEEDS_RESPONSE)
+
+
+def is_ach_return(dispute: Dispute, intent: PaymentIntent) -> bool:
+    """A bank debit taken back after it succeeded; with the whole payment withdrawn, syncd voids the
+    QBO Payment instead of booking a withdrawal (a partly refunded one is booked as a withdrawal)."""
+    return intent.payment_method_type == BANK_DEBIT and dispute.amount == intent.amount_received
+
+
+@handler("books.dispute")
+def plan_dispute(ctx: Context, effect: Claimed) -> Done:
+    """Key ``stripe:dispute:<dp_…>:<event type>`` (reads only): one ``qbo:dispute:<dp>:<txn>`` per
+    balance transaction of the dispute, plus the notices its state calls for."""
+    realm = effect.company_id
+    dispute = ctx.stripe.get_dispute(str(effect.payload["dispute_id"]))
+    if dispute.payment_intent_id is None:
+        raise PermanentError(f"dispute {dispute.id} is not on a payment syncd took")
+    intent = ctx.stripe.get_payment_intent(dispute.payment_intent_id)
+    ach_return = is_ach_return(dispute, intent)
+
+    def apply(session: Session) -> None:
+        now = ctx.clock()
+        for txn in dispute.balance_txns:
+            void = ach_return and txn.amount < 0
+            if void:
+                effects.enqueue(
+                    session,
+                    key=f"qbo:void:{intent.id}",
+                    kind="qbo.void",
+                    company_id=realm,
+                    payload={
+                        "payment_intent_id": intent.id,
+                        "dispute_id": dispute.id,
+                        "balance_txn_id": txn.id,
+                    },
+                    now=now,
+                )
+            effects.enqueue(
+                session,
+                key=f"qbo:dispute:{dispute.id}:{txn.id}",
+                kind="qbo.dispute",
+                company_id=realm,
+                payload={"dispute_id": dispute.id, "balance_txn_id": txn.id, "fee_only": void},
+                now=now,
+            )
+        if ach_return:
+            _returned(ctx, session, realm, intent, now)
+        else:
+            _tell_staff(ctx, session, realm, dispute, now)
+
+    return Done(remote_id=f"{len(dispute.balance_txns)} balance transactions", apply=apply)
+
+
+def _returned(ctx: Context, session: Session, realm: str, intent: PaymentIntent, now: datetime) -> None:
+    row = payments.by_intent(session, intent.id)
+    if row is None:
+        return
+    row.failure = "Your bank returned the payment."
+    payments.advance(row, PaymentStatus.RETURNED, now=now)
+    effects.enqueue(
+        session,
+        key=f"email:payment_returned:{intent.id}",
+        kind="email.payment_failed",
+        company_id=realm,
+        payload={"payment_key": row.key},
+        now=now,
+    )
+    queue_staff_alert(
+        ctx,
+        session,
+        realm,
+        f"ach-return:{intent.id}",
+        "Bank payment returned",
+        f"The bank debit {intent.id} of {intent.amount_received} {intent.currency} was returned after it "
+        f"had succeeded. syncd voided the QuickBooks Payment, so invoice(s) {', '.join(row.invoice_ids)} "
+        "are open again, and told the customer.",
+        now,
+    )
+
+
+def _tell_staff(ctx: Context, session: Session, realm: str, dispute: Dispute, now: datetime) -> None:
+    what = f"{dispute.amount} {dispute.currency} on payment {dispute.payment_intent_id} ({dispute.id})"
+    if dispute.status in _OPEN:
+        title, body = "Payment disputed", f"A customer disputed {what}. Respond in the Stripe dashboard."
+    elif dispute.status is DisputeStatus.LOST:
+        title, body = "Dispute lost", f"The dispute of {what} was lost; the withdrawal stays in the books."
+    elif dispute.status is DisputeStatus.WON:
+        title, body = "Dispute won", f"The dispute of {what} was won; the funds came back to clearing."
+    else:
+        return
+    queue_staff_alert(ctx, session, realm, f"dispute:{dispute.id}:{dispute.status.value}", title, body, now)
+
+
+@handler("qbo.dispute")
+def record_dispute_txn(ctx: Context, effect: Claimed) -> Done:
+    """Key ``qbo:dispute:<dp_…>:<txn>``: one balance transaction of a dispute into the books."""
+    realm = effect.company_id
+    dispute = ctx.stripe.get_dispute(str(effect.payload["dispute_id"]))
+    txn_id = str(effect.payload["balance_txn_id"])
+    txn = next((t for t in dispute.balance_txns if t.id == txn_id), None)
+    if txn is None:
+        raise PermanentError(f"balance transaction {txn_id} is not on dispute {dispute.id}")
+    accounts = books_accounts(ctx, realm, txn.currency)
+    qbo = ctx.qbo(realm)
+    about = f"{dispute.charge_id} ({dispute.id})"
+    entries: list[EntryLink] = []
+    if effect.payload.get("fee_only"):
+        if txn.fee != 0:
+            entry = qbo.create_purchase(
+                _purchase(accounts, txn, txn.fee, f"Return fee for {about}"),
+                request_id=effect.key,
+            )
+            entries.append(link("dispute_fee", entry, -txn.fee))
+    elif txn.net < 0:
+        memo = f"Chargeback withdrawal {-txn.amount} and dispute fee {txn.fee} for {about}"
+        entry = qbo.create_purchase(_purchase(accounts, txn, -txn.net, memo), request_id=effect.key)
+        entries.append(link("withdrawal", entry, txn.net))
+    elif txn.net > 0:
+        entry = qbo.create_deposit(
+            QboDepositDraft(
+                to_account_id=accounts.clearing.qbo_id,
+                from_account_id=accounts.fee_expense.qbo_id,
+                amount=txn.net,
+                currency=txn.currency,
+                txn_date=txn.created.date(),
+                memo=f"Chargeback reversal {txn.amount} and dispute fee refund {-txn.fee} for {about}",
+                reference=txn.id,
+            ),
+            request_id=effect.key,
+        )
+        entries.append(link("reversal", entry, txn.net))
+
+    def apply(session: Session) -> None:
+        record(session, realm, txn, *entries)
+
+    return Done(remote_id=entries[0].qbo_id if entries else "no-entry", apply=apply)
+
+
+def _purchase(accounts: BooksAccounts, txn: BalanceTxn, amount: Decimal, memo: str) -> QboPurchaseDraft:
+    return QboPurchaseDraft(
+        vendor_id=accounts.stripe_vendor.qbo_id,
+        from_account_id=accounts.clearing.qbo_id,
+        expense_account_id=accounts.fee_expense.qbo_id,
+        amount=amount,
+        currency=txn.currency,
+        txn_date=txn.created.date(),
+        memo=memo,
+        reference=txn.id,
+    )

@@ -1,0 +1,58 @@
+"""Processor fees: the fee on a charge becomes a Purchase from clearing to the fee account, vendor
+Stripe; the charge's movement records both the QBO Payment and that Purchase."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import QboPurchaseDraft
+from syncd.errors import PermanentError
+from syncd.stages.accounts import books_accounts
+from syncd.stages.books.movements import EntryLink, link, record
+from syncd.store import payments
+from syncd.store.effects import Claimed
+from syncd.worker import Done, handler
+
+
+@handler("qbo.fee")
+def record_fee(ctx: Context, effect: Claimed) -> Done:
+    """Key ``qbo:fee:<balance txn>``; enqueued by reconcile once the QBO Payment exists."""
+    realm = effect.company_id
+    intent = ctx.stripe.get_payment_intent(str(effect.payload["payment_intent_id"]))
+    txn = intent.balance_txn
+    if txn is None or txn.id != effect.payload["balance_txn_id"]:
+        raise PermanentError(
+            f"balance transaction {effect.payload['balance_txn_id']} not found on {intent.id}"
+        )
+    with ctx.db.transaction() as session:
+        row = payments.by_intent(session, intent.id)
+        payment_id = row.qbo_payment_id if row is not None else None
+    if payment_id is None:
+        raise PermanentError(f"the QBO Payment for {intent.id} is not recorded")
+    # The Payment deposits the gross into clearing (in the charge currency, which is the balance
+    # currency for every account syncd supports).
+    entries = [EntryLink("payment", "Payment", payment_id, txn.amount)]
+    remote = "no-fee"
+    if txn.fee != 0:
+        accounts = books_accounts(ctx, realm, txn.currency)
+        entry = ctx.qbo(realm).create_purchase(
+            QboPurchaseDraft(
+                vendor_id=accounts.stripe_vendor.qbo_id,
+                from_account_id=accounts.clearing.qbo_id,
+                expense_account_id=accounts.fee_expense.qbo_id,
+                amount=txn.fee,
+                currency=txn.currency,
+                txn_date=txn.created.date(),
+                memo=f"Stripe fee for {intent.id} ({txn.id})",
+                reference=txn.id,
+            ),
+            request_id=effect.key,
+        )
+        entries.append(link("fee", entry, -txn.fee))
+        remote = entry.qbo_id
+
+    def apply(session: Session) -> None:
+        record(session, realm, txn, *entries)
+
+    return Done(remote_id=remote, apply=apply)

@@ -1,0 +1,87 @@
+"""MoneyMovement rows: each Stripe balance transaction with the QBO entries syncd made for it.
+
+``qbo_entries`` maps a role (``payment``, ``fee``, ``refund``, ``withdrawal``, ``reversal``,
+``transfer``, ``void``) to ``"<Entity>:<Id>:<signed amount>"``, the signed amount being what the
+entry moves in or out of the clearing account. The audit reads both ways from these rows: every
+balance transaction has its entries, and the entries add up to the transaction's net.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from syncd.domain import BalanceTxn, QboEntryRef
+from syncd.store.models import MoneyMovement
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLink:
+    """One QBO entry recorded for a movement, with its signed effect on the clearing account."""
+
+    role: str
+    entity: str
+    qbo_id: str
+    clearing: Decimal
+
+    def encode(self) -> str:
+        return f"{self.entity}:{self.qbo_id}:{self.clearing}"
+
+    @classmethod
+    def decode(cls, role: str, value: str) -> EntryLink:
+        entity, qbo_id, amount = value.split(":", 2)
+        return cls(role, entity, qbo_id, Decimal(amount))
+
+
+def link(role: str, entry: QboEntryRef, clearing: Decimal) -> EntryLink:
+    return EntryLink(role, entry.entity, entry.qbo_id, clearing)
+
+
+def entries_of(row: MoneyMovement) -> list[EntryLink]:
+    return [EntryLink.decode(role, value) for role, value in sorted((row.qbo_entries or {}).items())]
+
+
+def record(
+    session: Session,
+    realm_id: str,
+    txn: BalanceTxn,
+    *entries: EntryLink,
+    payout_id: str | None = None,
+) -> MoneyMovement:
+    """Create or complete the movement of ``txn``; a role already recorded keeps its first entry
+    (a replayed effect never rewrites history)."""
+    row = session.get(MoneyMovement, txn.id)
+    if row is None:
+        row = MoneyMovement(
+            id=txn.id,
+            company_id=realm_id,
+            type=txn.type,
+            source_id=txn.source_id,
+            amount=txn.amount,
+            fee=txn.fee,
+            net=txn.net,
+            currency=txn.currency.upper(),
+            created=txn.created,
+            payout_id=payout_id,
+            qbo_entries={},
+        )
+        session.add(row)
+    elif payout_id and not row.payout_id:
+        row.payout_id = payout_id
+    current = dict(row.qbo_entries or {})
+    for entry in entries:
+        current.setdefault(entry.role, entry.encode())
+    row.qbo_entries = current
+    flag_modified(row, "qbo_entries")
+    return row
+
+
+def mark_paid_out(session: Session, txn_ids: list[str], payout_id: str) -> None:
+    """Note which payout settled each movement (shown by the audit; no money moves here)."""
+    for txn_id in txn_ids:
+        row = session.get(MoneyMovement, txn_id)
+        if row is not None and not row.payout_id:
+            row.payout_id = payout_id

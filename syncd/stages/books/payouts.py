@@ -1,0 +1,136 @@
+"""Payouts: one Transfer from clearing to the bank per payout, for the payout's exact amount, dated
+its arrival date, so it matches the bank-feed line. A failed payout moved nothing in the end."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import BalanceTxn, BooksAccounts, Payout, PayoutStatus, QboTransferDraft
+from syncd.errors import PermanentError, TransientError
+from syncd.stages.accounts import books_accounts
+from syncd.stages.books.movements import EntryLink, entries_of, link, mark_paid_out, record
+from syncd.stages.notify import queue_staff_alert
+from syncd.store.effects import Claimed
+from syncd.store.models import MoneyMovement
+from syncd.worker import Done, handler
+
+NO_ENTRY = "-"
+
+
+def _owner(session: Session, txns: list[BalanceTxn], default: str) -> str:
+    """The company whose movements the payout settled (one Stripe account per company is the rule;
+    with several, the one owning most of them)."""
+    owners = Counter(
+        row.company_id for row in (session.get(MoneyMovement, t.id) for t in txns) if row is not None
+    )
+    return owners.most_common(1)[0][0] if owners else default
+
+
+def _bank(accounts: BooksAccounts) -> str:
+    if accounts.bank is None:
+        raise PermanentError(
+            "no bank account is configured for payouts: set company.accounts.bank to the QuickBooks "
+            "account the Stripe payouts arrive in"
+        )
+    return accounts.bank.qbo_id
+
+
+def _own_txn(payout: Payout, txns: list[BalanceTxn], types: tuple[str, ...]) -> BalanceTxn:
+    found = next((t for t in txns if t.source_id == payout.id and t.type in types), None)
+    if found is None:
+        raise TransientError(f"the {'/'.join(types)} balance transaction of {payout.id} is not listed yet")
+    return found
+
+
+@handler("qbo.payout")
+def record_payout(ctx: Context, effect: Claimed) -> Done:
+    """Key ``qbo:payout:<po_…>``."""
+    payout = ctx.stripe.get_payout(str(effect.payload["payout_id"]))
+    if payout.status is PayoutStatus.FAILED:
+        return Done(remote_id="skipped:failed")
+    if payout.status is not PayoutStatus.PAID:
+        raise TransientError(f"payout {payout.id} is {payout.status.value}, not paid yet")
+    txns = ctx.stripe.payout_balance_txns(payout.id)
+    own = _own_txn(payout, txns, ("payout",))
+    with ctx.db.transaction() as session:
+        realm = _owner(session, txns, effect.company_id)
+    accounts = books_accounts(ctx, realm, payout.currency)
+    entry = ctx.qbo(realm).create_transfer(
+        QboTransferDraft(
+            from_account_id=accounts.clearing.qbo_id,
+            to_account_id=_bank(accounts),
+            amount=payout.amount,
+            currency=payout.currency,
+            txn_date=payout.arrival_date.date(),
+            memo=f"Stripe payout {payout.id}",
+            reference=payout.id,
+        ),
+        request_id=effect.key,
+    )
+
+    def apply(session: Session) -> None:
+        record(session, realm, own, link("transfer", entry, -payout.amount), payout_id=payout.id)
+        mark_paid_out(session, [t.id for t in txns if t.id != own.id], payout.id)
+
+    return Done(remote_id=entry.qbo_id, apply=apply)
+
+
+@handler("books.payout_failed")
+def record_payout_failure(ctx: Context, effect: Claimed) -> Done:
+    """Key ``qbo:payout_failed:<po_…>``: Stripe took the money back into the balance. A Transfer made
+    for it (the payout had been reported paid) is reversed; otherwise the two balance transactions
+    cancel out and QuickBooks gets nothing."""
+    payout = ctx.stripe.get_payout(str(effect.payload["payout_id"]))
+    if payout.status is not PayoutStatus.FAILED:
+        return Done(remote_id=f"skipped:{payout.status.value}")
+    txns = ctx.stripe.payout_balance_txns(payout.id)
+    out = _own_txn(payout, txns, ("payout",))
+    back = _own_txn(payout, txns, ("payout_failure", "payout_cancel"))
+    with ctx.db.transaction() as session:
+        realm = _owner(session, [out], effect.company_id)
+        existing = session.get(MoneyMovement, out.id)
+        transferred = existing is not None and any(e.role == "transfer" for e in entries_of(existing))
+    entries_out: list[EntryLink] = []
+    entries_back: list[EntryLink]
+    remote = "netted"
+    if transferred:
+        accounts = books_accounts(ctx, realm, payout.currency)
+        entry = ctx.qbo(realm).create_transfer(
+            QboTransferDraft(
+                from_account_id=_bank(accounts),
+                to_account_id=accounts.clearing.qbo_id,
+                amount=payout.amount,
+                currency=payout.currency,
+                txn_date=back.created.date(),
+                memo=f"Stripe payout {payout.id} failed: returned to the Stripe balance",
+                reference=payout.id,
+            ),
+            request_id=effect.key,
+        )
+        entries_back = [link("transfer_back", entry, back.net)]
+        remote = entry.qbo_id
+    else:
+        entries_out = [EntryLink("netted", NO_ENTRY, back.id, out.net)]
+        entries_back = [EntryLink("netted", NO_ENTRY, out.id, back.net)]
+    now: datetime = ctx.clock()
+
+    def apply(session: Session) -> None:
+        record(session, realm, out, *entries_out, payout_id=payout.id)
+        record(session, realm, back, *entries_back, payout_id=payout.id)
+        queue_staff_alert(
+            ctx,
+            session,
+            realm,
+            f"payout-failed:{payout.id}",
+            "Stripe payout failed",
+            f"The payout {payout.id} of {payout.amount} {payout.currency} failed "
+            f"({payout.failure_message or 'no reason given'}); the money is back in the Stripe balance "
+            "and will be paid out again. Check the bank account in the Stripe dashboard.",
+            now,
+        )
+
+    return Done(remote_id=remote, apply=apply)
