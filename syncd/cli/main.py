@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from syncd.cli import commands, tools
+from syncd.cli.audit import audit
 from syncd.cli.options import CliState
 from syncd.errors import AuthError, ConfigError, SyncdError, TransientError
 
@@ -43,7 +44,7 @@ def cli(ctx: click.Context, config_path: Path) -> None:
     ctx.obj = CliState(config_path)
 
 
-for command in (*commands.COMMANDS, *tools.COMMANDS):
+for command in (*commands.COMMANDS, *tools.COMMANDS, audit):
     cli.add_command(command)
 
 
