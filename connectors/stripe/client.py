@@ -15,6 +15,7 @@ import stripe
 from connectors.stripe import events, idempotency, mapping, webhooks
 from connectors.stripe.amounts import to_minor, wire_currency
 from connectors.stripe.checkout import session_params
+from connectors.stripe.errors import declined
 from connectors.stripe.protocol import StripeSettings
 from connectors.stripe.throttle import call
 from syncd.domain import (
@@ -161,11 +162,14 @@ class StripeConnector:
             return latest
         return mapping.checkout_session(expired.to_dict())
 
-    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+    def _intent(self, payment_intent_id: str) -> dict[str, Any]:
         found = self._call(
             lambda: self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": INTENT_EXPAND})
         )
-        return mapping.payment_intent(found.to_dict())
+        return found.to_dict()
+
+    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        return mapping.payment_intent(self._intent(payment_intent_id))
 
     def charge_off_session(
         self,
@@ -177,9 +181,15 @@ class StripeConnector:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> PaymentIntent:
+        """A replay finds the first attempt (by key, or by ``metadata.syncd_key`` once Stripe has
+        forgotten the key) and answers as it did: the same PaymentIntent or the same decline."""
         minor = to_minor(amount, currency)
         if minor <= 0:
             raise ValidationError(f"refusing to charge {amount} {currency}")
+        key = idempotency.wire_key(idempotency_key)
+        earlier = self._call(lambda: idempotency.find_payment_intent(self._client, key=key))
+        if earlier is not None:
+            return _settled_or_declined(self._intent(earlier))
         params: stripe.params.PaymentIntentCreateParams = {
             "amount": minor,
             "currency": wire_currency(currency),
@@ -187,10 +197,10 @@ class StripeConnector:
             "payment_method": payment_method_id,
             "confirm": True,
             "off_session": True,
-            "metadata": dict(metadata),
+            "metadata": idempotency.tagged(metadata, key),
             "expand": INTENT_EXPAND,
         }
-        options = self._options(idempotency_key)
+        options = self._options(key)
         created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
         return mapping.payment_intent(created.to_dict())
 
@@ -202,9 +212,15 @@ class StripeConnector:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> Refund:
+        key = idempotency.wire_key(idempotency_key)
+        earlier = self._call(
+            lambda: idempotency.find_refund(self._client, payment_intent_id=payment_intent_id, key=key)
+        )
+        if earlier is not None:
+            return self.get_refund(earlier)
         params: stripe.params.RefundCreateParams = {
             "payment_intent": payment_intent_id,
-            "metadata": dict(metadata),
+            "metadata": idempotency.tagged(metadata, key),
             "expand": ["balance_transaction"],
         }
         if amount is not None:
@@ -213,7 +229,7 @@ class StripeConnector:
             if minor <= 0:
                 raise ValidationError(f"refusing to refund {amount} {intent.currency}")
             params["amount"] = minor
-        options = self._options(idempotency_key)
+        options = self._options(key)
         created = self._call(lambda: self._client.v1.refunds.create(params, options))
         return mapping.refund(created.to_dict())
 
@@ -282,3 +298,12 @@ class StripeConnector:
             self._settings.webhook_secret,
             tolerance=self._settings.webhook_tolerance_seconds,
         )
+
+
+def _settled_or_declined(intent: dict[str, Any]) -> PaymentIntent:
+    """An off-session attempt found again: a failed one raises the decline it raised first."""
+    error = mapping.expanded(intent.get("last_payment_error"))
+    if intent.get("status") not in ("requires_payment_method", "requires_action") or error is None:
+        return mapping.payment_intent(intent)
+    message = f"PaymentIntent {intent.get('id')} was declined: {error.get('message')}"
+    raise declined(message, error.get("code"), error.get("decline_code"))

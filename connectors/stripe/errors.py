@@ -69,18 +69,22 @@ def _describe(exc: stripe.StripeError) -> str:
     return f"{type(exc).__name__}: {exc.user_message or 'no message'}{request_id}"
 
 
-def _declined(exc: stripe.StripeError) -> DeclinedError:
-    body = _error_body(exc)
-    code = body.get("code") or exc.code
-    decline_code = body.get("decline_code")
+def declined(message: str, code: object, decline_code: object) -> DeclinedError:
+    """The decline for Stripe's error ``code`` / ``decline_code`` (an API error or a
+    PaymentIntent's ``last_payment_error``)."""
     if "authentication_required" in (code, decline_code):
         return AuthenticationRequiredError(
-            _describe(exc),
+            message,
             customer_message=customer_message("authentication_required"),
             code="authentication_required",
         )
-    reason = decline_code if isinstance(decline_code, str) else code
-    return DeclinedError(_describe(exc), customer_message=customer_message(reason), code=reason)
+    reason = decline_code if isinstance(decline_code, str) else code if isinstance(code, str) else None
+    return DeclinedError(message, customer_message=customer_message(reason), code=reason)
+
+
+def _declined(exc: stripe.StripeError) -> DeclinedError:
+    body = _error_body(exc)
+    return declined(_describe(exc), body.get("code") or exc.code, body.get("decline_code"))
 
 
 def translate(exc: stripe.StripeError) -> SyncdError:

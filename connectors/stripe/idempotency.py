@@ -1,10 +1,14 @@
 """Idempotency keys from syncd's effect keys, and finding objects whose key Stripe may have forgotten.
 
 Rule: Stripe keeps an Idempotency-Key for at least 24 h. Within that window the key alone makes a
-replay return the first object. A replay whose first attempt may be older (``first_attempt_at``
-unknown to Stripe's window, see :func:`may_have_expired`) first looks the object up by the
-metadata syncd always writes, and only creates it when nothing is found. Customers are always
-looked up first: Search is cheap and also catches customers created by an older syncd install.
+replay return the first object; past it, the object is found by the metadata syncd writes:
+- checkout sessions: looked up (recent sessions, ``metadata.payment_key``) only when the caller's
+  ``first_attempt_at`` may be outside the window (:func:`may_have_expired`);
+- customers: always searched first (``metadata.qbo_customer`` + ``company``); Search is cheap and
+  also finds customers an older install created;
+- refunds and off-session PaymentIntents carry the key itself as ``metadata.syncd_key`` and are
+  always looked up first (a payment's refund list; PaymentIntent Search).
+Search lags writes by about a minute; the key covers that gap.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import stripe
 from connectors.stripe.mapping import metadata
 
 MAX_KEY_LENGTH = 255
+KEY_TAG = "syncd_key"
 # An hour short of Stripe's 24 h so a clock difference cannot open a gap.
 KEY_WINDOW = timedelta(hours=23)
 # Sessions are created right when an attempt starts; this absorbs clock skew around the search.
@@ -91,4 +96,29 @@ def find_checkout_session(
         tags = metadata(obj)
         if tags.get("payment_key") == payment_key and tags.get("company") == company:
             return obj
+    return None
+
+
+def tagged(metadata_in: dict[str, str], key: str) -> dict[str, str]:
+    """``metadata_in`` plus the Idempotency-Key, so the object can be found once Stripe forgets it."""
+    return {**metadata_in, KEY_TAG: key}
+
+
+def find_refund(client: stripe.StripeClient, *, payment_intent_id: str, key: str) -> str | None:
+    """The refund of this payment made under ``key``, if any (a payment has few refunds)."""
+    pages = client.v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+    for item in pages.auto_paging_iter():
+        obj = item.to_dict()
+        if metadata(obj).get(KEY_TAG) == key:
+            return str(obj["id"])
+    return None
+
+
+def find_payment_intent(client: stripe.StripeClient, *, key: str) -> str | None:
+    """The PaymentIntent created under ``key``, if Search already sees it."""
+    result = client.v1.payment_intents.search({"query": f"metadata[{_quote(KEY_TAG)}]:{_quote(key)}"})
+    for item in result.auto_paging_iter():
+        obj = item.to_dict()
+        if metadata(obj).get(KEY_TAG) == key:
+            return str(obj["id"])
     return None

@@ -76,6 +76,15 @@ class StripeStub:
     def url(self, path: str) -> str:
         return STUB_API + path
 
+    def search_result(self, path: str, data: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"object": "search_result", "url": path, "has_more": False, "data": data, "next_page": None}
+
+    def nothing_created_before(self) -> None:
+        """Answer the connector's replay lookups (PaymentIntent Search, a payment's refunds) with nothing."""
+        path = "/v1/payment_intents/search"
+        self.mock.get(self.url(path), json=self.search_result(path, []))
+        self.mock.get(self.url("/v1/refunds"), json=self.listing("/v1/refunds", []))
+
     def calls(self, method: str, path: str) -> list[Any]:
         return [
             call.request

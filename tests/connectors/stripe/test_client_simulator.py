@@ -178,10 +178,18 @@ def test_refund(sim: Any, connector: StripeConnector, receiver: WebhookReceiver)
         idempotency_key="r1",
     )
     assert again.id == refund.id and len(sim.objects("refund")) == 1
+    sim.clock.advance(timedelta(hours=25))
+    late = connector.refund(
+        payment_intent_id=intent_id,
+        amount=Decimal("23.45"),
+        metadata={"company": COMPANY},
+        idempotency_key="r1",
+    )
+    assert late.id == refund.id and len(sim.objects("refund")) == 1
     assert (refund.amount, refund.currency, refund.payment_intent_id) == (Decimal("23.45"), "USD", intent_id)
     fetched = connector.get_refund(refund.id)
     assert fetched.balance_txn is not None and fetched.balance_txn.amount == Decimal("-23.45")
-    assert fetched.metadata == {"company": COMPANY}
+    assert fetched.metadata == {"company": COMPANY, "syncd_key": "r1"}
     sim.webhooks.flush()
     refunded = receiver.of_type("charge.refunded")
     assert (
@@ -297,7 +305,12 @@ def test_off_session_charges(sim: Any, connector: StripeConnector) -> None:
     with pytest.raises(DeclinedError) as declined:
         charge("pm_card_chargeDeclined", "autopay:140:3")
     assert not isinstance(declined.value, AuthenticationRequiredError)
-    assert sim.request_count() - before == 2  # declines are never retried
+    assert sim.request_count() - before == 4  # a lookup and one create each: declines are never retried
+    sim.clock.advance(timedelta(hours=25))  # Stripe has forgotten the keys: the lookup answers
+    with pytest.raises(DeclinedError):
+        charge("pm_card_chargeDeclined", "autopay:140:3")
+    assert charge("pm_card_visa", "autopay:140:1").id == paid.id
+    assert len(sim.objects("payment_intent")) == 3
 
 
 def test_forged_webhook_is_refused(sim: Any, connector: StripeConnector, receiver: WebhookReceiver) -> None:

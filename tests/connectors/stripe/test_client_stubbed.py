@@ -242,6 +242,7 @@ def _card_error(stub: StripeStub, code: str, decline_code: str | None) -> dict[s
 def test_off_session_declines_are_raised_once(
     stub: StripeStub, stubbed: StripeConnector, code: str, decline_code: str, expected: type[Exception]
 ) -> None:
+    stub.nothing_created_before()
     stub.mock.post(stub.url("/v1/payment_intents"), status=402, json=_card_error(stub, code, decline_code))
     with pytest.raises(expected) as raised:
         stubbed.charge_off_session(
@@ -328,6 +329,7 @@ def test_partial_refund_in_the_intents_currency(stub: StripeStub, stubbed: Strip
         "net": -1500,
         "type": "refund",
     }
+    stub.nothing_created_before()
     stub.mock.post(stub.url("/v1/refunds"), json=refund)
     result = stubbed.refund(
         payment_intent_id=intent["id"],
@@ -457,3 +459,44 @@ def test_ensure_customer_replayed_with_new_details_waits_for_search(
         stubbed.ensure_customer(
             company="1", qbo_customer_id="58", name="Renamed", email=None, idempotency_key="k"
         )
+
+
+def test_off_session_replay_after_the_key_expired_answers_as_before(
+    stub: StripeStub, stubbed: StripeConnector
+) -> None:
+    intent = stub.sample("payment_intent.json") | {
+        "status": "requires_payment_method",
+        "metadata": {"syncd_key": "autopay:130:1"},
+        "last_payment_error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+        },
+    }
+    path = "/v1/payment_intents/search"
+    stub.mock.get(stub.url(path), json=stub.search_result(path, [intent]))
+    stub.mock.get(stub.url(f"/v1/payment_intents/{intent['id']}"), json=intent)
+    with pytest.raises(DeclinedError) as raised:
+        stubbed.charge_off_session(
+            customer_id="cus_1",
+            payment_method_id="pm_1",
+            amount=Decimal("10.99"),
+            currency="USD",
+            metadata={},
+            idempotency_key="autopay:130:1",
+        )
+    assert raised.value.code == "insufficient_funds"
+    assert stub.calls("POST", "/v1/payment_intents") == []
+    query = stub.query(stub.calls("GET", path)[0].url)["query"]
+    assert query == "metadata['syncd_key']:'autopay:130:1'"
+
+
+def test_refund_replay_finds_the_first_refund(stub: StripeStub, stubbed: StripeConnector) -> None:
+    refund = stub.sample("docs_examples/refund.json") | {"metadata": {"syncd_key": "refund:1"}}
+    other = stub.sample("refund.json") | {"metadata": {"syncd_key": "refund:0"}}
+    stub.mock.get(stub.url("/v1/refunds"), json=stub.listing("/v1/refunds", [other, refund]))
+    stub.mock.get(stub.url(f"/v1/refunds/{refund['id']}"), json=refund)
+    found = stubbed.refund(payment_intent_id="pi_1", amount=None, metadata={}, idempotency_key="refund:1")
+    assert found.id == refund["id"]
+    assert stub.calls("POST", "/v1/refunds") == []
+    assert stub.query(stub.calls("GET", "/v1/refunds")[0].url)["payment_intent"] == "pi_1"
