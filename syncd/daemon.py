@@ -24,6 +24,7 @@ from syncd.context import Context
 from syncd.scheduler import Scheduler
 from syncd.store import migrate
 from syncd.web.app import create_app
+from syncd.web.webhooks import Intake
 
 if TYPE_CHECKING:
     from connectors.email.sink import Mailbox
@@ -34,6 +35,8 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 
 
 def configure_logging(level: str) -> None:
+    # A job skipped because its previous run is still going is expected (wakes are queued).
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level.lower(), logging.INFO)),
         cache_logger_on_first_use=False,
@@ -51,13 +54,14 @@ class Service:
         ctx: Context | None = None,
         mailbox: Mailbox | None = None,
         extra_routes: Iterable[BaseRoute] = (),
+        intake: Intake | None = None,
     ) -> None:
         self.ctx = ctx or build_context(settings, require_stripe=True)
         migrate.upgrade(self.ctx.db)
         ensure_companies(self.ctx)
         self.scheduler = Scheduler(self.ctx)
         self.ctx.wake = self.scheduler.wake
-        self.app = create_app(self.ctx, mailbox=mailbox, extra_routes=extra_routes)
+        self.app = create_app(self.ctx, mailbox=mailbox, extra_routes=extra_routes, intake=intake)
 
     def start_jobs(self) -> None:
         self.scheduler.start()

@@ -26,6 +26,7 @@ from syncd.config import load
 from syncd.context import Context
 from syncd.daemon import Service, configure_logging
 from syncd.secrets import SecretBox
+from syncd.web.webhooks import Intake
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,15 @@ def _table(name: str, values: dict[str, object], *, array: bool = False) -> str:
     return "\n".join([head, *(f"{k} = {_toml(v)}" for k, v in values.items())]) + "\n"
 
 
+DEMO_INTERVALS: dict[str, float] = {
+    "pull_seconds": 5.0,
+    "worker_seconds": 0.5,
+    "inbox_seconds": 0.5,
+    "backfill_seconds": 30.0,
+    "refresh_seconds": 300.0,
+}
+
+
 def demo_config(
     *,
     url: str,
@@ -67,6 +77,7 @@ def demo_config(
     stripe: StripeSimulator,
     sink: SmtpSink,
     secret: str,
+    intervals: dict[str, float] | None = None,
 ) -> str:
     """The configuration file the demo daemon runs with (written to the state dir, then loaded)."""
     parts = [
@@ -90,16 +101,7 @@ def demo_config(
             "smtp",
             {"host": sink.host, "port": sink.port, "security": "none", "from": "billing@northwind.example"},
         ),
-        _table(
-            "scheduler",
-            {
-                "pull_seconds": 5.0,
-                "worker_seconds": 0.5,
-                "inbox_seconds": 0.5,
-                "backfill_seconds": 30.0,
-                "refresh_seconds": 300.0,
-            },
-        ),
+        _table("scheduler", dict(DEMO_INTERVALS if intervals is None else intervals)),
         _table(
             "company",
             {
@@ -162,8 +164,18 @@ class DemoHandle:
         self.stop()
 
 
-def start_demo(port: int = 0, invoices: int = 12, state_dir: Path | None = None) -> DemoHandle:
-    """Start everything on loopback; ``port`` 0 picks a free one. Call ``.stop()`` when done."""
+def start_demo(
+    port: int = 0,
+    invoices: int = 12,
+    state_dir: Path | None = None,
+    *,
+    intervals: dict[str, float] | None = None,
+    intake: Intake | None = None,
+) -> DemoHandle:
+    """Start everything on loopback; ``port`` 0 picks a free one. Call ``.stop()`` when done.
+
+    ``intervals`` replaces the demo's short ``[scheduler]`` settings (an empty dict: the defaults);
+    ``intake`` wraps webhook intake (the benchmark times arrivals with it)."""
     owned = state_dir is None
     directory = Path(tempfile.mkdtemp(prefix="syncd-demo-")) if state_dir is None else state_dir
     directory.mkdir(parents=True, exist_ok=True)
@@ -191,12 +203,13 @@ def start_demo(port: int = 0, invoices: int = 12, state_dir: Path | None = None)
                 stripe=stripe,
                 sink=sink,
                 secret=secret,
+                intervals=intervals,
             )
         )
         config_path.chmod(0o600)
         settings = load(config_path)
         ctx = build_context(settings, require_stripe=True)
-        service = Service(settings, ctx=ctx, mailbox=sink.mailbox)
+        service = Service(settings, ctx=ctx, mailbox=sink.mailbox, intake=intake)
         token_store(ctx).save(qbo.realm_id, tokens_from_response(qbo.mint_tokens(), ctx))
         late.app = service.app
         server.start()

@@ -275,9 +275,11 @@ class Scheduler:
             try:
                 if not self.owns(realm) or not self.runnable(realm):
                     continue
+                # Effects often enqueue follow-ups (a settled payment → its QBO write): keep
+                # going while there is progress instead of waiting a whole interval per step.
                 for _ in range(DRAIN_ROUNDS):
                     done = self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, limit=50)
-                    if done < 50 or self._stopping:
+                    if done == 0 or self._stopping:
                         break
             except AuthError as exc:
                 self._pause(realm, exc)

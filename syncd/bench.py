@@ -1,0 +1,361 @@
+"""``syncd bench``: payment latency (webhook in → QBO Payment out), pull+publish throughput and
+memory for a large company, and the QBO request counts — all over the simulators on loopback."""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from connectors.quickbooks.protocol import QboTokens
+from syncd import intake as real_intake
+from syncd.bootstrap import build_context, token_store
+from syncd.companies import ensure_companies
+from syncd.config import parse
+from syncd.context import Context
+from syncd.secrets import SecretBox
+from syncd.store import effects, migrate
+from syncd.store.models import InvoiceRow, PortalLink
+
+SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]+")
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return peak_rss_mb()
+    return pages * resource.getpagesize() / (1024 * 1024)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (no interpolation: a reported p95 is a latency that happened)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.4999)))
+    return ordered[rank - 1]
+
+
+# -- (a) payment latency -------------------------------------------------------------------------
+
+
+class TimedIntake:
+    """The real intake, noting when each Stripe webhook arrived, keyed by the objects it names."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.arrivals: dict[str, float] = {}
+
+    def accept_stripe(self, ctx: Context, body: bytes, signature: str | None) -> str:
+        arrived = time.perf_counter()
+        event_id = real_intake.accept_stripe(ctx, body, signature)
+        try:
+            obj = json.loads(body)["data"]["object"]
+            keys = [obj.get("id"), obj.get("payment_intent")]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            keys = []
+        with self._lock:
+            for key in keys:
+                if isinstance(key, str):
+                    self.arrivals.setdefault(key, arrived)
+        return event_id
+
+    def accept_qbo(self, ctx: Context, body: bytes, signature: str | None) -> list[str]:
+        return real_intake.accept_qbo(ctx, body, signature)
+
+
+@dataclass
+class PaymentWatch:
+    """Polls the QBO simulator for new Payments and notes when each linked invoice was paid."""
+
+    qbo: Any
+    known: set[str]
+    seen: dict[str, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def poll_once(self) -> None:
+        now = time.perf_counter()
+        for payment in self.qbo.entities("Payment"):
+            if payment["Id"] in self.known:
+                continue
+            self.known.add(payment["Id"])
+            for line in payment.get("Line") or []:
+                for linked in line.get("LinkedTxn") or []:
+                    if linked.get("TxnType") == "Invoice":
+                        self.seen.setdefault(str(linked["TxnId"]), now)
+
+    def run(self) -> None:
+        while not self._stop.wait(0.01):
+            self.poll_once()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _payable(ctx: Context, realm: str, count: int, timeout: float) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with ctx.db.transaction() as session:
+            ids = list(
+                session.scalars(
+                    select(InvoiceRow.qbo_id)
+                    .join(
+                        PortalLink,
+                        (PortalLink.company_id == InvoiceRow.company_id)
+                        & (PortalLink.invoice_id == InvoiceRow.qbo_id),
+                    )
+                    .where(
+                        InvoiceRow.company_id == realm,
+                        InvoiceRow.status.in_(["open", "partial"]),
+                        InvoiceRow.balance > Decimal(0),
+                    )
+                    .order_by(InvoiceRow.qbo_id)
+                    .limit(count)
+                )
+            )
+        if len(ids) >= count or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.1)
+
+
+def _quiet(ctx: Context, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with ctx.db.transaction() as session:
+            if effects.counts(session)["pending"] == 0:
+                return
+        time.sleep(0.1)
+
+
+def bench_payments(payments: int, *, timeout: float = 180.0) -> dict[str, Any]:
+    """Pay ``payments`` invoices through the portal backend and the Stripe simulator's checkout;
+    latency runs from the webhook reaching the app to the Payment existing in QBO."""
+    from syncd.demo import start_demo
+    from syncd.stages.collect import PortalService
+
+    timed = TimedIntake()
+    # The default [scheduler] intervals: what a real installation runs with.
+    with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
+        handle = start_demo(
+            port=0, invoices=max(40, payments * 3), state_dir=Path(state), intervals={}, intake=timed
+        )
+        try:
+            realm = handle.qbo.realm_id
+            invoices = _payable(handle.ctx, realm, payments, timeout=60)
+            # Measure payments, not the first pull's backlog of emails and link write-backs.
+            _quiet(handle.ctx, timeout=120)
+            backend = PortalService(handle.ctx)
+            watch = PaymentWatch(handle.qbo, {p["Id"] for p in handle.qbo.entities("Payment")})
+            poller = threading.Thread(target=watch.run, name="bench-watch", daemon=True)
+            poller.start()
+            sessions: dict[str, str] = {}
+            for invoice_id in invoices:
+                url = backend.start_payment(handle.ctx.links.token(realm, invoice_id), None)
+                found = SESSION_ID.search(url)
+                if found is None:
+                    raise RuntimeError(f"no checkout session id in {url}")
+                sessions[invoice_id] = found.group(0)
+            for session_id in sessions.values():
+                handle.stripe.pay_checkout(session_id, "card_success")
+            deadline = time.monotonic() + timeout
+            while len(set(sessions) & set(watch.seen)) < len(sessions) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            watch.stop()
+            poller.join(5)
+            intents = {s["id"]: s.get("payment_intent") for s in handle.stripe.objects("checkout.session")}
+            latencies = []
+            for invoice_id, session_id in sessions.items():
+                keys = [session_id, str(intents.get(session_id) or "")]
+                starts = [timed.arrivals.get(k) for k in keys]
+                arrived = min((s for s in starts if s is not None), default=None)
+                if arrived is not None and invoice_id in watch.seen:
+                    latencies.append(max(0.0, watch.seen[invoice_id] - arrived))
+        finally:
+            handle.stop()
+    return {
+        "payments": len(sessions),
+        "completed": len(latencies),
+        "p50_seconds": round(percentile(latencies, 50), 3) if latencies else None,
+        "p95_seconds": round(percentile(latencies, 95), 3) if latencies else None,
+        "max_seconds": round(max(latencies), 3) if latencies else None,
+        "mean_seconds": round(statistics.fmean(latencies), 3) if latencies else None,
+    }
+
+
+# -- (b) pull + publish throughput and memory ----------------------------------------------------
+
+
+class _SimulatorProcess:
+    """The QBO simulator in its own process, so this process's memory is syncd's alone."""
+
+    def __init__(self, invoices: int) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "connectors.quickbooks.simulator",
+                "--port",
+                "0",
+                "--invoices",
+                str(invoices),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.info = self._read_info()
+
+    def _read_info(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        buffer = ""
+        for line in self.proc.stdout:
+            if line.startswith("{") or buffer:
+                buffer += line
+                try:
+                    return dict(json.loads(buffer))
+                except ValueError:
+                    continue
+        raise RuntimeError("the QBO simulator exited before it was ready")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        finally:
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+
+
+def bench_pull(invoices: int) -> dict[str, Any]:
+    from syncd.stages.publish import publish
+    from syncd.stages.pull import pull
+
+    sim = _SimulatorProcess(invoices)
+    try:
+        info = sim.info
+        realm = str(info["realm_id"])
+        with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
+            settings = parse(
+                {
+                    "secret_key": SecretBox.generate(),
+                    "database": {"url": f"sqlite:///{state}/syncd.db"},
+                    "quickbooks": {
+                        "environment": info["discovery_url"],
+                        "api_base_url": info["api_base_url"],
+                        "client_id": "sim-client",
+                        "client_secret": "sim-secret",
+                        "webhook_verifier_token": "sim-verifier",
+                    },
+                    "company": [{"realm_id": realm, "link_writeback": "off"}],
+                }
+            )
+            ctx = build_context(settings)
+            migrate.upgrade(ctx.db)
+            ensure_companies(ctx)
+            now = ctx.clock()
+            token_store(ctx).save(
+                realm,
+                QboTokens(
+                    str(info["access_token"]), str(info["refresh_token"]), now + timedelta(hours=1), None
+                ),
+            )
+            rss_before = current_rss_mb()
+            started = time.perf_counter()
+            result = pull(ctx, realm)
+            pulled = time.perf_counter()
+            published = publish(ctx, realm)
+            done = time.perf_counter()
+            counts = ctx.qbo(realm).counts()
+            ctx.db.dispose()
+    finally:
+        sim.stop()
+    total = done - started
+    return {
+        "invoices": result.invoices,
+        "customers": result.customers,
+        "links_published": published,
+        "pull_seconds": round(pulled - started, 3),
+        "publish_seconds": round(done - pulled, 3),
+        "invoices_per_second": round(result.invoices / total, 1) if total > 0 else None,
+        "qbo_requests": counts.reads + counts.writes + counts.batches,
+        "rss_before_mb": round(rss_before, 1),
+        "rss_after_mb": round(current_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+# -- (c) QBO request counts ----------------------------------------------------------------------
+
+
+def bench_qbo_requests(invoices: int) -> dict[str, Any] | None:
+    try:
+        from connectors.quickbooks.bench import run_qbo_bench
+    except ImportError:
+        return None
+    return dict(run_qbo_bench(invoices))
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def run_all(*, invoices: int, payments: int) -> dict[str, Any]:
+    # Pull first: peak RSS is a high-water mark, and the payment run hosts both simulators.
+    results: dict[str, Any] = {"pull": bench_pull(invoices)}
+    results["payments"] = bench_payments(payments)
+    results["qbo_requests"] = bench_qbo_requests(invoices)
+    return results
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float | Decimal):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = []
+    titles = {
+        "pull": "Pull + publish (syncd process; simulator in its own process)",
+        "payments": "Payment latency: Stripe webhook received -> QBO Payment created",
+        "qbo_requests": "QBO requests (connector benchmark)",
+    }
+    for section, title in titles.items():
+        lines.append(title)
+        data = results.get(section)
+        if not data:
+            lines.append("  (not available)")
+        else:
+            width = max(len(k) for k in data)
+            lines.extend(f"  {k:<{width}}  {_fmt(v)}" for k, v in data.items())
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(*, invoices: int = 10_000, payments: int = 50, as_json: bool = False) -> int:
+    from syncd.daemon import configure_logging
+
+    configure_logging("error")
+    results = run_all(invoices=invoices, payments=payments)
+    click.echo(json.dumps(results, indent=2, default=str) if as_json else table(results), nl=as_json)
+    return 0
