@@ -58,7 +58,7 @@ def _body(msg: MimeMessage, subtype: str) -> str | None:
     if part is None or part.get_content_subtype() != subtype:
         return None
     content = part.get_content()
-    return content if isinstance(content, str) else None
+    return content.replace("\r\n", "\n") if isinstance(content, str) else None
 
 
 class Mailbox:
@@ -141,9 +141,20 @@ class _Handler:
 
     def __init__(self, mailbox: Mailbox, credentials: Mapping[str, str] | None) -> None:
         self.mailbox = mailbox
+        self.auth_required = credentials is not None
         self.credentials = dict(credentials or {})
         self.rejections: dict[str, str] = {}
         self.lock = threading.Lock()
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        # Enforced here rather than with aiosmtpd's auth_required, which warns when TLS is optional.
+        if self.auth_required and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -193,7 +204,8 @@ class _BoundController(Controller):
 class SmtpSink:
     """``with SmtpSink() as sink:`` serves SMTP on ``sink.port`` and stores into ``sink.mailbox``.
 
-    ``tls_context`` offers STARTTLS; ``auth`` (login → password) requires AUTH, by default only
+    ``tls_context`` offers STARTTLS, ``implicit_tls_context`` speaks TLS from the first byte
+    (port 465 style); ``auth`` (login → password) requires AUTH, by default only
     after STARTTLS, with the mechanisms in ``auth_mechanisms``.
     """
 
@@ -205,6 +217,7 @@ class SmtpSink:
         mailbox: Mailbox | None = None,
         tls_context: ssl.SSLContext | None = None,
         require_starttls: bool = False,
+        implicit_tls_context: ssl.SSLContext | None = None,
         auth: Mapping[str, str] | None = None,
         auth_require_tls: bool = True,
         auth_mechanisms: Iterable[str] = ("LOGIN", "PLAIN"),
@@ -220,11 +233,12 @@ class SmtpSink:
         kwargs: dict[str, Any] = {"server_hostname": hostname, "ready_timeout": 5.0}
         if tls_context is not None:
             kwargs.update(tls_context=tls_context, require_starttls=require_starttls)
+        if implicit_tls_context is not None:
+            kwargs["ssl_context"] = implicit_tls_context
         if auth is not None:
             allowed = {m.upper() for m in auth_mechanisms}
             kwargs.update(
                 authenticator=self._handler.authenticate,
-                auth_required=True,
                 auth_require_tls=auth_require_tls,
                 auth_exclude_mechanism=[m for m in ("LOGIN", "PLAIN") if m not in allowed],
             )

@@ -21,7 +21,7 @@ from syncd.web.templating import (
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("invoice_new", "reminder", "receipt", "payment_processing", "payment_failed", "staff_alert")
-_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+_LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

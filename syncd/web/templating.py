@@ -79,8 +79,10 @@ def format_money(amount: Decimal, currency: str, *, keep_precision: bool = False
 
     ``keep_precision`` shows extra digits instead of rounding them (unit prices such as 0.125).
     """
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        amount = Decimal(amount)
     if not isinstance(amount, Decimal):
-        raise TypeError(f"money must be Decimal, got {type(amount).__name__}")
+        raise TypeError(f"money must be Decimal (or int), got {type(amount).__name__}")
     code = currency.upper()
     exponent = amount.as_tuple().exponent
     if keep_precision and isinstance(exponent, int) and -exponent > currency_exponent(code):

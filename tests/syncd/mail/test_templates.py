@@ -1,0 +1,159 @@
+"""EmailRenderer: every kind renders branded and escaped, overrides win, subjects stay one line."""
+
+from __future__ import annotations
+
+import filecmp
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import ConfigError, PermanentError
+from syncd.mail.templates import KINDS, PACKAGE_TEMPLATES, EmailRenderer, single_line
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def context(**changes: object) -> dict[str, object]:
+    ctx: dict[str, object] = {
+        "company_name": "Acme Alarm Co",
+        "brand_color": "#0b5394",
+        "logo_url": "https://cdn.example.com/logo.png",
+        "contact_email": "billing@acme.example",
+        "contact_phone": "+1 555 010 0200",
+        "customer_name": "Blue Bottle Bakery",
+        "invoice_number": "INV-1042",
+        "amount_due": Decimal("73.40"),
+        "currency": "USD",
+        "due_date": date(2026, 4, 4),
+        "portal_url": "https://pay.acme.example/i/tok_abc",
+        "amount_paid": Decimal("20.00"),
+        "paid_at": date(2026, 3, 9),
+        "amount": Decimal("20.00"),
+        "title": "QuickBooks connection lost",
+        "body": "Reconnect the company in QuickBooks.",
+    }
+    ctx.update(changes)
+    return ctx
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_branded(kind: str) -> None:
+    email = EmailRenderer(None).render(kind, context())
+    assert email.subject and "\n" not in email.subject
+    for body in (email.text, email.html):
+        assert "Acme Alarm Co" in body
+    assert "#0b5394" in email.html
+    assert 'src="https://cdn.example.com/logo.png"' in email.html
+    if kind != "staff_alert":
+        assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
+        for body in (email.text, email.html):
+            assert "INV-1042" in body
+            assert "https://pay.acme.example/i/tok_abc" in body
+            assert "$73.40" in body  # the amount due
+            assert "4 April 2026" in body  # the due date
+        assert "INV-1042" in email.subject
+
+
+def test_invoice_email_has_amount_due_date_and_link() -> None:
+    email = EmailRenderer(None).render("invoice_new", context())
+    assert email.subject == "Invoice INV-1042 from Acme Alarm Co: $73.40 due 4 April 2026"
+    assert "Amount due: $73.40" in email.text
+    assert "4 April 2026" in email.text and "4 April 2026" in email.html
+    assert 'href="https://pay.acme.example/i/tok_abc"' in email.html
+
+
+def test_reminder_mentions_overdue_days() -> None:
+    email = EmailRenderer(None).render("reminder", context(days_overdue=3))
+    assert email.subject.startswith("Overdue:")
+    assert "3 days overdue" in email.text and "3 days overdue" in email.html
+    assert EmailRenderer(None).render("reminder", context()).subject.startswith("Reminder:")
+
+
+def test_receipt_paid_in_full_and_partly() -> None:
+    full = EmailRenderer(None).render(
+        "receipt", context(amount_due=Decimal("0"), amount_paid=Decimal("73.40"))
+    )
+    assert "paid in full" in full.text and "$73.40" in full.subject
+    part = EmailRenderer(None).render("receipt", context())
+    assert "Remaining balance: $73.40" in part.text
+
+
+def test_html_is_escaped_and_text_is_not() -> None:
+    hostile = '<script>alert(1)</script>"><img onerror=x>'
+    email = EmailRenderer(None).render(
+        "invoice_new", context(customer_name=hostile, company_name="A&B {{7*7}}")
+    )
+    assert "<script>" not in email.html and "&lt;script&gt;" in email.html
+    assert "<img onerror" not in email.html
+    assert "A&amp;B {{7*7}}" in email.html and "49" not in email.html
+    assert hostile in email.text and "A&B {{7*7}}" in email.text
+
+
+def test_subject_header_injection_is_flattened() -> None:
+    email = EmailRenderer(None).render("staff_alert", context(title="Down\r\nBcc: victim@example.org\x00"))
+    assert email.subject == "[syncd] Acme Alarm Co: Down Bcc: victim@example.org"
+    assert single_line("a\u2028b\rc\n\nd\te") == "a b c d e"
+
+
+def test_bad_colour_and_logo_are_dropped() -> None:
+    email = EmailRenderer(None).render(
+        "invoice_new", context(brand_color="red;background:url(x)", logo_url="javascript:alert(1)")
+    )
+    assert "url(x)" not in email.html and "javascript:" not in email.html
+    assert "#1f4e79" in email.html  # the default
+
+
+def test_zero_and_three_decimal_currencies() -> None:
+    jpy = EmailRenderer(None).render("invoice_new", context(currency="JPY", amount_due=Decimal("12000")))
+    assert "¥12,000" in jpy.text and "¥12,000.00" not in jpy.text
+    kwd = EmailRenderer(None).render("invoice_new", context(currency="KWD", amount_due=Decimal("1.5")))
+    assert "KWD\u00a01.500" in kwd.text
+
+
+def test_override_dir_takes_precedence(tmp_path: Path) -> None:
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "invoice_new.subject.txt").write_text("Custom {{ invoice_number }}\n")
+    (tmp_path / "email" / "_layout.html").write_text(
+        "<div>{{ company_name }}|{% block body %}{% endblock %}</div>"
+    )
+    renderer = EmailRenderer(tmp_path)
+    email = renderer.render("invoice_new", context(company_name="<Acme>"))
+    assert email.subject == "Custom INV-1042"
+    assert email.html.startswith("<div>&lt;Acme&gt;|")
+    assert "Amount due: $73.40" in email.text  # not overridden: packaged default
+    for kind in KINDS:
+        renderer.render(kind, context())
+
+
+def test_missing_value_is_a_permanent_error() -> None:
+    ctx = context()
+    del ctx["portal_url"]
+    with pytest.raises(PermanentError, match="portal_url"):
+        EmailRenderer(None).render("invoice_new", ctx)
+
+
+def test_broken_override_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "reminder.txt").write_text("{% if %}")
+    with pytest.raises(ConfigError) as err:
+        EmailRenderer(tmp_path).render("reminder", context())
+    assert err.value.setting == "templates.email.reminder"
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError):
+        EmailRenderer(None).render("../../etc/passwd", context())
+
+
+def test_config_copy_matches_packaged_defaults() -> None:
+    packaged = PACKAGE_TEMPLATES / "email"
+    shipped = REPO / "config" / "templates" / "email"
+    names = sorted(p.name for p in packaged.iterdir())
+    assert names == sorted(p.name for p in shipped.iterdir())
+    _, mismatch, errors = filecmp.cmpfiles(packaged, shipped, names, shallow=False)
+    assert mismatch == [] and errors == []
+    for kind in KINDS:
+        for suffix in (".subject.txt", ".txt", ".html"):
+            assert (packaged / f"{kind}{suffix}").is_file()
