@@ -78,6 +78,7 @@ class FakeBackend:
         self.outcomes: dict[str, Outcome] = {}
         self.outcome_calls: list[tuple[str, str | None]] = []
         self.pdfs: dict[str, bytes] = {}
+        self.checkout_url = CHECKOUT
 
     def invoice(self, token: str) -> InvoiceView | None:
         if token in self.revoked:
@@ -88,7 +89,7 @@ class FakeBackend:
         if self.refusal is not None:
             raise PermanentError(self.refusal)
         self.started.append((token, amount))
-        return CHECKOUT
+        return self.checkout_url
 
     def outcome(self, token: str, session_id: str | None) -> Outcome:
         self.outcome_calls.append((token, session_id))
