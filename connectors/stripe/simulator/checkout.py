@@ -153,7 +153,7 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
         "customer": customer,
         "customer_account": None,
         "customer_creation": None if customer else (opt_str(params, "customer_creation") or "if_required"),
-        "customer_details": _details(email) if email else None,
+        "customer_details": customer_details(email) if email else None,
         "customer_email": opt_str(params, "customer_email"),
         "discounts": [],
         "excluded_payment_method_types": None,
@@ -217,9 +217,17 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
     return session
 
 
-def _details(email: str | None) -> JsonDict:
+def customer_details(email: str | None) -> JsonDict:
+    """What Checkout records about the payer (no address is collected here)."""
     return {
-        "address": None,
+        "address": {
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        },
         "business_name": None,
         "email": email,
         "individual_name": None,

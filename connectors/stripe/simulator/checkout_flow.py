@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.stripe.simulator.checkout import customer_details
 from connectors.stripe.simulator.customers import new_customer
 from connectors.stripe.simulator.errors import bad_state, invalid_param
 from connectors.stripe.simulator.events import emit
@@ -107,14 +108,5 @@ def _complete(state: SimState, session: JsonDict, *, paid: bool) -> None:
     session["status"] = "complete"
     session["payment_status"] = "paid" if paid else "unpaid"
     if session["customer_details"] is None:
-        session["customer_details"] = {
-            "address": None,
-            "business_name": None,
-            "email": None,
-            "individual_name": None,
-            "name": None,
-            "phone": None,
-            "tax_exempt": "none",
-            "tax_ids": [],
-        }
+        session["customer_details"] = customer_details(None)
     emit(state, "checkout.session.completed", session)
