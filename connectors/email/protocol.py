@@ -28,7 +28,7 @@ class SmtpSettings:
     host: str
     port: int
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or tracebacks
     security: str = "starttls"
     timeout_seconds: float = 20.0
     from_addr: str = "billing@example.com"

@@ -214,3 +214,8 @@ def test_default_context_verifies_hostnames() -> None:
     mailer = SmtpMailer(SmtpSettings(host="x", port=25))
     assert mailer._ssl_context.verify_mode is ssl.CERT_REQUIRED
     assert mailer._ssl_context.check_hostname
+
+
+def test_settings_repr_hides_the_password() -> None:
+    shown = repr(SmtpSettings(host="smtp.example.com", port=587, username="billing", password=PASSWORD))
+    assert PASSWORD not in shown and "billing" in shown
