@@ -255,7 +255,12 @@ class SmtpSink:
             self._handler.rejections.clear()
 
     def start(self) -> SmtpSink:
-        self._controller.start()
+        try:
+            self._controller.start()
+        except BaseException:
+            self._controller.stop(no_assert=True)
+            self._release()
+            raise
         self._started = True
         return self
 
@@ -263,6 +268,13 @@ class SmtpSink:
         if self._started:
             self._controller.stop()
             self._started = False
+        self._release()
+
+    def _release(self) -> None:
+        # The controller's loop exists from construction; close it even if it never ran.
+        loop = self._controller.loop
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
         self._sock.close()
 
     def __enter__(self) -> SmtpSink:

@@ -77,3 +77,10 @@ def test_sinks_share_a_mailbox_and_reject_per_address() -> None:
         ):
             client.sendmail("a@example.com", ["b@example.com"], raw("<6@x>"))
     assert [m.message_id for m in box.all()] == ["<5@x>"]
+
+
+def test_a_sink_never_started_releases_everything() -> None:
+    sink = SmtpSink()
+    sink.stop()
+    with pytest.raises(OSError), smtplib.SMTP("127.0.0.1", sink.port, timeout=1):
+        pass
