@@ -86,7 +86,9 @@ def test_payout_is_one_transfer_for_its_exact_amount_on_its_arrival_date(tmp_pat
         from datetime import UTC, datetime
 
         assert Decimal(str(transfers[0]["Amount"])) == Decimal(payout["amount"]) / 100
-        assert transfers[0]["TxnDate"] == datetime.fromtimestamp(payout["arrival_date"], UTC).date().isoformat()
+        assert (
+            transfers[0]["TxnDate"] == datetime.fromtimestamp(payout["arrival_date"], UTC).date().isoformat()
+        )
         bank = next(a for a in qbo(loop, "Account") if a["Name"] == "Checking")
         assert transfers[0]["ToAccountRef"]["value"] == bank["Id"]
         settle(loop)

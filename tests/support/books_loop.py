@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,33 @@ from syncd.store.models import InvoiceRow, PaymentRow
 BANK = "Checking"
 
 
+class FollowStripe:
+    """syncd's (and QBO's) clock, following the Stripe simulator's once it runs: tests move time
+    days ahead (ACH settlement, payouts) and every party must agree what day it is."""
+
+    def __init__(self) -> None:
+        self.stripe: Any = None
+
+    def __call__(self) -> datetime:
+        now = datetime.now(UTC)
+        if self.stripe is None:
+            return now
+        # The simulator stands still between advances; real seconds keep leases and retries moving.
+        return max(now, self.stripe.clock.now() + (now - self.started))
+
+    def follow(self, stripe: Any) -> None:
+        self.started = datetime.now(UTC)
+        self.stripe = stripe
+
+
 @contextmanager
 def books_loop(tmp_path: Path, **company: Any) -> Iterator[Loop]:
     accounts = {"bank": BANK, **company.pop("accounts", {})}
-    with running_loop(tmp_path, invoices=company.pop("invoices", 8), accounts=accounts, **company) as loop:
+    clock = FollowStripe()
+    with running_loop(
+        tmp_path, invoices=company.pop("invoices", 8), accounts=accounts, clock=clock, **company
+    ) as loop:
+        clock.follow(loop.stripe)
         run_cycle(loop.ctx, loop.realm)
         yield loop
 
