@@ -27,6 +27,7 @@ from syncd.bootstrap import build_context, token_store
 from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context
+from syncd.errors import PermanentError
 from syncd.secrets import SecretBox
 from syncd.store import effects, migrate
 from syncd.store.models import InvoiceRow, PortalLink
@@ -136,6 +137,18 @@ def _payable(ctx: Context, realm: str, count: int, timeout: float) -> list[str]:
         time.sleep(0.1)
 
 
+def _start(backend: Any, token: str, attempts: int = 20) -> str:
+    """As a payer would: if the worker is creating the session right now, try again shortly."""
+    for attempt in range(attempts):
+        try:
+            return str(backend.start_payment(token, None))
+        except PermanentError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
 def _quiet(ctx: Context, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -168,7 +181,7 @@ def bench_payments(payments: int, *, timeout: float = 180.0) -> dict[str, Any]:
             poller.start()
             sessions: dict[str, str] = {}
             for invoice_id in invoices:
-                url = backend.start_payment(handle.ctx.links.token(realm, invoice_id), None)
+                url = _start(backend, handle.ctx.links.token(realm, invoice_id))
                 found = SESSION_ID.search(url)
                 if found is None:
                     raise RuntimeError(f"no checkout session id in {url}")

@@ -1,0 +1,180 @@
+"""``syncd run`` as systemd runs it: READY=1 once serving, watchdog pings, SIGTERM → STOPPING=1 and
+exit 0. Plus the sd_notify helper on its own (path and abstract sockets, no-op without one)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from connectors.stripe.simulator import StripeSimulator
+from syncd import sdnotify
+from syncd.secrets import SecretBox
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    yield sock, path
+    sock.close()
+
+
+def receive_until(sock: socket.socket, wanted: str, timeout: float = 30) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            message = sock.recv(4096).decode()
+        except TimeoutError:
+            break
+        seen.append(message)
+        if wanted in message:
+            return seen
+    raise AssertionError(f"{wanted} not received; got {seen}")
+
+
+def test_notify_is_a_no_op_without_socket() -> None:
+    assert sdnotify.notify("READY=1", env={}) is False
+    assert sdnotify.watchdog_interval({}) is None
+
+
+def test_notify_over_a_path_socket(notify_socket: tuple[socket.socket, str]) -> None:
+    sock, path = notify_socket
+    assert sdnotify.notify("READY=1", env={"NOTIFY_SOCKET": path})
+    assert sock.recv(100) == b"READY=1"
+
+
+def test_notify_over_an_abstract_socket() -> None:
+    name = f"syncd-test-{uuid.uuid4().hex}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind("\0" + name)
+        sock.settimeout(5)
+        assert sdnotify.notify("STOPPING=1", env={"NOTIFY_SOCKET": "@" + name})
+        assert sock.recv(100) == b"STOPPING=1"
+
+
+def test_watchdog_interval_is_half_the_period_and_only_for_us() -> None:
+    assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "30000000"}) == 15.0
+    assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}) == 15.0
+    assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert sdnotify.watchdog_interval({"WATCHDOG_USEC": "junk"}) is None
+
+
+def test_watchdog_pings_only_while_healthy(notify_socket: tuple[socket.socket, str]) -> None:
+    sock, path = notify_socket
+    healthy = [True]
+    dog = sdnotify.Watchdog(lambda: healthy[0], env={"NOTIFY_SOCKET": path}, interval=0.02).start()
+    try:
+        assert sock.recv(100) == b"WATCHDOG=1"
+        healthy[0] = False
+        time.sleep(0.1)
+        sock.setblocking(False)
+        while True:
+            try:
+                sock.recv(100)
+            except BlockingIOError:
+                break
+        before = dog.pings
+        time.sleep(0.1)
+        assert dog.pings == before
+    finally:
+        dog.stop()
+
+
+@pytest.fixture
+def stripe_sim() -> Iterator[StripeSimulator]:
+    with StripeSimulator() as sim:
+        yield sim
+
+
+def test_run_serves_notifies_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, notify_socket: tuple[socket.socket, str], stripe_sim: StripeSimulator
+) -> None:
+    sock, path = notify_socket
+    port = free_port()
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'secret_key = "{SecretBox.generate()}"\nlog_level = "warning"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n'
+        f'[web]\npublic_url = "http://127.0.0.1:{port}"\nport = {port}\n'
+        f'[stripe]\napi_key = "{stripe_sim.api_key}"\nwebhook_secret = "whsec_x"\n'
+        f'api_base = "{stripe_sim.url}"\n'
+    )
+    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from syncd.cli.main import main; main()", "--config", str(config), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        receive_until(sock, "READY=1")
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        receive_until(sock, "WATCHDOG=1", timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        receive_until(sock, "STOPPING=1", timeout=20)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) -> None:
+    port = free_port()
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'secret_key = "{SecretBox.generate()}"\nlog_level = "warning"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n'
+        f"[web]\nport = {port}\n"
+        f'[stripe]\napi_key = "{stripe_sim.api_key}"\nwebhook_secret = "whsec_x"\n'
+        f'api_base = "{stripe_sim.url}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from syncd.cli.main import main; main()", "--config", str(config), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
