@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with sim:
-        print(f"stripe simulator on {sim.url} (api key {args.api_key[:8]}…)", flush=True)
+        print(f"stripe simulator on {sim.url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0

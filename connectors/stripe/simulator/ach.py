@@ -1,5 +1,8 @@
 """ACH Direct Debit settlement: a debit stays processing for 4 business days, then succeeds or fails.
 
+As on Stripe, a bank debit is a ``py_`` charge whose balance transaction has type ``payment``
+(reporting category ``charge``); that transaction is created when the debit succeeds.
+
 A late return ("ach_return") follows what Stripe documents for ACH Direct Debit ("Failed
 payments after success" in docs.stripe.com/payments/ach-direct-debit/accept-a-payment): the
 PaymentIntent and charge stay ``succeeded``; Stripe removes the funds by opening a dispute on the
@@ -41,7 +44,7 @@ def _settle(state: SimState, pi: JsonDict, charge: JsonDict, behaviour: str) -> 
         amount=amount,
         fee=ach_fee(state, amount),
         currency=pi["currency"],
-        type_="charge",
+        type_="payment",
         source=charge["id"],
         reporting_category="charge",
         description=pi["description"],

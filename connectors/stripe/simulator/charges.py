@@ -66,11 +66,12 @@ def _bank_details(pm: JsonDict) -> JsonDict:
 
 
 def new_charge(state: SimState, pi: JsonDict, pm: JsonDict, status: str) -> JsonDict:
-    """A charge for ``pi`` paid with ``pm``; ``status`` is succeeded, pending or failed."""
+    """A charge for ``pi`` paid with ``pm``; ``status`` is succeeded, pending or failed.
+    Bank debits get ``py_`` ids, as Stripe gives non-card payments."""
     amount = int(pi["amount"])
     details: JsonDict = {"type": pm["type"]}
     details[pm["type"]] = _card_details(pm, amount) if pm["type"] == "card" else _bank_details(pm)
-    charge_id = state.store.new_id("charge")
+    charge_id = state.store.new_id("charge", None if pm["type"] == "card" else "py_")
     charge: JsonDict = {
         "id": charge_id,
         "object": "charge",

@@ -120,6 +120,10 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
         )
     if customer is not None:
         email = state.store.get("customer", customer, "customer")["email"]
+    for key in ("success_url", "cancel_url"):
+        url = opt_str(params, key)
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise invalid_param(key, "Not a valid URL", "url_invalid")
     allowed = _method_types(params)
     pi_data = params.get("payment_intent_data") or {}
     session_id = state.store.new_id("checkout.session")

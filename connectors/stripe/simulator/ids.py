@@ -45,9 +45,9 @@ def random_token(length: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-def new_id(kind: str) -> str:
+def new_id(kind: str, prefix: str | None = None) -> str:
     """A fresh id for an object of ``kind``; checkout sessions get Stripe's long form."""
-    prefix = KIND_PREFIX[kind]
+    prefix = prefix or KIND_PREFIX[kind]
     length = 58 if kind == "checkout.session" else 24
     return prefix + random_token(length)
 

@@ -59,7 +59,7 @@ def create_refund(state: SimState, params: JsonDict) -> JsonDict:
         amount=-amount,
         fee=0,
         currency=charge["currency"],
-        type_="refund",
+        type_="refund" if charge["payment_method_details"]["type"] == "card" else "payment_refund",
         source=refund_id,
         reporting_category="refund",
         description="REFUND FOR PAYMENT",

@@ -20,8 +20,8 @@ class Store:
         self._objects: dict[str, dict[str, JsonDict]] = {}
         self._notes: dict[str, JsonDict] = {}
 
-    def new_id(self, kind: str) -> str:
-        return new_id(kind)
+    def new_id(self, kind: str, prefix: str | None = None) -> str:
+        return new_id(kind, prefix)
 
     def add(self, obj: JsonDict) -> JsonDict:
         self._objects.setdefault(str(obj["object"]), {})[str(obj["id"])] = obj

@@ -31,7 +31,9 @@ def test_ach_processes_for_four_business_days_then_succeeds(
     sim.clock.advance(timedelta(days=5))  # Monday + 5 days = Saturday: only 4 business days passed on Friday
     pi = _pi(client, session.id)
     assert pi.status == "succeeded"
-    assert pi.latest_charge.balance_transaction.fee == 500
+    assert pi.latest_charge.id.startswith("py_")
+    txn = pi.latest_charge.balance_transaction
+    assert (txn.type, txn.reporting_category, txn.fee, txn.net) == ("payment", "charge", 500, 99500)
     assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
     types = _types(client)
     assert "checkout.session.async_payment_succeeded" in types
@@ -86,3 +88,14 @@ def test_ach_return_after_success_is_a_lost_dispute(
     assert client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
     types = _types(client)
     assert types.index("charge.dispute.created") < types.index("charge.dispute.closed")
+
+
+def test_refund_of_a_bank_debit_is_a_payment_refund(
+    sim: StripeSimulator, client: Any, new_session: Any
+) -> None:
+    session = new_session(amount=5000)
+    sim.pay_checkout(session.id, "ach_success")
+    sim.clock.advance(timedelta(days=6))
+    refund = client.v1.refunds.create(params={"payment_intent": _pi(client, session.id).id})
+    txn = client.v1.balance_transactions.retrieve(refund.balance_transaction)
+    assert (txn.type, txn.amount) == ("payment_refund", -5000)

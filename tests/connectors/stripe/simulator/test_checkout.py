@@ -140,3 +140,9 @@ def test_raw_wire_form_encoding_is_understood(sim: StripeSimulator, api: request
     session = response.json()
     assert session["amount_total"] == 2100
     assert session["line_items"]["data"][0]["quantity"] == 3
+
+
+def test_redirect_urls_must_be_http(new_session: Any) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        new_session(cancel_url="javascript:alert(1)")
+    assert caught.value.param == "cancel_url"

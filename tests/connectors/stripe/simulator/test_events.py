@@ -60,3 +60,11 @@ def test_type_wildcard(sim: StripeSimulator, client: Any, new_session: Any) -> N
 def test_unknown_cursor_is_an_error(client: Any) -> None:
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.events.list(params={"starting_after": "evt_missing"})
+
+
+def test_ending_before_pages_forward_in_time(client: Any) -> None:
+    ids = [client.v1.customers.create(params={"name": f"c{i}"}).id for i in range(6)]
+    oldest = client.v1.events.list(params={"limit": 100}).data[-1]
+    assert oldest.data.object.id == ids[0]
+    newer = client.v1.events.list(params={"ending_before": oldest.id, "limit": 2}).auto_paging_iter()
+    assert [e.data.object.id for e in newer] == ids[1:]
