@@ -18,6 +18,7 @@ from syncd.errors import ConfigError
 
 FIELD = "csrf_token"
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
+_ISSUED = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class Csrf:
         if cookie is None or not isinstance(submitted, str) or len(submitted) > 200:
             return False
         issued_text, _, mac = submitted.partition(".")
-        if not issued_text.isdigit() or not mac:
+        if not _ISSUED.fullmatch(issued_text) or not mac:
             return False
         issued = int(issued_text)
         age = self._clock() - issued

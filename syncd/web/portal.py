@@ -30,7 +30,7 @@ from syncd.web.templating import (
     theme_query,
 )
 
-_AMOUNT = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?|\.(\d+)")
+_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?|\.([0-9]+)")
 _SYMBOLS = "$€£¥₹"
 _NOT_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -258,7 +258,7 @@ class _Pages:
         body = await run_in_threadpool(self.backend.invoice_pdf, token)
         if body is None:
             return self.not_found()
-        disposition = f'inline; filename="{_pdf_filename(view.doc_number)}"'
+        disposition = f'attachment; filename="{_pdf_filename(view.doc_number)}"'
         return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 

@@ -51,7 +51,10 @@ def test_existing_cookie_is_reused() -> None:
     assert csrf.verify(request(cookie), "x", again.token)
 
 
-@pytest.mark.parametrize("submitted", [None, "", "abc", "123.", ".abc", "x" * 500, 42, "-1.abc"])
+@pytest.mark.parametrize(
+    "submitted",
+    [None, "", "abc", "123.", ".abc", "x" * 500, 42, "-1.abc", "\u00b2.abc", "\u0661\u0662.abc", "1.\u00e9"],
+)
 def test_malformed_tokens_fail(submitted: object) -> None:
     csrf = Csrf(b"s" * 32)
     cookie = csrf.issue(request(), "x").new_cookie

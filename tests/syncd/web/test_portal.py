@@ -282,7 +282,7 @@ def test_pdf_is_served_with_a_safe_filename(client: Any, backend: Any, view_fact
     assert r.status_code == 200
     assert r.content == b"%PDF-1.4 test"
     assert r.headers["content-type"] == "application/pdf"
-    assert r.headers["content-disposition"] == 'inline; filename="invoice-A-1-X-y.pdf"'
+    assert r.headers["content-disposition"] == 'attachment; filename="invoice-A-1-X-y.pdf"'
     assert "x" not in {k.lower() for k in r.headers}
 
 
