@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from books_loop import advance, assert_clean, books_loop, open_invoices, pay, payment, qbo
+from books_loop import advance, assert_clean, balance, books_loop, entity, open_invoices, pay, payment, qbo
 
 from syncd.domain.payments import PaymentStatus
 from syncd.stages.cycle import run_cycle
@@ -23,7 +23,7 @@ def test_processing_is_not_paid_and_success_records_the_payment(tmp_path: Path) 
         advance(loop, 7)
         row = payment(loop, row.key)
         assert row.status == PaymentStatus.SUCCEEDED.value and row.qbo_payment_id is not None
-        assert Decimal(str(loop.qbo.entity("Invoice", inv.qbo_id)["Balance"])) == 0
+        assert balance(loop, inv.qbo_id) == 0
         assert_clean(loop)
 
 
@@ -45,11 +45,11 @@ def test_return_after_success_voids_the_payment_and_reopens_the_invoice(tmp_path
         advance(loop, 7)  # settles
         row = payment(loop, row.key)
         assert row.qbo_payment_id is not None
-        assert Decimal(str(loop.qbo.entity("Invoice", inv.qbo_id)["Balance"])) == 0
+        assert balance(loop, inv.qbo_id) == 0
         advance(loop, 7)  # returned
-        voided = loop.qbo.entity("Payment", row.qbo_payment_id)
+        voided = entity(loop, "Payment", row.qbo_payment_id)
         assert voided is not None and Decimal(str(voided["TotalAmt"])) == 0
-        assert Decimal(str(loop.qbo.entity("Invoice", inv.qbo_id)["Balance"])) == inv.balance
+        assert balance(loop, inv.qbo_id) == inv.balance
         assert payment(loop, row.key).status == PaymentStatus.RETURNED.value
         return_fees = [p for p in qbo(loop, "Purchase") if "Return fee" in p.get("PrivateNote", "")]
         assert len(return_fees) == 1

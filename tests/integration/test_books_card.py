@@ -6,7 +6,18 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from books_loop import advance, assert_clean, books_loop, invoice, open_invoices, pay, qbo, settle
+from books_loop import (
+    advance,
+    assert_clean,
+    balance,
+    books_loop,
+    entity,
+    invoice,
+    open_invoices,
+    pay,
+    qbo,
+    settle,
+)
 
 
 def test_payment_and_fee_land_in_clearing_and_audit_clean(tmp_path: Path) -> None:
@@ -23,17 +34,13 @@ def test_payment_and_fee_land_in_clearing_and_audit_clean(tmp_path: Path) -> Non
         assert report.totals["USD"].stripe_net == inv.balance - fee
 
 
-def _balance(loop, invoice_id: str) -> Decimal:  # type: ignore[no-untyped-def]
-    return Decimal(str(loop.qbo.entity("Invoice", invoice_id)["Balance"]))
-
-
 def test_partial_payment_leaves_the_invoice_open_with_the_rest(tmp_path: Path) -> None:
     with books_loop(tmp_path, allow_partial=True) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv], amount=Decimal("10.00"))
-        qbo_payment = loop.qbo.entity("Payment", row.qbo_payment_id or "")
+        qbo_payment = entity(loop, "Payment", row.qbo_payment_id)
         assert qbo_payment is not None and Decimal(str(qbo_payment["TotalAmt"])) == Decimal("10.00")
-        assert _balance(loop, inv.qbo_id) == inv.balance - Decimal("10.00")
+        assert balance(loop, inv.qbo_id) == inv.balance - Decimal("10.00")
         assert invoice(loop, inv.qbo_id).status == "partial"
         assert_clean(loop)
 
@@ -51,12 +58,11 @@ def test_one_payment_for_several_invoices_is_one_qbo_payment_with_a_line_each(tm
             mine = [i for i in open_invoices(loop) if i.customer_id == customer]
             assert extra in {i.qbo_id for i in mine}
         row = pay(loop, mine[:2])
-        entity = loop.qbo.entity("Payment", row.qbo_payment_id or "")
-        assert entity is not None
-        linked = sorted(lt["TxnId"] for line in entity["Line"] for lt in line["LinkedTxn"])
+        found = entity(loop, "Payment", row.qbo_payment_id)
+        linked = sorted(lt["TxnId"] for line in found["Line"] for lt in line["LinkedTxn"])
         assert linked == sorted(i.qbo_id for i in mine[:2])
-        assert Decimal(str(entity["TotalAmt"])) == sum((i.balance for i in mine[:2]), Decimal(0))
-        assert all(_balance(loop, i.qbo_id) == 0 for i in mine[:2])
+        assert Decimal(str(found["TotalAmt"])) == sum((i.balance for i in mine[:2]), Decimal(0))
+        assert all(balance(loop, i.qbo_id) == 0 for i in mine[:2])
         assert_clean(loop)
 
 
@@ -64,11 +70,10 @@ def test_overpayment_is_left_as_unapplied_customer_credit_and_staff_told(tmp_pat
     with books_loop(tmp_path) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv], amount=inv.balance + Decimal("25.00"))
-        entity = loop.qbo.entity("Payment", row.qbo_payment_id or "")
-        assert entity is not None
-        assert Decimal(str(entity["TotalAmt"])) == inv.balance + Decimal("25.00")
-        assert Decimal(str(entity["UnappliedAmt"])) == Decimal("25.00")
-        assert _balance(loop, inv.qbo_id) == 0  # never negative
+        found = entity(loop, "Payment", row.qbo_payment_id)
+        assert Decimal(str(found["TotalAmt"])) == inv.balance + Decimal("25.00")
+        assert Decimal(str(found["UnappliedAmt"])) == Decimal("25.00")
+        assert balance(loop, inv.qbo_id) == 0  # never negative
         assert any("credit" in m.subject.lower() for m in loop.sink.mailbox.all())
         assert_clean(loop)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from books_loop import assert_clean, books_loop, charge_of, open_invoices, pay, qbo, settle
+from books_loop import assert_clean, balance, books_loop, charge_of, open_invoices, pay, qbo, settle
 
 
 def _refund(loop, intent_id: str, amount: Decimal | None) -> str:  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ def test_full_refund_is_a_refund_receipt_to_the_customer_out_of_clearing(tmp_pat
         assert receipt["DepositToAccountRef"]["value"] == clearing["Id"]
         assert refund_id[:21] == receipt["PaymentRefNum"]
         # The invoice stays paid by default (refund_reopens_invoice = false).
-        assert Decimal(str(loop.qbo.entity("Invoice", inv.qbo_id)["Balance"])) == 0
+        assert balance(loop, inv.qbo_id) == 0
         assert_clean(loop)
 
 

@@ -35,7 +35,8 @@ class FollowStripe:
         if self.stripe is None:
             return now
         # The simulator stands still between advances; real seconds keep leases and retries moving.
-        return max(now, self.stripe.clock.now() + (now - self.started))
+        moved: datetime = self.stripe.clock.now() + (now - self.started)
+        return max(now, moved)
 
     def follow(self, stripe: Any) -> None:
         self.started = datetime.now(UTC)
@@ -135,6 +136,16 @@ def payment(loop: Loop, key: str) -> PaymentRow:
 def charge_of(loop: Loop, intent_id: str) -> str:
     pi = next(p for p in loop.stripe.objects("payment_intent") if p["id"] == intent_id)
     return str(pi["latest_charge"])
+
+
+def entity(loop: Loop, name: str, entity_id: str | None) -> dict[str, Any]:
+    found = loop.qbo.entity(name, entity_id or "")
+    assert found is not None, f"no QBO {name} {entity_id}"
+    return found
+
+
+def balance(loop: Loop, invoice_id: str) -> Decimal:
+    return Decimal(str(entity(loop, "Invoice", invoice_id)["Balance"]))
 
 
 def qbo(loop: Loop, entity: str) -> list[dict[str, Any]]:
