@@ -87,6 +87,7 @@ class QboConnector:
         self._home_currency = home_currency.upper() if home_currency else None
         self._refund_items: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._home_lock = threading.Lock()
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -117,8 +118,11 @@ class QboConnector:
         return rows[0] if rows else None
 
     def home_currency(self) -> str:
+        """Read once per connector (one request), however many threads ask at the same time."""
         if self._home_currency is None:
-            self.company_info()
+            with self._home_lock:
+                if self._home_currency is None:
+                    self.company_info()
         assert self._home_currency is not None
         return self._home_currency
 

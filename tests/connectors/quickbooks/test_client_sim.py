@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -232,3 +234,52 @@ def test_invoice_link_and_pdf(sim: Any, token_store: Any, make_sim_connector: Ma
     )
     assert qbo.counts().writes == writes  # already there: nothing written
     assert qbo.invoice_pdf(invoice_id).startswith(b"%PDF")
+
+
+def test_timeouts_are_retried_and_writes_stay_single(
+    sim: Any, token_store: Any, make_sim_connector: Make
+) -> None:
+    token_store.save_payload(sim.realm_id, sim.mint_tokens())
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 2:
+            sim.faults.timeout_rate = 0.0
+
+    qbo = make_sim_connector(sim, token_store, sleep)
+    qbo.transport.timeout = 0.3
+    sim.faults.timeout_seconds = 0.6
+    sim.faults.timeout_rate = 1.0
+    invoice = payable(sim)[0]
+    before = len(sim.entities("Payment"))
+    ref = qbo.create_payment(
+        payment(invoice, "4", Decimal("1.00")), request_id=f"qbo:payment:timeout-{invoice['Id']}"
+    )
+    assert len(slept) == 2 and ref.qbo_id
+    assert len(sim.entities("Payment")) == before + 1
+    # The abandoned requests still hold simulator in-flight slots until they time out server-side.
+    time.sleep(sim.faults.timeout_seconds + 0.2)
+
+
+def test_many_threads_stay_within_ten_in_flight(sim: Any, token_store: Any, make_sim_connector: Make) -> None:
+    token_store.save_payload(sim.realm_id, sim.mint_tokens())
+    qbo = make_sim_connector(sim, token_store)
+    invoice_id = payable(sim)[0]["Id"]
+    sim.faults.latency_seconds = 0.1
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            qbo.get_invoice(invoice_id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    counts = qbo.counts()
+    assert (counts.throttled, counts.reads, counts.batches) == (0, 30, 1), counts
