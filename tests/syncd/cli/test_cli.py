@@ -28,6 +28,7 @@ COMMANDS = [
     ["simulate", "quickbooks"],
     ["simulate", "stripe"],
     ["bench"],
+    ["audit"],
 ]
 
 
