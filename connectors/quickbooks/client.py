@@ -192,7 +192,7 @@ class QboConnector:
         request_id: str,
         change: Callable[[Json], Json | None],
         *,
-        operation: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> QboEntryRef:
         """Read the entity, apply ``change`` (None: nothing to do), write it; a stale SyncToken
         (5010) re-reads and retries. Each retry gets its own requestid: QBO may replay the stored
@@ -207,7 +207,7 @@ class QboConnector:
             body = {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0"), "sparse": True, **fields}
             key = request_id if attempt == 0 else f"{request_id}#stale{attempt}"
             try:
-                answer = self.calls.update(entity, body, writes.qbo_request_id(key), operation=operation)
+                answer = self.calls.update(entity, body, writes.qbo_request_id(key), params=params)
             except StaleObjectError:
                 if attempt == MAX_STALE_RETRIES:
                     raise
@@ -216,7 +216,9 @@ class QboConnector:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
-        return self._update_with_retry("Payment", payment_id, request_id, lambda _: {}, operation="void")
+        # Payments are voided by a sparse update with include=void (invoices take operation=void).
+        void = {"operation": "update", "include": "void"}
+        return self._update_with_retry("Payment", payment_id, request_id, lambda _: {}, params=void)
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         def change(invoice: Json) -> Json | None:

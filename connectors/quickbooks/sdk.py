@@ -64,9 +64,8 @@ class SdkCalls:
         return _as_dict(self.qb.create_object(entity, dumps(body), request_id=request_id))
 
     def update(
-        self, entity: str, body: dict[str, Any], request_id: str, *, operation: str | None = None
+        self, entity: str, body: dict[str, Any], request_id: str, *, params: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        params = {"operation": operation} if operation else None
         return _as_dict(self.qb.update_object(entity, dumps(body), request_id=request_id, params=params))
 
     def batch(self, items: list[dict[str, Any]], request_id: str | None) -> dict[str, Any]:

@@ -157,7 +157,7 @@ class StubQbo:
             return 400, {}, json.dumps(_not_found())
         if path == "/payment/123" and request.method == "GET":
             return 200, {}, json.dumps({"Payment": {"Id": "123", "SyncToken": str(self.payment_sync)}})
-        if path == "/payment" and query.get("operation") == ["void"]:
+        if path == "/payment" and query.get("include") == ["void"]:
             if self.stale_next:
                 self.stale_next -= 1
                 self.payment_sync += 1

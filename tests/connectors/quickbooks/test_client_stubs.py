@@ -139,7 +139,7 @@ def test_401_refreshes_once_and_persists_the_rotated_token_first(
     original = stub._token
 
     def token(request: object) -> tuple[int, dict[str, str], str]:
-        answer = original(request)
+        answer: tuple[int, dict[str, str], str] = original(request)
         rotate_then_accept()
         return answer
 
@@ -187,14 +187,16 @@ def test_expiring_token_is_refreshed_before_use(
 
 
 def test_stale_sync_token_on_void_is_reread_and_retried(stub: Any, qbo: QboConnector) -> None:
-    stale = (400, (CONTRACTS / "fault_stale_object.json").read_text(), {})
+    stale: tuple[int, str, dict[str, str]] = (400, (CONTRACTS / "fault_stale_object.json").read_text(), {})
     payment = json.dumps({"Payment": {"Id": "123", "SyncToken": "0"}})
     voided = json.dumps({"Payment": {"Id": "123", "SyncToken": "2"}})
     stub.queue = [(200, payment, {}), stale, (200, payment, {}), (200, voided, {})]
     ref = qbo.void_payment("123", request_id="void:123")
     assert ref.sync_token == "2"
     posts = [q for m, p, q in stub.seen if m == "POST"]
-    assert posts[0]["operation"] == ["void"] and posts[0]["requestid"] != posts[1]["requestid"]
+    assert (posts[0]["operation"], posts[0]["include"]) == (["update"], ["void"]) and posts[0][
+        "requestid"
+    ] != posts[1]["requestid"]
     stub.queue = [(200, payment, {}), stale] * 5
     with pytest.raises(StaleObjectError):
         qbo.void_payment("123", request_id="void:124")

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,9 +33,10 @@ from syncd.errors import (
 CONTRACTS = Path("/work/shared/contracts/qbo")
 
 
-def load(name: str) -> dict:  # type: ignore[type-arg]
+def load(name: str) -> dict[str, Any]:
     # As the SDK reads answers (use_decimal): amounts never pass through float.
-    return json.loads((CONTRACTS / name).read_text(), parse_float=Decimal)
+    doc: dict[str, Any] = json.loads((CONTRACTS / name).read_text(), parse_float=Decimal)
+    return doc
 
 
 def test_every_sample_is_covered_by_a_test_here() -> None:

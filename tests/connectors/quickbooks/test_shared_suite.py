@@ -79,7 +79,7 @@ def backend(request: pytest.FixtureRequest, token_store: Any) -> Iterator[Backen
     )
 
     def payment_to_void(connector: QboConnector) -> str:
-        return sim.record_offline_payment(invoice["Id"], Decimal("1.00"))
+        return str(sim.record_offline_payment(invoice["Id"], Decimal("1.00")))
 
     yield Backend(
         qbo,
