@@ -8,7 +8,6 @@ from datetime import datetime
 
 import click
 
-from syncd.audit import run_audit
 from syncd.cli.options import state
 
 EX_DIFFERENCES = 1
@@ -32,6 +31,8 @@ def audit(realm: str, start: datetime, end: datetime, as_json: bool, skip_reads:
     clearing account's movement to the Stripe balance's, per currency."""
     if end.date() < start.date():
         raise click.BadParameter("--to is before --from", param_hint="--to")
+    from syncd.audit import run_audit  # heavy: imported only when auditing, not for every command
+
     ctx = state().context()
     try:
         report = run_audit(ctx, realm, start.date(), end.date(), verify_qbo=not skip_reads)
