@@ -156,10 +156,15 @@ def build_app(rt: Runtime) -> Starlette:
 
 
 async def _sleep(rt: Runtime, seconds: float) -> None:
-    """Sleep in slices so a stopping simulator never waits on a hung request."""
+    """Sleep in slices so a stopping simulator, or a faults.reset(), ends a hung request early."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while not rt.stopping.is_set() and (left := deadline - loop.time()) > 0:
+    generation = rt.faults.generation
+    while (
+        not rt.stopping.is_set()
+        and generation == rt.faults.generation
+        and (left := deadline - loop.time()) > 0
+    ):
         await asyncio.sleep(min(left, 0.05))
 
 

@@ -21,6 +21,7 @@ class Faults:
         self._throttle = 0
         self._unauthorized = 0
         self._stale = 0
+        self.generation = 0  # bumped by reset(): hung requests notice and stop hanging
 
     def throttle_next(self, n: int = 1) -> None:
         with self._lock:
@@ -45,6 +46,7 @@ class Faults:
             self.timeout_seconds = 35.0
             self.latency_seconds = 0.0
             self._throttle = self._unauthorized = self._stale = 0
+            self.generation += 1
 
     def _take(self, name: str) -> bool:
         with self._lock:
