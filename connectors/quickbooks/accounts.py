@@ -40,13 +40,17 @@ def _wanted(currency: str, home_currency: str, names: AccountNames) -> list[_Wan
     currency = currency.upper()
     # Clearing mirrors the Stripe balance, one account per currency; the home one keeps the plain name.
     clearing = names.clearing if currency == home_currency.upper() else f"{names.clearing} {currency}"
+    clearing_body: Json = {"Name": clearing, "AccountType": "Bank"}
+    if currency != home_currency.upper():
+        # Only a multicurrency company has foreign accounts; a home one takes the home currency.
+        clearing_body["CurrencyRef"] = {"value": currency}
     wanted = [
         _Wanted(
             "clearing",
             "Account",
             "Name",
             clearing,
-            {"Name": clearing, "AccountType": "Bank", "CurrencyRef": {"value": currency}},
+            clearing_body,
         ),
         _Wanted(
             "fee",

@@ -283,3 +283,16 @@ def test_many_threads_stay_within_ten_in_flight(sim: Any, token_store: Any, make
     assert errors == []
     counts = qbo.counts()
     assert (counts.throttled, counts.reads, counts.batches) == (0, 30, 1), counts
+
+
+def test_foreign_currency_gets_its_own_clearing_account(
+    sim: Any, token_store: Any, make_sim_connector: Make
+) -> None:
+    token_store.save_payload(sim.realm_id, sim.mint_tokens())
+    qbo = make_sim_connector(sim, token_store)
+    usd = qbo.ensure_accounts("USD", AccountNames())
+    cad = qbo.ensure_accounts("cad", AccountNames())
+    assert cad.clearing.name == "Stripe Clearing CAD" and cad.clearing != usd.clearing
+    assert (cad.fee_expense, cad.stripe_vendor) == (usd.fee_expense, usd.stripe_vendor)
+    assert sim.entity("Account", cad.clearing.qbo_id)["CurrencyRef"]["value"] == "CAD"
+    assert sim.entity("Account", usd.clearing.qbo_id)["AccountType"] == "Bank"
