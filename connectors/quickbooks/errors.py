@@ -38,6 +38,10 @@ class QboFault:
     def text(self) -> str:
         return f"QBO {self.code} {self.message}: {self.detail}".strip()
 
+    def text_without_detail(self) -> str:
+        """Auth faults echo part of the access token in Detail: keep it out of errors and logs."""
+        return f"QBO {self.code} {self.message}".strip()
+
 
 def fault_from_json(doc: object) -> QboFault | None:
     """The Fault in a JSON body or batch item: ``Fault`` (v3) or the lower-case ``fault`` (401)."""
@@ -104,9 +108,9 @@ def error_for_fault(fault: QboFault, *, status: int | None = None) -> SyncdError
     if code == NOT_FOUND_CODE:
         return QboNotFoundError(message)
     if status == 401 or fault.fault_type.upper() in ("AUTHENTICATION", "AUTHENTICATIONFAULT"):
-        return AuthError(message)
+        return AuthError(fault.text_without_detail())
     if status == 403 or fault.fault_type.upper() in ("AUTHORIZATION", "AUTHORIZATIONFAULT"):
-        return AuthError(message)
+        return AuthError(fault.text_without_detail())
     if status is not None and status >= 500:
         return TransientError(message)
     if code.isdigit() and int(code) >= 10000:
@@ -128,7 +132,7 @@ def error_for_response(status: int, body: bytes, *, retry_after: float | None = 
         text = fault.text() if fault else f"QBO HTTP {status}"
         return TransientError(text, retry_after=retry_after)
     if status == 401:
-        return AuthError(fault.text() if fault else "QBO rejected the access token (HTTP 401)")
+        return AuthError(fault.text_without_detail() if fault else "QBO rejected the access token (HTTP 401)")
     if fault is not None:
         return error_for_fault(fault, status=status)
     if status == 404:

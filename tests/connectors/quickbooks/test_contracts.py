@@ -180,6 +180,11 @@ def test_faults_map_onto_the_error_tree(name: str, status: int, error: type[Exce
         assert fault.message in str(mapped)
 
 
+def test_auth_fault_message_leaves_out_the_token_fragment() -> None:
+    error = error_for_response(401, (CONTRACTS / "fault_auth_401.json").read_bytes())
+    assert "AuthenticationFailed" in str(error) and "AB0160139" not in str(error)
+
+
 def test_unknown_bodies_still_map() -> None:
     assert type(error_for_response(503, b"<html>down</html>")) is TransientError
     assert type(error_for_response(418, b"")) is PermanentError
