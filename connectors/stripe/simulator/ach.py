@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.simulator.balance import ach_fee, availability, new_balance_txn
+from connectors.stripe.simulator.balance import ach_fee, availability, new_balance_txn, settle
 from connectors.stripe.simulator.charges import mark_failed
 from connectors.stripe.simulator.clock import add_business_days
 from connectors.stripe.simulator.disputes import open_dispute
@@ -39,11 +39,13 @@ def _settle(state: SimState, pi: JsonDict, charge: JsonDict, behaviour: str) -> 
         _fail(state, pi, charge)
         return
     amount = int(pi["amount"])
+    settled = settle(state, amount, pi["currency"])
     txn = new_balance_txn(
         state,
-        amount=amount,
-        fee=ach_fee(state, amount),
-        currency=pi["currency"],
+        amount=settled.amount,
+        fee=ach_fee(state, settled.amount),
+        currency=settled.currency,
+        exchange_rate=settled.exchange_rate,
         type_="payment",
         source=charge["id"],
         reporting_category="charge",

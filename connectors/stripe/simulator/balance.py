@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from connectors.stripe.simulator.currency import percent_of
+from connectors.stripe.simulator.currency import exponent, major_to_minor, percent_of
+from connectors.stripe.simulator.errors import bad_state
+from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import opt_str
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Settled:
+    """An amount as it lands in the balance: maybe converted, with the rate used."""
+
+    amount: int
+    currency: str
+    exchange_rate: Decimal | None
+
+
+def settle(state: SimState, amount: int, currency: str) -> Settled:
+    """Convert a presentment amount into the settlement currency, if one is configured."""
+    target = state.config.settlement_currency
+    if target is None or target == currency:
+        return Settled(amount, currency, None)
+    rates = state.config.usd_rates
+    if currency not in rates or target not in rates:
+        raise bad_state(f"No conversion rate from {currency} to {target} in this simulator.")
+    rate = (rates[currency] / rates[target]).quantize(Decimal("0.000001"))
+    major = Decimal(amount).scaleb(-exponent(currency)) * rate
+    return Settled(major_to_minor(major, target), target, rate)
 
 
 def card_fee(state: SimState, amount: int) -> int:
@@ -43,6 +69,7 @@ def new_balance_txn(
     description: str | None,
     available_on: int | None = None,
     fee_description: str = "Stripe processing fees",
+    exchange_rate: Decimal | None = None,
 ) -> JsonDict:
     now = state.now()
     available_at = now if available_on is None else available_on
@@ -68,7 +95,8 @@ def new_balance_txn(
         "created": now,
         "currency": currency,
         "description": description,
-        "exchange_rate": None,
+        # A JSON number on the wire, as Stripe sends it; the rate is a fixed 6-decimal value.
+        "exchange_rate": None if exchange_rate is None else float(exchange_rate),
         "fee": fee,
         "fee_details": fee_details,
         "net": amount - fee,
@@ -79,12 +107,17 @@ def new_balance_txn(
     }
     state.store.add(txn)
     if txn["status"] == "pending":
-        state.clock.schedule(datetime.fromtimestamp(available_at, UTC), lambda: _make_available(txn))
+        state.clock.schedule(datetime.fromtimestamp(available_at, UTC), lambda: _make_available(state, txn))
     return txn
 
 
-def _make_available(txn: JsonDict) -> None:
+def _make_available(state: SimState, txn: JsonDict) -> None:
     txn["status"] = "available"
+    # One ``balance.available`` per instant, however many transactions matured at it.
+    note = state.store.note("balance")
+    if note.get("announced_at") != state.now():
+        note["announced_at"] = state.now()
+        emit(state, "balance.available", balance_object(state))
 
 
 def balance_by_currency(state: SimState, status: str) -> dict[str, int]:
@@ -95,9 +128,9 @@ def balance_by_currency(state: SimState, status: str) -> dict[str, int]:
     return totals
 
 
-def _balance(ctx: Ctx) -> JsonDict:
+def balance_object(state: SimState) -> JsonDict:
     def rows(status: str) -> list[JsonDict]:
-        totals = balance_by_currency(ctx.state, status)
+        totals = balance_by_currency(state, status)
         return [
             {"amount": amount, "currency": cur, "source_types": {"card": amount}}
             for cur, amount in totals.items()
@@ -110,6 +143,10 @@ def _balance(ctx: Ctx) -> JsonDict:
         "livemode": False,
         "pending": rows("pending") or [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}],
     }
+
+
+def _balance(ctx: Ctx) -> JsonDict:
+    return balance_object(ctx.state)
 
 
 def _list(ctx: Ctx) -> JsonDict:

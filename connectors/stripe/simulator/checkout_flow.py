@@ -84,7 +84,8 @@ def _payment_intent(state: SimState, session: JsonDict) -> JsonDict:
         return state.store.get("payment_intent", str(session["payment_intent"]))
     pi_data = state.store.note(session["id"])["pi_data"]
     customer = session["customer"]
-    if customer is None and pi_data["setup_future_usage"]:
+    always = session["customer_creation"] == "always"
+    if customer is None and (pi_data["setup_future_usage"] or always):
         # Checkout makes a customer to save the method on when the integration did not give one.
         email = (session["customer_details"] or {}).get("email")
         customer = new_customer(state, {"email": email} if email else {})["id"]

@@ -4,9 +4,10 @@ or lost; also how a late ACH return arrives."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
-from connectors.stripe.simulator.balance import new_balance_txn
+from connectors.stripe.simulator.balance import new_balance_txn, settle
 from connectors.stripe.simulator.currency import major_to_minor
 from connectors.stripe.simulator.errors import bad_state
 from connectors.stripe.simulator.events import emit
@@ -72,12 +73,14 @@ def open_dispute(
         raise bad_state(f"Charge {charge['id']} is already disputed.")
     amount = int(charge["amount"]) - int(charge["amount_refunded"])
     dispute_id = state.store.new_id("dispute")
-    fee = major_to_minor(state.config.dispute_fee_major, charge["currency"])
+    settled = settle(state, amount, charge["currency"])
+    fee = major_to_minor(state.config.dispute_fee_major, settled.currency)
     txn = new_balance_txn(
         state,
-        amount=-amount,
+        amount=-settled.amount,
         fee=fee,
-        currency=charge["currency"],
+        currency=settled.currency,
+        exchange_rate=settled.exchange_rate,
         type_="adjustment",
         source=dispute_id,
         reporting_category="dispute",
@@ -126,9 +129,12 @@ def close_dispute(state: SimState, dispute: JsonDict, *, won: bool) -> None:
         withdrawal = dispute["balance_transactions"][0]
         txn = new_balance_txn(
             state,
-            amount=int(dispute["amount"]),
+            amount=-int(withdrawal["amount"]),
             fee=-int(withdrawal["fee"]),
-            currency=dispute["currency"],
+            currency=withdrawal["currency"],
+            exchange_rate=None
+            if withdrawal["exchange_rate"] is None
+            else Decimal(str(withdrawal["exchange_rate"])),
             type_="adjustment",
             source=dispute["id"],
             reporting_category="dispute_reversal",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.stripe.simulator import ach
-from connectors.stripe.simulator.balance import availability, card_fee, new_balance_txn
+from connectors.stripe.simulator.balance import availability, card_fee, new_balance_txn, settle
 from connectors.stripe.simulator.charges import mark_failed, new_charge
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of
@@ -96,11 +96,13 @@ def _decline(state: SimState, pi: JsonDict, pm: JsonDict, code: str, decline_cod
 def _card_success(state: SimState, pi: JsonDict, pm: JsonDict) -> str:
     charge = new_charge(state, pi, pm, "succeeded")
     amount = int(pi["amount"])
+    settled = settle(state, amount, pi["currency"])
     txn = new_balance_txn(
         state,
-        amount=amount,
-        fee=card_fee(state, amount),
-        currency=pi["currency"],
+        amount=settled.amount,
+        fee=card_fee(state, settled.amount),
+        currency=settled.currency,
+        exchange_rate=settled.exchange_rate,
         type_="charge",
         source=charge["id"],
         reporting_category="charge",

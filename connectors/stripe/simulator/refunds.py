@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.simulator.balance import new_balance_txn
+from connectors.stripe.simulator.balance import new_balance_txn, settle
 from connectors.stripe.simulator.errors import bad_state, invalid_param, missing_param
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str
@@ -38,6 +38,10 @@ def create_refund(state: SimState, params: JsonDict) -> JsonDict:
         raise bad_state(
             f"Charge {charge['id']} has not succeeded and cannot be refunded.", "charge_not_refundable"
         )
+    if charge["disputed"]:
+        raise bad_state(
+            f"Charge {charge['id']} has been charged back; it cannot be refunded.", "charge_disputed"
+        )
     remaining = int(charge["amount"]) - int(charge["amount_refunded"])
     if remaining <= 0:
         raise bad_state(f"Charge {charge['id']} has already been refunded.", "charge_already_refunded")
@@ -54,11 +58,13 @@ def create_refund(state: SimState, params: JsonDict) -> JsonDict:
             "amount_too_large",
         )
     refund_id = state.store.new_id("refund")
+    settled = settle(state, amount, charge["currency"])
     txn = new_balance_txn(
         state,
-        amount=-amount,
+        amount=-settled.amount,
         fee=0,
-        currency=charge["currency"],
+        currency=settled.currency,
+        exchange_rate=settled.exchange_rate,
         type_="refund" if charge["payment_method_details"]["type"] == "card" else "payment_refund",
         source=refund_id,
         reporting_category="refund",

@@ -44,7 +44,15 @@ class _Clock(SimClock):
 
 
 class StripeSimulator:
-    """A Stripe account on a local port, speaking the REST wire protocol for what syncd uses."""
+    """A Stripe account on a local port, speaking the REST wire protocol for what syncd uses.
+
+    Fees: card ``fee_percent`` + ``fee_fixed_minor``; ACH ``ach_fee_percent`` capped at
+    ``ach_fee_cap_minor``; both in the settlement currency's minor units, rounded half-up.
+    Funds become available ``payout_schedule_days`` after midnight UTC of the charge day and, with
+    ``automatic_payouts``, are swept to the bank at that midnight; payouts arrive the next day.
+    ``settlement_currency`` (e.g. ``"usd"``) converts other currencies at fixed rates and sets
+    ``exchange_rate`` on their balance transactions; by default each currency settles in itself.
+    """
 
     def __init__(
         self,
@@ -61,6 +69,7 @@ class StripeSimulator:
         public_url: str | None = None,
         fault_seed: int | None = None,
         automatic_payouts: bool = True,
+        settlement_currency: str | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self.webhooks = WebhookDispatcher()
@@ -72,6 +81,7 @@ class StripeSimulator:
             ach_fee_percent=Decimal(ach_fee_percent),
             ach_fee_cap_minor=ach_fee_cap_minor,
             payout_schedule_days=payout_schedule_days,
+            settlement_currency=settlement_currency.lower() if settlement_currency else None,
         )
         self._state = SimState(config, Store(), self.clock, self._lock, publish=self.webhooks.publish)
         self.faults = Faults(fault_seed)

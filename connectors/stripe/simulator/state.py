@@ -15,6 +15,17 @@ JsonDict = dict[str, Any]
 
 API_VERSION = "2026-10-28.endive"
 
+# Fixed, illustrative conversion rates (US dollars per unit), so converted amounts are predictable.
+USD_RATES: dict[str, Decimal] = {
+    "usd": Decimal(1),
+    "eur": Decimal("1.08"),
+    "gbp": Decimal("1.27"),
+    "cad": Decimal("0.73"),
+    "aud": Decimal("0.66"),
+    "jpy": Decimal("0.0067"),
+    "kwd": Decimal("3.25"),
+}
+
 
 @dataclass
 class SimConfig:
@@ -29,6 +40,10 @@ class SimConfig:
     ach_return_business_days: int = 2
     api_version: str = API_VERSION
     public_url: str = "http://127.0.0.1"
+    # None: each currency settles in itself (one balance per currency). Else charges in other
+    # currencies are converted into it at ``usd_rates`` (US dollars per unit of each currency).
+    settlement_currency: str | None = None
+    usd_rates: dict[str, Decimal] = field(default_factory=lambda: dict(USD_RATES))
 
 
 @dataclass

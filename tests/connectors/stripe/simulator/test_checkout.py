@@ -146,3 +146,12 @@ def test_redirect_urls_must_be_http(new_session: Any) -> None:
     with pytest.raises(stripe.InvalidRequestError) as caught:
         new_session(cancel_url="javascript:alert(1)")
     assert caught.value.param == "cancel_url"
+
+
+def test_customer_creation_always_makes_a_customer(
+    sim: StripeSimulator, client: Any, new_session: Any
+) -> None:
+    session = new_session(customer_email="pay@acme.test", customer_creation="always")
+    sim.pay_checkout(session.id, "card_success")
+    customer_id = client.v1.checkout.sessions.retrieve(session.id).customer
+    assert client.v1.customers.retrieve(customer_id).email == "pay@acme.test"
