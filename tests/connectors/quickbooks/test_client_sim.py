@@ -296,3 +296,23 @@ def test_foreign_currency_gets_its_own_clearing_account(
     assert (cad.fee_expense, cad.stripe_vendor) == (usd.fee_expense, usd.stripe_vendor)
     assert sim.entity("Account", cad.clearing.qbo_id)["CurrencyRef"]["value"] == "CAD"
     assert sim.entity("Account", usd.clearing.qbo_id)["AccountType"] == "Bank"
+
+
+def test_deposit_and_entry_reads_for_the_audit(sim: Any, token_store: Any, make_sim_connector: Make) -> None:
+    from syncd.domain import QboDepositDraft
+
+    token_store.save_payload(sim.realm_id, sim.mint_tokens())
+    qbo = make_sim_connector(sim, token_store)
+    books = qbo.ensure_accounts("USD", AccountNames())
+    assert books.refund_income is not None
+    today = datetime.now(UTC).date()
+    ref = qbo.create_deposit(
+        QboDepositDraft(
+            books.clearing.qbo_id, books.fee_expense.qbo_id, Decimal("15.00"), "USD", today, "Won", "du_1"
+        ),
+        request_id="qbo:dispute-won:du_1",
+    )
+    entry = qbo.get_entry("Deposit", ref.qbo_id)
+    assert entry is not None
+    assert (entry.amount, entry.account_id, entry.voided) == (Decimal("15.00"), books.clearing.qbo_id, False)
+    assert qbo.get_entry("Deposit", "99999999") is None
