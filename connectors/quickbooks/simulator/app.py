@@ -194,35 +194,53 @@ async def _serve(
 ) -> Response:
     params = dict(request.query_params)
     request_id = params.get("requestid") if method == "POST" else None
-    if request_id is not None:
-        stored = company.replies.get(request_id)
-        if stored is not None:
-            company.count(kind)
-            return Response(stored.body, status_code=stored.status, media_type=stored.media_type)
     if rt.faults.latency_seconds > 0:
         await _sleep(rt, rt.faults.latency_seconds)
     injected = rt.faults.draw()
-    if injected == "timeout":
-        await _sleep(rt, rt.faults.timeout_seconds)
-        return _fault(gateway_timeout(), rt.now())
     if injected == "error":
         return _fault(server_error(), rt.now())
     body = await request.body()
-    try:
-        with company.state.lock:
+    # No await from the replay check to remember(): concurrent retries of one requestid create once.
+    response = _answer(rt, company, method, tail, params, body, request, kind, request_id)
+    if injected == "timeout":
+        # The work is done (a write is committed) but the answer never arrives in time: exactly the
+        # case a client must retry with the same requestid.
+        await _sleep(rt, rt.faults.timeout_seconds)
+        return _fault(gateway_timeout(), rt.now())
+    return response
+
+
+def _answer(
+    rt: Runtime,
+    company: SimCompany,
+    method: str,
+    tail: list[str],
+    params: dict[str, str],
+    body: bytes,
+    request: Request,
+    kind: str,
+    request_id: str | None,
+) -> Response:
+    with company.state.lock:
+        if request_id is not None:
+            stored = company.replies.get(request_id)
+            if stored is not None:
+                company.count(kind)
+                return Response(stored.body, status_code=stored.status, media_type=stored.media_type)
+        try:
             reply = api.process(
                 company, method, tail, params, body, request.headers.get("content-type", ""), rt.faults
             )
-    except QboFault as fault:
-        company.count(kind)
-        return _fault(fault, rt.now())
-    except Exception:  # a simulator bug must still answer in QBO's shape, never with a trace
-        log.exception("simulator failed on %s %s", method, request.url.path)
-        return _fault(server_error(), rt.now())
-    company.count(reply.kind)
-    if reply.raw is not None:
-        return Response(reply.raw, status_code=reply.status, media_type=reply.media_type)
-    encoded = dumps(api.envelope(reply, rt.now()))
-    if request_id is not None and reply.status == 200:
-        company.remember(request_id, StoredReply(reply.status, encoded, reply.media_type))
-    return Response(encoded, status_code=reply.status, media_type=reply.media_type)
+        except QboFault as fault:
+            company.count(kind)
+            return _fault(fault, rt.now())
+        except Exception:  # a simulator bug must still answer in QBO's shape, never with a trace
+            log.exception("simulator failed on %s %s", method, request.url.path)
+            return _fault(server_error(), rt.now())
+        company.count(reply.kind)
+        if reply.raw is not None:
+            return Response(reply.raw, status_code=reply.status, media_type=reply.media_type)
+        encoded = dumps(api.envelope(reply, rt.now()))
+        if request_id is not None and reply.status == 200:
+            company.remember(request_id, StoredReply(reply.status, encoded, reply.media_type))
+        return Response(encoded, status_code=reply.status, media_type=reply.media_type)

@@ -109,3 +109,20 @@ def test_counts_by_kind(sim: QboSimulator, api: Any) -> None:
     api.post("vendor", {"DisplayName": "Counted Vendor"})
     api.post("batch", {"BatchItemRequest": [{"bId": "1", "Query": "select * from Item"}]})
     assert sim.counts() == {"read": 2, "write": 1, "batch": 1, "throttled": 0}
+
+
+def test_a_timed_out_write_is_committed_and_its_requestid_replays(sim: QboSimulator, api: Any) -> None:
+    sim.faults.timeout_rate = 1.0
+    sim.faults.timeout_seconds = 0.6
+    with pytest.raises(requests.Timeout):
+        api.session.post(
+            f"{api.base}/vendor",
+            params={"requestid": "v-1"},
+            json={"DisplayName": "Slow Vendor"},
+            headers=api.headers(),
+            timeout=0.2,
+        )
+    sim.faults.reset()  # also ends the hung request server-side
+    retried = api.post("vendor", {"DisplayName": "Slow Vendor"}, requestid="v-1")
+    assert retried.status_code == 200 and api.json(retried)["Vendor"]["DisplayName"] == "Slow Vendor"
+    assert [v["DisplayName"] for v in sim.entities("Vendor")].count("Slow Vendor") == 1
