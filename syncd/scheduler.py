@@ -11,6 +11,7 @@ import contextlib
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._jobs: dict[str, _JobState] = {}
         self._paused_at: dict[str, int | None] = {}
+        self._renewed: dict[str, float] = {}
         self._stopping = False
 
     # -- building -----------------------------------------------------------------------------
@@ -205,6 +207,11 @@ class Scheduler:
     # -- ownership and pausing ----------------------------------------------------------------
 
     def owns(self, realm: str) -> bool:
+        """Take or renew the company's lease. A lease renewed recently is trusted without a write
+        (the worker ticks every few seconds per company; the lease lasts a minute or more)."""
+        renewed = self._renewed.get(realm)
+        if renewed is not None and time.monotonic() - renewed < self.lease_seconds / 3:
+            return True
         owned = False
         # Two of our own jobs may race to create the lease row; the loser sees our own lease
         # on a second try, whereas another replica's live lease refuses us both times.
@@ -213,8 +220,10 @@ class Scheduler:
                 self.ctx.db, f"company:{realm}", self.owner, now=self.ctx.clock(), seconds=self.lease_seconds
             )
             if owned:
+                self._renewed[realm] = time.monotonic()
                 break
         if not owned:
+            self._renewed.pop(realm, None)
             log.debug("company_owned_elsewhere", realm=realm)
         return owned
 
@@ -307,6 +316,7 @@ class Scheduler:
             self.stages.release(self.ctx, self.owner)
         except Exception:
             log.exception("release_failed", owner=self.owner)
+        self._renewed.clear()
         for realm in self.realms:
             try:
                 leases.release(self.ctx.db, f"company:{realm}", self.owner)

@@ -125,6 +125,12 @@ def test_wake_during_a_run_is_not_lost(sched: Scheduler, calls: Calls) -> None:
     calls.gate = threading.Event()
     sched.start()
     assert calls.entered.wait(WAIT)
+    # Both first pulls are in flight (blocked on the gate) before the wakes arrive.
+    for _ in range(200):
+        if len(calls.pulls) >= 2:
+            break
+        threading.Event().wait(0.05)
+    assert sorted(calls.pulls) == ["111", "222"]
     sched.wake("pull", "111")
     sched.wake("pull", "222")
     calls.gate.set()
@@ -204,3 +210,18 @@ def test_wake_of_unknown_job_is_ignored(sched: Scheduler) -> None:
     sched.start()
     sched.wake("pull", "999")
     sched.wake("nonsense", None)
+
+
+def test_lease_renewal_is_cached_briefly_then_rechecked(ctx: Context, calls: Calls) -> None:
+    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me", lease_seconds=0.6)
+    try:
+        assert scheduler.owns("111")
+        # Another replica takes the company over (our lease lapsed while we were stalled).
+        later = ctx.clock() + timedelta(hours=1)
+        assert leases.acquire(ctx.db, "company:111", "other", now=later, seconds=3600)
+        assert scheduler.owns("111")  # within a third of the lease: trusted without a write
+        threading.Event().wait(0.25)
+        assert not scheduler.owns("111")  # rechecked: the other replica's live lease wins
+    finally:
+        scheduler.shutdown()
+    assert leases.holder(ctx.db, "company:111", now=later) == "other"
