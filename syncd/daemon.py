@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import socket
@@ -21,6 +22,7 @@ from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import Settings
 from syncd.context import Context
+from syncd.errors import ConfigError, TransientError
 from syncd.scheduler import Scheduler
 from syncd.store import migrate
 from syncd.web.app import create_app
@@ -90,15 +92,26 @@ def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            # Often the previous instance still closing: worth a restart (exit 75), not a fix.
+            raise TransientError(f"{host}:{port} is in use (web.host/web.port)") from None
+        raise ConfigError("web.host", f"cannot listen on {host}:{port}: {exc.strerror}") from None
     return sock
 
 
 def run(settings: Settings) -> int:
     """Serve in the calling (main) thread until SIGTERM or SIGINT; returns the exit code."""
     configure_logging(settings.log_level)
-    service = Service(settings)
     sock = _listen(settings.web_host, settings.web_port)
+    try:
+        service = Service(settings)
+    except BaseException:
+        sock.close()
+        raise
     config = uvicorn.Config(
         service.app,
         log_level=settings.log_level if settings.log_level in LEVELS else "info",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 
@@ -15,7 +17,12 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     """The whole loop on this machine: QBO and Stripe simulators, a mailbox, the daemon."""
     from syncd.demo import run_demo
 
-    return run_demo(port=port, invoices=invoices, hints=not no_browser_hints)
+    try:
+        return run_demo(port=port, invoices=invoices, hints=not no_browser_hints)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"port {port} is in use: try `syncd demo --port 0`") from None
+        raise
 
 
 @click.group()

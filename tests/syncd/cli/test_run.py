@@ -178,3 +178,25 @@ def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) ->
             proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_run_on_a_busy_port_is_a_temporary_failure(
+    tmp_path: Path, stripe_sim: StripeSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from syncd.cli.main import run
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = tmp_path / "syncd.toml"
+        config.write_text(
+            f'secret_key = "{SecretBox.generate()}"\n'
+            f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n'
+            f"[web]\nport = {port}\n"
+            f'[stripe]\napi_key = "{stripe_sim.api_key}"\nwebhook_secret = "whsec_x"\n'
+        )
+        assert run(["--config", str(config), "run"]) == 75
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port} is in use" in err
+    assert "Traceback" not in err
