@@ -10,6 +10,7 @@ from typing import Any
 
 from connectors.quickbooks.simulator import shapes
 from connectors.quickbooks.simulator.invoicing import Receivables
+from connectors.quickbooks.simulator.refs import NAMED, check_unique, resolve_refs
 from connectors.quickbooks.simulator.store import RealmState
 from connectors.quickbooks.simulator.wire import (
     COMPANY_TZ,
@@ -17,7 +18,6 @@ from connectors.quickbooks.simulator.wire import (
     business_rule,
     cents,
     currency_ref,
-    duplicate_name,
     money,
     not_found,
     qbo_time,
@@ -26,29 +26,6 @@ from connectors.quickbooks.simulator.wire import (
 )
 
 Entity = dict[str, Any]
-_NAMED = {
-    "Account": "Name",
-    "Customer": "DisplayName",
-    "Vendor": "DisplayName",
-    "Item": "Name",
-    "PaymentMethod": "Name",
-    "TaxCode": "Name",
-    "Term": "Name",
-    "Class": "Name",
-}
-_REF_TABLES = {
-    "CustomerRef": "Customer",
-    "DepositToAccountRef": "Account",
-    "AccountRef": "Account",
-    "FromAccountRef": "Account",
-    "ToAccountRef": "Account",
-    "PaymentMethodRef": "PaymentMethod",
-    "ItemRef": "Item",
-    "VendorRef": "Vendor",
-    "IncomeAccountRef": "Account",
-    "ExpenseAccountRef": "Account",
-    "ARAccountRef": "Account",
-}
 _CLASSIFICATION = {
     "Bank": "Asset",
     "Other Current Asset": "Asset",
@@ -92,8 +69,8 @@ class Books:
         row = copy.deepcopy(body)
         for key in ("Id", "SyncToken", "MetaData", "domain", "sparse", "status"):
             row.pop(key, None)
-        self._check_unique(name, row)
-        self._resolve_refs(row)
+        check_unique(self.state, name, row)
+        resolve_refs(self.state, row)
         links: list[tuple[str, Decimal]] = []
         if name == "Invoice":
             self._prepare_invoice(row)
@@ -183,9 +160,9 @@ class Books:
             self._currency(row, None)
         elif name in _TOTALLED:
             self._total_lines(name, row)
-        elif name in _NAMED:
-            if not row.get(_NAMED[name]):
-                raise validation(f"{name}.{_NAMED[name]} is required")
+        elif name in NAMED:
+            if not row.get(NAMED[name]):
+                raise validation(f"{name}.{NAMED[name]} is required")
             row.setdefault("Active", True)
 
     def _total_lines(self, name: str, row: Entity) -> None:
@@ -250,9 +227,9 @@ class Books:
         else:
             keep = {key: current[key] for key in ("domain", "sparse", "Id", "SyncToken", "MetaData")}
             row = {**keep, **patch}
-        if name in _NAMED and row.get(_NAMED[name]) != current.get(_NAMED[name]):
-            self._check_unique(name, row, exclude=current["Id"])
-        self._resolve_refs(row)
+        if name in NAMED and row.get(NAMED[name]) != current.get(NAMED[name]):
+            check_unique(self.state, name, row, exclude=current["Id"])
+        resolve_refs(self.state, row)
         when = self.now()
         touched: list[str] = []
         if name == "Invoice":
@@ -305,7 +282,7 @@ class Books:
         return row
 
     def delete(self, name: str, body: Entity) -> Entity:
-        if name in _NAMED:
+        if name in NAMED:
             raise business_rule(
                 f"{name} cannot be deleted; make it inactive (Active=false) instead", code="6000"
             )
@@ -360,42 +337,3 @@ class Books:
             )
         else:
             row.pop("ExchangeRate", None)
-
-    def _check_unique(self, name: str, row: Entity, *, exclude: str | None = None) -> None:
-        field = _NAMED.get(name)
-        if field is None or not row.get(field):
-            return
-        wanted = str(row[field]).strip().lower()
-        for other in self.state.table(name).rows():
-            if other["Id"] != exclude and str(other.get(field, "")).strip().lower() == wanted:
-                raise duplicate_name()
-
-    def _resolve_refs(self, node: Any) -> None:
-        """Check every known *Ref points at a live entity and fill its ``name`` as QBO does."""
-        if isinstance(node, list):
-            for item in node:
-                self._resolve_refs(item)
-            return
-        if not isinstance(node, dict):
-            return
-        empty: list[str] = []
-        for key, value in node.items():
-            table_name = _REF_TABLES.get(key)
-            if table_name and isinstance(value, dict) and value.get("value") not in (None, ""):
-                target = self.state.table(table_name).get(str(value["value"]))
-                if target is None:
-                    raise QboFault(
-                        400,
-                        "2500",
-                        "Invalid Reference Id",
-                        f"Invalid Reference Id : {table_name} {value['value']}",
-                        element=key,
-                    )
-                label = target.get("DisplayName") or target.get("Name")
-                node[key] = {"value": str(value["value"]), "name": str(label)}
-            elif table_name and isinstance(value, dict):
-                empty.append(key)
-            else:
-                self._resolve_refs(value)
-        for key in empty:
-            del node[key]  # QBO ignores a reference sent as {"value": null}

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.quickbooks.simulator import shapes
+from connectors.quickbooks.simulator.catalog import ITEMS, Catalog, company_info, preferences, seed_catalog
 from connectors.quickbooks.simulator.store import RealmState
-from connectors.quickbooks.simulator.wire import COMPANY_TZ, cents, currency_ref, qbo_time
+from connectors.quickbooks.simulator.wire import COMPANY_TZ, cents, currency_ref
 
 Entity = dict[str, Any]
 
@@ -71,15 +72,6 @@ _KIND = (
     "Printing",
     "Florist",
 )
-# (name, unit price, description)
-_ITEMS = (
-    ("Managed IT Support", Decimal("150.00"), "Monthly managed IT support"),
-    ("Remote Support Hour", Decimal("95.00"), "Remote support, per hour"),
-    ("On-site Visit", Decimal("125.00"), "On-site technician visit"),
-    ("Network Monitoring", Decimal("49.99"), "24/7 network monitoring"),
-    ("Backup Service", Decimal("29.50"), "Cloud backup, per device"),
-    ("Hardware", Decimal("212.35"), "Hardware supplied"),
-)
 TAX_PERCENT = Decimal("8.25")
 _QTYS = tuple(Decimal(q) for q in ("1", "1", "1", "1", "2", "2", "3", "4", "5", "0.5", "1.5", "2.5"))
 _MASK = (1 << 64) - 1
@@ -124,9 +116,7 @@ class CompanySeed:
         self.now = now
         self.company_name = company_name
         self.today = now.astimezone(COMPANY_TZ).date()
-        self.accounts: dict[str, tuple[str, str]] = {}
-        self.items: list[tuple[str, str]] = []
-        self.tax_code_id = "2"
+        self.catalog = Catalog()
         self.cust_base = 0
         self.inv_base = 0
         self.pay_base = 0
@@ -153,7 +143,7 @@ class CompanySeed:
         lines = []
         for k in range(1 + (a & 3)):
             bits = (a >> (2 + 12 * k)) & 0xFFF
-            lines.append((bits % len(_ITEMS), _QTYS[(bits >> 3) % len(_QTYS)]))
+            lines.append((bits % len(ITEMS), _QTYS[(bits >> 3) % len(_QTYS)]))
         r = (b & 0xFFFF) / 65536
         state = "open" if r < 0.40 else "overdue" if r < 0.55 else "partial" if r < 0.70 else "paid"
         if r >= 0.93:
@@ -201,7 +191,7 @@ class CompanySeed:
         key = (item, qty)
         amount = self._amount_cache.get(key)
         if amount is None:
-            amount = self._amount_cache[key] = cents(qty * _ITEMS[item][1])
+            amount = self._amount_cache[key] = cents(qty * ITEMS[item][1])
         return amount
 
     def _amounts(self, draw: InvoiceDraw) -> tuple[Decimal, Decimal, Decimal, Decimal]:
@@ -281,11 +271,13 @@ class CompanySeed:
         created = self._created(draw)
         lines: list[Entity] = []
         for n, (k, qty) in enumerate(draw.lines, start=1):
-            item = self.items[k]
-            lines.append(shapes.sales_line(n, item, _ITEMS[k][2], qty, _ITEMS[k][1], draw.taxable))
+            item = self.catalog.items[k]
+            lines.append(shapes.sales_line(n, item, ITEMS[k][2], qty, ITEMS[k][1], draw.taxable))
         lines.append(shapes.subtotal_line(subtotal))
         if discount:
-            lines.append(shapes.discount_line(discount, draw.discount_percent, self.accounts["discount"]))
+            lines.append(
+                shapes.discount_line(discount, draw.discount_percent, self.catalog.accounts["discount"])
+            )
         paid = self._paid_amount(draw, total)
         linked: list[dict[str, str]] = []
         updated = created
@@ -298,10 +290,10 @@ class CompanySeed:
             for line in lines:
                 line["Amount"] = Decimal("0.00")
             total = balance = Decimal("0.00")
-            tax_json = shapes.tax_detail(Decimal(0), Decimal(0), TAX_PERCENT, self.tax_code_id)
+            tax_json = shapes.tax_detail(Decimal(0), Decimal(0), TAX_PERCENT, self.catalog.tax_code_id)
             updated, note = created + timedelta(days=1), "Voided"
         else:
-            tax_json = shapes.tax_detail(tax, subtotal - discount, TAX_PERCENT, self.tax_code_id)
+            tax_json = shapes.tax_detail(tax, subtotal - discount, TAX_PERCENT, self.catalog.tax_code_id)
         txn = created.date()
         return shapes.invoice(
             entity_id=entity_id,
@@ -338,15 +330,15 @@ class CompanySeed:
             customer=customer,
             total=amount,
             lines=[line],
-            deposit_to=self.accounts["undeposited"],
+            deposit_to=self.catalog.accounts["undeposited"],
             exchange_rate=self._rate(self._cust_currency[draw.customer], draw),
-            payment_method=self.accounts["check"],
+            payment_method=self.catalog.accounts["check"],
             ref_num=str(5000 + i),
         )
 
     # --- the whole company --------------------------------------------------------------------
     def build(self, state: RealmState) -> None:
-        self._seed_lists(state)
+        self.catalog = seed_catalog(state, self.home, self.foreign)
         self._cust_currency = [self._customer_currency(j) for j in range(self.n_customers)]
         self._cust_balance = [Decimal("0.00")] * self.n_customers
         self.cust_base = state.next_id
@@ -381,186 +373,6 @@ class CompanySeed:
         inv_ids = [str(self.inv_base + i) for i in range(self.n_invoices)]
         state.table("Invoice").seed_lazy(inv_ids, inv_mtimes, self.invoice_json)
         state.table("Payment").seed_lazy(pay_ids, pay_mtimes, self.payment_json)
-
-    def _seed_lists(self, state: RealmState) -> None:
-        created = datetime(2023, 1, 1, 9, 0, tzinfo=COMPANY_TZ)
-
-        def add(name: str, body: Entity) -> tuple[str, str]:
-            entity_id = state.allocate_id()
-            row = {**body, **shapes.header(entity_id, 0, created)}
-            state.table(name).put(row, created)
-            label = str(body.get("Name") or body.get("DisplayName"))
-            return entity_id, label
-
-        def account(key: str, name: str, acct_type: str, sub: str, currency: str) -> None:
-            classification = {
-                "Bank": "Asset",
-                "Other Current Asset": "Asset",
-                "Accounts Receivable": "Asset",
-                "Income": "Revenue",
-                "Expense": "Expense",
-            }[acct_type]
-            self.accounts[key] = add(
-                "Account",
-                {
-                    "Name": name,
-                    "SubAccount": False,
-                    "FullyQualifiedName": name,
-                    "Active": True,
-                    "Classification": classification,
-                    "AccountType": acct_type,
-                    "AccountSubType": sub,
-                    "CurrentBalance": 0,
-                    "CurrentBalanceWithSubAccounts": 0,
-                    "CurrencyRef": currency_ref(currency),
-                },
-            )
-
-        account("checking", "Checking", "Bank", "Checking", self.home)
-        account("savings", "Savings", "Bank", "Savings", self.home)
-        account("undeposited", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", self.home)
-        account("ar", "Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", self.home)
-        for code in self.foreign:
-            account(
-                f"ar_{code}",
-                f"Accounts Receivable (A/R) - {code}",
-                "Accounts Receivable",
-                "AccountsReceivable",
-                code,
-            )
-        account("income", "Services", "Income", "ServiceFeeIncome", self.home)
-        account("discount", "Discounts given", "Income", "DiscountsRefundsGiven", self.home)
-        account("bank_charges", "Bank Charges", "Expense", "BankCharges", self.home)
-        for name, price, description in _ITEMS:
-            self.items.append(
-                add(
-                    "Item",
-                    {
-                        "Name": name,
-                        "Description": description,
-                        "Active": True,
-                        "FullyQualifiedName": name,
-                        "Taxable": True,
-                        "UnitPrice": price,
-                        "Type": "Service",
-                        "IncomeAccountRef": shapes.ref(*self.accounts["income"]),
-                        "TrackQtyOnHand": False,
-                    },
-                )
-            )
-        for name in ("Cash", "Check", "Visa", "MasterCard", "American Express"):
-            key = name.lower().replace(" ", "_")
-            self.accounts[key] = add(
-                "PaymentMethod",
-                {
-                    "Name": name,
-                    "Active": True,
-                    "Type": "NON_CREDIT_CARD" if name in ("Cash", "Check") else "CREDIT_CARD",
-                },
-            )
-        self.tax_code_id = add(
-            "TaxCode",
-            {
-                "Name": "California",
-                "Description": "California sales tax",
-                "Active": True,
-                "Taxable": True,
-                "TaxGroup": True,
-            },
-        )[0]
-        add(
-            "TaxCode",
-            {
-                "Name": "Out of scope",
-                "Description": "Not taxable",
-                "Active": True,
-                "Taxable": False,
-                "TaxGroup": False,
-            },
-        )
-        add(
-            "Vendor",
-            {
-                "Balance": 0,
-                "Vendor1099": False,
-                "CurrencyRef": currency_ref(self.home),
-                "DisplayName": "Office Supplies Co",
-                "PrintOnCheckName": "Office Supplies Co",
-                "Active": True,
-            },
-        )
-
-
-def company_info(realm_id: str, name: str, home: str, created: datetime) -> Entity:
-    addr = {
-        "Id": "1",
-        "Line1": "2500 Garcia Ave",
-        "City": "Mountain View",
-        "Country": "US",
-        "CountrySubDivisionCode": "CA",
-        "PostalCode": "94043",
-    }
-    return {
-        "CompanyName": name,
-        "LegalName": name,
-        "CompanyAddr": addr,
-        "CustomerCommunicationAddr": dict(addr),
-        "LegalAddr": dict(addr),
-        "CustomerCommunicationEmailAddr": {"Address": "billing@northwind.example.com"},
-        "PrimaryPhone": {"FreeFormNumber": "(650) 555-0100"},
-        "CompanyStartDate": "2023-01-01",
-        "FiscalYearStartMonth": "January",
-        "Country": "US",
-        "Email": {"Address": "billing@northwind.example.com"},
-        "WebAddr": {},
-        "SupportedLanguages": "en",
-        "NameValue": [
-            {"Name": "NeoEnabled", "Value": "true"},
-            {"Name": "IndustryType", "Value": "Computer Systems Design and Related Services"},
-            {"Name": "CompanyType", "Value": "LLC"},
-            {"Name": "SubscriptionStatus", "Value": "PAID"},
-            {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
-            {"Name": "PayrollFeature", "Value": "false"},
-            {"Name": "ItemCategoriesFeature", "Value": "true"},
-        ],
-        "domain": "QBO",
-        "sparse": False,
-        "Id": "1",
-        "SyncToken": "3",
-        "MetaData": {"CreateTime": qbo_time(created), "LastUpdatedTime": qbo_time(created)},
-    }
-
-
-def preferences(home: str, currencies: tuple[str, ...], created: datetime) -> Entity:
-    return {
-        "AccountingInfoPrefs": {
-            "TrackDepartments": False,
-            "ClassTrackingPerTxn": False,
-            "CustomerTerminology": "Customers",
-        },
-        "SalesFormsPrefs": {
-            "AllowDiscount": True,
-            "AllowDeposit": True,
-            "DefaultTerms": {"value": "3"},
-            "ETransactionEnabledStatus": "NotApplicable",
-            "CustomTxnNumbers": False,
-        },
-        "CurrencyPrefs": {"MultiCurrencyEnabled": len(set(currencies)) > 1, "HomeCurrency": {"value": home}},
-        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
-        "OtherPrefs": {
-            "NameValue": [
-                {
-                    "Name": "SalesFormsPrefs.DefaultCustomerMessage",
-                    "Value": "Thank you for your business and have a great day!",
-                }
-            ]
-        },
-        "domain": "QBO",
-        "sparse": False,
-        "Id": "1",
-        "SyncToken": "2",
-        "MetaData": {"CreateTime": qbo_time(created), "LastUpdatedTime": qbo_time(created)},
-    }
 
 
 def build_realm(
