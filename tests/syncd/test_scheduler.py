@@ -18,7 +18,7 @@ from syncd.errors import ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
 from syncd.store import leases, migrate
-from syncd.store.models import Company
+from syncd.store.models import Base, Company
 
 WAIT = 10.0
 
@@ -63,17 +63,28 @@ class Calls:
         )
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[Context]:
+def empty(context: Context) -> None:
+    with context.db.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'syncd.db'}"
+    else:
+        url = request.getfixturevalue("postgres_database")
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
-        "database": {"url": f"sqlite:///{tmp_path / 'syncd.db'}"},
+        "database": {"url": url},
         "stripe": {"api_key": "sk_test_1", "webhook_secret": "whsec_1"},
         "scheduler": {"pull_seconds": 3600, "worker_seconds": 3600, "inbox_seconds": 3600},
         "company": [{"realm_id": "111"}, {"realm_id": "222"}],
     }
     context = build_context(parse(raw))
     migrate.upgrade(context.db)
+    empty(context)
     ensure_companies(context)
     yield context
     context.db.dispose()

@@ -21,7 +21,7 @@ from syncd.config import parse
 from syncd.context import Context
 from syncd.secrets import SecretBox
 from syncd.store import migrate
-from syncd.store.models import InboxEvent
+from syncd.store.models import Base, InboxEvent
 from syncd.web.app import create_app
 
 CONTRACTS = Path("/work/shared/contracts")
@@ -68,11 +68,15 @@ def qbo_signature(body: bytes, token: str = VERIFIER) -> str:
     return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[Context]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'syncd.db'}"
+    else:
+        url = request.getfixturevalue("postgres_database")
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
-        "database": {"url": f"sqlite:///{tmp_path / 'syncd.db'}"},
+        "database": {"url": url},
         "web": {"public_url": "http://testserver"},
         "quickbooks": {"client_id": "c", "client_secret": "s", "webhook_verifier_token": VERIFIER},
         "stripe": {"api_key": "sk_test_123", "webhook_secret": STRIPE_SECRET},
@@ -80,6 +84,9 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
     }
     context = build_context(parse(raw))
     migrate.upgrade(context.db)
+    with context.db.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
     yield context
     context.db.dispose()
 
