@@ -8,6 +8,7 @@ import errno
 import logging
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
@@ -40,7 +41,18 @@ def configure_logging(level: str) -> None:
     # A job skipped because its previous run is still going is expected (wakes are queued).
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            # journald keeps plain lines; colours only for a person at a terminal.
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+            ),
+        ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level.lower(), logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
 
@@ -71,7 +83,7 @@ class Service:
     def healthy(self) -> bool:
         from syncd.web.health import database_ok
 
-        return database_ok(self.ctx)
+        return self.scheduler.running and database_ok(self.ctx)
 
     def stop_jobs(self) -> None:
         """Finish in-flight jobs, give back leases, close the store."""

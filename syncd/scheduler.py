@@ -148,6 +148,11 @@ class Scheduler:
         return self
 
     @property
+    def running(self) -> bool:
+        """The scheduler thread is alive and accepting jobs (the systemd watchdog asks)."""
+        return bool(self._sched.running) and not self._stopping
+
+    @property
     def job_ids(self) -> list[str]:
         return sorted(self._jobs)
 

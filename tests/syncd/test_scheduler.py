@@ -208,10 +208,13 @@ def test_auth_error_pauses_company_until_reconnected(ctx: Context, sched: Schedu
 
 def test_shutdown_releases_effect_and_company_leases(ctx: Context, calls: Calls) -> None:
     scheduler = Scheduler(ctx, stages=calls.stages(), owner="me")
+    assert not scheduler.running
     scheduler.start()
+    assert scheduler.running
     assert scheduler.wait_for_run("pull:111", 0, WAIT)
     assert leases.holder(ctx.db, "company:111", now=ctx.clock()) == "me"
     scheduler.shutdown()
+    assert not scheduler.running
     assert calls.released == ["me"]
     assert leases.holder(ctx.db, "company:111", now=ctx.clock()) is None
     scheduler.wake("pull", "111")  # after shutdown: harmless

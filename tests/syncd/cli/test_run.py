@@ -128,7 +128,7 @@ def test_run_serves_notifies_and_stops_cleanly_on_sigterm(
         text=True,
     )
     try:
-        receive_until(sock, "READY=1")
+        receive_until(sock, "READY=1", timeout=60)
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         receive_until(sock, "WATCHDOG=1", timeout=10)
         proc.send_signal(signal.SIGTERM)
@@ -163,12 +163,12 @@ def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) ->
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
