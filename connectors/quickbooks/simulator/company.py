@@ -9,7 +9,7 @@ from connectors.quickbooks.simulator.books import Books
 from connectors.quickbooks.simulator.seed import CompanySeed
 from connectors.quickbooks.simulator.store import RealmState
 
-REPLAY_LIMIT = 100_000
+REPLAY_LIMIT = 20_000  # first responses kept for replay; oldest dropped first
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,23 @@ def _utc_now() -> datetime:
 
 
 class QboSimulator:
-    """A real HTTP server speaking QBO v3 + Intuit OAuth for one (or more) seeded companies."""
+    """A real HTTP server speaking QBO v3 + Intuit OAuth for one (or more) seeded companies.
+
+    Point python-quickbooks' ``api_url_v3`` at :attr:`api_base_url` and intuit-oauth's ``environment``
+    at :attr:`discovery_url` (plain http: set ``OAUTHLIB_INSECURE_TRANSPORT=1`` for the SDK session).
+    Everything runs on the ``now`` clock: token expiry, the 60 s limit windows, CDC's 30 days.
+
+    Where real QBO is unknown or unmodelled, the simulator chooses, and says so here:
+    - ``requestid`` replay keeps only 200 answers (the last 20,000 per company); a refused write
+      creates nothing, so repeating it fails the same way anyway.
+    - A ``timeout`` fault commits a write *before* hanging and answering 504, as a gateway timeout
+      in front of a committed write would; retrying with the same ``requestid`` returns it once.
+    - Invoices with payments applied cannot be voided or deleted (fault 6480): void/delete the
+      payments first. Lists (Account, Customer, Vendor, Item...) cannot be deleted (make inactive).
+    - CDC returns the oldest changes first, capped at 1000 per entity: page by the last
+      ``LastUpdatedTime`` seen. Query results default to Id order; ``totalCount`` is always given.
+    - No ``id_token`` in token responses (it needs the openid scope and Intuit's signing keys).
+    """
 
     def __init__(
         self,
