@@ -278,3 +278,19 @@ def test_pdf_is_a_small_valid_pdf(api: Any) -> None:
     assert str(invoice["DocNumber"]).encode() in response.content
     startxref = int(response.content.rsplit(b"startxref", 1)[1].split()[0])
     assert response.content[startxref:].startswith(b"xref")
+
+
+def test_bookkeeper_helpers(sim: QboSimulator, api: Any) -> None:
+    invoice_id = sim.add_invoice(amount=Decimal("30.00"), due_date=None, doc_number="H-1")
+    sim.update_invoice(invoice_id, DueDate="2026-04-30", PrivateNote="extended")
+    row = api.json(api.get(f"invoice/{invoice_id}"))["Invoice"]
+    assert row["DueDate"] == "2026-04-30" and row["SyncToken"] == "1" and row["Balance"] == Decimal("30.00")
+    payment_id = sim.record_offline_payment(invoice_id, Decimal("10.00"))
+    payment = sim.entity("Payment", payment_id)
+    assert payment is not None and payment["TotalAmt"] == Decimal("10.00")
+    assert payment["PaymentMethodRef"]["name"] == "Check"
+    payment["TotalAmt"] = Decimal(0)  # entity() hands out copies
+    assert sim.entity("Payment", payment_id)["TotalAmt"] == Decimal("10.00")  # type: ignore[index]
+    assert sim.entity("Invoice", invoice_id)["Balance"] == Decimal("20.00")  # type: ignore[index]
+    assert sim.entity("Invoice", "999999") is None
+    assert any(row["Id"] == invoice_id for row in sim.entities("invoice"))
