@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -262,7 +263,8 @@ class StripeConnector:
     def balance_txns(self, *, created_from: datetime, created_to: datetime) -> Iterator[BalanceTxn]:
         window: stripe.params.BalanceTransactionListParamsCreated = {
             "gte": int(created_from.timestamp()),
-            "lt": int(created_to.timestamp()),
+            # Stripe stores whole seconds: round the open end up so nothing before it is lost.
+            "lt": math.ceil(created_to.timestamp()),
         }
         yield from self._all_balance_txns({"created": window, "limit": PAGE})
 
