@@ -218,6 +218,15 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         )
         customer_name = customer.display_name if customer else (invoice.customer_name if invoice else "")
         customer_id = row.customer_id
+    if created + SESSION_LIFETIME - REUSE_MARGIN <= ctx.clock():
+        # Too old to open now (Stripe refuses a past expires_at). Any session an earlier attempt
+        # did create has expired by itself, so nobody can pay through it any more.
+        def expire(session: Session) -> None:
+            row = session.get(PaymentRow, key)
+            if row is not None:
+                payments.advance(row, PaymentStatus.EXPIRED, now=ctx.clock())
+
+        return Done(remote_id="skipped:stale", apply=expire)
     if stripe_customer is None:
         stripe_customer = ctx.stripe.ensure_customer(
             company=effect.company_id,
@@ -244,6 +253,7 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
             expires_at=created + SESSION_LIFETIME,
         ),
         idempotency_key=effect.key,
+        first_attempt_at=created,
     )
 
     def apply(session: Session) -> None:
