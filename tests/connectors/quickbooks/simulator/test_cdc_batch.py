@@ -43,7 +43,7 @@ def test_cdc_refuses_more_than_30_days(api: Any, clock: Any) -> None:
 
 
 def test_cdc_caps_each_entity_at_1000(clock: Any) -> None:
-    with QboSimulator(seed=3, invoices=4000, now=clock) as sim:
+    with QboSimulator(seed=3, invoices=2400, now=clock) as sim:
         from requests import get
 
         token = sim.mint_tokens()["access_token"]
