@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
             "url": sim.url,
             "api_base_url": sim.api_base_url,
             "discovery_url": sim.discovery_url,
+            "authorize_url": sim.authorize_url,
+            "ui_url": sim.url + "/",
             "realm_id": sim.realm_id,
             "client_id": args.client_id,
             "access_token": tokens["access_token"],
