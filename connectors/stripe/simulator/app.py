@@ -144,7 +144,8 @@ def _same(given: str, expected: str) -> bool:
 
 
 def _dump(obj: JsonDict) -> bytes:
-    return json.dumps(obj, indent=2).encode()
+    # Compact JSON: the C encoder is only used without ``indent`` (10x faster on big lists).
+    return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def build_app(front: ApiFront) -> Starlette:

@@ -15,7 +15,10 @@ MAX_DEPTH = 4
 
 
 def expand(state: SimState, obj: JsonDict, paths: list[str]) -> JsonDict:
-    """A deep copy of ``obj`` with ``paths`` expanded (the stored object is never touched)."""
+    """A deep copy of ``obj`` with ``paths`` expanded (the stored object is never touched);
+    without paths, ``obj`` itself (it is serialised under the state lock, so it cannot change)."""
+    if not paths:
+        return obj
     result = copy.deepcopy(obj)
     for path in paths:
         parts = path.split(".")

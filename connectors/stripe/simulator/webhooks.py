@@ -56,7 +56,9 @@ class _Delivery:
 
 
 class WebhookDispatcher:
-    def __init__(self, *, base_delay: float = 0.05, max_delay: float = 1.0, max_attempts: int = 6) -> None:
+    def __init__(
+        self, *, base_delay: float = 0.05, max_delay: float = 1.0, max_attempts: int = 6, workers: int = 1
+    ) -> None:
         self.duplicate = False
         self.reorder = False
         self.paused = False
@@ -72,8 +74,8 @@ class WebhookDispatcher:
         self._in_flight = 0
         self._cond = threading.Condition()
         self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._session = requests.Session()
+        self._workers = max(1, workers)
+        self._threads: list[threading.Thread] = []
 
     def add_endpoint(self, url: str, secret: str) -> None:
         with self._cond:
@@ -99,17 +101,22 @@ class WebhookDispatcher:
             self._cond.notify_all()
 
     def start(self) -> None:
+        """Start the delivery threads; with one (the default) deliveries go out in order."""
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="stripe-sim-webhooks", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"stripe-sim-webhooks-{i}", daemon=True)
+            for i in range(self._workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(self.timeout + 1)
-        self._session.close()
+        for thread in self._threads:
+            thread.join(self.timeout + 1)
+        self._threads = []
 
     def flush(self, timeout: float = 5) -> None:
         """Wait until every queued delivery was attempted to the end (delivered, or retries
@@ -125,6 +132,10 @@ class WebhookDispatcher:
                 self._cond.wait(min(remaining, 0.05))
 
     def _run(self) -> None:
+        with requests.Session() as session:
+            self._deliver_until_stopped(session)
+
+    def _deliver_until_stopped(self, session: requests.Session) -> None:
         while True:
             with self._cond:
                 delivery = self._next_due()
@@ -133,7 +144,7 @@ class WebhookDispatcher:
                         return
                     continue
                 self._in_flight += 1
-            status = self._post(delivery)
+            status = self._post(session, delivery)
             with self._cond:
                 self._in_flight -= 1
                 self.attempts.append(
@@ -167,14 +178,14 @@ class WebhookDispatcher:
         heapq.heappop(self._queue)
         return delivery
 
-    def _post(self, delivery: _Delivery) -> int | None:
+    def _post(self, session: requests.Session, delivery: _Delivery) -> int | None:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
             "Stripe-Signature": sign(delivery.body, delivery.endpoint.secret, int(time.time())),
         }
         try:
-            response = self._session.post(
+            response = session.post(
                 delivery.endpoint.url, data=delivery.body, headers=headers, timeout=self.timeout
             )
         except requests.RequestException:

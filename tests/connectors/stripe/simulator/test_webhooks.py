@@ -101,3 +101,13 @@ def test_paused_holds_deliveries_until_resumed(sim: StripeSimulator, sink: Any, 
     sim.webhooks.paused = False
     sim.webhooks.flush()
     assert sink.types() == ["customer.created"]
+
+
+def test_concurrent_workers_deliver_everything(sink: Any) -> None:
+    with StripeSimulator(webhook_workers=4) as sim:
+        sim.add_webhook_endpoint(sink.url, WHSEC)
+        client: Any = stripe.StripeClient(sim.api_key, base_addresses={"api": sim.url})
+        ids = {client.v1.customers.create(params={"name": f"c{i}"}).id for i in range(12)}
+        sim.webhooks.flush()
+        delivered = {b["data"]["object"]["id"] for b in sink.bodies() if b["type"] == "customer.created"}
+        assert ids <= delivered
