@@ -115,7 +115,8 @@ def _list(ctx: Ctx) -> JsonDict:
 
 def _search(ctx: Ctx) -> JsonDict:
     fields = frozenset({"email", "name", "phone"})
-    return search_result(_live(ctx.state), ctx.params, "/v1/customers/search", fields)
+    visible = ctx.state.now() - ctx.state.config.search_lag_seconds
+    return search_result(_live(ctx.state), ctx.params, "/v1/customers/search", fields, visible_before=visible)
 
 
 _ADDRESS_SPEC = dict.fromkeys(_ADDRESS_KEYS, "str")

@@ -1,16 +1,20 @@
-"""Events: one per state change, with a snapshot of the object, listable newest-first."""
+"""Events: one per state change, with a snapshot of the object, listable newest-first for 30 days."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+from connectors.stripe.simulator.errors import no_such
 from connectors.stripe.simulator.forms import str_list
 from connectors.stripe.simulator.listing import created_filter, list_object
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
+
+# Stripe keeps events listable and retrievable for 30 days.
+RETENTION_SECONDS = 30 * 24 * 60 * 60
 
 
 def emit(state: SimState, event_type: str, obj: JsonDict, previous: JsonDict | None = None) -> JsonDict:
@@ -40,9 +44,14 @@ def _list(ctx: Ctx) -> JsonDict:
     if params.get("type"):
         types.add(str(params["type"]))
     keep_created = created_filter(params)
+    oldest = ctx.state.now() - RETENTION_SECONDS
 
     def keep(event: JsonDict) -> bool:
-        return (not types or _type_matches(event["type"], types)) and keep_created(event)
+        return (
+            int(event["created"]) >= oldest
+            and (not types or _type_matches(event["type"], types))
+            and keep_created(event)
+        )
 
     return list_object(ctx.state.store.newest_first("event", keep), params, "/v1/events")
 
@@ -53,7 +62,10 @@ def _type_matches(event_type: str, wanted: set[str]) -> bool:
 
 
 def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("event", ctx.path["id"])
+    event = ctx.state.store.get("event", ctx.path["id"])
+    if int(event["created"]) < ctx.state.now() - RETENTION_SECONDS:
+        raise no_such("event", ctx.path["id"])
+    return event
 
 
 _LIST = {

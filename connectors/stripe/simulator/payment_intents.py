@@ -240,9 +240,9 @@ def _list(ctx: Ctx) -> JsonDict:
 
 def _search(ctx: Ctx) -> JsonDict:
     fields = frozenset({"status", "customer", "currency"})
-    return search_result(
-        ctx.state.store.newest_first("payment_intent"), ctx.params, "/v1/payment_intents/search", fields
-    )
+    visible = ctx.state.now() - ctx.state.config.search_lag_seconds
+    items = ctx.state.store.newest_first("payment_intent")
+    return search_result(items, ctx.params, "/v1/payment_intents/search", fields, visible_before=visible)
 
 
 _CREATE = {

@@ -18,8 +18,15 @@ SEARCH_SPEC: dict[str, Any] = {"query": "str", "limit": "int", "page": "str", "e
 
 
 def search_result(
-    items_newest_first: list[JsonDict], params: Mapping[str, Any], url: str, fields: frozenset[str]
+    items_newest_first: list[JsonDict],
+    params: Mapping[str, Any],
+    url: str,
+    fields: frozenset[str],
+    *,
+    visible_before: int | None = None,
 ) -> JsonDict:
+    """Stripe's search is eventually consistent: objects created after ``visible_before`` are
+    not found yet (the simulator's ``search_lag``)."""
     query = req_str(params, "query")
     joiner = " OR " if " OR " in query else " AND "
     clauses: list[tuple[str | None, str | None, str]] = []
@@ -39,7 +46,11 @@ def search_result(
     limit = opt_int(params, "limit") or 10
     page_token = opt_str(params, "page") or "0"
     page = int(page_token) if page_token.isdigit() else 0
-    found_all = [obj for obj in items_newest_first if matches(obj)]
+    found_all = [
+        obj
+        for obj in items_newest_first
+        if matches(obj) and (visible_before is None or int(obj["created"]) <= visible_before)
+    ]
     chunk = found_all[page * limit : (page + 1) * limit]
     has_more = (page + 1) * limit < len(found_all)
     return {

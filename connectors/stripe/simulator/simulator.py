@@ -53,6 +53,7 @@ class StripeSimulator:
     ``settlement_currency`` (e.g. ``"usd"``) converts other currencies at fixed rates and sets
     ``exchange_rate`` on their balance transactions; by default each currency settles in itself.
     ``webhook_workers`` > 1 delivers webhooks concurrently (faster, and no longer in order).
+    ``search_lag``: how long (simulator time) a new object stays invisible to Search.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class StripeSimulator:
         automatic_payouts: bool = True,
         settlement_currency: str | None = None,
         webhook_workers: int = 1,
+        search_lag: timedelta = timedelta(0),
     ) -> None:
         self._lock = threading.RLock()
         self.webhooks = WebhookDispatcher(workers=webhook_workers)
@@ -84,6 +86,7 @@ class StripeSimulator:
             ach_fee_cap_minor=ach_fee_cap_minor,
             payout_schedule_days=payout_schedule_days,
             settlement_currency=settlement_currency.lower() if settlement_currency else None,
+            search_lag_seconds=int(search_lag.total_seconds()),
         )
         self._state = SimState(config, Store(), self.clock, self._lock, publish=self.webhooks.publish)
         self.faults = Faults(fault_seed)

@@ -43,6 +43,8 @@ class SimConfig:
     # None: each currency settles in itself (one balance per currency). Else charges in other
     # currencies are converted into it at ``usd_rates`` (US dollars per unit of each currency).
     settlement_currency: str | None = None
+    # Seconds before a new object shows up in search results (Stripe: "usually within a minute").
+    search_lag_seconds: int = 0
     usd_rates: dict[str, Decimal] = field(default_factory=lambda: dict(USD_RATES))
 
 

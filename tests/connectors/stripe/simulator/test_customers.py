@@ -77,3 +77,14 @@ def test_unknown_param_is_rejected_through_the_sdk(client: Any) -> None:
         client.v1.customers.create(params={"nickname": "x"})
     assert caught.value.code == "parameter_unknown"
     assert caught.value.param == "nickname"
+
+
+def test_search_lag_hides_new_objects_until_time_passes() -> None:
+    from datetime import timedelta
+
+    with StripeSimulator(search_lag=timedelta(seconds=60)) as sim:
+        client: Any = stripe.StripeClient(sim.api_key, base_addresses={"api": sim.url})
+        client.v1.customers.create(params={"metadata": {"k": "v"}})
+        assert client.v1.customers.search(params={"query": "metadata['k']:'v'"}).data == []
+        sim.clock.advance(timedelta(seconds=60))
+        assert len(client.v1.customers.search(params={"query": "metadata['k']:'v'"}).data) == 1

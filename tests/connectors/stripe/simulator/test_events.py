@@ -68,3 +68,13 @@ def test_ending_before_pages_forward_in_time(client: Any) -> None:
     assert oldest.data.object.id == ids[0]
     newer = client.v1.events.list(params={"ending_before": oldest.id, "limit": 2}).auto_paging_iter()
     assert [e.data.object.id for e in newer] == ids[1:]
+
+
+def test_events_older_than_30_days_are_gone(sim: StripeSimulator, client: Any) -> None:
+    client.v1.customers.create(params={"name": "old"})
+    old = client.v1.events.list().data[0]
+    sim.clock.advance(timedelta(days=30, seconds=1))
+    client.v1.customers.create(params={"name": "new"})
+    assert [e.data.object.name for e in client.v1.events.list().data] == ["new"]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.events.retrieve(old.id)
