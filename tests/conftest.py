@@ -8,18 +8,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 
 from syncd.store.engine import Database, normalise_url
 from syncd.store.migrate import upgrade
 from syncd.store.models import Base
 
+# Log through the standard library so pytest captures it, even from server threads that outlive
+# a test's captured stdout.
+structlog.configure(logger_factory=structlog.stdlib.LoggerFactory())
+
 POSTGRES_URL = os.environ.get("SYNCD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def strict() -> bool:
     """In CI a missing PostgreSQL or browser is a failure, never a skip."""
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or bool(os.environ.get("SYNCD_TEST_STRICT"))
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or bool(
+        os.environ.get("SYNCD_TEST_STRICT")
+    )
 
 
 def unavailable(reason: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -104,13 +103,7 @@ class QboSimulator:
     def start(self) -> QboSimulator:
         if self._server is None:
             self._runtime.stopping.clear()
-            server = ThreadedServer(build_app(self._runtime), self._host, self._port)
-            # Accepted sockets inherit TCP_NODELAY on Linux; without it every keep-alive response
-            # (headers and body are two writes) waits ~40 ms for the client's delayed ACK.
-            listener = getattr(server, "_sock", None)
-            if isinstance(listener, socket.socket):
-                listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._server = server.start()
+            self._server = ThreadedServer(build_app(self._runtime), self._host, self._port).start()
             self.webhooks.start()
         return self
 

@@ -1,5 +1,5 @@
 """Fixtures for the QuickBooks connector tests: an in-memory TokenStore and a `responses` QBO stub
-answering with the published samples in /work/shared/contracts/qbo/."""
+answering with the published samples in ../shared/contracts/qbo/."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
 from connectors.quickbooks.protocol import QboSettings, QboTokens
 
-CONTRACTS = Path("/work/shared/contracts/qbo")
+CONTRACTS = QBO_SAMPLES
 STUB_REALM = "1269959970"
 STUB_API = "https://qbo.stub/v3"
 STUB_DISCOVERY = "https://oauth.stub/.well-known/openid_configuration"

@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.protocol import WriteItem
@@ -24,7 +24,7 @@ from syncd.errors import (
     ValidationError,
 )
 
-CONTRACTS = Path("/work/shared/contracts/qbo")
+CONTRACTS = QBO_SAMPLES
 THROTTLE = (CONTRACTS / "throttle_429.xml").read_text()
 
 

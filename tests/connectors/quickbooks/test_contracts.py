@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.errors import (
     QboNotFoundError,
@@ -30,7 +30,7 @@ from syncd.errors import (
     ValidationError,
 )
 
-CONTRACTS = Path("/work/shared/contracts/qbo")
+CONTRACTS = QBO_SAMPLES
 
 
 def load(name: str) -> dict[str, Any]:

@@ -6,15 +6,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.client import QboConnector
 from syncd.domain import InvoiceStatus, QboPaymentDraft, QboPaymentLine
 
-THROTTLE = Path("/work/shared/contracts/qbo/throttle_429.xml").read_text()
+THROTTLE = (QBO_SAMPLES / "throttle_429.xml").read_text()
 
 
 @dataclass

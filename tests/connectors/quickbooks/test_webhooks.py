@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.protocol import QboWebhookNotice, verify_webhook_signature
 from connectors.quickbooks.webhooks import parse_webhook
 from syncd.errors import PermanentError
 
-CONTRACTS = Path("/work/shared/contracts/qbo")
+CONTRACTS = QBO_SAMPLES
 
 
 def test_legacy_format() -> None:

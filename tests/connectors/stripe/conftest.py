@@ -1,5 +1,5 @@
 """Fixtures for the Stripe connector tests: a `responses` stub serving the published samples in
-/work/shared/contracts/stripe/, and connectors that never wait out real back-off delays."""
+../shared/contracts/stripe/, and connectors that never wait out real back-off delays."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +15,7 @@ import pytest
 import requests
 import responses
 import stripe
+from samples import STRIPE_SAMPLES
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
@@ -26,7 +26,7 @@ from connectors.stripe.protocol import StripeSettings
 from syncd.domain import StripeEvent
 from syncd.errors import SyncdError
 
-CONTRACTS = Path("/work/shared/contracts/stripe")
+CONTRACTS = STRIPE_SAMPLES
 STUB_API = "https://api.stripe.stub"
 WEBHOOK_SECRET = "whsec_connector_tests"
 

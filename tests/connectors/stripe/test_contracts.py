@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import STRIPE_SAMPLES
 
 from connectors.stripe import events, mapping
 from syncd.domain import (
@@ -25,7 +26,7 @@ from syncd.domain import (
     StripeEventKind,
 )
 
-CONTRACTS = Path("/work/shared/contracts/stripe")
+CONTRACTS = STRIPE_SAMPLES
 SAMPLES = sorted(
     p
     for p in [*CONTRACTS.glob("*.json"), *CONTRACTS.glob("docs_examples/*.json")]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 import stripe
+from samples import STRIPE_SAMPLES
 
 from connectors.stripe import webhooks
 from syncd.domain import StripeEventKind
 from syncd.errors import PermanentError, SignatureError
 
-CONTRACTS = Path("/work/shared/contracts/stripe")
+CONTRACTS = STRIPE_SAMPLES
 SIGNED = json.loads((CONTRACTS / "event_checkout_session_completed.signature.json").read_text())
 RAW = (CONTRACTS / SIGNED["raw_body_file"]).read_bytes()
 HEADER: str = SIGNED["stripe_signature_header"]

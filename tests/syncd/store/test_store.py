@@ -70,9 +70,21 @@ def test_money_and_time_columns_are_exact(db: Database) -> None:
         s.add(Company(realm_id="c", name="x", status="active", created_at=T0))
         s.add(
             InvoiceRow(
-                company_id="c", qbo_id="1", doc_number="1", customer_id="1", currency="KWD", txn_date=date(2026, 1, 1),
-                due_date=None, total=Decimal("1234567890.125"), balance=Decimal("0.001"), tax=Decimal("0"),
-                lines=[], status="open", sync_token="0", qbo_updated_at=T0, mirrored_at=T0,
+                company_id="c",
+                qbo_id="1",
+                doc_number="1",
+                customer_id="1",
+                currency="KWD",
+                txn_date=date(2026, 1, 1),
+                due_date=None,
+                total=Decimal("1234567890.125"),
+                balance=Decimal("0.001"),
+                tax=Decimal("0"),
+                lines=[],
+                status="open",
+                sync_token="0",
+                qbo_updated_at=T0,
+                mirrored_at=T0,
             )
         )
     with db.transaction() as s:
@@ -84,7 +96,7 @@ def test_money_and_time_columns_are_exact(db: Database) -> None:
 
 def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"), db.transaction() as s:
-        s.add(Company(realm_id="n", name="x", status="active", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        s.add(Company(realm_id="n", name="x", status="active", created_at=datetime(2026, 1, 1)))
 
 
 def test_tokens_are_encrypted_at_rest(db: Database) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import SAMPLES
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -24,7 +25,7 @@ from syncd.store import migrate
 from syncd.store.models import Base, InboxEvent
 from syncd.web.app import create_app
 
-CONTRACTS = Path("/work/shared/contracts")
+CONTRACTS = SAMPLES
 STRIPE_SECRET = "whsec_test_secret"
 VERIFIER = "verifier-token"
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from fnmatch import fnmatch
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.quickbooks.simulator.wire import loads
 
-CONTRACTS = Path("/work/shared/contracts/qbo")
+CONTRACTS = QBO_SAMPLES
 
 OMIT = (
     "*.ShipAddr",  # shipping addresses: syncd bills, it never ships

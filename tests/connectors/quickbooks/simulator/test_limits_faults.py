@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from samples import QBO_SAMPLES
 
 from connectors.quickbooks.simulator import QboSimulator
 
-CONTRACTS = Path("/work/shared/contracts/qbo")
+CONTRACTS = QBO_SAMPLES
 
 
 def _xml_fault_ok(response: requests.Response) -> None:

@@ -1,5 +1,5 @@
 """Every object the simulator returns has the keys, nesting and JSON types of the published sample
-of its type in /work/shared/contracts/stripe/ (the samples win any disagreement).
+of its type in ../shared/contracts/stripe/ (the samples win any disagreement).
 
 Rules: every key of the sample must be present; where the sample holds null any type is fine;
 where we return null for a non-null sample value, either Stripe's own docs example for that type
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from samples import STRIPE_SAMPLES
 
 from connectors.stripe.simulator import StripeSimulator
 
-CONTRACTS = Path("/work/shared/contracts/stripe")
+CONTRACTS = STRIPE_SAMPLES
 
 # Paths where we deliberately return null although the fixture sample has a value. The fixture
 # values are generated placeholders (openapi fixtures3.json) for features syncd does not use.

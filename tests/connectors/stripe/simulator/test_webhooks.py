@@ -5,6 +5,7 @@ import socket
 from typing import Any
 
 import stripe
+from samples import STRIPE_SAMPLES
 
 from connectors.stripe.simulator import StripeSimulator
 from connectors.stripe.simulator.webhooks import sign
@@ -13,11 +14,8 @@ WHSEC = "whsec_test_secret"
 
 
 def test_signature_matches_the_published_sample() -> None:
-    base = "/work/shared/contracts/stripe/"
-    with open(base + "event_checkout_session_completed.raw.json", "rb") as raw:
-        body = raw.read()
-    with open(base + "event_checkout_session_completed.signature.json") as meta_file:
-        meta = json.load(meta_file)
+    body = (STRIPE_SAMPLES / "event_checkout_session_completed.raw.json").read_bytes()
+    meta = json.loads((STRIPE_SAMPLES / "event_checkout_session_completed.signature.json").read_text())
     header = meta["stripe_signature_header"]
     timestamp = int(header.split(",")[0][2:])
     ours = sign(body, meta["webhook_secret_used_by_odoo_tests"], timestamp)
