@@ -101,6 +101,7 @@ class StripeSimulator:
         if automatic_payouts:
             payouts.schedule_daily(self._state, self._fail_payouts)
         self._started = False
+        self._stopped = False
 
     # lifecycle -----------------------------------------------------------------------------
     @property
@@ -122,8 +123,13 @@ class StripeSimulator:
         return self
 
     def stop(self) -> None:
+        """Stop serving and delivering; undelivered webhooks are dropped. Also releases the
+        port of a simulator that was never started."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.stop()
         if self._started:
-            self._server.stop()
             self.webhooks.stop()
             self._started = False
 
