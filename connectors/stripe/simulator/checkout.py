@@ -357,6 +357,14 @@ _CREATE = {
     "after_expiration": "any",
     "allow_promotion_codes": "bool",
     "ui_mode": "str",
+    # Accepted and ignored: presentation options that change nothing the simulator models.
+    "customer_update": "any",
+    "custom_fields": "any",
+    "payment_method_collection": "str",
+    "tax_id_collection": "any",
+    "automatic_tax": "any",
+    "branding_settings": "any",
+    "name_collection": "any",
     "expand": ["str"],
 }
 

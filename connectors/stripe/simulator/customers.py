@@ -130,6 +130,10 @@ _WRITE = {
     "balance": "int",
     "preferred_locales": ["str"],
     "invoice_settings": {"default_payment_method": "str"},
+    # Accepted and ignored: not modelled.
+    "tax_exempt": "str",
+    "shipping": "any",
+    "invoice_prefix": "str",
     "expand": ["str"],
 }
 

@@ -263,6 +263,8 @@ _CREATE = {
     "capture_method": "str",
     "payment_method_options": "any",
     "return_url": "str",
+    "automatic_payment_methods": "any",
+    "mandate_data": "any",
     "expand": ["str"],
 }
 _CONFIRM = {
