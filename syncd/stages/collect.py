@@ -33,7 +33,7 @@ ingest = events.ingest
 
 SESSION_LIFETIME = timedelta(hours=23)
 REUSE_MARGIN = timedelta(minutes=30)
-OWNER = f"portal:{socket.gethostname()}:{os.getpid()}"
+OWNER = f"{socket.gethostname()}:{os.getpid()}:portal"
 
 
 class PortalService:
