@@ -26,6 +26,7 @@ from syncd.context import Context
 from syncd.errors import ConfigError, TransientError
 from syncd.scheduler import Scheduler
 from syncd.store import migrate
+from syncd.store.owners import reclaim_dead
 from syncd.web.app import create_app
 from syncd.web.webhooks import Intake
 
@@ -72,6 +73,9 @@ class Service:
     ) -> None:
         self.ctx = ctx or build_context(settings, require_stripe=True)
         migrate.upgrade(self.ctx.db)
+        freed = reclaim_dead(self.ctx.db)
+        if freed:
+            log.info("reclaimed_dead_owners", leases=freed)
         ensure_companies(self.ctx)
         self.scheduler = Scheduler(self.ctx)
         self.ctx.wake = self.scheduler.wake
