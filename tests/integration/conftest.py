@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import update
 
 from connectors.email.sink import SmtpSink
 from connectors.quickbooks.protocol import QboTokens
@@ -29,7 +28,6 @@ from syncd.config import Settings, load
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 from syncd.store.migrate import upgrade
-from syncd.store.models import Effect, Lease
 from syncd.store.tokens import EncryptedTokenStore
 
 COMPANY_NAME = "Northwind IT Services"
@@ -191,27 +189,6 @@ def world(tmp_path: Path) -> Iterator[World]:
         qbo.stop()
 
 
-def lapse_leases_of(database_url: str, pid: int) -> int:
-    """Expire the company and effect leases held by process ``pid`` of this host."""
-    owner = f"{socket.gethostname()}:{pid}:%"
-    now = datetime.now(UTC)
-    past = now - timedelta(seconds=1)
-    db = Database(database_url)
-    try:
-        with db.transaction() as session:
-            leases = session.execute(
-                update(Lease).where(Lease.owner.like(owner), Lease.expires_at > now).values(expires_at=past)
-            )
-            claimed = session.execute(
-                update(Effect)
-                .where(Effect.lease_owner.like(owner), Effect.lease_expires_at > now)
-                .values(lease_expires_at=past)
-            )
-            return int(getattr(leases, "rowcount", 0) or 0) + int(getattr(claimed, "rowcount", 0) or 0)
-    finally:
-        db.dispose()
-
-
 def syncd_command() -> list[str]:
     """The installed console script beside this interpreter, else the module entry point."""
     script = Path(sys.executable).with_name("syncd")
@@ -266,20 +243,13 @@ class Daemon:
                 pytest.fail(f"syncd run not healthy after {timeout:.0f}s:\n{self.tail()}")
             time.sleep(0.05)
 
-    def kill(self, *, reclaim_leases: bool = True) -> int:
-        """SIGKILL: no cleanup, no flush, leases left behind — a crash.
-
-        A dead owner's company and effect leases lapse on their own after 60 s; the restarted
-        daemon waits that long before touching the company again. ``reclaim_leases`` plays the
-        supervisor that knows the process is gone and lapses them now (only that pid's), so a
-        test can crash several times within its time budget; the lapse-by-time path itself is
-        covered by the scheduler tests. Returns how many leases were lapsed."""
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no flush, leases left behind — a crash. The next ``syncd run``
+        on this host frees what the dead process held (``syncd.store.owners.reclaim_dead``)."""
         assert self.proc is not None
-        pid = self.proc.pid
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self.proc = None
-        return lapse_leases_of(load(self.config_path).database_url, pid) if reclaim_leases else 0
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait: the graceful stop systemd performs."""
