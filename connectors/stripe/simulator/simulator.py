@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,9 +92,6 @@ class StripeSimulator:
         self._keys = IdempotencyKeys()
         self._front = ApiFront(self._state, self.faults, self._keys, self.webhooks.commit)
         self._server = ThreadedServer(build_app(self._front), host, port)
-        # Without TCP_NODELAY on the listening socket (accepted sockets inherit it), every
-        # keep-alive request from requests/the SDK waits ~40 ms on delayed ACKs.
-        self._server._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         config.public_url = public_url or self._server.url
         self._fail_payouts: list[bool] = []
         if automatic_payouts:
