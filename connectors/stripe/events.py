@@ -75,7 +75,7 @@ def stripe_event(event: Json) -> StripeEvent:
             kind=StripeEventKind.parse(event_type),
             type=event_type,
             created=timestamp(event["created"]),
-            object_id=str(obj["id"]),
+            object_id=str(obj.get("id") or ""),  # a Balance (balance.available) has no id
             livemode=bool(event.get("livemode", False)),
             metadata=metadata(obj),
             payment_intent_id=payment_intent_id,
