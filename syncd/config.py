@@ -283,7 +283,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
             )
         writeback = c.req("link_writeback", "memo")
         if writeback not in ("memo", "off") and not writeback.startswith("custom_field:"):
-            raise ConfigError(c.name("link_writeback"), "must be memo, off or custom_field:<name>")
+            raise ConfigError(c.name("link_writeback"), "must be memo, off or custom_field:<definition id>")
         try:
             min_partial = Decimal(str(c.data.get("min_partial", "1.00")))
         except InvalidOperation:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
-from syncd.errors import PermanentError, SyncdError
+from syncd.errors import PermanentError, SyncdError, TransientError
 from syncd.stages import events, views
 from syncd.store import effects, mirror, payments
 from syncd.store.effects import Claimed
@@ -31,6 +32,7 @@ __all__ = ["PortalService", "backfill", "ingest"]
 backfill = events.backfill
 ingest = events.ingest
 
+CHECKOUT_WAIT_SECONDS = 10.0
 SESSION_LIFETIME = timedelta(hours=23)
 REUSE_MARGIN = timedelta(minutes=30)
 OWNER = f"{socket.gethostname()}:{os.getpid()}:portal"
@@ -84,11 +86,16 @@ class PortalService:
         claimed = effects.claim_key(ctx.db, f"stripe:checkout:{key}", owner=OWNER, now=ctx.clock())
         if claimed is not None:
             perform(ctx, claimed)
-        with ctx.db.transaction() as session:
-            row = session.get(PaymentRow, key)
-            if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
-                return row.checkout_url
-        raise PermanentError("We could not start the payment just now. Please try again in a minute.")
+        # If the background worker holds the effect, it is creating the session right now.
+        deadline = time.monotonic() + (0 if claimed is not None else CHECKOUT_WAIT_SECONDS)
+        while True:
+            with ctx.db.transaction() as session:
+                row = session.get(PaymentRow, key)
+                if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
+                    return row.checkout_url
+            if time.monotonic() >= deadline:
+                raise TransientError("We could not start the payment just now. Please try again in a minute.")
+            time.sleep(0.1)
 
     def outcome(self, token: str, session_id: str | None) -> Outcome:
         ctx = self.ctx

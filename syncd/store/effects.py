@@ -34,6 +34,28 @@ class EffectStatus(enum.Enum):
     FAILED = "failed"
 
 
+# Money first: a payer is waiting on a checkout, and the books should show a payment within
+# seconds even right after a first pull queued thousands of invoice emails.
+PRIORITY_BY_PREFIX = (
+    ("stripe.", 0),
+    ("qbo.payment", 0),
+    ("qbo.void", 0),
+    ("email.receipt", 1),
+    ("email.processing", 1),
+    ("email.payment_failed", 1),
+    ("qbo.", 2),
+    ("email.staff", 3),
+)
+DEFAULT_PRIORITY = 5
+
+
+def priority_of(kind: str) -> int:
+    for prefix, priority in PRIORITY_BY_PREFIX:
+        if kind.startswith(prefix):
+            return priority
+    return DEFAULT_PRIORITY
+
+
 class LeaseLost(Exception):
     """Another owner took the effect over (our lease expired): roll back, do not mark it done."""
 
@@ -63,6 +85,7 @@ def enqueue(
     values = {
         "key": key,
         "kind": kind,
+        "priority": priority_of(kind),
         "company_id": company_id,
         "payload": dict(payload),
         "status": EffectStatus.PENDING.value,
@@ -86,14 +109,14 @@ def claim(
     company_id: str | None = None,
     kinds: Iterable[str] | None = None,
 ) -> list[Claimed]:
-    """Lease up to ``limit`` due effects, oldest first."""
+    """Lease up to ``limit`` due effects: by priority (money before notices), then oldest first."""
     with db.transaction() as session:
         due = and_(
             Effect.status == EffectStatus.PENDING.value,
             Effect.next_attempt_at <= now,
             or_(Effect.lease_expires_at.is_(None), Effect.lease_expires_at < now),
         )
-        query = select(Effect).where(due).order_by(Effect.id).limit(limit)
+        query = select(Effect).where(due).order_by(Effect.priority, Effect.id).limit(limit)
         if company_id is not None:
             query = query.where(Effect.company_id == company_id)
         if kinds is not None:

@@ -259,11 +259,12 @@ class Effect(Base):
     """The outbox: a remote side effect, recorded before it happens, performed under its key."""
 
     __tablename__ = "effects"
-    __table_args__ = (Index("ix_effects_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_effects_due", "status", "priority", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=5)
     company_id: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:17:54.174686
+Create Date: 2026-11-22 01:02:22.781317
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.String(length=32), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -60,7 +61,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_effects_key")),
     )
     with op.batch_alter_table("effects", schema=None) as batch_op:
-        batch_op.create_index("ix_effects_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_effects_due", ["status", "priority", "next_attempt_at"], unique=False)
 
     op.create_table(
         "inbox",
