@@ -1,0 +1,97 @@
+"""Configuration: every mistake names its setting; indirections resolve; defaults are sane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd import config
+from syncd.errors import ConfigError
+from syncd.secrets import SecretBox
+
+
+def _base(**extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "secret_key": SecretBox.generate(),
+        "stripe": {"api_key": "sk_test_x", "webhook_secret": "whsec_x"},
+        "company": [{"realm_id": "123"}],
+    }
+    data.update(extra)
+    return data
+
+
+def test_defaults() -> None:
+    s = config.parse(_base())
+    assert s.database_url == "sqlite:///syncd.db"
+    assert s.qbo.api_base_url == config.QBO_PRODUCTION and s.qbo.minorversion == 75
+    assert s.company("123").payment_methods == ("card",)
+    assert s.smtp.port == 587 and s.smtp.security == "starttls"
+
+
+@pytest.mark.parametrize(
+    ("data", "setting"),
+    [
+        (_base(unknown=1), "unknown"),
+        (_base(web={"public_url": "ftp://x"}), "web.public_url"),
+        (_base(web={"port": 70000}), "web.port"),
+        (_base(stripe={"api_key": "pk_live_x"}), "stripe.api_key"),
+        (_base(smtp={"security": "ssl"}), "smtp.security"),
+        (_base(quickbooks={"environment": "staging"}), "quickbooks.environment"),
+        (_base(company=[{"realm_id": "1"}, {"realm_id": "1"}]), "company[1].realm_id"),
+        (_base(company=[{"realm_id": "1", "payment_methods": ["bitcoin"]}]), "company[0].payment_methods"),
+        (_base(company=[{"realm_id": "1", "timezone": "Mars/Olympus"}]), "company[0].timezone"),
+        (
+            _base(company=[{"realm_id": "1", "branding": {"primary_color": "red"}}]),
+            "company[0].branding.primary_color",
+        ),
+        (_base(company=[{"realm_id": "1", "min_partial": "abc"}]), "company[0].min_partial"),
+        (_base(company=[{"realm_id": "1", "link_writeback": "notes"}]), "company[0].link_writeback"),
+        (_base(company=[{}]), "company[0].realm_id"),
+        (_base(scheduler={"worker_seconds": 0}), "scheduler.worker_seconds"),
+    ],
+)
+def test_errors_name_the_setting(data: dict[str, Any], setting: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(data)
+    assert err.value.setting == setting
+
+
+def test_missing_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SYNCD_SECRET_KEY", raising=False)
+    data = _base()
+    del data["secret_key"]
+    with pytest.raises(ConfigError, match="secret_key"):
+        config.parse(data)
+
+
+def test_env_file_and_credential_indirections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "stripe_key").write_text("sk_live_fromfile\n")
+    (tmp_path / "creds").mkdir()
+    (tmp_path / "creds" / "smtp").write_text("hunter2")
+    monkeypatch.setenv("QBO_SECRET", "from-env")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path / "creds"))
+    s = config.parse(
+        _base(
+            stripe={"api_key": f"file:{tmp_path / 'stripe_key'}", "webhook_secret": "whsec_x"},
+            quickbooks={"client_secret": "env:QBO_SECRET"},
+            smtp={"password": "credential:smtp"},
+        )
+    )
+    assert s.stripe.api_key == "sk_live_fromfile"
+    assert s.qbo.client_secret == "from-env"
+    assert s.smtp.password == "hunter2"
+    monkeypatch.delenv("QBO_SECRET")
+    with pytest.raises(ConfigError, match="QBO_SECRET") as err:
+        config.parse(_base(quickbooks={"client_secret": "env:QBO_SECRET"}))
+    assert err.value.setting == "quickbooks.client_secret"
+
+
+def test_load_reports_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="syncd init"):
+        config.load(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[web\nport = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(bad)
