@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ log = structlog.get_logger("syncd.worker")
 
 MAX_BACKOFF = timedelta(minutes=30)
 MAX_TRANSIENT_ATTEMPTS = 25
+PARALLEL = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +66,23 @@ def backoff(attempts: int, hint: float | None = None) -> timedelta:
     return timedelta(seconds=delay)
 
 
-def run_effects(ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50) -> int:
-    """Perform up to ``limit`` due effects; returns how many were attempted."""
+def run_effects(
+    ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50, parallel: int = PARALLEL
+) -> int:
+    """Perform up to ``limit`` due effects, ``parallel`` at a time; returns how many were attempted.
+
+    Effects are independent by construction (each has its own key and its own transaction), so
+    they can run side by side; the QBO connector still caps requests in flight per company.
+    """
     _load_handlers()
     claimed = effects.claim(ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id)
-    for effect in claimed:
-        perform(ctx, effect)
+    if len(claimed) <= 1 or parallel <= 1:
+        for effect in claimed:
+            perform(ctx, effect)
+        return len(claimed)
+    with ThreadPoolExecutor(max_workers=min(parallel, len(claimed)), thread_name_prefix="effect") as pool:
+        for _ in pool.map(lambda effect: perform(ctx, effect), claimed):
+            pass
     return len(claimed)
 
 

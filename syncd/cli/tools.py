@@ -57,11 +57,14 @@ def simulate_stripe(host: str, port: int) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--invoices", default=10_000, show_default=True, help="Invoices for the pull benchmark.")
 @click.option("--payments", default=50, show_default=True, help="Payments for the latency benchmark.")
-def bench(as_json: bool, invoices: int, payments: int) -> int:
+@click.option(
+    "--rate", default=5.0, show_default=True, type=click.FloatRange(min=0.1), help="Payments per second."
+)
+def bench(as_json: bool, invoices: int, payments: int, rate: float) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
 
-    return run_bench(invoices=invoices, payments=payments, as_json=as_json)
+    return run_bench(invoices=invoices, payments=payments, rate=rate, as_json=as_json)
 
 
 COMMANDS = (demo, simulate, bench)
