@@ -224,4 +224,6 @@ def to_entry(entity: str, obj: Json) -> QboEntry:
         txn_date=_date(obj.get("TxnDate")),
         account_id=account_id,
         voided=is_voided(obj),
+        currency=_ref(obj, "CurrencyRef")[0],
+        exchange_rate=_amount(obj["ExchangeRate"]) if obj.get("ExchangeRate") not in (None, "") else None,
     )

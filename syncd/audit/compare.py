@@ -80,7 +80,7 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
                     by_id[txn.id] = row
         keys = [k for k in (expected_effect(t) for t in txns) if k]
         ledger = {
-            e.key: (e.status, e.last_error)
+            e.key: (e.status, e.last_error if e.status == "failed" else e.remote_id)
             for e in session.scalars(select(Effect).where(Effect.key.in_(keys)))
         }
         for row in by_id.values():
@@ -163,6 +163,13 @@ def _unrecorded(
             f"{what}: writing it to QBO failed: {state[1]}",
             f"fix the cause and retry {key}",
         )
+    elif state[0] == "done":
+        report.differ(
+            txn.currency,
+            txn.id,
+            f"{what}: syncd did not book it ({state[1]})",
+            "if it belongs to this company, enter it by hand against the clearing account",
+        )
     else:
         report.differ(
             txn.currency,
@@ -235,7 +242,7 @@ def _clearing_movement(
             )
             totals.qbo_clearing += exp.clearing
             continue
-        problem = _mismatch(found, exp, clearing_ids[currency])
+        problem = _mismatch(found, exp, clearing_ids[currency], currency)
         if problem is None:
             totals.qbo_clearing += exp.clearing
         else:
@@ -249,15 +256,20 @@ def _clearing_movement(
                 totals.qbo_clearing += found.amount if exp.clearing >= 0 else -found.amount
 
 
-def _mismatch(found: QboEntry | None, exp: _Expected, clearing_id: str) -> str | None:
+def _mismatch(found: QboEntry | None, exp: _Expected, clearing_id: str, currency: str) -> str | None:
     if found is None:
         return f"the QBO {exp.entity} {exp.qbo_id} syncd wrote no longer exists (deleted in QuickBooks?)"
     if exp.voided:
         return (
             None if found.amount == 0 else f"the QBO {exp.entity} should be voided but shows {found.amount}"
         )
-    if found.amount != exp.amount:
-        return f"the QBO {exp.entity} shows {found.amount}, Stripe moved {exp.amount} (edited in QuickBooks?)"
+    amount = found.amount
+    if found.currency and found.currency.upper() != currency.upper() and found.exchange_rate is not None:
+        # An entry in the customer's currency that Stripe settled in another: compare what it
+        # moves in the clearing account's currency.
+        amount = (found.amount * found.exchange_rate).quantize(Decimal("0.01"))
+    if amount != exp.amount:
+        return f"the QBO {exp.entity} shows {amount}, Stripe moved {exp.amount} (edited in QuickBooks?)"
     if exp.check_account and found.account_id not in (None, clearing_id):
         return (
             f"the QBO {exp.entity} moves account {found.account_id}, not the clearing account {clearing_id}"

@@ -119,6 +119,8 @@ class QboEntry:
     txn_date: date | None
     account_id: str | None
     voided: bool = False
+    currency: str | None = None
+    exchange_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

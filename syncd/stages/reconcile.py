@@ -59,8 +59,10 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
     intent = ctx.stripe.get_payment_intent(intent_id)
     received = intent.amount_received or intent.amount
     lines, credit = allocate(received, invoices)
-    accounts = books_accounts(ctx, realm, currency)
     txn = intent.balance_txn
+    # Deposited to the clearing account of the currency Stripe settled in: when Stripe converted
+    # the charge, the Payment stays in the invoice's currency at Stripe's rate.
+    accounts = books_accounts(ctx, realm, txn.currency if txn else currency)
     draft = QboPaymentDraft(
         customer_id=customer_id,
         total=received,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import StripeEvent
+from syncd.stages.books.payers import fallback_company
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 
@@ -20,12 +21,15 @@ REFUND_EVENTS = ("refund.created", "refund.updated", "charge.refund.updated")
 DISPUTE_PREFIX = "charge.dispute."
 
 
-def _payment_company(session: Session, event: StripeEvent) -> str | None:
-    """Money movements on a payment belong to the company that took it (by payment intent id)."""
+def _payment_company(ctx: Context, session: Session, event: StripeEvent) -> str | None:
+    """Money movements on a payment belong to the company that took it (by payment intent id).
+    The payment's own events may not have been applied yet: the handler finds it then."""
     if event.payment_intent_id is None:
         return None
     row = payments.by_intent(session, event.payment_intent_id)
-    return row.company_id if row is not None else None
+    if row is not None:
+        return row.company_id
+    return event.metadata.get("company") or fallback_company(ctx)
 
 
 def _account_company(ctx: Context, event: StripeEvent) -> str | None:
@@ -39,7 +43,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     now = ctx.clock()
     kind, oid = event.type, event.object_id
     if kind in REFUND_EVENTS or kind.startswith(DISPUTE_PREFIX):
-        realm = _payment_company(session, event)
+        realm = _payment_company(ctx, session, event)
         if realm is None:
             log.info("stripe.event_not_ours", event_id=event.id, type=kind, object=oid)
             return
@@ -62,7 +66,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
                 now=now,
             )
     elif kind == "refund.failed":
-        realm = _payment_company(session, event)
+        realm = _payment_company(ctx, session, event)
         if realm is not None:
             queue_staff_alert(
                 ctx,

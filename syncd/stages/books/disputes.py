@@ -21,11 +21,15 @@ from syncd.domain import (
 )
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
+from syncd.stages import events
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, link, record
+from syncd.stages.books.payers import payer_of
+from syncd.stages.books.standing import strikes
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed
+from syncd.store.models import PaymentRow
 from syncd.worker import Done, handler
 
 BANK_DEBIT = "us_bank_account"
@@ -47,6 +51,9 @@ def plan_dispute(ctx: Context, effect: Claimed) -> Done:
     if dispute.payment_intent_id is None:
         raise PermanentError(f"dispute {dispute.id} is not on a payment syncd took")
     intent = ctx.stripe.get_payment_intent(dispute.payment_intent_id)
+    payer = payer_of(ctx, intent.id)
+    if payer is None:
+        return Done(remote_id="skipped:not-a-syncd-payment")
     ach_return = is_ach_return(dispute, intent)
 
     def apply(session: Session) -> None:
@@ -75,17 +82,23 @@ def plan_dispute(ctx: Context, effect: Claimed) -> Done:
                 now=now,
             )
         if ach_return:
-            _returned(ctx, session, realm, intent, now)
+            _returned(ctx, session, realm, intent, payer.payment_key, now)
         else:
             _tell_staff(ctx, session, realm, dispute, now)
 
     return Done(remote_id=f"{len(dispute.balance_txns)} balance transactions", apply=apply)
 
 
-def _returned(ctx: Context, session: Session, realm: str, intent: PaymentIntent, now: datetime) -> None:
-    row = payments.by_intent(session, intent.id)
+def _returned(
+    ctx: Context, session: Session, realm: str, intent: PaymentIntent, payment_key: str, now: datetime
+) -> None:
+    row = session.get(PaymentRow, payment_key)
     if row is None:
         return
+    if row.status != PaymentStatus.SUCCEEDED.value:
+        # The return overtook the news of the debit's success: record that success first (its QBO
+        # Payment is what the return voids).
+        events.observe_in(ctx, session, None, row.key, PaymentStatus.SUCCEEDED, intent.id)
     row.failure = "Your bank returned the payment."
     payments.advance(row, PaymentStatus.RETURNED, now=now)
     effects.enqueue(
@@ -104,7 +117,8 @@ def _returned(ctx: Context, session: Session, realm: str, intent: PaymentIntent,
         "Bank payment returned",
         f"The bank debit {intent.id} of {intent.amount_received} {intent.currency} was returned after it "
         f"had succeeded. syncd voided the QuickBooks Payment, so invoice(s) {', '.join(row.invoice_ids)} "
-        "are open again, and told the customer.",
+        "are open again, and told the customer. This customer now has "
+        f"{strikes(session, realm, row.customer_id)} failed or returned payment(s).",
         now,
     )
 

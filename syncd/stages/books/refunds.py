@@ -9,23 +9,17 @@ from syncd.domain import BooksAccounts, QboRefundDraft, Refund
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import link, record
-from syncd.store import payments
+from syncd.stages.books.payers import payer_of
 from syncd.store.effects import Claimed
 from syncd.worker import Done, handler
 
 _RECORDED = ("succeeded", "pending", "requires_action", "failed", "canceled")
 
 
-def _refund_and_customer(ctx: Context, refund_id: str) -> tuple[Refund, str]:
+def _refund_and_customer(ctx: Context, refund_id: str) -> tuple[Refund, str | None]:
     refund = ctx.stripe.get_refund(refund_id)
-    if refund.payment_intent_id is None:
-        raise PermanentError(f"refund {refund.id} is not for a payment syncd took")
-    with ctx.db.transaction() as session:
-        row = payments.by_intent(session, refund.payment_intent_id)
-        customer_id = row.customer_id if row is not None else None
-    if customer_id is None:
-        raise PermanentError(f"refund {refund.id}: no syncd payment for {refund.payment_intent_id}")
-    return refund, customer_id
+    payer = payer_of(ctx, refund.payment_intent_id) if refund.payment_intent_id else None
+    return refund, payer.customer_id if payer is not None else None
 
 
 def _income(accounts: BooksAccounts) -> str:
@@ -39,17 +33,22 @@ def record_refund(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:refund:<re_…>``: the money returned, linked to the customer who paid."""
     realm = effect.company_id
     refund, customer_id = _refund_and_customer(ctx, str(effect.payload["refund_id"]))
+    if customer_id is None:
+        return Done(remote_id="skipped:not-a-syncd-payment")
     txn = refund.balance_txn
     if txn is None or refund.status not in _RECORDED:
         return Done(remote_id="skipped:no-balance-transaction")
     accounts = books_accounts(ctx, realm, txn.currency)
+    # Converted by Stripe: the receipt is in the customer's currency at Stripe's rate.
+    converted = txn.currency.upper() != refund.currency.upper()
     entry = ctx.qbo(realm).create_refund(
         QboRefundDraft(
             customer_id=customer_id,
             from_account_id=accounts.clearing.qbo_id,
             income_account_id=_income(accounts),
-            amount=-txn.net,
-            currency=txn.currency,
+            amount=refund.amount if converted else -txn.net,
+            currency=refund.currency if converted else txn.currency,
+            exchange_rate=txn.exchange_rate if converted else None,
             txn_date=txn.created.date(),
             memo=f"Stripe refund {refund.id} of payment {refund.payment_intent_id}",
             reference=refund.id,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.errors import PermanentError, TransientError
 from syncd.stages.books.movements import EntryLink, record
-from syncd.store import payments
+from syncd.stages.books.payers import payer_of
 from syncd.store.effects import Claimed
 from syncd.worker import Done, handler
 
@@ -18,11 +18,10 @@ def void_returned_payment(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:void:<pi_…>``."""
     realm = effect.company_id
     intent_id = str(effect.payload["payment_intent_id"])
-    with ctx.db.transaction() as session:
-        row = payments.by_intent(session, intent_id)
-        if row is None:
-            raise PermanentError(f"no syncd payment for returned debit {intent_id}")
-        payment_id = row.qbo_payment_id
+    payer = payer_of(ctx, intent_id)
+    if payer is None:
+        raise PermanentError(f"no syncd payment for returned debit {intent_id}")
+    payment_id = payer.qbo_payment_id
     if payment_id is None:
         # The Payment is still on its way into QBO (its own effect): void it once it is there.
         raise TransientError(f"the QBO Payment for {intent_id} is not recorded yet")
