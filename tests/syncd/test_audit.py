@@ -238,3 +238,19 @@ def test_cli_exit_codes(world: World, tmp_path: Path, monkeypatch: pytest.Monkey
     assert json.loads(capsys.readouterr().out)["clean"] is False
     bad = ["--config", str(conf), "audit", "--company", "nope", "--from", "2026-03-10", "--to", "2026-03-10"]
     assert cli_main.run(bad) == 78
+
+
+def test_a_payment_stripe_converted_is_compared_at_its_exchange_rate(world: World) -> None:
+    # 100.00 CAD charged, settled as 73.00 USD: the QBO Payment stays in CAD at Stripe's rate.
+    charge = txn("txn_fx", "charge", "73.00", "2.42")
+    world.stripe.txns.append(charge)
+    world.book_charge(charge)
+    world.qbo.entries[("Payment", "501")] = QboEntry(
+        "Payment", "501", Decimal("100.00"), DAY, "90", False, "CAD", Decimal("0.73")
+    )
+    report = world.audit()
+    assert report.clean, report.to_text()
+    world.qbo.entries[("Payment", "501")] = QboEntry(
+        "Payment", "501", Decimal("100.00"), DAY, "90", False, "CAD", Decimal("0.74")
+    )
+    assert any("shows 74.00" in d.problem for d in world.audit().differences)
