@@ -1,0 +1,321 @@
+"""Money under fire: ``syncd run`` SIGKILLed at random moments of a run of 1,000 mixed money
+movements (card and ACH payments, partials, refunds, disputes, ACH returns, payouts) while both
+simulators answer some calls with 5xx and 429 and Stripe duplicates and reorders webhooks; after
+the last restart the books must audit clean with zero duplicate QBO entries."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors.quickbooks import limits as qbo_limits
+from connectors.stripe.client import StripeConnector
+from syncd.audit import run_audit
+from syncd.bootstrap import build_context
+from syncd.cli import main as cli_main
+from syncd.config import Settings, load
+from syncd.context import Context
+from syncd.domain.payments import PaymentStatus
+from syncd.errors import TransientError
+from syncd.links import Links
+from syncd.secrets import SecretBox
+from syncd.store import effects
+from syncd.store.models import Effect, InboxEvent, InvoiceRow, PaymentRow
+
+# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
+World = Any
+Daemon = Any
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+SEED = 5_2026
+MOVEMENTS = int(os.environ.get("SYNCD_FAULT_MOVEMENTS", "1000"))
+KILLS = 12
+QUIET_TIMEOUT = 420.0
+T = TypeVar("T")
+
+
+def _retry(fn: Callable[[], T], attempts: int = 20) -> T:
+    """The test's own Stripe calls meet the same injected faults: try again."""
+    for _ in range(attempts - 1):
+        try:
+            return fn()
+        except TransientError:
+            time.sleep(0.05)
+    return fn()
+
+
+class Run:
+    """The driver: what has been paid, refunded and disputed, and the daemon to kill."""
+
+    def __init__(self, world: World, settings: Settings, proc: Daemon, rng: random.Random) -> None:
+        self.world = world
+        self.settings = settings
+        self.proc = proc
+        self.rng = rng
+        self.db = world.database()
+        self.links = Links(SecretBox(settings.secret_key).purpose_key("portal-links"), settings.public_url)
+        self.stripe = StripeConnector(settings.stripe)
+        self.realm = world.qbo.realm_id
+        self.kills = 0
+        self.card: list[tuple[str, Decimal]] = []  # succeeded card intents and their amounts
+        self.refunded: dict[str, Decimal] = {}
+        self.disputes: list[str] = []
+
+    def maybe_crash(self, chance: float) -> None:
+        if self.kills < KILLS and self.rng.random() < chance:
+            time.sleep(self.rng.uniform(0.0, 0.6))
+            self.proc.kill()
+            self.kills += 1
+            time.sleep(self.rng.uniform(0.0, 0.5))  # webhooks meet a closed port meanwhile
+            t = time.monotonic()
+            self.proc.start(ready_timeout=60)
+            print("restart", time.monotonic() - t, flush=True)
+
+    def movements(self) -> int:
+        return sum(1 for _ in self.world.stripe.objects("balance_transaction"))
+
+    def open_invoices(self) -> list[InvoiceRow]:
+        with self.db.transaction() as s:
+            rows = list(s.scalars(select(InvoiceRow).where(InvoiceRow.status == "open")))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+    def start_payments(self, invoices: list[InvoiceRow]) -> list[str]:
+        """What the portal does on Pay, in bulk: a payment row and its checkout effect."""
+        keys = []
+        with self.db.transaction() as s:
+            now = self.world.stripe.clock.now()
+            for inv in invoices:
+                partial = self.rng.random() < 0.2 and inv.balance > 2
+                amount = (inv.balance / 2).quantize(Decimal("0.01")) if partial else inv.balance
+                key = f"pay:{self.realm}:{inv.qbo_id}:fault"
+                s.add(
+                    PaymentRow(
+                        key=key,
+                        company_id=self.realm,
+                        customer_id=inv.customer_id,
+                        invoice_ids=[inv.qbo_id],
+                        amount=amount,
+                        currency=inv.currency,
+                        status=PaymentStatus.CREATING.value,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                effects.enqueue(
+                    s,
+                    key=f"stripe:checkout:{key}",
+                    kind="stripe.checkout",
+                    company_id=self.realm,
+                    payload={"payment_key": key, "token": self.links.token(self.realm, inv.qbo_id)},
+                    now=now,
+                )
+                keys.append(key)
+        return keys
+
+    def sessions(self, keys: list[str]) -> dict[str, str]:
+        with self.db.transaction() as s:
+            rows = s.execute(
+                select(PaymentRow.key, PaymentRow.checkout_session_id).where(PaymentRow.key.in_(keys))
+            ).all()
+        return {k: sid for k, sid in rows if sid}
+
+    def pay(self, keys: list[str]) -> None:
+        outcomes = ["card_success"] * 7 + ["ach_success", "ach_success", "ach_return", "ach_failure"]
+        left = set(keys)
+        deadline = time.monotonic() + 120
+        while left:
+            assert time.monotonic() < deadline, f"{len(left)} checkouts never opened:\n{self.proc.tail()}"
+            ready = self.sessions(sorted(left))
+            for key, session_id in ready.items():
+                outcome = self.rng.choice(outcomes)
+                self.world.stripe.pay_checkout(session_id, outcome)
+                left.discard(key)
+            time.sleep(0.2)
+
+    def succeeded_cards(self) -> list[tuple[str, Decimal, str]]:
+        """(payment intent, amount, charge) of every card charge that went through."""
+        return [
+            (str(ch["payment_intent"]), Decimal(ch["amount"]) / 100, str(ch["id"]))
+            for ch in self.world.stripe.objects("charge")
+            if ch["status"] == "succeeded" and ch["payment_method_details"]["type"] == "card"
+        ]
+
+    def refund_some(self, n: int) -> None:
+        cards = [c for c in self.succeeded_cards() if c[0] not in self.disputed_intents()]
+        for intent, amount, _ in self.rng.sample(cards, min(n, len(cards))):
+            left = amount - self.refunded.get(intent, Decimal(0))
+            if left <= Decimal("0.50"):
+                continue
+            part = (
+                left
+                if self.rng.random() < 0.4
+                else (left * Decimal(self.rng.randint(10, 60)) / 100).quantize(Decimal("0.01"))
+            )
+            key = f"fault-refund-{intent}-{len(self.refunded)}-{part}"
+
+            def refund(i: str = intent, p: Decimal = part, k: str = key) -> object:
+                return self.stripe.refund(payment_intent_id=i, amount=p, metadata={}, idempotency_key=k)
+
+            _retry(refund)
+            self.refunded[intent] = self.refunded.get(intent, Decimal(0)) + part
+
+    def disputed_intents(self) -> set[str]:
+        return {str(d["payment_intent"]) for d in self.world.stripe.objects("dispute")}
+
+    def dispute_some(self, n: int) -> None:
+        taken = self.disputed_intents() | set(self.refunded)
+        cards = [c for c in self.succeeded_cards() if c[0] not in taken]
+        for _, _, charge in self.rng.sample(cards, min(n, len(cards))):
+            self.disputes.append(self.world.stripe.open_dispute(charge))
+
+    def close_some(self, n: int) -> None:
+        for dispute in self.rng.sample(self.disputes, min(n, len(self.disputes))):
+            self.world.stripe.close_dispute(dispute, won=self.rng.random() < 0.6)
+            self.disputes.remove(dispute)
+
+    def pending(self, ctx: Context, first: date, last: date) -> list[str]:
+        """What keeps the run from being done: queued work, or an audit (from syncd's own record)
+        that is not clean yet."""
+        with self.db.transaction() as s:
+            statuses = dict(s.execute(select(Effect.status, func.count()).group_by(Effect.status)).all())
+            backlog = s.scalar(
+                select(func.count()).select_from(InboxEvent).where(InboxEvent.processed_at.is_(None))
+            )
+        left = []
+        if statuses.get("pending"):
+            left.append(f"{statuses['pending']} effects pending")
+        if backlog:
+            left.append(f"{backlog} events unprocessed")
+        if not left:
+            report = run_audit(ctx, self.realm, first, last, verify_qbo=False)
+            left.extend(d.line() for d in report.differences[:5])
+        return left
+
+
+def _configure(world: World) -> Settings:
+    world.write_config()
+    text = world.config_path.read_text()
+    text = text.replace(
+        "reminder_days = []",
+        'reminder_days = []\nnotify_new_invoices = false\nlink_writeback = "off"',
+    )
+    text += '\n[company.accounts]\nbank = "Checking"\n'
+    world.config_path.write_text(text)
+    return load(world.config_path)
+
+
+def _seed_invoices(world: World, rng: random.Random, n: int) -> None:
+    customers = [c["Id"] for c in world.qbo.entities("Customer") if c.get("Active", True)]
+    for _ in range(n):
+        amount = Decimal(rng.randint(500, 90_000)) / 100
+        world.qbo.add_invoice(rng.choice(customers), amount)
+
+
+def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clean(
+    world: World, daemon: Callable[[], Daemon]
+) -> None:
+    rng = random.Random(SEED)
+    started = world.stripe.clock.now().date()
+    payments = max(20, MOVEMENTS * 3 // 5)
+    _seed_invoices(world, rng, payments)
+    settings = _configure(world)
+    world.qbo.limits.per_minute = 1_000_000  # the daemon paces itself; the run must not take hours
+    T0 = time.monotonic()
+    proc = daemon()
+    proc.start(ready_timeout=60)
+    run = Run(world, settings, proc, rng)
+    world.wait_until(
+        lambda: len(run.open_invoices()) >= payments, timeout=120, what=f"{payments} invoices mirrored"
+    )
+    print("mirrored", time.monotonic() - T0, flush=True)
+    world.stripe.webhooks.duplicate = True
+    world.stripe.webhooks.reorder = True
+    world.stripe.faults.error_rate = 0.03
+    world.qbo.faults.error_rate = 0.03
+
+    invoices = run.open_invoices()[:payments]
+    for start in range(0, len(invoices), 50):
+        run.pay(run.start_payments(invoices[start : start + 50]))
+        world.stripe.faults.throttle_next(rng.randint(0, 5))
+        world.qbo.faults.throttle_next(rng.randint(0, 5))
+        run.maybe_crash(0.45)
+    print("paid", time.monotonic() - T0, flush=True)
+    refunds, disputes = MOVEMENTS // 5, MOVEMENTS // 14
+    for _ in range(12):
+        run.refund_some(refunds // 12 + 1)
+        run.dispute_some(disputes // 12 + 1)
+        run.close_some(disputes // 20 + 1)
+        run.maybe_crash(0.4)
+        world.stripe.clock.advance(timedelta(days=1))  # ACH settles and returns, payouts
+    for _ in range(20):  # top up to the full count with refunds and disputes on what was paid
+        if run.movements() >= MOVEMENTS:
+            break
+        run.refund_some(max(10, (MOVEMENTS - run.movements()) // 2))
+        run.dispute_some(5)
+    while run.kills < KILLS:
+        run.maybe_crash(1.0)
+
+    print("driven", time.monotonic() - T0, flush=True)
+    world.stripe.faults.reset()
+    world.qbo.faults.reset()
+    with contextlib.suppress(TimeoutError):  # a backlog of retried deliveries: backfill covers it
+        world.stripe.webhooks.flush(timeout=10)
+    # This process reads every QBO entry back for the audit: unthrottled, it takes seconds.
+    qbo_limits._registry[run.realm] = qbo_limits.CompanyLimits(
+        requests=qbo_limits.TokenBucket(1_000_000, 1.0),
+        batches=qbo_limits.TokenBucket(1_000_000, 1.0),
+        in_flight=threading.BoundedSemaphore(10),
+    )
+    ctx = build_context(settings)
+    first = started - timedelta(days=1)
+    last = world.stripe.clock.now().date() + timedelta(days=1)
+
+    def quiet() -> bool:
+        left = run.pending(ctx, first, last)
+        print("pending", round(time.monotonic() - T0), left, flush=True)
+        return not left
+
+    try:
+        world.wait_until(
+            quiet,
+            timeout=QUIET_TIMEOUT,
+            interval=5.0,
+            what=lambda: f"quiescence: {run.pending(ctx, first, last)}\n{proc.tail()}",
+        )
+        print("quiet", time.monotonic() - T0, flush=True)
+        assert proc.stop() == 0, proc.tail()
+        report = run_audit(ctx, run.realm, first, last)
+    finally:
+        ctx.db.dispose()
+    print("audited", time.monotonic() - T0, flush=True)
+    assert report.clean, report.to_text()
+    assert run.kills == KILLS
+    assert run.movements() >= MOVEMENTS, run.movements()
+
+    # Zero duplicate QBO entries: each names its Stripe object in PrivateNote.
+    for entity in ("Payment", "Purchase", "Transfer", "RefundReceipt", "Deposit"):
+        notes = Counter(str(e.get("PrivateNote")) for e in world.qbo.entities(entity))
+        dupes = {k: v for k, v in notes.items() if v > 1 and "Stripe" in k}
+        assert not dupes, f"duplicate {entity} entries: {dupes}"
+    with run.db.transaction() as s:
+        failed = s.scalars(select(Effect).where(Effect.status == "failed")).all()
+        assert not failed, [(e.key, e.last_error) for e in failed]
+
+    # ... and the command a bookkeeper runs (entries trusted from syncd's record this time).
+    args = ["--config", str(world.config_path), "audit", "--company", run.realm]
+    dates = ["--from", first.isoformat(), "--to", last.isoformat(), "--no-qbo-reads"]
+    assert cli_main.run([*args, *dates]) == 0
