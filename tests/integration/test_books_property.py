@@ -98,7 +98,7 @@ def _no_duplicates(loop: Loop) -> None:
         assert not dupes, f"duplicate {entity} entries: {dupes}"
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(op, min_size=1, max_size=8))
 def test_any_sequence_of_money_movements_leaves_the_audit_clean(
     loop: Loop, steps: list[tuple[str, int, object]]
