@@ -113,8 +113,12 @@ def test_concurrent_workers_never_claim_the_same_effect(db: Database) -> None:
 def test_money_effects_are_claimed_before_notices(db: Database) -> None:
     with db.transaction() as s:
         for i in range(5):
-            effects.enqueue(s, key=f"email:invoice:{i}", kind="email.invoice", company_id="c1", payload={}, now=T0)
+            effects.enqueue(
+                s, key=f"email:invoice:{i}", kind="email.invoice", company_id="c1", payload={}, now=T0
+            )
         effects.enqueue(s, key="qbo:payment:pi_1", kind="qbo.payment", company_id="c1", payload={}, now=T0)
-        effects.enqueue(s, key="email:receipt:pi_1", kind="email.receipt", company_id="c1", payload={}, now=T0)
+        effects.enqueue(
+            s, key="email:receipt:pi_1", kind="email.receipt", company_id="c1", payload={}, now=T0
+        )
     claimed = effects.claim(db, owner="w", now=T0, limit=3)
     assert [c.key for c in claimed] == ["qbo:payment:pi_1", "email:receipt:pi_1", "email:invoice:0"]
