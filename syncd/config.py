@@ -48,7 +48,6 @@ class CompanySettings:
     sending_hour: int = 9
     timezone: str | None = None
     staff_email: str | None = None
-    refund_reopens_invoice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +154,13 @@ class _Section:
     def sub(self, key: str) -> _Section:
         return _Section(self.data.get(key, {}), self.name(key))
 
+    def only(self, *keys: str) -> _Section:
+        """Refuse settings this table does not have: a typo must not be silently ignored."""
+        for key in self.data:
+            if key not in keys:
+                raise ConfigError(self.name(key), f"unknown setting (known: {', '.join(sorted(keys))})")
+        return self
+
 
 def load(path: Path) -> Settings:
     try:
@@ -185,8 +191,8 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
     secret_key = top.text("secret_key") or os.environ.get("SYNCD_SECRET_KEY")
     if not secret_key:
         raise ConfigError("secret_key", "is required (or set SYNCD_SECRET_KEY); `syncd init` writes one")
-    database = top.sub("database")
-    web = top.sub("web")
+    database = top.sub("database").only("url")
+    web = top.sub("web").only("public_url", "host", "port", "template_dir")
     public_url = web.req("public_url", "http://127.0.0.1:8000").rstrip("/")
     if not re.match(r"^https?://", public_url):
         raise ConfigError("web.public_url", "must start with http:// or https://")
@@ -198,11 +204,33 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
         web_host=web.req("host", "127.0.0.1"),
         web_port=web.integer("port", 8000, 1, 65535),
         template_dir=(base_dir / template_dir) if template_dir else None,
-        qbo=_qbo(top.sub("quickbooks"), public_url),
-        stripe=_stripe(top.sub("stripe")),
-        smtp=_smtp(top.sub("smtp")),
+        qbo=_qbo(
+            top.sub("quickbooks").only(
+                "client_id",
+                "client_secret",
+                "redirect_uri",
+                "environment",
+                "api_base_url",
+                "webhook_verifier_token",
+                "minorversion",
+                "timeout_seconds",
+            ),
+            public_url,
+        ),
+        stripe=_stripe(
+            top.sub("stripe").only("api_key", "webhook_secret", "api_base", "webhook_tolerance_seconds")
+        ),
+        smtp=_smtp(
+            top.sub("smtp").only(
+                "host", "port", "username", "password", "security", "timeout_seconds", "from"
+            )
+        ),
         companies=_companies(raw.get("company", [])),
-        intervals=_intervals(top.sub("scheduler")),
+        intervals=_intervals(
+            top.sub("scheduler").only(
+                "pull_seconds", "worker_seconds", "inbox_seconds", "backfill_seconds", "refresh_seconds"
+            )
+        ),
         log_level=top.req("log_level", "info"),
         mail_domain=re.sub(r"^https?://", "", public_url).split("/")[0].split(":")[0] or "syncd.local",
     )
@@ -271,7 +299,21 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
     seen: set[str] = set()
     out = []
     for i, item in enumerate(raw):
-        c = _Section(item, f"company[{i}]")
+        c = _Section(item, f"company[{i}]").only(
+            "realm_id",
+            "accounts",
+            "branding",
+            "allow_partial",
+            "min_partial",
+            "payment_methods",
+            "save_methods",
+            "link_writeback",
+            "notify_new_invoices",
+            "reminder_days",
+            "sending_hour",
+            "timezone",
+            "staff_email",
+        )
         realm = c.req("realm_id")
         if realm in seen:
             raise ConfigError(c.name("realm_id"), f"{realm} is configured twice")
@@ -297,8 +339,10 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 ZoneInfo(tz)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(c.name("timezone"), f"unknown time zone {tz!r}") from None
-        acc = c.sub("accounts")
-        b = c.sub("branding")
+        acc = c.sub("accounts").only("clearing", "fees", "bank", "vendor", "refund_income")
+        b = c.sub("branding").only(
+            "name", "logo_url", "primary_color", "accent_color", "contact_email", "contact_phone", "message"
+        )
         for colour in ("primary_color", "accent_color"):
             value = b.text(colour)
             if value is not None and not HEX_COLOUR.match(value):
@@ -332,7 +376,6 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 sending_hour=c.integer("sending_hour", 9, 0, 23),
                 timezone=tz,
                 staff_email=c.text("staff_email"),
-                refund_reopens_invoice=c.flag("refund_reopens_invoice", False),
             )
         )
     return tuple(out)

@@ -81,7 +81,6 @@ refresh_seconds = 600
 # sending_hour = 9                        # local hour to send reminders
 # timezone = "America/New_York"           # default: the company's QBO timezone
 # staff_email = "office@example.com"
-# refund_reopens_invoice = false
 #
 # [company.accounts]
 # clearing = "Stripe Clearing"

@@ -29,7 +29,7 @@ def test_full_refund_is_a_refund_receipt_to_the_customer_out_of_clearing(tmp_pat
         clearing = next(a for a in qbo(loop, "Account") if a["Name"] == "Stripe Clearing")
         assert receipt["DepositToAccountRef"]["value"] == clearing["Id"]
         assert refund_id[:21] == receipt["PaymentRefNum"]
-        # The invoice stays paid by default (refund_reopens_invoice = false).
+        # A refund leaves the invoice paid.
         assert balance(loop, inv.qbo_id) == 0
         assert_clean(loop)
 

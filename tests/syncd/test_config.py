@@ -50,6 +50,10 @@ def test_defaults() -> None:
         (_base(company=[{"realm_id": "1", "link_writeback": "notes"}]), "company[0].link_writeback"),
         (_base(company=[{}]), "company[0].realm_id"),
         (_base(scheduler={"worker_seconds": 0}), "scheduler.worker_seconds"),
+        (_base(company=[{"realm_id": "1", "alow_partial": True}]), "company[0].alow_partial"),
+        (_base(company=[{"realm_id": "1", "branding": {"colour": "#000000"}}]), "company[0].branding.colour"),
+        (_base(smtp={"sender": "x@example.com"}), "smtp.sender"),
+        (_base(web={"url": "https://x"}), "web.url"),
     ],
 )
 def test_errors_name_the_setting(data: dict[str, Any], setting: str) -> None:

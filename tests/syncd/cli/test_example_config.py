@@ -43,7 +43,6 @@ SETTINGS = {
         "sending_hour",
         "timezone",
         "staff_email",
-        "refund_reopens_invoice",
     },
     "company.accounts": {"clearing", "fees", "bank", "vendor", "refund_income"},
     "company.branding": {
