@@ -153,40 +153,22 @@ def observe_in(
         return
     after = PaymentStatus(row.status)
     ref = row.payment_intent_id or row.key
+    follow_ups: tuple[str, ...] = ()
     if after is PaymentStatus.SUCCEEDED:
-        effects.enqueue(
-            session,
-            key=f"qbo:payment:{ref}",
-            kind="qbo.payment",
-            company_id=row.company_id,
-            payload={"payment_key": row.key},
-            now=now,
-        )
-        effects.enqueue(
-            session,
-            key=f"email:receipt:{ref}",
-            kind="email.receipt",
-            company_id=row.company_id,
-            payload={"payment_key": row.key},
-            now=now,
-        )
+        follow_ups = ("qbo.payment", "email.receipt")
     elif after is PaymentStatus.PROCESSING:
-        effects.enqueue(
-            session,
-            key=f"email:processing:{ref}",
-            kind="email.processing",
-            company_id=row.company_id,
-            payload={"payment_key": row.key},
-            now=now,
-        )
+        follow_ups = ("email.processing",)
     elif after is PaymentStatus.FAILED and before is PaymentStatus.PROCESSING:
+        follow_ups = ("email.payment_failed",)
+    for kind in follow_ups:
+        # Keys like qbo:payment:<intent> and email:receipt:<intent>: one per payment, ever.
         effects.enqueue(
             session,
-            key=f"email:payment_failed:{ref}",
-            kind="email.payment_failed",
+            key=f"{kind.replace('.', ':', 1)}:{ref}",
+            kind=kind,
             company_id=row.company_id,
             payload={"payment_key": row.key},
             now=now,
         )
-    elif after is PaymentStatus.EXPIRED:
+    if after is PaymentStatus.EXPIRED:
         row.checkout_url = None
