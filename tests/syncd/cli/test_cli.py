@@ -29,6 +29,7 @@ COMMANDS = [
     ["simulate", "stripe"],
     ["bench"],
     ["audit"],
+    ["templates"],
 ]
 
 
@@ -186,3 +187,17 @@ def test_click_runner_sees_the_same_commands() -> None:
     assert result.exit_code == 0
     for name in ("init", "migrate", "connect", "run", "demo", "status", "simulate", "bench"):
         assert name in result.output
+
+
+def test_templates_exports_the_defaults_without_clobbering(tmp_path: Path) -> None:
+    target = tmp_path / "tpl"
+    assert run(["templates", str(target)]) == 0
+    assert (target / "email" / "invoice_new.html").is_file()
+    assert (target / "portal" / "invoice.html").is_file()
+    assert (target / "static" / "portal.css").is_file()
+    mine = target / "email" / "invoice_new.subject.txt"
+    mine.write_text("Mine {{ invoice_number }}")
+    assert run(["templates", str(target)]) == 0
+    assert mine.read_text() == "Mine {{ invoice_number }}"
+    assert run(["templates", str(target), "--force"]) == 0
+    assert mine.read_text() != "Mine {{ invoice_number }}"

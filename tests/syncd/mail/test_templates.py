@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -147,13 +146,8 @@ def test_unknown_kind_is_refused() -> None:
         EmailRenderer(None).render("../../etc/passwd", context())
 
 
-def test_config_copy_matches_packaged_defaults() -> None:
+def test_every_kind_has_its_three_templates() -> None:
     packaged = PACKAGE_TEMPLATES / "email"
-    shipped = REPO / "config" / "templates" / "email"
-    names = sorted(p.name for p in packaged.iterdir())
-    assert names == sorted(p.name for p in shipped.iterdir())
-    _, mismatch, errors = filecmp.cmpfiles(packaged, shipped, names, shallow=False)
-    assert mismatch == [] and errors == []
     for kind in KINDS:
         for suffix in (".subject.txt", ".txt", ".html"):
             assert (packaged / f"{kind}{suffix}").is_file()
