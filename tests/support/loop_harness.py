@@ -108,12 +108,13 @@ def running_loop(
     invoices: int = 8,
     database_url: str | None = None,
     clock: Clock | None = None,
+    currencies: tuple[str, ...] = ("USD", "CAD"),
     **company: Any,
 ) -> Iterator[Loop]:
     late = _Late()
     server = ThreadedServer(late)
     with (
-        QboSimulator(seed=7, invoices=invoices, now=clock) as qbo,
+        QboSimulator(seed=7, invoices=invoices, now=clock, currencies=currencies) as qbo,
         StripeSimulator() as stripe,
         SmtpSink() as sink,
     ):

@@ -1,0 +1,37 @@
+"""A zero-decimal currency end to end: the invoice's currency is charged and booked exactly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from books_loop import assert_clean, books_loop, entity, open_invoices, pay, qbo
+
+from syncd.stages.cycle import run_cycle
+
+
+def test_a_yen_invoice_is_charged_and_booked_in_whole_yen(tmp_path: Path) -> None:
+    with books_loop(tmp_path, currencies=("USD", "JPY")) as loop:
+        customer = next(c for c in qbo(loop, "Customer") if c.get("CurrencyRef", {}).get("value") == "JPY")
+        loop.qbo.add_invoice(customer["Id"], Decimal("12345"))
+        run_cycle(loop.ctx, loop.realm)
+        invoice = next(i for i in open_invoices(loop, "JPY") if i.total == Decimal("12345"))
+        row = pay(loop, [invoice])
+        # Stripe was asked for 12345 yen (zero-decimal: 12345 minor units, not 1234500).
+        (session,) = [
+            s for s in loop.stripe.objects("checkout.session") if s["id"] == row.checkout_session_id
+        ]
+        assert session["currency"] == "jpy" and session["amount_total"] == 12345
+        payment = entity(loop, "Payment", row.qbo_payment_id)
+        assert payment["CurrencyRef"]["value"] == "JPY"
+        assert Decimal(str(payment["TotalAmt"])) == Decimal("12345")
+        fee = next(
+            p
+            for p in qbo(loop, "Purchase")
+            if row.payment_intent_id and row.payment_intent_id in p["PrivateNote"]
+        )
+        # 2.9 % + 30 of 12345 yen is 388.005: whole yen, as Stripe rounds it.
+        assert Decimal(str(fee["TotalAmt"])) == Decimal("388") and fee["CurrencyRef"]["value"] == "JPY"
+        assert Decimal(str(entity(loop, "Invoice", invoice.qbo_id)["Balance"])) == 0
+        report = assert_clean(loop)
+        assert "JPY" in report.totals
