@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
-from syncd.domain import Invoice, QboPaymentDraft, QboPaymentLine
+from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.notify import queue_staff_alert
@@ -35,6 +35,19 @@ def allocate(total: Decimal, invoices: list[InvoiceRow]) -> tuple[list[QboPaymen
         lines.append(QboPaymentLine(invoice_id=inv.qbo_id, amount=applied))
         left -= applied
     return lines, left
+
+
+def exchange_rate(received: Decimal, currency: str, txn: BalanceTxn | None, home: str) -> Decimal | None:
+    """QBO's rate (home units per unit of the payment's currency) for a converted charge.
+
+    Stripe's published ``exchange_rate`` is rounded; derive the rate from what Stripe actually
+    credited in the home currency, so QBO's TotalAmt x ExchangeRate lands on the same cent.
+    """
+    if txn is None or currency.upper() == home.upper() or received <= 0:
+        return None
+    if txn.currency.upper() == home.upper():
+        return (txn.amount / received).quantize(Decimal("1e-10"))
+    return txn.exchange_rate
 
 
 @handler("qbo.payment")
@@ -72,7 +85,7 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
         lines=tuple(lines),
         reference=intent.id,
         memo=f"Stripe payment {intent.id} (syncd {key})",
-        exchange_rate=txn.exchange_rate if txn and currency.upper() != home.upper() else None,
+        exchange_rate=exchange_rate(received, currency, txn, home),
         payment_method_id=accounts.payment_method.qbo_id if accounts.payment_method else None,
     )
     entry = ctx.qbo(realm).create_payment(draft, request_id=effect.key)

@@ -35,3 +35,27 @@ def test_a_yen_invoice_is_charged_and_booked_in_whole_yen(tmp_path: Path) -> Non
         assert Decimal(str(entity(loop, "Invoice", invoice.qbo_id)["Balance"])) == 0
         report = assert_clean(loop)
         assert "JPY" in report.totals
+
+
+def test_a_dinar_invoice_settled_in_dollars_books_what_stripe_credited(tmp_path: Path) -> None:
+    with books_loop(tmp_path, currencies=("USD", "KWD"), settlement_currency="usd") as loop:
+        customer = next(c for c in qbo(loop, "Customer") if c.get("CurrencyRef", {}).get("value") == "KWD")
+        loop.qbo.add_invoice(customer["Id"], Decimal("12.34"))
+        run_cycle(loop.ctx, loop.realm)
+        invoice = next(i for i in open_invoices(loop, "KWD") if i.total == Decimal("12.34"))
+        row = pay(loop, [invoice])
+        # Three-decimal currency: 12.340 KWD is 12340 minor units.
+        (session,) = [
+            s for s in loop.stripe.objects("checkout.session") if s["id"] == row.checkout_session_id
+        ]
+        assert session["currency"] == "kwd" and session["amount_total"] == 12340
+        (txn,) = [b for b in loop.stripe.objects("balance_transaction") if b["type"] in ("charge", "payment")]
+        credited = Decimal(txn["amount"]) / 100
+        payment = entity(loop, "Payment", row.qbo_payment_id)
+        assert payment["CurrencyRef"]["value"] == "KWD" and Decimal(str(payment["TotalAmt"])) == Decimal(
+            "12.34"
+        )
+        # QBO's home amount (TotalAmt x ExchangeRate, to the cent) is exactly what Stripe credited.
+        home = (Decimal("12.34") * Decimal(str(payment["ExchangeRate"]))).quantize(Decimal("0.01"))
+        assert home == credited
+        assert assert_clean(loop).clean

@@ -109,13 +109,14 @@ def running_loop(
     database_url: str | None = None,
     clock: Clock | None = None,
     currencies: tuple[str, ...] = ("USD", "CAD"),
+    settlement_currency: str | None = None,
     **company: Any,
 ) -> Iterator[Loop]:
     late = _Late()
     server = ThreadedServer(late)
     with (
         QboSimulator(seed=7, invoices=invoices, now=clock, currencies=currencies) as qbo,
-        StripeSimulator() as stripe,
+        StripeSimulator(settlement_currency=settlement_currency) as stripe,
         SmtpSink() as sink,
     ):
         settings = settings_for(
