@@ -30,6 +30,7 @@ COMMANDS = [
     ["bench"],
     ["audit"],
     ["templates"],
+    ["failed"],
 ]
 
 
@@ -201,3 +202,31 @@ def test_templates_exports_the_defaults_without_clobbering(tmp_path: Path) -> No
     assert mine.read_text() == "Mine {{ invoice_number }}"
     assert run(["templates", str(target), "--force"]) == 0
     assert mine.read_text() != "Mine {{ invoice_number }}"
+
+
+def test_failed_lists_and_requeues_permanent_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from syncd.store import effects
+    from syncd.store.engine import Database
+
+    path = tmp_path / "syncd.toml"
+    path.write_text(f'secret_key = "{SecretBox.generate()}"\n[database]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    assert run(["--config", str(path), "migrate"]) == 0
+    db = Database(f"sqlite:///{tmp_path}/s.db")
+    now = datetime.now(UTC)
+    with db.transaction() as s:
+        effects.enqueue(s, key="qbo:payment:pi_1", kind="qbo.payment", company_id="c1", payload={}, now=now)
+    (claimed,) = effects.claim(db, owner="w", now=now)
+    effects.fail(db, claimed, error="Business Validation Error: closed period", now=now)
+    capsys.readouterr()
+    assert run(["--config", str(path), "failed"]) == 1
+    assert "closed period" in capsys.readouterr().out
+    assert run(["--config", str(path), "failed", "--retry", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["requeued"] == 1 and report["failed"][0]["key"] == "qbo:payment:pi_1"
+    assert run(["--config", str(path), "failed"]) == 0
+    assert len(effects.claim(db, owner="w2", now=datetime.now(UTC))) == 1
+    db.dispose()

@@ -1,0 +1,52 @@
+"""``syncd failed``: list the effects that failed for good, and put them back once fixed."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import select
+
+from syncd.cli.options import state
+
+
+@click.command()
+@click.option("--company", "realm_id", default=None, help="Only this company (QBO realm id).")
+@click.option("--retry", is_flag=True, help="Queue them again (after fixing the cause).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def failed(realm_id: str | None, retry: bool, as_json: bool) -> int:
+    """Effects (QBO writes, Stripe calls, emails) that failed permanently, with their errors.
+
+    Exits 1 when there are any and --retry was not given, so a monitor can alert on it.
+    """
+    from syncd.store import effects
+    from syncd.store.effects import EffectStatus
+    from syncd.store.models import Effect
+
+    ctx = state().context()
+    try:
+        with ctx.db.transaction() as session:
+            query = select(Effect).where(Effect.status == EffectStatus.FAILED.value).order_by(Effect.id)
+            if realm_id is not None:
+                query = query.where(Effect.company_id == realm_id)
+            rows = [
+                {
+                    "key": e.key,
+                    "kind": e.kind,
+                    "company": e.company_id,
+                    "attempts": e.attempts,
+                    "failed_at": e.done_at.isoformat() if e.done_at else None,
+                    "error": e.last_error,
+                }
+                for e in session.scalars(query)
+            ]
+        requeued = effects.requeue_failed(ctx.db, company_id=realm_id, now=ctx.clock()) if retry else 0
+    finally:
+        ctx.db.dispose()
+    if as_json:
+        click.echo(json.dumps({"failed": rows, "requeued": requeued}, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"{row['company']}  {row['key']}  ({row['attempts']} attempts): {row['error']}")
+        click.echo(f"{len(rows)} failed effect(s)" + (f", {requeued} queued again" if retry else ""))
+    return 1 if rows and not retry else 0
