@@ -15,6 +15,7 @@ from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.notify import queue_staff_alert
+from syncd.stages.rates import credited_rate
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PaymentRow
@@ -38,15 +39,11 @@ def allocate(total: Decimal, invoices: list[InvoiceRow]) -> tuple[list[QboPaymen
 
 
 def exchange_rate(received: Decimal, currency: str, txn: BalanceTxn | None, home: str) -> Decimal | None:
-    """QBO's rate (home units per unit of the payment's currency) for a converted charge.
-
-    Stripe's published ``exchange_rate`` is rounded; derive the rate from what Stripe actually
-    credited in the home currency, so QBO's TotalAmt x ExchangeRate lands on the same cent.
-    """
+    """QBO's rate (home units per unit of the payment's currency) for a converted charge."""
     if txn is None or currency.upper() == home.upper() or received <= 0:
         return None
     if txn.currency.upper() == home.upper():
-        return (txn.amount / received).quantize(Decimal("1e-10"))
+        return credited_rate(received, txn.amount)
     return txn.exchange_rate
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from books_loop import assert_clean, books_loop, entity, open_invoices, pay, qbo
+from books_loop import assert_clean, books_loop, entity, open_invoices, pay, qbo, settle
 
 from syncd.stages.cycle import run_cycle
 
@@ -58,4 +58,18 @@ def test_a_dinar_invoice_settled_in_dollars_books_what_stripe_credited(tmp_path:
         # QBO's home amount (TotalAmt x ExchangeRate, to the cent) is exactly what Stripe credited.
         home = (Decimal("12.34") * Decimal(str(payment["ExchangeRate"]))).quantize(Decimal("0.01"))
         assert home == credited
+        # A partial refund goes back out at the rate Stripe applied to it, to the cent as well.
+        loop.ctx.stripe.refund(
+            payment_intent_id=row.payment_intent_id or "",
+            amount=Decimal("5.65"),
+            metadata={},
+            idempotency_key="r1",
+        )
+        settle(loop)
+        (receipt,) = qbo(loop, "RefundReceipt")
+        (out,) = [
+            b for b in loop.stripe.objects("balance_transaction") if b["type"] in ("refund", "payment_refund")
+        ]
+        refunded = (Decimal("5.65") * Decimal(str(receipt["ExchangeRate"]))).quantize(Decimal("0.01"))
+        assert receipt["CurrencyRef"]["value"] == "KWD" and -refunded == Decimal(out["amount"]) / 100
         assert assert_clean(loop).clean

@@ -10,6 +10,7 @@ from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import link, record
 from syncd.stages.books.payers import payer_of
+from syncd.stages.rates import credited_rate
 from syncd.store.effects import Claimed
 from syncd.worker import Done, handler
 
@@ -39,7 +40,7 @@ def record_refund(ctx: Context, effect: Claimed) -> Done:
     if txn is None or refund.status not in _RECORDED:
         return Done(remote_id="skipped:no-balance-transaction")
     accounts = books_accounts(ctx, realm, txn.currency)
-    # Converted by Stripe: the receipt is in the customer's currency at Stripe's rate.
+    # Converted by Stripe: the receipt is in the customer's currency at the rate Stripe applied.
     converted = txn.currency.upper() != refund.currency.upper()
     entry = ctx.qbo(realm).create_refund(
         QboRefundDraft(
@@ -48,7 +49,7 @@ def record_refund(ctx: Context, effect: Claimed) -> Done:
             income_account_id=_income(accounts),
             amount=refund.amount if converted else -txn.net,
             currency=refund.currency if converted else txn.currency,
-            exchange_rate=txn.exchange_rate if converted else None,
+            exchange_rate=credited_rate(refund.amount, txn.amount) if converted else None,
             txn_date=txn.created.date(),
             memo=f"Stripe refund {refund.id} of payment {refund.payment_intent_id}",
             reference=refund.id,
