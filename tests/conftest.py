@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 from sqlalchemy import create_engine, text
+from strictness import unavailable
 
 from syncd.store.engine import Database, normalise_url
 from syncd.store.migrate import upgrade
@@ -20,19 +21,6 @@ from syncd.store.models import Base
 structlog.configure(logger_factory=structlog.stdlib.LoggerFactory())
 
 POSTGRES_URL = os.environ.get("SYNCD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def strict() -> bool:
-    """In CI a missing PostgreSQL or browser is a failure, never a skip."""
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or bool(
-        os.environ.get("SYNCD_TEST_STRICT")
-    )
-
-
-def unavailable(reason: str) -> None:
-    if strict():
-        pytest.fail(f"{reason} (CI requires it: nothing may be skipped)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

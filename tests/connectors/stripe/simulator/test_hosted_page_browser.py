@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from strictness import unavailable
 
 from connectors.stripe.simulator import StripeSimulator
 
@@ -21,7 +22,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 @pytest.fixture
 def page() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found")
+        unavailable(f"{CHROMIUM} not found")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
