@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from syncd.context import Context
+from syncd.store import effects
 from syncd.store.models import Company
 
 
@@ -31,11 +32,33 @@ def ensure_companies(ctx: Context) -> None:
 
 
 def set_status(ctx: Context, realm_id: str, status: CompanyStatus, reason: str | None = None) -> None:
+    """Record the company's state; entering one that needs a person queues a staff alert (one per
+    company, state and day, so a flapping connection does not flood the inbox)."""
+    now = ctx.clock()
     with ctx.db.transaction() as session:
         row = session.get(Company, realm_id)
-        if row is not None:
-            row.status = status.value
-            row.status_reason = reason
+        if row is None:
+            return
+        entering = row.status != status.value and status is not CompanyStatus.ACTIVE
+        row.status = status.value
+        row.status_reason = reason
+        if entering:
+            title = {
+                CompanyStatus.RECONNECT: "QuickBooks needs to be reconnected",
+                CompanyStatus.PAUSED: "syncd paused this company",
+            }[status]
+            effects.enqueue(
+                session,
+                key=f"email:staff:{status.value}:{realm_id}:{now.date().isoformat()}",
+                kind="email.staff",
+                company_id=realm_id,
+                payload={
+                    "title": title,
+                    "body": f"{reason or title}. Nothing is synced for company {realm_id} until this is "
+                    "fixed; run `syncd connect quickbooks` to reconnect it.",
+                },
+                now=now,
+            )
 
 
 def is_active(ctx: Context, realm_id: str) -> bool:

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -24,7 +24,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from syncd.companies import CompanyStatus
+from syncd.companies import CompanyStatus, set_status
 from syncd.context import Context
 from syncd.errors import AuthError
 from syncd.store import leases
@@ -36,10 +36,19 @@ log = structlog.get_logger(__name__)
 RECONNECT = CompanyStatus.RECONNECT.value
 ACTIVE = CompanyStatus.ACTIVE.value
 DRAIN_ROUNDS = 20
+STAFF_ONLY = ("email.staff",)
 
 
 class EffectRunner(Protocol):
-    def __call__(self, ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50) -> int: ...
+    def __call__(
+        self,
+        ctx: Context,
+        *,
+        owner: str,
+        realm_id: str | None = None,
+        limit: int = 50,
+        kinds: Iterable[str] | None = None,
+    ) -> int: ...
 
 
 def _refresh_tokens(ctx: Context, realm_id: str) -> None:
@@ -243,11 +252,7 @@ class Scheduler:
             return session.scalar(select(Company.status).where(Company.realm_id == realm))
 
     def _set_status(self, realm: str, status: str, reason: str | None) -> None:
-        with self.ctx.db.transaction() as session:
-            row = session.get(Company, realm)
-            if row is not None:
-                row.status = status
-                row.status_reason = reason
+        set_status(self.ctx, realm, CompanyStatus(status), reason)
 
     def runnable(self, realm: str) -> bool:
         """False while a company waits for a person: paused by staff, or its QBO connection was
@@ -287,7 +292,11 @@ class Scheduler:
             if self._stopping:
                 return
             try:
-                if not self.owns(realm) or not self.runnable(realm):
+                if not self.owns(realm):
+                    continue
+                if not self.runnable(realm):
+                    # Waiting for a person: only the alerts telling staff so may go out.
+                    self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
                     continue
                 # Effects often enqueue follow-ups (a settled payment → its QBO write): keep
                 # going while there is progress instead of waiting a whole interval per step.

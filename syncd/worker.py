@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -67,7 +67,13 @@ def backoff(attempts: int, hint: float | None = None) -> timedelta:
 
 
 def run_effects(
-    ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50, parallel: int = PARALLEL
+    ctx: Context,
+    *,
+    owner: str,
+    realm_id: str | None = None,
+    limit: int = 50,
+    parallel: int = PARALLEL,
+    kinds: Iterable[str] | None = None,
 ) -> int:
     """Perform up to ``limit`` due effects, ``parallel`` at a time; returns how many were attempted.
 
@@ -75,7 +81,9 @@ def run_effects(
     they can run side by side; the QBO connector still caps requests in flight per company.
     """
     _load_handlers()
-    claimed = effects.claim(ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id)
+    claimed = effects.claim(
+        ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id, kinds=kinds
+    )
     if len(claimed) <= 1 or parallel <= 1:
         for effect in claimed:
             perform(ctx, effect)

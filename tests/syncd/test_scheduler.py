@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,15 @@ class Calls:
         if realm in self.fail:
             raise self.fail[realm]
 
-    def run_effects(self, ctx: Context, *, owner: str, realm_id: str | None = None, limit: int = 50) -> int:
+    def run_effects(
+        self,
+        ctx: Context,
+        *,
+        owner: str,
+        realm_id: str | None = None,
+        limit: int = 50,
+        kinds: Iterable[str] | None = None,
+    ) -> int:
         with self.lock:
             self.effects.append(realm_id)
         return 0
