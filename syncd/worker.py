@@ -9,6 +9,7 @@ pause the company. One bad effect never stops the others.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 from collections.abc import Callable, Iterable
@@ -54,8 +55,9 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+@functools.cache
 def _load_handlers() -> None:
-    # The stage modules register their handlers on import.
+    # The stage modules register their handlers on import; once per process is enough.
     for name in ("books", "collect", "confirm", "notify", "reconcile"):
         importlib.import_module(f"syncd.stages.{name}")
 

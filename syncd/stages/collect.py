@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -162,10 +162,7 @@ def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:
     return amount
 
 
-def _reusable(session: Session, invoice: InvoiceRow, amount: Decimal, now: object) -> PaymentRow | None:
-    from datetime import datetime
-
-    assert isinstance(now, datetime)
+def _reusable(session: Session, invoice: InvoiceRow, amount: Decimal, now: datetime) -> PaymentRow | None:
     for row in payments.for_invoice(
         session, invoice.company_id, invoice.qbo_id, [PaymentStatus.CREATING, PaymentStatus.OPEN]
     ):
@@ -176,17 +173,26 @@ def _reusable(session: Session, invoice: InvoiceRow, amount: Decimal, now: objec
 
 
 def _new_attempt(ctx: Context, session: Session, invoice: InvoiceRow, amount: Decimal, token: str) -> str:
-    now = ctx.clock()
     seq = payments.attempts_for(session, invoice.company_id, invoice.qbo_id) + 1
     key = f"pay:{invoice.company_id}:{invoice.qbo_id}:{seq}"
+    open_attempt(session, key=key, invoices=[invoice], amount=amount, token=token, now=ctx.clock())
+    return key
+
+
+def open_attempt(
+    session: Session, *, key: str, invoices: list[InvoiceRow], amount: Decimal, token: str, now: datetime
+) -> None:
+    """A payment attempt for ``invoices`` (one customer, one currency) and the effect that opens
+    its Checkout Session, in the caller's transaction."""
+    first = invoices[0]
     session.add(
         PaymentRow(
             key=key,
-            company_id=invoice.company_id,
-            customer_id=invoice.customer_id,
-            invoice_ids=[invoice.qbo_id],
+            company_id=first.company_id,
+            customer_id=first.customer_id,
+            invoice_ids=[i.qbo_id for i in invoices],
             amount=amount,
-            currency=invoice.currency,
+            currency=first.currency,
             status=PaymentStatus.CREATING.value,
             created_at=now,
             updated_at=now,
@@ -196,11 +202,10 @@ def _new_attempt(ctx: Context, session: Session, invoice: InvoiceRow, amount: De
         session,
         key=f"stripe:checkout:{key}",
         kind="stripe.checkout",
-        company_id=invoice.company_id,
+        company_id=first.company_id,
         payload={"payment_key": key, "token": token},
         now=now,
     )
-    return key
 
 
 @handler("stripe.checkout")

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -31,14 +32,21 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[i : i + CHUNK]
 
 
+Row = TypeVar("Row", CustomerRow, InvoiceRow)
+
+
+def _existing(session: Session, model: type[Row], realm: str, ids: Sequence[str]) -> dict[str, Row]:
+    """The mirrored rows among ``ids``, loaded in chunks (one query per 500, not one per row)."""
+    found: dict[str, Row] = {}
+    for chunk in _chunks(ids):
+        for row in session.scalars(select(model).where(model.company_id == realm, model.qbo_id.in_(chunk))):
+            found[row.qbo_id] = row
+    return found
+
+
 def upsert_customers(session: Session, realm: str, customers: Sequence[Customer], *, now: datetime) -> None:
     ids = [c.qbo_id for c in customers]
-    existing: dict[str, CustomerRow] = {}
-    for chunk in _chunks(ids):
-        for found in session.scalars(
-            select(CustomerRow).where(CustomerRow.company_id == realm, CustomerRow.qbo_id.in_(chunk))
-        ):
-            existing[found.qbo_id] = found
+    existing = _existing(session, CustomerRow, realm, ids)
     for c in customers:
         row = existing.get(c.qbo_id)
         if row is None:
@@ -58,12 +66,7 @@ def upsert_invoices(
     session: Session, realm: str, invoices: Sequence[Invoice], *, now: datetime
 ) -> list[Transition]:
     ids = [i.qbo_id for i in invoices]
-    existing: dict[str, InvoiceRow] = {}
-    for chunk in _chunks(ids):
-        for found in session.scalars(
-            select(InvoiceRow).where(InvoiceRow.company_id == realm, InvoiceRow.qbo_id.in_(chunk))
-        ):
-            existing[found.qbo_id] = found
+    existing = _existing(session, InvoiceRow, realm, ids)
     transitions = []
     for inv in invoices:
         row = existing.get(inv.qbo_id)

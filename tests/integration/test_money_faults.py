@@ -26,11 +26,10 @@ from syncd.bootstrap import build_context
 from syncd.cli import main as cli_main
 from syncd.config import Settings, load
 from syncd.context import Context
-from syncd.domain.payments import PaymentStatus
 from syncd.errors import TransientError
 from syncd.links import Links
 from syncd.secrets import SecretBox
-from syncd.store import effects
+from syncd.stages.collect import open_attempt
 from syncd.store.models import Effect, InboxEvent, InvoiceRow, PaymentRow
 
 # Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
@@ -102,27 +101,8 @@ class Run:
                 partial = self.rng.random() < 0.2 and inv.balance > 2
                 amount = (inv.balance / 2).quantize(Decimal("0.01")) if partial else inv.balance
                 key = f"pay:{self.realm}:{inv.qbo_id}:fault"
-                s.add(
-                    PaymentRow(
-                        key=key,
-                        company_id=self.realm,
-                        customer_id=inv.customer_id,
-                        invoice_ids=[inv.qbo_id],
-                        amount=amount,
-                        currency=inv.currency,
-                        status=PaymentStatus.CREATING.value,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                effects.enqueue(
-                    s,
-                    key=f"stripe:checkout:{key}",
-                    kind="stripe.checkout",
-                    company_id=self.realm,
-                    payload={"payment_key": key, "token": self.links.token(self.realm, inv.qbo_id)},
-                    now=now,
-                )
+                token = self.links.token(self.realm, inv.qbo_id)
+                open_attempt(s, key=key, invoices=[inv], amount=amount, token=token, now=now)
                 keys.append(key)
         return keys
 

@@ -14,10 +14,8 @@ from loop_harness import Loop, running_loop
 from sqlalchemy import select
 
 from syncd.audit import AuditReport, run_audit
-from syncd.domain.payments import PaymentStatus
-from syncd.stages.collect import ingest
+from syncd.stages.collect import ingest, open_attempt
 from syncd.stages.cycle import run_cycle
-from syncd.store import effects
 from syncd.store.models import InvoiceRow, PaymentRow
 
 BANK = "Checking"
@@ -96,27 +94,8 @@ def pay(
     now = loop.ctx.clock()
     key = f"pay:{loop.realm}:{'+'.join(i.qbo_id for i in invoices)}:{now.timestamp()}"
     with loop.ctx.db.transaction() as s:
-        s.add(
-            PaymentRow(
-                key=key,
-                company_id=loop.realm,
-                customer_id=first.customer_id,
-                invoice_ids=[i.qbo_id for i in invoices],
-                amount=total,
-                currency=first.currency,
-                status=PaymentStatus.CREATING.value,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        effects.enqueue(
-            s,
-            key=f"stripe:checkout:{key}",
-            kind="stripe.checkout",
-            company_id=loop.realm,
-            payload={"payment_key": key, "token": loop.ctx.links.token(loop.realm, first.qbo_id)},
-            now=now,
-        )
+        token = loop.ctx.links.token(loop.realm, first.qbo_id)
+        open_attempt(s, key=key, invoices=invoices, amount=total, token=token, now=now)
     loop.drain()
     row = payment(loop, key)
     assert row.checkout_session_id is not None
