@@ -48,6 +48,9 @@ class CompanySettings:
     sending_hour: int = 9
     timezone: str | None = None
     staff_email: str | None = None
+    # A refund takes its amount off the QBO Payment (the invoice owes it again) instead of
+    # writing a Refund Receipt against income.
+    refund_reopens_invoice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +316,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
             "sending_hour",
             "timezone",
             "staff_email",
+            "refund_reopens_invoice",
         )
         realm = c.req("realm_id")
         if realm in seen:
@@ -376,6 +380,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 sending_hour=c.integer("sending_hour", 9, 0, 23),
                 timezone=tz,
                 staff_email=c.text("staff_email"),
+                refund_reopens_invoice=c.flag("refund_reopens_invoice", False),
             )
         )
     return tuple(out)

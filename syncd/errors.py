@@ -66,3 +66,8 @@ class ConfigError(SyncdError):
 
 class SignatureError(PermanentError):
     """A webhook's signature is missing, forged or outside the tolerance window."""
+
+
+class NotReducibleError(PermanentError):
+    """A QBO Payment cannot take a reduction: it is voided or deleted, holds less than the amount,
+    or a converted one would drop to nothing while its home amount should not."""

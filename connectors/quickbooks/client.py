@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from intuitlib.client import AuthClient
 
-from connectors.quickbooks import accounts, pull, writes
+from connectors.quickbooks import accounts, pull, reductions, writes
 from connectors.quickbooks.errors import QboNotFoundError, error_for_fault, fault_from_json
 from connectors.quickbooks.limits import CompanyLimits, limits_for
 from connectors.quickbooks.mapping import (
@@ -36,11 +36,12 @@ from syncd.domain import (
     QboEntry,
     QboEntryRef,
     QboPaymentDraft,
+    QboPaymentReduction,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
 )
-from syncd.errors import PermanentError, StaleObjectError, SyncdError
+from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, SyncdError
 
 MAX_BATCH_ITEMS = 30
 MAX_STALE_RETRIES = 3
@@ -219,6 +220,19 @@ class QboConnector:
         # Payments are voided by a sparse update with include=void (invoices take operation=void).
         void = {"operation": "update", "include": "void"}
         return self._update_with_retry("Payment", payment_id, request_id, lambda _: {}, params=void)
+
+    def reduce_payment(self, reduction: QboPaymentReduction, *, request_id: str) -> QboEntryRef:
+        # The marker travels in the same update as the amounts, so a stale-token retry or a replay
+        # after a crash sees whether this reduction is already in.
+        try:
+            return self._update_with_retry(
+                "Payment",
+                reduction.payment_id,
+                request_id,
+                lambda payment: reductions.reduced_fields(payment, reduction),
+            )
+        except QboNotFoundError as exc:
+            raise NotReducibleError(str(exc)) from exc
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         def change(invoice: Json) -> Json | None:

@@ -17,6 +17,7 @@ from syncd.domain import (
     QboEntry,
     QboEntryRef,
     QboPaymentDraft,
+    QboPaymentReduction,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -140,6 +141,11 @@ class QuickBooks(Protocol):
 
     def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
         """Void a Payment (reading its SyncToken first); the invoices it paid reopen."""
+
+    def reduce_payment(self, reduction: QboPaymentReduction, *, request_id: str) -> QboEntryRef:
+        """Take an amount off a Payment so its invoices reopen (see QboPaymentReduction); a
+        Payment already carrying the reduction's marker is left as it is. NotReducibleError when
+        it is voided, deleted or holds less."""
 
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
         """Up to 30 creates in one batch call; one result per item, in order."""

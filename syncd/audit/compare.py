@@ -3,18 +3,19 @@ both ways, and the clearing account's movement against the Stripe balance's, per
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from syncd.audit.report import AuditReport
 from syncd.context import Context
 from syncd.domain import BalanceTxn, PayoutStatus, QboEntry
 from syncd.errors import SyncdError
 from syncd.stages.accounts import books_accounts
-from syncd.stages.books.movements import EntryLink, entries_of
+from syncd.stages.books.movements import EntryLink, entries_of, payment_deposit, reductions_by_payment
 from syncd.stages.books.payouts import NO_ENTRY
 from syncd.store.models import Effect, MoneyMovement
 
@@ -85,6 +86,7 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
         }
         for row in by_id.values():
             session.expunge(row)
+        reduced = _reduced_payments(session, realm, txns, by_id)
     matched: list[tuple[BalanceTxn, list[EntryLink]]] = []
     for txn in txns:
         row = by_id.get(txn.id)
@@ -118,8 +120,32 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
                 "balance transaction in the period",
                 "check the Stripe dashboard for this transaction; if it does not exist, void the QBO entries",
             )
-    _clearing_movement(ctx, report, realm, matched, verify_qbo)
+    _clearing_movement(ctx, report, realm, matched, verify_qbo, reduced)
     return report
+
+
+def _reduced_payments(
+    session: Session, realm: str, txns: list[BalanceTxn], by_id: dict[str, MoneyMovement]
+) -> dict[str, Decimal]:
+    """For each QBO Payment a refund reduced (in any period), what it should hold now: what it
+    deposited less every refund taken off it since."""
+    reductions = reductions_by_payment(session, realm)
+    if not reductions:
+        return {}
+    deposits: dict[str, Decimal] = {}
+    for txn in txns:
+        row = by_id.get(txn.id)
+        for entry in entries_of(row) if row is not None else ():
+            if entry.role == "payment" and entry.entity == "Payment":
+                deposits[entry.qbo_id] = entry.clearing
+    out: dict[str, Decimal] = {}
+    for payment_id, taken in reductions.items():
+        deposit = deposits.get(payment_id)
+        if deposit is None:
+            deposit = payment_deposit(session, realm, payment_id)
+        if deposit is not None:
+            out[payment_id] = deposit + taken
+    return out
 
 
 def _unrecorded(
@@ -204,6 +230,7 @@ def _clearing_movement(
     realm: str,
     matched: list[tuple[BalanceTxn, list[EntryLink]]],
     verify_qbo: bool,
+    reduced: dict[str, Decimal],
 ) -> None:
     """Add each matched movement's clearing effect as QBO holds it (one read per entity)."""
     expected: dict[tuple[str, str], tuple[str, _Expected]] = {}
@@ -224,6 +251,11 @@ def _clearing_movement(
                     exp.check_account,
                 )
             expected[key] = (currency, exp)
+    for (entity, qbo_id), (currency, exp) in list(expected.items()):
+        if entity == "Payment" and qbo_id in reduced and not exp.voided:
+            # Refunds reopened its invoices: QBO holds the deposit less all of them, this
+            # period's or not, while only this period's move the clearing total.
+            expected[(entity, qbo_id)] = (currency, replace(exp, amount=reduced[qbo_id]))
     clearing_ids: dict[str, str] = {}
     for (entity, qbo_id), (currency, exp) in sorted(expected.items()):
         totals = report.currency(currency)

@@ -96,6 +96,23 @@ class QboRefundDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class QboPaymentReduction:
+    """Take ``amount`` (in the Payment's currency) off a Payment syncd wrote, so the invoices it
+    paid reopen by that much: unapplied credit goes first, then the invoice links from the last.
+
+    ``marker`` is written into the Payment's note in the same update; a Payment that already
+    carries it was reduced before and is left as it is, which makes the reduction idempotent
+    whatever order refunds arrive in. ``home_amount`` is set when Stripe converted the charge:
+    the Payment's exchange rate is recomputed so its home amount drops by exactly that much.
+    """
+
+    payment_id: str
+    marker: str
+    amount: Decimal
+    home_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class QboDepositDraft:
     """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal)."""
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
+from syncd.domain.rates import credited_rate
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.notify import queue_staff_alert
-from syncd.stages.rates import credited_rate
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PaymentRow

@@ -1,5 +1,6 @@
 """Property: any sequence of payments, partial payments, refunds, disputes, ACH returns and payouts
-leaves ``syncd audit`` clean and QBO without a duplicate entry (both simulators, one loop)."""
+leaves ``syncd audit`` clean and QBO without a duplicate entry (both simulators, one loop per way
+of booking refunds)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from syncd.stages.cycle import run_cycle
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
+@pytest.fixture(scope="module", params=[False, True], ids=["refund-receipts", "refunds-reopen"])
+def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
     path: Path = tmp_path_factory.mktemp("books-property")
-    with books_loop(path, allow_partial=True, min_partial="1.00") as running:
+    with books_loop(
+        path, allow_partial=True, min_partial="1.00", refund_reopens_invoice=request.param
+    ) as running:
         yield running
 
 

@@ -198,11 +198,17 @@ class QboSimulator:
             company.books.void("Invoice", {"Id": invoice_id, "SyncToken": row["SyncToken"]})
 
     def update_invoice(self, invoice_id: str, *, realm_id: str | None = None, **changes: Any) -> None:
+        self.update_entity("Invoice", invoice_id, realm_id=realm_id, **changes)
+
+    def update_entity(
+        self, name: str, entity_id: str, *, realm_id: str | None = None, **changes: Any
+    ) -> None:
+        """A bookkeeper's sparse edit of any entity, as QBO would apply it."""
         company = self._company(realm_id)
         with company.state.lock:
-            row = company.books.read("Invoice", invoice_id)
+            row = company.books.read(name, entity_id)
             company.books.update(
-                "Invoice", {"Id": invoice_id, "SyncToken": row["SyncToken"], "sparse": True, **changes}
+                name, {"Id": entity_id, "SyncToken": row["SyncToken"], "sparse": True, **changes}
             )
 
     def delete_invoice(self, invoice_id: str, *, realm_id: str | None = None) -> None:

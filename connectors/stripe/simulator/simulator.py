@@ -187,6 +187,12 @@ class StripeSimulator:
         with self._acting() as state:
             disputes.close_dispute(state, state.store.get("dispute", dispute_id), won=won)
 
+    def set_exchange_rate(self, currency: str, usd_per_unit: Decimal) -> None:
+        """Move a conversion rate (US dollars per unit of ``currency``) for what is settled from now
+        on: markets move between a charge and its refund."""
+        with self._lock:
+            self._state.config.usd_rates[currency.lower()] = usd_per_unit
+
     def set_payment_method_behaviour(self, payment_method_id: str, behaviour: str) -> None:
         """Make a saved method behave differently from now on (e.g. a saved card that starts
         declining): one of card_success, card_declined, insufficient_funds, requires_action,

@@ -1,7 +1,7 @@
 """MoneyMovement rows: each Stripe balance transaction with the QBO entries syncd made for it.
 
-``qbo_entries`` maps a role (``payment``, ``fee``, ``refund``, ``withdrawal``, ``reversal``,
-``transfer``, ``void``) to ``"<Entity>:<Id>:<signed amount>"``, the signed amount being what the
+``qbo_entries`` maps a role (``payment``, ``fee``, ``refund``, ``reopen``, ``withdrawal``,
+``reversal``, ``transfer``, ``void``) to ``"<Entity>:<Id>:<signed amount>"``, the signed amount being what the
 entry moves in or out of the clearing account. The audit reads both ways from these rows: every
 balance transaction has its entries, and the entries add up to the transaction's net.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -85,3 +86,41 @@ def mark_paid_out(session: Session, txn_ids: list[str], payout_id: str) -> None:
         row = session.get(MoneyMovement, txn_id)
         if row is not None and not row.payout_id:
             row.payout_id = payout_id
+
+
+REFUND_TYPES = ("refund", "payment_refund")
+
+
+def reductions_by_payment(session: Session, realm_id: str) -> dict[str, Decimal]:
+    """Every refund ever taken off a QBO Payment (role ``reopen``), summed per Payment id: what
+    QBO's Payment holds now depends on refunds of any period."""
+    rows = session.scalars(
+        select(MoneyMovement).where(
+            MoneyMovement.company_id == realm_id,
+            MoneyMovement.type.in_(REFUND_TYPES),
+            cast(MoneyMovement.qbo_entries, String).like('%"reopen"%'),
+        )
+    )
+    out: dict[str, Decimal] = {}
+    for row in rows:
+        for entry in entries_of(row):
+            if entry.role == "reopen":
+                out[entry.qbo_id] = out.get(entry.qbo_id, Decimal(0)) + entry.clearing
+    return out
+
+
+def payment_deposit(session: Session, realm_id: str, payment_id: str) -> Decimal | None:
+    """What the QBO Payment ``payment_id`` deposited when syncd wrote it (its charge's movement,
+    whatever its period), or None when syncd has no such movement."""
+    pattern = f'%"Payment:{payment_id}:%'
+    for row in session.scalars(
+        select(MoneyMovement).where(
+            MoneyMovement.company_id == realm_id,
+            MoneyMovement.type.in_(("charge", "payment")),
+            cast(MoneyMovement.qbo_entries, String).like(pattern),
+        )
+    ):
+        for entry in entries_of(row):
+            if entry.role == "payment" and entry.entity == "Payment" and entry.qbo_id == payment_id:
+                return entry.clearing
+    return None

@@ -20,11 +20,12 @@ from syncd.domain import (
     InvoiceStatus,
     QboPaymentDraft,
     QboPaymentLine,
+    QboPaymentReduction,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
 )
-from syncd.errors import ReconnectNeededError
+from syncd.errors import NotReducibleError, ReconnectNeededError
 
 Make = Callable[..., QboConnector]
 
@@ -316,3 +317,27 @@ def test_deposit_and_entry_reads_for_the_audit(sim: Any, token_store: Any, make_
     assert entry is not None
     assert (entry.amount, entry.account_id, entry.voided) == (Decimal("15.00"), books.clearing.qbo_id, False)
     assert qbo.get_entry("Deposit", "99999999") is None
+
+
+def test_a_reduction_reopens_the_invoice_once(sim: Any, token_store: Any, make_sim_connector: Make) -> None:
+    token_store.save_payload(sim.realm_id, sim.mint_tokens())
+    qbo = make_sim_connector(sim, token_store)
+    books = qbo.ensure_accounts("USD", AccountNames())
+    invoice = payable(sim)[0]
+    total = Decimal(str(invoice["Balance"]))
+    ref = qbo.create_payment(
+        payment(invoice, books.clearing.qbo_id), request_id=f"qbo:payment:{invoice['Id']}"
+    )
+    cut = QboPaymentReduction(ref.qbo_id, "re_sim1", Decimal("7.50"))
+    sim.faults.stale_next(1)  # a bookkeeper's edit got in between: re-read and go again
+    qbo.reduce_payment(cut, request_id="qbo:refund:re_sim1")
+    again = qbo.reduce_payment(cut, request_id="qbo:refund:re_sim1#replayed-after-a-crash")
+    stored = sim.entity("Payment", ref.qbo_id)
+    assert again.sync_token == stored["SyncToken"]  # nothing written the second time
+    assert Decimal(str(stored["TotalAmt"])) == total - Decimal("7.50")
+    assert Decimal(str(sim.entity("Invoice", invoice["Id"])["Balance"])) == Decimal("7.50")
+    entry = qbo.get_entry("Payment", ref.qbo_id)
+    assert entry is not None and entry.amount == total - Decimal("7.50") and not entry.voided
+    qbo.void_payment(ref.qbo_id, request_id=f"qbo:void:{ref.qbo_id}")
+    with pytest.raises(NotReducibleError, match="voided"):
+        qbo.reduce_payment(QboPaymentReduction(ref.qbo_id, "re_sim2", Decimal("1.00")), request_id="r2")
