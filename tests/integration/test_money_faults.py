@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -186,12 +187,13 @@ class Run:
         return left
 
 
-def _configure(world: World) -> Settings:
+def _configure(world: World, *, refunds_reopen: bool) -> Settings:
     world.write_config()
     text = world.config_path.read_text()
     text = text.replace(
         "reminder_days = []",
-        'reminder_days = []\nnotify_new_invoices = false\nlink_writeback = "off"',
+        'reminder_days = []\nnotify_new_invoices = false\nlink_writeback = "off"\n'
+        f"refund_reopens_invoice = {'true' if refunds_reopen else 'false'}",
     )
     text += '\n[company.accounts]\nbank = "Checking"\n'
     world.config_path.write_text(text)
@@ -205,14 +207,15 @@ def _seed_invoices(world: World, rng: random.Random, n: int) -> None:
         world.qbo.add_invoice(rng.choice(customers), amount)
 
 
+@pytest.mark.parametrize("refunds_reopen", [False, True], ids=["refund-receipts", "refunds-reopen"])
 def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clean(
-    world: World, daemon: Callable[[], Daemon]
+    world: World, daemon: Callable[[], Daemon], refunds_reopen: bool
 ) -> None:
     rng = random.Random(SEED)
     started = world.stripe.clock.now().date()
     payments = max(20, MOVEMENTS * 3 // 5)
     _seed_invoices(world, rng, payments)
-    settings = _configure(world)
+    settings = _configure(world, refunds_reopen=refunds_reopen)
     world.qbo.limits.per_minute = 1_000_000  # the daemon paces itself; the run must not take hours
     T0 = time.monotonic()
     proc = daemon()
@@ -291,6 +294,15 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
         notes = Counter(str(e.get("PrivateNote")) for e in world.qbo.entities(entity))
         dupes = {k: v for k, v in notes.items() if v > 1 and "Stripe" in k}
         assert not dupes, f"duplicate {entity} entries: {dupes}"
+    if refunds_reopen:
+        # Each refund came off its Payment once: one marker per refund, no receipt instead.
+        markers = Counter(
+            marker
+            for e in world.qbo.entities("Payment")
+            for marker in re.findall(r"\[(re_\w+)\]", str(e.get("PrivateNote")))
+        )
+        assert len(markers) == len(world.stripe.objects("refund")), markers
+        assert max(markers.values()) == 1 and not world.qbo.entities("RefundReceipt")
     with run.db.transaction() as s:
         failed = s.scalars(select(Effect).where(Effect.status == "failed")).all()
         assert not failed, [(e.key, e.last_error) for e in failed]
