@@ -37,6 +37,7 @@ from syncd.domain import (
     QboEntryRef,
     QboPaymentDraft,
     QboPaymentReduction,
+    QboPaymentRestore,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -230,6 +231,17 @@ class QboConnector:
                 reduction.payment_id,
                 request_id,
                 lambda payment: reductions.reduced_fields(payment, reduction),
+            )
+        except QboNotFoundError as exc:
+            raise NotReducibleError(str(exc)) from exc
+
+    def restore_payment(self, restore: QboPaymentRestore, *, request_id: str) -> QboEntryRef:
+        try:
+            return self._update_with_retry(
+                "Payment",
+                restore.payment_id,
+                request_id,
+                lambda payment: reductions.restored_fields(payment, restore),
             )
         except QboNotFoundError as exc:
             raise NotReducibleError(str(exc)) from exc

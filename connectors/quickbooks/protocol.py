@@ -18,6 +18,7 @@ from syncd.domain import (
     QboEntryRef,
     QboPaymentDraft,
     QboPaymentReduction,
+    QboPaymentRestore,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -146,6 +147,10 @@ class QuickBooks(Protocol):
         """Take an amount off a Payment so its invoices reopen (see QboPaymentReduction); a
         Payment already carrying the reduction's marker is left as it is. NotReducibleError when
         it is voided, deleted or holds less."""
+
+    def restore_payment(self, restore: QboPaymentRestore, *, request_id: str) -> QboEntryRef:
+        """Put a failed refund back on the Payment it was taken off (see QboPaymentRestore); a
+        Payment already carrying the marker is left as it is."""
 
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
         """Up to 30 creates in one batch call; one result per item, in order."""

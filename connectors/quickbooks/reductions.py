@@ -1,4 +1,5 @@
-"""Reducing a Payment syncd wrote (a refund that reopens its invoices) as one sparse update."""
+"""Reducing a Payment syncd wrote (a refund that reopens its invoices), and restoring it when the
+refund fails, each as one sparse update carrying its own marker."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.quickbooks.mapping import is_voided
-from syncd.domain import QboPaymentReduction
+from syncd.domain import QboPaymentReduction, QboPaymentRestore
 from syncd.domain.rates import credited_rate
 from syncd.errors import NotReducibleError
 
@@ -76,3 +77,35 @@ def _reduced_lines(payment: Json, amount: Decimal) -> list[Json]:
         line.pop("LineEx", None)
         out.append({key: line[key] for key in ("Amount", "LinkedTxn") if key in line})
     return out
+
+
+def restored_fields(payment: Json, restore: QboPaymentRestore) -> Json | None:
+    """The sparse-update fields that put ``restore`` back on ``payment`` (None: already done)."""
+    note = str(payment.get("PrivateNote") or "")
+    if f"[{restore.marker}]" in note:
+        return None
+    if is_voided(payment):
+        raise NotReducibleError(f"QBO Payment {payment.get('Id')} is voided")
+    line = f"[{restore.marker}] +{restore.amount}"
+    new_note = f"{note}\n{line}" if note else line
+    if len(new_note) > NOTE_MAX:
+        raise NotReducibleError(f"QBO Payment {payment.get('Id')} has no room left in its note")
+    lines = [
+        {key: dict(line)[key] for key in ("Amount", "LinkedTxn") if key in line}
+        for line in payment.get("Line") or []
+    ]
+    for back in restore.lines:
+        for existing in lines:
+            if any(str(t.get("TxnId")) == back.invoice_id for t in existing.get("LinkedTxn") or []):
+                existing["Amount"] = _money(existing.get("Amount")) + back.amount
+                break
+        else:
+            lines.append(
+                {"Amount": back.amount, "LinkedTxn": [{"TxnId": back.invoice_id, "TxnType": "Invoice"}]}
+            )
+    total = _money(payment.get("TotalAmt"))
+    fields: Json = {"TotalAmt": total + restore.amount, "PrivateNote": new_note, "Line": lines}
+    if restore.home_amount is not None:
+        home = (total * _money(payment.get("ExchangeRate") or "1")).quantize(CENT)
+        fields["ExchangeRate"] = credited_rate(total + restore.amount, home + restore.home_amount)
+    return fields

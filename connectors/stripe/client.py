@@ -236,7 +236,9 @@ class StripeConnector:
 
     def get_refund(self, refund_id: str) -> Refund:
         found = self._call(
-            lambda: self._client.v1.refunds.retrieve(refund_id, {"expand": ["balance_transaction"]})
+            lambda: self._client.v1.refunds.retrieve(
+                refund_id, {"expand": ["balance_transaction", "failure_balance_transaction"]}
+            )
         )
         return mapping.refund(found.to_dict())
 

@@ -177,6 +177,8 @@ def refund(obj: Json) -> Refund:
         balance_txn=optional_balance_txn(obj.get("balance_transaction")),
         created=timestamp(obj["created"]),
         metadata=metadata(obj),
+        failure_balance_txn=optional_balance_txn(obj.get("failure_balance_transaction")),
+        failure_reason=str(obj["failure_reason"]) if obj.get("failure_reason") else None,
     )
 
 

@@ -48,6 +48,8 @@ def expected_effect(txn: BalanceTxn) -> str | None:
         return f"qbo:fee:{txn.id}"
     if txn.type in ("refund", "payment_refund"):
         return f"qbo:refund:{source}"
+    if txn.type == "refund_failure":
+        return f"qbo:refund_failed:{source}"
     if source.startswith("dp_") or txn.type in ("adjustment", "dispute"):
         return f"qbo:dispute:{source}:{txn.id}"
     if txn.type == "payout":

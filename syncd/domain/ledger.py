@@ -113,6 +113,19 @@ class QboPaymentReduction:
 
 
 @dataclass(frozen=True, slots=True)
+class QboPaymentRestore:
+    """Put ``amount`` back on a Payment a reduction lowered (the refund came back): applied to
+    ``lines`` (invoices still owing), the rest left as unapplied credit. ``marker`` and
+    ``home_amount`` work as in QboPaymentReduction."""
+
+    payment_id: str
+    marker: str
+    amount: Decimal
+    lines: tuple[QboPaymentLine, ...] = ()
+    home_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class QboDepositDraft:
     """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal)."""
 

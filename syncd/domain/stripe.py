@@ -172,6 +172,9 @@ class Refund:
     balance_txn: BalanceTxn | None
     created: datetime
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # Set once the refund came back from the customer's bank: it reverses ``balance_txn``.
+    failure_balance_txn: BalanceTxn | None = None
+    failure_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

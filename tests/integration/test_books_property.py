@@ -1,12 +1,12 @@
-"""Property: any sequence of payments, partial payments, refunds, disputes, ACH returns and payouts
-leaves ``syncd audit`` clean and QBO without a duplicate entry (both simulators, one loop per way
-of booking refunds)."""
+"""Property: any sequence of payments, partial payments, refunds (some sent back by the bank),
+disputes, ACH returns and payouts leaves ``syncd audit`` clean and QBO without a duplicate entry
+(both simulators, one loop per way of booking refunds)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class Paid:
     card: bool
     refunded: Decimal = Decimal(0)
     disputed: str | None = None
+    refunds: list[tuple[str, Decimal]] = field(default_factory=list)  # live ones
 
 
 cents = st.integers(min_value=100, max_value=250_00)
@@ -44,6 +45,7 @@ op = st.one_of(
     st.tuples(st.just("card"), cents, st.booleans()),
     st.tuples(st.just("ach"), cents, st.sampled_from(["ach_success", "ach_failure", "ach_return"])),
     st.tuples(st.just("refund"), st.integers(0, 20), st.integers(1, 100)),
+    st.tuples(st.just("refund_fails"), st.integers(0, 20), st.just(None)),
     st.tuples(st.just("dispute"), st.integers(0, 20), st.sampled_from(["open", "won", "lost"])),
     st.tuples(st.just("days"), st.integers(1, 3), st.just(None)),
 )
@@ -71,13 +73,22 @@ def _step(loop: Loop, paid: list[Paid], step: tuple[str, int, object]) -> None:
         if not target.card or target.disputed or left <= 0:
             return
         amount = max(Decimal("0.01"), (left * int(str(extra)) / 100).quantize(Decimal("0.01")))
-        loop.ctx.stripe.refund(
+        refund = loop.ctx.stripe.refund(
             payment_intent_id=target.intent_id,
             amount=min(amount, left),
             metadata={},
-            idempotency_key=f"prop-refund-{target.intent_id}-{target.refunded}",
+            idempotency_key=f"prop-refund-{target.intent_id}-{target.refunded}-{len(target.refunds)}",
         )
         target.refunded += min(amount, left)
+        target.refunds.append((refund.id, min(amount, left)))
+        settle(loop)
+    elif kind == "refund_fails" and paid:
+        target = paid[n % len(paid)]
+        if not target.refunds or target.disputed:
+            return
+        refund_id, amount = target.refunds.pop(0)
+        loop.stripe.fail_refund(refund_id)
+        target.refunded -= amount
         settle(loop)
     elif kind == "dispute" and paid:
         target = paid[n % len(paid)]

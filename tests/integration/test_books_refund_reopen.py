@@ -181,3 +181,23 @@ def test_a_converted_partial_refund_stays_exact_and_a_full_one_falls_back_to_a_r
         assert balance(loop, second.qbo_id) == 0
         assert any("without reopening" in m.subject for m in loop.sink.mailbox.all())
         assert_clean(loop)
+
+
+def test_a_refund_the_bank_sends_back_pays_the_reopened_invoice_again(tmp_path: Path) -> None:
+    with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
+        inv = open_invoices(loop)[0]
+        row = pay(loop, [inv])
+        refund_id = _refund(loop, row.payment_intent_id or "", Decimal("12.25"))
+        settle(loop)
+        assert balance(loop, inv.qbo_id) == Decimal("12.25")
+        loop.stripe.fail_refund(refund_id)
+        settle(loop)
+        settle(loop)
+        assert balance(loop, inv.qbo_id) == 0
+        payment = entity(loop, "Payment", row.qbo_payment_id)
+        assert Decimal(str(payment["TotalAmt"])) == inv.balance and Decimal(str(payment["UnappliedAmt"])) == 0
+        assert f"[{refund_id}:failed] +12.25" in payment["PrivateNote"]
+        assert qbo(loop, "Deposit") == []
+        run_cycle(loop.ctx, loop.realm)
+        assert invoice(loop, inv.qbo_id).status == "paid"
+        assert_clean(loop)

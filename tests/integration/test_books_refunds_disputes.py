@@ -78,3 +78,22 @@ def test_dispute_won_is_reversed_into_clearing(tmp_path: Path) -> None:
         assert Decimal(str(deposits[0]["TotalAmt"])) == inv.balance + Decimal("15.00")
         assert any("won" in m.subject.lower() for m in loop.sink.mailbox.all())
         assert_clean(loop)
+
+
+def test_a_refund_the_bank_sends_back_is_deposited_back_into_clearing(tmp_path: Path) -> None:
+    with books_loop(tmp_path) as loop:
+        inv = open_invoices(loop)[0]
+        row = pay(loop, [inv])
+        refund_id = _refund(loop, row.payment_intent_id or "", Decimal("9.50"))
+        loop.stripe.fail_refund(refund_id)
+        settle(loop)
+        settle(loop)
+        (deposit,) = qbo(loop, "Deposit")
+        assert Decimal(str(deposit["TotalAmt"])) == Decimal("9.50")
+        assert refund_id in deposit["PrivateNote"]
+        sales = next(a for a in qbo(loop, "Account") if a["Name"] == "Sales")
+        assert deposit["Line"][0]["DepositLineDetail"]["AccountRef"]["value"] == sales["Id"]
+        assert len(qbo(loop, "RefundReceipt")) == 1  # the receipt stays; the deposit undoes it
+        assert any("Refund failed" in m.subject for m in loop.sink.mailbox.all())
+        report = assert_clean(loop)
+        assert report.currency("USD").matched == report.currency("USD").transactions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from connectors.stripe.simulator.balance import new_balance_txn, settle
@@ -97,6 +98,8 @@ def create_refund(state: SimState, params: JsonDict) -> JsonDict:
                 "us_bank_transfer": {"reference": None, "reference_status": "pending"},
             }
         ),
+        "failure_balance_transaction": None,
+        "failure_reason": None,
         "metadata": merge_metadata({}, params.get("metadata")),
         "payment_intent": charge["payment_intent"],
         "payment_method": charge["payment_method"],
@@ -112,6 +115,34 @@ def create_refund(state: SimState, params: JsonDict) -> JsonDict:
     charge["refunds"]["data"].insert(0, refund)
     emit(state, "refund.created", refund)
     emit(state, "charge.refunded", charge)
+    return refund
+
+
+def fail_refund(state: SimState, refund: JsonDict, reason: str) -> JsonDict:
+    """The card issuer or bank sent a refund back (closed card, closed account): a
+    ``refund_failure`` balance transaction reverses the refund's, and the charge is unrefunded."""
+    if refund["status"] not in ("pending", "succeeded"):
+        raise bad_state(f"Refund {refund['id']} is {refund['status']}; only a live refund can fail.")
+    original = state.store.get("balance_transaction", str(refund["balance_transaction"]))
+    txn = new_balance_txn(
+        state,
+        amount=-int(original["amount"]),
+        fee=0,
+        currency=str(original["currency"]),
+        exchange_rate=None if original["exchange_rate"] is None else Decimal(str(original["exchange_rate"])),
+        type_="refund_failure",
+        source=str(refund["id"]),
+        reporting_category="refund_failure",
+        description="REFUND FAILURE",
+    )
+    refund["status"] = "failed"
+    refund["failure_reason"] = reason
+    refund["failure_balance_transaction"] = txn["id"]
+    charge = state.store.get("charge", str(refund["charge"]))
+    charge["amount_refunded"] = int(charge["amount_refunded"]) - int(refund["amount"])
+    charge["refunded"] = False
+    emit(state, "refund.failed", refund)
+    emit(state, "charge.refund.updated", refund)
     return refund
 
 

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from connectors.serving import ThreadedServer
-from connectors.stripe.simulator import checkout_flow, disputes, payouts
+from connectors.stripe.simulator import checkout_flow, disputes, payouts, refunds
 from connectors.stripe.simulator.app import ApiFront, build_app
 from connectors.stripe.simulator.clock import SimClock
 from connectors.stripe.simulator.errors import invalid_param
@@ -186,6 +186,11 @@ class StripeSimulator:
     def close_dispute(self, dispute_id: str, won: bool) -> None:
         with self._acting() as state:
             disputes.close_dispute(state, state.store.get("dispute", dispute_id), won=won)
+
+    def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> None:
+        """The refund comes back from the customer's bank (``refund.failed``)."""
+        with self._acting() as state:
+            refunds.fail_refund(state, state.store.get("refund", refund_id), reason)
 
     def set_exchange_rate(self, currency: str, usd_per_unit: Decimal) -> None:
         """Move a conversion rate (US dollars per unit of ``currency``) for what is settled from now

@@ -1,9 +1,19 @@
 """Books: every Stripe money movement besides the payment itself, into QBO through the clearing
 account (DESIGN §4) — fees, refunds, disputes, ACH returns, payouts — one effect per entry."""
 
-from syncd.stages.books import disputes, fees, payouts, refunds, returns
+from syncd.stages.books import disputes, fees, payouts, refund_failures, refunds, returns
 from syncd.stages.books.dispatch import apply_event
 from syncd.stages.books.fees import record_fee
 from syncd.stages.books.standing import strikes
 
-__all__ = ["apply_event", "disputes", "fees", "payouts", "record_fee", "refunds", "returns", "strikes"]
+__all__ = [
+    "apply_event",
+    "disputes",
+    "fees",
+    "payouts",
+    "record_fee",
+    "refund_failures",
+    "refunds",
+    "returns",
+    "strikes",
+]

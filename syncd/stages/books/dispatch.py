@@ -68,14 +68,23 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     elif kind == "refund.failed":
         realm = _payment_company(ctx, session, event)
         if realm is not None:
+            effects.enqueue(
+                session,
+                key=f"qbo:refund_failed:{oid}",
+                kind="qbo.refund_failed",
+                company_id=realm,
+                payload={"refund_id": oid},
+                now=now,
+            )
             queue_staff_alert(
                 ctx,
                 session,
                 realm,
                 f"refund-failed:{oid}",
                 "Refund failed",
-                f"Stripe could not complete refund {oid}; the money went back to the Stripe balance. "
-                "Record the reversal in QuickBooks by hand or refund the customer another way.",
+                f"The customer's bank sent refund {oid} back, so the money is in the Stripe balance "
+                "again and the customer was not refunded. syncd records the money's return in "
+                "QuickBooks; refund the customer another way if they are still owed it.",
                 now,
             )
     elif kind in ("payout.paid", "payout.failed"):

@@ -1,9 +1,10 @@
 """MoneyMovement rows: each Stripe balance transaction with the QBO entries syncd made for it.
 
-``qbo_entries`` maps a role (``payment``, ``fee``, ``refund``, ``reopen``, ``withdrawal``,
-``reversal``, ``transfer``, ``void``) to ``"<Entity>:<Id>:<signed amount>"``, the signed amount being what the
-entry moves in or out of the clearing account. The audit reads both ways from these rows: every
-balance transaction has its entries, and the entries add up to the transaction's net.
+``qbo_entries`` maps a role (``payment``, ``fee``, ``refund``, ``reopen``, ``refund_failed``,
+``restore``, ``withdrawal``, ``reversal``, ``transfer``, ``void``) to
+``"<Entity>:<Id>:<signed amount>"``, the signed amount being what the entry moves in or out of
+the clearing account. The audit reads both ways from these rows: every balance transaction has
+its entries, and the entries add up to the transaction's net.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -88,23 +89,26 @@ def mark_paid_out(session: Session, txn_ids: list[str], payout_id: str) -> None:
             row.payout_id = payout_id
 
 
-REFUND_TYPES = ("refund", "payment_refund")
+REFUND_TYPES = ("refund", "payment_refund", "refund_failure")
+_CHANGES = ("reopen", "restore")  # roles that change a Payment syncd wrote earlier
 
 
 def reductions_by_payment(session: Session, realm_id: str) -> dict[str, Decimal]:
-    """Every refund ever taken off a QBO Payment (role ``reopen``), summed per Payment id: what
-    QBO's Payment holds now depends on refunds of any period."""
+    """Every refund ever taken off a QBO Payment (role ``reopen``), less those put back when the
+    refund failed (``restore``), summed per Payment id: what QBO's Payment holds now depends on
+    refunds of any period."""
+    text = cast(MoneyMovement.qbo_entries, String)
     rows = session.scalars(
         select(MoneyMovement).where(
             MoneyMovement.company_id == realm_id,
             MoneyMovement.type.in_(REFUND_TYPES),
-            cast(MoneyMovement.qbo_entries, String).like('%"reopen"%'),
+            or_(*(text.like(f'%"{role}"%') for role in _CHANGES)),
         )
     )
     out: dict[str, Decimal] = {}
     for row in rows:
         for entry in entries_of(row):
-            if entry.role == "reopen":
+            if entry.role in _CHANGES:
                 out[entry.qbo_id] = out.get(entry.qbo_id, Decimal(0)) + entry.clearing
     return out
 

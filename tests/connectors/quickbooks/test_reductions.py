@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connectors.quickbooks.reductions import reduced_fields
-from syncd.domain import QboPaymentReduction
+from connectors.quickbooks.reductions import reduced_fields, restored_fields
+from syncd.domain import QboPaymentLine, QboPaymentReduction, QboPaymentRestore
 from syncd.errors import NotReducibleError
 
 
@@ -96,3 +96,30 @@ def test_a_converted_payment_cannot_drop_to_nothing_while_an_exchange_difference
         reduced_fields(payment, _cut("100.00", home="73.01"))
     fields = reduced_fields(payment, _cut("100.00", home="73.21"))
     assert fields is not None and fields["TotalAmt"] == 0
+
+
+def test_a_failed_refund_goes_back_onto_the_invoices_that_still_owe_and_the_rest_is_credit() -> None:
+    payment = _payment("90.00", ("1", "90.00"), note="x\n[re_1] -60.00")
+    back = QboPaymentRestore(
+        "77",
+        "re_1:failed",
+        Decimal("60.00"),
+        lines=(QboPaymentLine("1", Decimal("10.00")), QboPaymentLine("2", Decimal("45.00"))),
+    )
+    fields = restored_fields(payment, back)
+    assert fields is not None and fields["TotalAmt"] == Decimal("150.00")
+    assert _amounts(fields) == [("1", Decimal("100.00")), ("2", Decimal("45.00"))]  # 5.00 is credit
+    assert fields["PrivateNote"].endswith("[re_1:failed] +60.00")
+    payment["PrivateNote"] = fields["PrivateNote"]
+    assert restored_fields(payment, back) is None
+    with pytest.raises(NotReducibleError, match="voided"):
+        restored_fields({**_payment("0", note="Voided"), "Balance": "0"}, back)
+
+
+def test_a_converted_payment_restored_gets_back_its_home_amount() -> None:
+    payment = _payment("60.00", ("1", "60.00"), rate="0.7225")  # 43.35 USD at home
+    fields = restored_fields(
+        payment, QboPaymentRestore("77", "re_1:failed", Decimal("40.00"), home_amount=Decimal("29.87"))
+    )
+    assert fields is not None
+    assert (fields["TotalAmt"] * fields["ExchangeRate"]).quantize(Decimal("0.01")) == Decimal("73.22")

@@ -139,8 +139,10 @@ def test_payment_status_and_other_events_queue_nothing_here(paid: Database, tmp_
     assert _effects(paid) == {}
 
 
-def test_a_failed_refund_tells_staff(paid: Database, tmp_path: Path) -> None:
+def test_a_failed_refund_is_booked_back_and_staff_are_told(paid: Database, tmp_path: Path) -> None:
     ctx = _ctx(paid, tmp_path, ("r2",))
     _apply(ctx, _event("refund.failed", "re_5"))
-    kind, realm, payload = _effects(paid)["email:staff:refund-failed:re_5"]
+    queued = _effects(paid)
+    kind, realm, payload = queued["email:staff:refund-failed:re_5"]
     assert (kind, realm) == ("email.staff", "r2") and "re_5" in str(payload["body"])
+    assert queued["qbo:refund_failed:re_5"] == ("qbo.refund_failed", "r2", {"refund_id": "re_5"})
