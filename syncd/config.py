@@ -48,6 +48,8 @@ class CompanySettings:
     sending_hour: int = 9
     timezone: str | None = None
     staff_email: str | None = None
+    # Failed or returned bank debits that put a customer on credit hold (card only); 0: never.
+    bank_debit_strikes: int = 2
     # A refund takes its amount off the QBO Payment (the invoice owes it again) instead of
     # writing a Refund Receipt against income.
     refund_reopens_invoice: bool = False
@@ -317,6 +319,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
             "timezone",
             "staff_email",
             "refund_reopens_invoice",
+            "bank_debit_strikes",
         )
         realm = c.req("realm_id")
         if realm in seen:
@@ -380,6 +383,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 sending_hour=c.integer("sending_hour", 9, 0, 23),
                 timezone=tz,
                 staff_email=c.text("staff_email"),
+                bank_debit_strikes=c.integer("bank_debit_strikes", 2, 0, 100),
                 refund_reopens_invoice=c.flag("refund_reopens_invoice", False),
             )
         )

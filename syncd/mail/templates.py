@@ -50,8 +50,9 @@ class EmailRenderer:
     ``contact_phone``, ``customer_name``, ``invoice_number``, ``amount_due`` (Decimal),
     ``currency``, ``due_date`` (date or None), ``portal_url``; ``receipt`` adds ``amount_paid``
     and ``paid_at``; ``payment_processing`` and ``payment_failed`` add ``amount`` (and
-    optionally ``reason``); ``reminder`` may add ``days_overdue``; ``staff_alert`` needs
-    ``company_name``, ``title``, ``body`` and optionally ``link``.
+    optionally ``reason``; ``payment_failed`` optionally ``card_only``); ``reminder`` may add
+    ``days_overdue``; ``staff_alert`` needs ``company_name``, ``title``, ``body`` and optionally
+    ``link``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

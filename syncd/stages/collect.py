@@ -20,7 +20,7 @@ from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
-from syncd.stages import events, views
+from syncd.stages import events, methods, views
 from syncd.store import effects, mirror, payments
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, InvoiceRow, PaymentRow, PortalLink
@@ -79,7 +79,9 @@ class PortalService:
                 raise PermanentError("This payment link is no longer valid.")
             view = views.invoice_view(ctx, session, invoice, token)
             charge = _amount_to_charge(view, amount)
-            reuse = _reusable(session, invoice, charge, now)
+            if not view.payment_methods:
+                raise PermanentError(f"Please contact {view.branding.name} to arrange payment.")
+            reuse = _reusable(session, invoice, charge, view.payment_methods, now)
             if reuse is not None and reuse.checkout_url and reuse.status == PaymentStatus.OPEN.value:
                 return reuse.checkout_url
             key = reuse.key if reuse is not None else _new_attempt(ctx, session, invoice, charge, token)
@@ -162,10 +164,25 @@ def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:
     return amount
 
 
-def _reusable(session: Session, invoice: InvoiceRow, amount: Decimal, now: datetime) -> PaymentRow | None:
+def _reusable(
+    session: Session, invoice: InvoiceRow, amount: Decimal, allowed: tuple[str, ...], now: datetime
+) -> PaymentRow | None:
+    """An attempt to send the payer back to. An open session that offers other methods than the
+    customer may use now (bank debit while on credit hold, or not since released) is never
+    reused, and is closed so that the invoice keeps one way to pay."""
     for row in payments.for_invoice(
         session, invoice.company_id, invoice.qbo_id, [PaymentStatus.CREATING, PaymentStatus.OPEN]
     ):
+        if row.checkout_session_id and not methods.offers_exactly(row.offered_methods, allowed):
+            effects.enqueue(
+                session,
+                key=f"stripe:expire:{row.checkout_session_id}",
+                kind="stripe.expire_checkout",
+                company_id=row.company_id,
+                payload={"payment_key": row.key, "session_id": row.checkout_session_id},
+                now=now,
+            )
+            continue
         fresh = row.created_at + SESSION_LIFETIME - REUSE_MARGIN > now
         if row.amount == amount and fresh:
             return row
@@ -230,15 +247,22 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         )
         customer_name = customer.display_name if customer else (invoice.customer_name if invoice else "")
         customer_id = row.customer_id
+        # Decided when the session is made, so a hold placed since the Pay press still applies.
+        offered = methods.offered(ctx, session, row.company_id, customer_id)
+
+    def expire(session: Session) -> None:
+        row = session.get(PaymentRow, key)
+        if row is not None:
+            payments.advance(row, PaymentStatus.EXPIRED, now=ctx.clock())
+
     if created + SESSION_LIFETIME - REUSE_MARGIN <= ctx.clock():
         # Too old to open now (Stripe refuses a past expires_at). Any session an earlier attempt
         # did create has expired by itself, so nobody can pay through it any more.
-        def expire(session: Session) -> None:
-            row = session.get(PaymentRow, key)
-            if row is not None:
-                payments.advance(row, PaymentStatus.EXPIRED, now=ctx.clock())
-
         return Done(remote_id="skipped:stale", apply=expire)
+    if not offered:
+        # On credit hold with bank debit the only method: the portal asks them to contact the
+        # business instead.
+        return Done(remote_id="skipped:credit-hold", apply=expire)
     if stripe_customer is None:
         stripe_customer = ctx.stripe.ensure_customer(
             company=effect.company_id,
@@ -259,12 +283,14 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
             customer_email=None if stripe_customer else email,
             success_url=f"{base}/return",
             cancel_url=f"{base}/cancelled",
-            payment_methods=company.payment_methods,
+            payment_methods=offered,
             payment_key=key,
             save_method=company.save_methods,
             expires_at=created + SESSION_LIFETIME,
         ),
-        idempotency_key=effect.key,
+        # A replay with other methods (a hold placed meanwhile) must not meet Stripe's check that a
+        # key is reused with the same parameters.
+        idempotency_key=effect.key if offered == company.payment_methods else f"{effect.key}:held",
         first_attempt_at=created,
     )
 
@@ -276,6 +302,7 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         if row is not None:
             row.checkout_session_id = checkout.id
             row.checkout_url = checkout.url
+            row.offered_methods = list(offered)
             row.payment_intent_id = row.payment_intent_id or checkout.payment_intent_id
             payments.advance(row, PaymentStatus.OPEN, now=ctx.clock())
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from syncd.context import Context
 from syncd.errors import PermanentError
-from syncd.stages import views
+from syncd.stages import methods, views
 from syncd.stages.notify import send
 from syncd.store import mirror
 from syncd.store.effects import Claimed
@@ -42,5 +42,10 @@ def send_payment_email(ctx: Context, effect: Claimed) -> Done:
         }
         if payment.failure:
             extra["reason"] = payment.failure
+        if effect.kind == "email.payment_failed":
+            takes = ctx.settings.company(effect.company_id).payment_methods
+            offered = methods.offered(ctx, session, effect.company_id, payment.customer_id)
+            # On credit hold (this failure may be what put them there): card from now on.
+            extra["card_only"] = offered != takes and "card" in offered
     context.update(extra)
     return send(ctx, effect, _TEMPLATES[effect.kind], to, context)

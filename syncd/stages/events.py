@@ -160,6 +160,10 @@ def observe_in(
         follow_ups = ("email.processing",)
     elif after is PaymentStatus.FAILED and before is PaymentStatus.PROCESSING:
         follow_ups = ("email.payment_failed",)
+    if after is PaymentStatus.FAILED:
+        from syncd.stages.books.standing import count_against  # books imports this module
+
+        count_against(ctx, session, row.company_id, row.customer_id, now)
     for kind in follow_ups:
         # Keys like qbo:payment:<intent> and email:receipt:<intent>: one per payment, ever.
         effects.enqueue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -48,15 +49,8 @@ def _expire_checkouts(
     for payment in open_payments:
         if above is not None and payment.amount <= above:
             continue
-        if invoice_id in payment.invoice_ids and payment.checkout_session_id:
-            effects.enqueue(
-                session,
-                key=f"stripe:expire:{payment.checkout_session_id}",
-                kind="stripe.expire_checkout",
-                company_id=realm_id,
-                payload={"payment_key": payment.key, "session_id": payment.checkout_session_id},
-                now=now,
-            )
+        if invoice_id in payment.invoice_ids:
+            expire_checkout(session, payment, now)
 
 
 def invoice_reopened(ctx: Context, session: Session, realm_id: str, invoice_id: str) -> None:
@@ -65,3 +59,16 @@ def invoice_reopened(ctx: Context, session: Session, realm_id: str, invoice_id: 
         .where(PortalLink.company_id == realm_id, PortalLink.invoice_id == invoice_id)
         .values(revoked_at=None)
     )
+
+
+def expire_checkout(session: Session, payment: PaymentRow, now: datetime) -> None:
+    """Queue the expiry of ``payment``'s open Checkout Session so it can no longer be paid."""
+    if payment.checkout_session_id:
+        effects.enqueue(
+            session,
+            key=f"stripe:expire:{payment.checkout_session_id}",
+            kind="stripe.expire_checkout",
+            company_id=payment.company_id,
+            payload={"payment_key": payment.key, "session_id": payment.checkout_session_id},
+            now=now,
+        )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
+from syncd.stages import methods
 from syncd.store import mirror
 from syncd.store.models import Company, InvoiceRow, PaymentRow
 from syncd.web.protocol import Branding, InvoiceView, PaymentState
@@ -97,6 +98,7 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
         allow_partial=company.allow_partial,
         min_partial=company.min_partial,
         memo=None,
+        payment_methods=methods.offered(ctx, session, invoice.company_id, invoice.customer_id),
     )
 
 

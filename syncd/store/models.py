@@ -210,10 +210,29 @@ class PaymentRow(Base):
     checkout_url: Mapped[str | None] = mapped_column(Text)
     payment_intent_id: Mapped[str | None] = mapped_column(String(128))
     method: Mapped[str | None] = mapped_column(String(32))
+    # What its Checkout Session offers: a session offering bank debit is not reused on credit hold.
+    offered_methods: Mapped[list[str] | None] = mapped_column(JSON)
     qbo_payment_id: Mapped[str | None] = mapped_column(String(32))
     failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CreditHold(Base):
+    """A customer who may no longer pay by bank debit, until staff release them. One row per hold
+    ever placed; ``seq`` numbers a customer's holds (1 for the first), so two placements racing
+    for the same hold collide on the key."""
+
+    __tablename__ = "credit_holds"
+
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    strikes_at_placement: Mapped[int] = mapped_column(Integer)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # All the customer's strikes when released: only strikes after it count towards a new hold.
+    strikes_at_release: Mapped[int | None] = mapped_column(Integer)
 
 
 class MoneyMovement(Base):

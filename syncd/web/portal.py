@@ -82,7 +82,8 @@ def parse_amount(raw: str, view: InvoiceView) -> Decimal:
 
 
 def page_state(view: InvoiceView) -> str:
-    """Which variant of the invoice page to show; only ``payable`` has a Pay button."""
+    """Which variant of the invoice page to show; only ``payable`` has a Pay button (``contact``:
+    payable, but by no method this payer may use online)."""
     if view.status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED):
         return "voided"
     if view.status is InvoiceStatus.PAID or view.payment_state is PaymentState.PAID or view.balance <= 0:
@@ -90,7 +91,7 @@ def page_state(view: InvoiceView) -> str:
     if view.payment_state is PaymentState.PROCESSING:
         return "processing"
     if view.status.payable:
-        return "payable"
+        return "payable" if view.payment_methods else "contact"
     return "closed"
 
 

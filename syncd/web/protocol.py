@@ -64,6 +64,8 @@ class InvoiceView:
     allow_partial: bool
     min_partial: Decimal
     memo: str | None = None
+    # What this payer may use; empty when they must contact the business to arrange payment.
+    payment_methods: tuple[str, ...] = ("card",)
 
 
 class PortalBackend(Protocol):

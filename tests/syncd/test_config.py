@@ -99,3 +99,18 @@ def test_load_reports_missing_and_broken_files(tmp_path: Path) -> None:
     bad.write_text("[web\nport = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         config.load(bad)
+
+
+def test_bank_debit_strikes_defaults_to_two_and_zero_turns_holds_off() -> None:
+    assert config.parse(_base()).company("123").bank_debit_strikes == 2
+    off = config.parse(_base(company=[{"realm_id": "123", "bank_debit_strikes": 0}]))
+    assert off.company("123").bank_debit_strikes == 0
+    five = config.parse(_base(company=[{"realm_id": "123", "bank_debit_strikes": 5}]))
+    assert five.company("123").bank_debit_strikes == 5
+
+
+@pytest.mark.parametrize("bad", [-1, 101, 2.5, "2", True])
+def test_bank_debit_strikes_must_be_a_count_from_0_to_100(bad: object) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(_base(company=[{"realm_id": "1", "bank_debit_strikes": bad}]))
+    assert err.value.setting == "company[0].bank_debit_strikes"

@@ -25,7 +25,7 @@ from syncd.stages import events
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, link, record
 from syncd.stages.books.payers import payer_of
-from syncd.stages.books.standing import strikes
+from syncd.stages.books.standing import count_against, strikes
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed
@@ -100,7 +100,8 @@ def _returned(
         # Payment is what the return voids).
         events.observe_in(ctx, session, None, row.key, PaymentStatus.SUCCEEDED, intent.id)
     row.failure = "Your bank returned the payment."
-    payments.advance(row, PaymentStatus.RETURNED, now=now)
+    if payments.advance(row, PaymentStatus.RETURNED, now=now):
+        count_against(ctx, session, realm, row.customer_id, now)
     effects.enqueue(
         session,
         key=f"email:payment_returned:{intent.id}",

@@ -31,6 +31,7 @@ COMMANDS = [
     ["audit"],
     ["templates"],
     ["failed"],
+    ["holds"],
 ]
 
 

@@ -363,3 +363,31 @@ def test_override_dir_wins(client_factory: Any, tmp_path: Path) -> None:
     r = c.get("/i/none")
     assert r.status_code == 404 and r.text == "custom 404 &lt;b&gt;"
     assert "Invoice INV-1042" in c.get("/i/tok-open").text  # everything else still packaged
+
+
+@pytest.mark.parametrize(
+    ("methods", "hint"),
+    [
+        (("card", "us_bank_account"), "You can pay by card or bank account on the next page."),
+        (("card",), "You can pay by card on the next page."),
+        (("us_bank_account",), "You can pay from your bank account on the next page."),
+    ],
+)
+def test_pay_hint_names_only_the_methods_this_payer_may_use(
+    client: Any, backend: Any, view_factory: Any, methods: tuple[str, ...], hint: str
+) -> None:
+    backend.views["tok-open"] = view_factory(payment_methods=methods)
+    page = client.get("/i/tok-open").text
+    assert hint in page
+    assert page.count("You can pay") == 1
+
+
+def test_no_usable_method_asks_the_payer_to_contact_the_business(
+    client: Any, backend: Any, view_factory: Any
+) -> None:
+    backend.views["tok-open"] = view_factory(payment_methods=())
+    page = client.get("/i/tok-open").text
+    assert "To pay this invoice, please contact Acme Alarm Co" in page
+    assert 'href="mailto:billing@acme.example"' in page and 'href="tel:+15550100200"' in page
+    assert 'action="/i/tok-open/pay"' not in page and 'name="csrf_token"' not in page
+    assert "hold" not in page.lower()  # neutral: nothing about why

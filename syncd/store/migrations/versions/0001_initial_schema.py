@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:02:22.781317
+Create Date: 2026-11-22 02:46:42.509111
 """
 
 from __future__ import annotations
@@ -31,6 +31,17 @@ def upgrade() -> None:
         sa.Column("last_pull_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("realm_id", name=op.f("pk_companies")),
+    )
+    op.create_table(
+        "credit_holds",
+        sa.Column("company_id", sa.String(length=32), nullable=False),
+        sa.Column("customer_id", sa.String(length=32), nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("placed_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("strikes_at_placement", sa.Integer(), nullable=False),
+        sa.Column("released_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("strikes_at_release", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("company_id", "customer_id", "seq", name=op.f("pk_credit_holds")),
     )
     op.create_table(
         "cursors",
@@ -116,6 +127,7 @@ def upgrade() -> None:
         sa.Column("checkout_url", sa.Text(), nullable=True),
         sa.Column("payment_intent_id", sa.String(length=128), nullable=True),
         sa.Column("method", sa.String(length=32), nullable=True),
+        sa.Column("offered_methods", sa.JSON(), nullable=True),
         sa.Column("qbo_payment_id", sa.String(length=32), nullable=True),
         sa.Column("failure", sa.Text(), nullable=True),
         sa.Column("created_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
@@ -221,5 +233,6 @@ def downgrade() -> None:
 
     op.drop_table("effects")
     op.drop_table("cursors")
+    op.drop_table("credit_holds")
     op.drop_table("companies")
     # ### end Alembic commands ###
