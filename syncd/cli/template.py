@@ -81,6 +81,8 @@ refresh_seconds = 600
 # sending_hour = 9                        # local hour to send reminders
 # timezone = "America/New_York"           # default: the company's QBO timezone
 # staff_email = "office@example.com"
+# bank_debit_strikes = 2                  # failed/returned bank debits before card only (0: never)
+# refund_reopens_invoice = false          # true: a refund comes off the Payment, the invoice reopens
 #
 # [company.accounts]
 # clearing = "Stripe Clearing"

@@ -43,6 +43,8 @@ SETTINGS = {
         "sending_hour",
         "timezone",
         "staff_email",
+        "bank_debit_strikes",
+        "refund_reopens_invoice",
     },
     "company.accounts": {"clearing", "fees", "bank", "vendor", "refund_income"},
     "company.branding": {
