@@ -223,26 +223,22 @@ class QboConnector:
         return self._update_with_retry("Payment", payment_id, request_id, lambda _: {}, params=void)
 
     def reduce_payment(self, reduction: QboPaymentReduction, *, request_id: str) -> QboEntryRef:
-        # The marker travels in the same update as the amounts, so a stale-token retry or a replay
-        # after a crash sees whether this reduction is already in.
-        try:
-            return self._update_with_retry(
-                "Payment",
-                reduction.payment_id,
-                request_id,
-                lambda payment: reductions.reduced_fields(payment, reduction),
-            )
-        except QboNotFoundError as exc:
-            raise NotReducibleError(str(exc)) from exc
+        return self._change_payment(
+            reduction.payment_id, request_id, lambda payment: reductions.reduced_fields(payment, reduction)
+        )
 
     def restore_payment(self, restore: QboPaymentRestore, *, request_id: str) -> QboEntryRef:
+        return self._change_payment(
+            restore.payment_id, request_id, lambda payment: reductions.restored_fields(payment, restore)
+        )
+
+    def _change_payment(
+        self, payment_id: str, request_id: str, change: Callable[[Json], Json | None]
+    ) -> QboEntryRef:
+        # The marker travels in the same update as the amounts, so a stale-token retry or a replay
+        # after a crash sees whether this change is already in.
         try:
-            return self._update_with_retry(
-                "Payment",
-                restore.payment_id,
-                request_id,
-                lambda payment: reductions.restored_fields(payment, restore),
-            )
+            return self._update_with_retry("Payment", payment_id, request_id, change)
         except QboNotFoundError as exc:
             raise NotReducibleError(str(exc)) from exc
 

@@ -44,7 +44,7 @@ def _date(value: object) -> date | None:
         raise PermanentError(f"QBO date malformed: {value!r}") from None
 
 
-def _amount(value: object, default: str = "0") -> Decimal:
+def parse_amount(value: object, default: str = "0") -> Decimal:
     if value is None or value == "":
         return Decimal(default)
     try:
@@ -83,7 +83,9 @@ def is_voided(obj: Json) -> bool:
     """QBO has no void flag: a void zeroes TotalAmt and Balance and sets PrivateNote "Voided"."""
     note = str(obj.get("PrivateNote") or "")
     return (
-        note.startswith("Voided") and _amount(obj.get("TotalAmt")) == 0 and _amount(obj.get("Balance")) == 0
+        note.startswith("Voided")
+        and parse_amount(obj.get("TotalAmt")) == 0
+        and parse_amount(obj.get("Balance")) == 0
     )
 
 
@@ -93,9 +95,9 @@ def invoice_lines(obj: Json) -> tuple[InvoiceLine, ...]:
         if not isinstance(line, dict) or line.get("DetailType") != "SalesItemLineDetail":
             continue
         detail = line.get("SalesItemLineDetail") or {}
-        amount = _amount(line.get("Amount"))
-        quantity = _amount(detail.get("Qty"), "1")
-        unit_price = _amount(detail.get("UnitPrice")) if detail.get("UnitPrice") is not None else amount
+        amount = parse_amount(line.get("Amount"))
+        quantity = parse_amount(detail.get("Qty"), "1")
+        unit_price = parse_amount(detail.get("UnitPrice")) if detail.get("UnitPrice") is not None else amount
         description = line.get("Description") or _ref(detail, "ItemRef")[1] or ""
         lines.append(InvoiceLine(str(description), quantity, unit_price, amount))
     return tuple(lines)
@@ -109,8 +111,8 @@ def to_invoice(obj: Json, *, home_currency: str) -> Invoice:
         raise PermanentError("QBO invoice without Id") from None
     customer_id, customer_name = _ref(obj, "CustomerRef")
     currency = _ref(obj, "CurrencyRef")[0] or home_currency
-    total = _amount(obj.get("TotalAmt"))
-    balance = _amount(obj.get("Balance"))
+    total = parse_amount(obj.get("TotalAmt"))
+    balance = parse_amount(obj.get("Balance"))
     voided = is_voided(obj)
     deleted = is_deleted(obj)
     txn_date = _date(obj.get("TxnDate"))
@@ -127,7 +129,7 @@ def to_invoice(obj: Json, *, home_currency: str) -> Invoice:
         due_date=_date(obj.get("DueDate")),
         total=total,
         balance=balance,
-        tax=_amount(_nested(obj, "TxnTaxDetail", "TotalTax")),
+        tax=parse_amount(_nested(obj, "TxnTaxDetail", "TotalTax")),
         lines=invoice_lines(obj),
         status=Invoice.status_for(total, balance, voided=voided, deleted=deleted),
         sync_token=str(obj.get("SyncToken") or "0"),
@@ -220,10 +222,12 @@ def to_entry(entity: str, obj: Json) -> QboEntry:
     return QboEntry(
         entity=entity,
         qbo_id=str(obj.get("Id")),
-        amount=_amount(total),
+        amount=parse_amount(total),
         txn_date=_date(obj.get("TxnDate")),
         account_id=account_id,
         voided=is_voided(obj),
         currency=_ref(obj, "CurrencyRef")[0],
-        exchange_rate=_amount(obj["ExchangeRate"]) if obj.get("ExchangeRate") not in (None, "") else None,
+        exchange_rate=parse_amount(obj["ExchangeRate"])
+        if obj.get("ExchangeRate") not in (None, "")
+        else None,
     )

@@ -129,24 +129,27 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
 def _reduced_payments(
     session: Session, realm: str, txns: list[BalanceTxn], by_id: dict[str, MoneyMovement]
 ) -> dict[str, Decimal]:
-    """For each QBO Payment a refund reduced (in any period), what it should hold now: what it
-    deposited less every refund taken off it since."""
+    """For each QBO Payment this period touches that a refund reduced (in any period), what it
+    should hold now: what it deposited less every refund taken off it since."""
     reductions = reductions_by_payment(session, realm)
     if not reductions:
         return {}
-    deposits: dict[str, Decimal] = {}
+    deposits: dict[str, Decimal | None] = {}
     for txn in txns:
         row = by_id.get(txn.id)
         for entry in entries_of(row) if row is not None else ():
-            if entry.role == "payment" and entry.entity == "Payment":
-                deposits[entry.qbo_id] = entry.clearing
+            if entry.entity == "Payment" and entry.qbo_id in reductions:
+                if entry.role == "payment":
+                    deposits[entry.qbo_id] = entry.clearing
+                else:
+                    deposits.setdefault(entry.qbo_id, None)
     out: dict[str, Decimal] = {}
-    for payment_id, taken in reductions.items():
-        deposit = deposits.get(payment_id)
+    for payment_id, deposit in deposits.items():
         if deposit is None:
+            # Only its refund is in this period: read its charge's movement, whenever that was.
             deposit = payment_deposit(session, realm, payment_id)
         if deposit is not None:
-            out[payment_id] = deposit + taken
+            out[payment_id] = deposit + reductions[payment_id]
     return out
 
 

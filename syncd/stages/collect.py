@@ -20,7 +20,7 @@ from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
-from syncd.stages import events, methods, views
+from syncd.stages import events, hooks, methods, views
 from syncd.store import effects, mirror, payments
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, InvoiceRow, PaymentRow, PortalLink
@@ -174,14 +174,7 @@ def _reusable(
         session, invoice.company_id, invoice.qbo_id, [PaymentStatus.CREATING, PaymentStatus.OPEN]
     ):
         if row.checkout_session_id and not methods.offers_exactly(row.offered_methods, allowed):
-            effects.enqueue(
-                session,
-                key=f"stripe:expire:{row.checkout_session_id}",
-                kind="stripe.expire_checkout",
-                company_id=row.company_id,
-                payload={"payment_key": row.key, "session_id": row.checkout_session_id},
-                now=now,
-            )
+            hooks.queue_checkout_expiry(session, row, now)
             continue
         fresh = row.created_at + SESSION_LIFETIME - REUSE_MARGIN > now
         if row.amount == amount and fresh:

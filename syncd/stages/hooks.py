@@ -50,7 +50,7 @@ def _expire_checkouts(
         if above is not None and payment.amount <= above:
             continue
         if invoice_id in payment.invoice_ids:
-            expire_checkout(session, payment, now)
+            queue_checkout_expiry(session, payment, now)
 
 
 def invoice_reopened(ctx: Context, session: Session, realm_id: str, invoice_id: str) -> None:
@@ -61,7 +61,7 @@ def invoice_reopened(ctx: Context, session: Session, realm_id: str, invoice_id: 
     )
 
 
-def expire_checkout(session: Session, payment: PaymentRow, now: datetime) -> None:
+def queue_checkout_expiry(session: Session, payment: PaymentRow, now: datetime) -> None:
     """Queue the expiry of ``payment``'s open Checkout Session so it can no longer be paid."""
     if payment.checkout_session_id:
         effects.enqueue(

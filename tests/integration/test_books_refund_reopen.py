@@ -18,19 +18,13 @@ from books_loop import (
     open_invoices,
     pay,
     qbo,
+    refund,
     settle,
 )
 from loop_harness import Loop
 
 from syncd.domain import QboPaymentReduction
 from syncd.stages.cycle import run_cycle
-
-
-def _refund(loop: Loop, intent_id: str, amount: Decimal | None, key: str = "") -> str:
-    refund = loop.ctx.stripe.refund(
-        payment_intent_id=intent_id, amount=amount, metadata={}, idempotency_key=f"reopen-{amount}-{key}"
-    )
-    return str(refund.id)
 
 
 def _total(loop: Loop, payment_id: str | None) -> Decimal:
@@ -41,7 +35,7 @@ def test_a_partial_refund_comes_off_the_payment_and_the_invoice_owes_it_again(tm
     with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv])
-        _refund(loop, row.payment_intent_id or "", Decimal("12.25"))
+        refund(loop, row.payment_intent_id or "", Decimal("12.25"))
         settle(loop)
         assert qbo(loop, "RefundReceipt") == []
         assert _total(loop, row.qbo_payment_id) == inv.balance - Decimal("12.25")
@@ -56,7 +50,7 @@ def test_a_full_refund_reopens_the_whole_invoice(tmp_path: Path) -> None:
     with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv])
-        _refund(loop, row.payment_intent_id or "", None)
+        refund(loop, row.payment_intent_id or "", None)
         settle(loop)
         assert _total(loop, row.qbo_payment_id) == 0
         assert balance(loop, inv.qbo_id) == inv.balance
@@ -70,8 +64,8 @@ def test_refunds_racing_each_other_and_a_replay_each_come_off_once(tmp_path: Pat
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv])
         intent = row.payment_intent_id or ""
-        first = _refund(loop, intent, Decimal("5.00"), "a")
-        _refund(loop, intent, Decimal("7.25"), "b")
+        first = refund(loop, intent, Decimal("5.00"), "a")
+        refund(loop, intent, Decimal("7.25"), "b")
         # A crash after QBO took the first reduction but before syncd committed it: the effect
         # replays against a Payment that already carries the refund's marker.
         loop.ctx.qbo(loop.realm).reduce_payment(
@@ -98,7 +92,7 @@ def test_the_last_invoice_of_a_payment_reopens_first(tmp_path: Path) -> None:
         found = entity(loop, "Payment", row.qbo_payment_id)
         last = found["Line"][-1]["LinkedTxn"][0]["TxnId"]
         first = found["Line"][0]["LinkedTxn"][0]["TxnId"]
-        _refund(loop, row.payment_intent_id or "", Decimal("10.00"))
+        refund(loop, row.payment_intent_id or "", Decimal("10.00"))
         settle(loop)
         assert balance(loop, last) == Decimal("10.00") and balance(loop, first) == 0
         assert_clean(loop)
@@ -108,7 +102,7 @@ def test_an_overpayment_is_refunded_out_of_the_credit_first(tmp_path: Path) -> N
     with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv], amount=inv.balance + Decimal("25.00"))
-        _refund(loop, row.payment_intent_id or "", Decimal("25.00"))
+        refund(loop, row.payment_intent_id or "", Decimal("25.00"))
         settle(loop)
         found = entity(loop, "Payment", row.qbo_payment_id)
         assert Decimal(str(found["UnappliedAmt"])) == 0
@@ -122,7 +116,7 @@ def test_a_refund_in_a_later_month_keeps_both_months_clean(tmp_path: Path) -> No
         paid_on = loop.stripe.clock.now().date()
         row = pay(loop, [inv])
         advance(loop, 40)
-        _refund(loop, row.payment_intent_id or "", Decimal("3.00"))
+        refund(loop, row.payment_intent_id or "", Decimal("3.00"))
         settle(loop)
         refunded_on = loop.stripe.clock.now().date()
         assert _total(loop, row.qbo_payment_id) == inv.balance - Decimal("3.00")
@@ -137,7 +131,7 @@ def test_the_audit_sees_a_reduced_payment_edited_in_quickbooks(tmp_path: Path) -
     with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv])
-        _refund(loop, row.payment_intent_id or "", Decimal("4.00"))
+        refund(loop, row.payment_intent_id or "", Decimal("4.00"))
         settle(loop)
         assert_clean(loop)
         payment = entity(loop, "Payment", row.qbo_payment_id)
@@ -164,7 +158,7 @@ def test_a_converted_partial_refund_stays_exact_and_a_full_one_falls_back_to_a_r
         run_cycle(loop.ctx, loop.realm)
         first, second = sorted(open_invoices(loop, "KWD"), key=lambda i: i.total)
         row = pay(loop, [first])
-        _refund(loop, row.payment_intent_id or "", Decimal("5.65"))
+        refund(loop, row.payment_intent_id or "", Decimal("5.65"))
         settle(loop)
         payment = entity(loop, "Payment", row.qbo_payment_id)
         assert Decimal(str(payment["TotalAmt"])) == Decimal("6.69")
@@ -174,7 +168,7 @@ def test_a_converted_partial_refund_stays_exact_and_a_full_one_falls_back_to_a_r
         # A full refund at another rate leaves an exchange difference no empty Payment can carry.
         other = pay(loop, [second])
         loop.stripe.set_exchange_rate("kwd", Decimal("3.10"))
-        _refund(loop, other.payment_intent_id or "", None)
+        refund(loop, other.payment_intent_id or "", None)
         settle(loop)
         (receipt,) = qbo(loop, "RefundReceipt")
         assert Decimal(str(receipt["TotalAmt"])) == Decimal("20.00")
@@ -187,7 +181,7 @@ def test_a_refund_the_bank_sends_back_pays_the_reopened_invoice_again(tmp_path: 
     with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
         inv = open_invoices(loop)[0]
         row = pay(loop, [inv])
-        refund_id = _refund(loop, row.payment_intent_id or "", Decimal("12.25"))
+        refund_id = refund(loop, row.payment_intent_id or "", Decimal("12.25"))
         settle(loop)
         assert balance(loop, inv.qbo_id) == Decimal("12.25")
         loop.stripe.fail_refund(refund_id)

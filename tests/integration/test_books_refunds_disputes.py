@@ -5,15 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from books_loop import assert_clean, balance, books_loop, charge_of, open_invoices, pay, qbo, settle
+from books_loop import assert_clean, balance, books_loop, charge_of, open_invoices, pay, qbo, refund, settle
+from loop_harness import Loop
 
 
-def _refund(loop, intent_id: str, amount: Decimal | None) -> str:  # type: ignore[no-untyped-def]
-    refund = loop.ctx.stripe.refund(
-        payment_intent_id=intent_id, amount=amount, metadata={}, idempotency_key=f"test-refund-{amount}"
-    )
+def _refund(loop: Loop, intent_id: str, amount: Decimal | None) -> str:
+    refund_id = refund(loop, intent_id, amount)
     settle(loop)
-    return str(refund.id)
+    return refund_id
 
 
 def test_full_refund_is_a_refund_receipt_to_the_customer_out_of_clearing(tmp_path: Path) -> None:

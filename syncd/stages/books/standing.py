@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
 from syncd.stages import methods
-from syncd.stages.hooks import expire_checkout
+from syncd.stages.hooks import queue_checkout_expiry
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import holds, mirror
 from syncd.store.models import CreditHold, CustomerRow, PaymentRow
@@ -84,4 +84,4 @@ def _expire_bank_checkouts(
     for row in rows:
         if methods.offers_exactly(row.offered_methods, allowed):
             continue
-        expire_checkout(session, row, now)
+        queue_checkout_expiry(session, row, now)

@@ -106,27 +106,36 @@ def stripe_sim() -> Iterator[StripeSimulator]:
         yield sim
 
 
-def test_run_serves_notifies_and_stops_cleanly_on_sigterm(
-    tmp_path: Path, notify_socket: tuple[socket.socket, str], stripe_sim: StripeSimulator
-) -> None:
-    sock, path = notify_socket
-    port = free_port()
+def _config(tmp_path: Path, stripe_sim: StripeSimulator, port: int, *, public_url: bool = False) -> Path:
     config = tmp_path / "syncd.toml"
+    web = f'public_url = "http://127.0.0.1:{port}"\n' if public_url else ""
     config.write_text(
         f'secret_key = "{SecretBox.generate()}"\nlog_level = "warning"\n'
         f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n'
-        f'[web]\npublic_url = "http://127.0.0.1:{port}"\nport = {port}\n'
+        f"[web]\n{web}port = {port}\n"
         f'[stripe]\napi_key = "{stripe_sim.api_key}"\nwebhook_secret = "whsec_x"\n'
         f'api_base = "{stripe_sim.url}"\n'
     )
-    env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"}
-    proc = subprocess.Popen(
+    return config
+
+
+def _spawn_run(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-c", "from syncd.cli.main import main; main()", "--config", str(config), "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_run_serves_notifies_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, notify_socket: tuple[socket.socket, str], stripe_sim: StripeSimulator
+) -> None:
+    sock, path = notify_socket
+    port = free_port()
+    config = _config(tmp_path, stripe_sim, port, public_url=True)
+    proc = _spawn_run(config, {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
     try:
         receive_until(sock, "READY=1", timeout=60)
         assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
@@ -146,22 +155,8 @@ def test_run_serves_notifies_and_stops_cleanly_on_sigterm(
 
 def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) -> None:
     port = free_port()
-    config = tmp_path / "syncd.toml"
-    config.write_text(
-        f'secret_key = "{SecretBox.generate()}"\nlog_level = "warning"\n'
-        f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n'
-        f"[web]\nport = {port}\n"
-        f'[stripe]\napi_key = "{stripe_sim.api_key}"\nwebhook_secret = "whsec_x"\n'
-        f'api_base = "{stripe_sim.url}"\n'
-    )
-    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from syncd.cli.main import main; main()", "--config", str(config), "run"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    config = _config(tmp_path, stripe_sim, port)
+    proc = _spawn_run(config, {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -189,13 +184,7 @@ def test_run_on_a_busy_port_is_a_temporary_failure(
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        config = tmp_path / "syncd.toml"
-        config.write_text(
-            f'secret_key = "{SecretBox.generate()}"\n'
-            f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n'
-            f"[web]\nport = {port}\n"
-            f'[stripe]\napi_key = "{stripe_sim.api_key}"\nwebhook_secret = "whsec_x"\n'
-        )
+        config = _config(tmp_path, stripe_sim, port)
         assert run(["--config", str(config), "run"]) == 75
     err = capsys.readouterr().err
     assert f"127.0.0.1:{port} is in use" in err
