@@ -1,5 +1,5 @@
 """Fixtures for the QuickBooks connector tests: an in-memory TokenStore and a `responses` QBO stub
-answering with the published samples in ../shared/contracts/qbo/."""
+answering with the published samples in tests/contracts/qbo/."""
 
 from __future__ import annotations
 

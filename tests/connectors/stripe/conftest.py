@@ -1,5 +1,5 @@
 """Fixtures for the Stripe connector tests: a `responses` stub serving the published samples in
-../shared/contracts/stripe/, and connectors that never wait out real back-off delays."""
+tests/contracts/stripe/, and connectors that never wait out real back-off delays."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class StubBackend:
-    """Scenarios staged with `responses` from the samples in ../shared/contracts/stripe/."""
+    """Scenarios staged with `responses` from the samples in tests/contracts/stripe/."""
 
     def __init__(self, stub: StripeStub, connector: StripeConnector) -> None:
         self.stub = stub

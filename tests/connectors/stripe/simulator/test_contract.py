@@ -1,5 +1,5 @@
 """Every object the simulator returns has the keys, nesting and JSON types of the published sample
-of its type in ../shared/contracts/stripe/ (the samples win any disagreement).
+of its type in tests/contracts/stripe/ (the samples win any disagreement).
 
 Rules: every key of the sample must be present; where the sample holds null any type is fine;
 where we return null for a non-null sample value, either Stripe's own docs example for that type
