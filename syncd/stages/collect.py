@@ -84,7 +84,7 @@ class PortalService:
             reuse = _reusable(session, invoice, charge, view.payment_methods, now)
             if reuse is not None and reuse.checkout_url and reuse.status == PaymentStatus.OPEN.value:
                 return reuse.checkout_url
-            key = reuse.key if reuse is not None else _new_attempt(ctx, session, invoice, charge, token)
+            key = reuse.key if reuse is not None else _new_attempt(ctx, session, invoice, charge)
         claimed = effects.claim_key(ctx.db, f"stripe:checkout:{key}", owner=OWNER, now=ctx.clock())
         if claimed is not None:
             perform(ctx, claimed)
@@ -182,18 +182,19 @@ def _reusable(
     return None
 
 
-def _new_attempt(ctx: Context, session: Session, invoice: InvoiceRow, amount: Decimal, token: str) -> str:
+def _new_attempt(ctx: Context, session: Session, invoice: InvoiceRow, amount: Decimal) -> str:
     seq = payments.attempts_for(session, invoice.company_id, invoice.qbo_id) + 1
     key = f"pay:{invoice.company_id}:{invoice.qbo_id}:{seq}"
-    open_attempt(session, key=key, invoices=[invoice], amount=amount, token=token, now=ctx.clock())
+    open_attempt(session, key=key, invoices=[invoice], amount=amount, now=ctx.clock())
     return key
 
 
 def open_attempt(
-    session: Session, *, key: str, invoices: list[InvoiceRow], amount: Decimal, token: str, now: datetime
+    session: Session, *, key: str, invoices: list[InvoiceRow], amount: Decimal, now: datetime
 ) -> None:
     """A payment attempt for ``invoices`` (one customer, one currency) and the effect that opens
-    its Checkout Session, in the caller's transaction."""
+    its Checkout Session, in the caller's transaction. Checkout returns the customer to the first
+    invoice's page; its token is derived again when the session is made, never stored."""
     first = invoices[0]
     session.add(
         PaymentRow(
@@ -213,7 +214,7 @@ def open_attempt(
         key=f"stripe:checkout:{key}",
         kind="stripe.checkout",
         company_id=first.company_id,
-        payload={"payment_key": key, "token": token},
+        payload={"payment_key": key},
         now=now,
     )
 
@@ -221,7 +222,6 @@ def open_attempt(
 @handler("stripe.checkout")
 def create_checkout(ctx: Context, effect: Claimed) -> Done:
     key = str(effect.payload["payment_key"])
-    token = str(effect.payload["token"])
     company = ctx.settings.company(effect.company_id)
     with ctx.db.transaction() as session:
         row = session.get(PaymentRow, key)
@@ -264,7 +264,7 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
             email=email,
             idempotency_key=f"customer:{effect.company_id}:{customer_id}",
         )
-    base = f"{ctx.settings.public_url}/i/{token}"
+    base = ctx.links.url(effect.company_id, invoice_ids[0])
     checkout = ctx.stripe.create_checkout_session(
         CheckoutRequest(
             company=effect.company_id,

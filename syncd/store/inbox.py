@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from syncd import links
 from syncd.store.engine import Database
 from syncd.store.models import InboxEvent
 
@@ -34,7 +35,8 @@ def store(
     now: datetime,
     company_id: str | None = None,
 ) -> bool:
-    """Keep the event unless it is a duplicate delivery; True when it is new."""
+    """Keep the event unless it is a duplicate delivery; True when it is new. Payable link tokens
+    (a Checkout Session's return URLs) are taken out of the body first."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
@@ -43,7 +45,7 @@ def store(
             source=source,
             event_id=event_id,
             event_type=event_type,
-            payload=payload,
+            payload=links.scrub_bytes(payload),
             received_at=now,
             company_id=company_id,
             attempts=0,

@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from syncd import links
 from syncd.domain import Customer, Invoice, InvoiceLine, InvoiceStatus
 from syncd.store.models import CustomerRow, InvoiceRow
 
@@ -99,7 +100,8 @@ def upsert_invoices(
         row.status = inv.status.value
         row.sync_token = inv.sync_token
         row.email = inv.email
-        row.memo = inv.memo
+        # The memo carries the payment link syncd wrote back: only its digest may be stored.
+        row.memo = links.scrub(inv.memo)
         row.qbo_updated_at = inv.updated_at
         row.mirrored_at = now
         moved = old_balance is not None and old_balance != inv.balance

@@ -28,8 +28,6 @@ from syncd.cli import main as cli_main
 from syncd.config import Settings, load
 from syncd.context import Context
 from syncd.errors import TransientError
-from syncd.links import Links
-from syncd.secrets import SecretBox
 from syncd.stages.collect import open_attempt
 from syncd.store.models import Effect, InboxEvent, InvoiceRow, PaymentRow
 
@@ -65,7 +63,6 @@ class Run:
         self.proc = proc
         self.rng = rng
         self.db = world.database()
-        self.links = Links(SecretBox(settings.secret_key).purpose_key("portal-links"), settings.public_url)
         self.stripe = StripeConnector(settings.stripe)
         self.realm = world.qbo.realm_id
         self.kills = 0
@@ -102,8 +99,7 @@ class Run:
                 partial = self.rng.random() < 0.2 and inv.balance > 2
                 amount = (inv.balance / 2).quantize(Decimal("0.01")) if partial else inv.balance
                 key = f"pay:{self.realm}:{inv.qbo_id}:fault"
-                token = self.links.token(self.realm, inv.qbo_id)
-                open_attempt(s, key=key, invoices=[inv], amount=amount, token=token, now=now)
+                open_attempt(s, key=key, invoices=[inv], amount=amount, now=now)
                 keys.append(key)
         return keys
 

@@ -89,13 +89,11 @@ def pay(
     loop: Loop, invoices: list[InvoiceRow], outcome: str = "card_success", amount: Decimal | None = None
 ) -> PaymentRow:
     """One Stripe payment for ``invoices`` (of one customer), as the portal would start it."""
-    first = invoices[0]
     total = amount if amount is not None else sum((i.balance for i in invoices), Decimal(0))
     now = loop.ctx.clock()
     key = f"pay:{loop.realm}:{'+'.join(i.qbo_id for i in invoices)}:{now.timestamp()}"
     with loop.ctx.db.transaction() as s:
-        token = loop.ctx.links.token(loop.realm, first.qbo_id)
-        open_attempt(s, key=key, invoices=invoices, amount=total, token=token, now=now)
+        open_attempt(s, key=key, invoices=invoices, amount=total, now=now)
     loop.drain()
     row = payment(loop, key)
     assert row.checkout_session_id is not None
