@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -30,6 +32,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         raise ConfigError("database.url", f"not a database URL: {exc}") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            private_file(Path(parsed.database))
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         # Take the write lock at BEGIN so two writers never deadlock upgrading read locks.
@@ -38,6 +42,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
     raise ConfigError("database.url", f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only, whatever the umask: SQLite gives the
+    -wal and -shm files the database file's mode. An existing file is made private too."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return  # a missing directory or no access: SQLite reports it when it opens the file
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except OSError:
+            continue  # absent, or another user's file: nothing syncd may change
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
