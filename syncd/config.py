@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -79,6 +80,15 @@ class Settings:
     template_dir: Path | None = None
     log_level: str = "info"
     mail_domain: str = "syncd.local"
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Bearer token /metrics asks for; None: /metrics is not served.
+    metrics_token: str | None = None
+
+    @property
+    def https(self) -> bool:
+        """Customers reach syncd over https (through a proxy): HSTS and ``Secure`` cookies."""
+        return self.public_url.startswith("https://")
 
     def company(self, realm_id: str) -> CompanySettings:
         for company in self.companies:
@@ -197,7 +207,9 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
     if not secret_key:
         raise ConfigError("secret_key", "is required (or set SYNCD_SECRET_KEY); `syncd init` writes one")
     database = top.sub("database").only("url")
-    web = top.sub("web").only("public_url", "host", "port", "template_dir")
+    web = top.sub("web").only(
+        "public_url", "host", "port", "template_dir", "trusted_proxies", "metrics_token"
+    )
     public_url = web.req("public_url", "http://127.0.0.1:8000").rstrip("/")
     if not re.match(r"^https?://", public_url):
         raise ConfigError("web.public_url", "must start with http:// or https://")
@@ -237,8 +249,33 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
             )
         ),
         log_level=top.req("log_level", "info"),
+        trusted_proxies=_trusted_proxies(web),
+        metrics_token=_metrics_token(web),
         mail_domain=re.sub(r"^https?://", "", public_url).split("/")[0].split(":")[0] or "syncd.local",
     )
+
+
+def _trusted_proxies(web: _Section) -> tuple[str, ...]:
+    value = web.data.get("trusted_proxies", ["127.0.0.1", "::1"])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(web.name("trusted_proxies"), 'must be a list of addresses, e.g. ["10.0.0.0/8"]')
+    for entry in value:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                web.name("trusted_proxies"), f"{entry!r} is not an IP address or network (or *)"
+            ) from None
+    return tuple(value)
+
+
+def _metrics_token(web: _Section) -> str | None:
+    token = web.text("metrics_token")
+    if token is not None and (len(token) < 16 or not token.isprintable() or " " in token):
+        raise ConfigError(web.name("metrics_token"), "must be at least 16 characters, no spaces")
+    return token or None
 
 
 def _qbo(s: _Section, public_url: str) -> QboSettings:

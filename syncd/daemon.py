@@ -122,6 +122,20 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def server_config(settings: Settings, app: Any) -> uvicorn.Config:
+    """How uvicorn serves the app: no access log (portal paths are bearer tokens), and
+    X-Forwarded-* believed from ``web.trusted_proxies`` only."""
+    return uvicorn.Config(
+        app,
+        log_level=settings.log_level if settings.log_level in LEVELS else "info",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.trusted_proxies),
+    )
+
+
 def run(settings: Settings) -> int:
     """Serve in the calling (main) thread until SIGTERM or SIGINT; returns the exit code."""
     configure_logging(settings.log_level)
@@ -131,15 +145,7 @@ def run(settings: Settings) -> int:
     except BaseException:
         sock.close()
         raise
-    config = uvicorn.Config(
-        service.app,
-        log_level=settings.log_level if settings.log_level in LEVELS else "info",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=20,
-        proxy_headers=True,
-    )
-    server = _Server(config)
+    server = _Server(server_config(settings, service.app))
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

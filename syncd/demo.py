@@ -240,7 +240,7 @@ def where_to_click(handle: DemoHandle) -> str:
             "     The invoice turns paid and a Payment appears, written exactly once.",
             f"  4. From another terminal:      syncd --config {config} status",
             "",
-            f"  Stripe simulator: {handle.stripe.url}   metrics: {handle.url}/metrics",
+            f"  Stripe simulator: {handle.stripe.url}",
             "",
             "Press Ctrl-C to stop.",
         ]

@@ -25,6 +25,10 @@ host = "127.0.0.1"
 port = 8000
 # A directory whose templates override the packaged portal/email templates.
 # template_dir = "templates"
+# Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, or "*").
+# trusted_proxies = ["127.0.0.1", "::1"]
+# Bearer token Prometheus sends for /metrics (at least 16 characters); unset: no /metrics.
+# metrics_token = ""
 
 [quickbooks]
 # production, sandbox, or a discovery-document URL (the simulator's).

@@ -53,7 +53,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *webhook_routes(ctx, intake, metrics, max_body=max_body),
         *health_routes(ctx),
-        *metrics_routes(metrics),
+        *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),
     ]
     if mailbox is not None:
@@ -63,7 +63,13 @@ def create_app(
     routes.extend(extra_routes)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware, checkout_origin=checkout_origin(ctx))],
+        middleware=[
+            Middleware(
+                SecurityHeadersMiddleware,
+                checkout_origin=checkout_origin(ctx),
+                public_https=ctx.settings.https,
+            )
+        ],
     )
     app.state.metrics = metrics
     return app

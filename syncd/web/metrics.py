@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
 import structlog
@@ -113,8 +114,22 @@ class WebMetrics:
         return generate_latest(self.registry)
 
 
-def metrics_routes(metrics: WebMetrics) -> list[BaseRoute]:
+def metrics_routes(metrics: WebMetrics, token: str | None) -> list[BaseRoute]:
+    """``/metrics`` for a scraper holding ``token`` (``Authorization: Bearer``); without a token
+    configured it is not served at all: it names realms and counts, and shares the public port."""
+    if token is None:
+        return []
+    expected = f"Bearer {token}".encode()
+
     async def scrape(request: Request) -> Response:
+        given = request.headers.get("authorization", "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, expected):
+            return Response(
+                "metrics need web.metrics_token as a bearer token\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="syncd metrics"'},
+                media_type="text/plain",
+            )
         body = await run_in_threadpool(metrics.render)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -43,16 +43,25 @@ def content_security_policy(checkout_origin: str) -> str:
 class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, frame denial, no-referrer (portal URLs are bearer tokens), no-store and,
     over https, HSTS. A header the route already set wins, so a route can loosen one on purpose
-    (static assets allow caching; the mailbox's HTML part sets its own CSP)."""
+    (static assets allow caching; the mailbox's HTML part sets its own CSP).
 
-    def __init__(self, app: ASGIApp, checkout_origin: str = DEFAULT_CHECKOUT_ORIGIN) -> None:
+    ``public_https``: the public address is https, so every request came through a TLS proxy,
+    whatever the proxy told (or did not tell) uvicorn; the app then sees the https scheme, which
+    gives HSTS and ``Secure`` cookies behind any proxy."""
+
+    def __init__(
+        self, app: ASGIApp, checkout_origin: str = DEFAULT_CHECKOUT_ORIGIN, public_https: bool = False
+    ) -> None:
         self.app = app
         self._csp = content_security_policy(checkout_origin)
+        self._public_https = public_https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self._public_https and scope.get("scheme") != "https":
+            scope = {**scope, "scheme": "https"}
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:

@@ -114,3 +114,35 @@ def test_bank_debit_strikes_must_be_a_count_from_0_to_100(bad: object) -> None:
     with pytest.raises(ConfigError) as err:
         config.parse(_base(company=[{"realm_id": "1", "bank_debit_strikes": bad}]))
     assert err.value.setting == "company[0].bank_debit_strikes"
+
+
+def test_web_security_settings() -> None:
+    plain = config.parse(_base())
+    assert plain.trusted_proxies == ("127.0.0.1", "::1") and plain.metrics_token is None
+    assert not plain.https
+    s = config.parse(
+        _base(
+            web={
+                "public_url": "https://pay.example.com",
+                "trusted_proxies": ["10.0.0.0/8", "fd00::1", "*"],
+                "metrics_token": "0123456789abcdef",
+            }
+        )
+    )
+    assert s.https and s.trusted_proxies == ("10.0.0.0/8", "fd00::1", "*")
+    assert s.metrics_token == "0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("web", "setting"),
+    [
+        ({"trusted_proxies": "10.0.0.1"}, "web.trusted_proxies"),
+        ({"trusted_proxies": ["proxy.internal"]}, "web.trusted_proxies"),
+        ({"metrics_token": "short"}, "web.metrics_token"),
+        ({"metrics_token": "has a space in it here"}, "web.metrics_token"),
+    ],
+)
+def test_web_security_errors_name_the_setting(web: dict[str, Any], setting: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.parse(_base(web=web))
+    assert caught.value.setting == setting

@@ -17,7 +17,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "syncd.example.toml"
 SETTINGS = {
     "": {"secret_key", "log_level"},
     "database": {"url"},
-    "web": {"public_url", "host", "port", "template_dir"},
+    "web": {"public_url", "host", "port", "template_dir", "trusted_proxies", "metrics_token"},
     "quickbooks": {
         "environment",
         "api_base_url",

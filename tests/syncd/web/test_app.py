@@ -20,12 +20,15 @@ from syncd.store import inbox, migrate
 from syncd.web.app import create_app
 from syncd.web.protocol import InvoiceView, Outcome
 
+METRICS_TOKEN = "scrape-me-0123456789"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
 
 def settings_dict(tmp_path: Path) -> dict[str, Any]:
     return {
         "secret_key": SecretBox.generate(),
         "database": {"url": f"sqlite:///{tmp_path / 'syncd.db'}"},
-        "web": {"public_url": "http://testserver"},
+        "web": {"public_url": "http://testserver", "metrics_token": METRICS_TOKEN},
         "quickbooks": {"client_id": "c", "client_secret": "s", "webhook_verifier_token": "verifier"},
         "stripe": {"api_key": "sk_test_123", "webhook_secret": "whsec_test"},
         "company": [{"realm_id": "111"}],
@@ -188,7 +191,7 @@ def test_metrics_text_parses_and_counts_webhooks_and_store(ctx: Context) -> None
         client.post("/webhooks/stripe", content=b"{}")
         intake.fail = SignatureError("forged")
         client.post("/webhooks/quickbooks", content=b"{}")
-        r = client.get("/metrics")
+        r = client.get("/metrics", headers=SCRAPER)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     samples = {
@@ -205,7 +208,7 @@ def test_metrics_text_parses_and_counts_webhooks_and_store(ctx: Context) -> None
 def test_each_app_has_its_own_registry(ctx: Context) -> None:
     with client_for(ctx, FakeIntake()) as a, client_for(ctx, FakeIntake()) as b:
         a.post("/webhooks/stripe", content=b"{}")
-        text_b = b.get("/metrics").text
+        text_b = b.get("/metrics", headers=SCRAPER).text
     assert 'syncd_webhooks_total{outcome="accepted",source="stripe"} 0.0' in text_b
 
 
@@ -236,3 +239,28 @@ def test_extra_routes_are_mounted(ctx: Context) -> None:
 
     with client_for(ctx, FakeIntake(), extra_routes=[Route("/hello", hello)]) as client:
         assert client.get("/hello").text == "hi"
+
+
+def test_metrics_are_not_served_without_a_token(tmp_path: Path) -> None:
+    raw = settings_dict(tmp_path)
+    del raw["web"]["metrics_token"]
+    ctx = build_context(parse(raw))
+    migrate.upgrade(ctx.db)
+    with client_for(ctx, FakeIntake()) as client:
+        r = client.get("/metrics")
+    ctx.db.dispose()
+    assert r.status_code == 404
+    assert "syncd_" not in r.text and "111" not in r.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong-token-0123456789"}, {"Authorization": METRICS_TOKEN}],
+    ids=["none", "wrong", "not-bearer"],
+)
+def test_metrics_need_the_bearer_token(ctx: Context, headers: dict[str, str]) -> None:
+    with client_for(ctx, FakeIntake()) as client:
+        r = client.get("/metrics", headers=headers)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert "syncd_" not in r.text

@@ -9,9 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.testclient import TestClient
 
 from syncd.domain import InvoiceLine, InvoiceStatus
+from syncd.web.csrf import Csrf
+from syncd.web.portal import portal_routes
 from syncd.web.protocol import Outcome, PaymentState
+from syncd.web.security import SecurityHeadersMiddleware
+from syncd.web.templating import Templating
 
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "{{7*7}}"]
 
@@ -391,3 +398,19 @@ def test_no_usable_method_asks_the_payer_to_contact_the_business(
     assert 'href="mailto:billing@acme.example"' in page and 'href="tel:+15550100200"' in page
     assert 'action="/i/tok-open/pay"' not in page and 'name="csrf_token"' not in page
     assert "hold" not in page.lower()  # neutral: nothing about why
+
+
+def test_https_public_url_gives_secure_cookie_and_hsts_over_a_plain_hop(backend: Any) -> None:
+    """Behind a TLS proxy uvicorn does not trust, requests arrive as http; an https public_url
+    still makes the cookie Secure (and __Host-), sends HSTS, and the form post works."""
+    routes = portal_routes(backend, Templating(None), Csrf(b"k" * 32))
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware, public_https=True)])
+    with TestClient(app, base_url="http://pay.example.com", follow_redirects=False) as plain:
+        r = plain.get("/i/tok-open")
+        assert r.headers["strict-transport-security"].startswith("max-age=")
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("__Host-syncd_csrf=") and "Secure" in cookie
+        name, value = cookie.split(";", 1)[0].split("=", 1)
+        plain.cookies.set(name, value)
+        posted = plain.post("/i/tok-open/pay", data={"csrf_token": csrf_token(r.text), "amount": "10"})
+    assert posted.status_code == 303
