@@ -10,6 +10,7 @@ from email.message import EmailMessage as MimeMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 
+from connectors.email import address
 from connectors.email.protocol import EmailMessage, SmtpSettings
 from syncd.errors import AuthError, PermanentError, SyncdError, TransientError
 
@@ -77,8 +78,8 @@ class SmtpMailer:
         return f"SmtpMailer({s.host}:{s.port}, security={s.security}, user={s.username!r})"
 
     def send(self, message: EmailMessage) -> None:
+        recipient = address.recipient(message.to)
         mime = to_mime(message)
-        recipient = message.to
         try:
             with self._connect() as smtp:
                 self._login(smtp)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
+from connectors.email.address import recipient
 from connectors.email.protocol import EmailMessage
 from syncd.mail.templates import RenderedEmail, single_line
 
@@ -53,7 +54,7 @@ def build_message(
     domain = message_id_domain or domain_of(from_addr)
     extra = tuple((_header_safe("header name", n), _header_safe(n, v)) for n, v in headers)
     return EmailMessage(
-        to=_header_safe("To", to),
+        to=recipient(to),
         subject=single_line(rendered.subject),
         text=rendered.text,
         html=rendered.html,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from connectors.email.address import recipient
 from connectors.email.protocol import EmailMessage, SmtpSettings
 from connectors.email.sink import SmtpSink
 from connectors.email.smtp import SmtpMailer, to_mime
@@ -219,3 +220,34 @@ def test_default_context_verifies_hostnames() -> None:
 def test_settings_repr_hides_the_password() -> None:
     shown = repr(SmtpSettings(host="smtp.example.com", port=587, username="billing", password=PASSWORD))
     assert PASSWORD not in shown and "billing" in shown
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "a@b.example\r\nBcc: x@evil.example",
+        "a@b.example\nBcc: x@evil.example",
+        "a@b.example, c@d.example",
+        "Name <a@b.example>, c@d.example",
+        "Name\r\nBcc: x@evil.example <a@b.example>",
+        "not-an-address",
+        "a@b.example\x00",
+        "",
+    ],
+)
+def test_invalid_recipient_is_permanent_and_nothing_is_sent(to: str) -> None:
+    with SmtpSink() as sink:
+        with pytest.raises(PermanentError, match="invalid recipient address") as caught:
+            SmtpMailer(settings(sink)).send(message(to=to))
+        assert sink.mailbox.all() == []
+    assert "\n" not in str(caught.value) and "\r" not in str(caught.value)
+
+
+def test_plain_addresses_pass() -> None:
+    for good in (
+        "a@b.example",
+        "first.last+tag@sub.example.co.uk",
+        " o'neil@x.example ",
+        "Ops <ops@x.example>",
+    ):
+        assert recipient(good) == good.strip()

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from syncd.errors import PermanentError
 from syncd.mail.message import build_message, domain_of, message_id_for
 from syncd.mail.templates import RenderedEmail
 
@@ -48,7 +49,8 @@ def test_build_message_uses_sender_domain() -> None:
 
 def test_build_message_refuses_header_breaks() -> None:
     rendered = RenderedEmail(subject="s", text="t", html="h")
-    with pytest.raises(ValueError):
+    # A customer's address comes from QuickBooks: a bad one fails that email for good (no retry).
+    with pytest.raises(PermanentError, match="invalid recipient address"):
         build_message(rendered=rendered, to="a@b.c\r\nBcc: x@y.z", from_addr="x@acme.example", effect_key="k")
     with pytest.raises(ValueError):
         build_message(rendered=rendered, to="a@b.c", from_addr="no-domain", effect_key="k")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from loop_harness import running_loop
 from sqlalchemy import select
 
+from syncd.cli.main import run
 from syncd.stages.cycle import run_cycle
 from syncd.stages.notify import _latest_step, notify
 from syncd.store.models import Effect, InvoiceRow
@@ -64,3 +66,43 @@ def test_reminders_wait_for_the_sending_hour_and_go_once(tmp_path: Path) -> None
             paid.doc_number,
             [m.subject for m in sent],
         )
+
+
+HOSTILE_EMAIL = "a@b.example\r\nBcc: x@evil.example"
+
+
+def test_a_hostile_customer_email_fails_once_and_is_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An address QBO let through with a header smuggled in is a permanent failure: not sent, not
+    retried, no traceback, and ``syncd failed`` lists it on one line."""
+    with running_loop(tmp_path) as loop:
+        ctx = loop.ctx
+        run_cycle(ctx, loop.realm)
+        with ctx.db.transaction() as s:
+            effect = s.scalars(select(Effect).where(Effect.kind == "email.invoice")).first()
+            assert effect is not None
+            invoice = s.get(InvoiceRow, (loop.realm, str(effect.payload["invoice_id"])))
+            assert invoice is not None
+            invoice.email = HOSTILE_EMAIL
+            key = effect.key
+        loop.drain()
+        with ctx.db.transaction() as s:
+            failed = s.scalars(select(Effect).where(Effect.key == key)).one()
+            assert failed.status == "failed" and failed.attempts == 1, (failed.status, failed.last_error)
+            assert failed.last_error is not None and "\n" not in failed.last_error
+            assert "recipient" in failed.last_error
+        assert not [m for m in loop.sink.mailbox.all() if "evil" in " ".join(m.to)]
+        assert "Traceback" not in caplog.text and "effect.crashed" not in caplog.text
+        config = tmp_path / "cli.toml"
+        config.write_text(
+            f'secret_key = "{ctx.settings.secret_key}"\n'
+            f'[database]\nurl = "{ctx.settings.database_url}"\n'
+            f'[[company]]\nrealm_id = "{loop.realm}"\n'
+        )
+        capsys.readouterr()
+        assert run(["--config", str(config), "failed"]) == 1
+        out = capsys.readouterr().out
+        listed = [line for line in out.splitlines() if key in line]
+        assert len(listed) == 1 and "Bcc" in listed[0], out
+        assert out.splitlines()[-1].endswith("failed effect(s)")
