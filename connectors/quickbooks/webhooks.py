@@ -56,11 +56,21 @@ def parse_webhook(body: bytes) -> list[QboWebhookNotice]:
         doc: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise PermanentError("QBO webhook body is not JSON") from None
-    if isinstance(doc, dict) and "eventNotifications" in doc:
-        return _legacy(doc["eventNotifications"])
-    if isinstance(doc, list):
-        return _cloudevents(doc)
+    try:
+        if isinstance(doc, dict) and "eventNotifications" in doc:
+            return _legacy(doc["eventNotifications"])
+        if isinstance(doc, list):
+            return _cloudevents(doc)
+    except (AttributeError, TypeError, KeyError) as exc:
+        # Signed, so Intuit's (or the verifier token holder's) mistake: a 400, never a crash.
+        raise PermanentError(f"malformed QBO webhook body: {type(exc).__name__}") from None
     raise PermanentError("QBO webhook body is neither eventNotifications nor a CloudEvents array")
+
+
+def _realm(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise PermanentError(f"QBO webhook realm id is not an id: {value!r}"[:200])
+    return str(value)
 
 
 def _legacy(notifications: Any) -> list[QboWebhookNotice]:
@@ -78,7 +88,7 @@ def _legacy(notifications: Any) -> list[QboWebhookNotice]:
             for e in entities
             if isinstance(e, dict)
         )
-        notices.append(QboWebhookNotice(realm_id=str(note["realmId"]), entities=parsed))
+        notices.append(QboWebhookNotice(realm_id=_realm(note["realmId"]), entities=parsed))
     return notices
 
 
@@ -96,5 +106,5 @@ def _cloudevents(events: list[Any]) -> list[QboWebhookNotice]:
     for event in events:
         if not isinstance(event, dict) or not event.get("intuitaccountid"):
             raise PermanentError("QBO CloudEvent without intuitaccountid")
-        by_realm.setdefault(str(event["intuitaccountid"]), []).append(_cloudevent_entity(event))
+        by_realm.setdefault(_realm(event["intuitaccountid"]), []).append(_cloudevent_entity(event))
     return [QboWebhookNotice(realm_id=realm, entities=tuple(ents)) for realm, ents in by_realm.items()]

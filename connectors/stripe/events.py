@@ -61,6 +61,12 @@ def stripe_event(event: Json) -> StripeEvent:
     """Map one event envelope; raises PermanentError when it is not a Stripe event."""
     if event.get("object") != "event":
         raise PermanentError(f"not a Stripe event: object={event.get('object')!r}")
+    # The envelope keys the inbox (deduplication by id) and the dispatch: only Stripe's own shapes.
+    for key in ("id", "type"):
+        if not isinstance(event.get(key), str) or not event[key]:
+            raise PermanentError(f"malformed Stripe event: {key} is not a string")
+    if not isinstance(event.get("created"), int) or isinstance(event.get("created"), bool):
+        raise PermanentError(f"malformed Stripe event {event['id']!r}: created is not a timestamp")
     try:
         data = expanded(event.get("data"))
         obj = expanded(data.get("object")) if data is not None else None

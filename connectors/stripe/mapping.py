@@ -53,8 +53,11 @@ def expanded(value: object) -> Json | None:
 
 
 def metadata(obj: Json) -> dict[str, str]:
+    """Stripe keeps metadata as strings only; anything else is not Stripe's object."""
     raw = obj.get("metadata") or {}
-    return {str(key): str(value) for key, value in raw.items()}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise PermanentError(f"malformed metadata on {obj.get('id')!r}")
+    return {str(key): value for key, value in raw.items()}
 
 
 def rate(value: object) -> Decimal | None:

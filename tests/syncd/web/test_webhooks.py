@@ -218,3 +218,75 @@ def test_unparseable_but_signed_qbo_body_is_400(client: TestClient, wakes: list[
     r = client.post("/webhooks/quickbooks", content=body, headers={"intuit-signature": qbo_signature(body)})
     assert r.status_code == 400
     assert wakes == []
+
+
+MALFORMED_QBO = [
+    b"[1]",
+    b'"text"',
+    b"null",
+    b"{}",
+    b'{"eventNotifications": {}}',
+    b'{"eventNotifications": [1]}',
+    b'{"eventNotifications": [{"realmId": "222", "dataChangeEvent": "x"}]}',
+    b'{"eventNotifications": [{"realmId": "222", "dataChangeEvent": []}]}',
+    b'{"eventNotifications": [{"realmId": {"a": 1}, "dataChangeEvent": {"entities": [1, "x"]}}]}',
+    b'{"eventNotifications": [{"realmId": "222", "dataChangeEvent": {"entities": {"a": 1}}}]}',
+    b'[{"type": 5, "intuitaccountid": "222"}]',
+    b'[{"type": "qbo.invoice.updated.v1", "intuitaccountid": ["222"], "intuitentityid": 1}]',
+    b'[{"type": "qbo.invoice.updated.v1"}]',
+    b"[null]",
+    b'[{"specversion": "1.0", "data": "x"}]',
+    '{"eventNotifications": [{"realmId": "\u0000"}]}'.encode(),
+    b"\xff\xfe",
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_QBO, ids=range(len(MALFORMED_QBO)))
+def test_signed_but_malformed_qbo_body_is_400(client: TestClient, wakes: list[Any], body: bytes) -> None:
+    r = client.post("/webhooks/quickbooks", content=body, headers={"intuit-signature": qbo_signature(body)})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 200:
+        assert all(realm in ("1269959970", "222") for _, realm in wakes)
+
+
+def _event(**changes: Any) -> bytes:
+    event = json.loads(stripe_body())
+    for key, value in changes.items():
+        if value is ...:
+            del event[key]
+        else:
+            event[key] = value
+    return json.dumps(event).encode()
+
+
+MALFORMED_STRIPE = [
+    b"not json",
+    b"[]",
+    b"null",
+    b'"evt"',
+    b"{}",
+    b'{"object": "event"}',
+    _event(id=...),
+    _event(id=None),
+    _event(id=5),
+    _event(id={"x": 1}),
+    _event(type=...),
+    _event(type=None),
+    _event(type=["x"]),
+    _event(created="yesterday"),
+    _event(created=None),
+    _event(data=None),
+    _event(data=[]),
+    _event(data={"object": "x"}),
+    _event(data={"object": {"metadata": "x", "id": "cs_1", "object": "checkout.session"}}),
+    _event(data={"object": {"metadata": {"company": 5}, "id": "cs_1", "object": "checkout.session"}}),
+    _event(data={"object": {"id": "cs_1", "object": "checkout.session", "currency": "xx"}}),
+    b"\xff\xfe",
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_STRIPE, ids=range(len(MALFORMED_STRIPE)))
+def test_signed_but_malformed_stripe_body_is_400(ctx: Context, client: TestClient, body: bytes) -> None:
+    r = client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": stripe_signature(body)})
+    assert r.status_code == 400, r.text
+    assert stored(ctx) == 0
