@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 
 from syncd.cli.options import state
+from syncd.cli.text import shown
 
 EX_DIFFERENCES = 1
 
@@ -38,5 +39,8 @@ def audit(realm: str, start: datetime, end: datetime, as_json: bool, skip_reads:
         report = run_audit(ctx, realm, start.date(), end.date(), verify_qbo=not skip_reads)
     finally:
         ctx.db.dispose()
-    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text())
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo("\n".join(shown(line) for line in report.to_text().split("\n")))
     return 0 if report.clean else EX_DIFFERENCES

@@ -10,6 +10,7 @@ import click
 
 from syncd.cli.options import state
 from syncd.cli.template import render
+from syncd.cli.text import shown
 from syncd.secrets import SecretBox
 
 
@@ -119,7 +120,7 @@ def status(as_json: bool) -> int:
         connected = row.status if row.connected else "not connected"
         pulled = row.last_pull_at.strftime("%Y-%m-%d %H:%M UTC") if row.last_pull_at else "never"
         click.echo(
-            f"{row.realm_id:<20} {row.name[:28]:<28} {connected:<17} {row.open_invoices:>5} "
+            f"{shown(row.realm_id):<20} {shown(row.name)[:28]:<28} {connected:<17} {row.open_invoices:>5} "
             f"{row.effects_pending:>8} {row.effects_failed:>7}  {pulled}"
         )
     return 0

@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from syncd.cli.options import state
+from syncd.cli.text import shown
 
 
 @click.command()
@@ -47,6 +48,7 @@ def failed(realm_id: str | None, retry: bool, as_json: bool) -> int:
         click.echo(json.dumps({"failed": rows, "requeued": requeued}, indent=2))
     else:
         for row in rows:
-            click.echo(f"{row['company']}  {row['key']}  ({row['attempts']} attempts): {row['error']}")
+            where = f"{shown(row['company'])}  {shown(row['key'])}  ({row['attempts']} attempts)"
+            click.echo(f"{where}: {shown(row['error'])}")
         click.echo(f"{len(rows)} failed effect(s)" + (f", {requeued} queued again" if retry else ""))
     return 1 if rows and not retry else 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from syncd.cli.options import state
+from syncd.cli.text import shown
 
 if TYPE_CHECKING:
     from syncd.context import Context
@@ -48,9 +49,9 @@ def holds(realm_id: str, customer_id: str | None, as_json: bool) -> int:
     if rows:
         click.echo(f"{'customer':<12} {'name':<30} {'strikes':>7}  on hold since")
     for row in rows:
-        name = str(row["name"] or "")[:30]
+        name = shown(row["name"])[:30]
         since = datetime.fromisoformat(row["since"]).strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"{row['customer_id']:<12} {name:<30} {row['strikes']:>7}  {since}")
+        click.echo(f"{shown(row['customer_id']):<12} {name:<30} {row['strikes']:>7}  {since}")
     click.echo(f"{len(rows)} customer(s) on credit hold in company {realm_id}")
     return 0
 
@@ -81,7 +82,7 @@ def _release(ctx: Context, realm_id: str, customer_id: str) -> int:
     with ctx.db.transaction() as session:
         customer = mirror.get_customer(session, realm_id, customer_id)
         released = store.release(session, realm_id, customer_id, now=ctx.clock())
-    who = f"{customer_id} ({customer.display_name})" if customer else customer_id
+    who = f"{shown(customer_id)} ({shown(customer.display_name)})" if customer else shown(customer_id)
     if released is None:
         problem = "is not on credit hold" if customer else "is not a known customer"
         click.echo(f"syncd: customer {who} {problem} in company {realm_id}", err=True)
