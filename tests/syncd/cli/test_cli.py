@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -166,6 +167,11 @@ def test_status_lists_configured_companies_after_migrate_and_ensure(
 def test_run_without_stripe_key_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "syncd.toml"
     assert run(["init", str(path)]) == 0
+    # Not the template's port 8000: another program (or a demo) may hold it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path.write_text(path.read_text().replace("port = 8000", f"port = {port}", 1))
     capsys.readouterr()
     assert run(["--config", str(path), "run"]) == 78
     assert capsys.readouterr().err.startswith("syncd: stripe.api_key: ")
