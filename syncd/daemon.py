@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import logging
 import signal
-import socket
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
@@ -18,12 +14,11 @@ import structlog
 import uvicorn
 from starlette.routing import BaseRoute
 
-from syncd import sdnotify
+from syncd import logs, preflight, sdnotify
 from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import Settings
 from syncd.context import Context
-from syncd.errors import ConfigError, TransientError
 from syncd.scheduler import Scheduler
 from syncd.store import migrate
 from syncd.store.owners import reclaim_dead
@@ -35,27 +30,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
-
-def configure_logging(level: str) -> None:
-    # A job skipped because its previous run is still going is expected (wakes are queued).
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            # journald keeps plain lines; colours only for a person at a terminal.
-            structlog.dev.ConsoleRenderer(
-                colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
-            ),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level.lower(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(),
-        cache_logger_on_first_use=False,
-    )
+def configure_logging(level: str, fmt: str = "console") -> None:
+    """Kept for the demo and the bench: see ``syncd.logs``."""
+    logs.configure(level, fmt)
 
 
 class Service:
@@ -104,25 +82,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            # Often the previous instance still closing: worth a restart (exit 75), not a fix.
-            raise TransientError(f"{host}:{port} is in use (web.host/web.port)") from None
-        raise ConfigError("web.host", f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    return sock
-
-
 def run(settings: Settings) -> int:
     """Serve in the calling (main) thread until SIGTERM or SIGINT; returns the exit code."""
-    configure_logging(settings.log_level)
-    sock = _listen(settings.web_host, settings.web_port)
+    configure_logging(settings.log_level, settings.log_format)
+    # Everything that can be wrong is named before the port is taken (the config was validated
+    # when it was loaded): a busy port must not hide a bad key or an unreachable database.
+    preflight.check_database(settings)
+    preflight.check_stripe(settings)
+    sock = preflight.listen(settings.web_host, settings.web_port)
     try:
         service = Service(settings)
     except BaseException:
@@ -130,7 +97,9 @@ def run(settings: Settings) -> int:
         raise
     config = uvicorn.Config(
         service.app,
-        log_level=settings.log_level if settings.log_level in LEVELS else "info",
+        log_level=settings.log_level,
+        # Logging is configured above, in the daemon's own format.
+        log_config=None,
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=20,
