@@ -16,9 +16,10 @@ from starlette.routing import BaseRoute
 
 from syncd import logs, preflight, sdnotify
 from syncd.bootstrap import build_context
-from syncd.companies import ensure_companies
+from syncd.companies import ensure_companies, resume_proven
 from syncd.config import Settings
 from syncd.context import Context
+from syncd.errors import Credential
 from syncd.scheduler import Scheduler
 from syncd.store import migrate
 from syncd.store.owners import reclaim_dead
@@ -48,13 +49,17 @@ class Service:
         mailbox: Mailbox | None = None,
         extra_routes: Iterable[BaseRoute] = (),
         intake: Intake | None = None,
+        proven: Iterable[Credential] = (),
     ) -> None:
+        """``proven``: credentials the startup checks saw work; companies paused for them resume."""
         self.ctx = ctx or build_context(settings, require_stripe=True)
         migrate.upgrade(self.ctx.db)
         freed = reclaim_dead(self.ctx.db)
         if freed:
             log.info("reclaimed_dead_owners", leases=freed)
         ensure_companies(self.ctx)
+        for credential in proven:
+            resume_proven(self.ctx, credential)
         self.scheduler = Scheduler(self.ctx)
         self.ctx.wake = self.scheduler.wake
         self.app = create_app(self.ctx, mailbox=mailbox, extra_routes=extra_routes, intake=intake)
@@ -88,10 +93,10 @@ def run(settings: Settings) -> int:
     # Everything that can be wrong is named before the port is taken (the config was validated
     # when it was loaded): a busy port must not hide a bad key or an unreachable database.
     preflight.check_database(settings)
-    preflight.check_stripe(settings)
+    proven = (Credential.STRIPE_KEY,) if preflight.check_stripe(settings) else ()
     sock = preflight.listen(settings.web_host, settings.web_port)
     try:
-        service = Service(settings)
+        service = Service(settings, proven=proven)
     except BaseException:
         sock.close()
         raise

@@ -30,18 +30,20 @@ def check_database(settings: Settings) -> None:
         db.dispose()
 
 
-def check_stripe(settings: Settings, factory: StripeFactory = StripeConnector) -> None:
-    """Try the key against the API once. A refused key stops the start; Stripe being unreachable
-    does not (payments wait for it, the books and emails need not)."""
+def check_stripe(settings: Settings, factory: StripeFactory = StripeConnector) -> bool:
+    """Try the key against the API once; True when Stripe accepted it. A refused key stops the
+    start; Stripe being unreachable does not (payments wait for it, the books and emails need not)."""
     if not settings.stripe.api_key:
         raise ConfigError("stripe.api_key", "is required to take payments")
     stripe = factory(settings.stripe)
     try:
         stripe.check_key()
+        return True
     except AuthError as exc:
         raise ConfigError("stripe.api_key", f"Stripe refused this key ({exc})") from None
     except TransientError as exc:
         log.warning("stripe_unreachable_at_start", error=str(exc))
+        return False
     finally:
         close = getattr(stripe, "close", None)
         if callable(close):

@@ -1,4 +1,4 @@
-"""Operating commands: init, migrate, connect, run, status."""
+"""Operating commands: init, migrate, connect, run, status, resume."""
 
 from __future__ import annotations
 
@@ -122,7 +122,32 @@ def status(as_json: bool) -> int:
             f"{row.realm_id:<20} {row.name[:28]:<28} {connected:<17} {row.open_invoices:>5} "
             f"{row.effects_pending:>8} {row.effects_failed:>7}  {pulled}"
         )
+        if row.status != "active":
+            facts = [f"{row.pause_credential} refused"] if row.pause_credential else []
+            facts += [f"since {row.paused_at:%Y-%m-%d %H:%M UTC}"] if row.paused_at else []
+            detail = f" ({', '.join(facts)})" if facts else ""
+            click.echo(f"    why: {row.status_reason or 'paused'}{detail}")
+            click.echo(f"    fix: {row.fix}")
     return 0
 
 
-COMMANDS = (init, migrate, connect, run, status)
+@click.command()
+@click.option("--company", "realm", required=True, help="The QBO company id (realm) to resume.")
+def resume(realm: str) -> int:
+    """Resume a paused company: its jobs run again and what waited for it (payments) goes out."""
+    from syncd import companies
+
+    state().settings().company(realm)
+    ctx = state().context()
+    try:
+        resumed = companies.resume(ctx, realm)
+    finally:
+        ctx.db.dispose()
+    if resumed:
+        click.echo(f"Resumed company {realm}; a running syncd picks it up at its next worker run.")
+    else:
+        click.echo(f"Company {realm} is not paused.")
+    return 0
+
+
+COMMANDS = (init, migrate, connect, run, status, resume)

@@ -24,6 +24,7 @@ COMMANDS = [
     ["run"],
     ["demo"],
     ["status"],
+    ["resume"],
     ["simulate"],
     ["simulate", "quickbooks"],
     ["simulate", "stripe"],
