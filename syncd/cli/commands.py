@@ -57,24 +57,42 @@ def connect() -> None:
 @click.option(
     "--listen/--paste",
     default=True,
-    help="Catch the redirect on the local redirect URI, or paste the redirected address.",
+    help="Catch the redirect on the redirect URI (here, or in the running syncd that serves it), "
+    "or paste the redirected address.",
 )
 def connect_quickbooks(listen: bool) -> int:
     """Connect a QuickBooks Online company (OAuth) and store its tokens encrypted."""
+    import secrets
+    from datetime import timedelta
+
     from connectors.quickbooks.connect import run_connect_flow
     from syncd.bootstrap import token_store
+    from syncd.reconnect import wait_for_daemon
+    from syncd.store import connects
     from syncd.store import migrate as schema
 
     ctx = state().context()
+    oauth_state = secrets.token_urlsafe(24)
+    wait = 600.0
     try:
         schema.upgrade(ctx.db)
-        realm = run_connect_flow(
-            ctx.settings.qbo,
-            token_store(ctx),
-            open_listener=listen,
-            input_fn=lambda prompt: click.prompt(prompt, prompt_suffix=""),
-            output_fn=click.echo,
-        )
+        if listen:
+            # A running syncd serving the redirect URI finishes the connection if it gets there.
+            connects.open_attempt(ctx.db, oauth_state, now=ctx.clock(), ttl=timedelta(seconds=wait))
+        try:
+            realm = run_connect_flow(
+                ctx.settings.qbo,
+                token_store(ctx),
+                open_listener=listen,
+                input_fn=lambda prompt: click.prompt(prompt, prompt_suffix=""),
+                output_fn=click.echo,
+                timeout=wait,
+                state=oauth_state,
+                handoff=lambda show: wait_for_daemon(ctx, oauth_state, show, say=click.echo, timeout=wait),
+            )
+        finally:
+            if listen:
+                connects.close(ctx.db, oauth_state)
     finally:
         ctx.db.dispose()
     if realm not in {c.realm_id for c in ctx.settings.companies}:
