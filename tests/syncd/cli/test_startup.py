@@ -3,13 +3,16 @@ line on stderr naming the setting, with exit 78 (fix it) or 75 (it may come back
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd.secrets import SecretBox
@@ -159,3 +162,27 @@ def test_other_commands_name_the_database_setting_too(
     )
     assert proc.returncode == 75
     assert one_line(proc.stderr).startswith("syncd: database.url: cannot reach the database (")
+
+
+def test_a_port_held_by_a_running_syncd_is_temporary(tmp_path: Path, stripe_sim: StripeSimulator) -> None:
+    port = free_port()
+    config = write_config(tmp_path, stripe_sim, port=port)
+    first = subprocess.Popen(
+        [SYNCD, "--config", str(config), "run"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        code, err = run_syncd(config)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+    assert code == 75
+    assert one_line(err) == (
+        f"syncd: web.port: 127.0.0.1:{port} is in use by another syncd (stop it first, or wait)"
+    )
