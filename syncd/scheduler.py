@@ -296,8 +296,9 @@ class Scheduler:
                 fn(self.ctx)
             except AuthError as exc:
                 # The account-wide Stripe key was refused: every company this replica runs waits.
+                owned = set(self._renewed)  # other jobs renew leases meanwhile
                 for realm in self.realms:
-                    if realm in self._renewed:
+                    if realm in owned:
                         self._pause(realm, exc)
                 log.warning("job_refused", job=name, error=str(exc))
 
