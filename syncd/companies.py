@@ -188,6 +188,12 @@ def runnable(ctx: Context, realm_id: str) -> bool:
             return True
         credential = Credential(row.pause_credential) if row.pause_credential else None
         recorded = row.pause_fingerprint
+        legacy = row.paused_at is None
+    if legacy:
+        # Paused before causes were recorded: try again; a new refusal records its cause.
+        if resume(ctx, realm_id):
+            log.info("company_resumed", realm=realm_id, why="paused without a recorded cause")
+        return True
     if credential is None:
         return False
     current = fingerprint(ctx, realm_id, credential)

@@ -137,3 +137,16 @@ def test_a_pause_of_unknown_cause_waits_for_syncd_resume(tmp_path: Path) -> None
         )
         assert unknown.returncode == 78
         assert unknown.stderr.strip() == "syncd: company: no company '999' is configured"
+
+
+def test_a_company_paused_before_causes_were_recorded_is_tried_again(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        ctx = loop.ctx
+        with ctx.db.transaction() as s:
+            s.execute(
+                update(Company)
+                .where(Company.realm_id == loop.realm)
+                .values(status="paused", status_reason="AuthenticationError: Invalid API Key provided")
+            )
+        assert runnable(ctx, loop.realm)
+        assert is_active(ctx, loop.realm)
