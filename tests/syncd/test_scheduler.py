@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
@@ -186,19 +187,32 @@ def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Schedu
     assert calls.effects == ["222"]
 
 
-def test_a_company_owned_elsewhere_is_logged_once_not_every_cycle(ctx: Context, sched: Scheduler) -> None:
+@pytest.fixture
+def logged() -> Iterator[list[dict[str, Any]]]:
+    """Every event logged meanwhile, whatever level an in-process ``syncd run`` set before."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with structlog.testing.capture_logs() as events:
+            yield events
+    finally:
+        structlog.configure(**saved)
+
+
+def test_a_company_owned_elsewhere_is_logged_once_not_every_cycle(
+    ctx: Context, sched: Scheduler, logged: list[dict[str, Any]]
+) -> None:
     assert leases.acquire(ctx.db, "company:111", "other-replica", now=ctx.clock(), seconds=600)
-    with structlog.testing.capture_logs() as logged:
-        for _ in range(5):
-            assert not sched.owns("111")
-        leases.release(ctx.db, "company:111", "other-replica")
-        assert sched.owns("111")
+    for _ in range(5):
+        assert not sched.owns("111")
+    leases.release(ctx.db, "company:111", "other-replica")
+    assert sched.owns("111")
     said = [(e["event"], e["log_level"]) for e in logged if e.get("realm") == "111"]
     assert said == [("company_owned_elsewhere", "info"), ("company_taken_over", "info")]
 
 
 def test_a_refused_stripe_key_in_the_backfill_pauses_the_companies_this_replica_runs(
-    ctx: Context, calls: Calls
+    ctx: Context, calls: Calls, logged: list[dict[str, Any]]
 ) -> None:
     def refused(context: Context) -> int:
         raise AuthError("AuthenticationError: Invalid API Key provided", credential=Credential.STRIPE_KEY)
@@ -207,9 +221,8 @@ def test_a_refused_stripe_key_in_the_backfill_pauses_the_companies_this_replica_
     scheduler = Scheduler(ctx, stages=stages, owner="me")
     try:
         assert scheduler.owns("111") and scheduler.owns("222")
-        with structlog.testing.capture_logs() as logged:
-            scheduler.start()
-            assert scheduler.wait_for_run("backfill", 0, WAIT)
+        scheduler.start()
+        assert scheduler.wait_for_run("backfill", 0, WAIT)
         assert status_of(ctx, "111") == status_of(ctx, "222") == "paused"
         refusals = [e for e in logged if e["event"] == "job_refused"]
         assert refusals and all("exc_info" not in e for e in refusals)
