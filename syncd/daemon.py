@@ -1,4 +1,4 @@
-"""``syncd run``: migrate, wire, schedule, serve; SIGTERM/SIGINT stop it gracefully with exit 0."""
+"""``syncd run``: check, migrate, wire, schedule, serve; SIGTERM/SIGINT stop it gracefully (exit 0)."""
 
 from __future__ import annotations
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Callable
 
 import requests
 import structlog
 
 from connectors.stripe.client import StripeConnector
-from connectors.stripe.protocol import Stripe, StripeSettings
 from syncd.config import Settings
 from syncd.errors import AuthError, ConfigError, TransientError, UnavailableError
 from syncd.store.engine import Database
 
 log = structlog.get_logger(__name__)
-
-StripeFactory = Callable[[StripeSettings], Stripe]
 
 
 def check_database(settings: Settings) -> None:
@@ -30,24 +26,20 @@ def check_database(settings: Settings) -> None:
         db.dispose()
 
 
-def check_stripe(settings: Settings, factory: StripeFactory = StripeConnector) -> bool:
+def check_stripe(settings: Settings) -> bool:
     """Try the key against the API once; True when Stripe accepted it. A refused key stops the
     start; Stripe being unreachable does not (payments wait for it, the books and emails need not)."""
     if not settings.stripe.api_key:
         raise ConfigError("stripe.api_key", "is required to take payments")
-    stripe = factory(settings.stripe)
-    try:
-        stripe.check_key()
-        return True
-    except AuthError as exc:
-        raise ConfigError("stripe.api_key", f"Stripe refused this key ({exc})") from None
-    except TransientError as exc:
-        log.warning("stripe_unreachable_at_start", error=str(exc))
-        return False
-    finally:
-        close = getattr(stripe, "close", None)
-        if callable(close):
-            close()
+    with StripeConnector(settings.stripe) as stripe:
+        try:
+            stripe.check_key()
+        except AuthError as exc:
+            raise ConfigError("stripe.api_key", f"Stripe refused this key ({exc})") from None
+        except TransientError as exc:
+            log.warning("stripe_unreachable_at_start", error=str(exc))
+            return False
+    return True
 
 
 def listen(host: str, port: int) -> socket.socket:
