@@ -21,6 +21,8 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PAYMENT_METHODS = {"card", "us_bank_account"}
 QBO_PRODUCTION = "https://quickbooks.api.intuit.com/v3"
 QBO_SANDBOX = "https://sandbox-quickbooks.api.intuit.com/v3"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("console", "json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class Settings:
     intervals: Intervals = field(default_factory=Intervals)
     template_dir: Path | None = None
     log_level: str = "info"
+    log_format: str = "console"
     mail_domain: str = "syncd.local"
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
@@ -199,6 +202,7 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
         "scheduler",
         "secret_key",
         "log_level",
+        "log_format",
     }
     for key in raw:
         if key not in known:
@@ -214,13 +218,22 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
     if not re.match(r"^https?://", public_url):
         raise ConfigError("web.public_url", "must start with http:// or https://")
     template_dir = web.text("template_dir")
+    templates = (base_dir / template_dir) if template_dir else None
+    if templates is not None and not templates.is_dir():
+        raise ConfigError("web.template_dir", f"{templates} is not a directory")
+    log_level = top.req("log_level", "info").lower()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError("log_level", f"must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+    log_format = top.req("log_format", "console")
+    if log_format not in LOG_FORMATS:
+        raise ConfigError("log_format", f"must be console or json, not {log_format!r}")
     return Settings(
         database_url=database.req("url", "sqlite:///syncd.db"),
         secret_key=secret_key,
         public_url=public_url,
         web_host=web.req("host", "127.0.0.1"),
         web_port=web.integer("port", 8000, 1, 65535),
-        template_dir=(base_dir / template_dir) if template_dir else None,
+        template_dir=templates,
         qbo=_qbo(
             top.sub("quickbooks").only(
                 "client_id",
@@ -248,7 +261,8 @@ def parse(raw: dict[str, Any], *, base_dir: Path = Path(".")) -> Settings:
                 "pull_seconds", "worker_seconds", "inbox_seconds", "backfill_seconds", "refresh_seconds"
             )
         ),
-        log_level=top.req("log_level", "info"),
+        log_level=log_level,
+        log_format=log_format,
         trusted_proxies=_trusted_proxies(web),
         metrics_token=_metrics_token(web),
         mail_domain=re.sub(r"^https?://", "", public_url).split("/")[0].split(":")[0] or "syncd.local",
@@ -286,13 +300,20 @@ def _qbo(s: _Section, public_url: str) -> QboSettings:
     api_base = s.text("api_base_url", default_base)
     if api_base is None:
         raise ConfigError(s.name("api_base_url"), "is required when environment is a discovery URL")
+    verifier = s.req("webhook_verifier_token", "")
+    if verifier and (not re.fullmatch(r"[\x21-\x7e]{8,}", verifier) or verifier.startswith("whsec_")):
+        raise ConfigError(
+            s.name("webhook_verifier_token"),
+            "must be the verifier token from the Intuit app's Webhooks page (8 or more characters, "
+            "no spaces; whsec_… is a Stripe secret)",
+        )
     return QboSettings(
         client_id=s.req("client_id", ""),
         client_secret=s.req("client_secret", ""),
         redirect_uri=s.req("redirect_uri", f"{public_url}/connect/quickbooks/callback"),
         environment=environment,
         api_base_url=api_base.rstrip("/"),
-        webhook_verifier_token=s.req("webhook_verifier_token", ""),
+        webhook_verifier_token=verifier,
         minorversion=s.integer("minorversion", 75, 75, 200),
         timeout_seconds=s.num("timeout_seconds", 30.0, 1.0),
     )
@@ -302,9 +323,14 @@ def _stripe(s: _Section) -> StripeSettings:
     api_key = s.req("api_key", "")
     if api_key and not re.match(r"^(sk|rk)_(test|live)_", api_key):
         raise ConfigError(s.name("api_key"), "must be a secret or restricted key (sk_… or rk_…)")
+    webhook_secret = s.req("webhook_secret", "")
+    if webhook_secret and not re.fullmatch(r"whsec_[A-Za-z0-9_]+", webhook_secret):
+        raise ConfigError(
+            s.name("webhook_secret"), "must be the endpoint's signing secret (whsec_…, no spaces)"
+        )
     return StripeSettings(
         api_key=api_key,
-        webhook_secret=s.req("webhook_secret", ""),
+        webhook_secret=webhook_secret,
         api_base=s.text("api_base"),
         webhook_tolerance_seconds=s.integer("webhook_tolerance_seconds", 300, 1, 86400),
     )

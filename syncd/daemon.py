@@ -1,14 +1,10 @@
-"""``syncd run``: migrate, wire, schedule, serve; SIGTERM/SIGINT stop it gracefully with exit 0."""
+"""``syncd run``: check, migrate, wire, schedule, serve; SIGTERM/SIGINT stop it gracefully (exit 0)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import logging
 import signal
-import socket
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
@@ -18,12 +14,12 @@ import structlog
 import uvicorn
 from starlette.routing import BaseRoute
 
-from syncd import sdnotify
+from syncd import logs, preflight, sdnotify
 from syncd.bootstrap import build_context
-from syncd.companies import ensure_companies
+from syncd.companies import ensure_companies, resume_proven
 from syncd.config import Settings
 from syncd.context import Context
-from syncd.errors import ConfigError, TransientError
+from syncd.errors import Credential
 from syncd.scheduler import Scheduler
 from syncd.store import migrate
 from syncd.store.owners import reclaim_dead
@@ -35,27 +31,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
-
-def configure_logging(level: str) -> None:
-    # A job skipped because its previous run is still going is expected (wakes are queued).
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            # journald keeps plain lines; colours only for a person at a terminal.
-            structlog.dev.ConsoleRenderer(
-                colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
-            ),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level.lower(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(),
-        cache_logger_on_first_use=False,
-    )
+def configure_logging(level: str, fmt: str = "console") -> None:
+    """Kept for the demo and the bench: see ``syncd.logs``."""
+    logs.configure(level, fmt)
 
 
 class Service:
@@ -70,13 +49,17 @@ class Service:
         mailbox: Mailbox | None = None,
         extra_routes: Iterable[BaseRoute] = (),
         intake: Intake | None = None,
+        proven: Iterable[Credential] = (),
     ) -> None:
+        """``proven``: credentials the startup checks saw work; companies paused for them resume."""
         self.ctx = ctx or build_context(settings, require_stripe=True)
         migrate.upgrade(self.ctx.db)
         freed = reclaim_dead(self.ctx.db)
         if freed:
             log.info("reclaimed_dead_owners", leases=freed)
         ensure_companies(self.ctx)
+        for credential in proven:
+            resume_proven(self.ctx, credential)
         self.scheduler = Scheduler(self.ctx)
         self.ctx.wake = self.scheduler.wake
         self.app = create_app(self.ctx, mailbox=mailbox, extra_routes=extra_routes, intake=intake)
@@ -104,30 +87,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # asyncio turns Nagle off on accepted connections only when the socket says IPPROTO_TCP
-    # (proto 0 does not count); with Nagle on, a keep-alive response waits out a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            # Often the previous instance still closing: worth a restart (exit 75), not a fix.
-            raise TransientError(f"{host}:{port} is in use (web.host/web.port)") from None
-        raise ConfigError("web.host", f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    return sock
-
-
 def server_config(settings: Settings, app: Any) -> uvicorn.Config:
     """How uvicorn serves the app: no access log (portal paths are bearer tokens), and
     X-Forwarded-* believed from ``web.trusted_proxies`` only."""
     return uvicorn.Config(
         app,
-        log_level=settings.log_level if settings.log_level in LEVELS else "info",
+        log_level=settings.log_level,
+        # Logging is configured by the daemon, in its own format.
+        log_config=None,
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=20,
@@ -138,10 +105,14 @@ def server_config(settings: Settings, app: Any) -> uvicorn.Config:
 
 def run(settings: Settings) -> int:
     """Serve in the calling (main) thread until SIGTERM or SIGINT; returns the exit code."""
-    configure_logging(settings.log_level)
-    sock = _listen(settings.web_host, settings.web_port)
+    configure_logging(settings.log_level, settings.log_format)
+    # Everything that can be wrong is named before the port is taken (the config was validated
+    # when it was loaded): a busy port must not hide a bad key or an unreachable database.
+    preflight.check_database(settings)
+    proven = (Credential.STRIPE_KEY,) if preflight.check_stripe(settings) else ()
+    sock = preflight.listen(settings.web_host, settings.web_port)
     try:
-        service = Service(settings)
+        service = Service(settings, proven=proven)
     except BaseException:
         sock.close()
         raise

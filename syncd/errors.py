@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 
 class SyncdError(Exception):
     """Root of every error syncd raises on purpose."""
@@ -16,6 +18,16 @@ class TransientError(SyncdError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UnavailableError(TransientError):
+    """Something syncd needs at start cannot be reached now (a database server that is down);
+    ``setting`` names where it is configured. The CLI exits 75 so a supervisor tries again."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
 
 
 class ThrottledError(TransientError):
@@ -47,12 +59,31 @@ class StaleObjectError(TransientError):
     """QBO 5010: the SyncToken was stale; re-read and retry."""
 
 
+class Credential(enum.Enum):
+    """Which credential a vendor refused; each has its own fix (see ``syncd.companies``)."""
+
+    STRIPE_KEY = "stripe.api_key"
+    QBO_APP = "quickbooks.client_id"
+    QBO_CONNECTION = "quickbooks.connection"
+    SMTP = "smtp.password"
+
+
 class AuthError(SyncdError):
-    """Credentials are missing, revoked or rejected: pause this company and tell staff."""
+    """Credentials are missing, revoked or rejected: pause this company and tell staff.
+
+    ``credential`` says which one, so the pause names the right fix; connectors set it.
+    """
+
+    def __init__(self, message: str, *, credential: Credential | None = None) -> None:
+        super().__init__(message)
+        self.credential = credential
 
 
 class ReconnectNeededError(AuthError):
     """The refresh token was refused (``invalid_grant``): a person must reconnect the company."""
+
+    def __init__(self, message: str, *, credential: Credential | None = Credential.QBO_CONNECTION) -> None:
+        super().__init__(message, credential=credential)
 
 
 class ConfigError(SyncdError):

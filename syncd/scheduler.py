@@ -22,14 +22,12 @@ import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
 
-from syncd.companies import CompanyStatus, set_status
+from syncd import companies
+from syncd.companies import CompanyStatus
 from syncd.context import Context
 from syncd.errors import AuthError
 from syncd.store import leases
-from syncd.store.models import Company, Secret
-from syncd.store.tokens import TOKENS
 
 log = structlog.get_logger(__name__)
 
@@ -123,7 +121,7 @@ class Scheduler:
         )
         self._lock = threading.Lock()
         self._jobs: dict[str, _JobState] = {}
-        self._paused_at: dict[str, int | None] = {}
+        self._elsewhere: set[str] = set()
         self._renewed: dict[str, float] = {}
         self._stopping = False
 
@@ -236,43 +234,24 @@ class Scheduler:
             if owned:
                 self._renewed[realm] = time.monotonic()
                 break
+        # Said once per change of hands, not every cycle of every job.
+        if not owned and realm not in self._elsewhere:
+            self._elsewhere.add(realm)
+            log.info("company_owned_elsewhere", realm=realm)
+        elif owned and realm in self._elsewhere:
+            self._elsewhere.discard(realm)
+            log.info("company_taken_over", realm=realm)
         if not owned:
             self._renewed.pop(realm, None)
-            log.debug("company_owned_elsewhere", realm=realm)
         return owned
 
-    def _token_version(self, realm: str) -> int | None:
-        with self.ctx.db.transaction() as session:
-            return session.scalar(
-                select(Secret.version).where(Secret.company_id == realm, Secret.name == TOKENS)
-            )
-
-    def _status(self, realm: str) -> str | None:
-        with self.ctx.db.transaction() as session:
-            return session.scalar(select(Company.status).where(Company.realm_id == realm))
-
-    def _set_status(self, realm: str, status: str, reason: str | None) -> None:
-        set_status(self.ctx, realm, CompanyStatus(status), reason)
-
     def runnable(self, realm: str) -> bool:
-        """False while a company waits for a person: paused by staff, or its QBO connection was
-        refused and nobody has reconnected it since (new tokens un-pause it)."""
-        status = self._status(realm)
-        if status is None or status == ACTIVE:
-            return True
-        if status != RECONNECT:
-            return False
-        version = self._token_version(realm)
-        if realm in self._paused_at and self._paused_at[realm] == version:
-            return False
-        self._set_status(realm, ACTIVE, None)
-        log.info("company_resumed", realm=realm)
-        return True
+        """False while a company waits for a person (see ``syncd.companies``): a refused
+        credential that has not changed since, or a pause only ``syncd resume`` lifts."""
+        return companies.runnable(self.ctx, realm)
 
     def _pause(self, realm: str, exc: AuthError) -> None:
-        self._paused_at[realm] = self._token_version(realm)
-        self._set_status(realm, RECONNECT, f"QuickBooks connection refused: {exc}")
-        log.warning("company_reconnect_needed", realm=realm, error=str(exc))
+        companies.pause(self.ctx, realm, exc)
 
     # -- the jobs -----------------------------------------------------------------------------
 
@@ -311,8 +290,17 @@ class Scheduler:
 
     def _global(self, fn: Callable[[Context], object], name: str) -> Callable[[], None]:
         def job() -> None:
-            if not self._stopping:
+            if self._stopping:
+                return
+            try:
                 fn(self.ctx)
+            except AuthError as exc:
+                # The account-wide Stripe key was refused: every company this replica runs waits.
+                owned = set(self._renewed)  # other jobs renew leases meanwhile
+                for realm in self.realms:
+                    if realm in owned:
+                        self._pause(realm, exc)
+                log.warning("job_refused", job=name, error=str(exc))
 
         return job
 

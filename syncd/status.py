@@ -8,11 +8,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from syncd.companies import fix_for
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
+from syncd.errors import Credential
 from syncd.store import effects
 from syncd.store.models import Company, InvoiceRow, PaymentRow, Secret
 from syncd.store.tokens import TOKENS
+
+
+def _credential(company: Company) -> Credential | None:
+    return Credential(company.pause_credential) if company.pause_credential else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,11 @@ class CompanyStatus:
     connected: bool
     status: str
     status_reason: str | None
+    # While paused: the refused credential (a setting name, or quickbooks.connection), since
+    # when, and what a person does about it.
+    pause_credential: str | None
+    paused_at: datetime | None
+    fix: str | None
     last_pull_at: datetime | None
     open_invoices: int
     paid_invoices: int
@@ -31,7 +42,9 @@ class CompanyStatus:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["last_pull_at"] = self.last_pull_at.isoformat() if self.last_pull_at else None
+        for key in ("last_pull_at", "paused_at"):
+            value = getattr(self, key)
+            data[key] = value.isoformat() if value else None
         return data
 
 
@@ -60,6 +73,9 @@ def company_status(ctx: Context) -> list[CompanyStatus]:
                     connected=session.get(Secret, (realm, TOKENS)) is not None,
                     status=company.status,
                     status_reason=company.status_reason,
+                    pause_credential=company.pause_credential,
+                    paused_at=company.paused_at,
+                    fix=None if company.status == "active" else fix_for(_credential(company), realm),
                     last_pull_at=company.last_pull_at,
                     open_invoices=int(by_status.get("open", 0)) + int(by_status.get("partial", 0)),
                     paid_invoices=int(by_status.get("paid", 0)),

@@ -20,9 +20,9 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.orm import Session
 
-from syncd.companies import CompanyStatus, set_status
+from syncd.companies import pause
 from syncd.context import Context
-from syncd.errors import AuthError, PermanentError, ReconnectNeededError, TransientError
+from syncd.errors import AuthError, PermanentError, TransientError
 from syncd.store import effects
 from syncd.store.effects import Claimed, LeaseLost
 
@@ -123,13 +123,10 @@ def perform(ctx: Context, effect: Claimed) -> None:
         at = ctx.clock() + backoff(effect.attempts, exc.retry_after)
         effects.retry_later(ctx.db, effect, error=str(exc), at=at)
         bound.warning("effect.retry", error=str(exc), at=at.isoformat())
-    except ReconnectNeededError as exc:
-        set_status(ctx, effect.company_id, CompanyStatus.RECONNECT, str(exc))
-        effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + timedelta(minutes=15))
-        bound.error("effect.reconnect_needed", error=str(exc))
     except AuthError as exc:
-        set_status(ctx, effect.company_id, CompanyStatus.PAUSED, str(exc))
+        # The effect waits for the company to resume (which makes it due at once).
         effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + timedelta(minutes=15))
+        pause(ctx, effect.company_id, exc)
         bound.error("effect.auth", error=str(exc))
     except PermanentError as exc:
         effects.fail(ctx.db, effect, error=str(exc), now=ctx.clock())

@@ -12,7 +12,7 @@ from email.utils import format_datetime
 
 from connectors.email import address
 from connectors.email.protocol import EmailMessage, SmtpSettings
-from syncd.errors import AuthError, PermanentError, SyncdError, TransientError
+from syncd.errors import AuthError, Credential, PermanentError, SyncdError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ def to_mime(message: EmailMessage, *, now: datetime | None = None) -> MimeMessag
 
 def _by_code(code: int, what: str) -> SyncdError:
     if code in _AUTH_CODES:
-        return AuthError(f"SMTP server refused the credentials ({code}) while {what}")
+        return AuthError(
+            f"SMTP server refused the credentials ({code}) while {what}", credential=Credential.SMTP
+        )
     if 400 <= code < 500:
         return TransientError(f"SMTP {code} while {what}")
     return PermanentError(f"SMTP {code} while {what}")
@@ -87,7 +89,10 @@ class SmtpMailer:
         except SyncdError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise AuthError(f"SMTP login refused ({exc.smtp_code}): {_reply_text(exc.smtp_error)}") from None
+            raise AuthError(
+                f"SMTP login refused ({exc.smtp_code}): {_reply_text(exc.smtp_error)}",
+                credential=Credential.SMTP,
+            ) from None
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()), (550, b"refused"))
             err = _by_code(code, f"sending {message.message_id}: recipient refused: {_reply_text(reply)}")

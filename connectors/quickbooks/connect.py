@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hmac
 import secrets
 import time
@@ -12,7 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 from connectors.quickbooks.oauth import SCOPES, make_auth_client, utcnow
 from connectors.quickbooks.oauth import exchange_code as _exchange
 from connectors.quickbooks.protocol import QboSettings, QboTokens, TokenStore
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import ConfigError, PermanentError, TransientError
+
+
+class ListenerUnavailable(ConfigError):
+    """The redirect cannot be caught here: the redirect URI is not a local http address, or
+    something else holds its port (a running syncd may receive it instead)."""
 
 
 def authorization_url(settings: QboSettings, state: str) -> str:
@@ -81,8 +87,20 @@ class _Handler(BaseHTTPRequestHandler):
 def _listen_for_redirect(redirect_uri: str, show: Callable[[], None], timeout: float) -> str:
     parts = urlsplit(redirect_uri)
     if parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        raise PermanentError("a local listener needs an http://localhost redirect URI; paste the URL instead")
-    server = _Listener((parts.hostname, parts.port or 80), _Handler)
+        raise ListenerUnavailable(
+            "quickbooks.redirect_uri", "a local listener needs an http://localhost redirect URI; use --paste"
+        )
+    try:
+        server = _Listener((parts.hostname, parts.port or 80), _Handler)
+    except OSError as exc:
+        where = f"{parts.hostname}:{parts.port or 80}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ListenerUnavailable(
+                "quickbooks.redirect_uri", f"{where} is in use by another program: free it or use --paste"
+            ) from None
+        raise ListenerUnavailable(
+            "quickbooks.redirect_uri", f"cannot listen on {where} ({exc.strerror}): use --paste"
+        ) from None
     server.path_wanted = parts.path or "/"
     try:
         show()
@@ -106,20 +124,31 @@ def run_connect_flow(
     input_fn: Callable[[str], str],
     output_fn: Callable[[str], None],
     timeout: float = 600.0,
+    state: str | None = None,
+    handoff: Callable[[Callable[[], None]], str] | None = None,
 ) -> str:
     """Connect one company interactively and store its tokens; returns its realm id.
 
-    With ``open_listener`` the redirect is caught on the redirect URI's local port; otherwise the
-    owner pastes the URL the browser was sent to.
+    With ``open_listener`` the redirect is caught on the redirect URI's local port; when that
+    cannot be done here, ``handoff(show)`` lets whoever serves the redirect URI (a running
+    syncd) finish the connection and returns the realm. Otherwise the owner pastes the URL the
+    browser was sent to.
     """
-    state = secrets.token_urlsafe(24)
+    state = state or secrets.token_urlsafe(24)
     url = authorization_url(settings, state)
 
     def show() -> None:
         output_fn(f"Open this address in a browser and choose the company to connect:\n{url}")
 
     if open_listener:
-        redirected = _listen_for_redirect(settings.redirect_uri, show, timeout)
+        try:
+            redirected = _listen_for_redirect(settings.redirect_uri, show, timeout)
+        except ListenerUnavailable:
+            if handoff is None:
+                raise
+            realm_id = handoff(show)
+            output_fn(f"Connected QuickBooks company {realm_id}.")
+            return realm_id
     else:
         show()
         redirected = input_fn("Paste the full address the browser was sent to: ")

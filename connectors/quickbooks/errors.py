@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from syncd.errors import (
     AuthError,
+    Credential,
     PermanentError,
     StaleObjectError,
     SyncdError,
@@ -108,9 +109,9 @@ def error_for_fault(fault: QboFault, *, status: int | None = None) -> SyncdError
     if code == NOT_FOUND_CODE:
         return QboNotFoundError(message)
     if status == 401 or fault.fault_type.upper() in ("AUTHENTICATION", "AUTHENTICATIONFAULT"):
-        return AuthError(fault.text_without_detail())
+        return AuthError(fault.text_without_detail(), credential=Credential.QBO_CONNECTION)
     if status == 403 or fault.fault_type.upper() in ("AUTHORIZATION", "AUTHORIZATIONFAULT"):
-        return AuthError(fault.text_without_detail())
+        return AuthError(fault.text_without_detail(), credential=Credential.QBO_CONNECTION)
     if status is not None and status >= 500:
         return TransientError(message)
     if code.isdigit() and int(code) >= 10000:
@@ -132,7 +133,10 @@ def error_for_response(status: int, body: bytes, *, retry_after: float | None = 
         text = fault.text() if fault else f"QBO HTTP {status}"
         return TransientError(text, retry_after=retry_after)
     if status == 401:
-        return AuthError(fault.text_without_detail() if fault else "QBO rejected the access token (HTTP 401)")
+        return AuthError(
+            fault.text_without_detail() if fault else "QBO rejected the access token (HTTP 401)",
+            credential=Credential.QBO_CONNECTION,
+        )
     if fault is not None:
         return error_for_fault(fault, status=status)
     if status == 404:

@@ -14,7 +14,14 @@ from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
 from connectors.quickbooks.protocol import QboSettings, QboTokens, TokenStore
-from syncd.errors import AuthError, PermanentError, ReconnectNeededError, SyncdError, TransientError
+from syncd.errors import (
+    AuthError,
+    Credential,
+    PermanentError,
+    ReconnectNeededError,
+    SyncdError,
+    TransientError,
+)
 
 # Refresh this long before the access token expires, so a request never races the expiry.
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -62,8 +69,13 @@ def error_for_token_failure(exc: AuthClientError) -> SyncdError:
     if exc.status_code == 429 or exc.status_code >= 500:
         return TransientError(f"QBO token endpoint answered HTTP {exc.status_code}")
     if code == "invalid_client" or exc.status_code == 401:
-        return AuthError("QBO refused the app's client credentials (invalid_client)")
-    return AuthError(f"QBO token endpoint refused the request: HTTP {exc.status_code} {code}".strip())
+        return AuthError(
+            "QBO refused the app's client credentials (invalid_client)", credential=Credential.QBO_APP
+        )
+    return AuthError(
+        f"QBO token endpoint refused the request: HTTP {exc.status_code} {code}".strip(),
+        credential=Credential.QBO_CONNECTION,
+    )
 
 
 def tokens_from_client(client: AuthClient, now: datetime) -> QboTokens:

@@ -16,7 +16,7 @@ from connectors.quickbooks.errors import error_for_response
 from connectors.quickbooks.limits import CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
 from connectors.quickbooks.protocol import RequestCounts
-from syncd.errors import AuthError, StaleObjectError, SyncdError, ThrottledError, TransientError
+from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
 
 
 class RequestKind(enum.Enum):
@@ -141,7 +141,10 @@ class QboTransport:
                 self.counter.add(kind, throttled=throttled or isinstance(error, ThrottledError))
                 if response.status_code == 401:
                     if refreshed:
-                        raise AuthError("QBO rejected a freshly refreshed access token (HTTP 401)")
+                        raise AuthError(
+                            "QBO rejected a freshly refreshed access token (HTTP 401)",
+                            credential=Credential.QBO_CONNECTION,
+                        )
                     refreshed = True
                     self.tokens.refresh(rejected=token)
                     continue

@@ -91,6 +91,9 @@ class StripeConnector:
     def _call(self, fn: Callable[[], T]) -> T:
         return call(fn, retries=self._settings.max_network_retries, sleep=self._sleep)
 
+    def check_key(self) -> None:
+        self._call(lambda: self._client.v1.balance.retrieve())
+
     def _options(self, idempotency_key: str) -> stripe.RequestOptions:
         return {"idempotency_key": idempotency.wire_key(idempotency_key)}
 

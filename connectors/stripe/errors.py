@@ -9,6 +9,7 @@ import stripe
 from syncd.errors import (
     AuthenticationRequiredError,
     AuthError,
+    Credential,
     DeclinedError,
     PermanentError,
     SignatureError,
@@ -96,7 +97,7 @@ def translate(exc: stripe.StripeError) -> SyncdError:
     if isinstance(exc, stripe.APIConnectionError):
         return TransientError(_describe(exc))
     if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
-        return AuthError(_describe(exc))
+        return AuthError(_describe(exc), credential=Credential.STRIPE_KEY)
     if isinstance(exc, stripe.IdempotencyError):
         return PermanentError(_describe(exc))
     if isinstance(exc, stripe.SignatureVerificationError):

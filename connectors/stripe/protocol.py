@@ -42,6 +42,10 @@ class Stripe(Protocol):
     object up by syncd's metadata so a replay never creates a second one.
     """
 
+    def check_key(self) -> None:
+        """Ask Stripe once whether it accepts the key (a read of the balance); AuthError when it
+        refuses, TransientError when Stripe cannot be reached."""
+
     def ensure_customer(
         self, *, company: str, qbo_customer_id: str, name: str, email: str | None, idempotency_key: str
     ) -> str:

@@ -1,4 +1,4 @@
-"""Operating commands: init, migrate, connect, run, status."""
+"""Operating commands: init, migrate, connect, run, status, resume."""
 
 from __future__ import annotations
 
@@ -58,24 +58,42 @@ def connect() -> None:
 @click.option(
     "--listen/--paste",
     default=True,
-    help="Catch the redirect on the local redirect URI, or paste the redirected address.",
+    help="Catch the redirect on the redirect URI (here, or in the running syncd that serves it), "
+    "or paste the redirected address.",
 )
 def connect_quickbooks(listen: bool) -> int:
     """Connect a QuickBooks Online company (OAuth) and store its tokens encrypted."""
+    import secrets
+    from datetime import timedelta
+
     from connectors.quickbooks.connect import run_connect_flow
     from syncd.bootstrap import token_store
+    from syncd.reconnect import wait_for_daemon
+    from syncd.store import connects
     from syncd.store import migrate as schema
 
     ctx = state().context()
+    oauth_state = secrets.token_urlsafe(24)
+    wait = 600.0
     try:
         schema.upgrade(ctx.db)
-        realm = run_connect_flow(
-            ctx.settings.qbo,
-            token_store(ctx),
-            open_listener=listen,
-            input_fn=lambda prompt: click.prompt(prompt, prompt_suffix=""),
-            output_fn=click.echo,
-        )
+        if listen:
+            # A running syncd serving the redirect URI finishes the connection if it gets there.
+            connects.open_attempt(ctx.db, oauth_state, now=ctx.clock(), ttl=timedelta(seconds=wait))
+        try:
+            realm = run_connect_flow(
+                ctx.settings.qbo,
+                token_store(ctx),
+                open_listener=listen,
+                input_fn=lambda prompt: click.prompt(prompt, prompt_suffix=""),
+                output_fn=click.echo,
+                timeout=wait,
+                state=oauth_state,
+                handoff=lambda show: wait_for_daemon(ctx, oauth_state, show, say=click.echo, timeout=wait),
+            )
+        finally:
+            if listen:
+                connects.close(ctx.db, oauth_state)
     finally:
         ctx.db.dispose()
     if realm not in {c.realm_id for c in ctx.settings.companies}:
@@ -123,7 +141,32 @@ def status(as_json: bool) -> int:
             f"{shown(row.realm_id):<20} {shown(row.name)[:28]:<28} {connected:<17} {row.open_invoices:>5} "
             f"{row.effects_pending:>8} {row.effects_failed:>7}  {pulled}"
         )
+        if row.status != "active":
+            facts = [f"{row.pause_credential} refused"] if row.pause_credential else []
+            facts += [f"since {row.paused_at:%Y-%m-%d %H:%M UTC}"] if row.paused_at else []
+            detail = f" ({', '.join(facts)})" if facts else ""
+            click.echo(f"    why: {row.status_reason or 'paused'}{detail}")
+            click.echo(f"    fix: {row.fix}")
     return 0
 
 
-COMMANDS = (init, migrate, connect, run, status)
+@click.command()
+@click.option("--company", "realm", required=True, help="The QBO company id (realm) to resume.")
+def resume(realm: str) -> int:
+    """Resume a paused company: its jobs run again and what waited for it (payments) goes out."""
+    from syncd import companies
+
+    state().settings().company(realm)
+    ctx = state().context()
+    try:
+        resumed = companies.resume(ctx, realm)
+    finally:
+        ctx.db.dispose()
+    if resumed:
+        click.echo(f"Resumed company {realm}; a running syncd picks it up at its next worker run.")
+    else:
+        click.echo(f"Company {realm} is not paused.")
+    return 0
+
+
+COMMANDS = (init, migrate, connect, run, status, resume)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
@@ -19,7 +20,7 @@ from syncd.cli.failed import failed
 from syncd.cli.holds import holds
 from syncd.cli.options import CliState
 from syncd.cli.templates import templates
-from syncd.errors import AuthError, ConfigError, SyncdError, TransientError
+from syncd.errors import AuthError, ConfigError, SyncdError, TransientError, UnavailableError
 
 EX_OK = 0
 EX_FAILURE = 1
@@ -59,9 +60,14 @@ def _fail(message: str, code: int) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; ``main`` exits with it)."""
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None, prog_name="syncd", standalone_mode=False
-        )
+        try:
+            result = cli.main(
+                args=list(argv) if argv is not None else None, prog_name="syncd", standalone_mode=False
+            )
+        except OperationalError as exc:
+            from syncd.store.engine import explain
+
+            raise explain(exc) from None
     except click.exceptions.Abort:
         return _fail("aborted", EX_FAILURE)
     except click.ClickException as exc:
@@ -69,6 +75,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except ConfigError as exc:
         return _fail(f"{exc.setting}: {exc.problem}", EX_CONFIG)
+    except UnavailableError as exc:
+        return _fail(f"{exc.setting}: {exc.problem}", EX_TEMPFAIL)
     except TransientError as exc:
         return _fail(f"temporary failure, try again: {exc}", EX_TEMPFAIL)
     except AuthError as exc:

@@ -13,6 +13,8 @@ secret_key = "{secret_key}"
 
 # debug, info, warning or error.
 log_level = "info"
+# console, or json (one object per line) for log shippers.
+# log_format = "console"
 
 [database]
 # SQLite (embedded, the default) or PostgreSQL: "postgresql://user@host/dbname".

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, SyncdError, UnavailableError
+
+# A server that answered but cannot serve yet: worth a restart, not a fix.
+_PASSING = (
+    "starting up",
+    "shutting down",
+    "in recovery",
+    "too many connections",
+    "Temporary failure",
+    "database is locked",
+)
 
 
 def normalise_url(url: str) -> str:
@@ -59,6 +71,24 @@ def private_file(path: Path) -> None:
             continue  # absent, or another user's file: nothing syncd may change
 
 
+def explain(exc: DBAPIError) -> SyncdError:
+    """One line naming ``database.url`` for a failed connection: a ConfigError when the URL is
+    wrong (bad role, missing database or directory), UnavailableError when it may come back."""
+    # The first line is the failure; psycopg adds a hint line about TCP/IP after it.
+    first = " ".join((str(exc.orig).splitlines() or [""])[0].split())
+    # psycopg prefixes every line with where it tried; the server's own words come after FATAL.
+    reason = re.sub(r"^connection failed: ", "", first)
+    if any(word in reason for word in _PASSING):
+        return UnavailableError("database.url", f"the database cannot serve now ({reason})")
+    if "sqlite" in type(exc.orig).__module__:
+        return ConfigError(
+            "database.url", f"cannot open the SQLite database ({reason}): may syncd write there?"
+        )
+    if "FATAL:" in reason or "Name or service not known" in reason:
+        return ConfigError("database.url", f"the database refused the connection ({reason})")
+    return UnavailableError("database.url", f"cannot reach the database ({reason}); is it running?")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite's own transaction handling would defeat BEGIN IMMEDIATE above.
     dbapi_conn.isolation_level = None
@@ -87,6 +117,20 @@ class Database:
         """One transaction: committed on success, rolled back on any exception."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def ping(self) -> None:
+        """Open one connection now, so a wrong or unreachable database is named before anything
+        else starts; raises ConfigError or UnavailableError (see ``explain``)."""
+        parsed = self.engine.url
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            folder = Path(parsed.database).resolve().parent
+            if not folder.is_dir():
+                raise ConfigError("database.url", f"the SQLite directory {folder} does not exist: create it")
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            raise explain(exc) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -101,6 +101,11 @@ class Company(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="active")
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # Why a person is needed: the refused credential (``errors.Credential``), when, and a digest of
+    # the credential as it was then, so syncd resumes by itself once it changed.
+    pause_credential: Mapped[str | None] = mapped_column(String(32))
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    pause_fingerprint: Mapped[str | None] = mapped_column(String(64))
     last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -115,6 +120,20 @@ class Secret(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConnectAttempt(Base):
+    """A ``syncd connect quickbooks`` waiting for its OAuth redirect, which the running daemon may
+    receive: the state is kept hashed; the daemon records the connected realm or the error."""
+
+    __tablename__ = "connect_attempts"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    realm_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Cursor(Base):

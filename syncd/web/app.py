@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from syncd.context import Context
+from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
 from syncd.web.health import health_routes
 from syncd.web.metrics import WebMetrics, metrics_routes
@@ -36,9 +38,11 @@ def create_app(
     backend: PortalBackend | None = None,
     intake: Intake | None = None,
     max_body: int = MAX_BODY,
+    connect: Finish | None = None,
 ) -> Starlette:
-    """Assemble the web tier. ``backend`` and ``intake`` default to the real stages; tests of this
-    layer may pass fakes. Webhooks are signed and need no CSRF; every portal POST checks it."""
+    """Assemble the web tier. ``backend``, ``intake`` and ``connect`` default to the real stages;
+    tests of this layer may pass fakes. Webhooks are signed and need no CSRF; every portal POST
+    checks it."""
     if backend is None:
         from syncd.stages.collect import PortalService
 
@@ -47,6 +51,10 @@ def create_app(
         import syncd.intake as real_intake
 
         intake = real_intake
+    if connect is None:
+        from syncd.reconnect import finish_connect
+
+        connect = functools.partial(finish_connect, ctx)
     templates = Templating(ctx.settings.template_dir)
     csrf = Csrf(ctx.box.purpose_key("csrf"))
     metrics = WebMetrics(ctx)
@@ -55,6 +63,7 @@ def create_app(
         *health_routes(ctx),
         *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),
+        *connect_routes(connect),
     ]
     if mailbox is not None:
         from syncd.web.mailbox import mailbox_routes

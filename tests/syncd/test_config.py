@@ -54,12 +54,26 @@ def test_defaults() -> None:
         (_base(company=[{"realm_id": "1", "branding": {"colour": "#000000"}}]), "company[0].branding.colour"),
         (_base(smtp={"sender": "x@example.com"}), "smtp.sender"),
         (_base(web={"url": "https://x"}), "web.url"),
+        (_base(log_level="verbose"), "log_level"),
+        (_base(log_format="xml"), "log_format"),
+        (_base(web={"template_dir": "no/such/dir"}), "web.template_dir"),
+        (_base(stripe={"api_key": "sk_test_x", "webhook_secret": "abc"}), "stripe.webhook_secret"),
+        (_base(stripe={"api_key": "sk_test_x", "webhook_secret": "whsec_ spaced"}), "stripe.webhook_secret"),
+        (_base(quickbooks={"webhook_verifier_token": "short"}), "quickbooks.webhook_verifier_token"),
+        (_base(quickbooks={"webhook_verifier_token": "whsec_swapped1"}), "quickbooks.webhook_verifier_token"),
     ],
 )
 def test_errors_name_the_setting(data: dict[str, Any], setting: str) -> None:
     with pytest.raises(ConfigError) as err:
         config.parse(data)
     assert err.value.setting == setting
+
+
+def test_template_dir_resolves_against_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    s = config.parse(_base(web={"template_dir": "mine"}, log_level="WARNING"), base_dir=tmp_path)
+    assert s.template_dir == tmp_path / "mine"
+    assert s.log_level == "warning" and s.log_format == "console"
 
 
 def test_missing_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,8 @@ import uvicorn
 
 from syncd.bootstrap import build_context
 from syncd.config import Settings, parse
-from syncd.daemon import _listen, server_config
+from syncd.daemon import server_config
+from syncd.preflight import listen as _listen
 from syncd.secrets import SecretBox
 from syncd.store.migrate import upgrade
 from syncd.web.app import create_app

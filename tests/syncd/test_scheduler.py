@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
@@ -9,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from syncd.bootstrap import build_context, token_store
 from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context
-from syncd.errors import ReconnectNeededError
+from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
 from syncd.store import leases, migrate
@@ -182,6 +185,50 @@ def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Schedu
     assert sched.wait_for_run("worker", 0, WAIT)
     assert calls.pulls == ["222"]
     assert calls.effects == ["222"]
+
+
+@pytest.fixture
+def logged() -> Iterator[list[dict[str, Any]]]:
+    """Every event logged meanwhile, whatever level an in-process ``syncd run`` set before."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with structlog.testing.capture_logs() as events:
+            yield events
+    finally:
+        structlog.configure(**saved)
+
+
+def test_a_company_owned_elsewhere_is_logged_once_not_every_cycle(
+    ctx: Context, sched: Scheduler, logged: list[dict[str, Any]]
+) -> None:
+    assert leases.acquire(ctx.db, "company:111", "other-replica", now=ctx.clock(), seconds=600)
+    for _ in range(5):
+        assert not sched.owns("111")
+    leases.release(ctx.db, "company:111", "other-replica")
+    assert sched.owns("111")
+    said = [(e["event"], e["log_level"]) for e in logged if e.get("realm") == "111"]
+    assert said == [("company_owned_elsewhere", "info"), ("company_taken_over", "info")]
+
+
+def test_a_refused_stripe_key_in_the_backfill_pauses_the_companies_this_replica_runs(
+    ctx: Context, calls: Calls, logged: list[dict[str, Any]]
+) -> None:
+    def refused(context: Context) -> int:
+        raise AuthError("AuthenticationError: Invalid API Key provided", credential=Credential.STRIPE_KEY)
+
+    stages = dataclasses.replace(calls.stages(), backfill=refused)
+    scheduler = Scheduler(ctx, stages=stages, owner="me")
+    try:
+        assert scheduler.owns("111") and scheduler.owns("222")
+        scheduler.start()
+        assert scheduler.wait_for_run("backfill", 0, WAIT)
+        assert status_of(ctx, "111") == status_of(ctx, "222") == "paused"
+        refusals = [e for e in logged if e["event"] == "job_refused"]
+        assert refusals and all("exc_info" not in e for e in refusals)
+        assert not [e for e in logged if e["event"] == "job_failed"]
+    finally:
+        scheduler.shutdown()
 
 
 def test_expired_lease_of_a_dead_replica_is_taken_over(ctx: Context, sched: Scheduler, calls: Calls) -> None:

@@ -198,6 +198,11 @@ class StripeSimulator:
         with self._lock:
             self._state.config.usd_rates[currency.lower()] = usd_per_unit
 
+    def roll_api_key(self, new_key: str) -> None:
+        """What the dashboard's "Roll key" does: from now on only ``new_key`` is accepted."""
+        with self._lock:
+            self._state.config.api_key = new_key
+
     def set_payment_method_behaviour(self, payment_method_id: str, behaviour: str) -> None:
         """Make a saved method behave differently from now on (e.g. a saved card that starts
         declining): one of card_success, card_declined, insufficient_funds, requires_action,

@@ -25,6 +25,7 @@ COMMANDS = [
     ["run"],
     ["demo"],
     ["status"],
+    ["resume"],
     ["simulate"],
     ["simulate", "quickbooks"],
     ["simulate", "stripe"],

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +100,27 @@ def test_a_forged_redirect_is_refused(
     )
     assert run(["--config", str(config), "connect", "quickbooks", "--paste"]) == 1
     assert "state" in capsys.readouterr().err
+
+
+def test_listen_on_a_busy_port_is_one_line_naming_the_port(tmp_path: Path, qbo: QboSimulator) -> None:
+    config = write_config(tmp_path, qbo, qbo.realm_id)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config.write_text(
+            config.read_text().replace("http://localhost:9/callback", f"http://127.0.0.1:{port}/callback")
+        )
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "syncd"), "--config", str(config), "connect", "quickbooks"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 78
+    assert proc.stderr.splitlines() == [
+        f"syncd: quickbooks.redirect_uri: 127.0.0.1:{port} is in use by another program, not syncd: free "
+        "that port, register a redirect URI on a free one, or use --paste"
+    ]
+    assert "Open this address" not in proc.stdout

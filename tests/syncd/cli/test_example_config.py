@@ -15,7 +15,7 @@ from syncd.secrets import SecretBox
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "syncd.example.toml"
 
 SETTINGS = {
-    "": {"secret_key", "log_level"},
+    "": {"secret_key", "log_level", "log_format"},
     "database": {"url"},
     "web": {"public_url", "host", "port", "template_dir", "trusted_proxies", "metrics_token"},
     "quickbooks": {

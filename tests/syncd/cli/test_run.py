@@ -175,7 +175,7 @@ def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) ->
     assert "Traceback" not in err
 
 
-def test_run_on_a_busy_port_is_a_temporary_failure(
+def test_run_on_a_port_held_by_another_program_is_a_configuration_clash(
     tmp_path: Path, stripe_sim: StripeSimulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from syncd.cli.main import run
@@ -185,7 +185,7 @@ def test_run_on_a_busy_port_is_a_temporary_failure(
         busy.listen()
         port = busy.getsockname()[1]
         config = _config(tmp_path, stripe_sim, port)
-        assert run(["--config", str(config), "run"]) == 75
+        assert run(["--config", str(config), "run"]) == 78
     err = capsys.readouterr().err
-    assert f"127.0.0.1:{port} is in use" in err
+    assert f"web.port: 127.0.0.1:{port} is in use by another program" in err
     assert "Traceback" not in err

@@ -1,0 +1,44 @@
+"""pause causes on companies; connect attempts the daemon can finish
+
+Revision ID: 0005
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import syncd.store.models
+
+revision = "0005"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("companies", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pause_credential", sa.String(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("paused_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("pause_fingerprint", sa.String(length=64), nullable=True))
+    op.create_table(
+        "connect_attempts",
+        sa.Column("state_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("realm_id", sa.String(length=32), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("finished_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("state_hash", name=op.f("pk_connect_attempts")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("connect_attempts")
+    with op.batch_alter_table("companies", schema=None) as batch_op:
+        batch_op.drop_column("pause_fingerprint")
+        batch_op.drop_column("paused_at")
+        batch_op.drop_column("pause_credential")

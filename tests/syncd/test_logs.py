@@ -1,0 +1,69 @@
+"""``log_format = "json"``: every line ``syncd run`` writes is one JSON object, the web server's too."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from connectors.stripe.simulator import StripeSimulator
+from syncd.secrets import SecretBox
+
+SYNCD = str(Path(sys.executable).parent / "syncd")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def stripe_sim() -> Iterator[StripeSimulator]:
+    with StripeSimulator() as sim:
+        yield sim
+
+
+def test_json_logs_are_one_object_per_line_including_the_web_server(
+    tmp_path: Path, stripe_sim: StripeSimulator
+) -> None:
+    port = free_port()
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'secret_key = "{SecretBox.generate()}"\nlog_level = "info"\nlog_format = "json"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path}/syncd.db"\n[web]\nport = {port}\n'
+        f'[stripe]\napi_key = "{stripe_sim.api_key}"\napi_base = "{stripe_sim.url}"\n'
+    )
+    proc = subprocess.Popen(
+        [SYNCD, "--config", str(config), "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    records = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert all({"event", "level", "timestamp"} <= set(r) for r in records), out
+    events = {r["event"] for r in records}
+    assert {"syncd_ready", "syncd_stopped"} <= events
+    web = [r for r in records if str(r.get("logger", "")).startswith("uvicorn")]
+    assert web, f"no web server line in {events}"
+    assert err.strip() == ""
