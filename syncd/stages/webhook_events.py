@@ -23,6 +23,7 @@ STRIPE_WEBHOOK_EVENTS: tuple[str, ...] = (
     "charge.refund.updated",
     # disputes and ACH returns: each reads the dispute's balance transactions again
     "charge.dispute.created",
+    "charge.dispute.updated",
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
     "charge.dispute.closed",

@@ -102,7 +102,8 @@ def describe(sim: QboSimulator, options: dict[str, Any]) -> str:
         f"QuickBooks simulator: {options['company_name']}, {options['invoices']} open invoices, at {sim.url}"
     )
     paste = fragment(
-        "Paste into syncd.toml in place of its [quickbooks] table, then `syncd connect quickbooks`:",
+        "Paste into syncd.toml in place of its [quickbooks] table, the [[company]] table at the end; "
+        "then `syncd connect quickbooks`:",
         [
             toml_table("quickbooks", settings(sim, options)),
             toml_table("company", {"realm_id": sim.realm_id}, array=True),
