@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import threading
 from collections.abc import Iterator, Mapping
+
+import click
 
 
 def toml_value(value: object) -> str:
@@ -55,3 +58,16 @@ def wait(done: threading.Event) -> None:
     # Short waits so a signal handler runs promptly on every platform.
     while not done.wait(0.5):
         pass
+
+
+@contextlib.contextmanager
+def port_in_use(option: str, port: int) -> Iterator[None]:
+    """A taken port becomes one line naming the option to change, never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise click.ClickException(
+            f"port {port} is in use: pass {option} with another port (0: any free one)"
+        ) from None

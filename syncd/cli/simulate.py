@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from connectors.console import facts, fragment, toml_table, until_stopped, wait
+from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
 from connectors.quickbooks.simulator.cli import command as quickbooks
 from connectors.stripe.simulator.cli import command as stripe
 
@@ -28,11 +28,15 @@ def mail(host: str, smtp_port: int, port: int) -> int:
     from connectors.serving import ThreadedServer
     from syncd.web.mailbox import mailbox_app
 
-    with (
-        until_stopped() as done,
-        SmtpSink(host, smtp_port) as sink,
-        ThreadedServer(mailbox_app(sink.mailbox), host, port) as page,
-    ):
+    with port_in_use("--smtp-port", smtp_port):
+        sink = SmtpSink(host, smtp_port)
+    try:
+        with port_in_use("--port", port):
+            server = ThreadedServer(mailbox_app(sink.mailbox), host, port)
+    except click.ClickException:
+        sink.stop()
+        raise
+    with until_stopped() as done, sink, server as page:
         rows = {"SMTP": f"{sink.host}:{sink.port} (plain, no login)", "Mailbox": f"{page.url}/mailbox"}
         smtp = {"host": sink.host, "port": sink.port, "security": "none", "from": "billing@example.com"}
         paste = fragment("Paste into syncd.toml in place of its [smtp] table:", [toml_table("smtp", smtp)])

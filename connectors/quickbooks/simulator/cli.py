@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.console import facts, fragment, toml_table, until_stopped, wait
+from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
 
 if TYPE_CHECKING:
     from connectors.quickbooks.simulator.simulator import QboSimulator
@@ -68,7 +68,7 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
         webhook_format=options["webhook_format"],
         company_name=options["company_name"],
     )
-    with until_stopped(stop) as done, sim:
+    with port_in_use("--port", options["port"]), until_stopped(stop) as done, sim:
         text = as_json(sim, options) if options["as_json"] else describe(sim, options)
         click.echo(text)
         wait(done)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.console import facts, fragment, toml_table, until_stopped, wait
+from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
 
 if TYPE_CHECKING:
     from connectors.stripe.simulator.simulator import StripeSimulator
@@ -48,19 +48,20 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, for callers embedding it)."""
     from connectors.stripe.simulator.simulator import StripeSimulator
 
-    sim = StripeSimulator(
-        api_key=options["api_key"],
-        fee_percent=Decimal(options["fee_percent"]),
-        fee_fixed_minor=options["fee_fixed_minor"],
-        ach_fee_percent=Decimal(options["ach_fee_percent"]),
-        ach_fee_cap_minor=options["ach_fee_cap_minor"],
-        payout_schedule_days=options["payout_schedule_days"],
-        host=options["host"],
-        port=options["port"],
-        public_url=options["public_url"],
-        automatic_payouts=options["automatic_payouts"],
-        settlement_currency=options["settlement_currency"],
-    )
+    with port_in_use("--port", options["port"]):
+        sim = StripeSimulator(
+            api_key=options["api_key"],
+            fee_percent=Decimal(options["fee_percent"]),
+            fee_fixed_minor=options["fee_fixed_minor"],
+            ach_fee_percent=Decimal(options["ach_fee_percent"]),
+            ach_fee_cap_minor=options["ach_fee_cap_minor"],
+            payout_schedule_days=options["payout_schedule_days"],
+            host=options["host"],
+            port=options["port"],
+            public_url=options["public_url"],
+            automatic_payouts=options["automatic_payouts"],
+            settlement_currency=options["settlement_currency"],
+        )
     registered = []
     for spec in options["webhooks"]:
         url, _, secret = spec.partition("=")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import smtplib
+import socket
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -38,15 +39,9 @@ def test_syncd_simulate_and_python_m_are_one_command() -> None:
 
 
 @pytest.mark.parametrize(
-    ("command", "simulator", "renamed"),
-    [
-        (qbo_cli.command, QboSimulator, {}),
-        (stripe_cli.command, StripeSimulator, {}),
-    ],
+    ("command", "simulator"), [(qbo_cli.command, QboSimulator), (stripe_cli.command, StripeSimulator)]
 )
-def test_every_simulator_setting_is_an_option(
-    command: click.Command, simulator: type, renamed: dict[str, str]
-) -> None:
+def test_every_simulator_setting_is_an_option(command: click.Command, simulator: type) -> None:
     wanted = set(inspect.signature(simulator).parameters) - TEST_ONLY
     assert wanted - option_names(command) == set()
 
@@ -123,3 +118,24 @@ def test_mail_serves_the_sink_and_the_mailbox_page_alone(tmp_path: Path) -> None
         assert requests.get(mailbox.removesuffix("/mailbox") + "/", timeout=5).url == mailbox
     finally:
         assert proc.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("syncd simulate quickbooks --port {port}", "--port"),
+        ("python -m connectors.stripe.simulator --port {port}", "--port"),
+        ("syncd simulate mail --smtp-port {port} --port 0", "--smtp-port"),
+        ("syncd simulate mail --smtp-port 0 --port {port}", "--port"),
+    ],
+)
+def test_a_taken_port_is_one_line_naming_the_option(tmp_path: Path, command: str, option: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = Process(command.format(port=port), tmp_path)
+        assert proc.finish(30) == 1
+    lines = proc.output.strip().splitlines()
+    assert lines[-1] == f"Error: port {port} is in use: pass {option} with another port (0: any free one)"
+    assert "Traceback" not in proc.output
