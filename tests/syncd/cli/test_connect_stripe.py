@@ -167,3 +167,20 @@ def test_a_live_key_needs_an_https_public_url(
     config = write_config(tmp_path / "syncd.toml", sim, key="sk_live_abc")
     assert connect(config) == EX_CONFIG
     assert capsys.readouterr().err.startswith("syncd: web.public_url: must be https://")
+
+
+def test_an_endpoint_deleted_at_stripe_is_made_again(
+    tmp_path: Path, sim: StripeSimulator, client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "syncd.toml", sim)
+    assert connect(config) == 0
+    before = stored(config)
+    assert before is not None
+    client.v1.webhook_endpoints.delete(before.endpoint_id)
+    capsys.readouterr()
+    assert connect(config) == 0
+    assert " created: " in capsys.readouterr().out
+    [endpoint] = endpoints(client)
+    after = stored(config)
+    assert after is not None and after.endpoint_id == endpoint["id"] != before.endpoint_id
+    assert after.secret != before.secret
