@@ -184,3 +184,17 @@ def test_an_endpoint_deleted_at_stripe_is_made_again(
     after = stored(config)
     assert after is not None and after.endpoint_id == endpoint["id"] != before.endpoint_id
     assert after.secret != before.secret
+
+
+def test_before_connecting_a_webhook_is_refused_saying_what_to_run(
+    tmp_path: Path, sim: StripeSimulator
+) -> None:
+    config = write_config(tmp_path / "syncd.toml", sim)
+    assert run(["--config", str(config), "migrate"]) == 0
+    ctx = build_context(load(config))
+    try:
+        body = b'{"id": "evt_1", "object": "event", "type": "customer.created"}'
+        with pytest.raises(SignatureError, match="run `syncd connect stripe`"):
+            ctx.stripe.parse_webhook(body, sign(body, "whsec_anything", int(time.time())))
+    finally:
+        ctx.db.dispose()
