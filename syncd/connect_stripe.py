@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connectors.stripe.endpoints import WebhookEndpoint, WebhookEndpoints
+from connectors.stripe.protocol import WebhookEndpoint, WebhookEndpointAdmin
 from syncd.clock import Clock
 from syncd.config import Settings
 from syncd.errors import AuthError, ConfigError, PermanentError
@@ -55,7 +55,7 @@ def _check_url(settings: Settings, url: str) -> None:
         )
 
 
-def _listed(endpoints: WebhookEndpoints) -> list[WebhookEndpoint]:
+def _listed(endpoints: WebhookEndpointAdmin) -> list[WebhookEndpoint]:
     try:
         return endpoints.list()
     except AuthError as exc:
@@ -64,7 +64,7 @@ def _listed(endpoints: WebhookEndpoints) -> list[WebhookEndpoint]:
 
 def connect(
     settings: Settings,
-    endpoints: WebhookEndpoints,
+    endpoints: WebhookEndpointAdmin,
     db: Database,
     box: SecretBox,
     clock: Clock,

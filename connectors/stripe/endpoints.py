@@ -1,23 +1,19 @@
-"""Stripe's WebhookEndpoints API on the official SDK: list, create (its ``whsec_`` secret is
-answered once, on create), update and delete the endpoints that deliver events to syncd.
-
-Raises only the syncd error tree (AuthError for a refused key, ValidationError for a refused
-parameter, TransientError for network trouble and 5xx). Stripe objects never come out.
-"""
+"""Stripe's WebhookEndpoints API on the official SDK (``protocol.WebhookEndpointAdmin``): list,
+create (its ``whsec_`` secret is answered once, on create), update and delete. Stripe objects
+never come out."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
 import requests
 import stripe
 
-from connectors.stripe.protocol import StripeSettings
+from connectors.stripe.protocol import StripeSettings, WebhookEndpoint
 from connectors.stripe.throttle import call
 from syncd.errors import ConfigError
 
@@ -26,18 +22,6 @@ T = TypeVar("T")
 # How syncd recognises its own endpoint among an account's others, whatever its URL is now.
 MANAGED_BY = ("managed_by", "syncd")
 DESCRIPTION = "syncd: payments booked into QuickBooks"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEndpoint:
-    """One endpoint as syncd needs it; ``secret`` is only known right after create."""
-
-    id: str
-    url: str
-    enabled_events: tuple[str, ...]
-    enabled: bool
-    managed: bool
-    secret: str | None = field(default=None, repr=False)
 
 
 def _endpoint(obj: dict[str, Any]) -> WebhookEndpoint:
@@ -54,7 +38,7 @@ def _endpoint(obj: dict[str, Any]) -> WebhookEndpoint:
 
 
 class WebhookEndpoints:
-    """The webhook endpoints of one Stripe account (``settings.api_base`` for the simulator)."""
+    """``WebhookEndpointAdmin`` for one Stripe account (``settings.api_base`` for the simulator)."""
 
     def __init__(
         self,
