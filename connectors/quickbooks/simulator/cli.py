@@ -19,7 +19,7 @@ DEFAULT_PORT = 12110
 PROG = "python -m connectors.quickbooks.simulator"
 
 
-@click.command("quickbooks")
+@click.command("quickbooks", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--invoices", default=50, show_default=True, help="Open invoices in the seeded company.")

@@ -19,7 +19,7 @@ DEFAULT_PORT = 12111
 PROG = "python -m connectors.stripe.simulator"
 
 
-@click.command("stripe")
+@click.command("stripe", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--api-key", default="sk_test_sim", show_default=True, help="The one secret key accepted.")
