@@ -15,6 +15,7 @@ from syncd.config import Settings
 from syncd.context import Context
 from syncd.errors import ConfigError
 from syncd.secrets import SecretBox
+from syncd.store import webhook_secret
 from syncd.store.engine import Database
 from syncd.store.tokens import EncryptedTokenStore
 
@@ -61,7 +62,7 @@ def build_context(
     tokens = EncryptedTokenStore(db, box, clock=clock)
     stripe: Stripe
     if settings.stripe.api_key:
-        stripe = StripeConnector(settings.stripe)
+        stripe = StripeConnector(settings.stripe, stored_webhook_secret=stored_webhook_secret(db, box))
     elif require_stripe:
         raise ConfigError("stripe.api_key", "is required to take payments")
     else:
@@ -77,6 +78,17 @@ def build_context(
         clock=clock,
         **extra,
     )
+
+
+def stored_webhook_secret(db: Database, box: SecretBox) -> Callable[[], str | None]:
+    """The secret ``syncd connect stripe`` stored, read when a webhook arrives (so a new one
+    is used without a restart)."""
+
+    def read() -> str | None:
+        stored = webhook_secret.load(db, box)
+        return stored.secret if stored is not None else None
+
+    return read
 
 
 def token_store(ctx: Context) -> EncryptedTokenStore:

@@ -46,7 +46,8 @@ class StripeConnector:
     """One Stripe account over HTTP; the same code path for real Stripe and the simulator.
 
     ``http_client`` and ``sleep`` exist so tests can avoid real back-off waits; ``clock`` decides
-    whether an idempotency key may have expired.
+    whether an idempotency key may have expired. ``stored_webhook_secret`` is asked for the signing
+    secret at each webhook while ``settings.webhook_secret`` is empty (``syncd connect stripe``).
     """
 
     def __init__(
@@ -57,10 +58,12 @@ class StripeConnector:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _clock,
         timeout: float = 30.0,
+        stored_webhook_secret: Callable[[], str | None] | None = None,
     ) -> None:
         if not settings.api_key:
             raise ConfigError("stripe.api_key", "is empty")
         self._settings = settings
+        self._stored_webhook_secret = stored_webhook_secret
         self._sleep = sleep
         self._clock = clock
         self._session: requests.Session | None = None
@@ -299,11 +302,11 @@ class StripeConnector:
         return webhooks.parse_verified(payload)
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
+        secret = self._settings.webhook_secret
+        if not secret and self._stored_webhook_secret is not None:
+            secret = self._stored_webhook_secret() or ""
         return webhooks.parse(
-            payload,
-            signature_header,
-            self._settings.webhook_secret,
-            tolerance=self._settings.webhook_tolerance_seconds,
+            payload, signature_header, secret, tolerance=self._settings.webhook_tolerance_seconds
         )
 
 

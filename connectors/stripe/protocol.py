@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -110,3 +110,32 @@ class Stripe(Protocol):
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
         """Verify ``Stripe-Signature`` within the tolerance and parse; raises SignatureError
         for unsigned, forged or stale bodies and PermanentError for unparseable ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """One webhook endpoint of the account; ``secret`` is only known right after create."""
+
+    id: str
+    url: str
+    enabled_events: tuple[str, ...]
+    enabled: bool
+    managed: bool  # carries syncd's metadata, whatever its URL is now
+    secret: str | None = field(default=None, repr=False)
+
+
+class WebhookEndpointAdmin(Protocol):
+    """The account's webhook endpoints (``syncd connect stripe``). Raises only the syncd error
+    tree: AuthError for a refused key, ValidationError for a refused parameter, TransientError
+    for network trouble and 5xx. Creates and updates are safe to retry within one call."""
+
+    def list(self) -> list[WebhookEndpoint]:
+        """Every endpoint of the account, all pages, without secrets."""
+
+    def create(self, url: str, events: Sequence[str]) -> WebhookEndpoint:
+        """A new enabled endpoint marked as syncd's, with ``secret`` (Stripe answers it once)."""
+
+    def update(self, endpoint_id: str, url: str, events: Sequence[str]) -> WebhookEndpoint:
+        """Point the endpoint at ``url`` with exactly ``events``, enabled, marked as syncd's."""
+
+    def delete(self, endpoint_id: str) -> None: ...

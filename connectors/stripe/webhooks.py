@@ -57,7 +57,7 @@ def verify(
     if not header:
         raise SignatureError("no Stripe-Signature header")
     if not secret:
-        raise SignatureError("no webhook secret configured")
+        raise SignatureError("no webhook secret: run `syncd connect stripe` or set stripe.webhook_secret")
     timestamp, signatures = _parse_header(header)
     expected = _digest(payload, secret, timestamp).encode("ascii")
     matched = False

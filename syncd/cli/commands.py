@@ -101,6 +101,26 @@ def connect_quickbooks(listen: bool) -> int:
     return 0
 
 
+@connect.command("stripe")
+def connect_stripe() -> int:
+    """Register syncd's webhook endpoint at Stripe (idempotent) and store its secret encrypted."""
+    from connectors.stripe.endpoints import WebhookEndpoints
+    from syncd.connect_stripe import connect as register
+    from syncd.connect_stripe import describe
+    from syncd.store import migrate as schema
+
+    ctx = state().context()
+    try:
+        schema.upgrade(ctx.db)
+        with WebhookEndpoints(ctx.settings.stripe) as endpoints:
+            outcome = register(ctx.settings, endpoints, ctx.db, ctx.box, ctx.clock)
+    finally:
+        ctx.db.dispose()
+    for line in describe(outcome, ctx.settings):
+        click.echo(line)
+    return 0
+
+
 @click.command()
 def run() -> int:
     """Run the daemon: scheduler, webhooks and payment portal (until SIGTERM/SIGINT)."""

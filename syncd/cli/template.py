@@ -49,6 +49,7 @@ webhook_verifier_token = ""
 # A secret (sk_...) or restricted (rk_...) key.
 api_key = ""
 # The signing secret of the webhook endpoint <public_url>/webhooks/stripe (whsec_...).
+# Leave it empty: `syncd connect stripe` registers the endpoint and stores its secret encrypted.
 webhook_secret = ""
 # api_base = "http://127.0.0.1:12111"   # only to talk to the Stripe simulator
 # webhook_tolerance_seconds = 300

@@ -6,6 +6,8 @@ import errno
 
 import click
 
+from syncd.cli.simulate import simulate
+
 
 @click.command()
 @click.option(
@@ -23,34 +25,6 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(f"port {port} is in use: try `syncd demo --port 0`") from None
         raise
-
-
-@click.group()
-def simulate() -> None:
-    """Serve a simulator of an outside service."""
-
-
-@simulate.command("quickbooks")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=0, show_default=True, help="0 picks a free port.")
-@click.option("--invoices", default=50, show_default=True)
-@click.option("--seed", default=0, show_default=True)
-def simulate_quickbooks(host: str, port: int, invoices: int, seed: int) -> int:
-    """A seeded QuickBooks Online company (API, OAuth, webhooks)."""
-    from connectors.quickbooks.simulator.cli import main
-
-    argv = ["--host", host, "--port", str(port), "--invoices", str(invoices), "--seed", str(seed)]
-    return main(argv)
-
-
-@simulate.command("stripe")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=12111, show_default=True)
-def simulate_stripe(host: str, port: int) -> int:
-    """A Stripe account (API, hosted checkout page, signed webhooks)."""
-    from connectors.stripe.simulator.__main__ import main
-
-    return main(["--host", host, "--port", str(port)])
 
 
 @click.command()

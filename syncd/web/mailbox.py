@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 
 from markupsafe import Markup, escape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.email.sink import Mailbox
+from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating, asset_routes
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -83,3 +86,13 @@ def mailbox_routes(mailbox: Mailbox, templates: Templating) -> list[BaseRoute]:
         Route("/mailbox/{id}/html", html_part, methods=["GET"], name="mailbox_html"),
         *asset_routes(templates),
     ]
+
+
+def mailbox_app(mailbox: Mailbox) -> Starlette:
+    """The mailbox pages alone (``syncd simulate mail``), with the portal's security headers."""
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(request.scope.get("root_path", "") + "/mailbox", status_code=302)
+
+    routes = [Route("/", home, methods=["GET"]), *mailbox_routes(mailbox, Templating(None))]
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)])

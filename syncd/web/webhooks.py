@@ -77,9 +77,10 @@ class _Endpoints:
             return _tiny(413, "too large")
         try:
             response = await run_in_threadpool(accept, body)
-        except SignatureError:
+        except SignatureError as exc:
             self.metrics.webhook(source, "bad_signature")
-            log.warning("webhook_signature_rejected", source=source)
+            # The reason names what to do when no secret is known yet (`syncd connect stripe`).
+            log.warning("webhook_signature_rejected", source=source, reason=str(exc))
             return _tiny(forged_status, "invalid signature")
         except PermanentError as exc:
             self.metrics.webhook(source, "invalid")

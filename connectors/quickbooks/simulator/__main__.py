@@ -1,8 +1,6 @@
-"""``python -m connectors.quickbooks.simulator``: see :mod:`connectors.quickbooks.simulator.cli`."""
+"""``python -m connectors.quickbooks.simulator``: the same command as ``syncd simulate quickbooks``."""
 
-import sys
-
-from connectors.quickbooks.simulator.cli import main
+from connectors.quickbooks.simulator.cli import PROG, command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    command(prog_name=PROG)

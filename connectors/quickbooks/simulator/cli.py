@@ -1,69 +1,137 @@
-"""Command line: serve a seeded simulated QBO company until interrupted, printing URLs and a token pair."""
+"""``syncd simulate quickbooks`` and ``python -m connectors.quickbooks.simulator``: serve a seeded
+simulated QBO company until interrupted, printing what syncd needs to connect to it."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import signal
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from connectors.quickbooks.simulator.simulator import QboSimulator
+import click
+
+from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
+
+if TYPE_CHECKING:
+    from connectors.quickbooks.simulator.simulator import QboSimulator
+
+DEFAULT_PORT = 12110
+PROG = "python -m connectors.quickbooks.simulator"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m connectors.quickbooks.simulator",
-        description="Serve a simulated QuickBooks Online company.",
+@click.command("quickbooks", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free one).")
+@click.option("--invoices", default=50, show_default=True, help="Open invoices in the seeded company.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the generated company.")
+@click.option("--realm-id", default="9130350000000001", show_default=True, help="The company id.")
+@click.option("--client-id", default="sim-client", show_default=True, help="The OAuth app's client id.")
+@click.option("--client-secret", default="sim-secret", show_default=True, help="The OAuth app's secret.")
+@click.option(
+    "--verifier-token", default="sim-verifier", show_default=True, help="Signs webhooks (intuit-signature)."
+)
+@click.option(
+    "--webhook-url",
+    default=None,
+    help="Where change notifications go, e.g. http://127.0.0.1:8000/webhooks/quickbooks.",
+)
+@click.option(
+    "--webhook-format",
+    type=click.Choice(["legacy", "cloudevents"]),
+    default="legacy",
+    show_default=True,
+    help="QBO's eventNotifications body or the newer CloudEvents array.",
+)
+@click.option("--currencies", default="USD,CAD", show_default=True, help="Home currency first.")
+@click.option("--company-name", default="Northwind IT Services", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the settings and a token pair as JSON.")
+def command(**options: Any) -> int:
+    """A seeded QuickBooks Online company: API, OAuth and signed webhooks."""
+    return serve(**options)
+
+
+def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set, for callers embedding it)."""
+    from connectors.quickbooks.simulator.simulator import QboSimulator
+
+    sim = QboSimulator(
+        seed=options["seed"],
+        invoices=options["invoices"],
+        realm_id=options["realm_id"],
+        client_id=options["client_id"],
+        client_secret=options["client_secret"],
+        verifier_token=options["verifier_token"],
+        webhook_url=options["webhook_url"],
+        currencies=tuple(c.strip().upper() for c in options["currencies"].split(",") if c.strip()),
+        host=options["host"],
+        port=options["port"],
+        webhook_format=options["webhook_format"],
+        company_name=options["company_name"],
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--invoices", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--realm-id", default="9130350000000001")
-    parser.add_argument("--client-id", default="sim-client")
-    parser.add_argument("--client-secret", default="sim-secret")
-    parser.add_argument("--verifier-token", default="sim-verifier")
-    parser.add_argument("--webhook-url", default=None)
-    parser.add_argument("--webhook-format", choices=("legacy", "cloudevents"), default="legacy")
-    parser.add_argument("--currencies", default="USD,CAD", help="home currency first")
-    return parser
+    with port_in_use("--port", options["port"]), until_stopped(stop) as done, sim:
+        text = as_json(sim, options) if options["as_json"] else describe(sim, options)
+        click.echo(text)
+        wait(done)
+    return 0
+
+
+def settings(sim: QboSimulator, options: dict[str, Any]) -> dict[str, object]:
+    """The ``[quickbooks]`` table that points syncd at this simulator."""
+    return {
+        "environment": sim.discovery_url,
+        "api_base_url": sim.api_base_url,
+        "client_id": options["client_id"],
+        "client_secret": options["client_secret"],
+        "webhook_verifier_token": options["verifier_token"],
+    }
+
+
+def describe(sim: QboSimulator, options: dict[str, Any]) -> str:
+    webhook = options["webhook_url"] or "nowhere (start with --webhook-url <syncd>/webhooks/quickbooks)"
+    rows = {
+        "Books (browser)": sim.url + "/",
+        "Discovery URL": sim.discovery_url,
+        "API base": sim.api_base_url,
+        "Realm id": sim.realm_id,
+        "Client id": options["client_id"],
+        "Client secret": options["client_secret"],
+        "Verifier token": options["verifier_token"],
+        "Webhooks go to": webhook,
+    }
+    head = (
+        f"QuickBooks simulator: {options['company_name']}, {options['invoices']} open invoices, at {sim.url}"
+    )
+    paste = fragment(
+        "Paste into syncd.toml in place of its [quickbooks] table, the [[company]] table at the end; "
+        "then `syncd connect quickbooks`:",
+        [
+            toml_table("quickbooks", settings(sim, options)),
+            toml_table("company", {"realm_id": sim.realm_id}, array=True),
+        ],
+    )
+    return "\n".join([head, facts(rows), "", paste, "", "Press Ctrl-C to stop."])
+
+
+def as_json(sim: QboSimulator, options: dict[str, Any]) -> str:
+    tokens = sim.mint_tokens()
+    info = {
+        "url": sim.url,
+        "ui_url": sim.url + "/",
+        "discovery_url": sim.discovery_url,
+        "api_base_url": sim.api_base_url,
+        "authorize_url": sim.authorize_url,
+        "realm_id": sim.realm_id,
+        "client_id": options["client_id"],
+        "client_secret": options["client_secret"],
+        "webhook_verifier_token": options["verifier_token"],
+        "webhook_url": options["webhook_url"],
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+    }
+    return json.dumps(info, indent=2)
 
 
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or ``stop`` is set, for callers embedding it). Returns the exit code."""
-    args = _parser().parse_args(argv)
-    sim = QboSimulator(
-        seed=args.seed,
-        invoices=args.invoices,
-        realm_id=args.realm_id,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        verifier_token=args.verifier_token,
-        webhook_url=args.webhook_url,
-        currencies=tuple(c.strip().upper() for c in args.currencies.split(",") if c.strip()),
-        host=args.host,
-        port=args.port,
-        webhook_format=args.webhook_format,
-    )
-    done = stop or threading.Event()
-    if stop is None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda *_: done.set())
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
-    with sim:
-        tokens = sim.mint_tokens()
-        info = {
-            "url": sim.url,
-            "api_base_url": sim.api_base_url,
-            "discovery_url": sim.discovery_url,
-            "authorize_url": sim.authorize_url,
-            "ui_url": sim.url + "/",
-            "realm_id": sim.realm_id,
-            "client_id": args.client_id,
-            "access_token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-        }
-        print(f"QuickBooks simulator for {args.invoices} invoices at {sim.url}", flush=True)
-        print(json.dumps(info, indent=2), flush=True)
-        done.wait()
-    return 0
+    """Parse ``argv`` as the command does and serve (tests embed it with ``stop``)."""
+    with command.make_context(PROG, list(argv or [])) as ctx:
+        return serve(stop=stop, **ctx.params)

@@ -27,6 +27,7 @@ from connectors.stripe.simulator import (
     payouts,
     refunds,
     setup_intents,
+    webhook_endpoints,
 )
 from connectors.stripe.simulator.errors import ApiError, auth_invalid, auth_missing, not_found_route
 from connectors.stripe.simulator.expand import expand
@@ -51,6 +52,7 @@ ROUTES: list[Route] = [
     *balance.ROUTES,
     *payouts.ROUTES,
     *events.ROUTES,
+    *webhook_endpoints.ROUTES,
 ]
 
 

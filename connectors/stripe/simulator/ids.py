@@ -23,6 +23,7 @@ PREFIX_KIND: dict[str, str] = {
     "cus_": "customer",
     "pm_": "payment_method",
     "seti_": "setup_intent",
+    "we_": "webhook_endpoint",
 }
 
 KIND_PREFIX: dict[str, str] = {
@@ -37,6 +38,7 @@ KIND_PREFIX: dict[str, str] = {
     "customer": "cus_",
     "payment_method": "pm_",
     "setup_intent": "seti_",
+    "webhook_endpoint": "we_",
     "request": "req_",
 }
 

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from connectors.serving import ThreadedServer
-from connectors.stripe.simulator import checkout_flow, disputes, payouts, refunds
+from connectors.stripe.simulator import checkout_flow, disputes, payouts, refunds, webhook_endpoints
 from connectors.stripe.simulator.app import ApiFront, build_app
 from connectors.stripe.simulator.clock import SimClock
 from connectors.stripe.simulator.errors import invalid_param
@@ -22,7 +22,7 @@ from connectors.stripe.simulator.idempotency import IdempotencyKeys
 from connectors.stripe.simulator.payment_methods import BEHAVIOURS
 from connectors.stripe.simulator.state import SimConfig, SimState
 from connectors.stripe.simulator.store import Store
-from connectors.stripe.simulator.webhooks import WebhookDispatcher
+from connectors.stripe.simulator.webhooks import Endpoint, WebhookDispatcher
 
 JsonDict = dict[str, Any]
 
@@ -88,6 +88,7 @@ class StripeSimulator:
             search_lag_seconds=int(search_lag.total_seconds()),
         )
         self._state = SimState(config, Store(), self.clock, self._lock, publish=self.webhooks.publish)
+        self.webhooks.subscribers = self._subscribers
         self.faults = Faults(fault_seed)
         self._keys = IdempotencyKeys()
         self._front = ApiFront(self._state, self.faults, self._keys, self.webhooks.commit)
@@ -146,8 +147,25 @@ class StripeSimulator:
                 self.webhooks.commit()
 
     # steering ------------------------------------------------------------------------------
-    def add_webhook_endpoint(self, url: str, secret: str = "whsec_sim") -> None:  # noqa: S107
-        self.webhooks.add_endpoint(url, secret)
+    def add_webhook_endpoint(
+        self,
+        url: str,
+        secret: str | None = None,
+        enabled_events: tuple[str, ...] = ("*",),
+        *,
+        metadata: dict[str, str] | None = None,
+    ) -> JsonDict:
+        """Register an endpoint as the WebhookEndpoints API does, but with a chosen ``secret``
+        (a fresh ``whsec_`` one when None); returns it, ``secret`` included."""
+        with self._lock:
+            return webhook_endpoints.register(
+                self._state, url, enabled_events, secret=secret, metadata=metadata
+            )
+
+    def _subscribers(self, event_type: str) -> list[Endpoint]:
+        with self._lock:
+            found = webhook_endpoints.subscribers(self._state, event_type)
+        return [Endpoint(s.url, s.secret) for s in found]
 
     def checkout_url(self, session_id: str) -> str:
         with self._lock:

@@ -33,6 +33,11 @@ class Store:
             raise no_such(kind, object_id, param)
         return found
 
+    def remove(self, kind: str, object_id: str) -> None:
+        """Forget an object Stripe deletes outright (a webhook endpoint), with its notes."""
+        self._objects.get(kind, {}).pop(object_id, None)
+        self._notes.pop(object_id, None)
+
     def find(self, object_id: str) -> JsonDict | None:
         kind = kind_of(object_id)
         if kind is None:

@@ -1,6 +1,7 @@
-"""Webhook delivery: every event POSTed to every endpoint from a background thread, signed as
-Stripe signs (``Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")``), retried with doubling
-backoff while the endpoint is down or answers non-2xx; test switches to duplicate, reorder, pause.
+"""Webhook delivery: each event POSTed, from a background thread, to every enabled endpoint whose
+``enabled_events`` take it, signed as Stripe signs with that endpoint's own secret
+(``Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")``), retried with doubling backoff while
+the endpoint is down or answers non-2xx; test switches to duplicate, reorder, pause.
 
 ``t`` is wall-clock time at each attempt (not simulator time), because receivers check it
 against their own clock. Events raised by one API request or one clock step are handed over as
@@ -16,6 +17,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +69,8 @@ class WebhookDispatcher:
         self.max_attempts = max_attempts
         self.timeout = 5.0
         self.attempts: list[Attempt] = []
-        self._endpoints: list[Endpoint] = []
+        # Set by the simulator: the endpoints subscribed to an event type when it is published.
+        self.subscribers: Callable[[str], list[Endpoint]] = lambda event_type: []
         self._staged: list[_Delivery] = []
         self._queue: list[tuple[float, int, _Delivery]] = []
         self._seq = itertools.count()
@@ -77,16 +80,13 @@ class WebhookDispatcher:
         self._workers = max(1, workers)
         self._threads: list[threading.Thread] = []
 
-    def add_endpoint(self, url: str, secret: str) -> None:
-        with self._cond:
-            self._endpoints.append(Endpoint(url, secret))
-
     def publish(self, event: JsonDict) -> None:
-        """Stage an event; it goes out at the next :meth:`commit`."""
+        """Stage an event for the endpoints subscribed now; it goes out at the next :meth:`commit`."""
+        endpoints = self.subscribers(str(event["type"]))
         with self._cond:
-            event["pending_webhooks"] = len(self._endpoints)
+            event["pending_webhooks"] = len(endpoints)
             body = json.dumps(event, indent=2).encode()
-            for endpoint in self._endpoints:
+            for endpoint in endpoints:
                 copies = 2 if self.duplicate else 1
                 for _ in range(copies):
                     self._staged.append(_Delivery(endpoint, str(event["id"]), str(event["type"]), body))

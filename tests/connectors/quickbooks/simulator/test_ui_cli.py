@@ -41,7 +41,9 @@ def test_cli_serves_and_prints_urls_and_tokens(capsys: pytest.CaptureFixture[str
     stop = threading.Event()
     result: list[int] = []
     thread = threading.Thread(
-        target=lambda: result.append(main(["--port", "0", "--invoices", "12", "--seed", "3"], stop=stop))
+        target=lambda: result.append(
+            main(["--port", "0", "--invoices", "12", "--seed", "3", "--json"], stop=stop)
+        )
     )
     thread.start()
     try:
