@@ -136,6 +136,7 @@ refresh_seconds = 600
 realm_id = "{self.qbo.realm_id}"
 payment_methods = ["card", "us_bank_account"]
 allow_partial = true
+first_sync = "email_open"
 reminder_days = {"[3, 10]" if reminders else "[]"}
 
 [company.branding]
