@@ -16,6 +16,7 @@ collapse it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -233,6 +234,23 @@ def send(ctx: Context, effect: Claimed, kind: str, to: str | None, context: dict
     return Done(remote_id=message.message_id)
 
 
+def items_of(payload: Mapping[str, Any]) -> list[Item]:
+    """The items of an ``email.notice`` payload."""
+    return [
+        Item(
+            str(i["invoice_id"]), Reason(str(i["reason"])), None if i.get("days") is None else int(i["days"])
+        )
+        for i in payload.get("items", [])
+    ]
+
+
+def template_for(items: Sequence[Item]) -> str:
+    """The email template a customer's message uses: one invoice alone, several combined."""
+    if len(items) > 1:
+        return "invoices"
+    return "reminder" if items and items[0].reason is Reason.REMINDER else "invoice_new"
+
+
 @handler(NOTICE_KIND)
 def send_notice(ctx: Context, effect: Claimed) -> Done:
     """A customer's message of the day: one invoice in its own template, several combined.
@@ -252,12 +270,12 @@ def send_notice(ctx: Context, effect: Claimed) -> Done:
                 live.append((item, views.invoice_email_context(ctx, session, invoice)[1]))
     if not live:
         return Done(remote_id="skipped:not-payable")
-    if len(live) == 1:
+    template = template_for([item for item, _ in live])
+    if template != "invoices":
         item, context = live[0]
         if item.reason is Reason.REMINDER:
             context["days_overdue"] = item.days or 0
-            return send(ctx, effect, "reminder", to, context)
-        return send(ctx, effect, "invoice_new", to, context)
+        return send(ctx, effect, template, to, context)
     today = local_now(ctx, effect.company_id).date()
     lines = []
     for item, context in live:
