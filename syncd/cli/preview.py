@@ -9,7 +9,6 @@ import click
 from syncd.cli.options import state
 from syncd.errors import ConfigError
 
-
 BACKLOG = {
     "link_only": "the open invoices get payment links; none of them is emailed.",
     "email_open": "every open invoice is emailed (one message per customer).",
