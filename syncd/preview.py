@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from connectors.email.protocol import EmailMessage
 from syncd.companies import ensure_companies
 from syncd.context import Context
 from syncd.stages.notify import NOTICE_KIND, Reason, items_of, notify, template_for
@@ -22,6 +23,13 @@ from syncd.stages.pull import pull
 from syncd.store.effects import EffectStatus
 from syncd.store.models import Company, Effect, InvoiceRow, PortalLink
 from syncd.store.rehearsal import Rehearsal
+
+
+class _NoMail:
+    """The rehearsal's mailer: a stage that tried to send inline would be a bug, not a preview."""
+
+    def send(self, message: EmailMessage) -> None:
+        raise AssertionError(f"preview must not send email (to {message.to})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +73,7 @@ def preview(ctx: Context, realm_id: str, *, read_quickbooks: bool = True) -> Com
     if read_quickbooks:
         ctx.qbo(realm_id).company_info()
     with Rehearsal(ctx.db) as db:
-        rehearsed = dataclasses.replace(ctx, db=db)
+        rehearsed = dataclasses.replace(ctx, db=db, mailer=_NoMail())
         with db.transaction() as session:
             before = {
                 key

@@ -17,18 +17,19 @@ def test_upgrade_settles_companies_already_running(tmp_path: Path) -> None:
     upgrade(db, "0001")
     now = "2026-11-01 10:00:00.000000"
     with db.engine.begin() as conn:
-        for realm in ("running", "new"):
+        for realm, pulled in (("running", now), ("new", None), ("empty", now), ("cut-short", now)):
             conn.execute(
                 text(
-                    "INSERT INTO companies (realm_id, name, status, created_at) VALUES (:r, '', 'active', :t)"
+                    "INSERT INTO companies (realm_id, name, status, created_at, last_pull_at) "
+                    "VALUES (:r, '', 'active', :t, :p)"
                 ),
-                {"r": realm, "t": now},
+                {"r": realm, "t": now, "p": pulled},
             )
         conn.execute(
             text(
                 "INSERT INTO portal_links (digest, company_id, invoice_id, created_at, notified_at) "
                 "VALUES ('d1', 'running', '7', :t, :t), ('d2', 'running', '8', :t, :t), "
-                "('d3', 'new', '9', :t, NULL)"
+                "('d3', 'new', '9', :t, NULL), ('d4', 'cut-short', '10', :t, NULL)"
             ),
             {"t": now},
         )
@@ -43,9 +44,9 @@ def test_upgrade_settles_companies_already_running(tmp_path: Path) -> None:
             )
     upgrade(db)
     with db.transaction() as s:
-        running, new = s.get(Company, "running"), s.get(Company, "new")
-        assert running is not None and running.first_sync_at is not None
-        assert new is not None and new.first_sync_at is None
+        settled = {c.realm_id: c.first_sync_at is not None for c in s.query(Company)}
         steps = {link.invoice_id: link.reminded_step for link in s.query(PortalLink)}
-    assert steps == {"7": 10, "8": None, "9": None}
+    # Pulled with nothing open: settled. Pulled, then stopped before emailing: still its first sync.
+    assert settled == {"running": True, "new": False, "empty": True, "cut-short": False}
+    assert steps == {"7": 10, "8": None, "9": None, "10": None}
     db.dispose()

@@ -26,11 +26,14 @@ def upgrade() -> None:
     )
     op.add_column("portal_links", sa.Column("reminded_step", sa.Integer(), nullable=True))
     bind = op.get_bind()
-    # A company that already emailed links is past its first sync: its invoices are not backlog.
+    # A company that already emailed links, or was pulled and has no link waiting for its email,
+    # is past its first sync: its open invoices are not backlog.
     bind.execute(
         sa.text(
             "UPDATE companies SET first_sync_at = :now WHERE realm_id IN "
-            "(SELECT company_id FROM portal_links WHERE notified_at IS NOT NULL)"
+            "(SELECT company_id FROM portal_links WHERE notified_at IS NOT NULL) "
+            "OR (last_pull_at IS NOT NULL AND realm_id NOT IN "
+            "(SELECT company_id FROM portal_links WHERE notified_at IS NULL))"
         ).bindparams(sa.bindparam("now", type_=syncd.store.models.UtcDateTime())),
         {"now": datetime.now(UTC)},
     )
