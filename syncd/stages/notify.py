@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from syncd.config import CompanySettings, FirstSync
@@ -131,7 +131,11 @@ def _candidates(
     """Live links of payable invoices not yet emailed, or old enough for a reminder step."""
     wanted: ColumnElement[bool] = PortalLink.notified_at.is_(None)
     if company.reminder_days:
-        wanted = or_(wanted, InvoiceRow.due_date <= today - timedelta(days=min(company.reminder_days)))
+        reminder_due = and_(
+            InvoiceRow.due_date <= today - timedelta(days=min(company.reminder_days)),
+            or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < max(company.reminder_days)),
+        )
+        wanted = or_(wanted, reminder_due)
     rows = session.execute(
         select(PortalLink, InvoiceRow)
         .join(
@@ -162,8 +166,10 @@ def _item(
     """What this invoice adds to its customer's message today, and whether it cannot wait for
     the sending hour; None when it adds nothing (its link is then marked as settled)."""
     if link.notified_at is None:
-        if backlog and not emails_backlog(company.first_sync, invoice.due_date, today):
-            return None, False
+        if backlog and not (
+            company.notify_new_invoices and emails_backlog(company.first_sync, invoice.due_date, today)
+        ):
+            return None, False  # settled silently, reminder steps already passed included
         if company.notify_new_invoices:
             return Item(invoice.qbo_id, Reason.INVOICE, step), True
     if step is not None and (link.reminded_step is None or step > link.reminded_step):

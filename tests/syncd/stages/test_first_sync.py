@@ -223,3 +223,12 @@ def test_backlog_steps_are_skipped_and_later_steps_remind(tmp_path: Path) -> Non
         assert due_30, "some backlog invoices were overdue but not yet 30 days"
         covered = Counter(i for _, ids in _mailed(loop) for i in ids)
         assert due_30 <= set(covered) and set(covered.values()) == {1}
+
+
+def test_with_notify_new_invoices_off_the_backlog_is_never_emailed(tmp_path: Path) -> None:
+    clock = _noon()
+    with running_loop(
+        tmp_path, invoices=INVOICES, clock=clock, first_sync="email_open", notify_new_invoices=False
+    ) as loop:
+        _first_cycle(loop)
+        assert loop.sink.mailbox.all() == []  # not even reminders for the overdue ones
