@@ -47,11 +47,9 @@ def preview(realm_id: str | None, no_pull: bool, as_json: bool) -> int:
         click.echo(json.dumps([r.as_json() for r in results], indent=2, default=str))
         return 0
     for result in results:
-        click.echo(f"{result.name} ({result.realm_id}): {result.open_invoices} open invoices with links")
+        click.echo(f"{result.name} ({result.realm_id}): {result.open_invoices} open invoices")
         if result.first_sync:
-            click.echo(
-                f'  First sync, first_sync = "{result.policy}": the open invoices found now are the backlog.'
-            )
+            click.echo(f'  First sync, first_sync = "{result.policy}": {BACKLOG[result.policy]}')
         if result.new_links:
             click.echo(f"  {result.new_links} new payment links would be published.")
         if not result.emails:

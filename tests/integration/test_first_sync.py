@@ -94,7 +94,8 @@ def test_preview_lists_what_the_first_run_sends_and_changes_nothing(
     assert run(["--config", str(world.config_path), "preview"]) == 0
     text = capsys.readouterr().out
     print(text)
-    assert f'First sync, first_sync = "{policy}"' in text
+    assert f'First sync, first_sync = "{policy}": ' in text
+    assert f"{len(invoices)} new payment links would be published." in text
     if expected:
         assert f"{len(expected)} emails would be sent:" in text
         assert all(f"to {to}  template " in text for to, _ in expected)
