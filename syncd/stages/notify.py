@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,8 @@ from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
 from syncd.worker import Done, handler
+
+log = structlog.get_logger("syncd.notify")
 
 PAYABLE = [InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value]
 NOTICE_KIND = "email.notice"
@@ -85,7 +88,8 @@ def notify(ctx: Context, realm_id: str) -> int:
             return 0  # nothing mirrored yet: the backlog is not known
         backlog = row.first_sync_at is None
         drafts: dict[str, _Draft] = {}
-        for link, invoice in _candidates(session, company, realm_id, today):
+        candidates = _candidates(session, company, realm_id, today)
+        for link, invoice in candidates:
             step = _step(company, invoice.due_date, today)
             item, urgent = _item(company, invoice, link, step, backlog=backlog, today=today, at_hour=at_hour)
             if item is None:
@@ -122,6 +126,13 @@ def notify(ctx: Context, realm_id: str) -> int:
             queued += 1
         if backlog:
             row.first_sync_at = now
+            log.info(
+                "notify.first_sync",
+                company=realm_id,
+                first_sync=company.first_sync.value,
+                invoices=sum(1 for link, _ in candidates if link.notified_at == now),
+                messages=queued,
+            )
     return queued
 
 
