@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import enum
 import os
 import re
 import tomllib
@@ -23,6 +24,14 @@ QBO_PRODUCTION = "https://quickbooks.api.intuit.com/v3"
 QBO_SANDBOX = "https://sandbox-quickbooks.api.intuit.com/v3"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("console", "json")
+
+
+class FirstSync(enum.StrEnum):
+    """What the first cycle does with the open invoices a company already has (its backlog)."""
+
+    LINK_ONLY = "link_only"  # publish links, email none of the backlog
+    EMAIL_OPEN = "email_open"  # email every open invoice of the backlog
+    EMAIL_NOT_OVERDUE = "email_not_overdue"  # email only backlog invoices not yet overdue
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,7 @@ class CompanySettings:
     save_methods: bool = False
     link_writeback: str = "memo"
     notify_new_invoices: bool = True
+    first_sync: FirstSync = FirstSync.LINK_ONLY
     reminder_days: tuple[int, ...] = (3, 10)
     sending_hour: int = 9
     timezone: str | None = None
@@ -377,6 +387,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
             "save_methods",
             "link_writeback",
             "notify_new_invoices",
+            "first_sync",
             "reminder_days",
             "sending_hour",
             "timezone",
@@ -403,6 +414,9 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
         days = c.data.get("reminder_days", [3, 10])
         if not isinstance(days, list) or not all(isinstance(d, int) and 0 <= d <= 365 for d in days):
             raise ConfigError(c.name("reminder_days"), "must be a list of day counts after the due date")
+        first_sync = c.req("first_sync", FirstSync.LINK_ONLY.value)
+        if first_sync not in {f.value for f in FirstSync}:
+            raise ConfigError(c.name("first_sync"), f"must be one of {', '.join(f.value for f in FirstSync)}")
         tz = c.text("timezone")
         if tz:
             try:
@@ -442,6 +456,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 save_methods=c.flag("save_methods", False),
                 link_writeback=writeback,
                 notify_new_invoices=c.flag("notify_new_invoices", True),
+                first_sync=FirstSync(first_sync),
                 reminder_days=tuple(days),
                 sending_hour=c.integer("sending_hour", 9, 0, 23),
                 timezone=tz,

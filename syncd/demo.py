@@ -108,6 +108,8 @@ def demo_config(
                 "realm_id": qbo.realm_id,
                 "payment_methods": ["card", "us_bank_account"],
                 "allow_partial": True,
+                # The demo shows the emails: its whole (simulated) backlog is mailed at once.
+                "first_sync": "email_open",
                 "staff_email": "office@northwind.example",
             },
             array=True,

@@ -19,6 +19,7 @@ from syncd.cli.audit import audit
 from syncd.cli.failed import failed
 from syncd.cli.holds import holds
 from syncd.cli.options import CliState
+from syncd.cli.preview import preview
 from syncd.cli.templates import templates
 from syncd.errors import AuthError, ConfigError, SyncdError, TransientError, UnavailableError
 
@@ -48,7 +49,7 @@ def cli(ctx: click.Context, config_path: Path) -> None:
     ctx.obj = CliState(config_path)
 
 
-for command in (*commands.COMMANDS, *tools.COMMANDS, audit, failed, holds, templates):
+for command in (*commands.COMMANDS, *tools.COMMANDS, audit, failed, holds, preview, templates):
     cli.add_command(command)
 
 

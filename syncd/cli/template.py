@@ -84,6 +84,8 @@ refresh_seconds = 600
 # save_methods = false                    # offer to save the method for autopay
 # link_writeback = "memo"                 # memo, off or custom_field:<definition id>
 # notify_new_invoices = true
+# first_sync = "link_only"                # the open invoices found at the first sync: link_only,
+#                                         # email_open or email_not_overdue (`syncd preview` first)
 # reminder_days = [3, 10]                 # days after the due date
 # sending_hour = 9                        # local hour to send reminders
 # timezone = "America/New_York"           # default: the company's QBO timezone

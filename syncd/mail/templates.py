@@ -20,7 +20,15 @@ from syncd.web.templating import (
 )
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
-KINDS = ("invoice_new", "reminder", "receipt", "payment_processing", "payment_failed", "staff_alert")
+KINDS = (
+    "invoice_new",
+    "reminder",
+    "invoices",
+    "receipt",
+    "payment_processing",
+    "payment_failed",
+    "staff_alert",
+)
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -51,8 +59,10 @@ class EmailRenderer:
     ``currency``, ``due_date`` (date or None), ``portal_url``; ``receipt`` adds ``amount_paid``
     and ``paid_at``; ``payment_processing`` and ``payment_failed`` add ``amount`` (and
     optionally ``reason``; ``payment_failed`` optionally ``card_only``); ``reminder`` may add
-    ``days_overdue``; ``staff_alert`` needs ``company_name``, ``title``, ``body`` and optionally
-    ``link``.
+    ``days_overdue``; ``invoices`` (one customer's several invoices in one message) needs
+    ``customer_name`` and ``invoices``, a list of ``invoice_number``, ``amount_due``,
+    ``currency``, ``due_date``, ``portal_url``, ``new`` and ``days_overdue``; ``staff_alert``
+    needs ``company_name``, ``title``, ``body`` and optionally ``link``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

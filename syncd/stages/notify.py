@@ -1,18 +1,32 @@
-"""Notify: queue new-invoice emails and due reminders, and send every email effect.
+"""Notify: plan each customer's one message a day (new invoices, due reminders) and send emails.
 
-An email is an effect keyed ``email:<kind>:...``; its Message-ID is derived from that key, so a
-resend after a crash between the SMTP server's acceptance and our commit carries the same
-Message-ID and mail clients collapse it.
+A customer hears from syncd at most once a company-local day about open invoices: everything due
+for them (new invoices, reminder steps reached) goes into one message, an effect keyed
+``email:notice:<realm>:<customer>:<local date>``. The links it covers are marked in the same
+transaction, so a crash either loses the whole plan (it is made again) or keeps it whole. A new
+invoice that is already past reminder steps is sent once as an invoice, and those steps count as
+covered, so no reminder follows it in the same cycle. The first pass after a company's first pull
+treats what it finds as backlog and follows ``first_sync``.
+
+Every email is an effect; its Message-ID is derived from the key, so a resend after a crash
+between the SMTP server's acceptance and our commit carries the same Message-ID and mail clients
+collapse it.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
 
+from syncd.config import CompanySettings, FirstSync
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.mail.message import build_message
@@ -23,43 +37,178 @@ from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
 from syncd.worker import Done, handler
 
+log = structlog.get_logger("syncd.notify")
+
 PAYABLE = [InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value]
+NOTICE_KIND = "email.notice"
 _renderers: dict[str, EmailRenderer] = {}
 
 
+class Reason(enum.StrEnum):
+    """Why an invoice is in a customer's message."""
+
+    INVOICE = "invoice"  # not emailed before: its link, as a new invoice
+    REMINDER = "reminder"  # a reminder step (days after due) was reached
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    invoice_id: str
+    reason: Reason
+    days: int | None  # the reminder step reached, if any
+
+    def as_json(self) -> dict[str, Any]:
+        return {"invoice_id": self.invoice_id, "reason": self.reason.value, "days": self.days}
+
+
+@dataclass
+class _Draft:
+    """One customer's message being planned, and the links it will mark once queued."""
+
+    to: str
+    urgent: bool = False  # a new invoice, or a reminder at the sending hour: send today
+    entries: list[tuple[PortalLink, Item]] = field(default_factory=list)
+
+
+def notice_key(realm_id: str, customer_id: str, day: date) -> str:
+    return f"email:notice:{realm_id}:{customer_id}:{day.isoformat()}"
+
+
 def notify(ctx: Context, realm_id: str) -> int:
-    """Queue what is due now; returns how many emails were queued."""
-    return _new_invoices(ctx, realm_id) + _reminders(ctx, realm_id)
-
-
-def _new_invoices(ctx: Context, realm_id: str) -> int:
+    """Queue today's customer messages; returns how many were queued."""
     company = ctx.settings.company(realm_id)
-    queued = 0
+    local = local_now(ctx, realm_id)
+    today = local.date()
+    at_hour = local.hour >= company.sending_hour
     now = ctx.clock()
+    queued = 0
     with ctx.db.transaction() as session:
-        rows = session.execute(
-            select(PortalLink, InvoiceRow)
-            .join(
-                InvoiceRow,
-                (InvoiceRow.company_id == PortalLink.company_id)
-                & (InvoiceRow.qbo_id == PortalLink.invoice_id),
-            )
-            .where(PortalLink.company_id == realm_id, PortalLink.notified_at.is_(None))
-            .limit(5000)
-        ).all()
-        for link, invoice in rows:
-            link.notified_at = now
-            if not company.notify_new_invoices or invoice.status not in PAYABLE:
+        row = session.get(Company, realm_id)
+        if row is None or row.last_pull_at is None:
+            return 0  # nothing mirrored yet: the backlog is not known
+        backlog = row.first_sync_at is None
+        drafts: dict[str, _Draft] = {}
+        candidates = _candidates(session, company, realm_id, today)
+        for link, invoice in candidates:
+            step = _step(company, invoice.due_date, today)
+            item, urgent = _item(company, invoice, link, step, backlog=backlog, today=today, at_hour=at_hour)
+            if item is None:
+                _mark(link, step, now)
                 continue
-            queued += effects.enqueue(
+            to = views.recipient(session, invoice)
+            if not to:
+                _mark(link, step, now)  # nobody to write to, now or later
+                continue
+            draft = drafts.setdefault(invoice.customer_id, _Draft(to))
+            if draft.to.lower() != to.lower():
+                continue  # another address of the same customer: a later day
+            draft.urgent = draft.urgent or urgent
+            draft.entries.append((link, item))
+        for customer_id, draft in drafts.items():
+            if not draft.urgent:
+                continue  # only reminders, before the sending hour
+            created = effects.enqueue(
                 session,
-                key=f"email:invoice:{realm_id}:{invoice.qbo_id}",
-                kind="email.invoice",
+                key=notice_key(realm_id, customer_id, today),
+                kind=NOTICE_KIND,
                 company_id=realm_id,
-                payload={"invoice_id": invoice.qbo_id},
+                payload={
+                    "customer_id": customer_id,
+                    "to": draft.to,
+                    "items": [item.as_json() for _, item in draft.entries],
+                },
                 now=now,
             )
+            if not created:
+                continue  # this customer had today's message already: the rest waits a day
+            for link, item in draft.entries:
+                _mark(link, item.days, now)
+            queued += 1
+        if backlog:
+            row.first_sync_at = now
+            log.info(
+                "notify.first_sync",
+                company=realm_id,
+                first_sync=company.first_sync.value,
+                invoices=sum(1 for link, _ in candidates if link.notified_at == now),
+                messages=queued,
+            )
     return queued
+
+
+def _candidates(
+    session: Session, company: CompanySettings, realm_id: str, today: date
+) -> list[tuple[PortalLink, InvoiceRow]]:
+    """Live links of payable invoices not yet emailed, or old enough for a reminder step."""
+    wanted: ColumnElement[bool] = PortalLink.notified_at.is_(None)
+    if company.reminder_days:
+        reminder_due = and_(
+            InvoiceRow.due_date <= today - timedelta(days=min(company.reminder_days)),
+            or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < max(company.reminder_days)),
+        )
+        wanted = or_(wanted, reminder_due)
+    rows = session.execute(
+        select(PortalLink, InvoiceRow)
+        .join(
+            InvoiceRow,
+            (InvoiceRow.company_id == PortalLink.company_id) & (InvoiceRow.qbo_id == PortalLink.invoice_id),
+        )
+        .where(
+            PortalLink.company_id == realm_id,
+            PortalLink.revoked_at.is_(None),
+            InvoiceRow.status.in_(PAYABLE),
+            wanted,
+        )
+        .order_by(InvoiceRow.due_date, InvoiceRow.qbo_id)
+    ).all()
+    return [(link, invoice) for link, invoice in rows]
+
+
+def _item(
+    company: CompanySettings,
+    invoice: InvoiceRow,
+    link: PortalLink,
+    step: int | None,
+    *,
+    backlog: bool,
+    today: date,
+    at_hour: bool,
+) -> tuple[Item | None, bool]:
+    """What this invoice adds to its customer's message today, and whether it cannot wait for
+    the sending hour; None when it adds nothing (its link is then marked as settled)."""
+    if link.notified_at is None:
+        if backlog and not (
+            company.notify_new_invoices and emails_backlog(company.first_sync, invoice.due_date, today)
+        ):
+            return None, False  # settled silently, reminder steps already passed included
+        if company.notify_new_invoices:
+            return Item(invoice.qbo_id, Reason.INVOICE, step), True
+    if step is not None and (link.reminded_step is None or step > link.reminded_step):
+        return Item(invoice.qbo_id, Reason.REMINDER, step), at_hour
+    return None, False
+
+
+def emails_backlog(policy: FirstSync, due: date | None, today: date) -> bool:
+    """Whether ``first_sync`` emails a backlog invoice due on ``due``."""
+    if policy is FirstSync.EMAIL_OPEN:
+        return True
+    if policy is FirstSync.EMAIL_NOT_OVERDUE:
+        return due is None or due >= today
+    return False
+
+
+def _mark(link: PortalLink, step: int | None, now: datetime) -> None:
+    """The invoice is settled up to ``step``: never emailed as new again, no earlier reminder."""
+    if link.notified_at is None:
+        link.notified_at = now
+    if step is not None and (link.reminded_step is None or step > link.reminded_step):
+        link.reminded_step = step
+
+
+def _step(company: CompanySettings, due: date | None, today: date) -> int | None:
+    if due is None or not company.reminder_days:
+        return None
+    return _latest_step(company.reminder_days, due, today)
 
 
 def local_now(ctx: Context, realm_id: str) -> datetime:
@@ -70,42 +219,6 @@ def local_now(ctx: Context, realm_id: str) -> datetime:
         return ctx.clock().astimezone(ZoneInfo(tz))
     except (KeyError, ValueError):
         return ctx.clock()
-
-
-def _reminders(ctx: Context, realm_id: str) -> int:
-    company = ctx.settings.company(realm_id)
-    if not company.reminder_days:
-        return 0
-    local = local_now(ctx, realm_id)
-    if local.hour < company.sending_hour:
-        return 0
-    today = local.date()
-    first = min(company.reminder_days)
-    queued = 0
-    now = ctx.clock()
-    with ctx.db.transaction() as session:
-        due = session.execute(
-            select(InvoiceRow.qbo_id, InvoiceRow.due_date).where(
-                InvoiceRow.company_id == realm_id,
-                InvoiceRow.status.in_(PAYABLE),
-                InvoiceRow.due_date <= today - timedelta(days=first),
-            )
-        ).all()
-        for invoice_id, due_date in due:
-            if due_date is None:
-                continue
-            step = _latest_step(company.reminder_days, due_date, today)
-            if step is None:
-                continue
-            queued += effects.enqueue(
-                session,
-                key=f"email:reminder:{realm_id}:{invoice_id}:{step}",
-                kind="email.reminder",
-                company_id=realm_id,
-                payload={"invoice_id": invoice_id, "days": step},
-                now=now,
-            )
-    return queued
 
 
 def _latest_step(days: tuple[int, ...], due: date, today: date) -> int | None:
@@ -138,9 +251,74 @@ def send(ctx: Context, effect: Claimed, kind: str, to: str | None, context: dict
     return Done(remote_id=message.message_id)
 
 
+def items_of(payload: Mapping[str, Any]) -> list[Item]:
+    """The items of an ``email.notice`` payload."""
+    return [
+        Item(
+            str(i["invoice_id"]), Reason(str(i["reason"])), None if i.get("days") is None else int(i["days"])
+        )
+        for i in payload.get("items", [])
+    ]
+
+
+def template_for(items: Sequence[Item]) -> str:
+    """The email template a customer's message uses: one invoice alone, several combined."""
+    if len(items) > 1:
+        return "invoices"
+    return "reminder" if items and items[0].reason is Reason.REMINDER else "invoice_new"
+
+
+@handler(NOTICE_KIND)
+def send_notice(ctx: Context, effect: Claimed) -> Done:
+    """A customer's message of the day: one invoice in its own template, several combined.
+    Invoices paid or voided since it was planned are left out; none left, nothing is sent."""
+    items = [
+        Item(
+            str(i["invoice_id"]), Reason(str(i["reason"])), None if i.get("days") is None else int(i["days"])
+        )
+        for i in effect.payload.get("items", [])
+    ]
+    to = str(effect.payload.get("to") or "") or None
+    with ctx.db.transaction() as session:
+        live: list[tuple[Item, dict[str, Any]]] = []
+        for item in items:
+            invoice = mirror.get_invoice(session, effect.company_id, item.invoice_id)
+            if invoice is not None and invoice.status in PAYABLE:
+                live.append((item, views.invoice_email_context(ctx, session, invoice)[1]))
+    if not live:
+        return Done(remote_id="skipped:not-payable")
+    template = template_for([item for item, _ in live])
+    if template != "invoices":
+        item, context = live[0]
+        if item.reason is Reason.REMINDER:
+            context["days_overdue"] = item.days or 0
+        return send(ctx, effect, template, to, context)
+    today = local_now(ctx, effect.company_id).date()
+    lines = []
+    for item, context in live:
+        due = context["due_date"]
+        lines.append(
+            {
+                **{
+                    k: context[k]
+                    for k in ("invoice_number", "amount_due", "currency", "due_date", "portal_url")
+                },
+                "new": item.reason is Reason.INVOICE,
+                "days_overdue": (today - due).days if due is not None and due < today else 0,
+            }
+        )
+    first = live[0][1]
+    context = {
+        k: first[k] for k in ("company_name", "brand_color", "logo_url", "contact_email", "contact_phone")
+    }
+    context.update(customer_name=first["customer_name"], invoices=lines)
+    return send(ctx, effect, "invoices", to, context)
+
+
 @handler("email.invoice")
 @handler("email.reminder")
 def send_invoice_email(ctx: Context, effect: Claimed) -> Done:
+    """Per-invoice emails queued before customer messages existed (still pending at upgrade)."""
     invoice_id = str(effect.payload["invoice_id"])
     with ctx.db.transaction() as session:
         invoice = mirror.get_invoice(session, effect.company_id, invoice_id)

@@ -108,6 +108,9 @@ class Company(Base):
     pause_fingerprint: Mapped[str | None] = mapped_column(String(64))
     last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When notify settled the open invoices the company had at its first sync (``first_sync``);
+    # None until then, so only that one pass treats what it finds as backlog.
+    first_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Secret(Base):
@@ -206,6 +209,9 @@ class PortalLink(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The latest reminder step (days after due) a customer message covered or the first sync
+    # skipped; a step is sent only when it is later than this.
+    reminded_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class PaymentRow(Base):

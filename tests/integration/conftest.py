@@ -89,7 +89,9 @@ class World:
     def config_path(self) -> Path:
         return self.state_dir / "syncd.toml"
 
-    def write_config(self, *, reminders: bool = False, database_url: str | None = None) -> Settings:
+    def write_config(
+        self, *, reminders: bool = False, database_url: str | None = None, first_sync: str = "email_open"
+    ) -> Settings:
         """A config for ``syncd run`` against the simulators, with tokens already connected."""
         db_url = database_url or f"sqlite:///{self.state_dir / 'syncd.db'}"
         self.config_path.write_text(
@@ -136,6 +138,7 @@ refresh_seconds = 600
 realm_id = "{self.qbo.realm_id}"
 payment_methods = ["card", "us_bank_account"]
 allow_partial = true
+first_sync = "{first_sync}"
 reminder_days = {"[3, 10]" if reminders else "[]"}
 
 [company.branding]

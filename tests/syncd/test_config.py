@@ -160,3 +160,14 @@ def test_web_security_errors_name_the_setting(web: dict[str, Any], setting: str)
     with pytest.raises(ConfigError) as caught:
         config.parse(_base(web=web))
     assert caught.value.setting == setting
+
+
+def test_first_sync_defaults_to_link_only_and_names_the_choices() -> None:
+    assert config.parse(_base()).company("123").first_sync is config.FirstSync.LINK_ONLY
+    for choice in ("link_only", "email_open", "email_not_overdue"):
+        parsed = config.parse(_base(company=[{"realm_id": "123", "first_sync": choice}]))
+        assert parsed.company("123").first_sync.value == choice
+    with pytest.raises(ConfigError) as err:
+        config.parse(_base(company=[{"realm_id": "1", "first_sync": "email_all"}]))
+    assert err.value.setting == "company[0].first_sync"
+    assert "link_only, email_open, email_not_overdue" in err.value.problem

@@ -106,7 +106,8 @@ def describe(sim: QboSimulator, options: dict[str, Any]) -> str:
         "then `syncd connect quickbooks`:",
         [
             toml_table("quickbooks", settings(sim, options)),
-            toml_table("company", {"realm_id": sim.realm_id}, array=True),
+            # A rehearsal's customers are simulated: email the backlog so the whole loop shows.
+            toml_table("company", {"realm_id": sim.realm_id, "first_sync": "email_open"}, array=True),
         ],
     )
     return "\n".join([head, facts(rows), "", paste, "", "Press Ctrl-C to stop."])

@@ -34,6 +34,7 @@ COMMANDS = [
     ["templates"],
     ["failed"],
     ["holds"],
+    ["preview"],
 ]
 
 

@@ -38,6 +38,7 @@ SETTINGS = {
         "min_partial",
         "save_methods",
         "link_writeback",
+        "first_sync",
         "notify_new_invoices",
         "reminder_days",
         "sending_hour",

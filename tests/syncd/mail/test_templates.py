@@ -32,6 +32,26 @@ def context(**changes: object) -> dict[str, object]:
         "amount": Decimal("20.00"),
         "title": "QuickBooks connection lost",
         "body": "Reconnect the company in QuickBooks.",
+        "invoices": [
+            {
+                "invoice_number": "INV-1042",
+                "amount_due": Decimal("73.40"),
+                "currency": "USD",
+                "due_date": date(2026, 4, 4),
+                "portal_url": "https://pay.acme.example/i/tok_abc",
+                "new": True,
+                "days_overdue": 0,
+            },
+            {
+                "invoice_number": "INV-0977",
+                "amount_due": Decimal("1001.50"),
+                "currency": "USD",
+                "due_date": date(2026, 3, 1),
+                "portal_url": "https://pay.acme.example/i/tok_def",
+                "new": False,
+                "days_overdue": 34,
+            },
+        ],
     }
     ctx.update(changes)
     return ctx
@@ -68,6 +88,17 @@ def test_reminder_mentions_overdue_days() -> None:
     assert email.subject.startswith("Overdue:")
     assert "3 days overdue" in email.text and "3 days overdue" in email.html
     assert EmailRenderer(None).render("reminder", context()).subject.startswith("Reminder:")
+
+
+def test_combined_message_lists_each_invoice_with_its_own_link() -> None:
+    email = EmailRenderer(None).render("invoices", context())
+    assert email.subject == "2 invoices from Acme Alarm Co: INV-1042 and INV-0977"
+    for body in (email.text, email.html):
+        assert "1 of them overdue" in body and "34 days overdue" in body
+        assert "$1,001.50" in body and "$73.40" in body
+    assert 'href="https://pay.acme.example/i/tok_abc"' in email.html
+    assert 'href="https://pay.acme.example/i/tok_def"' in email.html
+    assert "Pay online: https://pay.acme.example/i/tok_def" in email.text
 
 
 def test_receipt_paid_in_full_and_partly() -> None:

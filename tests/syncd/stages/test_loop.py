@@ -28,7 +28,7 @@ def _open_invoice(loop, *, currency: str = "USD") -> InvoiceRow:  # type: ignore
 
 
 def test_invoice_to_email_to_payment_to_qbo(tmp_path: Path) -> None:
-    with running_loop(tmp_path) as loop:
+    with running_loop(tmp_path, first_sync="email_open") as loop:
         ctx = loop.ctx
         run_cycle(ctx, loop.realm)
         loop.drain()

@@ -35,37 +35,40 @@ def test_reminders_wait_for_the_sending_hour_and_go_once(tmp_path: Path) -> None
     clock = MovableClock(datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0))
     with running_loop(tmp_path, clock=clock, timezone="America/New_York", reminder_days=[1, 30]) as loop:
         ctx = loop.ctx
-        run_cycle(ctx, loop.realm)
+        run_cycle(ctx, loop.realm)  # the first sync settles the backlog (link_only): no email
         loop.drain()
+        assert loop.sink.mailbox.all() == []
+        start = clock.now.date()
 
-        def reminders() -> list[Effect]:
+        def notices() -> list[Effect]:
             with ctx.db.transaction() as s:
-                return list(s.scalars(select(Effect).where(Effect.kind == "email.reminder")))
+                return list(s.scalars(select(Effect).where(Effect.kind == "email.notice")))
 
+        # 29 days on, backlog invoices reach steps they had not reached at the first sync.
+        clock.now += timedelta(days=29)
         with ctx.db.transaction() as s:
-            overdue = [
+            due = [
                 r
                 for r in s.scalars(select(InvoiceRow).where(InvoiceRow.status.in_(["open", "partial"])))
-                if r.due_date is not None and r.due_date <= clock.now.date() - timedelta(days=1)
+                if r.due_date is not None
+                and (_latest_step((1, 30), r.due_date, clock.now.date()) or 0)
+                > (_latest_step((1, 30), r.due_date, start) or 0)
             ]
-        assert overdue, "the seeded company has overdue invoices"
-        assert notify(ctx, loop.realm) == 0 and reminders() == []
+            customers = {r.customer_id for r in due}
+        assert due, "the seeded company has invoices reaching a reminder step"
+        assert notify(ctx, loop.realm) == 0 and notices() == []
         clock.now = clock.now.replace(hour=15)  # 10:00 in New York
         queued = notify(ctx, loop.realm)
-        assert queued == len(overdue) == len(reminders())
+        assert queued == len(customers) == len(notices())
         assert notify(ctx, loop.realm) == 0  # once per step
         # A bookkeeper records a check for one of them before the reminder goes out: it is skipped.
-        paid = overdue[0]
+        paid = due[0]
         loop.qbo.record_offline_payment(paid.qbo_id, paid.balance)
         run_cycle(ctx, loop.realm)
-        before = {m.message_id for m in loop.sink.mailbox.all()}
         loop.drain()
-        sent = [m for m in loop.sink.mailbox.all() if m.message_id not in before]
-        assert len(sent) == len(overdue) - 1
-        assert all(paid.doc_number not in m.subject for m in sent), (
-            paid.doc_number,
-            [m.subject for m in sent],
-        )
+        sent = loop.sink.mailbox.all()
+        assert all(paid.doc_number not in (m.text or "") for m in sent), [m.subject for m in sent]
+        assert all(r.doc_number in " ".join(m.text or "" for m in sent) for r in due[1:])
 
 
 HOSTILE_EMAIL = "a@b.example\r\nBcc: x@evil.example"
@@ -76,15 +79,14 @@ def test_a_hostile_customer_email_fails_once_and_is_listed(
 ) -> None:
     """An address QBO let through with a header smuggled in is a permanent failure: not sent, not
     retried, no traceback, and ``syncd failed`` lists it on one line."""
-    with running_loop(tmp_path) as loop:
+    with running_loop(tmp_path, first_sync="email_open") as loop:
         ctx = loop.ctx
         run_cycle(ctx, loop.realm)
         with ctx.db.transaction() as s:
-            effect = s.scalars(select(Effect).where(Effect.kind == "email.invoice")).first()
+            effect = s.scalars(select(Effect).where(Effect.kind == "email.notice")).first()
             assert effect is not None
-            invoice = s.get(InvoiceRow, (loop.realm, str(effect.payload["invoice_id"])))
-            assert invoice is not None
-            invoice.email = HOSTILE_EMAIL
+            # The address as the pull took it from QBO, header and all.
+            effect.payload = {**effect.payload, "to": HOSTILE_EMAIL}
             key = effect.key
         loop.drain()
         with ctx.db.transaction() as s:
