@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
+from syncd.stages.books.charges import unbooked
 from syncd.store import effects
 from syncd.store.models import Company, InvoiceRow, PaymentRow, Secret
 from syncd.store.tokens import TOKENS
@@ -28,6 +29,8 @@ class CompanyStatus:
     effects_pending: int
     effects_failed: int
     payments_succeeded: int
+    # Charges Stripe took whose QBO Payment is held back (see ``syncd failed``).
+    charges_unbooked: int = 0
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,6 +69,7 @@ def company_status(ctx: Context) -> list[CompanyStatus]:
                     effects_pending=effect_counts["pending"],
                     effects_failed=effect_counts["failed"],
                     payments_succeeded=int(succeeded or 0),
+                    charges_unbooked=len(unbooked(session, realm)),
                 )
             )
     return out

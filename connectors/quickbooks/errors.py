@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from syncd.errors import (
     AuthError,
+    OpenBalanceError,
     PermanentError,
     StaleObjectError,
     SyncdError,
@@ -19,11 +20,23 @@ from syncd.errors import (
 THROTTLE_CODE = "3001"
 STALE_CODE = "5010"
 NOT_FOUND_CODE = "610"
+# A Payment line refused because of its invoice: more than is open (6140) or an invoice of
+# another customer (6190); a gone invoice is 610 or 2500 naming the Invoice.
+OPEN_BALANCE_CODES = ("6140", "6190")
+GONE_REFERENCE_CODES = ("610", "2500")
 _XML_NS = "{http://schema.intuit.com/finance/v3}"
 
 
 class QboNotFoundError(PermanentError):
     """QBO code 610: the object does not exist (or was made inactive/deleted)."""
+
+
+class QboValidationError(ValidationError):
+    """A QBO validation or business-rule fault, with its code."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +130,20 @@ def error_for_fault(fault: QboFault, *, status: int | None = None) -> SyncdError
         # QBO "severe" errors are internal failures on its side.
         return TransientError(message)
     if fault.fault_type == "ValidationFault" or (code.isdigit() and 2000 <= int(code) < 10000):
-        return ValidationError(message)
+        return QboValidationError(message, code=code)
     return PermanentError(message)
+
+
+def payment_link_error(error: SyncdError) -> SyncdError:
+    """A Payment write's refusal made specific when it is about the invoices the lines named."""
+    if not isinstance(error, PermanentError) or isinstance(error, OpenBalanceError):
+        return error
+    code = error.code if isinstance(error, QboValidationError) else ""
+    if isinstance(error, QboNotFoundError):
+        code = NOT_FOUND_CODE
+    if code in OPEN_BALANCE_CODES or (code in GONE_REFERENCE_CODES and "invoice" in str(error).lower()):
+        return OpenBalanceError(str(error))
+    return error
 
 
 def error_for_response(status: int, body: bytes, *, retry_after: float | None = None) -> SyncdError:
