@@ -73,3 +73,9 @@ def company_status(ctx: Context) -> list[CompanyStatus]:
                 )
             )
     return out
+
+
+def unbooked_lines(ctx: Context) -> list[str]:
+    """One line per charge Stripe took that QBO has not accepted yet: amount, customer, why."""
+    with ctx.db.transaction() as session:
+        return [held.line() for held in unbooked(session)]

@@ -94,13 +94,14 @@ def run() -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> int:
     """Per company: connection, last pull, open invoices, pending and failed effects."""
-    from syncd.status import company_status
+    from syncd.status import company_status, unbooked_lines
     from syncd.store import migrate as schema
 
     ctx = state().context()
     try:
         migrated = schema.current_revision(ctx.db) is not None
         rows = company_status(ctx) if migrated else []
+        held = unbooked_lines(ctx) if migrated else []
     finally:
         ctx.db.dispose()
     if not migrated:
@@ -122,6 +123,10 @@ def status(as_json: bool) -> int:
             f"{row.realm_id:<20} {row.name[:28]:<28} {connected:<17} {row.open_invoices:>5} "
             f"{row.effects_pending:>8} {row.effects_failed:>7}  {pulled}"
         )
+    if held:
+        click.echo(f"{len(held)} payment(s) Stripe took are not in QuickBooks yet (retried on their own):")
+        for line in held:
+            click.echo(f"  {line}")
     return 0
 
 
