@@ -61,6 +61,7 @@ class Booked:
 
     payment: QboPaymentBooked
     current: tuple[Invoice, ...]  # the invoices as last read from QBO (empty: not read)
+    refused: int = 0  # writes QBO refused because of the invoices before this one
 
     @property
     def credit(self) -> Decimal:
@@ -87,10 +88,11 @@ def book_charge(
             lines, _ = allocate_open(received, invoice_ids, current)
         request_id = effect.key if round_ == 0 else f"{effect.key}#{round_}"
         try:
-            return Booked(qbo.book_payment(draft_for(lines), request_id=request_id), current)
+            return Booked(qbo.book_payment(draft_for(lines), request_id=request_id), current, refused)
         except OpenBalanceError:
-            if not lines:
-                raise  # nothing was applied: the refusal is not about the invoices
+            if not lines:  # nothing was applied: the refusal is not about the invoices
+                effects.amend(ctx.db, effect, **{ROUND: round_ + 1})
+                raise
             effect = effects.amend(ctx.db, effect, **{ROUND: round_ + 1, REFUSED: refused + 1})
         except SyncdError as exc:
             if _definitive(exc):
@@ -106,9 +108,12 @@ def _definitive(exc: SyncdError) -> bool:
 
 
 def stale(expected: Mapping[str, Decimal], booked: Booked) -> bool:
-    """QBO had less open on an invoice than syncd's mirror said (the change had not reached it)."""
+    """QBO had less open on an invoice than syncd's mirror said (the change had not reached it),
+    or refused a write because of the invoices."""
+    if booked.refused:
+        return True
     now = {inv.qbo_id: inv.balance if inv.status.payable else Decimal(0) for inv in booked.current}
-    return bool(booked.current) and any(now.get(i, Decimal(0)) < bal for i, bal in expected.items())
+    return any(now.get(i, Decimal(0)) < bal for i, bal in expected.items())
 
 
 def credit_alert(

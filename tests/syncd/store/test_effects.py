@@ -5,12 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from syncd.store import effects
 from syncd.store.effects import LeaseLost
 from syncd.store.engine import Database
+from syncd.store.migrate import upgrade
+from syncd.store.models import PaymentRow
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -238,3 +243,36 @@ def test_a_held_effect_stays_pending_is_listed_and_requeue_makes_it_due(db: Data
         effects.complete(s, third, now=T0 + timedelta(hours=2))
     with db.transaction() as s:
         assert effects.held(s) == []
+
+
+def test_the_upgrade_puts_queued_payments_in_their_customers_group(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db, "0001")
+    with db.transaction() as s:
+        s.add(
+            PaymentRow(
+                key="pay:1",
+                company_id="c1",
+                customer_id="7",
+                invoice_ids=["1"],
+                amount=Decimal(1),
+                currency="USD",
+                status="succeeded",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        # The effects table as 0001 made it (the model has moved on).
+        s.execute(
+            text(
+                "INSERT INTO effects (key, kind, priority, company_id, payload, status, attempts, "
+                "next_attempt_at, created_at) VALUES ('qbo:payment:pi_1', 'qbo.payment', 0, 'c1', "
+                ":payload, 'pending', 0, :t, :t)"
+            ),
+            {"t": T0.isoformat(), "payload": '{"payment_key": "pay:1"}'},
+        )
+    upgrade(db)
+    with db.transaction() as s:
+        row = effects.get(s, "qbo:payment:pi_1")
+        assert row is not None and row.serial_group == effects.money_group("c1", "7")
+    db.dispose()

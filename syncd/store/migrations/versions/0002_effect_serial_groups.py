@@ -25,6 +25,33 @@ def upgrade() -> None:
             sa.Column("held_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index("ix_effects_serial", ["serial_group", "status"], unique=False)
+    _group_pending_payments()
+
+
+def _group_pending_payments() -> None:
+    """QBO Payments still queued at the upgrade (a backlog, say) take their customer's group too."""
+    bind = op.get_bind()
+    effects = sa.table(
+        "effects",
+        sa.column("id", sa.Integer()),
+        sa.column("kind", sa.String()),
+        sa.column("status", sa.String()),
+        sa.column("company_id", sa.String()),
+        sa.column("payload", sa.JSON()),
+        sa.column("serial_group", sa.String()),
+    )
+    payments = sa.table("payments", sa.column("key", sa.String()), sa.column("customer_id", sa.String()))
+    pending = bind.execute(
+        sa.select(effects.c.id, effects.c.company_id, effects.c.payload).where(
+            effects.c.kind == "qbo.payment", effects.c.status == "pending"
+        )
+    ).all()
+    for effect_id, realm, payload in pending:
+        key = str((payload or {}).get("payment_key"))
+        customer = bind.execute(sa.select(payments.c.customer_id).where(payments.c.key == key)).scalar()
+        if customer is not None:
+            group = f"money:{realm}:{customer}"
+            bind.execute(effects.update().where(effects.c.id == effect_id).values(serial_group=group))
 
 
 def downgrade() -> None:
