@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -24,19 +25,12 @@ NOT_FOUND_CODE = "610"
 # another customer (6190); a gone invoice is 610 or 2500 naming the Invoice.
 OPEN_BALANCE_CODES = ("6140", "6190")
 GONE_REFERENCE_CODES = ("610", "2500")
+_GONE = re.compile(r"QBO (\d+) ")  # the code as QboFault.text() leads with it
 _XML_NS = "{http://schema.intuit.com/finance/v3}"
 
 
 class QboNotFoundError(PermanentError):
     """QBO code 610: the object does not exist (or was made inactive/deleted)."""
-
-
-class QboValidationError(ValidationError):
-    """A QBO validation or business-rule fault, with its code."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +123,10 @@ def error_for_fault(fault: QboFault, *, status: int | None = None) -> SyncdError
     if code.isdigit() and int(code) >= 10000:
         # QBO "severe" errors are internal failures on its side.
         return TransientError(message)
+    if code in OPEN_BALANCE_CODES:
+        return OpenBalanceError(message)
     if fault.fault_type == "ValidationFault" or (code.isdigit() and 2000 <= int(code) < 10000):
-        return QboValidationError(message, code=code)
+        return ValidationError(message)
     return PermanentError(message)
 
 
@@ -138,11 +134,10 @@ def payment_link_error(error: SyncdError) -> SyncdError:
     """A Payment write's refusal made specific when it is about the invoices the lines named."""
     if not isinstance(error, PermanentError) or isinstance(error, OpenBalanceError):
         return error
-    code = error.code if isinstance(error, QboValidationError) else ""
-    if isinstance(error, QboNotFoundError):
-        code = NOT_FOUND_CODE
-    if code in OPEN_BALANCE_CODES or (code in GONE_REFERENCE_CODES and "invoice" in str(error).lower()):
-        return OpenBalanceError(str(error))
+    text = str(error)
+    gone = _GONE.match(text)
+    if gone and gone.group(1).lstrip("0") in GONE_REFERENCE_CODES and "invoice" in text.lower():
+        return OpenBalanceError(text)
     return error
 
 
