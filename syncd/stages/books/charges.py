@@ -87,8 +87,11 @@ def book_charge(
             current = tuple(qbo.get_invoices(invoice_ids))
             lines, _ = allocate_open(received, invoice_ids, current)
         request_id = effect.key if round_ == 0 else f"{effect.key}#{round_}"
+        draft = draft_for(lines)
+        # Only the write's own refusal moves to the next round: an earlier try of this round may
+        # have timed out after QBO created the Payment, and only this requestid finds it again.
         try:
-            return Booked(qbo.book_payment(draft_for(lines), request_id=request_id), current, refused)
+            return Booked(qbo.book_payment(draft, request_id=request_id), current, refused)
         except OpenBalanceError:
             if not lines:  # nothing was applied: the refusal is not about the invoices
                 effects.amend(ctx.db, effect, **{ROUND: round_ + 1})
