@@ -158,7 +158,9 @@ def perform(ctx: Context, effect: Claimed) -> None:
             effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + AUTH_RETRY)
         bound.error("effect.reconnect_needed", error=str(exc))
     except AuthError as exc:
-        set_status(ctx, effect.company_id, CompanyStatus.PAUSED, str(exc))
+        # Not PAUSED (which only a person lifts): the scheduler resumes a company waiting for a
+        # reconnect once its tokens change, so what is held here is retried when the cause clears.
+        set_status(ctx, effect.company_id, CompanyStatus.RECONNECT, str(exc))
         if not _hold(ctx, effect, str(exc), AUTH_RETRY):
             effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + AUTH_RETRY)
         bound.error("effect.auth", error=str(exc))

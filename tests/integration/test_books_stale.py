@@ -205,12 +205,13 @@ def test_a_payment_qbo_refuses_for_good_is_held_listed_told_once_and_booked_once
     assert held.amount == Decimal("120.00") and held.customer and inv.customer_id in held.customer
     (status,) = company_status(loop.ctx)
     assert status.charges_unbooked == 1 and status.effects_failed == 0
+    assert status.status == CompanyStatus.RECONNECT.value  # resumed by the scheduler on new tokens
     for _ in range(2):  # retried on its own: still refused, still one email
         loop.stripe.clock.advance(timedelta(minutes=20))
         settle(loop)
     assert len(staff_mail(loop, "not in quickbooks")) == 1
     loop.qbo.faults.reset()
-    set_status(loop.ctx, loop.realm, CompanyStatus.ACTIVE)  # reconnected
+    set_status(loop.ctx, loop.realm, CompanyStatus.ACTIVE)  # reconnected: what the scheduler does
     loop.stripe.clock.advance(timedelta(minutes=20))
     settle(loop)
     assert applied(qbo_payment(loop, key)) == {inv.qbo_id: Decimal("120.00")}
