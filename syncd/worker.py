@@ -4,7 +4,7 @@ A handler performs one remote side effect idempotently (the key travels as QBO `
 Stripe ``Idempotency-Key`` or email Message-ID) and returns a ``Done`` whose ``apply`` runs in the
 same transaction that marks the effect done. Errors follow the one error tree: transient ones are
 retried with exponential backoff and jitter, permanent ones are recorded and surfaced, auth errors
-pause the company. One bad effect never stops the others.
+mark the company as waiting for a reconnect. One bad effect never stops the others.
 
 A kind registered with ``on_held`` must not fail (a charge Stripe took must reach the books):
 where another kind would fail for good, or after ``HOLD_AFTER`` transient attempts, or when the
@@ -36,7 +36,7 @@ log = structlog.get_logger("syncd.worker")
 
 MAX_BACKOFF = timedelta(minutes=30)
 MAX_TRANSIENT_ATTEMPTS = 25
-HOLD_AFTER = 12  # transient attempts (about two hours of backoff) before a must-succeed is held
+HOLD_AFTER = 12  # transient attempts (about an hour of backoff) before a must-succeed is held
 AUTH_RETRY = timedelta(minutes=15)
 PARALLEL = 8
 
