@@ -42,6 +42,12 @@ class ValidationError(PermanentError):
     """The remote rejected the content of a request (QBO 6xxx, Stripe invalid_request_error)."""
 
 
+class OpenBalanceError(ValidationError):
+    """QBO would not apply a Payment to an invoice as asked: less is open on it than the line
+    (QBO 6140), or it is gone or no longer that customer's. Re-read the invoices, apply what is
+    open now."""
+
+
 class DeclinedError(PermanentError):
     """A card or bank debit was declined; ``customer_message`` is safe to show the payer."""
 

@@ -12,6 +12,7 @@ from syncd.companies import fix_for
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import Credential
+from syncd.stages.books.charges import unbooked
 from syncd.store import effects
 from syncd.store.models import Company, InvoiceRow, PaymentRow, Secret
 from syncd.store.tokens import TOKENS
@@ -39,6 +40,8 @@ class CompanyStatus:
     effects_pending: int
     effects_failed: int
     payments_succeeded: int
+    # Charges Stripe took whose QBO Payment is held back (see ``syncd failed``).
+    charges_unbooked: int = 0
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,6 +85,13 @@ def company_status(ctx: Context) -> list[CompanyStatus]:
                     effects_pending=effect_counts["pending"],
                     effects_failed=effect_counts["failed"],
                     payments_succeeded=int(succeeded or 0),
+                    charges_unbooked=len(unbooked(session, realm)),
                 )
             )
     return out
+
+
+def unbooked_lines(ctx: Context) -> list[str]:
+    """One line per charge Stripe took that QBO has not accepted yet: amount, customer, why."""
+    with ctx.db.transaction() as session:
+        return [held.line() for held in unbooked(session)]

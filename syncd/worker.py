@@ -4,7 +4,13 @@ A handler performs one remote side effect idempotently (the key travels as QBO `
 Stripe ``Idempotency-Key`` or email Message-ID) and returns a ``Done`` whose ``apply`` runs in the
 same transaction that marks the effect done. Errors follow the one error tree: transient ones are
 retried with exponential backoff and jitter, permanent ones are recorded and surfaced, auth errors
-pause the company. One bad effect never stops the others.
+mark the company as waiting for a reconnect. One bad effect never stops the others.
+
+A kind registered with ``on_held`` must not fail (a charge Stripe took must reach the books):
+where another kind would fail for good, or after ``HOLD_AFTER`` transient attempts, or when the
+company's connection is refused, it is *held* instead — kept pending, retried every
+``MAX_BACKOFF`` until the cause clears, listed by ``syncd status`` and ``syncd failed``, and
+``on_held`` tells staff the first time.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ log = structlog.get_logger("syncd.worker")
 
 MAX_BACKOFF = timedelta(minutes=30)
 MAX_TRANSIENT_ATTEMPTS = 25
+HOLD_AFTER = 12  # transient attempts (about an hour of backoff) before a must-succeed is held
+AUTH_RETRY = timedelta(minutes=15)
 PARALLEL = 8
 
 
@@ -42,17 +50,35 @@ class Done:
 
 
 Handler = Callable[[Context, Claimed], Done]
+HeldHook = Callable[[Context, Session, Claimed, str], None]
 _HANDLERS: dict[str, Handler] = {}
+_ON_HELD: dict[str, HeldHook] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the performer of one effect kind."""
+def handler(kind: str, *, on_held: HeldHook | None = None) -> Callable[[Handler], Handler]:
+    """Register the performer of one effect kind; with ``on_held`` the kind never fails for good
+    (see the module docstring) and the hook runs, in a transaction, the first time it is held."""
 
     def register(fn: Handler) -> Handler:
         _HANDLERS[kind] = fn
+        if on_held is not None:
+            _ON_HELD[kind] = on_held
         return fn
 
     return register
+
+
+def _hold(ctx: Context, effect: Claimed, error: str, at: timedelta) -> bool:
+    """Hold a must-succeed effect; True when it was, False when the kind may fail."""
+    hook = _ON_HELD.get(effect.kind)
+    if hook is None:
+        return False
+    now = ctx.clock()
+    if effects.hold(ctx.db, effect, error=error, at=now + at, now=now):
+        with ctx.db.transaction() as session:
+            hook(ctx, session, effect, error)
+    log.error("effect.held", effect=effect.key, kind=effect.kind, error=error)
+    return True
 
 
 @functools.cache
@@ -114,21 +140,28 @@ def perform(ctx: Context, effect: Claimed) -> None:
     except LeaseLost:
         bound.warning("effect.lease_lost")
     except TransientError as exc:
+        wait = backoff(effect.attempts, exc.retry_after)
+        if effect.attempts >= HOLD_AFTER and _hold(ctx, effect, str(exc), wait):
+            return
         if effect.attempts >= MAX_TRANSIENT_ATTEMPTS:
             effects.fail(
                 ctx.db, effect, error=f"gave up after {effect.attempts} attempts: {exc}", now=ctx.clock()
             )
             bound.error("effect.gave_up", error=str(exc))
             return
-        at = ctx.clock() + backoff(effect.attempts, exc.retry_after)
+        at = ctx.clock() + wait
         effects.retry_later(ctx.db, effect, error=str(exc), at=at)
         bound.warning("effect.retry", error=str(exc), at=at.isoformat())
     except AuthError as exc:
-        # The effect waits for the company to resume (which makes it due at once).
-        effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + timedelta(minutes=15))
+        # The effect waits for the company to resume (which makes it due at once); a charge
+        # Stripe took is held there (listed, staff told once), never failed.
+        if not _hold(ctx, effect, str(exc), AUTH_RETRY):
+            effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + AUTH_RETRY)
         pause(ctx, effect.company_id, exc)
         bound.error("effect.auth", error=str(exc))
     except PermanentError as exc:
+        if _hold(ctx, effect, str(exc), min(MAX_BACKOFF, backoff(effect.attempts))):
+            return
         effects.fail(ctx.db, effect, error=str(exc), now=ctx.clock())
         bound.error("effect.failed", error=str(exc))
     except Exception as exc:  # a bug in one handler must not stop the loop

@@ -13,7 +13,12 @@ import requests
 from intuitlib.client import AuthClient
 
 from connectors.quickbooks import accounts, pull, reductions, writes
-from connectors.quickbooks.errors import QboNotFoundError, error_for_fault, fault_from_json
+from connectors.quickbooks.errors import (
+    QboNotFoundError,
+    error_for_fault,
+    fault_from_json,
+    payment_link_error,
+)
 from connectors.quickbooks.limits import CompanyLimits, limits_for
 from connectors.quickbooks.mapping import (
     Json,
@@ -35,6 +40,7 @@ from syncd.domain import (
     QboDepositDraft,
     QboEntry,
     QboEntryRef,
+    QboPaymentBooked,
     QboPaymentDraft,
     QboPaymentReduction,
     QboPaymentRestore,
@@ -140,6 +146,19 @@ class QboConnector:
             return None
         return to_invoice(obj, home_currency=self.home_currency())
 
+    def get_invoices(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        ids = sorted({str(i) for i in invoice_ids if str(i).isdigit()})
+        if not ids:
+            return []
+        quoted = ", ".join(f"'{i}'" for i in ids)  # digits only: nothing to escape
+        answer = self.calls.query(f"SELECT * FROM Invoice WHERE Id IN ({quoted})")  # noqa: S608
+        home = self.home_currency()
+        return [
+            to_invoice(row, home_currency=home)
+            for row in query_rows(answer, "Invoice")
+            if not is_deleted(row)
+        ]
+
     def _read(self, entity: str, entity_id: str) -> Json | None:
         try:
             answer = self.calls.get(entity, entity_id)
@@ -158,6 +177,15 @@ class QboConnector:
 
     def create_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboEntryRef:
         return self._create("Payment", writes.payment_body(draft), request_id)
+
+    def book_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboPaymentBooked:
+        try:
+            answer = self.calls.create(
+                "Payment", writes.payment_body(draft), writes.qbo_request_id(request_id)
+            )
+        except SyncdError as exc:
+            raise payment_link_error(exc) from exc
+        return writes.payment_booked(answer)
 
     def create_purchase(self, draft: QboPurchaseDraft, *, request_id: str) -> QboEntryRef:
         return self._create("Purchase", writes.purchase_body(draft), request_id)

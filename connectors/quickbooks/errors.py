@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from syncd.errors import (
     AuthError,
     Credential,
+    OpenBalanceError,
     PermanentError,
     StaleObjectError,
     SyncdError,
@@ -20,6 +22,11 @@ from syncd.errors import (
 THROTTLE_CODE = "3001"
 STALE_CODE = "5010"
 NOT_FOUND_CODE = "610"
+# A Payment line refused because of its invoice: more than is open (6140) or an invoice of
+# another customer (6190); a gone invoice is 610 or 2500 naming the Invoice.
+OPEN_BALANCE_CODES = ("6140", "6190")
+GONE_REFERENCE_CODES = ("610", "2500")
+_GONE = re.compile(r"QBO (\d+) ")  # the code as QboFault.text() leads with it
 _XML_NS = "{http://schema.intuit.com/finance/v3}"
 
 
@@ -117,9 +124,22 @@ def error_for_fault(fault: QboFault, *, status: int | None = None) -> SyncdError
     if code.isdigit() and int(code) >= 10000:
         # QBO "severe" errors are internal failures on its side.
         return TransientError(message)
+    if code in OPEN_BALANCE_CODES:
+        return OpenBalanceError(message)
     if fault.fault_type == "ValidationFault" or (code.isdigit() and 2000 <= int(code) < 10000):
         return ValidationError(message)
     return PermanentError(message)
+
+
+def payment_link_error(error: SyncdError) -> SyncdError:
+    """A Payment write's refusal made specific when it is about the invoices the lines named."""
+    if not isinstance(error, PermanentError) or isinstance(error, OpenBalanceError):
+        return error
+    text = str(error)
+    gone = _GONE.match(text)
+    if gone and gone.group(1).lstrip("0") in GONE_REFERENCE_CODES and "invoice" in text.lower():
+        return OpenBalanceError(text)
+    return error
 
 
 def error_for_response(status: int, body: bytes, *, retry_after: float | None = None) -> SyncdError:

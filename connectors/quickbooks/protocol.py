@@ -16,6 +16,7 @@ from syncd.domain import (
     QboDepositDraft,
     QboEntry,
     QboEntryRef,
+    QboPaymentBooked,
     QboPaymentDraft,
     QboPaymentReduction,
     QboPaymentRestore,
@@ -123,10 +124,19 @@ class QuickBooks(Protocol):
     def get_invoice(self, invoice_id: str) -> Invoice | None:
         """One invoice, or None if it does not exist (deleted)."""
 
+    def get_invoices(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        """The invoices among ``invoice_ids`` as QBO has them now, in one read; deleted or
+        unknown ones are absent."""
+
     def invoice_pdf(self, invoice_id: str) -> bytes:
         """The invoice as QBO renders it."""
 
     def create_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def book_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboPaymentBooked:
+        """Create the Payment (or answer the one ``request_id`` created) with what it applied
+        and left unapplied. OpenBalanceError when QBO refused a line because of its invoice (less
+        open than the line, gone, another customer's): nothing was created for ``request_id``."""
 
     def create_purchase(self, draft: QboPurchaseDraft, *, request_id: str) -> QboEntryRef: ...
 

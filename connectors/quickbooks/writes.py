@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from connectors.quickbooks.mapping import parse_amount
 from syncd.domain import (
     QboDepositDraft,
     QboEntryRef,
+    QboPaymentBooked,
     QboPaymentDraft,
+    QboPaymentLine,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -152,3 +155,15 @@ def entry_ref(response: Json, entity: str) -> QboEntryRef:
     if not isinstance(obj, dict) or "Id" not in obj:
         raise PermanentError(f"QBO answered a {entity} write without the {entity}")
     return QboEntryRef(entity=entity, qbo_id=str(obj["Id"]), sync_token=str(obj.get("SyncToken", "0")))
+
+
+def payment_booked(response: Json) -> QboPaymentBooked:
+    """A Payment write's answer: its ref, the amount applied per invoice, and the unapplied rest."""
+    entry = entry_ref(response, "Payment")
+    payment: Json = response["Payment"]
+    lines = []
+    for line in payment.get("Line") or []:
+        for linked in line.get("LinkedTxn") or []:
+            if linked.get("TxnType") == "Invoice":
+                lines.append(QboPaymentLine(str(linked.get("TxnId")), parse_amount(line.get("Amount"))))
+    return QboPaymentBooked(entry, tuple(lines), parse_amount(payment.get("UnappliedAmt")))

@@ -133,13 +133,14 @@ def run() -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> int:
     """Per company: connection, last pull, open invoices, pending and failed effects."""
-    from syncd.status import company_status
+    from syncd.status import company_status, unbooked_lines
     from syncd.store import migrate as schema
 
     ctx = state().context()
     try:
         migrated = schema.current_revision(ctx.db) is not None
         rows = company_status(ctx) if migrated else []
+        held = unbooked_lines(ctx) if migrated else []
     finally:
         ctx.db.dispose()
     if not migrated:
@@ -165,8 +166,12 @@ def status(as_json: bool) -> int:
             facts = [f"{row.pause_credential} refused"] if row.pause_credential else []
             facts += [f"since {row.paused_at:%Y-%m-%d %H:%M UTC}"] if row.paused_at else []
             detail = f" ({', '.join(facts)})" if facts else ""
-            click.echo(f"    why: {row.status_reason or 'paused'}{detail}")
+            click.echo(f"    why: {shown(row.status_reason or 'paused')}{detail}")
             click.echo(f"    fix: {row.fix}")
+    if held:
+        click.echo(f"{len(held)} payment(s) Stripe took are not in QuickBooks yet (retried on their own):")
+        for line in held:
+            click.echo(f"  {shown(line)}")
     return 0
 
 

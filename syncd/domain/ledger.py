@@ -53,6 +53,16 @@ class QboPaymentDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class QboPaymentBooked:
+    """A Payment as QBO answered its write: what it applied to which invoice, and what it left
+    unapplied (customer credit). A replayed write answers the Payment first created."""
+
+    entry: QboEntryRef
+    lines: tuple[QboPaymentLine, ...]
+    unapplied: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class QboPurchaseDraft:
     """An expense paid out of ``from_account_id`` (processor fee, dispute withdrawal and fee)."""
 

@@ -173,6 +173,10 @@ def observe_in(
             company_id=row.company_id,
             payload={"payment_key": row.key},
             now=now,
+            # The QBO Payment changes the customer's invoices and credit: one at a time.
+            serial_group=effects.money_group(row.company_id, row.customer_id)
+            if kind.startswith("qbo.")
+            else None,
         )
     if after is PaymentStatus.EXPIRED:
         row.checkout_url = None

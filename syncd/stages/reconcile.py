@@ -1,7 +1,8 @@
 """Reconcile: a succeeded Stripe payment becomes one QBO Payment linked to the exact invoice(s).
 
 Invoice ids come from the payment row syncd created (and Stripe metadata), never from names or
-emails. What exceeds the invoices' balances is left unapplied: QBO keeps it as customer credit.
+emails. The Payment applies what QBO has open on them now (``books.charges``); the rest is left
+unapplied: QBO keeps it as customer credit.
 """
 
 from __future__ import annotations
@@ -15,27 +16,11 @@ from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
 from syncd.domain.rates import credited_rate
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
-from syncd.stages.notify import queue_staff_alert
+from syncd.stages.books import charges
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
-from syncd.store.models import Company, InvoiceRow, PaymentRow
+from syncd.store.models import Company, PaymentRow
 from syncd.worker import Done, handler
-
-
-def allocate(total: Decimal, invoices: list[InvoiceRow]) -> tuple[list[QboPaymentLine], Decimal]:
-    """Apply ``total`` to the invoices in order, each up to its open balance; returns the lines
-    and what is left over (customer credit)."""
-    left = total
-    lines = []
-    for inv in invoices:
-        if left <= 0:
-            break
-        if inv.status not in ("open", "partial") or inv.balance <= 0:
-            continue
-        applied = min(left, inv.balance)
-        lines.append(QboPaymentLine(invoice_id=inv.qbo_id, amount=applied))
-        left -= applied
-    return lines, left
 
 
 def exchange_rate(received: Decimal, currency: str, txn: BalanceTxn | None, home: str) -> Decimal | None:
@@ -47,7 +32,7 @@ def exchange_rate(received: Decimal, currency: str, txn: BalanceTxn | None, home
     return txn.exchange_rate
 
 
-@handler("qbo.payment")
+@handler("qbo.payment", on_held=charges.tell_staff_unbooked)
 def record_payment(ctx: Context, effect: Claimed) -> Done:
     key = str(effect.payload["payment_key"])
     realm = effect.company_id
@@ -58,9 +43,12 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
         if row.qbo_payment_id:
             return Done(remote_id=row.qbo_payment_id)
         intent_id = row.payment_intent_id
-        invoices = [
-            i for i in (mirror.get_invoice(session, realm, x) for x in row.invoice_ids) if i is not None
-        ]
+        invoice_ids = [str(x) for x in row.invoice_ids]
+        expected = {
+            i.qbo_id: i.balance if i.status in ("open", "partial") else Decimal(0)
+            for i in (mirror.get_invoice(session, realm, x) for x in invoice_ids)
+            if i is not None
+        }
         customer_id, currency = row.customer_id, row.currency
         company = session.get(Company, realm)
         home = company.home_currency if company and company.home_currency else currency
@@ -68,24 +56,29 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
         raise PermanentError(f"payment {key} succeeded without a payment intent")
     intent = ctx.stripe.get_payment_intent(intent_id)
     received = intent.amount_received or intent.amount
-    lines, credit = allocate(received, invoices)
     txn = intent.balance_txn
     # Deposited to the clearing account of the currency Stripe settled in: when Stripe converted
     # the charge, the Payment stays in the invoice's currency at Stripe's rate.
     accounts = books_accounts(ctx, realm, txn.currency if txn else currency)
-    draft = QboPaymentDraft(
-        customer_id=customer_id,
-        total=received,
-        currency=currency,
-        txn_date=(txn.created if txn else intent.created).date(),
-        deposit_account_id=accounts.clearing.qbo_id,
-        lines=tuple(lines),
-        reference=intent.id,
-        memo=f"Stripe payment {intent.id} (syncd {key})",
-        exchange_rate=exchange_rate(received, currency, txn, home),
-        payment_method_id=accounts.payment_method.qbo_id if accounts.payment_method else None,
-    )
-    entry = ctx.qbo(realm).create_payment(draft, request_id=effect.key)
+
+    def draft(lines: tuple[QboPaymentLine, ...]) -> QboPaymentDraft:
+        return QboPaymentDraft(
+            customer_id=customer_id,
+            total=received,
+            currency=currency,
+            txn_date=(txn.created if txn else intent.created).date(),
+            deposit_account_id=accounts.clearing.qbo_id,
+            lines=lines,
+            reference=intent.id,
+            memo=f"Stripe payment {intent.id} (syncd {key})",
+            exchange_rate=exchange_rate(received, currency, txn, home),
+            payment_method_id=accounts.payment_method.qbo_id if accounts.payment_method else None,
+        )
+
+    # Applied to what QBO has open now, not to the mirror (a lost webhook leaves it stale).
+    booked = charges.book_charge(ctx, effect, received, invoice_ids, draft)
+    entry, lines, credit = booked.payment.entry, booked.payment.lines, booked.credit
+    changed = charges.stale(expected, booked)
 
     def apply(session: Session) -> None:
         now = ctx.clock()
@@ -95,7 +88,7 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
         for line in lines:
             inv = mirror.get_invoice(session, realm, line.invoice_id)
             if inv is not None:
-                inv.balance = inv.balance - line.amount
+                inv.balance = max(inv.balance - line.amount, Decimal(0))
                 inv.status = Invoice.status_for(inv.total, inv.balance).value
         if txn is not None:
             effects.enqueue(
@@ -107,17 +100,9 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
                 now=now,
             )
         if credit > 0:
-            queue_staff_alert(
-                ctx,
-                session,
-                realm,
-                f"credit:{intent.id}",
-                "Payment left as customer credit",
-                f"Stripe payment {intent.id} of {received} {currency} exceeded the open balance of the "
-                f"invoice(s) it was for; {credit} {currency} is unapplied credit on the customer "
-                "in QuickBooks.",
-                now,
-            )
+            charges.credit_alert(ctx, session, realm, intent.id, received, currency, booked, changed=changed)
+        if changed:
+            ctx.wake("pull", realm)  # the mirror missed a change in QBO: catch up now
 
     return Done(remote_id=entry.qbo_id, apply=apply)
 

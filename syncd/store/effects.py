@@ -6,6 +6,15 @@ Contract:
 - ``claim`` leases due effects to one owner for ``lease`` seconds in its own transaction; an
   expired lease (the owner died) makes the effect claimable again. On PostgreSQL, ``SKIP LOCKED``
   lets several workers claim concurrently; SQLite serialises writers anyway.
+- An effect may belong to a serial group (``serial_group``, set at enqueue): ``claim`` and
+  ``claim_key`` never hand out an effect of a group while another of that group is leased by a
+  live owner, or is pending and due before it (ties: the older first). Money effects that change
+  one customer's invoices or credit take the group ``money_group(realm, customer)``, so they run
+  one after another; everything else stays parallel. The check runs in the claiming
+  transaction; on PostgreSQL the earlier effect is either visible as pending (it blocks) or locked
+  by its claimer (leased, it blocks once committed; ``SKIP LOCKED`` skips it meanwhile).
+- ``hold`` keeps an effect that must not fail (a charge Stripe took) pending with a note of when
+  it was first held; ``held`` lists those for ``syncd status`` and ``syncd failed``.
 - The owner performs the effect remotely *with the key* (QBO requestid, Stripe Idempotency-Key,
   email Message-ID), then calls ``complete`` in the transaction that records what it changed. If
   the lease was lost meanwhile, ``complete`` raises ``LeaseLost`` and that transaction rolls back;
@@ -20,9 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from syncd.store.engine import Database
 from syncd.store.models import Effect
@@ -56,6 +65,11 @@ def priority_of(kind: str) -> int:
     return DEFAULT_PRIORITY
 
 
+def money_group(realm_id: str, customer_id: str) -> str:
+    """The serial group of money effects that change one customer's invoices or credit."""
+    return f"money:{realm_id}:{customer_id}"
+
+
 class LeaseLost(Exception):
     """Another owner took the effect over (our lease expired): roll back, do not mark it done."""
 
@@ -80,9 +94,11 @@ def enqueue(
     payload: Mapping[str, Any],
     now: datetime,
     not_before: datetime | None = None,
+    serial_group: str | None = None,
 ) -> bool:
     """Record an effect unless its key exists; True when this call created it."""
     values = {
+        "serial_group": serial_group,
         "key": key,
         "kind": kind,
         "priority": priority_of(kind),
@@ -97,6 +113,22 @@ def enqueue(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Effect).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Effect.id)
     return session.execute(stmt).first() is not None
+
+
+def _unblocked(now: datetime) -> ColumnElement[bool]:
+    """No other effect of the row's serial group is leased by a live owner or due before it."""
+    other = aliased(Effect)
+    ahead = exists().where(
+        other.serial_group == Effect.serial_group,
+        other.status == EffectStatus.PENDING.value,
+        other.id != Effect.id,
+        or_(
+            other.lease_expires_at >= now,
+            other.next_attempt_at < Effect.next_attempt_at,
+            and_(other.next_attempt_at == Effect.next_attempt_at, other.id < Effect.id),
+        ),
+    )
+    return or_(Effect.serial_group.is_(None), ~ahead)
 
 
 def claim(
@@ -115,6 +147,7 @@ def claim(
             Effect.status == EffectStatus.PENDING.value,
             Effect.next_attempt_at <= now,
             or_(Effect.lease_expires_at.is_(None), Effect.lease_expires_at < now),
+            _unblocked(now),
         )
         query = select(Effect).where(due).order_by(Effect.priority, Effect.id).limit(limit)
         if company_id is not None:
@@ -156,6 +189,7 @@ def complete(session: Session, effect: Claimed, *, now: datetime, remote_id: str
             lease_owner=None,
             lease_expires_at=None,
             last_error=None,
+            held_at=None,
         )
     )
     if not getattr(result, "rowcount", 0):
@@ -170,6 +204,44 @@ def retry_later(db: Database, effect: Claimed, *, error: str, at: datetime) -> N
             .where(_owned(effect))
             .values(next_attempt_at=at, lease_owner=None, lease_expires_at=None, last_error=error[:2000])
         )
+
+
+def hold(db: Database, effect: Claimed, *, error: str, at: datetime, now: datetime) -> bool:
+    """An effect that must not fail met an error it cannot outwait: keep it pending, retry at
+    ``at``, and note when it was first held. True the first time (tell a person once)."""
+    with db.transaction() as session:
+        row = session.scalar(select(Effect).where(_owned(effect)))
+        if row is None:
+            return False
+        first = row.held_at is None
+        row.held_at = row.held_at or now
+        row.next_attempt_at = at
+        row.lease_owner = None
+        row.lease_expires_at = None
+        row.last_error = error[:2000]
+        return first
+
+
+def amend(db: Database, effect: Claimed, **changes: Any) -> Claimed:
+    """Merge ``changes`` into the payload of an effect we hold (committed now, so a replay after a
+    crash sees them); raises LeaseLost if another owner has it."""
+    with db.transaction() as session:
+        row = session.scalar(select(Effect).where(_owned(effect)))
+        if row is None:
+            raise LeaseLost(effect.key)
+        payload = {**dict(row.payload), **changes}
+        row.payload = payload
+        return Claimed(
+            effect.id, effect.key, effect.kind, effect.company_id, payload, effect.attempts, effect.owner
+        )
+
+
+def held(session: Session, company_id: str | None = None) -> list[Effect]:
+    """Pending effects that were held back by an error (oldest first)."""
+    stmt = select(Effect).where(Effect.status == EffectStatus.PENDING.value, Effect.held_at.is_not(None))
+    if company_id is not None:
+        stmt = stmt.where(Effect.company_id == company_id)
+    return list(session.scalars(stmt.order_by(Effect.held_at, Effect.id)))
 
 
 def fail(db: Database, effect: Claimed, *, error: str, now: datetime) -> None:
@@ -200,15 +272,19 @@ def release(db: Database, owner: str) -> int:
 
 
 def requeue_failed(db: Database, *, company_id: str | None, now: datetime) -> int:
-    """Put permanently failed effects back in the queue once a person fixed the cause."""
+    """Put permanently failed effects back in the queue once a person fixed the cause, and make
+    held ones due now rather than at their next retry."""
     with db.transaction() as session:
         stmt = update(Effect).where(Effect.status == EffectStatus.FAILED.value)
+        again = update(Effect).where(Effect.status == EffectStatus.PENDING.value, Effect.held_at.is_not(None))
         if company_id is not None:
             stmt = stmt.where(Effect.company_id == company_id)
+            again = again.where(Effect.company_id == company_id)
         result = session.execute(
             stmt.values(status=EffectStatus.PENDING.value, next_attempt_at=now, done_at=None)
         )
-        return int(getattr(result, "rowcount", 0))
+        moved = session.execute(again.where(Effect.next_attempt_at > now).values(next_attempt_at=now))
+        return int(getattr(result, "rowcount", 0)) + int(getattr(moved, "rowcount", 0))
 
 
 def counts(session: Session, company_id: str | None = None) -> dict[str, int]:
@@ -234,6 +310,7 @@ def claim_key(
             Effect.key == key,
             Effect.status == EffectStatus.PENDING.value,
             or_(Effect.lease_expires_at.is_(None), Effect.lease_expires_at < now),
+            _unblocked(now),
         )
         if db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)

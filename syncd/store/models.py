@@ -303,7 +303,10 @@ class Effect(Base):
     """The outbox: a remote side effect, recorded before it happens, performed under its key."""
 
     __tablename__ = "effects"
-    __table_args__ = (Index("ix_effects_due", "status", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_effects_due", "status", "priority", "next_attempt_at"),
+        Index("ix_effects_serial", "serial_group", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -320,3 +323,7 @@ class Effect(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Effects of one group (one customer's invoices and credit) run one after another.
+    serial_group: Mapped[str | None] = mapped_column(String(200))
+    # When a must-book effect first met an error it cannot outwait (listed until it is done).
+    held_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,7 +1,10 @@
 """Money under fire: ``syncd run`` SIGKILLed at random moments of a run of 1,000 mixed money
 movements (card and ACH payments, partials, refunds, disputes, ACH returns, payouts) while both
-simulators answer some calls with 5xx and 429 and Stripe duplicates and reorders webhooks; after
-the last restart the books must audit clean with zero duplicate QBO entries."""
+simulators answer some calls with 5xx and 429 and Stripe duplicates and reorders webhooks; QBO's
+webhooks are lost (only the periodic pull sees a change), some invoices are lowered, paid by check
+or voided in QBO while their Checkout Session is open, and some are paid in several tabs at once,
+once as a backlog the daemon meets on restart. After the last restart the books must audit clean
+with zero duplicate QBO entries and no charge without its QBO Payment."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from sqlalchemy import func, select
 
 from connectors.quickbooks import limits as qbo_limits
 from connectors.stripe.client import StripeConnector
+from connectors.stripe.simulator.errors import ApiError
 from syncd.audit import run_audit
 from syncd.bootstrap import build_context
 from syncd.cli import main as cli_main
@@ -41,6 +45,7 @@ SEED = 5_2026
 MOVEMENTS = int(os.environ.get("SYNCD_FAULT_MOVEMENTS", "1000"))
 KILLS = 12
 QUIET_TIMEOUT = 420.0
+CENT = Decimal("0.01")
 T = TypeVar("T")
 
 
@@ -69,6 +74,9 @@ class Run:
         self.card: list[tuple[str, Decimal]] = []  # succeeded card intents and their amounts
         self.refunded: dict[str, Decimal] = {}
         self.disputes: list[str] = []
+        self.races: dict[str, tuple[InvoiceRow, str]] = {}  # payment key -> (invoice, QBO change)
+        self.tabs: set[str] = set()  # payment keys of invoices paid in several tabs
+        self.raced = Counter[str]()
 
     def maybe_crash(self, chance: float) -> None:
         if self.kills < KILLS and self.rng.random() < chance:
@@ -90,18 +98,56 @@ class Run:
                 s.expunge(r)
             return rows
 
-    def start_payments(self, invoices: list[InvoiceRow]) -> list[str]:
-        """What the portal does on Pay, in bulk: a payment row and its checkout effect."""
+    def start_payments(self, invoices: list[InvoiceRow], *, tabs: int = 0) -> list[str]:
+        """What the portal does on Pay, in bulk: a payment row and its checkout effect. Some
+        invoices change in QBO before they are paid; some are paid in 2-3 tabs (``tabs`` > 1: all)."""
         keys = []
         with self.db.transaction() as s:
             now = self.world.stripe.clock.now()
             for inv in invoices:
-                partial = self.rng.random() < 0.2 and inv.balance > 2
+                roll = self.rng.random()
+                if tabs > 1 or roll < 0.05:
+                    for tab in range(tabs if tabs > 1 else self.rng.randint(2, 3)):
+                        key = f"pay:{self.realm}:{inv.qbo_id}:fault:tab{tab}"
+                        open_attempt(s, key=key, invoices=[inv], amount=inv.balance, now=now)
+                        keys.append(key)
+                        self.tabs.add(key)
+                    continue
+                partial = roll > 0.8 and inv.balance > 2
                 amount = (inv.balance / 2).quantize(Decimal("0.01")) if partial else inv.balance
                 key = f"pay:{self.realm}:{inv.qbo_id}:fault"
                 open_attempt(s, key=key, invoices=[inv], amount=amount, now=now)
                 keys.append(key)
+                if roll < 0.14:
+                    self.races[key] = (inv, self.rng.choice(["lowered", "paid_offline", "voided"]))
         return keys
+
+    def change_in_qbo(self, inv: InvoiceRow, how: str) -> None:
+        """The bookkeeper's change while the customer is on Checkout (no webhook tells syncd)."""
+        qbo = self.world.qbo
+        if how == "voided":
+            qbo.void_invoice(inv.qbo_id)
+        elif how == "paid_offline":
+            qbo.record_offline_payment(inv.qbo_id, max(Decimal("0.01"), (inv.balance / 3).quantize(CENT)))
+        else:
+            lowered = max(Decimal("1.00"), (inv.balance / 2).quantize(CENT))
+            line = {**qbo.entity("Invoice", inv.qbo_id)["Line"][0], "Amount": lowered}
+            line["SalesItemLineDetail"] = {**line["SalesItemLineDetail"], "Qty": 1, "UnitPrice": lowered}
+            qbo.update_invoice(inv.qbo_id, Line=[line])
+        self.raced[how] += 1
+
+    def backlog_after_restart(self, invoices: list[InvoiceRow]) -> None:
+        """Several tabs per invoice paid while the daemon is down: a backlog meets the restart."""
+        keys = self.start_payments(invoices, tabs=3)
+        deadline = time.monotonic() + 120
+        while len(self.sessions(keys)) < len(keys):
+            assert time.monotonic() < deadline, f"checkouts never opened:\n{self.proc.tail()}"
+            time.sleep(0.2)
+        self.proc.kill()
+        self.kills += 1
+        for session_id in self.sessions(keys).values():
+            _retry(lambda sid=session_id: self.world.stripe.pay_checkout(sid, "card_success"))
+        self.proc.start(ready_timeout=60)
 
     def sessions(self, keys: list[str]) -> dict[str, str]:
         with self.db.transaction() as s:
@@ -118,10 +164,30 @@ class Run:
             assert time.monotonic() < deadline, f"{len(left)} checkouts never opened:\n{self.proc.tail()}"
             ready = self.sessions(sorted(left))
             for key, session_id in ready.items():
-                outcome = self.rng.choice(outcomes)
-                self.world.stripe.pay_checkout(session_id, outcome)
+                outcome = "card_success" if key in self.tabs else self.rng.choice(outcomes)
                 left.discard(key)
+                if key in self.races:
+                    self.change_in_qbo(*self.races[key])
+                    try:  # unless the periodic pull saw the change first and expired the session
+                        self.world.stripe.pay_checkout(session_id, "card_success")
+                    except ApiError:  # an expired session refuses payment
+                        self.raced["expired_first"] += 1
+                    continue
+                self.world.stripe.pay_checkout(session_id, outcome)
             time.sleep(0.2)
+
+    def unbooked(self) -> list[str]:
+        """Charges Stripe took whose syncd payment has no QBO Payment."""
+        taken = {
+            str(ch["payment_intent"])
+            for ch in self.world.stripe.objects("charge")
+            if ch["status"] == "succeeded"
+        }
+        with self.db.transaction() as s:
+            booked = set(
+                s.scalars(select(PaymentRow.payment_intent_id).where(PaymentRow.qbo_payment_id.is_not(None)))
+            )
+        return sorted(taken - booked)
 
     def succeeded_cards(self) -> list[tuple[str, Decimal, str]]:
         """(payment intent, amount, charge) of every card charge that went through."""
@@ -221,12 +287,15 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
         lambda: len(run.open_invoices()) >= payments, timeout=120, what=f"{payments} invoices mirrored"
     )
     print("mirrored", time.monotonic() - T0, flush=True)
+    world.qbo.set_webhook_url(None)  # QBO's webhooks are lost: only the periodic pull sees changes
     world.stripe.webhooks.duplicate = True
     world.stripe.webhooks.reorder = True
     world.stripe.faults.error_rate = 0.03
     world.qbo.faults.error_rate = 0.03
 
     invoices = run.open_invoices()[:payments]
+    run.backlog_after_restart(invoices[-3:])
+    invoices = invoices[:-3]
     for start in range(0, len(invoices), 50):
         run.pay(run.start_payments(invoices[start : start + 50]))
         world.stripe.faults.throttle_next(rng.randint(0, 5))
@@ -302,6 +371,9 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
     with run.db.transaction() as s:
         failed = s.scalars(select(Effect).where(Effect.status == "failed")).all()
         assert not failed, [(e.key, e.last_error) for e in failed]
+    assert not run.unbooked(), f"charges without a QBO Payment: {run.unbooked()}"
+    print("raced", dict(run.raced), "tabs", len(run.tabs), flush=True)
+    assert run.raced["lowered"] and run.raced["paid_offline"] and run.raced["voided"] and run.tabs
 
     # ... and the command a bookkeeper runs (entries trusted from syncd's record this time).
     args = ["--config", str(world.config_path), "audit", "--company", run.realm]

@@ -32,6 +32,13 @@ def _payment_company(ctx: Context, session: Session, event: StripeEvent) -> str 
     return event.metadata.get("company") or fallback_company(ctx)
 
 
+def _payment_group(session: Session, realm: str, event: StripeEvent) -> str | None:
+    """A refund changes its payment's customer's invoices or credit: it waits its turn behind the
+    other money effects of that customer (unknown yet when the refund overtook the payment)."""
+    row = payments.by_intent(session, event.payment_intent_id) if event.payment_intent_id else None
+    return effects.money_group(realm, row.customer_id) if row is not None else None
+
+
 def _account_company(ctx: Context, event: StripeEvent) -> str | None:
     """Payouts are per Stripe account: the payout handler finds the company from what it settled."""
     companies = ctx.settings.companies
@@ -55,6 +62,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
                 company_id=realm,
                 payload={"refund_id": oid},
                 now=now,
+                serial_group=_payment_group(session, realm, event),
             )
         else:
             effects.enqueue(
@@ -75,6 +83,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
                 company_id=realm,
                 payload={"refund_id": oid},
                 now=now,
+                serial_group=_payment_group(session, realm, event),
             )
             queue_staff_alert(
                 ctx,

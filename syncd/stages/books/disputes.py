@@ -72,6 +72,7 @@ def plan_dispute(ctx: Context, effect: Claimed) -> Done:
                         "balance_txn_id": txn.id,
                     },
                     now=now,
+                    serial_group=effects.money_group(realm, payer.customer_id),
                 )
             effects.enqueue(
                 session,

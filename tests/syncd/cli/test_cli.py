@@ -239,3 +239,62 @@ def test_failed_lists_and_requeues_permanent_failures(
     assert run(["--config", str(path), "failed"]) == 0
     assert len(effects.claim(db, owner="w2", now=datetime.now(UTC))) == 1
     db.dispose()
+
+
+def test_failed_and_status_list_a_held_payment_with_its_amount_and_customer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from syncd.store import effects
+    from syncd.store.engine import Database
+    from syncd.store.models import Company, CustomerRow, PaymentRow
+
+    path = tmp_path / "syncd.toml"
+    path.write_text(f'secret_key = "{SecretBox.generate()}"\n[database]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    assert run(["--config", str(path), "migrate"]) == 0
+    db = Database(f"sqlite:///{tmp_path}/s.db")
+    now = datetime.now(UTC)
+    with db.transaction() as s:
+        s.add(Company(realm_id="c1", name="Northwind", status="active", created_at=now))
+        s.flush()
+        s.add(
+            CustomerRow(
+                company_id="c1", qbo_id="7", display_name="Acme Alarm", currency="USD", updated_at=now
+            )
+        )
+        s.add(
+            PaymentRow(
+                key="pay:1",
+                company_id="c1",
+                customer_id="7",
+                invoice_ids=["42"],
+                amount=Decimal("120.00"),
+                currency="USD",
+                status="succeeded",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        effects.enqueue(
+            s,
+            key="qbo:payment:pi_1",
+            kind="qbo.payment",
+            company_id="c1",
+            payload={"payment_key": "pay:1"},
+            now=now,
+        )
+    (claimed,) = effects.claim(db, owner="w", now=now)
+    effects.hold(db, claimed, error="QBO 401 refused", at=now, now=now)
+    db.dispose()
+    capsys.readouterr()
+    assert run(["--config", str(path), "failed"]) == 1
+    out = capsys.readouterr().out
+    assert "120.00 USD" in out and "Acme Alarm (7)" in out and "QBO 401 refused" in out
+    assert run(["--config", str(path), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "not in QuickBooks yet" in out and "120.00 USD" in out and "Acme Alarm" in out
+    assert run(["--config", str(path), "failed", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["unbooked_charges"][0]["amount"] == "120.00" and report["failed"] == []
