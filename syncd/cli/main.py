@@ -15,6 +15,7 @@ import click
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
+from syncd.cli.entries import entries
 from syncd.cli.failed import failed
 from syncd.cli.holds import holds
 from syncd.cli.options import CliState
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, config_path: Path) -> None:
     ctx.obj = CliState(config_path)
 
 
-for command in (*commands.COMMANDS, *tools.COMMANDS, audit, failed, holds, templates):
+for command in (*commands.COMMANDS, *tools.COMMANDS, audit, entries, failed, holds, templates):
     cli.add_command(command)
 
 

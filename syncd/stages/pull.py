@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import InvoiceStatus, QboChanges
-from syncd.stages import hooks
+from syncd.stages import entries, hooks
 from syncd.store import cursors, mirror
 from syncd.store.models import Company
 
@@ -97,6 +97,10 @@ def _save(ctx: Context, session: Session, realm_id: str, changes: QboChanges) ->
             hooks.invoice_reopened(ctx, session, realm_id, t.invoice_id)
         elif t.balance_changed and t.after.payable:
             hooks.invoice_rebalanced(ctx, session, realm_id, t.invoice_id)
+    if changes.payments:
+        # After the invoices: a deleted Payment reopens its invoice in the same answer, and the
+        # review must hold it back before anyone is offered Pay again.
+        entries.detect(ctx, session, realm_id, changes.payments)
     return len(transitions)
 
 
