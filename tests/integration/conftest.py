@@ -89,7 +89,9 @@ class World:
     def config_path(self) -> Path:
         return self.state_dir / "syncd.toml"
 
-    def write_config(self, *, reminders: bool = False, database_url: str | None = None) -> Settings:
+    def write_config(
+        self, *, reminders: bool = False, database_url: str | None = None, staff_email: str | None = None
+    ) -> Settings:
         """A config for ``syncd run`` against the simulators, with tokens already connected."""
         db_url = database_url or f"sqlite:///{self.state_dir / 'syncd.db'}"
         self.config_path.write_text(
@@ -137,6 +139,7 @@ realm_id = "{self.qbo.realm_id}"
 payment_methods = ["card", "us_bank_account"]
 allow_partial = true
 reminder_days = {"[3, 10]" if reminders else "[]"}
+{f'staff_email = "{staff_email}"' if staff_email else ""}
 
 [company.branding]
 name = "{COMPANY_NAME}"
