@@ -122,9 +122,9 @@ def _paid_too_late(ctx: Context, session: Session, realm_id: str, session_id: st
         f"late-checkout:{session_id}",
         "A payment page syncd was closing was paid",
         f"The customer paid {row.amount} {row.currency} through Checkout Session {session_id} "
-        f"(invoice id(s) {', '.join(row.invoice_ids)}) while syncd was closing it (a newer page replaced it, or the invoice changed in "
-        "QuickBooks). "
-        "The payment is booked to QuickBooks; what exceeds the open balance stays as customer "
-        "credit there. Check whether the customer paid twice and refund or apply the credit.",
+        f"(invoice id(s) {', '.join(row.invoice_ids)}) while syncd was closing it (a newer page "
+        "replaced it, or the invoice changed in QuickBooks). The payment is booked to QuickBooks; "
+        "what exceeds the open balance stays as customer credit there. Check whether the "
+        "customer paid twice and refund or apply the credit.",
         ctx.clock(),
     )

@@ -60,8 +60,9 @@ def _ours(session: Session, realm_id: str, ids: list[str]) -> dict[str, PaymentR
 
 
 def _change(
-    session: Session, row: PaymentRow, state: QboPaymentState, reduced: Decimal
+    session: Session, row: PaymentRow, state: QboPaymentState, moved: Decimal
 ) -> tuple[EntryChange, str] | None:
+    """``moved``: what syncd's own refund adjustments did to the Payment (negative: taken off)."""
     if state.deleted:
         return EntryChange.DELETED, "deleted in QuickBooks"
     if state.voided:
@@ -71,7 +72,7 @@ def _change(
     foreign = [i for i in state.invoice_ids if i not in row.invoice_ids]
     if foreign:
         return EntryChange.CHANGED, f"now applied to invoice id(s) {', '.join(foreign)}"
-    if state.total > row.amount or (state.total < row.amount - reduced and not _changing(session, row)):
+    if state.total > row.amount or (state.total < row.amount + moved and not _changing(session, row)):
         return EntryChange.CHANGED, f"its amount is now {state.total} {row.currency}"
     return None
 

@@ -18,7 +18,7 @@ from syncd.domain import InvoiceStatus
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
 from syncd.stages import views
-from syncd.store import effects, mirror
+from syncd.store import effects, mirror, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
 from syncd.worker import Done, handler
@@ -91,8 +91,10 @@ def _reminders(ctx: Context, realm_id: str) -> int:
                 InvoiceRow.due_date <= today - timedelta(days=first),
             )
         ).all()
+        # Staff are deciding about a payment on these: no reminder asks the customer to pay again.
+        held = {i for r in reviews.listed(session, realm_id, open_only=True) for i in r.invoice_ids}
         for invoice_id, due_date in due:
-            if due_date is None:
+            if due_date is None or invoice_id in held:
                 continue
             step = _latest_step(company.reminder_days, due_date, today)
             if step is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from books_loop import advance, balance, books_loop, entity, open_invoices, pay, payment, qbo
+from books_loop import advance, balance, books_loop, entity, open_invoices, pay, payment, qbo, refund, settle
 from loop_harness import Loop
 from sqlalchemy import select
 
@@ -165,3 +165,52 @@ def test_a_voided_payment_is_held_but_syncds_own_void_of_a_returned_debit_is_not
         )
         assert "being reviewed" in _page(loop, first)
         assert "being reviewed" not in _page(loop, second)
+
+
+def test_syncds_own_refund_adjustments_are_not_flagged(tmp_path: Path) -> None:
+    with books_loop(tmp_path, refund_reopens_invoice=True) as loop:
+        invoice = open_invoices(loop)[0]
+        paid = pay(loop, [invoice])
+        run_cycle(loop.ctx, loop.realm)
+        made = refund(loop, str(paid.payment_intent_id), Decimal("12.25"))
+        settle(loop)
+        run_cycle(loop.ctx, loop.realm)
+        loop.stripe.fail_refund(made)  # the refund comes back: syncd restores its Payment
+        settle(loop)
+        run_cycle(loop.ctx, loop.realm)
+        loop.drain()
+        assert Decimal(str(entity(loop, "Payment", paid.qbo_payment_id)["TotalAmt"])) == paid.amount
+        with loop.ctx.db.transaction() as s:
+            assert [(r.change, r.detail) for r in s.scalars(select(EntryReview))] == []
+        assert _alerts(loop) == []
+
+
+def test_a_payment_lowered_or_moved_by_someone_is_held(tmp_path: Path) -> None:
+    with books_loop(tmp_path) as loop:
+        first, second = open_invoices(loop)[:2]
+        lowered = pay(loop, [first])
+        moved = pay(loop, [second])
+        run_cycle(loop.ctx, loop.realm)
+        half = (first.balance / 2).quantize(Decimal("0.01"))
+        loop.qbo.update_entity(
+            "Payment",
+            str(lowered.qbo_payment_id),
+            TotalAmt=str(half),
+            Line=[{"Amount": str(half), "LinkedTxn": [{"TxnId": first.qbo_id, "TxnType": "Invoice"}]}],
+        )
+        elsewhere = loop.qbo.add_invoice(second.customer_id, moved.amount)
+        loop.qbo.update_entity(
+            "Payment",
+            str(moved.qbo_payment_id),
+            Line=[{"Amount": str(moved.amount), "LinkedTxn": [{"TxnId": elsewhere, "TxnType": "Invoice"}]}],
+        )
+        run_cycle(loop.ctx, loop.realm)
+        loop.drain()
+        with loop.ctx.db.transaction() as s:
+            held = {r.qbo_payment_id: (r.change, r.detail) for r in s.scalars(select(EntryReview))}
+        assert held == {
+            lowered.qbo_payment_id: ("changed", f"its amount is now {half} USD"),
+            moved.qbo_payment_id: ("changed", f"now applied to invoice id(s) {elsewhere}"),
+        }
+        assert len(_alerts(loop)) == 2
+        assert "being reviewed" in _page(loop, first) and "being reviewed" in _page(loop, second)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from loop_harness import running_loop
 from sqlalchemy import select
 
+from syncd.domain.reviews import EntryChange, ReviewStatus
 from syncd.stages.cycle import run_cycle
 from syncd.stages.notify import _latest_step, notify
-from syncd.store.models import Effect, InvoiceRow
+from syncd.store.models import Effect, EntryReview, InvoiceRow
 
 
 class MovableClock:
@@ -64,3 +66,39 @@ def test_reminders_wait_for_the_sending_hour_and_go_once(tmp_path: Path) -> None
             paid.doc_number,
             [m.subject for m in sent],
         )
+
+
+def test_no_reminder_for_an_invoice_held_for_review(tmp_path: Path) -> None:
+    clock = MovableClock(datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0))
+    with running_loop(tmp_path, clock=clock, timezone="America/New_York", reminder_days=[1]) as loop:
+        ctx = loop.ctx
+        run_cycle(ctx, loop.realm)
+        with ctx.db.transaction() as s:
+            overdue = [
+                r
+                for r in s.scalars(select(InvoiceRow).where(InvoiceRow.status.in_(["open", "partial"])))
+                if r.due_date is not None and r.due_date <= clock.now.date() - timedelta(days=1)
+            ]
+            assert len(overdue) >= 2, "the seeded company has overdue invoices"
+            held = overdue[0].qbo_id
+            s.add(
+                EntryReview(
+                    company_id=loop.realm,
+                    qbo_payment_id="901",
+                    payment_key="pay:held",
+                    payment_intent_id="pi_held",
+                    invoice_ids=[held],
+                    amount=Decimal("10.00"),
+                    currency="USD",
+                    change=EntryChange.DELETED.value,
+                    detail="deleted in QuickBooks",
+                    status=ReviewStatus.OPEN.value,
+                    detected_at=clock.now,
+                    resolved_at=None,
+                )
+            )
+        clock.now = clock.now.replace(hour=15)  # the sending hour in New York
+        assert notify(ctx, loop.realm) == len(overdue) - 1
+        with ctx.db.transaction() as s:
+            keys = set(s.scalars(select(Effect.key).where(Effect.kind == "email.reminder")))
+        assert not any(f":{held}:" in k for k in keys)
