@@ -44,18 +44,23 @@ def expiring(session: Session, row: PaymentRow) -> bool:
 
 def rivals(session: Session, row: PaymentRow) -> list[PaymentRow]:
     """Other live attempts sharing an invoice with ``row`` (a session for several invoices counts
-    for each), locked so that a session being recorded right now is seen with its id."""
-    rows = session.scalars(
-        select(PaymentRow)
-        .where(
+    for each), locked in key order so that a session being recorded right now is seen with its id
+    and two Pay presses never wait on each other's locks crosswise."""
+    live = session.execute(
+        select(PaymentRow.key, PaymentRow.invoice_ids).where(
             PaymentRow.company_id == row.company_id,
             PaymentRow.status.in_(_LIVE),
             PaymentRow.key != row.key,
         )
-        .with_for_update()
-    )
+    ).all()
     mine = set(row.invoice_ids)
-    return [r for r in rows if mine.intersection(r.invoice_ids)]
+    keys = sorted(key for key, invoice_ids in live if mine.intersection(invoice_ids))
+    if not keys:
+        return []
+    locked = session.scalars(
+        select(PaymentRow).where(PaymentRow.key.in_(keys)).order_by(PaymentRow.key).with_for_update()
+    )
+    return [r for r in locked if r.status in _LIVE]
 
 
 def supersede(session: Session, row: PaymentRow, now: datetime) -> list[str]:

@@ -92,7 +92,7 @@ def _reminders(ctx: Context, realm_id: str) -> int:
             )
         ).all()
         # Staff are deciding about a payment on these: no reminder asks the customer to pay again.
-        held = {i for r in reviews.listed(session, realm_id, open_only=True) for i in r.invoice_ids}
+        held = reviews.held_invoices(session, realm_id)
         for invoice_id, due_date in due:
             if due_date is None or invoice_id in held:
                 continue

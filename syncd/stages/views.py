@@ -74,7 +74,9 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
     if status.payable and balance <= 0:
         status = InvoiceStatus.PAID
     state = PaymentState.NONE
-    if status is not InvoiceStatus.VOIDED and reviews.holding(session, invoice.company_id, invoice.qbo_id):
+    if status is not InvoiceStatus.VOIDED and invoice.qbo_id in reviews.held_invoices(
+        session, invoice.company_id
+    ):
         state = PaymentState.REVIEW
     elif status is InvoiceStatus.PAID:
         state = PaymentState.PAID

@@ -48,12 +48,22 @@ def listed(session: Session, realm_id: str, *, open_only: bool = False) -> list[
     return list(session.scalars(query.order_by(EntryReview.detected_at, EntryReview.qbo_payment_id)))
 
 
-def holding(session: Session, realm_id: str, invoice_id: str) -> EntryReview | None:
-    """The open review that keeps ``invoice_id`` from being offered for payment, if any."""
-    for review in listed(session, realm_id, open_only=True):
-        if invoice_id in review.invoice_ids:
-            return review
-    return None
+def held_invoices(session: Session, realm_id: str) -> set[str]:
+    """Invoices not to offer for payment: those of an open review, and of a rebooked one until
+    syncd has written its Payment again."""
+    held: set[str] = set()
+    for review in session.scalars(
+        select(EntryReview).where(
+            EntryReview.company_id == realm_id,
+            EntryReview.status.in_([ReviewStatus.OPEN.value, ReviewStatus.REBOOKED.value]),
+        )
+    ):
+        if review.status == ReviewStatus.REBOOKED.value:
+            row = session.get(PaymentRow, review.payment_key)
+            if row is None or row.qbo_payment_id is not None:
+                continue
+        held.update(review.invoice_ids)
+    return held
 
 
 def get(session: Session, realm_id: str, qbo_payment_id: str) -> EntryReview | None:

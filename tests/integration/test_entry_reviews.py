@@ -98,6 +98,7 @@ def test_a_deleted_payment_holds_its_invoice_and_tells_staff_once(
             == 1
         )
         assert "is not under review" in capsys.readouterr().err
+        assert "being reviewed" in _page(loop, invoice)  # held until the Payment is written again
         loop.drain()
         with loop.ctx.db.transaction() as s:
             row = s.get(PaymentRow, paid.key)
