@@ -32,6 +32,7 @@ COMMANDS = [
     ["templates"],
     ["failed"],
     ["holds"],
+    ["entries"],
 ]
 
 
