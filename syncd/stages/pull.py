@@ -98,8 +98,8 @@ def _save(ctx: Context, session: Session, realm_id: str, changes: QboChanges) ->
         elif t.balance_changed and t.after.payable:
             hooks.invoice_rebalanced(ctx, session, realm_id, t.invoice_id)
     if changes.payments:
-        # After the invoices: a deleted Payment reopens its invoice in the same answer, and the
-        # review must hold it back before anyone is offered Pay again.
+        # In the transaction that mirrors the invoice a deleted Payment reopened: no moment exists
+        # in which the portal offers Pay for it before the review holds it back.
         entries.detect(ctx, session, realm_id, changes.payments)
     return len(transitions)
 
