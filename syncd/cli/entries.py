@@ -99,8 +99,8 @@ def _resolve(ctx: Context, realm_id: str, rebook_id: str | None, release_id: str
         if rebook_id is not None:
             stage.rebook(ctx, realm_id, rebook_id)
             click.echo(
-                f"Queued QuickBooks Payment {rebook_id} to be written again; `syncd run` books it and "
-                "its invoices can be paid again once it is there."
+                f"Queued QuickBooks Payment {rebook_id} to be written again; the running daemon writes "
+                "it (applied to what the invoices owe then, the rest as customer credit)."
             )
         elif release_id is not None:
             stage.release(ctx, realm_id, release_id)
