@@ -11,6 +11,8 @@ from connectors.quickbooks.mapping import (
     Json,
     format_time,
     is_deleted,
+    is_voided,
+    parse_amount,
     query_count,
     query_rows,
     response_time,
@@ -18,7 +20,7 @@ from connectors.quickbooks.mapping import (
     to_invoice,
 )
 from connectors.quickbooks.sdk import SdkCalls
-from syncd.domain import Customer, Invoice, QboChanges
+from syncd.domain import Customer, Invoice, QboChanges, QboPaymentState
 from syncd.errors import PermanentError
 
 PAGE_SIZE = 1000  # QBO's MAXRESULTS ceiling
@@ -146,8 +148,26 @@ def changes_from_cdc(answer: Json, home_currency: str, *, as_of: datetime | None
         deleted_invoice_ids=tuple(str(r["Id"]) for r in rows.get("Invoice", []) if is_deleted(r)),
         deleted_customer_ids=tuple(str(r["Id"]) for r in rows.get("Customer", []) if is_deleted(r)),
         payment_ids=tuple(str(r["Id"]) for r in rows.get("Payment", []) if "Id" in r),
+        payments=tuple(payment_state(r) for r in rows.get("Payment", []) if "Id" in r),
         as_of=as_of,
         extra=extra,
+    )
+
+
+def payment_state(row: Json) -> QboPaymentState:
+    """What a CDC Payment row says: a deleted stub, or its total and the invoices it is applied to."""
+    if is_deleted(row):
+        return QboPaymentState(qbo_id=str(row["Id"]), deleted=True)
+    invoices: list[str] = []
+    for line in row.get("Line") or []:
+        for linked in (line or {}).get("LinkedTxn") or []:
+            if (linked or {}).get("TxnType") == "Invoice" and linked.get("TxnId") is not None:
+                invoices.append(str(linked["TxnId"]))
+    return QboPaymentState(
+        qbo_id=str(row["Id"]),
+        voided=is_voided(row),
+        total=parse_amount(row.get("TotalAmt")),
+        invoice_ids=tuple(dict.fromkeys(invoices)),
     )
 
 

@@ -1,6 +1,6 @@
 """syncd's own small types; connectors map vendor payloads to and from these."""
 
-from syncd.domain.company import CompanyInfo, QboChanges
+from syncd.domain.company import CompanyInfo, QboChanges, QboPaymentState
 from syncd.domain.customers import Customer
 from syncd.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from syncd.domain.ledger import (
@@ -63,6 +63,7 @@ __all__ = [
     "QboPaymentLine",
     "QboPaymentReduction",
     "QboPaymentRestore",
+    "QboPaymentState",
     "QboPurchaseDraft",
     "QboRefundDraft",
     "QboTransferDraft",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from syncd.domain.customers import Customer
 from syncd.domain.invoices import Invoice
@@ -22,6 +23,17 @@ class CompanyInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class QboPaymentState:
+    """A Payment as a CDC answer reported it: deleted ones carry their id only."""
+
+    qbo_id: str
+    deleted: bool = False
+    voided: bool = False
+    total: Decimal = Decimal(0)
+    invoice_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class QboChanges:
     """What one pull returned. ``as_of`` is the cursor to store once these rows are saved."""
 
@@ -30,5 +42,6 @@ class QboChanges:
     deleted_invoice_ids: tuple[str, ...] = ()
     deleted_customer_ids: tuple[str, ...] = ()
     payment_ids: tuple[str, ...] = ()
+    payments: tuple[QboPaymentState, ...] = ()
     as_of: datetime | None = None
     extra: dict[str, int] = field(default_factory=dict)

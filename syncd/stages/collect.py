@@ -20,11 +20,11 @@ from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
-from syncd.stages import events, hooks, methods, views
+from syncd.stages import checkouts, events, hooks, methods, views
 from syncd.store import effects, mirror, payments
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, InvoiceRow, PaymentRow, PortalLink
-from syncd.web.protocol import InvoiceView, Outcome
+from syncd.web.protocol import InvoiceView, Outcome, PaymentState
 from syncd.worker import Done, handler, perform
 
 __all__ = ["PortalService", "backfill", "ingest"]
@@ -78,13 +78,50 @@ class PortalService:
             if invoice is None:
                 raise PermanentError("This payment link is no longer valid.")
             view = views.invoice_view(ctx, session, invoice, token)
+            if view.payment_state is PaymentState.REVIEW:
+                raise PermanentError(
+                    f"A payment on this invoice is being reviewed. Please contact {view.branding.name}."
+                )
             charge = _amount_to_charge(view, amount)
             if not view.payment_methods:
                 raise PermanentError(f"Please contact {view.branding.name} to arrange payment.")
             reuse = _reusable(session, invoice, charge, view.payment_methods, now)
-            if reuse is not None and reuse.checkout_url and reuse.status == PaymentStatus.OPEN.value:
-                return reuse.checkout_url
             key = reuse.key if reuse is not None else _new_attempt(ctx, session, invoice, charge)
+            row = session.get(PaymentRow, key)
+            assert row is not None
+            waiting = checkouts.supersede(session, row, now)
+        # Every other session for the invoice is expired before this one is handed out.
+        checkouts.settle(ctx, waiting, owner=OWNER)
+        if waiting:
+            self._still_owed(token, key)
+        return self._checkout_url(key)
+
+    def _still_owed(self, token: str, key: str) -> None:
+        """A session being closed may have been paid meanwhile: then this one is closed too."""
+        ctx = self.ctx
+        with ctx.db.transaction() as session:
+            row = session.get(PaymentRow, key)
+            link = self._link(session, token)
+            invoice = mirror.get_invoice(session, link.company_id, link.invoice_id) if link else None
+            if row is None or invoice is None:
+                raise PermanentError("This payment link is no longer valid.")
+            view = views.invoice_view(ctx, session, invoice, token)
+            if view.status.payable and view.payment_state is PaymentState.NONE and row.amount <= view.balance:
+                return
+            if row.checkout_session_id:
+                hooks.queue_checkout_expiry(session, row, ctx.clock())
+            else:
+                payments.advance(row, PaymentStatus.EXPIRED, now=ctx.clock())
+        raise PermanentError(
+            "A payment for this invoice has just come in. Please reload the page to see what is left to pay."
+        )
+
+    def _checkout_url(self, key: str) -> str:
+        ctx = self.ctx
+        with ctx.db.transaction() as session:
+            row = session.get(PaymentRow, key)
+            if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
+                return row.checkout_url
         claimed = effects.claim_key(ctx.db, f"stripe:checkout:{key}", owner=OWNER, now=ctx.clock())
         if claimed is not None:
             perform(ctx, claimed)
@@ -95,7 +132,8 @@ class PortalService:
                 row = session.get(PaymentRow, key)
                 if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
                     return row.checkout_url
-            if time.monotonic() >= deadline:
+                superseded = row is None or row.status == PaymentStatus.EXPIRED.value
+            if superseded or time.monotonic() >= deadline:
                 raise TransientError("We could not start the payment just now. Please try again in a minute.")
             time.sleep(0.1)
 
@@ -167,18 +205,20 @@ def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:
 def _reusable(
     session: Session, invoice: InvoiceRow, amount: Decimal, allowed: tuple[str, ...], now: datetime
 ) -> PaymentRow | None:
-    """An attempt to send the payer back to. An open session that offers other methods than the
-    customer may use now (bank debit while on credit hold, or not since released) is never
-    reused, and is closed so that the invoice keeps one way to pay."""
+    """The live attempt for exactly this invoice and amount that a second tab or a double click
+    is sent back to. One offering other methods than the customer may use now (bank debit while
+    on credit hold, or not since released), too old, or already being closed (the invoice changed
+    in QBO) is not reused: the new attempt supersedes it."""
     for row in payments.for_invoice(
         session, invoice.company_id, invoice.qbo_id, [PaymentStatus.CREATING, PaymentStatus.OPEN]
     ):
-        if row.checkout_session_id and not methods.offers_exactly(row.offered_methods, allowed):
-            hooks.queue_checkout_expiry(session, row, now)
+        if row.invoice_ids != [invoice.qbo_id] or row.amount != amount:
             continue
-        fresh = row.created_at + SESSION_LIFETIME - REUSE_MARGIN > now
-        if row.amount == amount and fresh:
-            return row
+        if row.checkout_session_id and not methods.offers_exactly(row.offered_methods, allowed):
+            continue
+        if row.created_at + SESSION_LIFETIME - REUSE_MARGIN <= now or checkouts.expiring(session, row):
+            continue
+        return row
     return None
 
 
@@ -240,6 +280,7 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         )
         customer_name = customer.display_name if customer else (invoice.customer_name if invoice else "")
         customer_id = row.customer_id
+        superseded = row.status == PaymentStatus.EXPIRED.value
         # Decided when the session is made, so a hold placed since the Pay press still applies.
         offered = methods.offered(ctx, session, row.company_id, customer_id)
 
@@ -248,6 +289,9 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         if row is not None:
             payments.advance(row, PaymentStatus.EXPIRED, now=ctx.clock())
 
+    if superseded and effect.attempts == 1:
+        # A newer attempt replaced this one before any session was made for it.
+        return Done(remote_id="skipped:superseded")
     if created + SESSION_LIFETIME - REUSE_MARGIN <= ctx.clock():
         # Too old to open now (Stripe refuses a past expires_at). Any session an earlier attempt
         # did create has expired by itself, so nobody can pay through it any more.
@@ -298,23 +342,9 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
             row.offered_methods = list(offered)
             row.payment_intent_id = row.payment_intent_id or checkout.payment_intent_id
             payments.advance(row, PaymentStatus.OPEN, now=ctx.clock())
-
-    return Done(remote_id=checkout.id, apply=apply)
-
-
-@handler("stripe.expire_checkout")
-def expire_checkout(ctx: Context, effect: Claimed) -> Done:
-    session_id = str(effect.payload["session_id"])
-    checkout = ctx.stripe.expire_checkout_session(session_id)
-    observed = {
-        CheckoutStatus.EXPIRED: PaymentStatus.EXPIRED,
-        CheckoutStatus.COMPLETE: PaymentStatus.PROCESSING
-        if checkout.payment_status != "paid"
-        else PaymentStatus.SUCCEEDED,
-    }.get(checkout.status)
-
-    def apply(session: Session) -> None:
-        if observed is not None:
-            events.observe_in(ctx, session, session_id, None, observed, checkout.payment_intent_id)
+            if row.status == PaymentStatus.EXPIRED.value:
+                # Superseded while Stripe made it: nobody was given its URL; close it anyway.
+                row.checkout_url = None
+                hooks.queue_checkout_expiry(session, row, ctx.clock())
 
     return Done(remote_id=checkout.id, apply=apply)

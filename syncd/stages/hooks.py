@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
-from syncd.store import effects, mirror
+from syncd.store import effects
 from syncd.store.models import PaymentRow, PortalLink
 
 
@@ -29,11 +29,10 @@ def invoice_closed(
 
 
 def invoice_rebalanced(ctx: Context, session: Session, realm_id: str, invoice_id: str) -> None:
-    """Edited in QBO (or paid in part elsewhere): a checkout for more than is now owed must not
-    stay payable; the portal shows the new balance and a new Pay press opens a new session."""
-    row = mirror.get_invoice(session, realm_id, invoice_id)
-    if row is not None:
-        _expire_checkouts(ctx, session, realm_id, invoice_id, above=row.balance)
+    """Its total or balance changed in QBO (edited, or paid in part elsewhere): no session made for
+    the old invoice stays payable (one for several invoices included); the portal shows the new
+    balance and a new Pay press opens a new session."""
+    _expire_checkouts(ctx, session, realm_id, invoice_id, above=None)
 
 
 def _expire_checkouts(

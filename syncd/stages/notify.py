@@ -32,7 +32,7 @@ from syncd.domain import InvoiceStatus
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
 from syncd.stages import views
-from syncd.store import effects, mirror
+from syncd.store import effects, mirror, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
 from syncd.worker import Done, handler
@@ -89,7 +89,11 @@ def notify(ctx: Context, realm_id: str) -> int:
         backlog = row.first_sync_at is None
         drafts: dict[str, _Draft] = {}
         candidates = _candidates(session, company, realm_id, today)
+        # Staff are deciding about a payment on these: nothing asks the customer to pay them now.
+        held = reviews.held_invoices(session, realm_id)
         for link, invoice in candidates:
+            if invoice.qbo_id in held:
+                continue
             step = _step(company, invoice.due_date, today)
             item, urgent = _item(company, invoice, link, step, backlog=backlog, today=today, at_hour=at_hour)
             if item is None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import InvoiceStatus, QboChanges
-from syncd.stages import hooks
+from syncd.stages import entries, hooks
 from syncd.store import cursors, mirror
 from syncd.store.models import Company
 
@@ -97,6 +97,10 @@ def _save(ctx: Context, session: Session, realm_id: str, changes: QboChanges) ->
             hooks.invoice_reopened(ctx, session, realm_id, t.invoice_id)
         elif t.balance_changed and t.after.payable:
             hooks.invoice_rebalanced(ctx, session, realm_id, t.invoice_id)
+    if changes.payments:
+        # In the transaction that mirrors the invoice a deleted Payment reopened: no moment exists
+        # in which the portal offers Pay for it before the review holds it back.
+        entries.detect(ctx, session, realm_id, changes.payments)
     return len(transitions)
 
 

@@ -13,7 +13,7 @@ from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.stages import methods
-from syncd.store import mirror
+from syncd.store import mirror, reviews
 from syncd.store.models import Company, InvoiceRow, PaymentRow
 from syncd.web.protocol import Branding, InvoiceView, PaymentState
 
@@ -74,7 +74,11 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
     if status.payable and balance <= 0:
         status = InvoiceStatus.PAID
     state = PaymentState.NONE
-    if status is InvoiceStatus.PAID:
+    if status is not InvoiceStatus.VOIDED and invoice.qbo_id in reviews.held_invoices(
+        session, invoice.company_id
+    ):
+        state = PaymentState.REVIEW
+    elif status is InvoiceStatus.PAID:
         state = PaymentState.PAID
     elif processing:
         state = PaymentState.PROCESSING

@@ -73,6 +73,7 @@ def upsert_invoices(
         row = existing.get(inv.qbo_id)
         before = InvoiceStatus(row.status) if row is not None else None
         old_balance = row.balance if row is not None else None
+        old_total = row.total if row is not None else None
         if row is not None and row.qbo_updated_at > inv.updated_at:
             continue  # an overlap re-read of an older version: keep the newer one
         if row is None:
@@ -104,7 +105,11 @@ def upsert_invoices(
         row.memo = links.scrub(inv.memo)
         row.qbo_updated_at = inv.updated_at
         row.mirrored_at = now
-        moved = old_balance is not None and old_balance != inv.balance
+        # A new total matters even where the balance stays (a payment applied in the same edit):
+        # a Checkout Session made for the old invoice must not stay payable.
+        moved = (old_balance is not None and old_balance != inv.balance) or (
+            old_total is not None and old_total != inv.total
+        )
         if before != inv.status or moved:
             transitions.append(Transition(inv.qbo_id, before, inv.status, balance_changed=moved))
     return transitions

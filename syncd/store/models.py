@@ -327,3 +327,24 @@ class Effect(Base):
     serial_group: Mapped[str | None] = mapped_column(String(200))
     # When a must-book effect first met an error it cannot outwait (listed until it is done).
     held_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EntryReview(Base):
+    """A QBO Payment syncd wrote that someone deleted, voided or changed in QBO: its invoices are
+    not offered for payment until staff rebook the entry or release them. One row per entry ever
+    flagged, so a re-read of the same change flags nothing twice."""
+
+    __tablename__ = "entry_reviews"
+
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    qbo_payment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payment_key: Mapped[str] = mapped_column(String(128))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(128))
+    invoice_ids: Mapped[list[str]] = mapped_column(JSON)
+    amount: Mapped[Decimal] = mapped_column(Amount())
+    currency: Mapped[str] = mapped_column(String(3))
+    change: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

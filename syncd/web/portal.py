@@ -86,6 +86,8 @@ def page_state(view: InvoiceView) -> str:
     payable, but by no method this payer may use online)."""
     if view.status in (InvoiceStatus.VOIDED, InvoiceStatus.DELETED):
         return "voided"
+    if view.payment_state is PaymentState.REVIEW:
+        return "review"
     if view.status is InvoiceStatus.PAID or view.payment_state is PaymentState.PAID or view.balance <= 0:
         return "paid"
     if view.payment_state is PaymentState.PROCESSING:

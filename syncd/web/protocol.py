@@ -17,6 +17,8 @@ class PaymentState(enum.Enum):
     NONE = "none"
     PROCESSING = "processing"
     PAID = "paid"
+    # A payment recorded for it was changed in QuickBooks: staff decide before it is paid again.
+    REVIEW = "review"
 
 
 class Outcome(enum.Enum):

@@ -90,7 +90,12 @@ class World:
         return self.state_dir / "syncd.toml"
 
     def write_config(
-        self, *, reminders: bool = False, database_url: str | None = None, first_sync: str = "email_open"
+        self,
+        *,
+        reminders: bool = False,
+        database_url: str | None = None,
+        first_sync: str = "email_open",
+        staff_email: str | None = None,
     ) -> Settings:
         """A config for ``syncd run`` against the simulators, with tokens already connected."""
         db_url = database_url or f"sqlite:///{self.state_dir / 'syncd.db'}"
@@ -140,6 +145,7 @@ payment_methods = ["card", "us_bank_account"]
 allow_partial = true
 first_sync = "{first_sync}"
 reminder_days = {"[3, 10]" if reminders else "[]"}
+{f'staff_email = "{staff_email}"' if staff_email else ""}
 
 [company.branding]
 name = "{COMPANY_NAME}"

@@ -78,9 +78,8 @@ def _open_checkouts(loop: Loop, inv: InvoiceRow, tabs: int) -> list[str]:
     now = loop.ctx.clock()
     keys = [f"pay:{loop.realm}:{inv.qbo_id}:{now.timestamp()}:{tab}" for tab in range(tabs)]
     with loop.ctx.db.transaction() as s:
-        token = loop.ctx.links.token(loop.realm, inv.qbo_id)
         for key in keys:
-            open_attempt(s, key=key, invoices=[inv], amount=inv.balance, token=token, now=now)
+            open_attempt(s, key=key, invoices=[inv], amount=inv.balance, now=now)
     loop.drain()
     return keys
 

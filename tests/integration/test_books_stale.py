@@ -52,8 +52,7 @@ def open_checkouts(
         for i in range(n):
             key = f"pay:{loop.realm}:{'+'.join(x.qbo_id for x in invoices)}:{now.timestamp()}:{i}"
             total = Decimal(amount) if amount else sum((x.balance for x in invoices), Decimal(0))
-            token = loop.ctx.links.token(loop.realm, invoices[0].qbo_id)
-            open_attempt(s, key=key, invoices=invoices, amount=total, token=token, now=now)
+            open_attempt(s, key=key, invoices=invoices, amount=total, now=now)
             keys.append(key)
     loop.drain()
     return keys

@@ -212,10 +212,21 @@ class QboSimulator:
             )
 
     def delete_invoice(self, invoice_id: str, *, realm_id: str | None = None) -> None:
+        self.delete_entity("Invoice", invoice_id, realm_id=realm_id)
+
+    def delete_entity(self, name: str, entity_id: str, *, realm_id: str | None = None) -> None:
+        """A bookkeeper deleting a transaction (an Invoice, a Payment…) in the QBO UI."""
         company = self._company(realm_id)
         with company.state.lock:
-            row = company.books.read("Invoice", invoice_id)
-            company.books.delete("Invoice", {"Id": invoice_id, "SyncToken": row["SyncToken"]})
+            row = company.books.read(name, entity_id)
+            company.books.delete(name, {"Id": entity_id, "SyncToken": row["SyncToken"]})
+
+    def void_entity(self, name: str, entity_id: str, *, realm_id: str | None = None) -> None:
+        """A bookkeeper voiding a transaction (an Invoice, a Payment) in the QBO UI."""
+        company = self._company(realm_id)
+        with company.state.lock:
+            row = company.books.read(name, entity_id)
+            company.books.void(name, {"Id": entity_id, "SyncToken": row["SyncToken"]})
 
     def add_invoice(
         self,

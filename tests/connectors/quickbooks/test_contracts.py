@@ -115,6 +115,22 @@ def test_deleted_stub_is_recognised_in_cdc() -> None:
     assert [i.qbo_id for i in changes.invoices] == ["264"]
 
 
+def test_cdc_payments_carry_their_total_invoices_and_deletion() -> None:
+    """A Payment as QBO returns it, and a deleted one in the stub shape QBO uses for any entity."""
+    payment = load("payment_create_response.json")["Payment"]
+    stub = {**load("invoice_delete_response.json")["Invoice"], "Id": "124"}
+    answer = {"CDCResponse": [{"QueryResponse": [{"Payment": [payment, stub]}]}]}
+    live, deleted = changes_from_cdc(answer, "USD", as_of=None).payments
+    assert (live.qbo_id, live.deleted, live.voided, live.total, live.invoice_ids) == (
+        "123",
+        False,
+        False,
+        Decimal("100.00"),
+        ("123",),
+    )
+    assert (deleted.qbo_id, deleted.deleted) == ("124", True)
+
+
 def test_cdc_sample_without_syncd_entities_is_empty() -> None:
     changes = changes_from_cdc(load("cdc_response.json"), "USD", as_of=None)
     assert changes.invoices == () and changes.deleted_invoice_ids == () and changes.payment_ids == ()

@@ -35,6 +35,7 @@ COMMANDS = [
     ["failed"],
     ["holds"],
     ["preview"],
+    ["entries"],
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ from loop_harness import running_loop
 from sqlalchemy import select
 
 from syncd.cli.main import run
+from syncd.domain.reviews import EntryChange, ReviewStatus
 from syncd.stages.cycle import run_cycle
 from syncd.stages.notify import _latest_step, notify
-from syncd.store.models import Effect, InvoiceRow
+from syncd.store.models import Effect, EntryReview, InvoiceRow
 
 
 class MovableClock:
@@ -108,3 +110,45 @@ def test_a_hostile_customer_email_fails_once_and_is_listed(
         listed = [line for line in out.splitlines() if key in line]
         assert len(listed) == 1 and "Bcc" in listed[0], out
         assert "1 failed effect(s)" in out.splitlines()[-1]
+
+
+def test_no_reminder_for_an_invoice_held_for_review(tmp_path: Path) -> None:
+    clock = MovableClock(datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0))
+    with running_loop(tmp_path, clock=clock, timezone="America/New_York", reminder_days=[1, 30]) as loop:
+        ctx = loop.ctx
+        run_cycle(ctx, loop.realm)  # link_only: the backlog is settled without email
+        start = clock.now.date()
+        clock.now += timedelta(days=29)
+        with ctx.db.transaction() as s:
+            due = [
+                r
+                for r in s.scalars(select(InvoiceRow).where(InvoiceRow.status.in_(["open", "partial"])))
+                if r.due_date is not None
+                and (_latest_step((1, 30), r.due_date, clock.now.date()) or 0)
+                > (_latest_step((1, 30), r.due_date, start) or 0)
+            ]
+            assert len(due) >= 2, "the seeded company has invoices reaching a reminder step"
+            held = due[0].qbo_id
+            s.add(
+                EntryReview(
+                    company_id=loop.realm,
+                    qbo_payment_id="901",
+                    payment_key="pay:held",
+                    payment_intent_id="pi_held",
+                    invoice_ids=[held],
+                    amount=Decimal("10.00"),
+                    currency="USD",
+                    change=EntryChange.DELETED.value,
+                    detail="deleted in QuickBooks",
+                    status=ReviewStatus.OPEN.value,
+                    detected_at=clock.now,
+                    resolved_at=None,
+                )
+            )
+        clock.now = clock.now.replace(hour=15)  # the sending hour in New York
+        assert notify(ctx, loop.realm) >= 1
+        with ctx.db.transaction() as s:
+            payloads = list(s.scalars(select(Effect.payload).where(Effect.kind == "email.notice")))
+        reminded = {str(item["invoice_id"]) for p in payloads for item in p["items"]}
+        assert held not in reminded
+        assert {r.qbo_id for r in due[1:]} <= reminded

@@ -215,6 +215,7 @@ def test_backend_refusal_is_shown_with_400(client: Any, backend: Any) -> None:
         ({"payment_state": PaymentState.PROCESSING}, "being processed", "Processing"),
         ({"payment_state": PaymentState.PAID}, "paid in full", "Paid"),
         ({"status": InvoiceStatus.VOIDED}, "has been voided", "Voided"),
+        ({"payment_state": PaymentState.REVIEW}, "is being reviewed", "In review"),
     ],
 )
 def test_settled_states_have_no_pay_button(
