@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from syncd.domain import (
@@ -19,6 +19,7 @@ from syncd.domain import (
     QboPaymentDraft,
     QboPaymentReduction,
     QboPaymentRestore,
+    QboPosting,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -139,6 +140,19 @@ class QuickBooks(Protocol):
     def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
         """One entry syncd wrote (Payment, Purchase, Transfer, RefundReceipt, Deposit) as QBO has
         it now, or None when it no longer exists (one read)."""
+
+    def clearing_postings(
+        self,
+        account_ids: Collection[str],
+        start: date,
+        end: date,
+        known: Mapping[str, Collection[str]],
+    ) -> list[QboPosting]:
+        """Every posting to ``account_ids`` by a Payment, SalesReceipt, Deposit, Purchase,
+        RefundReceipt or Transfer dated in [start, end], and the postings of the ``known`` entries
+        (entity -> Ids) whatever their date; a known entry that moves none of the accounts comes
+        back once with its main account, one that no longer exists not at all. Batched queries:
+        one request per 30 queries (a page is 1000 rows)."""
 
     def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
         """Void a Payment (reading its SyncToken first); the invoices it paid reopen."""

@@ -47,6 +47,7 @@ class AuditReport:
     totals: dict[str, CurrencyTotals] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    qbo_requests: int | None = None  # requests that read the clearing accounts (None: not read)
 
     @property
     def clean(self) -> bool:
@@ -73,6 +74,8 @@ class AuditReport:
             )
         if not self.totals:
             out.append("no Stripe balance transactions in the period")
+        if self.qbo_requests is not None:
+            out.append(f"QuickBooks: the clearing accounts read in {self.qbo_requests} request(s)")
         out.extend(f"note: {n}" for n in self.notes)
         out.extend(d.line() for d in self.differences)
         out.append(
@@ -102,4 +105,5 @@ class AuditReport:
                 for d in self.differences
             ],
             "notes": list(self.notes),
+            "qbo_requests": self.qbo_requests,
         }

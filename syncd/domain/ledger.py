@@ -154,6 +154,27 @@ class QboEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class QboPosting:
+    """What one QBO transaction moves in one account, as QBO holds it now, for the audit.
+
+    ``amount`` is signed (positive: into the account) in the entry's own currency; ``exchange_rate``
+    (home units per unit) is set when that currency is not the home one. ``invoice_ids`` are the
+    invoices a Payment is applied to.
+    """
+
+    entity: str
+    qbo_id: str
+    account_id: str | None
+    amount: Decimal
+    txn_date: date | None
+    currency: str | None
+    exchange_rate: Decimal | None
+    voided: bool
+    memo: str
+    invoice_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class QboEntryRef:
     """What QBO returned for a write: entity type, Id and SyncToken."""
 
