@@ -96,6 +96,17 @@ class AccountNames:
     bank: str | None = None
     stripe_vendor: str = "Stripe"
     refund_income: str = "Sales"
+    # Payout bank account per currency (ISO code, name); ``bank`` serves the home currency.
+    banks: tuple[tuple[str, str], ...] = ()
+
+    def bank_for(self, currency: str, home_currency: str) -> str | None:
+        """The bank account a payout in ``currency`` goes to; None: none configured, so the payout
+        is held rather than written into an account of another currency."""
+        code = currency.upper()
+        named = dict(self.banks).get(code)
+        if named is not None:
+            return named
+        return self.bank if code == home_currency.upper() else None
 
 
 class QuickBooks(Protocol):

@@ -90,6 +90,7 @@ refresh_seconds = 600
 # bank = "Checking"
 # vendor = "Stripe"
 # refund_income = "Sales"
+# banks = {{ JPY = "Yen Checking" }}      # payout bank per foreign currency (held without one)
 #
 # [company.branding]
 # name = "Northwind IT Services"

@@ -7,15 +7,22 @@ import json
 from syncd.context import Context
 from syncd.domain import AccountRef, BooksAccounts
 from syncd.store import cursors
+from syncd.store.models import Company
 
 
 def books_accounts(ctx: Context, realm_id: str, currency: str) -> BooksAccounts:
     name = f"qbo.accounts.{currency.upper()}"
+    names = ctx.settings.company(realm_id).accounts
     with ctx.db.transaction() as session:
         stored = cursors.get(session, realm_id, name)
+        company = session.get(Company, realm_id)
+        home = company.home_currency if company is not None else None
     data = json.loads(stored) if stored else None
+    stored_bank = (data.get("bank") or {}).get("name") if data else None
+    # A payout bank named (or renamed) since the accounts were stored is looked up afresh.
+    bank_changed = home is not None and names.bank_for(currency, home) != stored_bank
     # A blob stored before refund accounts existed lacks refund_income: look them up again once.
-    if data is not None and "refund_income" in data:
+    if data is not None and "refund_income" in data and not bank_changed:
         return BooksAccounts(
             currency=data["currency"],
             clearing=AccountRef(**data["clearing"]),
@@ -25,7 +32,7 @@ def books_accounts(ctx: Context, realm_id: str, currency: str) -> BooksAccounts:
             payment_method=AccountRef(**data["payment_method"]) if data.get("payment_method") else None,
             refund_income=AccountRef(**data["refund_income"]) if data.get("refund_income") else None,
         )
-    found = ctx.qbo(realm_id).ensure_accounts(currency.upper(), ctx.settings.company(realm_id).accounts)
+    found = ctx.qbo(realm_id).ensure_accounts(currency.upper(), names)
 
     def ref(a: AccountRef | None) -> dict[str, str] | None:
         return {"qbo_id": a.qbo_id, "name": a.name} if a else None

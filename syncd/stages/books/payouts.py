@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -30,13 +31,46 @@ def _owner(session: Session, txns: list[BalanceTxn], default: str) -> str:
     return owners.most_common(1)[0][0] if owners else default
 
 
+# A payout held for want of a bank account in its currency is tried again this often, so adding
+# the setting (and restarting) books it without anyone re-queueing it.
+HOLD_RETRY_SECONDS = 3600.0
+
+
+def _setting(currency: str) -> str:
+    return f"company.accounts.banks.{currency.upper()}"
+
+
 def _bank(accounts: BooksAccounts) -> str:
     if accounts.bank is None:
         raise PermanentError(
-            "no bank account is configured for payouts: set company.accounts.bank to the QuickBooks "
-            "account the Stripe payouts arrive in"
+            f"no {accounts.currency} bank account is configured for payouts: set company.accounts.bank "
+            f"(home currency) or {_setting(accounts.currency)} to the QuickBooks account they arrive in"
         )
     return accounts.bank.qbo_id
+
+
+def _hold(ctx: Context, realm: str, payout: Payout) -> NoReturn:
+    """No bank account in the payout's currency: tell staff once, and keep the payout pending;
+    it is never written into an account of another currency."""
+    currency = payout.currency.upper()
+    with ctx.db.transaction() as session:
+        queue_staff_alert(
+            ctx,
+            session,
+            realm,
+            f"payout-no-bank:{payout.id}",
+            f"Stripe payout held: no {currency} bank account",
+            f"The Stripe payout {payout.id} of {payout.amount} {currency} arrived, but no QuickBooks bank "
+            f"account in {currency} is configured, so syncd has not booked it. Set {_setting(currency)} "
+            f"(or company.accounts.bank if {currency} is the home currency) to the name of the {currency} "
+            "bank account in QuickBooks and restart syncd: the payout is booked then.",
+            ctx.clock(),
+        )
+    raise TransientError(
+        f"payout {payout.id} of {payout.amount} {currency} held: set {_setting(currency)} to the QuickBooks "
+        f"{currency} bank account it arrives in",
+        retry_after=HOLD_RETRY_SECONDS,
+    )
 
 
 def _own_txn(payout: Payout, txns: list[BalanceTxn], types: tuple[str, ...]) -> BalanceTxn:
@@ -59,6 +93,8 @@ def record_payout(ctx: Context, effect: Claimed) -> Done:
     with ctx.db.transaction() as session:
         realm = _owner(session, txns, effect.company_id)
     accounts = books_accounts(ctx, realm, payout.currency)
+    if accounts.bank is None:
+        _hold(ctx, realm, payout)
     entry = ctx.qbo(realm).create_transfer(
         QboTransferDraft(
             from_account_id=accounts.clearing.qbo_id,
