@@ -346,7 +346,9 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 ZoneInfo(tz)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(c.name("timezone"), f"unknown time zone {tz!r}") from None
-        acc = c.sub("accounts").only("clearing", "fees", "bank", "banks", "vendor", "refund_income")
+        acc = c.sub("accounts").only(
+            "clearing", "fees", "bank", "banks", "vendor", "refund_income", "rounding"
+        )
         banks = acc.sub("banks")
         for code in banks.data:
             if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
@@ -367,6 +369,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                     bank=acc.text("bank"),
                     stripe_vendor=acc.req("vendor", "Stripe"),
                     refund_income=acc.req("refund_income", "Sales"),
+                    rounding=acc.req("rounding", "Stripe Rounding"),
                     banks=tuple(sorted((code, banks.req(code)) for code in banks.data)),
                 ),
                 branding=BrandingSettings(

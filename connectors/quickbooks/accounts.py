@@ -11,7 +11,7 @@ from connectors.quickbooks.protocol import AccountNames
 from connectors.quickbooks.pull import batch_items
 from connectors.quickbooks.sdk import SdkCalls
 from connectors.quickbooks.writes import qbo_request_id
-from syncd.domain import AccountRef, BooksAccounts
+from syncd.domain import THREE_DECIMAL, AccountRef, BooksAccounts
 from syncd.errors import ConfigError, PermanentError
 
 REFUND_ITEM_NAME = "Stripe Refund"
@@ -68,6 +68,16 @@ def _wanted(currency: str, home_currency: str, names: AccountNames) -> list[_Wan
             {"Name": names.stripe_vendor, "Type": "NON_CREDIT_CARD"},
         ),
     ]
+    if currency in THREE_DECIMAL:
+        wanted.append(
+            _Wanted(
+                "rounding",
+                "Account",
+                "Name",
+                names.rounding,
+                {"Name": names.rounding, "AccountType": "Expense"},
+            )
+        )
     bank = names.bank_for(currency, home_currency)
     if bank:
         wanted.append(_Wanted("bank", "Account", "Name", bank, None))
@@ -125,6 +135,7 @@ def ensure_accounts(
         stripe_vendor=found["vendor"],
         payment_method=found["method"],
         refund_income=found.get("refund_income"),
+        rounding=found.get("rounding"),
     )
 
 

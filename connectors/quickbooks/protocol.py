@@ -96,6 +96,8 @@ class AccountNames:
     bank: str | None = None
     stripe_vendor: str = "Stripe"
     refund_income: str = "Sales"
+    # Takes the sub-cent remainders of three-decimal currencies (KWD, BHD…), which QBO cannot hold.
+    rounding: str = "Stripe Rounding"
     # Payout bank account per currency (ISO code, name); ``bank`` serves the home currency.
     banks: tuple[tuple[str, str], ...] = ()
 

@@ -102,6 +102,7 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
             )
             continue
         totals.matched += 1
+        totals.rounding += sum((e.clearing for e in entries if e.role == "rounding"), Decimal(0))
         matched.append((txn, entries))
     seen = {t.id for t in txns}
     for row in in_period.values():

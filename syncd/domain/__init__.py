@@ -18,7 +18,7 @@ from syncd.domain.ledger import (
     QboRefundDraft,
     QboTransferDraft,
 )
-from syncd.domain.money import Money, as_decimal
+from syncd.domain.money import QBO_CENT, THREE_DECIMAL, Money, as_decimal, to_qbo_cent
 from syncd.domain.stripe import (
     BalanceTxn,
     CheckoutRequest,
@@ -36,6 +36,8 @@ from syncd.domain.stripe import (
 )
 
 __all__ = [
+    "QBO_CENT",
+    "THREE_DECIMAL",
     "AccountRef",
     "BalanceTxn",
     "BooksAccounts",
@@ -70,4 +72,5 @@ __all__ = [
     "StripeEvent",
     "StripeEventKind",
     "as_decimal",
+    "to_qbo_cent",
 ]

@@ -26,6 +26,7 @@ class BooksAccounts:
     stripe_vendor: AccountRef
     payment_method: AccountRef | None = None
     refund_income: AccountRef | None = None
+    rounding: AccountRef | None = None  # three-decimal currencies only
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,9 @@ class QboPaymentRestore:
 
 @dataclass(frozen=True, slots=True)
 class QboDepositDraft:
-    """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal)."""
+    """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal, a payout
+    that needs rounding). ``rounding`` of the ``amount`` comes from ``rounding_account_id``
+    instead, on a line of its own (negative: the rounding account takes it)."""
 
     to_account_id: str
     from_account_id: str
@@ -137,6 +140,8 @@ class QboDepositDraft:
     memo: str
     reference: str
     exchange_rate: Decimal | None = None
+    rounding_account_id: str | None = None
+    rounding: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

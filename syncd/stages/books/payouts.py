@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
-from syncd.domain import BalanceTxn, BooksAccounts, Payout, PayoutStatus, QboTransferDraft
+from syncd.domain import (
+    THREE_DECIMAL,
+    BalanceTxn,
+    BooksAccounts,
+    Payout,
+    PayoutStatus,
+    QboDepositDraft,
+    QboTransferDraft,
+    to_qbo_cent,
+)
 from syncd.errors import PermanentError, TransientError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, entries_of, link, mark_paid_out, record
@@ -47,6 +57,20 @@ def _bank(accounts: BooksAccounts) -> str:
             f"(home currency) or {_setting(accounts.currency)} to the QuickBooks account they arrive in"
         )
     return accounts.bank.qbo_id
+
+
+def _carried(session: Session, payout: Payout, settled: list[BalanceTxn]) -> Decimal:
+    """The sub-cent remainders (role ``rounding``) of the movements a payout settles, which the
+    clearing account does not hold; a three-decimal payout waits until all of them are booked."""
+    total = Decimal(0)
+    for txn in settled:
+        row = session.get(MoneyMovement, txn.id)
+        if row is None:
+            if payout.currency.upper() in THREE_DECIMAL:
+                raise TransientError(f"{txn.id} of payout {payout.id} is not booked yet")
+            continue
+        total += sum((e.clearing for e in entries_of(row) if e.role == "rounding"), Decimal(0))
+    return total
 
 
 def _hold(ctx: Context, realm: str, payout: Payout) -> NoReturn:
@@ -92,24 +116,51 @@ def record_payout(ctx: Context, effect: Claimed) -> Done:
     own = _own_txn(payout, txns, ("payout",))
     with ctx.db.transaction() as session:
         realm = _owner(session, txns, effect.company_id)
+        carried = _carried(session, payout, [t for t in txns if t.id != own.id])
     accounts = books_accounts(ctx, realm, payout.currency)
     if accounts.bank is None:
         _hold(ctx, realm, payout)
-    entry = ctx.qbo(realm).create_transfer(
-        QboTransferDraft(
-            from_account_id=accounts.clearing.qbo_id,
-            to_account_id=_bank(accounts),
-            amount=payout.amount,
-            currency=payout.currency,
-            txn_date=payout.arrival_date.date(),
-            memo=f"Stripe payout {payout.id}",
-            reference=payout.id,
-        ),
-        request_id=effect.key,
-    )
+    # What the clearing account holds of this payout: Stripe's amount less the sub-cent remainders
+    # QBO could not hold; the bank gets the payout to the cent, the rounding account the difference.
+    out = -own.net - carried
+    banked = to_qbo_cent(-own.net)
+    memo = f"Stripe payout {payout.id}"
+    if banked == out:
+        entry = ctx.qbo(realm).create_transfer(
+            QboTransferDraft(
+                from_account_id=accounts.clearing.qbo_id,
+                to_account_id=_bank(accounts),
+                amount=out,
+                currency=payout.currency,
+                txn_date=payout.arrival_date.date(),
+                memo=memo,
+                reference=payout.id,
+            ),
+            request_id=effect.key,
+        )
+    else:
+        if accounts.rounding is None:
+            raise PermanentError(f"payout {payout.id} needs rounding but no rounding account is set up")
+        entry = ctx.qbo(realm).create_deposit(
+            QboDepositDraft(
+                to_account_id=_bank(accounts),
+                from_account_id=accounts.clearing.qbo_id,
+                amount=banked,
+                currency=payout.currency,
+                txn_date=payout.arrival_date.date(),
+                memo=memo,
+                reference=payout.id,
+                rounding_account_id=accounts.rounding.qbo_id,
+                rounding=banked - out,
+            ),
+            request_id=effect.key,
+        )
+    entries = [link("transfer", entry, -out)]
+    if carried:
+        entries.append(EntryLink("rounding", NO_ENTRY, payout.currency.upper(), -carried))
 
     def apply(session: Session) -> None:
-        record(session, realm, own, link("transfer", entry, -payout.amount), payout_id=payout.id)
+        record(session, realm, own, *entries, payout_id=payout.id)
         mark_paid_out(session, [t.id for t in txns if t.id != own.id], payout.id)
 
     return Done(remote_id=entry.qbo_id, apply=apply)
