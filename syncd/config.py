@@ -423,7 +423,13 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 ZoneInfo(tz)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(c.name("timezone"), f"unknown time zone {tz!r}") from None
-        acc = c.sub("accounts").only("clearing", "fees", "bank", "vendor", "refund_income")
+        acc = c.sub("accounts").only(
+            "clearing", "fees", "bank", "banks", "vendor", "refund_income", "rounding"
+        )
+        banks = acc.sub("banks")
+        for code in banks.data:
+            if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
+                raise ConfigError(banks.name(str(code)), "must be an ISO currency code such as JPY")
         b = c.sub("branding").only(
             "name", "logo_url", "primary_color", "accent_color", "contact_email", "contact_phone", "message"
         )
@@ -440,6 +446,8 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                     bank=acc.text("bank"),
                     stripe_vendor=acc.req("vendor", "Stripe"),
                     refund_income=acc.req("refund_income", "Sales"),
+                    rounding=acc.req("rounding", "Stripe Rounding"),
+                    banks=tuple(sorted((code, banks.req(code)) for code in banks.data)),
                 ),
                 branding=BrandingSettings(
                     name=b.text("name"),

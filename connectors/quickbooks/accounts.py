@@ -11,7 +11,7 @@ from connectors.quickbooks.protocol import AccountNames
 from connectors.quickbooks.pull import batch_items
 from connectors.quickbooks.sdk import SdkCalls
 from connectors.quickbooks.writes import qbo_request_id
-from syncd.domain import AccountRef, BooksAccounts
+from syncd.domain import THREE_DECIMAL, AccountRef, BooksAccounts
 from syncd.errors import ConfigError, PermanentError
 
 REFUND_ITEM_NAME = "Stripe Refund"
@@ -68,8 +68,19 @@ def _wanted(currency: str, home_currency: str, names: AccountNames) -> list[_Wan
             {"Name": names.stripe_vendor, "Type": "NON_CREDIT_CARD"},
         ),
     ]
-    if names.bank:
-        wanted.append(_Wanted("bank", "Account", "Name", names.bank, None))
+    if currency in THREE_DECIMAL:
+        wanted.append(
+            _Wanted(
+                "rounding",
+                "Account",
+                "Name",
+                names.rounding,
+                {"Name": names.rounding, "AccountType": "Expense"},
+            )
+        )
+    bank = names.bank_for(currency, home_currency)
+    if bank:
+        wanted.append(_Wanted("bank", "Account", "Name", bank, None))
     if names.refund_income:
         wanted.append(
             _Wanted(
@@ -102,10 +113,18 @@ def ensure_accounts(
         if fault is not None:
             raise error_for_fault(fault)
         rows = query_rows(item, w.entity)
+        if rows and w.key == "bank":
+            held = (rows[0].get("CurrencyRef") or {}).get("value") or home_currency
+            if str(held).upper() != currency.upper():
+                raise ConfigError(
+                    "company.accounts.banks",
+                    f"the QuickBooks account {w.name!r} is in {held}, not {currency.upper()}: name a "
+                    f"{currency.upper()} bank account for {currency.upper()} payouts",
+                )
         if rows:
             found[w.key] = AccountRef(str(rows[0]["Id"]), w.name)
         elif w.create is None:
-            raise ConfigError("quickbooks.accounts.bank", f"no account named {w.name!r} in QuickBooks")
+            raise ConfigError("company.accounts.bank", f"no account named {w.name!r} in QuickBooks")
         else:
             found[w.key] = _create(calls, realm_id, w.entity, w.create, w.name)
     return BooksAccounts(
@@ -116,6 +135,7 @@ def ensure_accounts(
         stripe_vendor=found["vendor"],
         payment_method=found["method"],
         refund_income=found.get("refund_income"),
+        rounding=found.get("rounding"),
     )
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
 import requests
 from intuitlib.client import AuthClient
 
-from connectors.quickbooks import accounts, pull, reductions, writes
+from connectors.quickbooks import accounts, clearing, pull, reductions, writes
 from connectors.quickbooks.errors import (
     QboNotFoundError,
     error_for_fault,
@@ -44,6 +44,7 @@ from syncd.domain import (
     QboPaymentDraft,
     QboPaymentReduction,
     QboPaymentRestore,
+    QboPosting,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -205,6 +206,15 @@ class QboConnector:
         if obj is None or is_deleted(obj):
             return None
         return to_entry(entity, obj)
+
+    def clearing_postings(
+        self,
+        account_ids: Collection[str],
+        start: date,
+        end: date,
+        known: Mapping[str, Collection[str]],
+    ) -> list[QboPosting]:
+        return clearing.read_clearing(self.calls, account_ids, start, end, known)
 
     def _refund_item(self, income_account_id: str) -> str:
         with self._lock:

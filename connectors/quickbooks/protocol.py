@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from syncd.domain import (
@@ -20,6 +20,7 @@ from syncd.domain import (
     QboPaymentDraft,
     QboPaymentReduction,
     QboPaymentRestore,
+    QboPosting,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
@@ -96,6 +97,19 @@ class AccountNames:
     bank: str | None = None
     stripe_vendor: str = "Stripe"
     refund_income: str = "Sales"
+    # Takes the sub-cent remainders of three-decimal currencies (KWD, BHD…), which QBO cannot hold.
+    rounding: str = "Stripe Rounding"
+    # Payout bank account per currency (ISO code, name); ``bank`` serves the home currency.
+    banks: tuple[tuple[str, str], ...] = ()
+
+    def bank_for(self, currency: str, home_currency: str) -> str | None:
+        """The bank account a payout in ``currency`` goes to; None: none configured, so the payout
+        is held rather than written into an account of another currency."""
+        code = currency.upper()
+        named = dict(self.banks).get(code)
+        if named is not None:
+            return named
+        return self.bank if code == home_currency.upper() else None
 
 
 class QuickBooks(Protocol):
@@ -149,6 +163,19 @@ class QuickBooks(Protocol):
     def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
         """One entry syncd wrote (Payment, Purchase, Transfer, RefundReceipt, Deposit) as QBO has
         it now, or None when it no longer exists (one read)."""
+
+    def clearing_postings(
+        self,
+        account_ids: Collection[str],
+        start: date,
+        end: date,
+        known: Mapping[str, Collection[str]],
+    ) -> list[QboPosting]:
+        """Every posting to ``account_ids`` by a Payment, SalesReceipt, Deposit, Purchase,
+        RefundReceipt or Transfer dated in [start, end], and the postings of the ``known`` entries
+        (entity -> Ids) whatever their date; a known entry that moves none of the accounts comes
+        back once with its main account, one that no longer exists not at all. Batched queries:
+        one request per 30 queries (a page is 1000 rows)."""
 
     def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
         """Void a Payment (reading its SyncToken first); the invoices it paid reopen."""

@@ -121,21 +121,32 @@ def refund_body(draft: QboRefundDraft, *, item_id: str) -> Json:
 
 
 def deposit_body(draft: QboDepositDraft) -> Json:
-    """A Deposit into ``to_account_id`` whose one line comes from ``from_account_id``."""
+    """A Deposit into ``to_account_id`` whose line comes from ``from_account_id``, and a second
+    line from the rounding account when the draft carries rounding."""
+    lines: list[Json] = [
+        {
+            "Amount": draft.amount - draft.rounding,
+            "Description": draft.memo[:_NOTE_MAX],
+            "DetailType": "DepositLineDetail",
+            "DepositLineDetail": {"AccountRef": _ref(draft.from_account_id)},
+        }
+    ]
+    if draft.rounding and draft.rounding_account_id:
+        lines.append(
+            {
+                "Amount": draft.rounding,
+                "Description": f"Sub-cent rounding ({draft.reference})"[:_NOTE_MAX],
+                "DetailType": "DepositLineDetail",
+                "DepositLineDetail": {"AccountRef": _ref(draft.rounding_account_id)},
+            }
+        )
     return {
         "DepositToAccountRef": _ref(draft.to_account_id),
         **_currency(draft.currency, draft.exchange_rate),
         "TxnDate": draft.txn_date.isoformat(),
         "PrivateNote": f"{draft.memo} ({draft.reference})"[:_NOTE_MAX],
         "TotalAmt": draft.amount,
-        "Line": [
-            {
-                "Amount": draft.amount,
-                "Description": draft.memo[:_NOTE_MAX],
-                "DetailType": "DepositLineDetail",
-                "DepositLineDetail": {"AccountRef": _ref(draft.from_account_id)},
-            }
-        ],
+        "Line": lines,
     }
 
 

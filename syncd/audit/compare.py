@@ -3,37 +3,19 @@ both ways, and the clearing account's movement against the Stripe balance's, per
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.audit.clearing import build_ledger, check_clearing
 from syncd.audit.report import AuditReport
 from syncd.context import Context
-from syncd.domain import BalanceTxn, PayoutStatus, QboEntry
+from syncd.domain import BalanceTxn, PayoutStatus
 from syncd.errors import SyncdError
-from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, entries_of, payment_deposit, reductions_by_payment
-from syncd.stages.books.payouts import NO_ENTRY
 from syncd.store.models import Effect, MoneyMovement
-
-# Roles whose entry moves money out of (negative) or into (positive) the clearing account itself;
-# "transfer_back" leaves the bank, so its account is not clearing.
-_FROM_BANK = ("transfer_back",)
-
-
-@dataclass(frozen=True, slots=True)
-class _Expected:
-    """What one QBO entity should look like, summed over the roles that reference it."""
-
-    entity: str
-    qbo_id: str
-    amount: Decimal
-    voided: bool
-    clearing: Decimal
-    check_account: bool
 
 
 def period(start: date, end: date) -> tuple[datetime, datetime]:
@@ -82,10 +64,19 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
                 if row is not None:
                     by_id[txn.id] = row
         keys = [k for k in (expected_effect(t) for t in txns) if k]
-        ledger = {
+        states = {
             e.key: (e.status, e.last_error if e.status == "failed" else e.remote_id)
             for e in session.scalars(select(Effect).where(Effect.key.in_(keys)))
         }
+        # A charge's first QBO write is its Payment, keyed by the payment intent, not the charge.
+        unwritten = [
+            (e.key, e.status, e.last_error)
+            for e in session.scalars(
+                select(Effect).where(
+                    Effect.company_id == realm, Effect.kind == "qbo.payment", Effect.status != "done"
+                )
+            )
+        ]
         for row in by_id.values():
             session.expunge(row)
         reduced = _reduced_payments(session, realm, txns, by_id)
@@ -98,7 +89,7 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
         totals.transactions += 1
         totals.stripe_net += txn.net
         if row is None:
-            _unrecorded(ctx, report, txn, ledger)
+            _unrecorded(ctx, report, txn, states, unwritten)
             continue
         entries = entries_of(row)
         booked = sum((e.clearing for e in entries), Decimal(0))
@@ -111,6 +102,7 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
             )
             continue
         totals.matched += 1
+        totals.rounding += sum((e.clearing for e in entries if e.role == "rounding"), Decimal(0))
         matched.append((txn, entries))
     seen = {t.id for t in txns}
     for row in in_period.values():
@@ -122,7 +114,13 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
                 "balance transaction in the period",
                 "check the Stripe dashboard for this transaction; if it does not exist, void the QBO entries",
             )
-    _clearing_movement(ctx, report, realm, matched, verify_qbo, reduced)
+    with ctx.db.transaction() as session:
+        ledger = build_ledger(session, realm, begin, until, matched, reduced)
+    if verify_qbo:
+        check_clearing(ctx, report, realm, start, end, ledger)
+    else:
+        for exp in ledger.expected.values():
+            report.currency(exp.currency).qbo_clearing += exp.clearing
     return report
 
 
@@ -153,8 +151,29 @@ def _reduced_payments(
     return out
 
 
+def _failed_payment(
+    ctx: Context, txn: BalanceTxn, unwritten: list[tuple[str, str, str | None]]
+) -> tuple[str, str, str | None] | None:
+    """The unfinished QBO Payment write of the charge ``txn`` (one Stripe read per candidate)."""
+    if txn.type not in ("charge", "payment"):
+        return None
+    for key, status, error in unwritten:
+        try:
+            intent = ctx.stripe.get_payment_intent(key.rsplit(":", 1)[-1])
+        except SyncdError:
+            continue
+        booked = intent.balance_txn
+        if (booked is not None and booked.id == txn.id) or intent.latest_charge_id == txn.source_id:
+            return key, status, error
+    return None
+
+
 def _unrecorded(
-    ctx: Context, report: AuditReport, txn: BalanceTxn, ledger: dict[str, tuple[str, str | None]]
+    ctx: Context,
+    report: AuditReport,
+    txn: BalanceTxn,
+    ledger: dict[str, tuple[str, str | None]],
+    unwritten: list[tuple[str, str, str | None]],
 ) -> None:
     totals = report.currency(txn.currency)
     if txn.type == "payout" and txn.source_id:
@@ -172,6 +191,17 @@ def _unrecorded(
     key = expected_effect(txn)
     state = ledger.get(key) if key else None
     what = f"{txn.type} {txn.net} {txn.currency} ({txn.source_id or 'no source'})"
+    if state is None and (payment := _failed_payment(ctx, txn, unwritten)) is not None:
+        key, status, error = payment
+        state = (status, error)
+        if status == "failed":
+            report.differ(
+                txn.currency,
+                txn.id,
+                f"{what} has no QBO entry: writing its QBO Payment failed: {error}",
+                f"fix the cause in QuickBooks, then `syncd failed --retry` ({key})",
+            )
+            return
     if key is None:
         report.differ(
             txn.currency,
@@ -212,103 +242,3 @@ def _unrecorded(
 
 def _describe(entries: list[EntryLink]) -> str:
     return ", ".join(f"{e.role} {e.entity} {e.qbo_id} {e.clearing}" for e in entries) or "no entries"
-
-
-def _expected(entries: list[EntryLink]) -> dict[tuple[str, str], _Expected]:
-    out: dict[tuple[str, str], _Expected] = {}
-    for e in entries:
-        if e.entity == NO_ENTRY:
-            continue
-        key = (e.entity, e.qbo_id)
-        prior = out.get(key)
-        voided = e.role == "void" or (prior is not None and prior.voided)
-        clearing = e.clearing + (prior.clearing if prior else Decimal(0))
-        amount = Decimal(0) if voided else abs(clearing)
-        check = e.role not in _FROM_BANK and (prior.check_account if prior else True)
-        out[key] = _Expected(e.entity, e.qbo_id, amount, voided, clearing, check)
-    return out
-
-
-def _clearing_movement(
-    ctx: Context,
-    report: AuditReport,
-    realm: str,
-    matched: list[tuple[BalanceTxn, list[EntryLink]]],
-    verify_qbo: bool,
-    reduced: dict[str, Decimal],
-) -> None:
-    """Add each matched movement's clearing effect as QBO holds it (one read per entity)."""
-    expected: dict[tuple[str, str], tuple[str, _Expected]] = {}
-    for txn, entries in matched:
-        for key, exp in _expected(entries).items():
-            currency = txn.currency.upper()
-            if key in expected:
-                # A voided Payment appears under its charge and its return: merge the two views.
-                _, prior = expected[key]
-                clearing = prior.clearing + exp.clearing
-                voided = prior.voided or exp.voided
-                exp = _Expected(
-                    exp.entity,
-                    exp.qbo_id,
-                    Decimal(0) if voided else abs(clearing),
-                    voided,
-                    clearing,
-                    exp.check_account,
-                )
-            expected[key] = (currency, exp)
-    for (entity, qbo_id), (currency, exp) in list(expected.items()):
-        if entity == "Payment" and qbo_id in reduced and not exp.voided:
-            # Refunds reopened its invoices: QBO holds the deposit less all of them, this
-            # period's or not, while only this period's move the clearing total.
-            expected[(entity, qbo_id)] = (currency, replace(exp, amount=reduced[qbo_id]))
-    clearing_ids: dict[str, str] = {}
-    for (entity, qbo_id), (currency, exp) in sorted(expected.items()):
-        totals = report.currency(currency)
-        if not verify_qbo:
-            totals.qbo_clearing += exp.clearing
-            continue
-        if currency not in clearing_ids:
-            clearing_ids[currency] = books_accounts(ctx, realm, currency).clearing.qbo_id
-        found = ctx.qbo(realm).get_entry(entity, qbo_id)
-        if found is not None and found.voided and not exp.voided and entity == "Payment":
-            # Voided by a later ACH return: QBO zeroes it on its own date, Stripe shows the
-            # return on the later one. Matched here; the return's period carries the void.
-            report.notes.append(
-                f"QBO Payment {qbo_id} ({exp.clearing} {currency}) was voided by a later bank return; "
-                "QuickBooks shows this period's clearing lower by that amount"
-            )
-            totals.qbo_clearing += exp.clearing
-            continue
-        problem = _mismatch(found, exp, clearing_ids[currency], currency)
-        if problem is None:
-            totals.qbo_clearing += exp.clearing
-        else:
-            report.differ(
-                currency,
-                f"{entity} {qbo_id}",
-                problem,
-                "restore the entry in QuickBooks to what Stripe shows (or void it and let syncd re-enter it)",
-            )
-            if found is not None and not exp.voided:
-                totals.qbo_clearing += found.amount if exp.clearing >= 0 else -found.amount
-
-
-def _mismatch(found: QboEntry | None, exp: _Expected, clearing_id: str, currency: str) -> str | None:
-    if found is None:
-        return f"the QBO {exp.entity} {exp.qbo_id} syncd wrote no longer exists (deleted in QuickBooks?)"
-    if exp.voided:
-        return (
-            None if found.amount == 0 else f"the QBO {exp.entity} should be voided but shows {found.amount}"
-        )
-    amount = found.amount
-    if found.currency and found.currency.upper() != currency.upper() and found.exchange_rate is not None:
-        # An entry in the customer's currency that Stripe settled in another: compare what it
-        # moves in the clearing account's currency.
-        amount = (found.amount * found.exchange_rate).quantize(Decimal("0.01"))
-    if amount != exp.amount:
-        return f"the QBO {exp.entity} shows {amount}, Stripe moved {exp.amount} (edited in QuickBooks?)"
-    if exp.check_account and found.account_id not in (None, clearing_id):
-        return (
-            f"the QBO {exp.entity} moves account {found.account_id}, not the clearing account {clearing_id}"
-        )
-    return None

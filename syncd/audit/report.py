@@ -29,6 +29,9 @@ class CurrencyTotals:
     stripe_net: Decimal = Decimal(0)
     qbo_clearing: Decimal = Decimal(0)
     in_transit: Decimal = Decimal(0)
+    # Sub-cent remainders of three-decimal currencies QBO cannot hold yet (booked to the rounding
+    # account by the payout that settles them): rounding, told apart from any edit.
+    rounding: Decimal = Decimal(0)
     transactions: int = 0
     matched: int = 0
 
@@ -36,7 +39,7 @@ class CurrencyTotals:
     def agrees(self) -> bool:
         # A payout on its way to the bank has left Stripe's balance; its Transfer is written when it
         # arrives, so until then it is the one known reconciling item.
-        return self.stripe_net == self.qbo_clearing + self.in_transit
+        return self.stripe_net == self.qbo_clearing + self.in_transit + self.rounding
 
 
 @dataclass(slots=True)
@@ -47,6 +50,7 @@ class AuditReport:
     totals: dict[str, CurrencyTotals] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    qbo_requests: int | None = None  # requests that read the clearing accounts (None: not read)
 
     @property
     def clean(self) -> bool:
@@ -67,12 +71,15 @@ class AuditReport:
             t = self.totals[code]
             state = "ok" if t.agrees else "DIFFERS"
             transit = f", payouts in transit {t.in_transit}" if t.in_transit else ""
+            transit += f", sub-cent rounding not yet paid out {t.rounding}" if t.rounding else ""
             out.append(
                 f"{code}: Stripe balance moved {t.stripe_net}, clearing account moved {t.qbo_clearing}"
                 f"{transit} ({t.matched}/{t.transactions} balance transactions matched) {state}"
             )
         if not self.totals:
             out.append("no Stripe balance transactions in the period")
+        if self.qbo_requests is not None:
+            out.append(f"QuickBooks: the clearing accounts read in {self.qbo_requests} request(s)")
         out.extend(f"note: {n}" for n in self.notes)
         out.extend(d.line() for d in self.differences)
         out.append(
@@ -91,6 +98,7 @@ class AuditReport:
                     "stripe_net": str(t.stripe_net),
                     "qbo_clearing": str(t.qbo_clearing),
                     "in_transit": str(t.in_transit),
+                    "rounding": str(t.rounding),
                     "transactions": t.transactions,
                     "matched": t.matched,
                     "agrees": t.agrees,
@@ -102,4 +110,5 @@ class AuditReport:
                 for d in self.differences
             ],
             "notes": list(self.notes),
+            "qbo_requests": self.qbo_requests,
         }

@@ -25,11 +25,12 @@ EX_DIFFERENCES = 1
     "--no-qbo-reads",
     "skip_reads",
     is_flag=True,
-    help="Trust syncd's own record of the QBO entries instead of reading each one back (saves reads).",
+    help="Trust syncd's own record of the QBO entries instead of reading the clearing accounts (no reads).",
 )
 def audit(realm: str, start: datetime, end: datetime, as_json: bool, skip_reads: bool) -> int:
-    """Match every Stripe balance transaction of the period to its QBO entry and back, and the
-    clearing account's movement to the Stripe balance's, per currency."""
+    """Match every Stripe balance transaction of the period to its QBO entry and back, every posting
+    to the clearing accounts to a Stripe movement, and the clearing account's movement to the Stripe
+    balance's, per currency."""
     if end.date() < start.date():
         raise click.BadParameter("--to is before --from", param_hint="--to")
     from syncd.audit import run_audit  # heavy: imported only when auditing, not for every command

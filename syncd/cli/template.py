@@ -99,6 +99,8 @@ refresh_seconds = 600
 # bank = "Checking"
 # vendor = "Stripe"
 # refund_income = "Sales"
+# rounding = "Stripe Rounding"            # sub-cent remainders of KWD, BHD, JOD, OMR, TND
+# banks = {{ JPY = "Yen Checking" }}      # payout bank per foreign currency (held without one)
 #
 # [company.branding]
 # name = "Northwind IT Services"

@@ -14,11 +14,12 @@ from syncd.domain.ledger import (
     QboPaymentLine,
     QboPaymentReduction,
     QboPaymentRestore,
+    QboPosting,
     QboPurchaseDraft,
     QboRefundDraft,
     QboTransferDraft,
 )
-from syncd.domain.money import Money, as_decimal
+from syncd.domain.money import QBO_CENT, THREE_DECIMAL, Money, as_decimal, to_qbo_cent
 from syncd.domain.stripe import (
     BalanceTxn,
     CheckoutRequest,
@@ -36,6 +37,8 @@ from syncd.domain.stripe import (
 )
 
 __all__ = [
+    "QBO_CENT",
+    "THREE_DECIMAL",
     "AccountRef",
     "BalanceTxn",
     "BooksAccounts",
@@ -64,6 +67,7 @@ __all__ = [
     "QboPaymentReduction",
     "QboPaymentRestore",
     "QboPaymentState",
+    "QboPosting",
     "QboPurchaseDraft",
     "QboRefundDraft",
     "QboTransferDraft",
@@ -71,4 +75,5 @@ __all__ = [
     "StripeEvent",
     "StripeEventKind",
     "as_decimal",
+    "to_qbo_cent",
 ]

@@ -26,6 +26,7 @@ class BooksAccounts:
     stripe_vendor: AccountRef
     payment_method: AccountRef | None = None
     refund_income: AccountRef | None = None
+    rounding: AccountRef | None = None  # three-decimal currencies only
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,9 @@ class QboPaymentRestore:
 
 @dataclass(frozen=True, slots=True)
 class QboDepositDraft:
-    """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal)."""
+    """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal, a payout
+    that needs rounding). ``rounding`` of the ``amount`` comes from ``rounding_account_id``
+    instead, on a line of its own (negative: the rounding account takes it)."""
 
     to_account_id: str
     from_account_id: str
@@ -147,6 +150,8 @@ class QboDepositDraft:
     memo: str
     reference: str
     exchange_rate: Decimal | None = None
+    rounding_account_id: str | None = None
+    rounding: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,27 @@ class QboEntry:
     voided: bool = False
     currency: str | None = None
     exchange_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QboPosting:
+    """What one QBO transaction moves in one account, as QBO holds it now, for the audit.
+
+    ``amount`` is signed (positive: into the account) in the entry's own currency; ``exchange_rate``
+    (home units per unit) is set when that currency is not the home one. ``invoice_ids`` are the
+    invoices a Payment is applied to.
+    """
+
+    entity: str
+    qbo_id: str
+    account_id: str | None
+    amount: Decimal
+    txn_date: date | None
+    currency: str | None
+    exchange_rate: Decimal | None
+    voided: bool
+    memo: str
+    invoice_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+# Stripe's minor unit is a thousandth in these; QuickBooks keeps every amount to the cent, so their
+# sub-cent remainders are carried to a rounding account (see docs/bookkeeping.md).
+THREE_DECIMAL: frozenset[str] = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+QBO_CENT = Decimal("0.01")
+
+
+def to_qbo_cent(amount: Decimal) -> Decimal:
+    """``amount`` as QuickBooks can hold it: to the cent, halves away from zero."""
+    return amount.quantize(QBO_CENT, rounding=ROUND_HALF_UP)
 
 
 def as_decimal(value: object) -> Decimal:

@@ -171,3 +171,19 @@ def test_first_sync_defaults_to_link_only_and_names_the_choices() -> None:
         config.parse(_base(company=[{"realm_id": "1", "first_sync": "email_all"}]))
     assert err.value.setting == "company[0].first_sync"
     assert "link_only, email_open, email_not_overdue" in err.value.problem
+
+
+def test_payout_banks_per_currency_with_the_home_bank_for_the_home_currency() -> None:
+    accounts = {"bank": "Checking", "banks": {"JPY": "Yen Checking"}}
+    names = config.parse(_base(company=[{"realm_id": "1", "accounts": accounts}])).company("1").accounts
+    assert names.banks == (("JPY", "Yen Checking"),)
+    assert names.bank_for("jpy", "USD") == "Yen Checking"
+    assert names.bank_for("USD", "USD") == "Checking"
+    assert names.bank_for("EUR", "USD") is None  # held, never booked into the dollar account
+
+
+@pytest.mark.parametrize(("banks", "setting"), [({"yen": "X"}, "yen"), ({"JPY": 5}, "JPY")])
+def test_payout_banks_name_the_bad_setting(banks: dict[str, object], setting: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(_base(company=[{"realm_id": "1", "accounts": {"banks": banks}}]))
+    assert err.value.setting == f"company[0].accounts.banks.{setting}"

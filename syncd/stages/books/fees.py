@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
-from syncd.domain import QboPurchaseDraft
+from syncd.domain import QboPurchaseDraft, to_qbo_cent
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, link, record
+from syncd.stages.books.payouts import NO_ENTRY
 from syncd.store import payments
 from syncd.store.effects import Claimed
 from syncd.worker import Done, handler
@@ -34,14 +35,19 @@ def record_fee(ctx: Context, effect: Claimed) -> Done:
     # currency for every account syncd supports).
     entries = [EntryLink("payment", "Payment", payment_id, txn.amount)]
     remote = "no-fee"
-    if txn.fee != 0:
+    # QBO holds the fee to the cent; a three-decimal fee's remainder is carried as rounding until
+    # the payout books it to the rounding account (payouts.py).
+    fee = to_qbo_cent(txn.fee)
+    if fee != txn.fee:
+        entries.append(EntryLink("rounding", NO_ENTRY, txn.currency.upper(), fee - txn.fee))
+    if fee != 0:
         accounts = books_accounts(ctx, realm, txn.currency)
         entry = ctx.qbo(realm).create_purchase(
             QboPurchaseDraft(
                 vendor_id=accounts.stripe_vendor.qbo_id,
                 from_account_id=accounts.clearing.qbo_id,
                 expense_account_id=accounts.fee_expense.qbo_id,
-                amount=txn.fee,
+                amount=fee,
                 currency=txn.currency,
                 txn_date=txn.created.date(),
                 memo=f"Stripe fee for {intent.id} ({txn.id})",
@@ -49,7 +55,7 @@ def record_fee(ctx: Context, effect: Claimed) -> Done:
             ),
             request_id=effect.key,
         )
-        entries.append(link("fee", entry, -txn.fee))
+        entries.append(link("fee", entry, -fee))
         remote = entry.qbo_id
 
     def apply(session: Session) -> None:

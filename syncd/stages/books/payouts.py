@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
+from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
-from syncd.domain import BalanceTxn, BooksAccounts, Payout, PayoutStatus, QboTransferDraft
+from syncd.domain import (
+    THREE_DECIMAL,
+    BalanceTxn,
+    BooksAccounts,
+    Payout,
+    PayoutStatus,
+    QboDepositDraft,
+    QboTransferDraft,
+    to_qbo_cent,
+)
 from syncd.errors import PermanentError, TransientError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, entries_of, link, mark_paid_out, record
@@ -30,13 +41,60 @@ def _owner(session: Session, txns: list[BalanceTxn], default: str) -> str:
     return owners.most_common(1)[0][0] if owners else default
 
 
+# A payout held for want of a bank account in its currency is tried again this often, so adding
+# the setting (and restarting) books it without anyone re-queueing it.
+HOLD_RETRY_SECONDS = 3600.0
+
+
+def _setting(currency: str) -> str:
+    return f"company.accounts.banks.{currency.upper()}"
+
+
 def _bank(accounts: BooksAccounts) -> str:
     if accounts.bank is None:
         raise PermanentError(
-            "no bank account is configured for payouts: set company.accounts.bank to the QuickBooks "
-            "account the Stripe payouts arrive in"
+            f"no {accounts.currency} bank account is configured for payouts: set company.accounts.bank "
+            f"(home currency) or {_setting(accounts.currency)} to the QuickBooks account they arrive in"
         )
     return accounts.bank.qbo_id
+
+
+def _carried(session: Session, payout: Payout, settled: list[BalanceTxn]) -> Decimal:
+    """The sub-cent remainders (role ``rounding``) of the movements a payout settles, which the
+    clearing account does not hold; a three-decimal payout waits until all of them are booked."""
+    total = Decimal(0)
+    for txn in settled:
+        row = session.get(MoneyMovement, txn.id)
+        if row is None:
+            if payout.currency.upper() in THREE_DECIMAL:
+                raise TransientError(f"{txn.id} of payout {payout.id} is not booked yet")
+            continue
+        total += sum((e.clearing for e in entries_of(row) if e.role == "rounding"), Decimal(0))
+    return total
+
+
+def _hold(ctx: Context, realm: str, payout: Payout) -> NoReturn:
+    """No bank account in the payout's currency: tell staff once, and keep the payout pending;
+    it is never written into an account of another currency."""
+    currency = payout.currency.upper()
+    with ctx.db.transaction() as session:
+        queue_staff_alert(
+            ctx,
+            session,
+            realm,
+            f"payout-no-bank:{payout.id}",
+            f"Stripe payout held: no {currency} bank account",
+            f"The Stripe payout {payout.id} of {payout.amount} {currency} arrived, but no QuickBooks bank "
+            f"account in {currency} is configured, so syncd has not booked it. Set {_setting(currency)} "
+            f"(or company.accounts.bank if {currency} is the home currency) to the name of the {currency} "
+            "bank account in QuickBooks and restart syncd: the payout is booked then.",
+            ctx.clock(),
+        )
+    raise TransientError(
+        f"payout {payout.id} of {payout.amount} {currency} held: set {_setting(currency)} to the QuickBooks "
+        f"{currency} bank account it arrives in",
+        retry_after=HOLD_RETRY_SECONDS,
+    )
 
 
 def _own_txn(payout: Payout, txns: list[BalanceTxn], types: tuple[str, ...]) -> BalanceTxn:
@@ -58,22 +116,51 @@ def record_payout(ctx: Context, effect: Claimed) -> Done:
     own = _own_txn(payout, txns, ("payout",))
     with ctx.db.transaction() as session:
         realm = _owner(session, txns, effect.company_id)
+        carried = _carried(session, payout, [t for t in txns if t.id != own.id])
     accounts = books_accounts(ctx, realm, payout.currency)
-    entry = ctx.qbo(realm).create_transfer(
-        QboTransferDraft(
-            from_account_id=accounts.clearing.qbo_id,
-            to_account_id=_bank(accounts),
-            amount=payout.amount,
-            currency=payout.currency,
-            txn_date=payout.arrival_date.date(),
-            memo=f"Stripe payout {payout.id}",
-            reference=payout.id,
-        ),
-        request_id=effect.key,
-    )
+    if accounts.bank is None:
+        _hold(ctx, realm, payout)
+    # What the clearing account holds of this payout: Stripe's amount less the sub-cent remainders
+    # QBO could not hold; the bank gets the payout to the cent, the rounding account the difference.
+    out = -own.net - carried
+    banked = to_qbo_cent(-own.net)
+    memo = f"Stripe payout {payout.id}"
+    if banked == out:
+        entry = ctx.qbo(realm).create_transfer(
+            QboTransferDraft(
+                from_account_id=accounts.clearing.qbo_id,
+                to_account_id=_bank(accounts),
+                amount=out,
+                currency=payout.currency,
+                txn_date=payout.arrival_date.date(),
+                memo=memo,
+                reference=payout.id,
+            ),
+            request_id=effect.key,
+        )
+    else:
+        if accounts.rounding is None:
+            raise PermanentError(f"payout {payout.id} needs rounding but no rounding account is set up")
+        entry = ctx.qbo(realm).create_deposit(
+            QboDepositDraft(
+                to_account_id=_bank(accounts),
+                from_account_id=accounts.clearing.qbo_id,
+                amount=banked,
+                currency=payout.currency,
+                txn_date=payout.arrival_date.date(),
+                memo=memo,
+                reference=payout.id,
+                rounding_account_id=accounts.rounding.qbo_id,
+                rounding=banked - out,
+            ),
+            request_id=effect.key,
+        )
+    entries = [link("transfer", entry, -out)]
+    if carried:
+        entries.append(EntryLink("rounding", NO_ENTRY, payout.currency.upper(), -carried))
 
     def apply(session: Session) -> None:
-        record(session, realm, own, link("transfer", entry, -payout.amount), payout_id=payout.id)
+        record(session, realm, own, *entries, payout_id=payout.id)
         mark_paid_out(session, [t.id for t in txns if t.id != own.id], payout.id)
 
     return Done(remote_id=entry.qbo_id, apply=apply)

@@ -47,7 +47,7 @@ SETTINGS = {
         "bank_debit_strikes",
         "refund_reopens_invoice",
     },
-    "company.accounts": {"clearing", "fees", "bank", "vendor", "refund_income"},
+    "company.accounts": {"clearing", "fees", "bank", "banks", "vendor", "refund_income", "rounding"},
     "company.branding": {
         "name",
         "logo_url",
