@@ -217,12 +217,6 @@ class QboSimulator:
         with company.state.lock:
             return str(company.books.create(name, copy.deepcopy(body))["Id"])
 
-    def delete_entity(self, name: str, entity_id: str, *, realm_id: str | None = None) -> None:
-        company = self._company(realm_id)
-        with company.state.lock:
-            row = company.books.read(name, entity_id)
-            company.books.delete(name, {"Id": entity_id, "SyncToken": row["SyncToken"]})
-
     def delete_invoice(self, invoice_id: str, *, realm_id: str | None = None) -> None:
         self.delete_entity("Invoice", invoice_id, realm_id=realm_id)
 

@@ -14,7 +14,7 @@ from alembic import op
 import syncd.store.models
 
 revision = "0008"
-down_revision = "0001"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
