@@ -28,7 +28,12 @@ MEASURE = """() => {
   const width = window.innerWidth;
   const cells = [...document.querySelectorAll('table.lines th, table.lines td')].map((c) => {
     const r = c.getBoundingClientRect();
-    return {text: c.textContent.trim(), left: r.left, right: r.right,
+    const card = c.closest('.card');
+    const style = getComputedStyle(card);
+    // The card's content box: a cell past it runs over the card's padding and border.
+    const edge = card.getBoundingClientRect().right
+      - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+    return {text: c.textContent.trim(), left: r.left, right: r.right, edge,
             clipped: c.scrollWidth > c.clientWidth + 1};
   });
   // Boxes that hide part of their content sideways (the screen-reader-only caption is meant to).
@@ -75,6 +80,7 @@ def _check(page: Page, shot: Path, *, pay_on_first_screen: bool) -> dict[str, An
     assert m["cells"], "the page shows its line items"
     for cell in m["cells"]:
         assert cell["left"] >= 0 and cell["right"] <= m["width"], f"cell off screen: {cell} {where}"
+        assert cell["right"] <= cell["edge"] + 0.5, f"cell runs out of its card: {cell} {where}"
         assert not cell["clipped"], f"cell text clipped: {cell} {where}"
     if pay_on_first_screen:
         assert m["pay"] is not None, f"no Pay button {where}"

@@ -21,11 +21,13 @@ from connectors.email.protocol import SmtpSettings
 from connectors.email.sink import SmtpSink
 from connectors.email.smtp import SmtpMailer
 from connectors.serving import ThreadedServer
+from syncd.domain import InvoiceLine, InvoiceStatus
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
 from syncd.web.csrf import Csrf
 from syncd.web.mailbox import mailbox_routes
 from syncd.web.portal import portal_routes
+from syncd.web.protocol import PaymentState
 from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 
@@ -128,5 +130,60 @@ def test_portal_is_styled_by_brand_and_fits_a_phone(servers: Any) -> None:
             assert button_bg == "rgb(56, 118, 29)"  # accent #38761d
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0
+        finally:
+            browser.close()
+
+
+LONG = "Annual maintenance of the fire alarm panel, 22 detectors and the backup battery bank, Building C"
+PHONE_STATES: dict[str, dict[str, Any]] = {
+    "paid": {"status": InvoiceStatus.PAID, "balance": Decimal("0"), "amount_paid": Decimal("93.40")},
+    "processing": {"payment_state": PaymentState.PROCESSING},
+    "voided": {"status": InvoiceStatus.VOIDED, "balance": Decimal("0")},
+    "contact": {"payment_methods": ()},
+    "long": {
+        "currency": "KWD",
+        "lines": (
+            InvoiceLine(LONG, Decimal("12.5"), Decimal("1234.125"), Decimal("15426.563")),
+            InvoiceLine("Call-out", Decimal("1"), Decimal("99999.999"), Decimal("99999.999")),
+        ),
+        "tax": Decimal("0"),
+        "total": Decimal("115426.562"),
+        "amount_paid": Decimal("0"),
+        "balance": Decimal("115426.562"),
+        "memo": "PO-" + "7" * 60,
+        "doc_number": "INV-2026-000000001042",
+    },
+}
+
+
+@pytest.mark.parametrize("state", sorted(PHONE_STATES))
+def test_every_page_state_fits_320_px(servers: Any, backend: Any, view_factory: Any, state: str) -> None:
+    """No state of the page scrolls sideways or cuts a line item at the narrowest phone width."""
+    from playwright.sync_api import sync_playwright
+
+    portal, _checkout, _sink = servers
+    backend.views["tok-open"] = view_factory(**PHONE_STATES[state])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 320, "height": 640})
+            page.goto(f"{portal.url}/i/tok-open")
+            found = page.evaluate(
+                """() => ({
+                  overflow: document.documentElement.scrollWidth - window.innerWidth,
+                  // A cell is cut when it leaves its card's content box or clips its own text.
+                  cut: [...document.querySelectorAll('table.lines th, table.lines td')]
+                    .filter((c) => {
+                      const card = c.closest('.card');
+                      const style = getComputedStyle(card);
+                      const edge = card.getBoundingClientRect().right
+                        - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+                      const right = c.getBoundingClientRect().right;
+                      return right > edge + 0.5 || c.scrollWidth > c.clientWidth + 1;
+                    })
+                    .map((c) => c.textContent.trim()),
+                })"""
+            )
+            assert found["overflow"] <= 0 and found["cut"] == [], found
         finally:
             browser.close()
