@@ -146,3 +146,29 @@ def test_web_security_errors_name_the_setting(web: dict[str, Any], setting: str)
     with pytest.raises(ConfigError) as caught:
         config.parse(_base(web=web))
     assert caught.value.setting == setting
+
+
+@pytest.mark.parametrize(
+    ("data", "setting"),
+    [
+        (_base(smtp={"from": "billing@acme.example\r\nBcc: x@evil.example"}), "smtp.from"),
+        (_base(smtp={"from": "no-domain"}), "smtp.from"),
+        (
+            _base(company=[{"realm_id": "1", "staff_email": "a@b.example, c@d.example"}]),
+            "company[0].staff_email",
+        ),
+        (
+            _base(company=[{"realm_id": "1", "branding": {"contact_email": "x\ny@z.example"}}]),
+            "company[0].branding.contact_email",
+        ),
+    ],
+)
+def test_email_settings_must_be_one_address(data: dict[str, Any], setting: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.parse(data)
+    assert caught.value.setting == setting
+
+
+def test_named_sender_is_allowed() -> None:
+    s = config.parse(_base(smtp={"from": "Acme Billing <billing@acme.example>"}))
+    assert s.smtp.from_addr == "Acme Billing <billing@acme.example>"
