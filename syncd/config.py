@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connectors.email.address import recipient
 from connectors.email.protocol import SmtpSettings
 from connectors.quickbooks.protocol import AccountNames, QboSettings
 from connectors.stripe.protocol import StripeSettings
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, PermanentError
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PAYMENT_METHODS = {"card", "us_bank_account"}
@@ -357,8 +358,19 @@ def _smtp(s: _Section) -> SmtpSettings:
         password=s.text("password"),
         security=security,
         timeout_seconds=s.num("timeout_seconds", 20.0, 1.0),
-        from_addr=s.req("from", "billing@example.com"),
+        from_addr=_address(s, "from", "billing@example.com") or "billing@example.com",
     )
+
+
+def _address(s: _Section, key: str, default: str | None = None) -> str | None:
+    """An email address setting: one address (a header break would fail every email it is on)."""
+    value = s.text(key, default)
+    if value is None:
+        return None
+    try:
+        return recipient(value)
+    except PermanentError:
+        raise ConfigError(s.name(key), "must be one email address, e.g. billing@example.com") from None
 
 
 def _intervals(s: _Section) -> Intervals:
@@ -454,7 +466,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                     logo_url=b.text("logo_url"),
                     primary_color=b.req("primary_color", "#1f4e79"),
                     accent_color=b.req("accent_color", "#2e8540"),
-                    contact_email=b.text("contact_email"),
+                    contact_email=_address(b, "contact_email"),
                     contact_phone=b.text("contact_phone"),
                     message=b.text("message"),
                 ),
@@ -468,7 +480,7 @@ def _companies(raw: Any) -> tuple[CompanySettings, ...]:
                 reminder_days=tuple(days),
                 sending_hour=c.integer("sending_hour", 9, 0, 23),
                 timezone=tz,
-                staff_email=c.text("staff_email"),
+                staff_email=_address(c, "staff_email"),
                 bank_debit_strikes=c.integer("bank_debit_strikes", 2, 0, 100),
                 refund_reopens_invoice=c.flag("refund_reopens_invoice", False),
             )

@@ -92,7 +92,8 @@ class Mailbox:
                 rcpt_tos=tuple(rcpt_tos),
                 from_header=str(msg["From"] or ""),
                 to=str(msg["To"] or ""),
-                subject=str(msg["Subject"] or ""),
+                # A long Subject is folded right after "Subject:"; mail clients drop that space.
+                subject=str(msg["Subject"] or "").strip(),
                 date=sent,
                 message_id=str(msg["Message-ID"] or "").strip(),
                 reply_to=str(msg["Reply-To"]) if msg["Reply-To"] else None,

@@ -150,8 +150,7 @@ def test_a_charge_whose_qbo_write_failed_names_the_failed_write_and_qbo_error(tm
         inv = open_invoices(loop)[0]
         now = loop.ctx.clock()
         with loop.ctx.db.transaction() as s:
-            token = loop.ctx.links.token(loop.realm, inv.qbo_id)
-            open_attempt(s, key="k-6140", invoices=[inv], amount=inv.balance, token=token, now=now)
+            open_attempt(s, key="k-6140", invoices=[inv], amount=inv.balance, now=now)
         loop.drain()
         with loop.ctx.db.transaction() as s:
             attempt = s.get(PaymentRow, "k-6140")

@@ -12,9 +12,6 @@ from typing import Any
 from sqlalchemy import select
 
 from syncd.cli import main as cli_main
-from syncd.config import load
-from syncd.links import Links
-from syncd.secrets import SecretBox
 from syncd.stages.collect import open_attempt
 from syncd.store.models import Effect, InvoiceRow, PaymentRow
 
@@ -60,8 +57,6 @@ def _wait_mirrored(world: World, ids: list[str]) -> list[InvoiceRow]:
 
 def _open(world: World, attempts: list[list[InvoiceRow]], tag: str) -> list[str]:
     """What the portal does on Pay: a payment row and the effect that opens its Checkout Session."""
-    settings = load(world.config_path)
-    links = Links(SecretBox(settings.secret_key).purpose_key("portal-links"), settings.public_url)
     db = world.database()
     keys = []
     try:
@@ -69,10 +64,7 @@ def _open(world: World, attempts: list[list[InvoiceRow]], tag: str) -> list[str]
             for n, invoices in enumerate(attempts):
                 key = f"pay:{world.qbo.realm_id}:{'+'.join(i.qbo_id for i in invoices)}:{tag}{n}"
                 total = sum((i.balance for i in invoices), Decimal(0))
-                token = links.token(world.qbo.realm_id, invoices[0].qbo_id)
-                open_attempt(
-                    s, key=key, invoices=invoices, amount=total, token=token, now=world.stripe.clock.now()
-                )
+                open_attempt(s, key=key, invoices=invoices, amount=total, now=world.stripe.clock.now())
                 keys.append(key)
     finally:
         db.dispose()

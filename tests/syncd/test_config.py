@@ -187,3 +187,29 @@ def test_payout_banks_name_the_bad_setting(banks: dict[str, object], setting: st
     with pytest.raises(ConfigError) as err:
         config.parse(_base(company=[{"realm_id": "1", "accounts": {"banks": banks}}]))
     assert err.value.setting == f"company[0].accounts.banks.{setting}"
+
+
+@pytest.mark.parametrize(
+    ("data", "setting"),
+    [
+        (_base(smtp={"from": "billing@acme.example\r\nBcc: x@evil.example"}), "smtp.from"),
+        (_base(smtp={"from": "no-domain"}), "smtp.from"),
+        (
+            _base(company=[{"realm_id": "1", "staff_email": "a@b.example, c@d.example"}]),
+            "company[0].staff_email",
+        ),
+        (
+            _base(company=[{"realm_id": "1", "branding": {"contact_email": "x\ny@z.example"}}]),
+            "company[0].branding.contact_email",
+        ),
+    ],
+)
+def test_email_settings_must_be_one_address(data: dict[str, Any], setting: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.parse(data)
+    assert caught.value.setting == setting
+
+
+def test_named_sender_is_allowed() -> None:
+    s = config.parse(_base(smtp={"from": "Acme Billing <billing@acme.example>"}))
+    assert s.smtp.from_addr == "Acme Billing <billing@acme.example>"

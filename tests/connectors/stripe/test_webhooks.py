@@ -7,6 +7,8 @@ import time
 
 import pytest
 import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from samples import STRIPE_SAMPLES
 
 from connectors.stripe import webhooks
@@ -103,3 +105,53 @@ def test_parse_verified_replays_an_inbox_body_without_the_header() -> None:
     assert event.id == "evt_1GqFpHAlCFm536g8NYSLoccF"
     with pytest.raises(PermanentError):
         webhooks.parse_verified(b"{not json")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_OBJECT = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "id": st.text(max_size=6) | _JSON,
+            "object": st.sampled_from(["checkout.session", "payment_intent", "charge", "refund", "dispute"])
+            | _JSON,
+            "metadata": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=2) | _JSON,
+            "currency": st.sampled_from(["usd", "jpy", "kwd", "x"]) | _JSON,
+            "amount": _JSON,
+            "amount_total": _JSON,
+            "payment_intent": _JSON,
+            "charge": _JSON,
+            "status": _JSON,
+            "payment_status": _JSON,
+        },
+    )
+    | _JSON
+)
+_EVENT = st.fixed_dictionaries(
+    {"object": st.just("event") | _JSON},
+    optional={
+        "id": st.text(min_size=1, max_size=6) | _JSON,
+        "type": st.sampled_from(["checkout.session.completed", "charge.refunded", "x"]) | _JSON,
+        "created": st.integers(min_value=0, max_value=2**32) | _JSON,
+        "data": st.fixed_dictionaries({}, optional={"object": _OBJECT}) | _JSON,
+        "livemode": _JSON,
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=_EVENT | _JSON)
+def test_any_json_is_an_event_or_a_permanent_error(doc: object) -> None:
+    """A verified body of any shape maps to an event or PermanentError (a 400), never a crash."""
+    try:
+        event = webhooks.parse_verified(json.dumps(doc).encode())
+    except PermanentError:
+        return
+    # Accepted only as Stripe sends it: the id and type the inbox keys on, metadata as strings.
+    assert isinstance(doc, dict)
+    assert event.id == doc["id"] and event.type == doc["type"]
+    assert event.metadata == (doc["data"]["object"].get("metadata") or {})

@@ -66,7 +66,7 @@ def test_quickbooks_prints_what_syncd_needs_and_it_works(tmp_path: Path) -> None
         qbo = settings["quickbooks"]
         assert qbo["client_id"] == "sim-client" and qbo["client_secret"] == "s3cret"
         assert qbo["webhook_verifier_token"] == "v3rifier"
-        assert settings["company"] == [{"realm_id": "4620816365000001"}]
+        assert settings["company"] == [{"realm_id": "4620816365000001", "first_sync": "email_open"}]
         for fact in ("Realm id:", "Client secret:", "Verifier token:", "Books (browser):"):
             assert fact in proc.output
         discovery = requests.get(qbo["environment"], timeout=5).json()
