@@ -69,8 +69,9 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
             for e in session.scalars(select(Effect).where(Effect.key.in_(keys)))
         }
         # A charge's first QBO write is its Payment, keyed by the payment intent, not the charge.
+        # A held write (QBO refused it; syncd keeps retrying) is named as such, with QBO's answer.
         unwritten = [
-            (e.key, e.status, e.last_error)
+            (e.key, "held" if e.held_at is not None else e.status, e.last_error)
             for e in session.scalars(
                 select(Effect).where(
                     Effect.company_id == realm, Effect.kind == "qbo.payment", Effect.status != "done"
@@ -200,6 +201,14 @@ def _unrecorded(
                 txn.id,
                 f"{what} has no QBO entry: writing its QBO Payment failed: {error}",
                 f"fix the cause in QuickBooks, then `syncd failed --retry` ({key})",
+            )
+            return
+        if status == "held":
+            report.differ(
+                txn.currency,
+                txn.id,
+                f"{what} has no QBO entry: writing its QBO Payment is held, QBO answered: {error}",
+                f"fix the cause; syncd retries it on its own (`syncd failed --retry` tries now: {key})",
             )
             return
     if key is None:

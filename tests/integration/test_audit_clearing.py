@@ -145,28 +145,30 @@ def test_a_syncd_payment_deleted_in_quickbooks_is_a_charge_with_no_entry(tmp_pat
         assert "no longer exists" in diff.problem
 
 
-def test_a_charge_whose_qbo_write_failed_names_the_failed_write_and_qbo_error(tmp_path: Path) -> None:
+def test_a_charge_whose_qbo_write_is_held_names_the_write_and_qbo_error(tmp_path: Path) -> None:
+    """A charge QBO would not take (here: the connection refused) is held and retried; the audit
+    names that write and QBO's answer, not a missed webhook."""
     with books_loop(tmp_path) as loop:
         inv = open_invoices(loop)[0]
         now = loop.ctx.clock()
         with loop.ctx.db.transaction() as s:
-            open_attempt(s, key="k-6140", invoices=[inv], amount=inv.balance, now=now)
+            open_attempt(s, key="k-held", invoices=[inv], amount=inv.balance, now=now)
         loop.drain()
         with loop.ctx.db.transaction() as s:
-            attempt = s.get(PaymentRow, "k-6140")
+            attempt = s.get(PaymentRow, "k-held")
             assert attempt is not None and attempt.checkout_session_id
             session_id = attempt.checkout_session_id
-        # Paid by check in QuickBooks meanwhile: the Stripe payment now exceeds the open balance.
-        loop.qbo.record_offline_payment(inv.qbo_id, inv.balance)
+        loop.qbo.faults.unauthorized_next(1_000_000)
         loop.stripe.pay_checkout(session_id, "card_success")
         settle(loop)
+        loop.qbo.faults.reset()
         with loop.ctx.db.transaction() as s:
-            failed = s.scalars(select(Effect).where(Effect.kind == "qbo.payment")).one()
-            assert failed.status == "failed", failed.last_error
-            key = failed.key
+            held = s.scalars(select(Effect).where(Effect.kind == "qbo.payment")).one()
+            assert held.status == "pending" and held.held_at is not None, held.last_error
+            key, error = held.key, held.last_error or ""
         report = audit(loop)
         (txn,) = [b for b in loop.stripe.objects("balance_transaction") if b["type"] in ("charge", "payment")]
         diff = _diff(report, str(txn["id"]))
-        assert "writing its QBO Payment failed" in diff.problem and "6140" in diff.problem
+        assert "writing its QBO Payment is held" in diff.problem and error in diff.problem
         assert "webhook" not in diff.problem + diff.action
         assert key in diff.action
