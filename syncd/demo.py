@@ -59,6 +59,18 @@ def _table(name: str, values: dict[str, object], *, array: bool = False) -> str:
     return "\n".join([head, *(f"{k} = {_toml(v)}" for k, v in values.items())]) + "\n"
 
 
+# The simulator's foreign currency; its payouts go to a bank account of their own (see demo_banks).
+DEMO_FOREIGN = ("CAD",)
+
+
+def demo_banks(qbo: QboSimulator) -> None:
+    """A bank account per foreign currency, so the demo's payouts in it are booked, not held."""
+    for code in DEMO_FOREIGN:
+        qbo.create_entity(
+            "Account", {"Name": f"Checking {code}", "AccountType": "Bank", "CurrencyRef": {"value": code}}
+        )
+
+
 DEMO_INTERVALS: dict[str, float] = {
     "pull_seconds": 5.0,
     "worker_seconds": 0.5,
@@ -116,6 +128,7 @@ def demo_config(
         ),
         _table("company.branding", {"name": COMPANY_NAME, "contact_email": "billing@northwind.example"}),
         _table("company.accounts", {"bank": "Checking"}),
+        _table("company.accounts.banks", {code: f"Checking {code}" for code in DEMO_FOREIGN}),
     ]
     return "\n".join(parts)
 
@@ -191,6 +204,7 @@ def start_demo(
         stops.append(sink.stop)
         qbo = QboSimulator(seed=0, invoices=invoices, webhook_url=f"{url}/webhooks/quickbooks").start()
         stops.append(qbo.stop)
+        demo_banks(qbo)
         stripe = StripeSimulator().start()
         stops.append(stripe.stop)
         secret = "whsec_" + secrets.token_hex(24)

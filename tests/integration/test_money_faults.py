@@ -257,7 +257,11 @@ def _configure(world: World, *, refunds_reopen: bool) -> Settings:
         'reminder_days = []\nnotify_new_invoices = false\nlink_writeback = "off"\n'
         f"refund_reopens_invoice = {'true' if refunds_reopen else 'false'}",
     )
-    text += '\n[company.accounts]\nbank = "Checking"\n'
+    # Payouts go to a bank account of their own currency (a CAD one would otherwise be held).
+    world.qbo.create_entity(
+        "Account", {"Name": "Checking CAD", "AccountType": "Bank", "CurrencyRef": {"value": "CAD"}}
+    )
+    text += '\n[company.accounts]\nbank = "Checking"\nbanks = { CAD = "Checking CAD" }\n'
     world.config_path.write_text(text)
     return load(world.config_path)
 
