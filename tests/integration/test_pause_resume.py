@@ -69,7 +69,8 @@ def test_a_rolled_stripe_key_pauses_with_its_fix_and_a_restart_with_the_new_key_
         lambda: any(INVOICE_SUBJECT.match(m.subject) for m in mail.all()), timeout=60, what="an invoice email"
     )
     message = next(m for m in mail.all() if INVOICE_SUBJECT.match(m.subject))
-    match = FIRST_INVOICE.search(message.subject if message.subject.startswith("Invoice") else message.text or "")
+    about = message.subject if message.subject.startswith("Invoice") else message.text or ""
+    match = FIRST_INVOICE.search(about)
     assert match is not None
     doc = match.group(1)
     owed = _balance(world, doc)
