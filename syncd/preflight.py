@@ -68,6 +68,10 @@ def listen(host: str, port: int) -> socket.socket:
                 "web.port", f"not allowed to listen on {host}:{port}: use a port above 1023"
             ) from None
         raise ConfigError("web.host", f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # Listen now, not when the web server starts: a bound socket that is not listening yet lets
+    # another SO_REUSEADDR socket (a `connect quickbooks` listener) take the same port meanwhile.
+    # Connections made before the server is up wait in the backlog.
+    sock.listen(2048)
     return sock
 
 

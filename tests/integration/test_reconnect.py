@@ -55,12 +55,15 @@ def test_connect_quickbooks_works_against_the_running_daemon(world: World, daemo
     try:
         assert command.stdout is not None
         shown = []
+        # Read up to the hand-over line itself: communicate() reads the pipe underneath this
+        # iterator's buffer, so a line left in that buffer would be lost to the assertions.
         for line in command.stdout:
             shown.append(line)
-            if line.startswith("http"):
+            if line.startswith("Waiting for the running syncd"):
                 break
+        url = next(line.strip() for line in shown if line.startswith("http"))
         # The owner's browser: Intuit's consent, then the redirect to the daemon's own callback.
-        page = requests.get(shown[-1].strip(), timeout=30)
+        page = requests.get(url, timeout=30)
         out, err = command.communicate(timeout=60)
     finally:
         if command.poll() is None:
