@@ -21,7 +21,7 @@ from syncd.config import Settings
 from syncd.context import Context
 from syncd.errors import Credential
 from syncd.scheduler import Scheduler
-from syncd.store import migrate
+from syncd.store import effects, migrate
 from syncd.store.owners import reclaim_dead
 from syncd.web.app import create_app
 from syncd.web.webhooks import Intake
@@ -58,6 +58,9 @@ class Service:
         if freed:
             log.info("reclaimed_dead_owners", leases=freed)
         ensure_companies(self.ctx)
+        waiting = effects.due_awaiting_settings(self.ctx.db, now=self.ctx.clock())
+        if waiting:
+            log.info("settings_waits_due", effects=waiting)
         for credential in proven:
             resume_proven(self.ctx, credential)
         self.scheduler = Scheduler(self.ctx)

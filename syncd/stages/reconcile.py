@@ -16,7 +16,7 @@ from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
 from syncd.domain.rates import credited_rate
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
-from syncd.stages.books import charges
+from syncd.stages.books import charges, movements
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, PaymentRow
@@ -91,6 +91,7 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
                 inv.balance = max(inv.balance - line.amount, Decimal(0))
                 inv.status = Invoice.status_for(inv.total, inv.balance).value
         if txn is not None:
+            movements.repoint_payment(session, txn.id, entry.qbo_id)
             effects.enqueue(
                 session,
                 key=f"qbo:fee:{txn.id}",

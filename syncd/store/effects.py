@@ -271,6 +271,27 @@ def release(db: Database, owner: str) -> int:
         return int(getattr(result, "rowcount", 0))
 
 
+# How an error reads when the effect waits for a setting (a payout with no bank account in its
+# currency): "... held: set company.accounts.banks.JPY to ...".
+AWAITS_SETTING = "held: set "
+
+
+def due_awaiting_settings(db: Database, *, now: datetime) -> int:
+    """At start the configuration may have just been fixed: effects waiting for a setting are due
+    now rather than at their next (hourly) try, as their staff email promises."""
+    with db.transaction() as session:
+        result = session.execute(
+            update(Effect)
+            .where(
+                Effect.status == EffectStatus.PENDING.value,
+                Effect.next_attempt_at > now,
+                Effect.last_error.like(f"%{AWAITS_SETTING}%"),
+            )
+            .values(next_attempt_at=now)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+
 def requeue_failed(db: Database, *, company_id: str | None, now: datetime) -> int:
     """Put permanently failed effects back in the queue once a person fixed the cause, and make
     held ones due now rather than at their next retry."""

@@ -181,9 +181,11 @@ contact_email = "billing@northwind.test"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    """QBO simulator (12 seeded invoices), Stripe simulator and SMTP sink, stopped afterwards."""
-    qbo = QboSimulator(seed=7, invoices=12)
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """QBO simulator (12 seeded invoices; an indirect parameter may name its currencies), Stripe
+    simulator and SMTP sink, stopped afterwards."""
+    currencies = getattr(request, "param", {}).get("currencies", ("USD", "CAD"))
+    qbo = QboSimulator(seed=7, invoices=12, currencies=currencies)
     stripe = StripeSimulator()
     sink = SmtpSink()
     qbo.start()

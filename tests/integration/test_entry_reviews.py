@@ -10,7 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from books_loop import advance, balance, books_loop, entity, open_invoices, pay, payment, qbo, refund, settle
+from books_loop import (
+    advance,
+    assert_clean,
+    balance,
+    books_loop,
+    entity,
+    open_invoices,
+    pay,
+    payment,
+    qbo,
+    refund,
+    settle,
+)
 from loop_harness import Loop
 from sqlalchemy import select
 
@@ -115,6 +127,8 @@ def test_a_deleted_payment_holds_its_invoice_and_tells_staff_once(
         loop.drain()
         assert "paid in full" in _page(loop, invoice)
         assert len(_alerts(loop)) == 1
+        # The audit finds the charge's entry again: the rebooked Payment, not the deleted one.
+        assert_clean(loop)
 
 
 def test_released_entry_lets_the_invoice_be_paid_again(

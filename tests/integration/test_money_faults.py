@@ -2,9 +2,12 @@
 movements (card and ACH payments, partials, refunds, disputes, ACH returns, payouts) while both
 simulators answer some calls with 5xx and 429 and Stripe duplicates and reorders webhooks; QBO's
 webhooks are lost (only the periodic pull sees a change), some invoices are lowered, paid by check
-or voided in QBO while their Checkout Session is open, and some are paid in several tabs at once,
-once as a backlog the daemon meets on restart. After the last restart the books must audit clean
-with zero duplicate QBO entries and no charge without its QBO Payment."""
+or voided in QBO while their Checkout Session is open, some are paid in parts as a backlog the
+daemon meets on restart, some get Pay pressed in several tabs with different amounts through the
+daemon's portal (the customer then tries every page they were given), and some syncd Payments are
+deleted in QBO (held for review until staff rebook them). After the last restart the books must
+audit clean with zero duplicate QBO entries, no charge without its QBO Payment and no customer
+charged more than their invoice's balance plus what a page paid while syncd closed it took."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
+import requests
+from overcharge import overcharges
 from sqlalchemy import func, select
 
 from connectors.quickbooks import limits as qbo_limits
@@ -32,8 +37,10 @@ from syncd.cli import main as cli_main
 from syncd.config import Settings, load
 from syncd.context import Context
 from syncd.errors import TransientError
+from syncd.links import Links
+from syncd.secrets import SecretBox
 from syncd.stages.collect import open_attempt
-from syncd.store.models import Effect, InboxEvent, InvoiceRow, PaymentRow
+from syncd.store.models import Effect, EntryReview, InboxEvent, InvoiceRow, PaymentRow
 
 # Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
 World = Any
@@ -46,6 +53,9 @@ MOVEMENTS = int(os.environ.get("SYNCD_FAULT_MOVEMENTS", "1000"))
 KILLS = 12
 QUIET_TIMEOUT = 420.0
 CENT = Decimal("0.01")
+STAFF = "staff@northwind.test"
+DELETED = 4  # syncd Payments the bookkeeper deletes in QBO
+CHECKOUT_SESSION = re.compile(r"/(cs_[A-Za-z0-9_]+)")
 T = TypeVar("T")
 
 
@@ -75,8 +85,13 @@ class Run:
         self.refunded: dict[str, Decimal] = {}
         self.disputes: list[str] = []
         self.races: dict[str, tuple[InvoiceRow, str]] = {}  # payment key -> (invoice, QBO change)
-        self.tabs: set[str] = set()  # payment keys of invoices paid in several tabs
+        self.tabs: list[InvoiceRow] = []  # invoices with Pay pressed in several tabs
+        self.opened: dict[str, Decimal] = {}  # invoice -> highest balance when a session was opened
+        self.deleted: dict[str, str] = {}  # deleted QBO Payment id -> its invoice
+        self.held: set[str] = set()  # payment intents whose QBO Payment was deleted
         self.raced = Counter[str]()
+        self.links = Links(SecretBox(settings.secret_key).purpose_key("portal-links"), settings.public_url)
+        self.http = requests.Session()
 
     def maybe_crash(self, chance: float) -> None:
         if self.kills < KILLS and self.rng.random() < chance:
@@ -98,21 +113,22 @@ class Run:
                 s.expunge(r)
             return rows
 
-    def start_payments(self, invoices: list[InvoiceRow], *, tabs: int = 0) -> list[str]:
+    def opening(self, inv: InvoiceRow) -> None:
+        self.opened[inv.qbo_id] = max(self.opened.get(inv.qbo_id, Decimal(0)), inv.balance)
+
+    def start_payments(self, invoices: list[InvoiceRow]) -> list[str]:
         """What the portal does on Pay, in bulk: a payment row and its checkout effect. Some
-        invoices change in QBO before they are paid; some are paid in 2-3 tabs (``tabs`` > 1: all)."""
+        invoices change in QBO before they are paid; some get Pay pressed in several tabs (left
+        for ``pay_in_tabs``, through the daemon's portal)."""
         keys = []
         with self.db.transaction() as s:
             now = self.world.stripe.clock.now()
             for inv in invoices:
                 roll = self.rng.random()
-                if tabs > 1 or roll < 0.05:
-                    for tab in range(tabs if tabs > 1 else self.rng.randint(2, 3)):
-                        key = f"pay:{self.realm}:{inv.qbo_id}:fault:tab{tab}"
-                        open_attempt(s, key=key, invoices=[inv], amount=inv.balance, now=now)
-                        keys.append(key)
-                        self.tabs.add(key)
+                if roll < 0.05 and inv.balance >= 5:
+                    self.tabs.append(inv)
                     continue
+                self.opening(inv)
                 partial = roll > 0.8 and inv.balance > 2
                 amount = (inv.balance / 2).quantize(Decimal("0.01")) if partial else inv.balance
                 key = f"pay:{self.realm}:{inv.qbo_id}:fault"
@@ -137,14 +153,25 @@ class Run:
         self.raced[how] += 1
 
     def backlog_after_restart(self, invoices: list[InvoiceRow]) -> None:
-        """Several tabs per invoice paid while the daemon is down: a backlog meets the restart."""
-        keys = self.start_payments(invoices, tabs=3)
+        """Each invoice paid in three parts while the daemon is down, one of them also by a check
+        recorded in QBO meanwhile: a backlog (more than is open) meets the restart."""
+        keys = []
+        with self.db.transaction() as s:
+            now = self.world.stripe.clock.now()
+            for inv in invoices:
+                self.opening(inv)
+                part = (inv.balance / 3).quantize(CENT)
+                for tab, amount in enumerate([part, part, inv.balance - 2 * part]):
+                    key = f"pay:{self.realm}:{inv.qbo_id}:fault:part{tab}"
+                    open_attempt(s, key=key, invoices=[inv], amount=amount, now=now)
+                    keys.append(key)
         deadline = time.monotonic() + 120
         while len(self.sessions(keys)) < len(keys):
             assert time.monotonic() < deadline, f"checkouts never opened:\n{self.proc.tail()}"
             time.sleep(0.2)
         self.proc.kill()
         self.kills += 1
+        self.world.qbo.record_offline_payment(invoices[0].qbo_id, (invoices[0].balance / 3).quantize(CENT))
         for session_id in self.sessions(keys).values():
             _retry(lambda sid=session_id: self.world.stripe.pay_checkout(sid, "card_success"))
         self.proc.start(ready_timeout=60)
@@ -164,7 +191,7 @@ class Run:
             assert time.monotonic() < deadline, f"{len(left)} checkouts never opened:\n{self.proc.tail()}"
             ready = self.sessions(sorted(left))
             for key, session_id in ready.items():
-                outcome = "card_success" if key in self.tabs else self.rng.choice(outcomes)
+                outcome = self.rng.choice(outcomes)
                 left.discard(key)
                 if key in self.races:
                     self.change_in_qbo(*self.races[key])
@@ -175,6 +202,102 @@ class Run:
                     continue
                 self.world.stripe.pay_checkout(session_id, outcome)
             time.sleep(0.2)
+
+    def press_pay(self, inv: InvoiceRow, amount: Decimal) -> str:
+        """Pay pressed on the invoice's page of the running daemon; a 503 (a fault met while
+        closing the older page) is pressed again, as a customer would."""
+        url = self.links.url(self.realm, inv.qbo_id)
+        for _ in range(30):
+            page = self.http.get(url, timeout=10)
+            csrf = re.search(r'name="csrf_token"\s+value="([^"]+)"', page.text)
+            if page.status_code == 200 and csrf:
+                form = {"csrf_token": csrf.group(1), "amount": str(amount)}
+                answer = self.http.post(f"{url}/pay", data=form, allow_redirects=False, timeout=30)
+                found = CHECKOUT_SESSION.search(answer.headers.get("location", ""))
+                if answer.status_code == 303 and found:
+                    return found.group(1)
+            time.sleep(0.3)
+        raise AssertionError(f"Pay on {url} never led to Checkout:\n{self.proc.tail()}")
+
+    def pay_in_tabs(self) -> None:
+        """Pay pressed with 2-3 different amounts (the last the whole balance); the customer then
+        pays every page: all but the last are refused by Stripe, expired."""
+        for inv in self.tabs:
+            self.opening(inv)
+            part = (inv.balance / 3).quantize(CENT)
+            amounts = [part, 2 * part, inv.balance][-self.rng.randint(2, 3) :]
+            sessions = [self.press_pay(inv, amount) for amount in amounts]
+            assert len(set(sessions)) == len(sessions), sessions
+            for old in sessions[:-1]:
+                with pytest.raises(ApiError, match="expired"):
+                    self.world.stripe.pay_checkout(old, "card_success")
+            self.world.stripe.pay_checkout(sessions[-1], "card_success")
+            self.raced["tabs"] += 1
+
+    def deletable(self) -> list[tuple[str, str, str]]:
+        """(intent, QBO Payment, invoice) of booked single-invoice card payments no refund,
+        dispute or QBO change touched."""
+        taken = self.disputed_intents() | set(self.refunded)
+        cards = {intent for intent, _, _ in self.succeeded_cards()} - taken
+        raced = {inv.qbo_id for inv, _ in self.races.values()}
+        with self.db.transaction() as s:
+            rows = s.execute(
+                select(PaymentRow.payment_intent_id, PaymentRow.qbo_payment_id, PaymentRow.invoice_ids).where(
+                    PaymentRow.key.like("%:fault"),
+                    PaymentRow.status == "succeeded",
+                    PaymentRow.qbo_payment_id.is_not(None),
+                )
+            ).all()
+        return [
+            (str(intent), str(entry), str(invoices[0]))
+            for intent, entry, invoices in rows
+            if intent in cards and len(invoices) == 1 and invoices[0] not in raced
+        ]
+
+    def delete_payments(self, n: int) -> None:
+        """The bookkeeper deletes syncd Payments in QBO (no webhook: the periodic pull finds it)."""
+        self.world.wait_until(
+            lambda: len(self.deletable()) >= n, timeout=120, what=f"{n} booked card payments"
+        )
+        for intent, entry, invoice_id in self.rng.sample(sorted(self.deletable()), n):
+            self.world.qbo.delete_entity("Payment", entry)
+            self.deleted[entry] = invoice_id
+            self.held.add(intent)
+
+    def reviews(self) -> set[str]:
+        with self.db.transaction() as s:
+            return set(
+                s.scalars(select(EntryReview.qbo_payment_id).where(EntryReview.status == "open")).all()
+            )
+
+    def check_held(self) -> None:
+        """Each deleted Payment's invoice is held: its page says so and refuses Pay."""
+        self.world.wait_until(
+            lambda: set(self.deleted) <= self.reviews(),
+            timeout=120,
+            what=lambda: f"reviews for {sorted(self.deleted)}: {sorted(self.reviews())}\n{self.proc.tail()}",
+        )
+        sessions = len(self.world.stripe.objects("checkout.session"))
+        for invoice_id in self.deleted.values():
+            url = self.links.url(self.realm, invoice_id)
+            page = self.http.get(url, timeout=10)
+            assert "being reviewed" in page.text and "csrf_token" not in page.text
+            refused = self.http.post(
+                f"{url}/pay", data={"csrf_token": "x"}, allow_redirects=False, timeout=10
+            )
+            assert refused.status_code != 303
+        assert len(self.world.stripe.objects("checkout.session")) == sessions
+        self.raced["deleted"] += len(self.deleted)
+
+    def told_once(self) -> None:
+        """One staff email per deleted entry (a resend after a kill carries the same Message-ID)."""
+        for entry in self.deleted:
+            told = {
+                m.message_id
+                for m in self.world.sink.mailbox.all()
+                if STAFF in m.to and f"QuickBooks Payment {entry} was" in (m.subject or "")
+            }
+            assert len(told) == 1, (entry, told)
 
     def unbooked(self) -> list[str]:
         """Charges Stripe took whose syncd payment has no QBO Payment."""
@@ -198,7 +321,7 @@ class Run:
         ]
 
     def refund_some(self, n: int) -> None:
-        cards = [c for c in self.succeeded_cards() if c[0] not in self.disputed_intents()]
+        cards = [c for c in self.succeeded_cards() if c[0] not in self.disputed_intents() | self.held]
         for intent, amount, _ in self.rng.sample(cards, min(n, len(cards))):
             left = amount - self.refunded.get(intent, Decimal(0))
             if left <= Decimal("0.50"):
@@ -220,7 +343,7 @@ class Run:
         return {str(d["payment_intent"]) for d in self.world.stripe.objects("dispute")}
 
     def dispute_some(self, n: int) -> None:
-        taken = self.disputed_intents() | set(self.refunded)
+        taken = self.disputed_intents() | set(self.refunded) | self.held
         cards = [c for c in self.succeeded_cards() if c[0] not in taken]
         for _, _, charge in self.rng.sample(cards, min(n, len(cards))):
             self.disputes.append(self.world.stripe.open_dispute(charge))
@@ -250,7 +373,7 @@ class Run:
 
 
 def _configure(world: World, *, refunds_reopen: bool) -> Settings:
-    world.write_config()
+    world.write_config(staff_email=STAFF)
     text = world.config_path.read_text()
     text = text.replace(
         "reminder_days = []",
@@ -305,6 +428,9 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
         world.stripe.faults.throttle_next(rng.randint(0, 5))
         world.qbo.faults.throttle_next(rng.randint(0, 5))
         run.maybe_crash(0.45)
+    run.pay_in_tabs()
+    run.delete_payments(DELETED)
+    run.check_held()
     print("paid", time.monotonic() - T0, flush=True)
     refunds, disputes = MOVEMENTS // 5, MOVEMENTS // 14
     for _ in range(12):
@@ -349,6 +475,27 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
             what=lambda: f"quiescence: {run.pending(ctx, first, last)}\n{proc.tail()}",
         )
         print("quiet", time.monotonic() - T0, flush=True)
+        # Reading QBO, the audit lists each deleted Payment (a charge with no entry); staff rebook
+        # them as the email tells them to, and the daemon writes them again.
+        listed = run_audit(ctx, run.realm, first, last)
+        for entry in run.deleted:
+            assert any(f"Payment {entry} " in d.line() for d in listed.differences), listed.to_text()
+            rebook = [
+                "--config",
+                str(world.config_path),
+                "entries",
+                "--company",
+                run.realm,
+                "--rebook",
+                entry,
+            ]
+            assert cli_main.run(rebook) == 0
+        world.wait_until(
+            quiet,
+            timeout=120,
+            interval=2.0,
+            what=lambda: f"rebooked: {run.pending(ctx, first, last)}\n{proc.tail()}",
+        )
         assert proc.stop() == 0, proc.tail()
         report = run_audit(ctx, run.realm, first, last)
     finally:
@@ -376,8 +523,15 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
         failed = s.scalars(select(Effect).where(Effect.status == "failed")).all()
         assert not failed, [(e.key, e.last_error) for e in failed]
     assert not run.unbooked(), f"charges without a QBO Payment: {run.unbooked()}"
-    print("raced", dict(run.raced), "tabs", len(run.tabs), flush=True)
-    assert run.raced["lowered"] and run.raced["paid_offline"] and run.raced["voided"] and run.tabs
+    with run.db.transaction() as s:
+        over = overcharges(world.stripe, s, run.opened)
+        late = s.scalar(select(func.count()).where(Effect.key.like("email:staff:late-checkout:%")))
+    assert not over, over
+    run.raced["paid_while_closing"] = int(late or 0)
+    run.told_once()
+    print("raced", dict(run.raced), flush=True)
+    assert run.raced["lowered"] and run.raced["paid_offline"] and run.raced["voided"]
+    assert run.raced["tabs"] and run.raced["deleted"] == DELETED
 
     # ... and the command a bookkeeper runs (entries trusted from syncd's record this time).
     args = ["--config", str(world.config_path), "audit", "--company", run.realm]

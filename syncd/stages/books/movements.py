@@ -81,6 +81,22 @@ def record(
     return row
 
 
+def repoint_payment(session: Session, txn_id: str, payment_id: str) -> None:
+    """A charge's Payment written again (``syncd entries --rebook`` after the first was deleted in
+    QBO) takes the deleted one's place in the charge's movement, or the audit would keep looking
+    for the deleted entry and count the new one as extra."""
+    row = session.get(MoneyMovement, txn_id)
+    if row is None or "payment" not in (row.qbo_entries or {}):
+        return  # the fee effect records the movement, with the Payment recorded by then
+    current = dict(row.qbo_entries)
+    old = EntryLink.decode("payment", current["payment"])
+    if old.qbo_id == payment_id:
+        return
+    current["payment"] = EntryLink("payment", old.entity, payment_id, old.clearing).encode()
+    row.qbo_entries = current
+    flag_modified(row, "qbo_entries")
+
+
 def mark_paid_out(session: Session, txn_ids: list[str], payout_id: str) -> None:
     """Note which payout settled each movement (shown by the audit; no money moves here)."""
     for txn_id in txn_ids:

@@ -25,6 +25,7 @@ from syncd.errors import PermanentError, TransientError
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, entries_of, link, mark_paid_out, record
 from syncd.stages.notify import queue_staff_alert
+from syncd.store import effects
 from syncd.store.effects import Claimed
 from syncd.store.models import MoneyMovement
 from syncd.worker import Done, handler
@@ -91,8 +92,8 @@ def _hold(ctx: Context, realm: str, payout: Payout) -> NoReturn:
             ctx.clock(),
         )
     raise TransientError(
-        f"payout {payout.id} of {payout.amount} {currency} held: set {_setting(currency)} to the QuickBooks "
-        f"{currency} bank account it arrives in",
+        f"payout {payout.id} of {payout.amount} {currency} {effects.AWAITS_SETTING}{_setting(currency)} to "
+        f"the QuickBooks {currency} bank account it arrives in",
         retry_after=HOLD_RETRY_SECONDS,
     )
 

@@ -79,6 +79,16 @@ def test_fail_is_terminal_until_requeued(db: Database) -> None:
     assert len(effects.claim(db, owner="w", now=T0)) == 1
 
 
+def test_effects_waiting_for_a_setting_are_due_at_start(db: Database) -> None:
+    _enqueue(db, "payout")
+    _enqueue(db, "throttled")
+    for c in effects.claim(db, owner="w", now=T0):
+        error = "payout po_1 held: set company.accounts.banks.JPY to ..." if c.key == "payout" else "429"
+        effects.retry_later(db, c, error=error, at=T0 + timedelta(hours=1))
+    assert effects.due_awaiting_settings(db, now=T0 + timedelta(minutes=1)) == 1
+    assert [c.key for c in effects.claim(db, owner="w", now=T0 + timedelta(minutes=1))] == ["payout"]
+
+
 def test_release_gives_leases_back(db: Database) -> None:
     _enqueue(db, "a")
     effects.claim(db, owner="w1", now=T0)
