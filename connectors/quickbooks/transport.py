@@ -154,6 +154,8 @@ class QboTransport:
                     raise error
                 # Stop bursting for everyone sharing this company's budget.
                 self.limits.requests.drain()
+                if kind is RequestKind.BATCH:
+                    self.limits.batches.drain()
                 self._sleep(
                     error.retry_after if error.retry_after is not None else self._backoff(throttle_tries)
                 )
