@@ -6,7 +6,9 @@ import enum
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +19,19 @@ from connectors.quickbooks.limits import CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
 from connectors.quickbooks.protocol import RequestCounts
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
+
+_BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Requests sent inside are bulk work (link write-backs): they leave a reserve of the
+    company's budget to money effects, which are never kept waiting behind them."""
+    token = _BULK.set(True)
+    try:
+        yield
+    finally:
+        _BULK.reset(token)
 
 
 class RequestKind(enum.Enum):
@@ -118,7 +133,7 @@ class QboTransport:
         transient_tries = throttle_tries = 0
         while True:
             error: SyncdError
-            with self.limits.slot(batch=kind is RequestKind.BATCH):
+            with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=_BULK.get()):
                 token = self.tokens.access_token()
                 sent_headers = {"Accept": "application/json", **(headers or {})}
                 sent_headers["Authorization"] = f"Bearer {token}"
