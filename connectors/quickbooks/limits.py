@@ -19,10 +19,18 @@ BULK_RESERVE_REQUESTS = 100
 BULK_RESERVE_BATCHES = 8
 
 
+class BudgetBusy(Exception):
+    """The budget will not free up within the caller's patience: do the work later instead."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"QBO request budget busy for {wait:.1f} s")
+        self.wait = wait
+
+
 class Window(Protocol):
     """A rate budget: ``acquire`` blocks until a request may go, ``done`` says its answer came back."""
 
-    def acquire(self, *, reserve: int = 0) -> int: ...
+    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int: ...
 
     def done(self, ticket: int) -> None: ...
 
@@ -83,12 +91,17 @@ class SlidingWindow:
             self._stamps[ticket] = math.inf
             return ticket
 
-    def acquire(self, *, reserve: int = 0) -> int:
+    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int:
+        """A ticket, once the window allows; BudgetBusy instead of waiting more than ``patience``."""
+        waited = 0.0
         while True:
             got = self.try_acquire(reserve=reserve)
             if isinstance(got, int):
                 return got
+            if patience is not None and waited + got > patience:
+                raise BudgetBusy(got)
             self._sleep(got)
+            waited += got
 
     def done(self, ticket: int) -> None:
         with self._lock:
@@ -146,7 +159,7 @@ class TokenBucket:
         while (wait := self.try_take()) > 0:
             self._sleep(wait)
 
-    def acquire(self, *, reserve: int = 0) -> int:
+    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int:
         self.take()
         return 0
 
@@ -180,15 +193,16 @@ class CompanyLimits:
         )
 
     @contextmanager
-    def slot(self, *, batch: bool, bulk: bool = False) -> Iterator[None]:
+    def slot(self, *, batch: bool, bulk: bool = False, patience: float | None = None) -> Iterator[None]:
         """Wait for the rate budget, then hold one of the in-flight slots for one request.
 
-        ``bulk`` work leaves a reserve of each window to money effects, which go first."""
+        ``bulk`` work leaves a reserve of each window to money effects, which go first; with
+        ``patience`` it raises BudgetBusy rather than wait longer (a worker is not kept blocked)."""
         with ExitStack() as stack:
             if batch:
-                ticket = self.batches.acquire(reserve=BULK_RESERVE_BATCHES if bulk else 0)
+                ticket = self.batches.acquire(reserve=BULK_RESERVE_BATCHES if bulk else 0, patience=patience)
                 stack.callback(self.batches.done, ticket)
-            request = self.requests.acquire(reserve=BULK_RESERVE_REQUESTS if bulk else 0)
+            request = self.requests.acquire(reserve=BULK_RESERVE_REQUESTS if bulk else 0, patience=patience)
             stack.callback(self.requests.done, request)
             with self.in_flight:
                 yield

@@ -15,12 +15,13 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.quickbooks.errors import error_for_response
-from connectors.quickbooks.limits import CompanyLimits
+from connectors.quickbooks.limits import BudgetBusy, CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
 from connectors.quickbooks.protocol import RequestCounts
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
 
 _BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)
+BULK_PATIENCE = 5.0  # seconds bulk work may wait for budget before it is deferred instead
 
 
 @contextmanager
@@ -133,18 +134,24 @@ class QboTransport:
         transient_tries = throttle_tries = 0
         while True:
             error: SyncdError
-            with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=_BULK.get()):
-                token = self.tokens.access_token()
-                sent_headers = {"Accept": "application/json", **(headers or {})}
-                sent_headers["Authorization"] = f"Bearer {token}"
-                try:
-                    response = self.session.request(
-                        method, url, headers=sent_headers, params=params, data=data, timeout=self.timeout
-                    )
-                except requests.RequestException as exc:
-                    self.counter.add(kind)
-                    response = None
-                    error = TransientError(f"QBO unreachable: {type(exc).__name__}")
+            bulk_work = _BULK.get()
+            patience = BULK_PATIENCE if bulk_work else None
+            try:
+                with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=bulk_work, patience=patience):
+                    token = self.tokens.access_token()
+                    sent_headers = {"Accept": "application/json", **(headers or {})}
+                    sent_headers["Authorization"] = f"Bearer {token}"
+                    try:
+                        response = self.session.request(
+                            method, url, headers=sent_headers, params=params, data=data, timeout=self.timeout
+                        )
+                    except requests.RequestException as exc:
+                        self.counter.add(kind)
+                        response = None
+                        error = TransientError(f"QBO unreachable: {type(exc).__name__}")
+            except BudgetBusy as busy:
+                # Bulk work gives its turn to money rather than keep a worker blocked: retried later.
+                raise ThrottledError(str(busy), retry_after=busy.wait) from None
             if response is not None:
                 throttled = response.status_code == 429
                 if response.status_code == 200:

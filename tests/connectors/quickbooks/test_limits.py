@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from connectors.quickbooks.limits import CompanyLimits, SlidingWindow, TokenBucket, limits_for
+import pytest
+
+from connectors.quickbooks.limits import BudgetBusy, CompanyLimits, SlidingWindow, TokenBucket, limits_for
 
 
 class FakeClock:
@@ -131,3 +133,17 @@ def test_in_flight_never_exceeds_ten() -> None:
 def test_limits_are_shared_per_company() -> None:
     assert limits_for("realm-a") is limits_for("realm-a")
     assert limits_for("realm-a") is not limits_for("realm-b")
+
+
+def test_bulk_work_is_deferred_rather_than_kept_waiting() -> None:
+    clock = FakeClock()
+    limits = CompanyLimits.standard(clock=clock, sleep=clock.sleep)
+    for _ in range(32):
+        with limits.slot(batch=True, bulk=True, patience=5.0):
+            pass
+    with pytest.raises(BudgetBusy) as busy, limits.slot(batch=True, bulk=True, patience=5.0):
+        raise AssertionError("a bulk batch call went out beyond its share")
+    assert 55 < busy.value.wait <= 61 and clock.slept == []
+    with limits.slot(batch=True):  # money still has its reserve, at once
+        pass
+    assert clock.slept == []
