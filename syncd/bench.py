@@ -149,10 +149,18 @@ def _quiet(ctx: Context, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def bench_payments(payments: int, *, rate: float | None = None, timeout: float = 180.0) -> dict[str, Any]:
+def bench_payments(
+    payments: int,
+    *,
+    rate: float | None = None,
+    timeout: float = 180.0,
+    invoices: int | None = None,
+    settle: bool = True,
+) -> dict[str, Any]:
     """Pay ``payments`` invoices through the portal backend and the Stripe simulator's checkout;
     latency runs from the webhook reaching the app to the Payment existing in QBO. Customers pay
-    ``rate`` per second, or all at once (a burst) when ``rate`` is None."""
+    ``rate`` per second, or all at once (a burst) when ``rate`` is None. ``settle=False`` pays
+    during the first sync, while its emails and link write-backs are still going out."""
     from syncd.demo import start_demo
     from syncd.stages.collect import PortalService
 
@@ -160,16 +168,21 @@ def bench_payments(payments: int, *, rate: float | None = None, timeout: float =
     # The default [scheduler] intervals: what a real installation runs with.
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
         handle = start_demo(
-            port=0, invoices=max(40, payments * 3), state_dir=Path(state), intervals={}, intake=timed
+            port=0,
+            invoices=invoices or max(40, payments * 3),
+            state_dir=Path(state),
+            intervals={},
+            intake=timed,
         )
         try:
             realm = handle.qbo.realm_id
-            invoices = _payable(handle.ctx, realm, payments, timeout=60)
+            payable = _payable(handle.ctx, realm, payments, timeout=60)
             # Measure payments, not the first pull's backlog of emails and link write-backs.
-            _quiet(handle.ctx, timeout=120)
+            if settle:
+                _quiet(handle.ctx, timeout=120)
             backend = PortalService(handle.ctx)
             sessions: dict[str, str] = {}
-            for invoice_id in invoices:
+            for invoice_id in payable:
                 url = _start(backend, handle.ctx.links.token(realm, invoice_id))
                 found = SESSION_ID.search(url)
                 if found is None:
@@ -191,6 +204,7 @@ def bench_payments(payments: int, *, rate: float | None = None, timeout: float =
                 done = created.get(session_id)
                 if arrived is not None and done is not None:
                     latencies.append(max(0.0, done - arrived))
+            qbo_counts = handle.qbo.counts()
         finally:
             handle.stop()
     return {
@@ -201,6 +215,7 @@ def bench_payments(payments: int, *, rate: float | None = None, timeout: float =
         "p95_seconds": round(percentile(latencies, 95), 3) if latencies else None,
         "max_seconds": round(max(latencies), 3) if latencies else None,
         "mean_seconds": round(statistics.fmean(latencies), 3) if latencies else None,
+        "qbo_throttled_429": qbo_counts.get("throttled", 0),
     }
 
 
@@ -220,6 +235,7 @@ class _SimulatorProcess:
                 "0",
                 "--invoices",
                 str(invoices),
+                "--json",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -345,9 +361,14 @@ def table(results: dict[str, Any]) -> str:
         "payments": "Payment latency: Stripe webhook received -> QBO Payment created",
         "payments_burst": "Payment latency, every payment at once (a stress figure, not the target)",
         "qbo_requests": "QBO requests (connector benchmark)",
+        "first_pull": "First pull + publish of a big company (syncd process; simulator in its own process)",
+        "writeback": "Publish WITH the link write-back: every payable invoice, until the last batch",
+        "payments_during_first_sync": "Payment latency during a first sync: webhook -> QBO Payment",
     }
     for section, title in titles.items():
         lines.append(title)
+        if section not in results:
+            continue
         data = results.get(section)
         if not data:
             lines.append("  (not available)")
@@ -358,10 +379,23 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main(*, invoices: int = 10_000, payments: int = 50, rate: float = 5.0, as_json: bool = False) -> int:
+def main(
+    *,
+    invoices: int = 10_000,
+    payments: int = 50,
+    rate: float = 5.0,
+    as_json: bool = False,
+    scale: bool = False,
+    pull_invoices: int = 100_000,
+) -> int:
     from syncd.daemon import configure_logging
 
     configure_logging("error")
-    results = run_all(invoices=invoices, payments=payments, rate=rate)
+    if scale:
+        from syncd.bench_scale import run_scale
+
+        results = run_scale(invoices=invoices, pull_invoices=pull_invoices, payments=payments, rate=rate)
+    else:
+        results = run_all(invoices=invoices, payments=payments, rate=rate)
     click.echo(json.dumps(results, indent=2, default=str) if as_json else table(results), nl=as_json)
     return 0

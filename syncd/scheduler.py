@@ -34,6 +34,8 @@ log = structlog.get_logger(__name__)
 RECONNECT = CompanyStatus.RECONNECT.value
 ACTIVE = CompanyStatus.ACTIVE.value
 DRAIN_ROUNDS = 20
+# The effects a payer or the books wait on (priority 0): they also run in the money lane.
+MONEY_KINDS = ("qbo.payment", "qbo.void", "stripe.checkout", "stripe.expire_checkout")
 STAFF_ONLY = ("email.staff",)
 
 
@@ -148,6 +150,7 @@ class Scheduler:
                 first=None,
             )
         self._add("worker", self._worker, iv.worker_seconds, first=now)
+        self._add("money", self._money_worker, iv.worker_seconds, first=now)
         self._add("ingest", self._global(self.stages.ingest, "ingest"), iv.inbox_seconds, first=now)
         self._add("backfill", self._global(self.stages.backfill, "backfill"), iv.backfill_seconds, first=now)
         self._sched.start()
@@ -193,6 +196,8 @@ class Scheduler:
     def wake(self, job: str, realm: str | None = None) -> None:
         """Run ``job`` (``pull``/``refresh`` with a realm; ``worker``, ``ingest``, ``backfill``) now.
         A wake during a run makes the job run once more right after, so no wake is lost."""
+        if job == "worker" and realm is None and "money" in self._jobs:
+            self.wake("money")  # whatever woke the worker may have queued money
         job_id = f"{job}:{realm}" if realm else job
         state = self._jobs.get(job_id)
         if state is None:
@@ -287,6 +292,26 @@ class Scheduler:
                 self._pause(realm, exc)
             except Exception:
                 log.exception("worker_failed", realm=realm)
+
+    def _money_worker(self) -> None:
+        """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while
+        the general worker is deep in a first sync's thousands of emails and link write-backs."""
+        for realm in self.realms:
+            if self._stopping:
+                return
+            try:
+                if not self.owns(realm) or not self.runnable(realm):
+                    continue
+                for _ in range(DRAIN_ROUNDS):
+                    done = self.stages.run_effects(
+                        self.ctx, owner=self.owner, realm_id=realm, limit=10, kinds=MONEY_KINDS
+                    )
+                    if done == 0 or self._stopping:
+                        break
+            except AuthError as exc:
+                self._pause(realm, exc)
+            except Exception:
+                log.exception("money_worker_failed", realm=realm)
 
     def _global(self, fn: Callable[[Context], object], name: str) -> Callable[[], None]:
         def job() -> None:

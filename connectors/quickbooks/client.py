@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from intuitlib.client import AuthClient
 
-from connectors.quickbooks import accounts, clearing, pull, reductions, writes
+from connectors.quickbooks import accounts, clearing, links, pull, reductions, writes
 from connectors.quickbooks.errors import (
     QboNotFoundError,
     error_for_fault,
@@ -29,7 +29,14 @@ from connectors.quickbooks.mapping import (
     to_invoice,
 )
 from connectors.quickbooks.oauth import TokenManager, make_auth_client, utcnow
-from connectors.quickbooks.protocol import AccountNames, QboSettings, RequestCounts, TokenStore, WriteItem
+from connectors.quickbooks.protocol import (
+    AccountNames,
+    LinkWrite,
+    QboSettings,
+    RequestCounts,
+    TokenStore,
+    WriteItem,
+)
 from connectors.quickbooks.sdk import SdkCalls, make_sdk
 from connectors.quickbooks.transport import QboTransport
 from syncd.domain import (
@@ -53,8 +60,6 @@ from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, Sy
 
 MAX_BATCH_ITEMS = 30
 MAX_STALE_RETRIES = 3
-_MEMO_MAX = 1000  # QBO CustomerMemo limit
-LINK_PREFIX = "Pay online: "
 
 
 class QboConnector:
@@ -282,23 +287,23 @@ class QboConnector:
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         def change(invoice: Json) -> Json | None:
-            if self._link_field is not None:
-                for field in invoice.get("CustomField") or []:
-                    if str(field.get("DefinitionId")) == self._link_field and field.get("StringValue") == url:
-                        return None
-                return {
-                    "CustomField": [
-                        {"DefinitionId": self._link_field, "Type": "StringType", "StringValue": url}
-                    ]
-                }
-            memo = str((invoice.get("CustomerMemo") or {}).get("value") or "")
-            if url in memo:
-                return None
-            line = LINK_PREFIX + url
-            new = f"{memo}\n\n{line}" if memo else line
-            return {"CustomerMemo": {"value": new if len(new) <= _MEMO_MAX else line[:_MEMO_MAX]}}
+            memo = (invoice.get("CustomerMemo") or {}).get("value")
+            fields = list(invoice.get("CustomField") or [])
+            return links.link_fields(str(memo) if memo else None, fields, url, self._link_field)
 
         return self._update_with_retry("Invoice", invoice_id, request_id, change)
+
+    def set_invoice_links(
+        self, items: Sequence[LinkWrite], *, request_id: str
+    ) -> list[QboEntryRef | SyncdError]:
+        urls = {item.invoice_id: item.url for item in items}
+
+        def reread(invoice_id: str, item_request_id: str) -> QboEntryRef:
+            return self.set_invoice_link(invoice_id, urls[invoice_id], request_id=item_request_id)
+
+        return links.write_links(
+            self.calls, items, request_id=request_id, field_id=self._link_field, reread=reread
+        )
 
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
         """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries a

@@ -2,19 +2,127 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 REQUESTS_PER_MINUTE = 500
 MAX_IN_FLIGHT = 10
 BATCHES_PER_MINUTE = 40
+WINDOW_SECONDS = 60.0
+# Bulk work (link write-backs, pulls) leaves this much of each window to money effects.
+BULK_RESERVE_REQUESTS = 100
+BULK_RESERVE_BATCHES = 8
+
+
+class BudgetBusy(Exception):
+    """The budget will not free up within the caller's patience: do the work later instead."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"QBO request budget busy for {wait:.1f} s")
+        self.wait = wait
+
+
+class Window(Protocol):
+    """A rate budget: ``acquire`` blocks until a request may go, ``done`` says its answer came back."""
+
+    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int: ...
+
+    def done(self, ticket: int) -> None: ...
+
+    def drain(self) -> None: ...
+
+
+class SlidingWindow:
+    """At most ``limit`` requests in any ``period`` seconds, as QBO counts them (a sliding window).
+
+    A request counts from when it is sent until ``period`` after its answer came back: QBO stamps
+    it on arrival, somewhere in between, so two requests ``period`` apart by this count are at
+    least ``period`` apart by QBO's too, whatever the network did. No initial burst beyond
+    ``limit``: a token bucket's "full bucket plus refill" overruns such a window in its first minute.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        period: float = WINDOW_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        margin: float = 0.25,
+    ) -> None:
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._sleep = sleep
+        self._margin = margin
+        self._lock = threading.Lock()
+        self._stamps: dict[int, float] = {}  # ticket -> answer time (inf while in flight)
+        self._next = 0
+        self._hold_until = 0.0
+
+    def _wait(self, now: float, reserve: int) -> float:
+        floor = now - self.period - self._margin
+        for ticket in [t for t, stamp in self._stamps.items() if stamp <= floor]:
+            del self._stamps[ticket]
+        if now < self._hold_until:
+            return self._hold_until - now
+        if len(self._stamps) < max(1, self.limit - reserve):
+            return 0.0
+        finished = sorted(stamp for stamp in self._stamps.values() if not math.isinf(stamp))
+        excess = len(self._stamps) - max(1, self.limit - reserve)
+        if excess < len(finished):
+            return max(0.01, finished[excess] - floor)
+        return 0.05  # everything counted is still in flight: its answer frees the first slot
+
+    def try_acquire(self, *, reserve: int = 0) -> int | float:
+        """A ticket (an int), or the seconds to wait (a float) before trying again."""
+        with self._lock:
+            now = self._clock()
+            wait = self._wait(now, reserve)
+            if wait > 0:
+                return wait
+            ticket = self._next
+            self._next += 1
+            self._stamps[ticket] = math.inf
+            return ticket
+
+    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int:
+        """A ticket, once the window allows; BudgetBusy instead of waiting more than ``patience``."""
+        waited = 0.0
+        while True:
+            got = self.try_acquire(reserve=reserve)
+            if isinstance(got, int):
+                return got
+            if patience is not None and waited + got > patience:
+                raise BudgetBusy(got)
+            self._sleep(got)
+            waited += got
+
+    def done(self, ticket: int) -> None:
+        with self._lock:
+            if ticket in self._stamps:
+                self._stamps[ticket] = self._clock()
+
+    def in_window(self) -> int:
+        with self._lock:
+            self._wait(self._clock(), 0)
+            return len(self._stamps)
+
+    def drain(self) -> None:
+        """QBO said 429 (someone else shares the company's budget): send nothing for a slot's time."""
+        with self._lock:
+            self._hold_until = max(self._hold_until, self._clock() + self.period / self.limit)
 
 
 class TokenBucket:
-    """A thread-safe token bucket: ``capacity`` tokens, refilled evenly over ``period`` seconds."""
+    """A thread-safe token bucket: ``capacity`` tokens, refilled evenly over ``period`` seconds.
+
+    Not QBO's shape (see :class:`SlidingWindow`); kept for callers that want no real limit."""
 
     def __init__(
         self,
@@ -51,6 +159,13 @@ class TokenBucket:
         while (wait := self.try_take()) > 0:
             self._sleep(wait)
 
+    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int:
+        self.take()
+        return 0
+
+    def done(self, ticket: int) -> None:
+        return None
+
     def drain(self) -> None:
         """Empty the bucket: the server said we were too fast, so stop bursting."""
         with self._lock:
@@ -60,10 +175,11 @@ class TokenBucket:
 
 @dataclass
 class CompanyLimits:
-    """The three QBO limits of one company, shared by every connector of that company in a process."""
+    """The three QBO limits of one company, shared by every connector of that company in a process:
+    reads, writes and batch calls all draw on the one request window."""
 
-    requests: TokenBucket
-    batches: TokenBucket
+    requests: Window
+    batches: Window
     in_flight: threading.BoundedSemaphore
 
     @classmethod
@@ -71,19 +187,25 @@ class CompanyLimits:
         cls, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> CompanyLimits:
         return cls(
-            requests=TokenBucket(REQUESTS_PER_MINUTE, 60.0, clock=clock, sleep=sleep),
-            batches=TokenBucket(BATCHES_PER_MINUTE, 60.0, clock=clock, sleep=sleep),
+            requests=SlidingWindow(REQUESTS_PER_MINUTE, clock=clock, sleep=sleep),
+            batches=SlidingWindow(BATCHES_PER_MINUTE, clock=clock, sleep=sleep),
             in_flight=threading.BoundedSemaphore(MAX_IN_FLIGHT),
         )
 
     @contextmanager
-    def slot(self, *, batch: bool) -> Iterator[None]:
-        """Wait for the rate budget, then hold one of the in-flight slots for one request."""
-        if batch:
-            self.batches.take()
-        self.requests.take()
-        with self.in_flight:
-            yield
+    def slot(self, *, batch: bool, bulk: bool = False, patience: float | None = None) -> Iterator[None]:
+        """Wait for the rate budget, then hold one of the in-flight slots for one request.
+
+        ``bulk`` work leaves a reserve of each window to money effects, which go first; with
+        ``patience`` it raises BudgetBusy rather than wait longer (a worker is not kept blocked)."""
+        with ExitStack() as stack:
+            if batch:
+                ticket = self.batches.acquire(reserve=BULK_RESERVE_BATCHES if bulk else 0, patience=patience)
+                stack.callback(self.batches.done, ticket)
+            request = self.requests.acquire(reserve=BULK_RESERVE_REQUESTS if bulk else 0, patience=patience)
+            stack.callback(self.requests.done, request)
+            with self.in_flight:
+                yield
 
 
 _registry: dict[str, CompanyLimits] = {}

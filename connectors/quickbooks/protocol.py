@@ -195,6 +195,13 @@ class QuickBooks(Protocol):
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         """Write the portal link on the invoice (configured custom field, else the memo)."""
 
+    def set_invoice_links(
+        self, items: Sequence[LinkWrite], *, request_id: str
+    ) -> list[QboEntryRef | SyncdError]:
+        """Up to 30 link write-backs as sparse updates in one batch call under ``request_id``, from
+        the SyncTokens and memos the pull stored (no read); a stale one is re-read and written
+        alone. One result per item, in order."""
+
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 
@@ -219,6 +226,16 @@ class QboWebhookNotice:
 
     realm_id: str
     entities: tuple[tuple[str, str, str], ...]  # (entity name, id, operation)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkWrite:
+    """One invoice's link write-back, as the mirror knows the invoice (SyncToken and memo)."""
+
+    invoice_id: str
+    sync_token: str
+    memo: str | None
+    url: str
 
 
 class WebhookParser(Protocol):

@@ -6,17 +6,33 @@ import enum
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from connectors.quickbooks.errors import error_for_response
-from connectors.quickbooks.limits import CompanyLimits
+from connectors.quickbooks.limits import BudgetBusy, CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
 from connectors.quickbooks.protocol import RequestCounts
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
+
+_BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)
+BULK_PATIENCE = 5.0  # seconds bulk work may wait for budget before it is deferred instead
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Requests sent inside are bulk work (link write-backs): they leave a reserve of the
+    company's budget to money effects, which are never kept waiting behind them."""
+    token = _BULK.set(True)
+    try:
+        yield
+    finally:
+        _BULK.reset(token)
 
 
 class RequestKind(enum.Enum):
@@ -118,18 +134,24 @@ class QboTransport:
         transient_tries = throttle_tries = 0
         while True:
             error: SyncdError
-            with self.limits.slot(batch=kind is RequestKind.BATCH):
-                token = self.tokens.access_token()
-                sent_headers = {"Accept": "application/json", **(headers or {})}
-                sent_headers["Authorization"] = f"Bearer {token}"
-                try:
-                    response = self.session.request(
-                        method, url, headers=sent_headers, params=params, data=data, timeout=self.timeout
-                    )
-                except requests.RequestException as exc:
-                    self.counter.add(kind)
-                    response = None
-                    error = TransientError(f"QBO unreachable: {type(exc).__name__}")
+            bulk_work = _BULK.get()
+            patience = BULK_PATIENCE if bulk_work else None
+            try:
+                with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=bulk_work, patience=patience):
+                    token = self.tokens.access_token()
+                    sent_headers = {"Accept": "application/json", **(headers or {})}
+                    sent_headers["Authorization"] = f"Bearer {token}"
+                    try:
+                        response = self.session.request(
+                            method, url, headers=sent_headers, params=params, data=data, timeout=self.timeout
+                        )
+                    except requests.RequestException as exc:
+                        self.counter.add(kind)
+                        response = None
+                        error = TransientError(f"QBO unreachable: {type(exc).__name__}")
+            except BudgetBusy as busy:
+                # Bulk work gives its turn to money rather than keep a worker blocked: retried later.
+                raise ThrottledError(str(busy), retry_after=busy.wait) from None
             if response is not None:
                 throttled = response.status_code == 429
                 if response.status_code == 200:
@@ -154,6 +176,8 @@ class QboTransport:
                     raise error
                 # Stop bursting for everyone sharing this company's budget.
                 self.limits.requests.drain()
+                if kind is RequestKind.BATCH:
+                    self.limits.batches.drain()
                 self._sleep(
                     error.retry_after if error.retry_after is not None else self._backoff(throttle_tries)
                 )

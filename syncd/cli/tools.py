@@ -34,11 +34,27 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
 @click.option(
     "--rate", default=5.0, show_default=True, type=click.FloatRange(min=0.1), help="Payments per second."
 )
-def bench(as_json: bool, invoices: int, payments: int, rate: float) -> int:
+@click.option(
+    "--scale",
+    is_flag=True,
+    help="The scale run instead: write-back of --invoices, a --pull-invoices first pull, "
+    "--payments paid at --rate during a first sync (takes minutes: QBO allows 40 batch calls a minute).",
+)
+@click.option(
+    "--pull-invoices", default=100_000, show_default=True, help="Invoices for the --scale first pull."
+)
+def bench(as_json: bool, invoices: int, payments: int, rate: float, scale: bool, pull_invoices: int) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
 
-    return run_bench(invoices=invoices, payments=payments, rate=rate, as_json=as_json)
+    return run_bench(
+        invoices=invoices,
+        payments=payments,
+        rate=rate,
+        as_json=as_json,
+        scale=scale,
+        pull_invoices=pull_invoices,
+    )
 
 
 COMMANDS = (demo, simulate, bench)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
-from syncd.store import effects
+from syncd.stages import link_writeback
 from syncd.store.models import InvoiceRow, PortalLink
 
 BATCH = 1000
@@ -14,7 +14,8 @@ BATCH = 1000
 
 def publish(ctx: Context, realm_id: str) -> int:
     """Create missing links in batches; returns how many were created. Restartable: a link row is
-    keyed by (company, invoice), and the QBO write-back is an effect keyed the same way."""
+    keyed by (company, invoice), and its QBO write-back is queued in the same transaction, in a
+    batch effect keyed by the batch's invoices (see ``link_writeback``)."""
     writeback = ctx.settings.company(realm_id).link_writeback
     links = ctx.links
     created = 0
@@ -23,7 +24,7 @@ def publish(ctx: Context, realm_id: str) -> int:
         with ctx.db.transaction() as session:
             missing = list(
                 session.scalars(
-                    select(InvoiceRow.qbo_id)
+                    select(InvoiceRow)
                     .outerjoin(
                         PortalLink,
                         (PortalLink.company_id == InvoiceRow.company_id)
@@ -37,21 +38,15 @@ def publish(ctx: Context, realm_id: str) -> int:
                     .limit(BATCH)
                 )
             )
-            for invoice_id in missing:
-                digest = links.digest(links.token(realm_id, invoice_id))
+            for invoice in missing:
+                digest = links.digest(links.token(realm_id, invoice.qbo_id))
                 assert digest is not None
                 session.add(
-                    PortalLink(digest=digest, company_id=realm_id, invoice_id=invoice_id, created_at=now)
+                    PortalLink(digest=digest, company_id=realm_id, invoice_id=invoice.qbo_id, created_at=now)
                 )
-                if writeback != "off":
-                    effects.enqueue(
-                        session,
-                        key=f"qbo:link:{realm_id}:{invoice_id}",
-                        kind="qbo.invoice_link",
-                        company_id=realm_id,
-                        payload={"invoice_id": invoice_id},
-                        now=now,
-                    )
+            if writeback != "off":
+                # 30 per batch call, from the SyncToken and memo the pull stored: no read per invoice.
+                link_writeback.enqueue_links(session, realm_id, missing, now)
         created += len(missing)
         if len(missing) < BATCH:
             return created

@@ -15,6 +15,7 @@ from syncd.context import Context
 from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
 from syncd.domain.rates import credited_rate
 from syncd.errors import PermanentError
+from syncd.stages import link_writeback  # noqa: F401 - registers the batched link write-back
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books import charges, movements
 from syncd.store import effects, mirror

@@ -33,6 +33,8 @@ class Calls:
         self.lock = threading.Lock()
         self.pulls: list[str] = []
         self.effects: list[str | None] = []
+        self.kinds: list[tuple[str, ...] | None] = []
+        self.busy: threading.Event | None = None
         self.released: list[str] = []
         self.fail: dict[str, Exception] = {}
         self.gate: threading.Event | None = None
@@ -58,6 +60,9 @@ class Calls:
     ) -> int:
         with self.lock:
             self.effects.append(realm_id)
+            self.kinds.append(tuple(kinds) if kinds is not None else None)
+        if kinds is None and self.busy is not None:
+            self.busy.wait(WAIT)  # the general worker, deep in a first sync's backlog
         return 0
 
     def release(self, ctx: Context, owner: str) -> None:
@@ -126,6 +131,7 @@ def test_jobs_built_from_config(sched: Scheduler) -> None:
     assert sched.job_ids == [
         "backfill",
         "ingest",
+        "money",
         "pull:111",
         "pull:222",
         "refresh:111",
@@ -183,8 +189,9 @@ def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Schedu
     assert sched.wait_for_run("pull:111", 0, WAIT)
     assert sched.wait_for_run("pull:222", 0, WAIT)
     assert sched.wait_for_run("worker", 0, WAIT)
+    assert sched.wait_for_run("money", 0, WAIT)
     assert calls.pulls == ["222"]
-    assert calls.effects == ["222"]
+    assert set(calls.effects) == {"222"}  # the worker and the money lane, for 222 only
 
 
 @pytest.fixture
@@ -294,3 +301,17 @@ def test_lease_renewal_is_cached_briefly_then_rechecked(ctx: Context, calls: Cal
     finally:
         scheduler.shutdown()
     assert leases.holder(ctx.db, "company:111", now=later) == "other"
+
+
+def test_the_money_lane_runs_while_the_general_worker_is_busy(sched: Scheduler, calls: Calls) -> None:
+    from syncd.scheduler import MONEY_KINDS
+
+    calls.busy = threading.Event()
+    sched.start()
+    assert sched.wait_for_run("money", 0, WAIT)
+    before = sched.runs("money")
+    sched.wake("worker")  # as ingesting a Stripe event does: its QBO Payment is due now
+    assert sched.wait_for_run("money", before, WAIT)
+    assert sched.runs("worker") == 0  # still busy
+    assert tuple(MONEY_KINDS) in calls.kinds and "qbo.payment" in MONEY_KINDS
+    calls.busy.set()

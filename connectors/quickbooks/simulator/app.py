@@ -80,7 +80,7 @@ def build_app(rt: Runtime) -> Starlette:
     async def token(request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         try:
-            rt.authority.check_client(request.headers.get("authorization"))
+            rt.authority.check_client(request.headers.get("authorization"), form)
             grant = form.get("grant_type")
             if grant == "authorization_code":
                 _, body = rt.authority.exchange_code(form.get("code", ""), form.get("redirect_uri"))
@@ -93,11 +93,12 @@ def build_app(rt: Runtime) -> Starlette:
         return JSONResponse(body, headers={"cache-control": "no-store"})
 
     async def revoke(request: Request) -> Response:
+        raw = await request.body()
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
         try:
-            rt.authority.check_client(request.headers.get("authorization"))
+            rt.authority.check_client(request.headers.get("authorization"), form)
         except OAuthError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
-        raw = await request.body()
         try:
             token_value = str(loads(raw).get("token", "")) if raw.strip().startswith(b"{") else ""
         except ValueError:

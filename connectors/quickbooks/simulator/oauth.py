@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote_plus
 
 ACCESS_TTL = timedelta(seconds=3600)
 REFRESH_TTL = timedelta(seconds=8_726_400)
@@ -60,14 +61,26 @@ class TokenAuthority:
         self._refresh: dict[str, _Refresh] = {}
 
     # --- client authentication ----------------------------------------------------------------
-    def check_client(self, authorization: str | None) -> None:
-        if not authorization or not authorization.lower().startswith("basic "):
-            raise OAuthError("invalid_client", 401, "HTTP Basic client authentication is required")
-        try:
-            decoded = base64.b64decode(authorization[6:].strip()).decode()
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise OAuthError("invalid_client", 401) from exc
-        client_id, _, secret = decoded.partition(":")
+    def check_client(self, authorization: str | None, form: dict[str, str] | None = None) -> None:
+        """Client authentication by either method the discovery document lists: HTTP Basic
+        (``client_secret_basic``) or ``client_id``/``client_secret`` in the form (``client_secret_post``)."""
+        form = form or {}
+        if authorization and authorization.lower().startswith("basic "):
+            try:
+                decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise OAuthError("invalid_client", 401) from exc
+            raw_id, _, raw_secret = decoded.partition(":")
+            # RFC 6749 2.3.1: both halves are form-urlencoded before the Basic encoding.
+            client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+        elif "client_secret" in form:
+            client_id, secret = form.get("client_id", ""), form["client_secret"]
+        else:
+            raise OAuthError(
+                "invalid_client",
+                401,
+                "client authentication is required (client_secret_basic or client_secret_post)",
+            )
         ok_id = hmac.compare_digest(client_id.encode(), self.client_id.encode())
         ok_secret = hmac.compare_digest(secret.encode(), self.client_secret.encode())
         if not (ok_id and ok_secret):

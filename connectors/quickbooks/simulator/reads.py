@@ -14,55 +14,98 @@ CDC_MAX_PER_ENTITY = 1000
 CDC_WINDOW = timedelta(days=30)
 
 
-def _candidates(table: Table, where: list[ql.Condition]) -> list[str]:
-    """Ids worth materialising: a LastUpdatedTime lower bound is answered from the mtime index."""
+_ID = "id"
+_UPDATED = "metadata.lastupdatedtime"
+
+
+def _indexed(table: Table, where: list[ql.Condition]) -> list[str] | None:
+    """Ids an indexed condition narrows the query to (Id =/IN, a LastUpdatedTime lower bound), or None."""
     for cond in where:
-        if cond.path.lower() == "metadata.lastupdatedtime" and cond.op in (">", ">="):
+        path = cond.path.lower()
+        if path == _ID and cond.op in ("=", "IN"):
+            return sorted({value for value in cond.values if value in table}, key=_id_number)
+        if path == _UPDATED and cond.op in (">", ">="):
             try:
                 since = parse_time(cond.values[0])
             except ValueError as exc:
                 raise query_fault(f"bad timestamp {cond.values[0]!r}") from exc
-            hits = {entity_id for _, entity_id in table.changed_since(since)}
-            return [entity_id for entity_id in table.ids() if entity_id in hits]
-    return table.ids()
+            return sorted((entity_id for _, entity_id in table.changed_since(since)), key=_id_number)
+    return None
+
+
+def _id_number(entity_id: str) -> int:
+    return int(entity_id) if entity_id.isdigit() else 0
+
+
+def _index_order(table: Table, order: list[tuple[str, bool]]) -> list[str] | None:
+    """All ids already in the requested order, when one index gives it (Id, or LastUpdatedTime)."""
+    if not order:
+        return table.ids()
+    if len(order) != 1:
+        return None
+    path, descending = order[0][0].lower(), order[0][1]
+    if path == _ID:
+        ids = table.ids()
+    elif path == _UPDATED:
+        ids = table.by_time()
+    else:
+        return None
+    return ids[::-1] if descending else ids
+
+
+def _table_query(table: Table, parsed: ql.Query) -> tuple[list[Entity], int]:
+    """(the requested page, the total count): indexed plans build only the rows they return."""
+    if parsed.count and not parsed.where:
+        return [], len(table)
+    ordered = _index_order(table, parsed.order)
+    narrowed = _indexed(table, parsed.where)
+    skip, take = parsed.start - 1, parsed.max_results
+    if ordered is not None and not parsed.where:
+        window = ordered[skip : skip + take]
+        return [row for row in (table.get(entity_id) for entity_id in window) if row is not None], len(
+            ordered
+        )
+    # A filter without an index to answer it (or an unindexed ORDERBY) reads every candidate row.
+    candidates = narrowed if narrowed is not None else (ordered if ordered is not None else table.ids())
+    rows: list[Entity] = []
+    for entity_id in candidates:
+        row = table.get(entity_id)
+        if row is not None and all(ql.matches(row, cond) for cond in parsed.where):
+            rows.append(row)
+    if narrowed is not None and parsed.order and [p.lower() for p, _ in parsed.order] != [_ID]:
+        _sort(rows, parsed.order)
+    elif narrowed is not None and parsed.order and parsed.order[0][1]:
+        rows.reverse()
+    elif narrowed is None and ordered is None:
+        _sort(rows, parsed.order)
+    return rows[skip : skip + take], len(rows)
+
+
+def _sort(rows: list[Entity], order: list[tuple[str, bool]]) -> None:
+    for path, descending in reversed(order):
+        rows.sort(key=lambda row, p=path: ql.sort_key(row, p), reverse=descending)  # type: ignore[misc]
 
 
 def run_query(state: RealmState, text: str) -> dict[str, Any]:
     """The ``QueryResponse`` object for ``text`` (without the envelope's ``time``)."""
     parsed = ql.parse(text)
     lowered = parsed.entity.lower()
-    rows: list[Entity]
-    if lowered == "companyinfo":
-        name, rows = "CompanyInfo", [state.company_info]
-        rows = [row for row in rows if all(ql.matches(row, cond) for cond in parsed.where)]
-    elif lowered == "preferences":
-        name, rows = "Preferences", [state.preferences]
-        rows = [row for row in rows if all(ql.matches(row, cond) for cond in parsed.where)]
-    else:
-        canonical = canonical_entity(parsed.entity)
-        if canonical is None:
-            raise ql.unknown_entity(parsed.entity)
-        name = canonical
-        table = state.table(name)
-        if not parsed.where and not parsed.order and not parsed.count:
-            # Paging through a big table without filters needs only the requested slice.
-            ids = table.ids()
-            total = len(ids)
-            window = ids[parsed.start - 1 : parsed.start - 1 + parsed.max_results]
-            page = [row for row in (table.get(entity_id) for entity_id in window) if row is not None]
-            return _page(name, page, parsed.start, total)
-        rows = []
-        for entity_id in _candidates(table, parsed.where):
-            row = table.get(entity_id)
-            if row is not None and all(ql.matches(row, cond) for cond in parsed.where):
-                rows.append(row)
+    if lowered in ("companyinfo", "preferences"):
+        name = "CompanyInfo" if lowered == "companyinfo" else "Preferences"
+        single = state.company_info if lowered == "companyinfo" else state.preferences
+        rows = [row for row in [single] if all(ql.matches(row, cond) for cond in parsed.where)]
+        if parsed.count:
+            return {"totalCount": len(rows)}
+        return _page(
+            name, rows[parsed.start - 1 : parsed.start - 1 + parsed.max_results], parsed.start, len(rows)
+        )
+    canonical = canonical_entity(parsed.entity)
+    if canonical is None:
+        raise ql.unknown_entity(parsed.entity)
+    page, total = _table_query(state.table(canonical), parsed)
     if parsed.count:
-        return {"totalCount": len(rows)}
-    for path, descending in reversed(parsed.order):
-        rows.sort(key=lambda row, p=path: ql.sort_key(row, p), reverse=descending)  # type: ignore[misc]
-    total = len(rows)
-    page = rows[parsed.start - 1 : parsed.start - 1 + parsed.max_results]
-    return _page(name, page, parsed.start, total)
+        return {"totalCount": total}
+    return _page(canonical, page, parsed.start, total)
 
 
 def _page(name: str, page: list[Entity], start: int, total: int) -> dict[str, Any]:

@@ -125,6 +125,7 @@ class CompanySeed:
         self._foreign_customers = [j for j in range(self.n_customers) if self._is_foreign(j)]
         self._cust_balance: list[Decimal] = []
         self._day_cache: dict[int, float] = {}
+        self._latest = float(int(now.timestamp()) - 600)  # whole seconds, as entities show times
         self._brief_cache: dict[int, Entity] = {}
         self._amount_cache: dict[tuple[int, Decimal], Decimal] = {}
 
@@ -175,7 +176,9 @@ class CompanySeed:
         return cached
 
     def _created_ts(self, draw: InvoiceDraw) -> float:
-        return self._day_start(draw.txn_days_ago) + 60 * draw.minute
+        # Today's invoices were created before ``now``, never later in the day: a change time in the
+        # future would make every CDC poll until then return them again.
+        return min(self._day_start(draw.txn_days_ago) + 60 * draw.minute, self._latest)
 
     def _paid_ts(self, draw: InvoiceDraw) -> float:
         when = self._created_ts(draw) + 86_400 * draw.paid_days_after + 3 * 3600
@@ -291,7 +294,9 @@ class CompanySeed:
                 line["Amount"] = Decimal("0.00")
             total = balance = Decimal("0.00")
             tax_json = shapes.tax_detail(Decimal(0), Decimal(0), TAX_PERCENT, self.catalog.tax_code_id)
-            updated, note = created + timedelta(days=1), "Voided"
+            # A day in seconds, as the change index counts it (a wall-clock day is 23 h over DST).
+            voided_at = min(self._created_ts(draw) + 86_400, self.now.timestamp())
+            updated, note = datetime.fromtimestamp(voided_at, COMPANY_TZ), "Voided"
         else:
             tax_json = shapes.tax_detail(tax, subtotal - discount, TAX_PERCENT, self.catalog.tax_code_id)
         txn = created.date()

@@ -118,3 +118,42 @@ def test_token_for_another_realm_and_missing_token_are_401(sim: QboSimulator) ->
     assert _company_info(sim, other).status_code == 401
     bare = requests.get(f"{sim.api_base_url}/company/{sim.realm_id}/invoice/1", timeout=5)
     assert bare.status_code == 401 and "fault" in bare.json()
+
+
+def test_discovery_lists_both_client_authentication_methods(sim: QboSimulator) -> None:
+    doc = requests.get(sim.discovery_url, timeout=5).json()
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_post", "client_secret_basic"}
+
+
+def _token_url(sim: QboSimulator) -> str:
+    return str(requests.get(sim.discovery_url, timeout=5).json()["token_endpoint"])
+
+
+def test_token_endpoint_accepts_client_secret_post(sim: QboSimulator) -> None:
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": sim.mint_tokens()["refresh_token"],
+        "client_id": "sim-client",
+        "client_secret": "sim-secret",
+    }
+    answer = requests.post(_token_url(sim), data=form, timeout=5)
+    assert answer.status_code == 200, answer.text
+    assert _company_info(sim, answer.json()["access_token"]).status_code == 200
+
+
+def test_client_secret_post_with_a_wrong_secret_or_no_credentials_is_refused(sim: QboSimulator) -> None:
+    refresh = sim.mint_tokens()["refresh_token"]
+    wrong = {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": "sim-client"}
+    assert (
+        requests.post(_token_url(sim), data={**wrong, "client_secret": "nope"}, timeout=5).status_code == 401
+    )
+    bare = requests.post(_token_url(sim), data=wrong, timeout=5)
+    assert bare.status_code == 401 and bare.json()["error"] == "invalid_client"
+
+
+def test_revoke_accepts_client_secret_post(sim: QboSimulator) -> None:
+    tokens = sim.mint_tokens()
+    revoke_url = requests.get(sim.discovery_url, timeout=5).json()["revocation_endpoint"]
+    form = {"token": tokens["refresh_token"], "client_id": "sim-client", "client_secret": "sim-secret"}
+    assert requests.post(revoke_url, data=form, timeout=5).status_code == 200
+    assert _company_info(sim, tokens["access_token"]).status_code == 401

@@ -1,0 +1,127 @@
+"""``syncd bench --scale``: publishing with the link write-back, a 100,000-invoice first pull, and
+payment latency during a first sync — the figures a big company's first day depends on."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from sqlalchemy import func, select
+
+from connectors.quickbooks.protocol import QboTokens
+from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb
+from syncd.bootstrap import build_context
+from syncd.companies import ensure_companies
+from syncd.config import parse
+from syncd.context import Context
+from syncd.secrets import SecretBox
+from syncd.stages import link_writeback
+from syncd.store import migrate
+from syncd.store.models import Effect
+
+
+def _context(state: Path, info: dict[str, Any], writeback: str) -> tuple[Context, str]:
+    from syncd.bootstrap import token_store
+
+    realm = str(info["realm_id"])
+    settings = parse(
+        {
+            "secret_key": SecretBox.generate(),
+            "database": {"url": f"sqlite:///{state}/syncd.db"},
+            "quickbooks": {
+                "environment": info["discovery_url"],
+                "api_base_url": info["api_base_url"],
+                "client_id": "sim-client",
+                "client_secret": "sim-secret",
+                "webhook_verifier_token": "sim-verifier",
+            },
+            "company": [{"realm_id": realm, "link_writeback": writeback}],
+        }
+    )
+    ctx = build_context(settings)
+    migrate.upgrade(ctx.db)
+    ensure_companies(ctx)
+    now = ctx.clock()
+    tokens = QboTokens(str(info["access_token"]), str(info["refresh_token"]), now + timedelta(hours=1), None)
+    token_store(ctx).save(realm, tokens)
+    return ctx, realm
+
+
+def _pending_links(ctx: Context) -> int:
+    with ctx.db.transaction() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(Effect.kind == link_writeback.KIND, Effect.status == "pending")
+            )
+            or 0
+        )
+
+
+def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]:
+    """First pull + publish WITH the link written back on every payable invoice, until the last
+    batch is written; QBO requests by kind and the 429s the connector saw."""
+    from syncd.stages.publish import publish
+    from syncd.stages.pull import pull
+    from syncd.worker import run_effects
+
+    sim = _SimulatorProcess(invoices)
+    try:
+        with TemporaryDirectory(prefix="syncd-bench-") as state:
+            ctx, realm = _context(Path(state), sim.info, "memo")
+            qbo = ctx.qbo(realm)
+            started = time.perf_counter()
+            pull(ctx, realm)
+            published = publish(ctx, realm)
+            pulled = qbo.counts()
+            batches = _pending_links(ctx)
+            deadline = time.monotonic() + timeout
+            while _pending_links(ctx) and time.monotonic() < deadline:
+                if not run_effects(ctx, owner="bench", kinds=[link_writeback.KIND], limit=20):
+                    time.sleep(0.2)  # the next batch is paced a little later
+            done = time.perf_counter()
+            counts = qbo.counts()
+            left = _pending_links(ctx)
+            ctx.db.dispose()
+    finally:
+        sim.stop()
+    return {
+        "invoices": invoices,
+        "links_published": published,
+        "link_batches": batches,
+        "links_left_unwritten": left,
+        "reads": counts.reads,
+        "writes": counts.writes,
+        "batch_calls_pull": pulled.batches,
+        "batch_calls_writeback": counts.batches - pulled.batches,
+        "reads_during_writeback": counts.reads - pulled.reads,
+        "throttled_429": counts.throttled,
+        "seconds": round(done - started, 1),
+    }
+
+
+def bench_first_pull(invoices: int) -> dict[str, Any]:
+    """A first pull + publish of a big company: cost per 1,000 invoices and peak memory."""
+    from syncd.bench import bench_pull
+
+    result = bench_pull(invoices)
+    per = 1000 / max(1, int(result["invoices"]))
+    total = float(result["pull_seconds"]) + float(result["publish_seconds"])
+    return {
+        **result,
+        "seconds_per_1000": round(total * per, 3),
+        "qbo_requests_per_1000": round(int(result["qbo_requests"]) * per, 3),
+    }
+
+
+def run_scale(*, invoices: int, pull_invoices: int, payments: int, rate: float) -> dict[str, Any]:
+    results: dict[str, Any] = {"first_pull": bench_first_pull(pull_invoices)}
+    results["first_pull"]["peak_rss_mb_process"] = round(peak_rss_mb(), 1)
+    results["first_pull"]["rss_now_mb"] = round(current_rss_mb(), 1)
+    results["writeback"] = bench_writeback(invoices)
+    results["payments_during_first_sync"] = bench_payments(
+        payments, rate=rate, invoices=invoices, settle=False, timeout=600
+    )
+    return results
