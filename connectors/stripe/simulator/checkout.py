@@ -1,5 +1,5 @@
-"""Checkout Sessions over the API: create (payment mode, ``price_data`` line items), retrieve,
-list, line items, expire; sessions also expire on their own at ``expires_at``."""
+"""Checkout Sessions over the API: create (payment mode with ``price_data`` line items, or setup
+mode to save a method), retrieve, list, line items, expire; sessions also expire at ``expires_at``."""
 
 from __future__ import annotations
 
@@ -105,13 +105,19 @@ def _method_types(params: JsonDict) -> list[str] | None:
 
 def create_session(state: SimState, params: JsonDict) -> JsonDict:
     mode = req_str(params, "mode")
-    if mode != "payment":
+    if mode not in ("payment", "setup"):
         raise invalid_param(
-            "mode", f"Only mode=payment is simulated, not {mode}.", "parameter_invalid_string"
+            "mode", f"Only mode=payment and mode=setup are simulated, not {mode}.", "parameter_invalid_string"
         )
-    items, currency = _line_items(state, params)
-    total = sum(int(i["amount_total"]) for i in items)
-    check_amount(total, currency, "line_items")
+    total: int | None = None
+    currency: str | None = opt_str(params, "currency")
+    items: list[JsonDict] = []
+    if mode == "payment":
+        items, currency = _line_items(state, params)
+        total = sum(int(i["amount_total"]) for i in items)
+        check_amount(total, currency, "line_items")
+    elif params.get("line_items"):
+        raise invalid_param("line_items", "You cannot pass `line_items` in `setup` mode.")
     customer = opt_str(params, "customer")
     email = opt_str(params, "customer_email")
     if customer is not None and email is not None:
@@ -188,7 +194,7 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
         "payment_method_configuration_details": None,
         "payment_method_options": {},
         "payment_method_types": allowed or ["card"],
-        "payment_status": "unpaid",
+        "payment_status": "unpaid" if mode == "payment" else "no_payment_required",
         "permissions": None,
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
@@ -210,10 +216,15 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
     note = state.store.note(session_id)
     note["line_items"] = items
     note["form_token"] = random_token(32)
+    seti_data = params.get("setup_intent_data") or {}
+    note["seti_data"] = {
+        "metadata": merge_metadata({}, seti_data.get("metadata")),
+        "description": opt_str(seti_data, "description"),
+    }
     note["pi_data"] = {
         "metadata": merge_metadata({}, pi_data.get("metadata")),
         "setup_future_usage": opt_str(pi_data, "setup_future_usage"),
-        "description": opt_str(pi_data, "description") or items[0]["description"],
+        "description": opt_str(pi_data, "description") or (items[0]["description"] if items else None),
         "receipt_email": opt_str(pi_data, "receipt_email"),
     }
     at = datetime.fromtimestamp(int(session["expires_at"]), UTC)
@@ -345,6 +356,7 @@ _CREATE = {
         "statement_descriptor_suffix": "str",
         "capture_method": "str",
     },
+    "setup_intent_data": {"metadata": "map", "description": "str", "on_behalf_of": "str"},
     "locale": "str",
     "submit_type": "str",
     "billing_address_collection": "str",
