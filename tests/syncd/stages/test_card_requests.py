@@ -1,0 +1,174 @@
+"""Card on file before the job, over both simulators: request-card queues one email, its link's
+page records consent and opens a setup-mode Checkout on the Stripe simulator's hosted page, and
+the events store the method with brand and last 4. Then the expiry notice, once."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from loop_harness import Loop, running_loop
+from sqlalchemy import select
+
+from syncd.errors import ValidationError
+from syncd.stages.card_expiry import expiry_notices
+from syncd.stages.card_requests import request_card
+from syncd.stages.collect import ingest
+from syncd.stages.cycle import run_cycle
+from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, SavedMethodRow
+
+LINK = re.compile(r"https?://[^\s\"'<>]+/c/[A-Za-z0-9_-]{32}")
+
+
+def _customer(loop: Loop) -> CustomerRow:
+    with loop.ctx.db.transaction() as s:
+        rows = s.scalars(select(CustomerRow).where(CustomerRow.email.is_not(None))).all()
+        return sorted(rows, key=lambda r: r.qbo_id)[0]
+
+
+def _form_value(html: str, name: str) -> str:
+    found = re.search(rf"name=\"?{name}\"?\s+value=['\"]([^'\"]+)['\"]", html)
+    assert found is not None, f"no {name} in page"
+    return found.group(1)
+
+
+def _card_emails(loop: Loop) -> list[str]:
+    return [m.text or "" for m in loop.sink.mailbox.all() if "on file" in m.subject]
+
+
+def _save_card_through_link(loop: Loop, link: str, expiry: tuple[int, int]) -> requests.Response:
+    """What the customer does: open the link, agree, save a test card on Stripe's page."""
+    browser = requests.Session()
+    browser.headers["User-Agent"] = "CardTest/1.0"
+    page = browser.get(link, timeout=10)
+    assert page.status_code == 200 and "Agree and add a payment method" in page.text
+    started = browser.post(
+        f"{link}/start",
+        data={"csrf_token": _form_value(page.text, "csrf_token")},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert started.status_code == 303, started.text
+    hosted = started.headers["location"]
+    assert hosted.startswith(loop.stripe.url + "/pay/cs_")
+    stripe_page = browser.get(hosted, timeout=10)
+    assert "Save a payment method" in stripe_page.text
+    form = {
+        "token": _form_value(stripe_page.text, "token"),
+        "outcome": "card_success",
+        "exp_month": str(expiry[0]),
+        "exp_year": str(expiry[1]),
+    }
+    saved = browser.post(hosted, data=form, allow_redirects=False, timeout=10)
+    assert saved.status_code == 303 and saved.headers["location"].startswith(f"{link}/done?session_id=cs_")
+    done = browser.get(saved.headers["location"], timeout=10)
+    browser.close()
+    return done
+
+
+def test_request_card_email_link_setup_checkout_event_stores_the_card(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        loop.drain()
+        customer = _customer(loop)
+        first = request_card(loop.ctx, loop.realm, customer.qbo_id, "Remote support on Friday")
+        again = request_card(loop.ctx, loop.realm, customer.qbo_id, "Remote support on Friday")
+        assert first.queued and not again.queued and first.url == again.url
+        loop.drain()
+        emails = _card_emails(loop)
+        assert len(emails) == 1 and "Remote support on Friday" in emails[0]
+        links = LINK.findall(emails[0])
+        assert links == [first.url]
+        with loop.ctx.db.transaction() as s:
+            stored = s.scalars(select(CardRequest)).one()
+            assert stored.digest != first.url.rsplit("/", 1)[1]  # the token itself is not stored
+            effect_payloads = [str(e.payload) for e in s.scalars(select(Effect)).all()]
+        assert not any(first.url.rsplit("/", 1)[1] in p for p in effect_payloads)
+
+        done = _save_card_through_link(loop, first.url, (4, 2031))
+        assert done.status_code == 200 and "Thank you" in done.text
+        loop.stripe.webhooks.flush()
+        ingest(loop.ctx)
+
+        with loop.ctx.db.transaction() as s:
+            method = s.scalars(select(SavedMethodRow)).one()
+            assert (method.company_id, method.qbo_customer_id) == (loop.realm, customer.qbo_id)
+            assert (method.kind, method.brand, method.last4) == ("card", "visa", "4242")
+            assert (method.exp_month, method.exp_year, method.detached_at) == (4, 2031, None)
+            request = s.scalars(select(CardRequest)).one()
+            assert request.completed_at is not None and request.payment_method_id == method.payment_method_id
+            consent = s.get(MethodConsent, request.request_key)
+            assert consent is not None and consent.payment_method_id == method.payment_method_id
+            assert consent.user_agent == "CardTest/1.0" and consent.ip == "127.0.0.1"
+            assert "Northwind IT Services" in consent.text
+        page = requests.get(first.url, timeout=10)
+        assert "Already done" in page.text and "csrf_token" not in page.text
+
+
+def test_start_without_csrf_is_refused_and_opens_nothing(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        customer = _customer(loop)
+        link = request_card(loop.ctx, loop.realm, customer.qbo_id).url
+        refused = requests.post(
+            f"{link}/start", data={"csrf_token": "1.forged"}, allow_redirects=False, timeout=10
+        )
+        assert refused.status_code == 403
+        assert loop.stripe.objects("checkout.session") == []
+        unknown = requests.get(link[:-4] + "AAAA", timeout=10)
+        assert unknown.status_code == 404
+
+
+def test_unknown_customer_is_one_line_naming_what_to_do(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        with pytest.raises(ValidationError, match="customer 99999 is not known in company"):
+            request_card(loop.ctx, loop.realm, "99999")
+
+
+def test_detach_event_retires_the_method(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        customer = _customer(loop)
+        link = request_card(loop.ctx, loop.realm, customer.qbo_id).url
+        _save_card_through_link(loop, link, (12, 2034))
+        loop.stripe.webhooks.flush()
+        ingest(loop.ctx)
+        with loop.ctx.db.transaction() as s:
+            method_id = s.scalars(select(SavedMethodRow)).one().payment_method_id
+        loop.ctx.stripe.detach_method(method_id, idempotency_key=f"detach:{method_id}")
+        loop.stripe.webhooks.flush()
+        ingest(loop.ctx)
+        with loop.ctx.db.transaction() as s:
+            assert s.get(SavedMethodRow, method_id).detached_at is not None  # type: ignore[union-attr]
+
+
+def test_expiring_card_gets_one_notice_about_30_days_before(tmp_path: Path) -> None:
+    clock_at = [datetime(2026, 11, 29, 15, 0, tzinfo=UTC)]
+    with running_loop(tmp_path, clock=lambda: clock_at[0]) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        loop.drain()
+        customer = _customer(loop)
+        link = request_card(loop.ctx, loop.realm, customer.qbo_id).url
+        _save_card_through_link(loop, link, (1, 2027))  # usable through 31 January 2027
+        loop.stripe.webhooks.flush()
+        ingest(loop.ctx)
+
+        assert expiry_notices(loop.ctx, loop.realm) == 0  # 63 days out: too early
+        clock_at[0] = datetime(2027, 1, 2, 15, 0, tzinfo=UTC)  # 29 days before
+        assert expiry_notices(loop.ctx, loop.realm) == 1
+        assert expiry_notices(loop.ctx, loop.realm) == 0
+        clock_at[0] += timedelta(days=3)
+        run_cycle(loop.ctx, loop.realm)  # the daily cycle asks again: still once
+        loop.drain()
+        notices = [m for m in loop.sink.mailbox.all() if "expires soon" in m.subject]
+        assert len(notices) == 1
+        assert notices[0].subject == ("Your Visa ending 4242 on file with Northwind IT Services expires soon")
+        assert "31 January 2027" in (notices[0].text or "")
+        new_link = LINK.findall(notices[0].text or "")
+        assert len(new_link) == 1 and new_link[0] != link
+        page = requests.get(new_link[0], timeout=10)
+        assert "The card ending 4242 expires at the end of 01/2027." in page.text
