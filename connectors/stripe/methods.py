@@ -99,7 +99,8 @@ def default_method_id(customer: Json) -> str | None:
 
 
 def change(obj: Json, event_type: str, previous: object) -> MethodChange | None:
-    """What a payment_method.*, setup_intent.* or setup-mode checkout event says; None otherwise."""
+    """What a payment_method.*, setup_intent.*, setup-mode checkout or saving payment_intent.*
+    event says about saved methods; None otherwise."""
     kind = obj.get("object")
     if kind == "payment_method" and event_type in METHOD_EVENTS:
         before = expanded(previous) or {}
@@ -113,6 +114,14 @@ def change(obj: Json, event_type: str, previous: object) -> MethodChange | None:
             customer_id=ref_id(obj.get("customer")),
             method_id=ref_id(obj.get("payment_method")),
             setup_intent_id=str(obj["id"]),
+            metadata=metadata(obj),
+        )
+    if kind == "payment_intent" and obj.get("setup_future_usage") and obj.get("customer"):
+        # A payment that also saves its method ("keep this card for next time").
+        return MethodChange(
+            customer_id=ref_id(obj.get("customer")),
+            method_id=ref_id(obj.get("payment_method")),
+            mode="payment",
             metadata=metadata(obj),
         )
     if kind == "checkout.session" and obj.get("mode") == "setup":

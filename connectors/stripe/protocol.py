@@ -57,7 +57,10 @@ class Stripe(Protocol):
         self, request: CheckoutRequest, *, idempotency_key: str, first_attempt_at: datetime | None = None
     ) -> CheckoutSession:
         """``first_attempt_at``: when this ``payment_key`` was first sent (None on the first try);
-        once that may be past Stripe's 24 h key window, an existing session is found by metadata."""
+        once that may be past Stripe's 24 h key window, an existing session is found by metadata.
+        ``request.save_method`` keeps the payer's method on their Customer for later
+        (``setup_future_usage=off_session``); syncd records the payer's consent under the
+        ``payment_key`` first, and ``payment_intent.*`` events carry the saved method's id."""
 
     def get_checkout_session(self, session_id: str) -> CheckoutSession: ...
 

@@ -61,8 +61,9 @@ class SetupRequest:
 @dataclass(frozen=True, slots=True)
 class MethodChange:
     """What a payment-method event says: ``method`` for payment_method.attached/detached (with
-    ``customer_id`` the customer it was attached to, also after a detach), or the SetupIntent /
-    setup-mode Checkout Session that saved one (``setup_intent_id``, ``method_id``)."""
+    ``customer_id`` the customer it was attached to, also after a detach), the SetupIntent /
+    setup-mode Checkout Session that saved one (``setup_intent_id``, ``method_id``; ``mode``
+    "setup" for the session), or a PaymentIntent that saved its method (``mode`` "payment")."""
 
     customer_id: str | None
     method: SavedMethod | None = None

@@ -92,6 +92,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
             event.payment_intent_id,
         )
     elif kind in _OBSERVED:
+        saved_methods.payment_saved(session, event)
         observe_in(
             ctx,
             session,

@@ -3,7 +3,9 @@
 ``payment_method.attached`` / ``.detached`` record or retire a method of the QBO customer whose
 Stripe Customer it is (others are not ours and are ignored); ``setup_intent.succeeded`` and a
 setup-mode ``checkout.session.completed`` close the card request named in their metadata and tie
-its recorded consent to the method. Each is idempotent, so replays and reordering change nothing.
+its recorded consent to the method; a payment that saved its method (``setup_future_usage``) ties
+the consent recorded under its payment key (``payment_saved``). Each is idempotent, so replays
+and reordering change nothing.
 """
 
 from __future__ import annotations
@@ -57,4 +59,15 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
         request.payment_method_id = change.method_id
     consent = session.get(MethodConsent, request.request_key)
     if consent is not None and consent.payment_method_id is None and change.method_id:
+        consent.payment_method_id = change.method_id
+
+
+def payment_saved(session: Session, event: StripeEvent) -> None:
+    """A payment that kept its method: tie the consent recorded under its payment key to it."""
+    change = event.method_change
+    key = event.metadata.get("payment_key")
+    if change is None or change.mode != "payment" or not change.method_id or not key:
+        return
+    consent = session.get(MethodConsent, key)
+    if consent is not None and consent.payment_method_id is None:
         consent.payment_method_id = change.method_id

@@ -172,3 +172,46 @@ def test_expiring_card_gets_one_notice_about_30_days_before(tmp_path: Path) -> N
         assert len(new_link) == 1 and new_link[0] != link
         page = requests.get(new_link[0], timeout=10)
         assert "The card ending 4242 expires at the end of 01/2027." in page.text
+
+
+def test_keep_this_card_during_a_payment_stores_it_with_the_recorded_consent(tmp_path: Path) -> None:
+    from syncd.stages.collect import PortalService
+    from syncd.store import saved_methods as store
+    from syncd.store.models import InvoiceRow, PaymentRow
+
+    with running_loop(tmp_path, save_methods=True) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        with loop.ctx.db.transaction() as s:
+            rows = s.scalars(
+                select(InvoiceRow).where(InvoiceRow.status == "open", InvoiceRow.currency == "USD")
+            )
+            invoice = next(r for r in rows if r.email)
+        PortalService(loop.ctx).start_payment(loop.ctx.links.token(loop.realm, invoice.qbo_id), None)
+        with loop.ctx.db.transaction() as s:
+            payment = s.scalars(select(PaymentRow)).one()
+            # What the payment page records when the payer ticks "keep this card for next time".
+            store.consent(
+                s,
+                reference=payment.key,
+                realm_id=loop.realm,
+                qbo_customer_id=invoice.customer_id,
+                text="Keep this card on file with Northwind IT Services for my next invoices.",
+                ip="203.0.113.7",
+                user_agent="Payer/2.0",
+                now=loop.ctx.clock(),
+            )
+            session_id, key = payment.checkout_session_id, payment.key
+        assert session_id is not None
+        loop.stripe.pay_checkout(session_id, "card_success")
+        loop.stripe.webhooks.flush()
+        ingest(loop.ctx)
+        with loop.ctx.db.transaction() as s:
+            method = s.scalars(select(SavedMethodRow)).one()
+            assert (method.qbo_customer_id, method.brand, method.last4) == (
+                invoice.customer_id,
+                "visa",
+                "4242",
+            )
+            consent = s.get(MethodConsent, key)
+            assert consent is not None and consent.payment_method_id == method.payment_method_id
+            assert s.get(PaymentRow, key).status == "succeeded"  # type: ignore[union-attr]
