@@ -13,7 +13,7 @@ import requests
 from loop_harness import Loop, running_loop
 from sqlalchemy import select
 
-from syncd.errors import ValidationError
+from syncd.errors import PermanentError, ValidationError
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.card_requests import request_card
 from syncd.stages.collect import ingest
@@ -129,7 +129,9 @@ def test_unknown_customer_is_one_line_naming_what_to_do(tmp_path: Path) -> None:
             request_card(loop.ctx, loop.realm, "99999")
 
 
-def test_detach_event_retires_the_method(tmp_path: Path) -> None:
+def test_default_and_remove_go_to_stripe_once_and_the_table_follows(tmp_path: Path) -> None:
+    from syncd.stages.saved_methods import queue_default, queue_detach
+
     with running_loop(tmp_path) as loop:
         run_cycle(loop.ctx, loop.realm)
         customer = _customer(loop)
@@ -138,12 +140,31 @@ def test_detach_event_retires_the_method(tmp_path: Path) -> None:
         loop.stripe.webhooks.flush()
         ingest(loop.ctx)
         with loop.ctx.db.transaction() as s:
-            method_id = s.scalars(select(SavedMethodRow)).one().payment_method_id
-        loop.ctx.stripe.detach_method(method_id, idempotency_key=f"detach:{method_id}")
-        loop.stripe.webhooks.flush()
-        ingest(loop.ctx)
+            row = s.scalars(select(SavedMethodRow)).one()
+            method_id, stripe_customer = row.payment_method_id, row.stripe_customer_id
+            queue_default(loop.ctx, s, loop.realm, customer.qbo_id, method_id, "form-1")
+            queue_default(loop.ctx, s, loop.realm, customer.qbo_id, method_id, "form-1")  # a replay
+            with pytest.raises(PermanentError, match="not on file"):
+                queue_default(loop.ctx, s, loop.realm, "someone-else", method_id, "form-2")
+        loop.drain()
+        at_stripe = loop.ctx.stripe.saved_methods(stripe_customer)
+        assert [(m.id, m.is_default) for m in at_stripe] == [(method_id, True)]
         with loop.ctx.db.transaction() as s:
-            assert s.get(SavedMethodRow, method_id).detached_at is not None  # type: ignore[union-attr]
+            assert s.get(SavedMethodRow, method_id).is_default  # type: ignore[union-attr]
+            queue_detach(loop.ctx, s, loop.realm, customer.qbo_id, method_id)
+        loop.drain()
+        assert loop.ctx.stripe.saved_methods(stripe_customer) == []
+        loop.stripe.webhooks.flush()
+        ingest(loop.ctx)  # the detached event agrees with what was recorded
+        with loop.ctx.db.transaction() as s:
+            row = s.get(SavedMethodRow, method_id)
+            assert row is not None and row.detached_at is not None and not row.is_default
+            with pytest.raises(PermanentError, match="removed"):
+                queue_detach(loop.ctx, s, loop.realm, customer.qbo_id, method_id)
+            kinds = [e.kind for e in s.scalars(select(Effect)).all() if e.kind.startswith("stripe.")]
+        assert sorted(kinds) == ["stripe.default_method", "stripe.detach_method", "stripe.setup_checkout"]
+        detached_events = [e for e in loop.stripe.objects("event") if e["type"] == "payment_method.detached"]
+        assert len(detached_events) == 1
 
 
 def test_expiring_card_gets_one_notice_about_30_days_before(tmp_path: Path) -> None:
