@@ -62,6 +62,12 @@ def url(ctx: Context, link_token: str) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}/c/{link_token}"
 
 
+def link_of(ctx: Context, row: CardRequest) -> str:
+    """The request's link, derived again (the token is never stored, not even in an effect)."""
+    ident = row.request_key.split(":", 3)[3]
+    return url(ctx, token(ctx, row.company_id, row.qbo_customer_id, ident))
+
+
 def open_request(
     ctx: Context, session: Session, customer: CustomerRow, ident: str, reason: str | None, now: datetime
 ) -> tuple[str, str]:
@@ -206,7 +212,7 @@ class CardRequests:
                 key=key,
                 kind=SETUP_KIND,
                 company_id=row.company_id,
-                payload={"request_key": row.request_key, "link": url(ctx, link_token)},
+                payload={"request_key": row.request_key},
                 now=now,
             )
             request_key_ = row.request_key
@@ -229,7 +235,6 @@ class CardRequests:
 @handler(SETUP_KIND)
 def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
     key = str(effect.payload["request_key"])
-    link = str(effect.payload["link"])
     company = ctx.settings.company(effect.company_id)
     now = ctx.clock()
     with ctx.db.transaction() as session:
@@ -238,6 +243,7 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
         if row is None or customer is None:
             raise PermanentError(f"card request {key} or its customer vanished")
         stripe_customer = customer.stripe_customer_id
+        link = link_of(ctx, row)
         qbo_customer_id, name, email = customer.qbo_id, customer.display_name, customer.email
         currency = customer.currency
     if stripe_customer is None:

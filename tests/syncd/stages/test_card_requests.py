@@ -18,7 +18,7 @@ from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.card_requests import request_card
 from syncd.stages.collect import ingest
 from syncd.stages.cycle import run_cycle
-from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, SavedMethodRow
+from syncd.store.models import CardRequest, CustomerRow, Effect, InboxEvent, MethodConsent, SavedMethodRow
 
 LINK = re.compile(r"https?://[^\s\"'<>]+/c/[A-Za-z0-9_-]{32}")
 
@@ -85,8 +85,6 @@ def test_request_card_email_link_setup_checkout_event_stores_the_card(tmp_path: 
         with loop.ctx.db.transaction() as s:
             stored = s.scalars(select(CardRequest)).one()
             assert stored.digest != first.url.rsplit("/", 1)[1]  # the token itself is not stored
-            effect_payloads = [str(e.payload) for e in s.scalars(select(Effect)).all()]
-        assert not any(first.url.rsplit("/", 1)[1] in p for p in effect_payloads)
 
         done = _save_card_through_link(loop, first.url, (4, 2031))
         assert done.status_code == 200 and "Thank you" in done.text
@@ -106,6 +104,15 @@ def test_request_card_email_link_setup_checkout_event_stores_the_card(tmp_path: 
             assert "Northwind IT Services" in consent.text
         page = requests.get(first.url, timeout=10)
         assert "Already done" in page.text and "csrf_token" not in page.text
+        with loop.ctx.db.transaction() as s:
+            bodies = [bytes(e.payload) for e in s.scalars(select(InboxEvent)).all()]
+        link_token = first.url.rsplit("/", 1)[1].encode()
+        assert any(b"/c/[link]/done" in b for b in bodies)  # the setup session's return URL
+        assert not any(link_token in b for b in bodies)  # a link is a capability: never at rest
+        with loop.ctx.db.transaction() as s:
+            effect_payloads = [str(e.payload) for e in s.scalars(select(Effect)).all()]
+            assert any(e.kind == "stripe.setup_checkout" for e in s.scalars(select(Effect)).all())
+        assert not any(link_token.decode() in p for p in effect_payloads)
 
 
 def test_start_without_csrf_is_refused_and_opens_nothing(tmp_path: Path) -> None:
