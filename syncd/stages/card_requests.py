@@ -18,7 +18,7 @@ from syncd.context import Context
 from syncd.domain import SetupRequest
 from syncd.errors import PermanentError, TransientError, ValidationError
 from syncd.links import Links
-from syncd.stages import views
+from syncd.stages import methods, views
 from syncd.stages.notify import local_now, send
 from syncd.store import effects, mirror
 from syncd.store import saved_methods as store
@@ -235,7 +235,6 @@ class CardRequests:
 @handler(SETUP_KIND)
 def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
     key = str(effect.payload["request_key"])
-    company = ctx.settings.company(effect.company_id)
     now = ctx.clock()
     with ctx.db.transaction() as session:
         row = store.request_by_key(session, key)
@@ -243,6 +242,8 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
         if row is None or customer is None:
             raise PermanentError(f"card request {key} or its customer vanished")
         stripe_customer = customer.stripe_customer_id
+        # What the customer may pay with today (a credit hold drops bank debit); ACH is USD only.
+        offered = methods.offered(ctx, session, row.company_id, row.qbo_customer_id)
         link = link_of(ctx, row)
         qbo_customer_id, name, email = customer.qbo_id, customer.display_name, customer.email
         currency = customer.currency
@@ -254,7 +255,9 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
             email=email,
             idempotency_key=f"customer:{effect.company_id}:{qbo_customer_id}",
         )
-    methods = tuple(m for m in company.payment_methods if m in SAVABLE) or ("card",)
+    savable = tuple(
+        m for m in offered if m in SAVABLE and (m != "us_bank_account" or currency.upper() == "USD")
+    ) or ("card",)
     checkout = ctx.stripe.start_setup_checkout(
         SetupRequest(
             company=effect.company_id,
@@ -263,7 +266,7 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
             request_key=key,
             success_url=f"{link}/done",
             cancel_url=link,
-            payment_methods=methods,
+            payment_methods=savable,
             currency=currency,
             expires_at=now + SESSION_LIFETIME,
         ),

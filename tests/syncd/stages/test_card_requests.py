@@ -243,3 +243,19 @@ def test_keep_this_card_during_a_payment_stores_it_with_the_recorded_consent(tmp
             consent = s.get(MethodConsent, key)
             assert consent is not None and consent.payment_method_id == method.payment_method_id
             assert s.get(PaymentRow, key).status == "succeeded"  # type: ignore[union-attr]
+
+
+def test_bank_account_is_offered_to_usd_customers_only(tmp_path: Path) -> None:
+    from syncd.stages.card_requests import CardRequests
+
+    with running_loop(tmp_path) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        offered: dict[str, list[str]] = {}
+        with loop.ctx.db.transaction() as s:
+            customers = s.scalars(select(CustomerRow).where(CustomerRow.email.is_not(None))).all()
+            by_currency = {c.currency: c.qbo_id for c in sorted(customers, key=lambda c: c.qbo_id)}
+        for currency in ("USD", "CAD"):
+            link = request_card(loop.ctx, loop.realm, by_currency[currency]).url
+            CardRequests(loop.ctx).start(link.rsplit("/", 1)[1], ip="127.0.0.1", user_agent="t")
+            offered[currency] = loop.stripe.objects("checkout.session")[-1]["payment_method_types"]
+        assert offered == {"USD": ["card", "us_bank_account"], "CAD": ["card"]}
