@@ -97,6 +97,30 @@ class StubBackend:
             },
         ]
 
+    def setup_events(self) -> list[dict[str, Any]]:
+        """setup_intent.succeeded and a setup-mode checkout.session.completed around the samples."""
+        envelope = json.loads(json.dumps(self.stub.sample("event_list_response.json")["data"][0]))
+        tags = {"company": "9341452", "qbo_customer": "58", "request_key": "card-request:9341452:58:1"}
+        seti = self.stub.sample("setup_intent.json") | {
+            "status": "succeeded",
+            "customer": self.customer,
+            "payment_method": self.card_id(),
+            "metadata": tags,
+        }
+        session = self.stub.sample("checkout_session.json") | {
+            "mode": "setup",
+            "status": "complete",
+            "payment_status": "no_payment_required",
+            "payment_intent": None,
+            "customer": self.customer,
+            "setup_intent": seti["id"],
+            "metadata": tags,
+        }
+        return [
+            envelope | {"id": "evt_seti", "type": "setup_intent.succeeded", "data": {"object": seti}},
+            envelope | {"id": "evt_cs", "type": "checkout.session.completed", "data": {"object": session}},
+        ]
+
 
 class SimBackend:
     def __init__(self, sim: Any, connector: StripeConnector) -> None:
@@ -140,6 +164,13 @@ class SimBackend:
         found = [e for e in self.sim.objects("event") if e["type"] in wanted]
         card_events = [e for e in found if e["data"]["object"]["type"] == "card"]
         return sorted(card_events, key=lambda e: wanted.index(e["type"]))
+
+    def setup_events(self) -> list[dict[str, Any]]:
+        session = self.connector.start_setup_checkout(_request(self.customer), idempotency_key="setup:e")
+        self.sim.pay_checkout(session.id, "card_success", (8, 2030))
+        wanted = ("setup_intent.succeeded", "checkout.session.completed")
+        found = [e for e in self.sim.objects("event") if e["type"] in wanted]
+        return sorted(found, key=lambda e: wanted.index(e["type"]))
 
 
 Backend = StubBackend | SimBackend
@@ -214,3 +245,16 @@ def test_method_events_say_whose_method_changed(backend: Backend) -> None:
         assert found == (MethodKind.CARD, "4242", "visa", 2030)
     assert detached.method_change is not None and detached.method_change.method is not None
     assert detached.method_change.method.customer_id == backend.customer
+
+
+def test_setup_events_name_the_request_and_the_saved_method(backend: Backend) -> None:
+    seti_event, session_event = (stripe_event(e) for e in backend.setup_events())
+    assert seti_event.kind is StripeEventKind.SETUP_SUCCEEDED
+    assert session_event.kind is StripeEventKind.CHECKOUT_COMPLETED
+    seti, session = seti_event.method_change, session_event.method_change
+    assert seti is not None and session is not None
+    assert seti.customer_id == session.customer_id == backend.customer
+    assert seti.metadata["request_key"] == session.metadata["request_key"] == "card-request:9341452:58:1"
+    assert seti.method_id == backend.card_id() and seti.setup_intent_id == session.setup_intent_id
+    assert (session.mode, seti.mode) == ("setup", None)
+    assert session_event.payment_intent_id is None and session_event.paid is False
