@@ -8,20 +8,20 @@ import hmac
 import re
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-# A portal link inside text: QBO's memo carries the one syncd wrote back, Stripe's events the
-# Checkout return URLs (JSON may escape the slashes).
-IN_TEXT = re.compile(r"(/|\\/)i\1[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])")
+# A portal link (``/i/``) or card-request link (``/c/``) inside text: QBO's memo carries the one
+# syncd wrote back, Stripe's events the Checkout return URLs (JSON may escape the slashes).
+IN_TEXT = re.compile(r"(/|\\/)([ic])\1[A-Za-z0-9_-]{32}(?![A-Za-z0-9_-])")
 IN_BYTES = re.compile(IN_TEXT.pattern.encode())
 
 
 def scrub(text: str | None) -> str | None:
     """``text`` with every portal link token taken out, for anything syncd stores."""
-    return IN_TEXT.sub(r"\1i\1[link]", text) if text else text
+    return IN_TEXT.sub(r"\1\2\1[link]", text) if text else text
 
 
 def scrub_bytes(body: bytes) -> bytes:
-    """``body`` (a webhook's JSON) with every portal link token taken out; the JSON stays valid."""
-    return IN_BYTES.sub(rb"\1i\1[link]", body)
+    """``body`` (a webhook's JSON) with every link token taken out; the JSON stays valid."""
+    return IN_BYTES.sub(rb"\1\2\1[link]", body)
 
 
 class Links:

@@ -84,7 +84,16 @@ def _hold(ctx: Context, effect: Claimed, error: str, at: timedelta) -> bool:
 @functools.cache
 def _load_handlers() -> None:
     # The stage modules register their handlers on import; once per process is enough.
-    for name in ("books", "collect", "confirm", "notify", "reconcile"):
+    for name in (
+        "books",
+        "card_expiry",
+        "card_requests",
+        "collect",
+        "confirm",
+        "notify",
+        "reconcile",
+        "saved_methods",
+    ):
         importlib.import_module(f"syncd.stages.{name}")
 
 

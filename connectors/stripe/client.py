@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import requests
 import stripe
 
-from connectors.stripe import events, idempotency, mapping, webhooks
+from connectors.stripe import events, idempotency, mapping, methods, webhooks
 from connectors.stripe.amounts import to_minor, wire_currency
 from connectors.stripe.checkout import session_params
 from connectors.stripe.errors import declined
@@ -28,6 +28,8 @@ from syncd.domain import (
     PaymentIntent,
     Payout,
     Refund,
+    SavedMethod,
+    SetupRequest,
     StripeEvent,
 )
 from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
@@ -168,6 +170,42 @@ class StripeConnector:
                 raise
             return latest
         return mapping.checkout_session(expired.to_dict())
+
+    def start_setup_checkout(self, request: SetupRequest, *, idempotency_key: str) -> CheckoutSession:
+        params = methods.setup_session_params(request)
+        options = self._options(idempotency_key)
+        created = self._call(lambda: self._client.v1.checkout.sessions.create(params, options))
+        return mapping.checkout_session(created.to_dict())
+
+    def saved_methods(self, customer_id: str) -> list[SavedMethod]:
+        """Cards and US bank accounts (other types are skipped), newest first, all pages."""
+
+        def fetch() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            customer = self._client.v1.customers.retrieve(customer_id).to_dict()
+            pages = self._client.v1.customers.payment_methods.list(customer_id, {"limit": PAGE})
+            return customer, [item.to_dict() for item in pages.auto_paging_iter()]
+
+        customer, found = self._call(fetch)
+        default = methods.default_method_id(customer)
+        kinds = {"card", "us_bank_account"}
+        return [methods.saved_method(obj, default_id=default) for obj in found if obj.get("type") in kinds]
+
+    def set_default_method(self, customer_id: str, payment_method_id: str, *, idempotency_key: str) -> None:
+        params: stripe.params.CustomerUpdateParams = {
+            "invoice_settings": {"default_payment_method": payment_method_id}
+        }
+        options = self._options(idempotency_key)
+        self._call(lambda: self._client.v1.customers.update(customer_id, params, options))
+
+    def detach_method(self, payment_method_id: str, *, idempotency_key: str) -> None:
+        options = self._options(idempotency_key)
+        try:
+            self._call(lambda: self._client.v1.payment_methods.detach(payment_method_id, None, options))
+        except ValidationError:
+            # Detached already (a replay past Stripe's key window, or removed at the dashboard).
+            found = self._call(lambda: self._client.v1.payment_methods.retrieve(payment_method_id))
+            if found.to_dict().get("customer") is not None:
+                raise
 
     def _intent(self, payment_intent_id: str) -> dict[str, Any]:
         found = self._call(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from connectors.stripe import methods
 from connectors.stripe.amounts import domain_currency, from_minor
 from connectors.stripe.mapping import Json, expanded, metadata, ref_id, timestamp
 from syncd.domain import StripeEvent, StripeEventKind
@@ -91,6 +92,7 @@ def stripe_event(event: Json) -> StripeEvent:
             currency=domain_currency(currency) if isinstance(currency, str) else None,
             paid=_paid(obj),
             status=status if isinstance(status, str) else None,
+            method_change=methods.change(obj, event_type, (data or {}).get("previous_attributes")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise PermanentError(f"malformed Stripe event {event.get('id')!r}: {exc!r}") from exc

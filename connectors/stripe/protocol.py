@@ -16,6 +16,8 @@ from syncd.domain import (
     PaymentIntent,
     Payout,
     Refund,
+    SavedMethod,
+    SetupRequest,
     StripeEvent,
 )
 
@@ -55,9 +57,34 @@ class Stripe(Protocol):
         self, request: CheckoutRequest, *, idempotency_key: str, first_attempt_at: datetime | None = None
     ) -> CheckoutSession:
         """``first_attempt_at``: when this ``payment_key`` was first sent (None on the first try);
-        once that may be past Stripe's 24 h key window, an existing session is found by metadata."""
+        once that may be past Stripe's 24 h key window, an existing session is found by metadata.
+        ``request.save_method`` keeps the payer's method on their Customer for later
+        (``setup_future_usage=off_session``); syncd records the payer's consent under the
+        ``payment_key`` first, and ``payment_intent.*`` events carry the saved method's id."""
 
     def get_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def start_setup_checkout(self, request: SetupRequest, *, idempotency_key: str) -> CheckoutSession:
+        """A setup-mode Checkout Session on ``request.customer_id``: the customer saves a card or
+        US bank account on Stripe's page and nothing is charged. The same ``idempotency_key``
+        within 24 h returns the same session; callers make a new request (a new key) once a
+        session has expired. ``request_key``, ``company`` and ``qbo_customer`` are written to the
+        session's and its SetupIntent's metadata. Raises ValidationError for a refused request."""
+
+    def saved_methods(self, customer_id: str) -> list[SavedMethod]:
+        """The customer's saved cards and US bank accounts (other types skipped), all pages, with
+        ``is_default`` from the customer's ``invoice_settings.default_payment_method``. Read-only;
+        ValidationError for an unknown customer."""
+
+    def set_default_method(self, customer_id: str, payment_method_id: str, *, idempotency_key: str) -> None:
+        """Make the method the customer's default (``invoice_settings.default_payment_method``).
+        Setting the same default twice is harmless, so a replay needs no lookup. ValidationError
+        when the method is not the customer's."""
+
+    def detach_method(self, payment_method_id: str, *, idempotency_key: str) -> None:
+        """Detach the method from its customer at Stripe (it can never be charged again); a
+        method that is already detached is success, so replays after Stripe's key window are
+        safe. Stripe clears the customer's default when it was this method."""
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         """Expire an open session (no-op on an already expired or complete one)."""

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
+from syncd.cli.cards import request_card
 from syncd.cli.entries import entries
 from syncd.cli.failed import failed
 from syncd.cli.holds import holds
@@ -50,7 +51,17 @@ def cli(ctx: click.Context, config_path: Path) -> None:
     ctx.obj = CliState(config_path)
 
 
-for command in (*commands.COMMANDS, *tools.COMMANDS, audit, entries, failed, holds, preview, templates):
+for command in (
+    *commands.COMMANDS,
+    *tools.COMMANDS,
+    audit,
+    entries,
+    failed,
+    holds,
+    preview,
+    request_card,
+    templates,
+):
     cli.add_command(command)
 
 

@@ -19,6 +19,7 @@ from syncd.domain.ledger import (
     QboRefundDraft,
     QboTransferDraft,
 )
+from syncd.domain.methods import MethodChange, MethodKind, SavedMethod, SetupRequest
 from syncd.domain.money import QBO_CENT, THREE_DECIMAL, Money, as_decimal, to_qbo_cent
 from syncd.domain.stripe import (
     BalanceTxn,
@@ -52,6 +53,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "MethodChange",
+    "MethodKind",
     "Money",
     "PaymentIntent",
     "PaymentIntentStatus",
@@ -72,6 +75,8 @@ __all__ = [
     "QboRefundDraft",
     "QboTransferDraft",
     "Refund",
+    "SavedMethod",
+    "SetupRequest",
     "StripeEvent",
     "StripeEventKind",
     "as_decimal",

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from syncd.domain.methods import MethodChange
+
 
 class StripeEventKind(enum.Enum):
     """The webhook event types syncd acts on; anything else is OTHER and ignored."""
@@ -24,6 +26,9 @@ class StripeEventKind(enum.Enum):
     DISPUTE_CLOSED = "charge.dispute.closed"
     PAYOUT_PAID = "payout.paid"
     PAYOUT_FAILED = "payout.failed"
+    SETUP_SUCCEEDED = "setup_intent.succeeded"
+    METHOD_ATTACHED = "payment_method.attached"
+    METHOD_DETACHED = "payment_method.detached"
     OTHER = "other"
 
     @classmethod
@@ -90,6 +95,8 @@ class StripeEvent:
     currency: str | None = None
     paid: bool | None = None
     status: str | None = None
+    # Saved-method events and setup-mode Checkout Sessions (None for every other event).
+    method_change: MethodChange | None = None
 
 
 @dataclass(frozen=True, slots=True)

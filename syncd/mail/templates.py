@@ -28,6 +28,8 @@ KINDS = (
     "payment_processing",
     "payment_failed",
     "staff_alert",
+    "card_request",
+    "card_expiry",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -62,7 +64,9 @@ class EmailRenderer:
     ``days_overdue``; ``invoices`` (one customer's several invoices in one message) needs
     ``customer_name`` and ``invoices``, a list of ``invoice_number``, ``amount_due``,
     ``currency``, ``due_date``, ``portal_url``, ``new`` and ``days_overdue``; ``staff_alert``
-    needs ``company_name``, ``title``, ``body`` and optionally ``link``.
+    needs ``company_name``, ``title``, ``body`` and optionally ``link``; ``card_request`` needs
+    ``customer_name``, ``reason`` (or None), ``expires_at`` and ``link``; ``card_expiry`` needs
+    ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

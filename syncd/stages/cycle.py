@@ -1,8 +1,9 @@
-"""One company's scheduled cycle: pull, then publish, then notify."""
+"""One company's scheduled cycle: pull, then publish, then notify (invoices, then card expiry)."""
 
 from __future__ import annotations
 
 from syncd.context import Context
+from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.notify import notify
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
@@ -12,3 +13,4 @@ def run_cycle(ctx: Context, realm_id: str) -> None:
     pull(ctx, realm_id)
     publish(ctx, realm_id)
     notify(ctx, realm_id)
+    expiry_notices(ctx, realm_id)

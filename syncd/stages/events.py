@@ -15,6 +15,7 @@ from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import SyncdError
+from syncd.stages import saved_methods
 from syncd.store import cursors, effects, inbox, payments
 from syncd.store.models import PaymentRow
 
@@ -78,7 +79,9 @@ def backfill(ctx: Context) -> int:
 
 def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     kind = event.kind
-    if kind is StripeEventKind.CHECKOUT_COMPLETED:
+    if saved_methods.handles(event):
+        saved_methods.apply_event(ctx, session, event)
+    elif kind is StripeEventKind.CHECKOUT_COMPLETED:
         status = PaymentStatus.SUCCEEDED if event.paid else PaymentStatus.PROCESSING
         observe_in(
             ctx,
@@ -89,6 +92,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
             event.payment_intent_id,
         )
     elif kind in _OBSERVED:
+        saved_methods.payment_saved(session, event)
         observe_in(
             ctx,
             session,

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from syncd.context import Context
+from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
 from syncd.web.health import health_routes
@@ -47,6 +48,8 @@ def create_app(
         from syncd.stages.collect import PortalService
 
         backend = PortalService(ctx)
+    from syncd.stages.card_requests import CardRequests
+
     if intake is None:
         import syncd.intake as real_intake
 
@@ -63,6 +66,7 @@ def create_app(
         *health_routes(ctx),
         *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),
+        *card_request_routes(CardRequests(ctx), templates, csrf),
         *connect_routes(connect),
     ]
     if mailbox is not None:

@@ -1,14 +1,15 @@
-"""Checkout Sessions over the API: create (payment mode, ``price_data`` line items), retrieve,
-list, line items, expire; sessions also expire on their own at ``expires_at``."""
+"""Checkout Sessions over the API: create (payment mode with ``price_data`` line items, or setup
+mode to save a method), retrieve, list, line items, expire; sessions also expire at ``expires_at``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.stripe.simulator.errors import ApiError, bad_state, invalid_param, missing_param
+from connectors.stripe.simulator.checkout_params import expiry, line_items, method_types
+from connectors.stripe.simulator.errors import ApiError, bad_state, invalid_param
 from connectors.stripe.simulator.events import emit
-from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str, req_int, req_str, str_list
+from connectors.stripe.simulator.forms import merge_metadata, opt_str, req_str
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
 from connectors.stripe.simulator.payment_intents import CONFIRMABLE, check_amount
@@ -17,101 +18,22 @@ from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
 
-SUPPORTED_METHODS = ("card", "us_bank_account")
-MIN_LIFETIME = 30 * 60
-MAX_LIFETIME = 24 * 60 * 60
-
-
-def _line_items(state: SimState, params: JsonDict) -> tuple[list[JsonDict], str]:
-    raw = params.get("line_items")
-    if not raw:
-        raise missing_param("line_items")
-    items: list[JsonDict] = []
-    currency: str | None = None
-    for i, item in enumerate(raw):
-        name = f"line_items[{i}]"
-        if "price" in item:
-            raise invalid_param(f"{name}[price]", f"No such price: '{item['price']}'", "resource_missing")
-        price = item.get("price_data")
-        if not isinstance(price, dict):
-            raise missing_param(f"{name}[price_data]")
-        item_currency = req_str(price, "currency", f"{name}[price_data][currency]").lower()
-        if currency is not None and item_currency != currency:
-            raise invalid_param(f"{name}[price_data][currency]", "All line items must use the same currency.")
-        currency = item_currency
-        if price.get("unit_amount_decimal") not in (None, ""):
-            raw_decimal = str(price["unit_amount_decimal"])
-            if not raw_decimal.isdigit():
-                raise invalid_param(
-                    f"{name}[price_data][unit_amount_decimal]", "Whole minor units only here."
-                )
-            unit = int(raw_decimal)
-        else:
-            unit = req_int(price, "unit_amount", f"{name}[price_data][unit_amount]")
-        quantity = opt_int(item, "quantity", f"{name}[quantity]")
-        if quantity is None:
-            raise missing_param(f"{name}[quantity]")
-        product = price.get("product_data") or {}
-        items.append(
-            {
-                "id": "li_" + random_token(24),
-                "object": "item",
-                "amount_discount": 0,
-                "amount_subtotal": unit * quantity,
-                "amount_tax": 0,
-                "amount_total": unit * quantity,
-                "currency": item_currency,
-                "description": opt_str(product, "name") or "Item",
-                "quantity": quantity,
-                "unit_amount": unit,
-            }
-        )
-    assert currency is not None
-    return items, currency
-
-
-def _expiry(state: SimState, params: JsonDict) -> int:
-    now = state.now()
-    expires_at = opt_int(params, "expires_at")
-    if expires_at is None:
-        return now + MAX_LIFETIME
-    if not now + MIN_LIFETIME <= expires_at <= now + MAX_LIFETIME:
-        raise invalid_param(
-            "expires_at",
-            "The `expires_at` timestamp must be between 30 minutes and 24 hours from now.",
-            "parameter_invalid_integer",
-        )
-    return expires_at
-
-
-def _method_types(params: JsonDict) -> list[str] | None:
-    if "payment_method_types" in params:
-        raise invalid_param(
-            "payment_method_types",
-            "Received unknown parameter: payment_method_types. Use allowed_payment_method_types "
-            "(API version 2026-10-28).",
-            "parameter_unknown",
-        )
-    allowed = str_list(params, "allowed_payment_method_types") or None
-    for method in allowed or []:
-        if method not in SUPPORTED_METHODS:
-            raise invalid_param(
-                "allowed_payment_method_types",
-                f"The payment method type `{method}` is not offered by this simulator.",
-                "payment_method_unactivated",
-            )
-    return allowed
-
 
 def create_session(state: SimState, params: JsonDict) -> JsonDict:
     mode = req_str(params, "mode")
-    if mode != "payment":
+    if mode not in ("payment", "setup"):
         raise invalid_param(
-            "mode", f"Only mode=payment is simulated, not {mode}.", "parameter_invalid_string"
+            "mode", f"Only mode=payment and mode=setup are simulated, not {mode}.", "parameter_invalid_string"
         )
-    items, currency = _line_items(state, params)
-    total = sum(int(i["amount_total"]) for i in items)
-    check_amount(total, currency, "line_items")
+    total: int | None = None
+    currency: str | None = opt_str(params, "currency")
+    items: list[JsonDict] = []
+    if mode == "payment":
+        items, currency = line_items(state, params)
+        total = sum(int(i["amount_total"]) for i in items)
+        check_amount(total, currency, "line_items")
+    elif params.get("line_items"):
+        raise invalid_param("line_items", "You cannot pass `line_items` in `setup` mode.")
     customer = opt_str(params, "customer")
     email = opt_str(params, "customer_email")
     if customer is not None and email is not None:
@@ -124,7 +46,7 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
         url = opt_str(params, key)
         if url is not None and not url.startswith(("https://", "http://")):
             raise invalid_param(key, "Not a valid URL", "url_invalid")
-    allowed = _method_types(params)
+    allowed = method_types(params)
     pi_data = params.get("payment_intent_data") or {}
     session_id = state.store.new_id("checkout.session")
     session: JsonDict = {
@@ -161,7 +83,7 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
         "customer_email": opt_str(params, "customer_email"),
         "discounts": [],
         "excluded_payment_method_types": None,
-        "expires_at": _expiry(state, params),
+        "expires_at": expiry(state, params),
         "integration_identifier": None,
         "invoice": None,
         "invoice_creation": {
@@ -188,7 +110,7 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
         "payment_method_configuration_details": None,
         "payment_method_options": {},
         "payment_method_types": allowed or ["card"],
-        "payment_status": "unpaid",
+        "payment_status": "unpaid" if mode == "payment" else "no_payment_required",
         "permissions": None,
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
@@ -210,10 +132,15 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
     note = state.store.note(session_id)
     note["line_items"] = items
     note["form_token"] = random_token(32)
+    seti_data = params.get("setup_intent_data") or {}
+    note["seti_data"] = {
+        "metadata": merge_metadata({}, seti_data.get("metadata")),
+        "description": opt_str(seti_data, "description"),
+    }
     note["pi_data"] = {
         "metadata": merge_metadata({}, pi_data.get("metadata")),
         "setup_future_usage": opt_str(pi_data, "setup_future_usage"),
-        "description": opt_str(pi_data, "description") or items[0]["description"],
+        "description": opt_str(pi_data, "description") or (items[0]["description"] if items else None),
         "receipt_email": opt_str(pi_data, "receipt_email"),
     }
     at = datetime.fromtimestamp(int(session["expires_at"]), UTC)
@@ -345,6 +272,7 @@ _CREATE = {
         "statement_descriptor_suffix": "str",
         "capture_method": "str",
     },
+    "setup_intent_data": {"metadata": "map", "description": "str", "on_behalf_of": "str"},
     "locale": "str",
     "submit_type": "str",
     "billing_address_collection": "str",

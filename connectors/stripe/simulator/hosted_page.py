@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from connectors.stripe.simulator.checkout_flow import pay
 from connectors.stripe.simulator.currency import format_amount
 from connectors.stripe.simulator.errors import ApiError
+from connectors.stripe.simulator.payment_methods import DEFAULT_EXPIRY
 from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
@@ -29,6 +30,12 @@ BANK_CHOICES = (
     ("ach_failure", "US bank account (ACH) — fails after processing"),
     ("ach_return", "US bank account (ACH) — succeeds, then returned later"),
 )
+SAVE_CHOICES = (
+    ("card_success", "Save test card 4242 4242 4242 4242 (Visa)"),
+    ("card_mastercard", "Save test card 5555 5555 5555 4444 (Mastercard)"),
+    ("card_declined", "Test card 4000 0000 0000 0002 (declined)"),
+)
+SAVE_BANK_CHOICES = (("ach_success", "Save a US bank account (STRIPE TEST BANK, ending 6789)"),)
 ERRORS = {
     "card_declined": "Your card was declined. Try another payment method.",
     "insufficient_funds": "Your card has insufficient funds. Try another payment method.",
@@ -53,7 +60,40 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+def _setup_form(session: JsonDict, token: str) -> str:
+    """Setup mode: choose a test method to save and type the card's expiry, as a payer would."""
+    choices: list[tuple[str, str]] = []
+    if "card" in session["payment_method_types"]:
+        choices.extend(SAVE_CHOICES)
+    if "us_bank_account" in session["payment_method_types"]:
+        choices.extend(SAVE_BANK_CHOICES)
+    radios = "".join(
+        f"<label><input type=radio name=outcome value={value}{' checked' if i == 0 else ''}> "
+        f"{escape(label)}</label>"
+        for i, (value, label) in enumerate(choices)
+    )
+    month, year = DEFAULT_EXPIRY
+    return (
+        f"<form method=post action='/pay/{escape(str(session['id']))}'>"
+        f"<input type=hidden name=token value='{escape(token)}'>"
+        f"<fieldset><legend>Payment method to save</legend>{radios}</fieldset>"
+        f"<label>Card expiry month <input name=exp_month value={month} inputmode=numeric></label>"
+        f"<label>Card expiry year <input name=exp_year value={year} inputmode=numeric></label>"
+        "<button type=submit>Save</button></form>"
+    )
+
+
+def _expiry(form: dict[str, str]) -> tuple[int, int]:
+    try:
+        month, year = int(form.get("exp_month", "")), int(form.get("exp_year", ""))
+    except ValueError:
+        return DEFAULT_EXPIRY
+    return (month, year) if 1 <= month <= 12 and 2000 <= year <= 2100 else DEFAULT_EXPIRY
+
+
 def render(state: SimState, session: JsonDict, error: str | None) -> HTMLResponse:
+    if session["mode"] == "setup":
+        return _render_setup(state, session, error)
     sid = escape(str(session["id"]))
     amount = format_amount(int(session["amount_total"]), str(session["currency"]))
     items = "".join(
@@ -98,6 +138,19 @@ def render(state: SimState, session: JsonDict, error: str | None) -> HTMLRespons
     return _page(f"Pay {amount}", "".join(parts))
 
 
+def _render_setup(state: SimState, session: JsonDict, error: str | None) -> HTMLResponse:
+    parts = ["<h1>Simulated Stripe Checkout</h1>", "<p data-testid=purpose>Save a payment method</p>"]
+    if error in ERRORS:
+        parts.append(f"<p class=error role=alert>{escape(ERRORS[error])}</p>")
+    if session["status"] != "open":
+        parts.append(f"<p data-testid=status>This checkout session is {escape(str(session['status']))}.</p>")
+    else:
+        parts.append(_setup_form(session, str(state.store.note(session["id"])["form_token"])))
+        if session["cancel_url"]:
+            parts.append(f"<p><a href='{escape(str(session['cancel_url']))}'>Cancel and go back</a></p>")
+    return _page("Save a payment method", "".join(parts))
+
+
 def success_target(session: JsonDict) -> str:
     url = session["success_url"]
     if not url:
@@ -126,12 +179,12 @@ async def post_page(request: Request, state: SimState, after: Any) -> Response:
             return _back(session_id, "bad_token")
         outcome = form.get("outcome", "")
         try:
-            result = pay(state, session, outcome)
+            result = pay(state, session, outcome, _expiry(form))
         except ApiError:
             return _back(session_id, "unavailable")
         finally:
             after()
-        if result.status in ("paid", "processing"):
+        if result.status in ("paid", "processing", "saved"):
             return RedirectResponse(success_target(session), status_code=303)
         if result.status == "declined":
             code = {"insufficient_funds": "insufficient_funds", "3ds_fail": "authentication_failed"}.get(

@@ -37,6 +37,8 @@ BEHAVIOURS = frozenset(
     }
 )
 
+DEFAULT_EXPIRY = (12, 2034)
+
 _EMPTY_ADDRESS = {
     "city": None,
     "country": None,
@@ -47,15 +49,15 @@ _EMPTY_ADDRESS = {
 }
 
 
-def _card(last4: str) -> JsonDict:
+def _card(last4: str, expiry: tuple[int, int]) -> JsonDict:
     brand = "mastercard" if last4 == "4444" else "visa"
     return {
         "brand": brand,
         "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
         "country": "US",
         "display_brand": brand,
-        "exp_month": 12,
-        "exp_year": 2034,
+        "exp_month": expiry[0],
+        "exp_year": expiry[1],
         "fingerprint": random_token(16),
         "funding": "credit",
         "generated_from": None,
@@ -89,7 +91,9 @@ def new_payment_method(
     *,
     email: str | None = None,
     name: str | None = None,
+    expiry: tuple[int, int] = DEFAULT_EXPIRY,
 ) -> JsonDict:
+    """``expiry`` is (month, year), what the payer typed for a test card (any future date works)."""
     pm: JsonDict = {
         "id": state.store.new_id("payment_method"),
         "object": "payment_method",
@@ -108,7 +112,7 @@ def new_payment_method(
         "type": method_type,
         "customer_account": None,
     }
-    pm[method_type] = _card(last4) if method_type == "card" else _bank(last4)
+    pm[method_type] = _card(last4, expiry) if method_type == "card" else _bank(last4)
     state.store.add(pm)
     state.store.note(pm["id"])["behaviour"] = behaviour
     return pm
@@ -151,8 +155,16 @@ def _detach(ctx: Ctx) -> JsonDict:
         raise bad_state(
             "The payment method you provided is not attached to a customer so detachment is impossible."
         )
+    customer_id = str(pm["customer"])
     pm["customer"] = None
-    emit(ctx.state, "payment_method.detached", pm)
+    emit(ctx.state, "payment_method.detached", pm, {"customer": customer_id})
+    customer = ctx.state.store.get("customer", customer_id, "customer")
+    settings = customer["invoice_settings"]
+    if settings["default_payment_method"] == pm["id"]:
+        # Stripe clears a customer's default when that method is detached.
+        previous = {"invoice_settings": dict(settings)}
+        settings["default_payment_method"] = None
+        emit(ctx.state, "customer.updated", customer, previous)
     return pm
 
 

@@ -18,11 +18,30 @@ JsonDict = dict[str, Any]
 
 
 def _new(state: SimState, params: JsonDict) -> JsonDict:
-    customer = opt_str(params, "customer")
+    return new_setup_intent(
+        state,
+        customer=opt_str(params, "customer"),
+        metadata=merge_metadata({}, params.get("metadata")),
+        description=opt_str(params, "description"),
+        allowed=str_list(params, "allowed_payment_method_types") or None,
+        usage=opt_str(params, "usage"),
+    )
+
+
+def new_setup_intent(
+    state: SimState,
+    *,
+    customer: str | None,
+    metadata: dict[str, str],
+    description: str | None,
+    allowed: list[str] | None = None,
+    method_types: list[str] | None = None,
+    usage: str | None = None,
+) -> JsonDict:
+    """A SetupIntent in requires_payment_method (also made by a setup-mode Checkout Session)."""
     if customer is not None:
         state.store.get("customer", customer, "customer")
     seti_id = state.store.new_id("setup_intent")
-    allowed = str_list(params, "allowed_payment_method_types") or None
     seti: JsonDict = {
         "id": seti_id,
         "object": "setup_intent",
@@ -34,30 +53,32 @@ def _new(state: SimState, params: JsonDict) -> JsonDict:
         "created": state.now(),
         "customer": customer,
         "customer_account": None,
-        "description": opt_str(params, "description"),
+        "description": description,
         "excluded_payment_method_types": None,
         "flow_directions": None,
         "last_setup_error": None,
         "latest_attempt": None,
         "livemode": False,
         "mandate": None,
-        "metadata": merge_metadata({}, params.get("metadata")),
+        "metadata": metadata,
         "next_action": None,
         "on_behalf_of": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": allowed or ["card"],
+        "payment_method_types": method_types or allowed or ["card"],
         "single_use_mandate": None,
         "status": "requires_payment_method",
-        "usage": opt_str(params, "usage") or "off_session",
+        "usage": usage or "off_session",
     }
     state.store.add(seti)
     emit(state, "setup_intent.created", seti)
     return seti
 
 
-def _confirm(state: SimState, seti: JsonDict, pm_id: str | None) -> JsonDict:
+def confirm_setup(state: SimState, seti: JsonDict, pm_id: str | None) -> JsonDict:
+    """Confirm with ``pm_id`` (or the method already set): attaches it to the customer on
+    success; a decline raises the card error and leaves the intent for another method."""
     if seti["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise bad_state(
             f"You cannot confirm this SetupIntent because it has a status of {seti['status']}.",
@@ -97,7 +118,7 @@ def _create(ctx: Ctx) -> JsonDict:
         seti["payment_method"] = resolve(ctx.state, pm_id)["id"]
         seti["status"] = "requires_confirmation"
     if opt_bool(ctx.params, "confirm"):
-        _confirm(ctx.state, seti, None)
+        confirm_setup(ctx.state, seti, None)
     return seti
 
 
@@ -107,7 +128,7 @@ def _retrieve(ctx: Ctx) -> JsonDict:
 
 def _confirm_route(ctx: Ctx) -> JsonDict:
     seti = ctx.state.store.get("setup_intent", ctx.path["id"])
-    return copy.deepcopy(_confirm(ctx.state, seti, opt_str(ctx.params, "payment_method")))
+    return copy.deepcopy(confirm_setup(ctx.state, seti, opt_str(ctx.params, "payment_method")))
 
 
 _CREATE = {

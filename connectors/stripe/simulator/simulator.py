@@ -19,7 +19,7 @@ from connectors.stripe.simulator.errors import invalid_param
 from connectors.stripe.simulator.faults import Faults
 from connectors.stripe.simulator.hosted_page import success_target
 from connectors.stripe.simulator.idempotency import IdempotencyKeys
-from connectors.stripe.simulator.payment_methods import BEHAVIOURS
+from connectors.stripe.simulator.payment_methods import BEHAVIOURS, DEFAULT_EXPIRY
 from connectors.stripe.simulator.state import SimConfig, SimState
 from connectors.stripe.simulator.store import Store
 from connectors.stripe.simulator.webhooks import Endpoint, WebhookDispatcher
@@ -171,12 +171,13 @@ class StripeSimulator:
         with self._lock:
             return str(self._state.store.get("checkout.session", session_id)["url"])
 
-    def pay_checkout(self, session_id: str, outcome: str) -> None:
-        """What a person choosing ``outcome`` on the hosted page does. Declines leave the session
-        open (as Stripe does); the PaymentIntent and events record the attempt."""
+    def pay_checkout(self, session_id: str, outcome: str, expiry: tuple[int, int] = DEFAULT_EXPIRY) -> None:
+        """What a person choosing ``outcome`` on the hosted page does (in setup mode: saves that
+        method, a card with ``expiry`` as (month, year)). Declines leave the session open (as
+        Stripe does); the PaymentIntent or SetupIntent and events record the attempt."""
         with self._acting() as state:
             session = state.store.get("checkout.session", session_id)
-            checkout_flow.pay(state, session, outcome)
+            checkout_flow.pay(state, session, outcome, expiry)
 
     def success_redirect(self, session_id: str) -> str:
         """Where the hosted page sends the payer after paying (``{CHECKOUT_SESSION_ID}`` filled in)."""

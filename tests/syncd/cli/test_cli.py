@@ -36,6 +36,7 @@ COMMANDS = [
     ["holds"],
     ["preview"],
     ["entries"],
+    ["request-card"],
 ]
 
 

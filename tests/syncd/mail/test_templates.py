@@ -32,6 +32,12 @@ def context(**changes: object) -> dict[str, object]:
         "amount": Decimal("20.00"),
         "title": "QuickBooks connection lost",
         "body": "Reconnect the company in QuickBooks.",
+        "link": "https://pay.acme.example/c/tok_card",
+        "reason": "Remote support session on Friday",
+        "expires_at": date(2026, 5, 4),
+        "brand": "Visa",
+        "last4": "4242",
+        "expires_on": date(2026, 4, 30),
         "invoices": [
             {
                 "invoice_number": "INV-1042",
@@ -57,6 +63,9 @@ def context(**changes: object) -> dict[str, object]:
     return ctx
 
 
+CARD_KINDS = ("card_request", "card_expiry")
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_renders_branded(kind: str) -> None:
     email = EmailRenderer(None).render(kind, context())
@@ -65,7 +74,10 @@ def test_every_kind_renders_branded(kind: str) -> None:
         assert "Acme Alarm Co" in body
     assert "#0b5394" in email.html
     assert 'src="https://cdn.example.com/logo.png"' in email.html
-    if kind != "staff_alert":
+    if kind in CARD_KINDS:
+        for body in (email.text, email.html):
+            assert "https://pay.acme.example/c/tok_card" in body and "billing@acme.example" in body
+    elif kind != "staff_alert":
         assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
         for body in (email.text, email.html):
             assert "INV-1042" in body
@@ -182,3 +194,17 @@ def test_every_kind_has_its_three_templates() -> None:
     for kind in KINDS:
         for suffix in (".subject.txt", ".txt", ".html"):
             assert (packaged / f"{kind}{suffix}").is_file()
+
+
+def test_card_request_says_who_asks_why_and_until_when() -> None:
+    email = EmailRenderer(None).render("card_request", context(reason="<b>Job #7</b>"))
+    assert email.subject == "Acme Alarm Co asks you to put a payment method on file"
+    assert "Their note: <b>Job #7</b>" in email.text
+    assert "&lt;b&gt;Job #7&lt;/b&gt;" in email.html
+    assert "4 May 2026" in email.text and "Stripe" in email.text
+
+
+def test_card_expiry_names_the_card_and_its_last_day() -> None:
+    email = EmailRenderer(None).render("card_expiry", context())
+    assert email.subject == "Your Visa ending 4242 on file with Acme Alarm Co expires soon"
+    assert "expires on 30 April 2026" in email.text

@@ -117,7 +117,12 @@ def _docs_null(docs: Any, path: list[str]) -> bool:
 
 
 def assert_shape(
-    ours: dict[str, Any], sample: dict[str, Any], kind: str, docs: Any, path: tuple[str, ...] = ()
+    ours: dict[str, Any],
+    sample: dict[str, Any],
+    kind: str,
+    docs: Any,
+    path: tuple[str, ...] = (),
+    null_ok: frozenset[str] = frozenset(),
 ) -> None:
     for key, expected in sample.items():
         here = (*path, key)
@@ -129,15 +134,15 @@ def assert_shape(
         if expected is None:
             continue
         if actual is None:
-            assert dotted in NULL_OK or _docs_null(docs, list(here)), (
+            assert dotted in NULL_OK or dotted in null_ok or _docs_null(docs, list(here)), (
                 f"{dotted} is null, sample has {expected!r}"
             )
             continue
         assert _json_type(actual) == _json_type(expected), f"{dotted}: {actual!r} vs sample {expected!r}"
         if isinstance(expected, dict) and dotted not in OPAQUE:
-            assert_shape(actual, expected, kind, docs, here)
+            assert_shape(actual, expected, kind, docs, here, null_ok)
         if isinstance(expected, list) and expected and actual and isinstance(expected[0], dict):
-            assert_shape(actual[0], expected[0], kind, docs, (*here, "0"))
+            assert_shape(actual[0], expected[0], kind, docs, (*here, "0"), null_ok)
 
 
 def _sample(name: str) -> dict[str, Any]:
@@ -260,3 +265,36 @@ def test_every_published_sample_is_covered() -> None:
     }
     names = {p.name.removesuffix(".json") for p in CONTRACTS.glob("*.json")}
     assert names - set(KINDS) - events == set()
+
+
+# A setup-mode session charges nothing: Stripe answers null amounts (and no PaymentIntent).
+SETUP_NULL_OK = frozenset({"checkout.session.amount_subtotal", "checkout.session.amount_total"})
+
+
+def test_setup_mode_session_and_its_setup_intent_match_samples(sim: StripeSimulator, client: Any) -> None:
+    customer = client.v1.customers.create(params={"email": "ap@acme.test"}).id
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "setup",
+            "customer": customer,
+            "currency": "usd",
+            "allowed_payment_method_types": ["card", "us_bank_account"],
+            "success_url": "https://shop.example/saved",
+            "setup_intent_data": {"metadata": {"request_key": "k"}},
+        }
+    )
+    sim.pay_checkout(session.id, "card_success")
+    auth = {"Authorization": f"Bearer {sim.api_key}"}
+    raw_session = requests.get(f"{sim.url}/v1/checkout/sessions/{session.id}", headers=auth, timeout=5).json()
+    seti_id = raw_session["setup_intent"]
+    raw_seti = requests.get(f"{sim.url}/v1/setup_intents/{seti_id}", headers=auth, timeout=5).json()
+    assert (raw_session["mode"], raw_session["payment_status"]) == ("setup", "no_payment_required")
+    assert_shape(
+        raw_session,
+        _sample("checkout_session.json"),
+        "checkout.session",
+        _docs("checkout_session.json"),
+        null_ok=SETUP_NULL_OK,
+    )
+    assert_shape(raw_seti, _sample("setup_intent.json"), "setup_intent", _docs("setup_intent.json"))
+    assert raw_seti["status"] == "succeeded" and raw_seti["metadata"] == {"request_key": "k"}

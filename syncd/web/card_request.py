@@ -1,0 +1,143 @@
+"""The card-on-file link's pages: ``/c/{token}`` shows who asks and why with the consent text,
+``POST /c/{token}/start`` (CSRF) records the consent and goes to Stripe's setup page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from syncd.errors import PermanentError, TransientError
+from syncd.web.csrf import FIELD, Csrf
+from syncd.web.protocol import Branding
+from syncd.web.templating import (
+    DEFAULT_ACCENT,
+    DEFAULT_PRIMARY,
+    Templating,
+    safe_colour,
+    safe_image_url,
+    theme_query,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRequestView:
+    """What the link's page shows; ``state`` is open, saved or expired. Strings may come from QBO."""
+
+    branding: Branding
+    customer_name: str
+    reason: str | None
+    state: str
+    consent_text: str
+
+
+class CardRequestBackend(Protocol):
+    def view(self, link_token: str) -> CardRequestView | None:
+        """None for an unknown or malformed token (one 404 for all)."""
+
+    def start(self, link_token: str, *, ip: str | None, user_agent: str | None) -> str:
+        """Record consent; the setup Checkout's URL. PermanentError / TransientError for the payer."""
+
+
+def _brand(b: Branding) -> dict[str, object]:
+    phone = b.contact_phone.strip() if b.contact_phone else None
+    return {
+        "name": b.name,
+        "logo_url": safe_image_url(b.logo_url),
+        "contact_email": b.contact_email.strip() if b.contact_email else None,
+        "contact_phone": phone,
+        "phone_href": re.sub(r"[^0-9+]", "", phone) if phone else None,
+        "primary": safe_colour(b.primary_color, DEFAULT_PRIMARY),
+        "accent": safe_colour(b.accent_color, DEFAULT_ACCENT),
+    }
+
+
+class _Pages:
+    def __init__(self, backend: CardRequestBackend, templates: Templating, csrf: Csrf) -> None:
+        self.backend = backend
+        self.templates = templates
+        self.csrf = csrf
+        self.not_found_body = templates.render("portal/not_found.html", {"root": ""})
+
+    def _page(
+        self,
+        request: Request,
+        view: CardRequestView,
+        *,
+        done: bool = False,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        token = request.path_params["token"]
+        brand = _brand(view.branding)
+        issued = self.csrf.issue(request, f"card:{token}") if view.state == "open" and not done else None
+        context = {
+            "root": request.scope.get("root_path", ""),
+            "token": token,
+            "view": view,
+            "brand": brand,
+            "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
+            "state": view.state,
+            "done": done,
+            "error": error,
+            "csrf_field": FIELD,
+            "csrf_token": issued.token if issued else "",
+        }
+        response = self.templates.response("portal/card_request.html", context, status_code=status)
+        if issued is not None:
+            self.csrf.apply(response, request, issued)
+        return response
+
+    async def _view(self, request: Request) -> CardRequestView | None:
+        return await run_in_threadpool(self.backend.view, request.path_params["token"])
+
+    async def show(self, request: Request) -> Response:
+        view = await self._view(request)
+        if view is None:
+            return HTMLResponse(self.not_found_body, status_code=404)
+        return self._page(request, view)
+
+    async def done(self, request: Request) -> Response:
+        view = await self._view(request)
+        if view is None:
+            return HTMLResponse(self.not_found_body, status_code=404)
+        return self._page(request, view, done=True)
+
+    async def start(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        async with request.form(max_files=0, max_fields=5) as form:
+            submitted = form.get(FIELD)
+        view = await self._view(request)
+        if view is None:
+            return HTMLResponse(self.not_found_body, status_code=404)
+        if not self.csrf.verify(request, f"card:{token}", submitted):
+            return self._page(request, view, error="This page has expired. Please try again.", status=403)
+        try:
+            url = await run_in_threadpool(
+                self.backend.start,
+                token,
+                ip=request.client.host if request.client else None,
+                user_agent=request.headers.get("user-agent"),
+            )
+        except PermanentError as exc:
+            return self._page(request, view, error=str(exc), status=400)
+        except TransientError as exc:
+            return self._page(request, view, error=str(exc), status=503)
+        if urlsplit(url).scheme not in ("https", "http"):
+            raise PermanentError("setup checkout URL with an unexpected scheme")
+        return RedirectResponse(url, status_code=303)
+
+
+def card_request_routes(backend: CardRequestBackend, templates: Templating, csrf: Csrf) -> list[BaseRoute]:
+    pages = _Pages(backend, templates, csrf)
+    return [
+        Route("/c/{token}", pages.show, methods=["GET"], name="card_request"),
+        Route("/c/{token}/start", pages.start, methods=["POST"], name="card_request_start"),
+        Route("/c/{token}/done", pages.done, methods=["GET"], name="card_request_done"),
+    ]
