@@ -84,7 +84,7 @@ def _hold(ctx: Context, effect: Claimed, error: str, at: timedelta) -> bool:
 @functools.cache
 def _load_handlers() -> None:
     # The stage modules register their handlers on import; once per process is enough.
-    for name in ("books", "collect", "confirm", "notify", "reconcile"):
+    for name in ("account", "books", "collect", "confirm", "notify", "reconcile"):
         importlib.import_module(f"syncd.stages.{name}")
 
 

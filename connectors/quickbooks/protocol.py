@@ -195,6 +195,12 @@ class QuickBooks(Protocol):
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         """Write the portal link on the invoice (configured custom field, else the memo)."""
 
+    def update_customer_contact(
+        self, customer_id: str, *, email: str | None, phone: str | None, request_id: str
+    ) -> QboEntryRef:
+        """Sparse update of the customer's PrimaryEmailAddr / PrimaryPhone (None: unchanged);
+        nothing is written when both already hold these values. Idempotent under ``request_id``."""
+
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 

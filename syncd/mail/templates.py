@@ -28,6 +28,7 @@ KINDS = (
     "payment_processing",
     "payment_failed",
     "staff_alert",
+    "sign_in",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -62,7 +63,8 @@ class EmailRenderer:
     ``days_overdue``; ``invoices`` (one customer's several invoices in one message) needs
     ``customer_name`` and ``invoices``, a list of ``invoice_number``, ``amount_due``,
     ``currency``, ``due_date``, ``portal_url``, ``new`` and ``days_overdue``; ``staff_alert``
-    needs ``company_name``, ``title``, ``body`` and optionally ``link``.
+    needs ``company_name``, ``title``, ``body`` and optionally ``link``; ``sign_in`` needs
+    ``company_name``, ``sign_in_url`` and ``minutes``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:
