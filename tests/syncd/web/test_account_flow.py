@@ -1,0 +1,256 @@
+"""The customer account over real HTTP and both simulators: sign in by emailed link, pay three
+invoices in one Checkout payment (one QBO Payment, three lines), and no route reaching another
+customer's data."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from books_loop import books_loop, open_invoices, settle
+from loop_harness import Loop
+from sqlalchemy import select
+
+from syncd.stages.cycle import run_cycle
+from syncd.store.models import AccountSession, AccountToken, CustomerRow, InvoiceRow, PaymentRow
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def _customer_with(loop: Loop, count: int, email: str) -> tuple[str, list[InvoiceRow]]:
+    """A customer with ``count`` open USD invoices, its billing email set to ``email``."""
+    invoices = open_invoices(loop)
+    customer = invoices[0].customer_id
+    mine = [i for i in invoices if i.customer_id == customer]
+    for n in range(count - len(mine)):
+        loop.qbo.add_invoice(customer, Decimal("40.00") + n)
+    if len(mine) < count:
+        run_cycle(loop.ctx, loop.realm)
+        mine = [i for i in open_invoices(loop) if i.customer_id == customer]
+    with loop.ctx.db.transaction() as s:
+        row = s.get(CustomerRow, (loop.realm, customer))
+        assert row is not None
+        row.email = email
+    return customer, mine[:count]
+
+
+def _sign_in(loop: Loop, client: httpx.Client, email: str) -> None:
+    form = client.get("/account/sign-in")
+    before = len(loop.sink.mailbox)
+    sent = client.post("/account/sign-in", data={"csrf_token": _csrf(form), "email": email})
+    assert sent.status_code == 200 and "Check your email" in sent.text
+    assert loop.sink.mailbox.wait_for(before + 1, timeout=5)
+    message = loop.sink.mailbox.all()[0]
+    assert message.to == email.lower()
+    link = re.search(r"(http://\S+/account/link/[A-Za-z0-9_-]+)", message.text or "")
+    assert link
+    confirm = client.get(link.group(1))
+    assert confirm.status_code == 200
+    done = client.post(link.group(1), data={"csrf_token": _csrf(confirm)})
+    assert done.status_code == 303 and done.headers["location"].endswith("/account")
+
+
+@pytest.fixture
+def loop(tmp_path: Path) -> Iterator[Loop]:
+    with books_loop(tmp_path, invoices=12) as running:
+        yield running
+
+
+def test_sign_in_by_email_then_pay_three_invoices_as_one_qbo_payment(loop: Loop) -> None:
+    customer, three = _customer_with(loop, 3, "owner@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "Owner@Bakery.test")
+        page = client.get("/account")
+        assert page.status_code == 200
+        for inv in three:
+            assert inv.doc_number in page.text
+        paid = client.post(
+            "/account/pay", data={"csrf_token": _csrf(page), "invoice": [i.qbo_id for i in three]}
+        )
+        assert paid.status_code == 303, paid.text
+    with loop.ctx.db.transaction() as s:
+        row = s.scalars(select(PaymentRow)).one()
+        session_id, key = row.checkout_session_id, row.key
+        assert sorted(row.invoice_ids) == sorted(i.qbo_id for i in three)
+        assert row.amount == sum((i.balance for i in three), Decimal(0))
+    assert session_id is not None
+    loop.stripe.pay_checkout(session_id, "card_success")
+    settle(loop)
+    with loop.ctx.db.transaction() as s:
+        booked = s.get(PaymentRow, key)
+        assert booked is not None and booked.qbo_payment_id
+        qbo_payment_id = booked.qbo_payment_id
+    entry = loop.qbo.entity("Payment", qbo_payment_id)
+    assert entry is not None
+    linked = sorted(line["LinkedTxn"][0]["TxnId"] for line in entry["Line"])
+    assert linked == sorted(i.qbo_id for i in three)
+    assert entry["CustomerRef"]["value"] == customer
+
+
+def test_unknown_address_gets_the_same_answer_and_no_email(loop: Loop) -> None:
+    _customer_with(loop, 1, "known@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        form = client.get("/account/sign-in")
+        known = client.post(
+            "/account/sign-in", data={"csrf_token": _csrf(form), "email": "known@bakery.test"}
+        )
+        unknown = client.post(
+            "/account/sign-in", data={"csrf_token": _csrf(form), "email": "nobody@else.test"}
+        )
+    assert known.status_code == unknown.status_code == 200
+    assert known.text == unknown.text
+    assert loop.sink.mailbox.wait_for(1, timeout=5)
+    assert [m.to for m in loop.sink.mailbox.all()] == ["known@bakery.test"]
+    with loop.ctx.db.transaction() as s:
+        rows = list(s.scalars(select(AccountToken)))
+    # Only digests: nothing in the table is a link anyone could use.
+    assert all(len(r.digest) == 64 and r.email != r.digest for r in rows)
+    message = loop.sink.mailbox.all()[0]
+    token = (message.text or "").split("/account/link/")[1].split()[0]
+    assert token not in {r.digest for r in rows}
+
+
+def test_rate_limit_per_address_sends_no_more_links(loop: Loop) -> None:
+    _customer_with(loop, 1, "busy@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        form = client.get("/account/sign-in")
+        for _ in range(5):
+            answer = client.post(
+                "/account/sign-in", data={"csrf_token": _csrf(form), "email": "busy@bakery.test"}
+            )
+            assert answer.status_code == 200
+    loop.sink.mailbox.wait_for(5, timeout=2)
+    assert len(loop.sink.mailbox) == 3
+
+
+def test_link_is_single_use_and_bound_to_the_browser_that_asked(loop: Loop) -> None:
+    _customer_with(loop, 1, "once@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as asker:
+        form = asker.get("/account/sign-in")
+        asker.post("/account/sign-in", data={"csrf_token": _csrf(form), "email": "once@bakery.test"})
+        assert loop.sink.mailbox.wait_for(1, timeout=5)
+        link = re.search(r"(http://\S+/account/link/[A-Za-z0-9_-]+)", loop.sink.mailbox.all()[0].text or "")
+        assert link
+        with httpx.Client(base_url=loop.url, follow_redirects=False) as other:
+            page = other.get(link.group(1))
+            refused = other.post(link.group(1), data={"csrf_token": _csrf(page)})
+            assert refused.status_code == 403 and "account" not in refused.cookies
+        page = asker.get(link.group(1))
+        assert asker.post(link.group(1), data={"csrf_token": _csrf(page)}).status_code == 303
+        again = asker.post(link.group(1), data={"csrf_token": _csrf(page)})
+        assert again.status_code == 404
+
+
+def test_sign_in_rotates_the_session_id(loop: Loop) -> None:
+    _customer_with(loop, 1, "fix@bakery.test")
+    planted = "A" * 43
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        client.cookies.set("syncd_account", planted, domain="127.0.0.1")
+        _sign_in(loop, client, "fix@bakery.test")
+        values = [c.value for c in client.cookies.jar if c.name == "syncd_account"]
+        assert values and planted not in values
+        assert client.get("/account").status_code == 200
+        with loop.ctx.db.transaction() as s:
+            rows = list(s.scalars(select(AccountSession)))
+        # Only the digest of the new id is stored; the planted id never became a session.
+        assert [r.digest for r in rows] == [hashlib.sha256(values[0].encode()).hexdigest()]
+
+
+def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
+    invoices = open_invoices(loop)
+    by_customer: dict[str, list[InvoiceRow]] = {}
+    for inv in invoices:
+        by_customer.setdefault(inv.customer_id, []).append(inv)
+    (a, a_invoices), (b, b_invoices) = list(by_customer.items())[:2]
+    with loop.ctx.db.transaction() as s:
+        for cid, email in ((a, "a@one.test"), (b, "b@two.test")):
+            row = s.get(CustomerRow, (loop.realm, cid))
+            assert row is not None
+            row.email = email
+    b_names = {i.doc_number for i in b_invoices}
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        # A's session, once by email and once by A's invoice link.
+        for how in ("email", "invoice"):
+            client.cookies.clear()
+            if how == "email":
+                _sign_in(loop, client, "a@one.test")
+            else:
+                token = loop.ctx.links.token(loop.realm, a_invoices[0].qbo_id)
+                assert client.get(f"/i/{token}/account").status_code == 303
+            page = client.get("/account")
+            assert page.status_code == 200
+            assert not any(f">{name}<" in page.text for name in b_names)
+            csrf = _csrf(page)
+            paid = client.post("/account/pay", data={"csrf_token": csrf, "invoice": [b_invoices[0].qbo_id]})
+            assert paid.status_code == 400
+            chose = client.post("/account/choose", data={"csrf_token": csrf, "account": f"{loop.realm}/{b}"})
+            assert chose.status_code == 303 and chose.headers["location"].endswith("/sign-in")
+            assert client.get("/account/receipts/pay:anything").status_code == 404
+        with loop.ctx.db.transaction() as s:
+            assert s.scalars(select(PaymentRow)).first() is None
+
+
+def test_every_account_post_refuses_a_missing_csrf_token(loop: Loop) -> None:
+    _customer_with(loop, 1, "csrf@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "csrf@bakery.test")
+        for path in (
+            "/account/sign-in",
+            "/account/choose",
+            "/account/pay",
+            "/account/contact",
+            "/account/sign-out",
+            "/account/passkeys/remove",
+            "/account/link/whatever",
+        ):
+            assert client.post(path, data={"email": "x@y.test"}).status_code == 403, path
+        for path in (
+            "/account/passkeys/register/options",
+            "/account/passkeys/register",
+            "/account/passkeys/sign-in",
+        ):
+            assert client.post(path, content=b"{}").status_code in (401, 403), path
+        assert client.get("/account").status_code == 200  # still signed in: nothing happened
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_person(loop: Loop) -> None:
+    _customer_with(loop, 1, "two@bakery.test")
+    with (
+        httpx.Client(base_url=loop.url, follow_redirects=False) as laptop,
+        httpx.Client(base_url=loop.url, follow_redirects=False) as phone,
+    ):
+        _sign_in(loop, laptop, "two@bakery.test")
+        loop.sink.mailbox.clear()
+        _sign_in(loop, phone, "two@bakery.test")
+        page = laptop.get("/account")
+        laptop.post("/account/sign-out", data={"csrf_token": _csrf(page), "everywhere": "1"})
+        assert phone.get("/account").status_code == 303
+
+
+def test_contact_change_is_written_to_the_qbo_customer_and_staff_are_told(loop: Loop) -> None:
+    customer, _ = _customer_with(loop, 1, "old@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "old@bakery.test")
+        page = client.get("/account")
+        done = client.post(
+            "/account/contact",
+            data={"csrf_token": _csrf(page), "email": "new@bakery.test", "phone": "+1 555 0100"},
+        )
+        assert done.status_code == 303
+    loop.drain()
+    qbo_customer = loop.qbo.entity("Customer", customer)
+    assert qbo_customer is not None
+    assert qbo_customer["PrimaryEmailAddr"]["Address"] == "new@bakery.test"
+    assert qbo_customer["PrimaryPhone"]["FreeFormNumber"] == "+1 555 0100"
+    assert any(m.to == "staff@northwind.test" for m in loop.sink.mailbox.all())
