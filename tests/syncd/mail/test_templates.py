@@ -32,6 +32,8 @@ def context(**changes: object) -> dict[str, object]:
         "amount": Decimal("20.00"),
         "title": "QuickBooks connection lost",
         "body": "Reconnect the company in QuickBooks.",
+        "sign_in_url": "https://pay.acme.example/account/link/tok_xyz",
+        "minutes": 15,
         "invoices": [
             {
                 "invoice_number": "INV-1042",
@@ -65,7 +67,9 @@ def test_every_kind_renders_branded(kind: str) -> None:
         assert "Acme Alarm Co" in body
     assert "#0b5394" in email.html
     assert 'src="https://cdn.example.com/logo.png"' in email.html
-    if kind != "staff_alert":
+    if kind == "sign_in":
+        assert "https://pay.acme.example/account/link/tok_xyz" in email.text
+    if kind not in ("staff_alert", "sign_in"):
         assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
         for body in (email.text, email.html):
             assert "INV-1042" in body
