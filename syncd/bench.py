@@ -329,6 +329,9 @@ def run_all(*, invoices: int, payments: int, rate: float = 5.0) -> dict[str, Any
     results["payments"] = bench_payments(payments, rate=rate)
     results["payments_burst"] = bench_payments(payments, rate=None)
     results["qbo_requests"] = bench_qbo_requests(invoices)
+    from syncd.bench_account import bench_account
+
+    results["account"] = bench_account()
     return results
 
 
@@ -345,6 +348,8 @@ def table(results: dict[str, Any]) -> str:
         "payments": "Payment latency: Stripe webhook received -> QBO Payment created",
         "payments_burst": "Payment latency, every payment at once (a stress figure, not the target)",
         "qbo_requests": "QBO requests (connector benchmark)",
+        "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
+        "queries); sign-in link asked -> email in the mailbox (target < 1 s)",
     }
     for section, title in titles.items():
         lines.append(title)

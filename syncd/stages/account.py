@@ -29,7 +29,7 @@ from syncd.errors import PermanentError
 from syncd.stages import checkouts, methods, passkeys, views
 from syncd.stages.collect import OWNER, PortalService, open_attempt
 from syncd.stages.notify import queue_staff_alert, send
-from syncd.store import accounts, effects, payments, reviews
+from syncd.store import account_page, accounts, effects, payments, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
 from syncd.web.account_protocol import (
@@ -186,12 +186,7 @@ class AccountService:
         if row is None or row.company_id is None or row.customer_id is None:
             return None
         customer = session.get(CustomerRow, (row.company_id, row.customer_id))
-        if customer is None or customer.deleted:
-            return None
-        if row.email is not None:
-            if (customer.email or "").strip().lower() != row.email:
-                return None
-        elif (row.scope_company_id, row.scope_customer_id) != (customer.company_id, customer.qbo_id):
+        if customer is None or not _may_see(row, customer):
             return None
         return row, customer
 
@@ -225,37 +220,46 @@ class AccountService:
     # -- the account page ---------------------------------------------------------------------
 
     def account(self, sid: str) -> AccountView | None:
+        """Three statements for any number of invoices (``store.account_page``)."""
         ctx = self.ctx
+        now = ctx.clock()
         with ctx.db.transaction() as session:
-            current = self._current(session, sid)
-            if current is None:
+            top = account_page.head(session, accounts.digest(sid))
+            if top is None or not accounts.live(top.session, now) or top.customer is None:
                 return None
-            row, customer = current
+            row, customer = top.session, top.customer
+            if not _may_see(row, customer):
+                return None
+            accounts.touch(row, now)
             realm = customer.company_id
-            invoices = list(
-                session.scalars(
-                    select(InvoiceRow)
-                    .where(InvoiceRow.company_id == realm, InvoiceRow.customer_id == customer.qbo_id)
-                    .order_by(InvoiceRow.due_date, InvoiceRow.qbo_id)
-                )
-            )
-            paid = list(
-                session.scalars(
-                    select(PaymentRow)
-                    .where(PaymentRow.company_id == realm, PaymentRow.customer_id == customer.qbo_id)
-                    .order_by(PaymentRow.updated_at.desc())
-                )
-            )
-            held = reviews.held_invoices(session, realm)
-            offered = methods.offered(ctx, session, realm, customer.qbo_id)
-            keys = (
-                tuple(p.credential_id for p in accounts.passkeys_of(session, row.email)) if row.email else ()
-            )
-            others = len(self._allowed(session, row)) - 1 if row.email else 0
-            brand = views.branding(ctx, session, realm)
-        return _account_view(
-            ctx, customer, invoices, paid, held, bool(offered), row.email, keys, others, brand
+            invoices = account_page.invoices(session, realm, customer.qbo_id)
+            found = account_page.movements(session, realm, customer.qbo_id)
+        company = ctx.settings.company(realm)
+        offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
+        if company.bank_debit_strikes == 0:
+            offered = company.payment_methods
+        b = company.branding
+        brand = Branding(
+            name=b.name or top.company_name or "Billing",
+            logo_url=b.logo_url,
+            primary_color=b.primary_color,
+            accent_color=b.accent_color,
+            contact_email=b.contact_email,
+            contact_phone=b.contact_phone,
+            message=b.message,
         )
+        paid = [m for m in found if m.source == "payment"]
+        held = account_page.held(found)
+        others = top.accounts - 1 if row.email else 0
+        return _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+
+    def passkeys(self, sid: str) -> tuple[str, ...] | None:
+        """Ids of the signed-in person's passkeys; None for a session without a person."""
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            if row is None or row.email is None:
+                return None
+            return tuple(p.credential_id for p in accounts.passkeys_of(session, row.email))
 
     def receipt(self, sid: str, ref: str) -> Receipt | None:
         ctx = self.ctx
@@ -396,7 +400,17 @@ class AccountService:
         return passkeys.remove(self.ctx, email, credential_id) if email else False
 
 
-def _paid_item(pay: PaymentRow, numbers: dict[str, str]) -> PaidItem:
+def _may_see(row: AccountSession, customer: CustomerRow) -> bool:
+    """A person sees a live customer whose billing email is theirs now; an invoice-link session
+    sees its one customer."""
+    if customer.deleted:
+        return False
+    if row.email is not None:
+        return (customer.email or "").strip().lower() == row.email and customer.active
+    return (row.scope_company_id, row.scope_customer_id) == (customer.company_id, customer.qbo_id)
+
+
+def _paid_item(pay: PaymentRow | account_page.Movement, numbers: dict[str, str]) -> PaidItem:
     return PaidItem(
         ref=pay.key,
         at=pay.updated_at,
@@ -412,11 +426,10 @@ def _account_view(
     ctx: Context,
     customer: CustomerRow,
     invoices: list[InvoiceRow],
-    paid: list[PaymentRow],
+    paid: list[account_page.Movement],
     held: set[str],
     can_pay: bool,
     email: str | None,
-    keys: tuple[str, ...],
     others: int,
     brand: Branding,
 ) -> AccountView:
@@ -470,7 +483,6 @@ def _account_view(
         open_items=tuple(items),
         history=history,
         signed_in_as=email,
-        passkeys=keys,
         other_accounts=max(0, others),
     )
 

@@ -330,6 +330,20 @@ class _Pages:
             response.background = BackgroundTask(self.backend.sign_out, old, False)
         return response
 
+    async def passkeys_page(self, request: Request) -> Response:
+        sid = self.sid(request)
+        keys = await run_in_threadpool(self.backend.passkeys, sid) if sid else None
+        if keys is None:
+            return self.to_sign_in(request)
+        return self.page(request, "account/passkeys.html", script=True, keys=keys)
+
+    async def switch(self, request: Request) -> Response:
+        sid = self.sid(request)
+        choices = await run_in_threadpool(self.backend.choices, sid) if sid else None
+        if not choices:
+            return self.to_sign_in(request)
+        return self.page(request, "account/choose.html", choices=choices)
+
     async def passkey_remove(self, request: Request) -> Response:
         fields = await self.form(request)
         sid = self.sid(request)
@@ -338,7 +352,7 @@ class _Pages:
         if sid is None:
             return self.to_sign_in(request)
         await run_in_threadpool(self.backend.passkey_remove, sid, str(fields.get("credential", "")))
-        return RedirectResponse(f"{request.scope.get('root_path', '')}/account", status_code=303)
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/account/passkeys", status_code=303)
 
     async def help(self, request: Request) -> Response:
         return self.page(request, "account/help.html")

@@ -69,7 +69,6 @@ class AccountView:
     open_items: tuple[OpenItem, ...]
     history: tuple[PaidItem, ...]
     signed_in_as: str | None  # None: opened from an invoice link, for this customer only
-    passkeys: tuple[str, ...]  # ids of the person's passkeys
     other_accounts: int
 
 
@@ -110,6 +109,9 @@ class AccountBackend(Protocol):
 
     def account(self, sid: str) -> AccountView | None:
         """The chosen account; None when the session is dead or has not chosen yet."""
+
+    def passkeys(self, sid: str) -> tuple[str, ...] | None:
+        """Ids of the signed-in person's passkeys; None without a person (invoice-link session)."""
 
     def pay(self, sid: str, invoice_ids: list[str]) -> str:
         """Checkout URL paying these open invoices in full, together; PermanentError (meant for

@@ -55,6 +55,8 @@ TEXT = MappingProxyType(
         "signed_in_as": "Signed in as {email}.",
         "via_invoice": "You opened this account from an invoice link.",
         "add_passkey": "Add a passkey",
+        "passkeys_title": "Passkeys",
+        "back_to_account": "Back to your account",
         "passkey_lead": "A passkey lets you sign in next time with your fingerprint, face or device PIN.",
         "passkeys_count": "Passkeys: {count}",
         "remove": "Remove",
