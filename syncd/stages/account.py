@@ -444,6 +444,7 @@ def _account_view(
             settled.update(p.invoice_ids)
     totals: dict[str, Decimal] = defaultdict(Decimal)
     items = []
+    links = ctx.links  # derives its key once, not once per invoice
     numbers = {i.qbo_id: i.doc_number for i in invoices}
     for inv in invoices:
         if inv.status not in _PAYABLE or inv.balance <= 0:
@@ -470,7 +471,7 @@ def _account_view(
                 currency=inv.currency,
                 state=state,
                 payable=can_pay and state in ("open", "overdue", "partial"),
-                url=ctx.links.url(inv.company_id, inv.qbo_id),
+                url=links.url(inv.company_id, inv.qbo_id),
             )
         )
     history = tuple(_paid_item(p, numbers) for p in paid if p.status in _HISTORY)
