@@ -386,5 +386,7 @@ def account_routes(
         Route("/account/passkeys/sign-in", p.passkey_sign_in, methods=["POST"], name="passkey_sign_in"),
         Route("/account/passkeys/remove", p.passkey_remove, methods=["POST"], name="passkey_remove"),
         Route("/account/help", p.help, methods=["GET"], name="account_help"),
+        Route("/account/passkeys", p.passkeys_page, methods=["GET"], name="account_passkeys"),
+        Route("/account/switch", p.switch, methods=["GET"], name="account_switch"),
         Route("/assets/account.js", p.script, methods=["GET"], name="account_js"),
     ]
