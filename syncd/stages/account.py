@@ -67,21 +67,23 @@ class AccountService:
         ctx = self.ctx
         now = ctx.clock()
         address = accounts.normal_email(email)[:320]
-        ip_digest = accounts.digest(f"ip:{ip}")
+        # Keyed, so the stored value cannot be reversed by hashing every IPv4 address.
+        ip_digest = hmac.new(ctx.box.purpose_key("account-ip"), ip.encode(), hashlib.sha256).hexdigest()
         nonce = secrets.token_urlsafe(24)
         token_digest = accounts.digest(_token_for(ctx, nonce))
         with ctx.db.transaction() as session:
             by_email, by_ip = accounts.recent_requests(session, email=address, ip_digest=ip_digest, now=now)
             limited = by_email >= accounts.PER_ADDRESS or by_ip >= accounts.PER_IP
             found = [] if limited else accounts.customers_for(session, address)
-            # Every request leaves the same row, known or not: it is the rate-limit ledger too.
+            # Every request leaves a row, known or not: it is the rate-limit ledger too. An address
+            # no customer has is not kept.
             accounts.record_token(
                 session,
                 token_digest=token_digest,
                 kind="email",
                 now=now,
                 lifetime=accounts.LINK_LIFETIME,
-                email=address,
+                email=address if found else None,
                 ip_digest=ip_digest,
                 browser=browser,
                 known=bool(found),

@@ -114,8 +114,11 @@ def test_unknown_address_gets_the_same_answer_and_no_email(loop: Loop) -> None:
     assert [m.to for m in loop.sink.mailbox.all()] == ["known@bakery.test"]
     with loop.ctx.db.transaction() as s:
         rows = list(s.scalars(select(AccountToken)))
-    # Only digests: nothing in the table is a link anyone could use.
-    assert all(len(r.digest) == 64 and r.email != r.digest for r in rows)
+    # Only digests: nothing in the table is a link anyone could use, and the unknown address
+    # someone typed is not kept.
+    assert all(len(r.digest) == 64 for r in rows)
+    assert sorted(str(r.email) for r in rows) == ["None", "known@bakery.test"]
+    assert all(r.ip_digest and "127.0.0.1" not in r.ip_digest for r in rows)
     message = loop.sink.mailbox.all()[0]
     token = (message.text or "").split("/account/link/")[1].split()[0]
     assert token not in {r.digest for r in rows}
