@@ -15,9 +15,23 @@ import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from sqlalchemy import select
+from starlette.routing import Route
 
+from syncd.stages.account import AccountService
 from syncd.stages.cycle import run_cycle
-from syncd.store.models import AccountSession, AccountToken, CustomerRow, InvoiceRow, PaymentRow
+from syncd.store import accounts
+from syncd.store.models import (
+    AccountSession,
+    AccountToken,
+    CustomerRow,
+    Effect,
+    InvoiceRow,
+    Passkey,
+    PaymentRow,
+)
+from syncd.web.account import account_routes
+from syncd.web.csrf import Csrf
+from syncd.web.templating import Templating
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -170,7 +184,58 @@ def test_sign_in_rotates_the_session_id(loop: Loop) -> None:
         assert [r.digest for r in rows] == [hashlib.sha256(values[0].encode()).hexdigest()]
 
 
+WALKED = {
+    "/account",
+    "/account/sign-in",
+    "/account/link/{token}",
+    "/i/{token}/account",
+    "/account/choose",
+    "/account/pay",
+    "/account/receipts/{ref:path}",
+    "/account/contact",
+    "/account/sign-out",
+    "/account/passkeys",
+    "/account/switch",
+    "/account/passkeys/{purpose}/options",
+    "/account/passkeys/register",
+    "/account/passkeys/sign-in",
+    "/account/passkeys/remove",
+    "/account/help",
+    "/assets/account.js",
+}
+
+
+def _b_has_everything(loop: Loop, b: str, b_invoice: InvoiceRow) -> tuple[str, str]:
+    """Customer B gets a paid payment (with a receipt), a passkey and a live session."""
+    now = loop.ctx.clock()
+    with loop.ctx.db.transaction() as s:
+        s.add(
+            PaymentRow(
+                key=f"pay:{loop.realm}:{b_invoice.qbo_id}:9",
+                company_id=loop.realm,
+                customer_id=b,
+                invoice_ids=[b_invoice.qbo_id],
+                amount=Decimal("1.00"),
+                currency="USD",
+                status="succeeded",
+                method="card",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        s.add(Passkey(credential_id="b-credential-id", email="b@two.test", public_key=b"k", created_at=now))
+        accounts.open_session(s, session_digest=accounts.digest("b" * 43), now=now, email="b@two.test")
+    return f"pay:{loop.realm}:{b_invoice.qbo_id}:9", "b-credential-id"
+
+
 def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
+    """Every account route, walked with customer A's session (signed in by email, then opened
+    from A's invoice link), never shows or changes customer B's data."""
+    app_paths = {
+        r.path
+        for r in account_routes(AccountService(loop.ctx), Templating(None), Csrf(b"k" * 32), "http://x")
+    }
+    assert app_paths == WALKED  # a new route must be added to this walk
     invoices = open_invoices(loop)
     by_customer: dict[str, list[InvoiceRow]] = {}
     for inv in invoices:
@@ -181,9 +246,11 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             row = s.get(CustomerRow, (loop.realm, cid))
             assert row is not None
             row.email = email
-    b_names = {i.doc_number for i in b_invoices}
+            if cid == b:
+                b_name = row.display_name
+    receipt, credential = _b_has_everything(loop, b, b_invoices[0])
+    b_texts = {f">{i.doc_number}<" for i in b_invoices} | {b_name, "b@two.test", credential}
     with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
-        # A's session, once by email and once by A's invoice link.
         for how in ("email", "invoice"):
             client.cookies.clear()
             if how == "email":
@@ -193,15 +260,58 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
                 assert client.get(f"/i/{token}/account").status_code == 303
             page = client.get("/account")
             assert page.status_code == 200
-            assert not any(f">{name}<" in page.text for name in b_names)
             csrf = _csrf(page)
+            seen = [
+                page,
+                client.get("/account/sign-in"),
+                client.get("/account/help"),
+                client.get("/assets/account.js"),
+                client.get("/account/passkeys"),
+                client.get("/account/switch"),
+                client.get(f"/account/link/{'x' * 43}"),
+                client.post(
+                    "/account/passkeys/register/options", headers={"x-csrf-token": csrf}, content=b""
+                ),
+            ]
+            for answer in seen:
+                assert not any(text in answer.text for text in b_texts), (how, answer.url)
+            assert client.get(f"/account/receipts/{receipt}").status_code == 404
             paid = client.post("/account/pay", data={"csrf_token": csrf, "invoice": [b_invoices[0].qbo_id]})
             assert paid.status_code == 400
             chose = client.post("/account/choose", data={"csrf_token": csrf, "account": f"{loop.realm}/{b}"})
             assert chose.status_code == 303 and chose.headers["location"].endswith("/sign-in")
-            assert client.get("/account/receipts/pay:anything").status_code == 404
-        with loop.ctx.db.transaction() as s:
-            assert s.scalars(select(PaymentRow)).first() is None
+            removed = client.post(
+                "/account/passkeys/remove", data={"csrf_token": csrf, "credential": credential}
+            )
+            assert removed.status_code == 303
+            signed = client.post(
+                "/account/passkeys/sign-in",
+                headers={"x-csrf-token": csrf},
+                content=b'{"id": "b-credential-id"}',
+            )
+            assert signed.status_code == 400
+            registered = client.post(
+                "/account/passkeys/register", headers={"x-csrf-token": csrf}, content=b"{}"
+            )
+            assert registered.status_code in (400, 403)
+            assert (
+                client.post("/account/contact", data={"csrf_token": csrf, "phone": "+1 555 0199"}).status_code
+                == 303
+            )
+            assert (
+                client.post("/account/sign-out", data={"csrf_token": csrf, "everywhere": "1"}).status_code
+                == 200
+            )
+    with loop.ctx.db.transaction() as s:
+        assert [p.key for p in s.scalars(select(PaymentRow))] == [receipt]
+        assert s.get(Passkey, credential) is not None
+        b_session = s.get(AccountSession, accounts.digest("b" * 43))
+        assert b_session is not None and b_session.revoked_at is None
+        changed = {
+            str(e.payload["customer_id"])
+            for e in s.scalars(select(Effect).where(Effect.kind == "qbo.customer_contact"))
+        }
+        assert changed == {a}
 
 
 def test_every_account_post_refuses_a_missing_csrf_token(loop: Loop) -> None:
