@@ -15,7 +15,6 @@ import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from sqlalchemy import select
-from starlette.routing import Route
 
 from syncd.stages.account import AccountService
 from syncd.stages.cycle import run_cycle
