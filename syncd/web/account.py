@@ -219,9 +219,7 @@ class _Pages:
                 return self.to_sign_in(request)
             return self.page(request, "account/choose.html", choices=choices)
         notice = TEXT.get(f"notice_{request.query_params.get('done', '')}")
-        return self.page(
-            request, "account/account.html", brand=view.branding, script=True, view=view, notice=notice
-        )
+        return self.page(request, "account/account.html", brand=view.branding, view=view, notice=notice)
 
     async def choose(self, request: Request) -> Response:
         fields = await self.form(request)

@@ -366,3 +366,24 @@ def test_contact_change_is_written_to_the_qbo_customer_and_staff_are_told(loop: 
     assert qbo_customer["PrimaryEmailAddr"]["Address"] == "new@bakery.test"
     assert qbo_customer["PrimaryPhone"]["FreeFormNumber"] == "+1 555 0100"
     assert any(m.to == "staff@northwind.test" for m in loop.sink.mailbox.all())
+
+
+def test_qbo_strings_are_escaped_and_the_invoice_page_leads_into_the_account(loop: Loop) -> None:
+    hostile = "<script>alert(1)</script>"
+    customer, mine = _customer_with(loop, 1, "esc@bakery.test")
+    with loop.ctx.db.transaction() as s:
+        row = s.get(CustomerRow, (loop.realm, customer))
+        invoice = s.get(InvoiceRow, (loop.realm, mine[0].qbo_id))
+        assert row is not None and invoice is not None
+        row.display_name = hostile
+        invoice.doc_number = hostile
+    token = loop.ctx.links.token(loop.realm, mine[0].qbo_id)
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        invoice_page = client.get(f"/i/{token}")
+        assert f'href="/i/{token}/account"' in invoice_page.text
+        assert client.get(f"/i/{token}/account").status_code == 303
+        page = client.get("/account")
+    assert page.status_code == 200
+    assert hostile not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "script-src 'none'" in page.headers["content-security-policy"]
