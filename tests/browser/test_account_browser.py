@@ -15,6 +15,7 @@ import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import select
 
 from syncd.stages.cycle import run_cycle
 from syncd.store.models import CustomerRow, InvoiceRow
@@ -41,6 +42,8 @@ def _customer(loop: Loop, count: int) -> list[InvoiceRow]:
         run_cycle(loop.ctx, loop.realm)
         mine = [i for i in open_invoices(loop) if i.customer_id == customer]
     with loop.ctx.db.transaction() as s:
+        for earlier in s.scalars(select(CustomerRow).where(CustomerRow.email == EMAIL)):
+            earlier.email = f"earlier-{earlier.qbo_id}@bakery.test"
         row = s.get(CustomerRow, (loop.realm, customer))
         assert row is not None
         row.email = EMAIL
@@ -135,6 +138,12 @@ def test_pay_three_open_invoices_at_once_is_one_qbo_payment_with_three_lines(
         return any(_linked(p) == sorted(i.qbo_id for i in three) for p in loop.qbo.entities("Payment"))
 
     _wait(booked, "one QBO Payment for the three invoices")
+    # The paid invoices leave the open list; the payment is in the history with a receipt.
+    page.goto(f"{loop.url}/account")
+    for inv in three:
+        expect(page.locator(f"input[name=invoice][value='{inv.qbo_id}']")).to_have_count(0)
+    page.get_by_role("link", name="Receipt").first.click()
+    expect(page.get_by_role("heading", name="Receipt")).to_be_visible()
     payments = [p for p in loop.qbo.entities("Payment") if set(_linked(p)) & {i.qbo_id for i in three}]
     assert len(payments) == 1
     assert len(payments[0]["Line"]) == 3
@@ -148,3 +157,17 @@ def _linked(payment: dict[str, Any]) -> list[str]:
         for t in line.get("LinkedTxn", [])
         if t["TxnType"] == "Invoice"
     )
+
+
+def test_the_account_page_fits_a_320_px_phone(
+    loop: Loop, browser_context_factory: Callable[[], BrowserContext]
+) -> None:
+    _customer(loop, 3)
+    context = browser_context_factory()
+    page = context.new_page()
+    page.set_viewport_size({"width": 320, "height": 640})
+    _sign_in_by_email(loop, page)
+    for path in ("/account", "/account/passkeys", "/account/sign-in", "/account/help"):
+        page.goto(f"{loop.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width}px wide at 320px"
