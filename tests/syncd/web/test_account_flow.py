@@ -17,6 +17,7 @@ from loop_harness import Loop
 from sqlalchemy import select
 
 from syncd.stages.account import AccountService
+from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
 from syncd.store import accounts
 from syncd.store.models import (
@@ -30,6 +31,7 @@ from syncd.store.models import (
 )
 from syncd.web.account import account_routes
 from syncd.web.csrf import Csrf
+from syncd.web.protocol import PaymentState
 from syncd.web.templating import Templating
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -387,3 +389,65 @@ def test_qbo_strings_are_escaped_and_the_invoice_page_leads_into_the_account(loo
     assert hostile not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "script-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_a_billing_contact_of_several_customers_picks_one(loop: Loop) -> None:
+    invoices = open_invoices(loop)
+    customers = sorted({i.customer_id for i in invoices})[:2]
+    with loop.ctx.db.transaction() as s:
+        for cid in customers:
+            row = s.get(CustomerRow, (loop.realm, cid))
+            assert row is not None
+            row.email = "shared@bakery.test"
+        names = {cid: s.get(CustomerRow, (loop.realm, cid)).display_name for cid in customers}  # type: ignore[union-attr]
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "shared@bakery.test")
+        chooser = client.get("/account")
+        assert "Which account?" in chooser.text
+        assert all(name in chooser.text for name in names.values())
+        chose = client.post(
+            "/account/choose", data={"csrf_token": _csrf(chooser), "account": f"{loop.realm}/{customers[1]}"}
+        )
+        assert chose.status_code == 303
+        page = client.get("/account")
+        assert names[customers[1]] in page.text and "Switch account" in page.text
+
+
+def test_rate_limit_per_ip_covers_every_address(loop: Loop, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "PER_IP", 2)
+    customers = sorted({i.customer_id for i in open_invoices(loop)})[:3]
+    assert len(customers) == 3
+    with loop.ctx.db.transaction() as s:
+        for n, cid in enumerate(customers):
+            row = s.get(CustomerRow, (loop.realm, cid))
+            assert row is not None
+            row.email = f"ip{n}@bakery.test"
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        form = client.get("/account/sign-in")
+        for n in range(len(customers)):
+            client.post("/account/sign-in", data={"csrf_token": _csrf(form), "email": f"ip{n}@bakery.test"})
+    loop.sink.mailbox.wait_for(3, timeout=2)
+    assert sorted(m.to for m in loop.sink.mailbox.all()) == ["ip0@bakery.test", "ip1@bakery.test"]
+
+
+def test_an_invoice_paid_together_with_others_is_not_payable_again_before_it_is_booked(loop: Loop) -> None:
+    _, two = _customer_with(loop, 2, "twice@bakery.test")
+    now = loop.ctx.clock()
+    with loop.ctx.db.transaction() as s:
+        s.add(
+            PaymentRow(
+                key="pay:together",
+                company_id=loop.realm,
+                customer_id=two[0].customer_id,
+                invoice_ids=[i.qbo_id for i in two],
+                amount=sum((i.balance for i in two), Decimal(0)),
+                currency="USD",
+                status="succeeded",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    portal = PortalService(loop.ctx)
+    for inv in two:
+        view = portal.invoice(loop.ctx.links.token(loop.realm, inv.qbo_id))
+        assert view is not None and view.payment_state is PaymentState.PAID and view.balance == 0
