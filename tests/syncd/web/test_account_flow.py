@@ -451,3 +451,53 @@ def test_an_invoice_paid_together_with_others_is_not_payable_again_before_it_is_
     for inv in two:
         view = portal.invoice(loop.ctx.links.token(loop.realm, inv.qbo_id))
         assert view is not None and view.payment_state is PaymentState.PAID and view.balance == 0
+
+
+def test_over_https_the_session_cookie_is_host_only_secure_and_http_only(loop: Loop) -> None:
+    from starlette.testclient import TestClient
+
+    from syncd.web.app import create_app
+
+    _, mine = _customer_with(loop, 1, "https@bakery.test")
+    token = loop.ctx.links.token(loop.realm, mine[0].qbo_id)
+    with TestClient(
+        create_app(loop.ctx), base_url="https://pay.example.com", follow_redirects=False
+    ) as client:
+        opened = client.get(f"/i/{token}/account")
+        assert opened.status_code == 303
+        cookie = opened.headers["set-cookie"]
+        assert cookie.startswith("__Host-syncd_account=")
+        for flag in ("Secure", "HttpOnly", "Path=/", "SameSite=lax"):
+            assert flag in cookie
+        assert "Domain" not in cookie
+        page = client.get("/account")
+        assert page.status_code == 200 and mine[0].doc_number in page.text
+        passkeys = client.get("/account/passkeys")
+        assert passkeys.status_code == 303  # an invoice link proves no person: no passkeys
+
+
+def test_processing_bank_payments_show_as_processing_and_are_not_offered(loop: Loop) -> None:
+    customer, two = _customer_with(loop, 2, "ach@bakery.test")
+    now = loop.ctx.clock()
+    with loop.ctx.db.transaction() as s:
+        s.add(
+            PaymentRow(
+                key="pay:ach",
+                company_id=loop.realm,
+                customer_id=customer,
+                invoice_ids=[two[0].qbo_id],
+                amount=two[0].balance,
+                currency="USD",
+                status="processing",
+                method="us_bank_account",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "ach@bakery.test")
+        page = client.get("/account")
+    assert f'value="{two[0].qbo_id}"' not in page.text
+    assert f'value="{two[1].qbo_id}"' in page.text
+    assert page.text.count("badge-processing") == 2  # the invoice, and the payment in the history
+    assert "Bank account" in page.text
