@@ -186,3 +186,10 @@ def test_every_kind_has_its_three_templates() -> None:
     for kind in KINDS:
         for suffix in (".subject.txt", ".txt", ".html"):
             assert (packaged / f"{kind}{suffix}").is_file()
+
+
+@pytest.mark.parametrize("kind", ["invoice_new", "reminder", "invoices"])
+def test_invoice_emails_lead_into_the_account(kind: str) -> None:
+    email = EmailRenderer(None).render(kind, context())
+    for body in (email.text, email.html):
+        assert "https://pay.acme.example/i/tok_abc/account" in body
