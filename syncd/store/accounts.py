@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from syncd.store.models import AccountSession, AccountToken, CustomerRow, Passkey
@@ -30,6 +30,8 @@ TOUCH_EVERY = timedelta(minutes=1)
 RATE_WINDOW = timedelta(minutes=15)
 PER_ADDRESS = 3
 PER_IP = 10
+# Spent tokens and ended sessions are kept this long (for support questions), then deleted.
+KEEP = timedelta(days=1)
 
 
 def digest(secret: str) -> str:
@@ -188,3 +190,19 @@ def revoke_everywhere(session: Session, row: AccountSession, now: datetime) -> i
 
 def passkeys_of(session: Session, email: str) -> list[Passkey]:
     return list(session.scalars(select(Passkey).where(Passkey.email == email).order_by(Passkey.created_at)))
+
+
+def purge(session: Session, now: datetime) -> int:
+    """Delete tokens created, and sessions ended, more than ``KEEP`` ago; how many rows went."""
+    cutoff = now - KEEP
+    tokens = session.execute(delete(AccountToken).where(AccountToken.created_at < cutoff))
+    sessions = session.execute(
+        delete(AccountSession).where(
+            or_(
+                AccountSession.revoked_at < cutoff,
+                AccountSession.last_seen_at < cutoff - IDLE,
+                AccountSession.created_at < cutoff - ABSOLUTE,
+            )
+        )
+    )
+    return int(getattr(tokens, "rowcount", 0)) + int(getattr(sessions, "rowcount", 0))

@@ -82,3 +82,16 @@ def test_the_person_is_every_live_customer_with_the_billing_email(db: Database) 
     with db.transaction() as s:
         found = [(c.company_id, c.qbo_id) for c in accounts.customers_for(s, " PAY@shop.test ")]
     assert found == [("r1", "1"), ("r2", "7")]
+
+
+def test_purge_deletes_what_aged_out_and_keeps_the_rest(db: Database) -> None:
+    _token(db, "o" * 64)
+    with db.transaction() as s:
+        accounts.open_session(s, session_digest="a" * 64, now=NOW, email="a@b.test")
+        accounts.open_session(s, session_digest="b" * 64, now=NOW + accounts.KEEP, email="a@b.test")
+    later = NOW + accounts.KEEP + accounts.IDLE + timedelta(minutes=1)
+    with db.transaction() as s:
+        assert accounts.purge(s, later) == 2
+    with db.transaction() as s:
+        assert s.get(AccountSession, "a" * 64) is None
+        assert s.get(AccountSession, "b" * 64) is not None

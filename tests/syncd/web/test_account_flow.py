@@ -415,7 +415,8 @@ def test_a_billing_contact_of_several_customers_picks_one(loop: Loop) -> None:
 
 def test_rate_limit_per_ip_covers_every_address(loop: Loop, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "PER_IP", 2)
-    customers = sorted({i.customer_id for i in open_invoices(loop)})[:3]
+    with loop.ctx.db.transaction() as s:
+        customers = list(s.scalars(select(CustomerRow.qbo_id).where(CustomerRow.active.is_(True))))[:3]
     assert len(customers) == 3
     with loop.ctx.db.transaction() as s:
         for n, cid in enumerate(customers):
