@@ -85,6 +85,7 @@ def _hold(ctx: Context, effect: Claimed, error: str, at: timedelta) -> bool:
 def _load_handlers() -> None:
     # The stage modules register their handlers on import; once per process is enough.
     for name in (
+        "account",
         "books",
         "card_expiry",
         "card_requests",

@@ -305,6 +305,19 @@ class QboConnector:
             self.calls, items, request_id=request_id, field_id=self._link_field, reread=reread
         )
 
+    def update_customer_contact(
+        self, customer_id: str, *, email: str | None, phone: str | None, request_id: str
+    ) -> QboEntryRef:
+        def change(customer: Json) -> Json | None:
+            fields: Json = {}
+            if email and (customer.get("PrimaryEmailAddr") or {}).get("Address") != email:
+                fields["PrimaryEmailAddr"] = {"Address": email}
+            if phone and (customer.get("PrimaryPhone") or {}).get("FreeFormNumber") != phone:
+                fields["PrimaryPhone"] = {"FreeFormNumber": phone}
+            return fields or None
+
+        return self._update_with_retry("Customer", customer_id, request_id, change)
+
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
         """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries a
         requestid derived from all item keys, so replaying the same batch is idempotent, but the

@@ -202,6 +202,12 @@ class QuickBooks(Protocol):
         the SyncTokens and memos the pull stored (no read); a stale one is re-read and written
         alone. One result per item, in order."""
 
+    def update_customer_contact(
+        self, customer_id: str, *, email: str | None, phone: str | None, request_id: str
+    ) -> QboEntryRef:
+        """Sparse update of the customer's PrimaryEmailAddr / PrimaryPhone (None: unchanged);
+        nothing is written when both already hold these values. Idempotent under ``request_id``."""
+
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 

@@ -30,6 +30,7 @@ KINDS = (
     "staff_alert",
     "card_request",
     "card_expiry",
+    "sign_in",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -66,7 +67,8 @@ class EmailRenderer:
     ``currency``, ``due_date``, ``portal_url``, ``new`` and ``days_overdue``; ``staff_alert``
     needs ``company_name``, ``title``, ``body`` and optionally ``link``; ``card_request`` needs
     ``customer_name``, ``reason`` (or None), ``expires_at`` and ``link``; ``card_expiry`` needs
-    ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``.
+    ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``; ``sign_in`` needs
+    ``company_name``, ``sign_in_url`` and ``minutes``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

@@ -62,6 +62,10 @@ def in_flight(session: Session, invoice: InvoiceRow) -> tuple[Decimal, bool]:
             processing = True
         elif len(row.invoice_ids) == 1:
             settled += row.amount
+        else:
+            # Several invoices in one payment are each paid in full (the account pays whole
+            # balances), so none is offered again while QBO has not booked it yet.
+            settled += invoice.balance
     return settled, processing
 
 

@@ -50,6 +50,7 @@ PRIORITY_BY_PREFIX = (
     ("qbo.payment", 0),
     ("qbo.void", 0),
     ("email.receipt", 1),
+    ("email.sign_in", 1),
     ("email.processing", 1),
     ("email.payment_failed", 1),
     ("qbo.", 2),

@@ -11,6 +11,8 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from syncd.context import Context
+from syncd.web.account import account_routes
+from syncd.web.account_protocol import AccountBackend
 from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
@@ -40,6 +42,7 @@ def create_app(
     intake: Intake | None = None,
     max_body: int = MAX_BODY,
     connect: Finish | None = None,
+    accounts: AccountBackend | None = None,
 ) -> Starlette:
     """Assemble the web tier. ``backend``, ``intake`` and ``connect`` default to the real stages;
     tests of this layer may pass fakes. Webhooks are signed and need no CSRF; every portal POST
@@ -50,6 +53,10 @@ def create_app(
         backend = PortalService(ctx)
     from syncd.stages.card_requests import CardRequests
 
+    if accounts is None:
+        from syncd.stages.account import AccountService
+
+        accounts = AccountService(ctx)
     if intake is None:
         import syncd.intake as real_intake
 
@@ -67,6 +74,7 @@ def create_app(
         *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),
         *card_request_routes(CardRequests(ctx), templates, csrf),
+        *account_routes(accounts, templates, csrf, checkout_origin(ctx)),
         *connect_routes(connect),
     ]
     if mailbox is not None:

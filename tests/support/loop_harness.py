@@ -110,17 +110,21 @@ def running_loop(
     clock: Clock | None = None,
     currencies: tuple[str, ...] = ("USD", "CAD"),
     settlement_currency: str | None = None,
+    public_host: str | None = None,
     **company: Any,
 ) -> Iterator[Loop]:
+    """``public_host`` names the app by a host name instead of 127.0.0.1 (WebAuthn refuses IP
+    addresses as relying parties)."""
     late = _Late()
     server = ThreadedServer(late)
+    url = server.url.replace("127.0.0.1", public_host) if public_host else server.url
     with (
         QboSimulator(seed=7, invoices=invoices, now=clock, currencies=currencies) as qbo,
         StripeSimulator(settlement_currency=settlement_currency) as stripe,
         SmtpSink() as sink,
     ):
         settings = settings_for(
-            server.url, qbo, stripe, sink, database_url or f"sqlite:///{tmp_path / 'syncd.db'}", **company
+            url, qbo, stripe, sink, database_url or f"sqlite:///{tmp_path / 'syncd.db'}", **company
         )
         ctx = build_context(settings, clock=clock)
         upgrade(ctx.db)
@@ -130,6 +134,6 @@ def running_loop(
         stripe.add_webhook_endpoint(f"{server.url}/webhooks/stripe", WEBHOOK_SECRET)
         with server:
             try:
-                yield Loop(ctx, qbo, stripe, sink, server.url)
+                yield Loop(ctx, qbo, stripe, sink, url)
             finally:
                 ctx.db.dispose()

@@ -32,3 +32,6 @@ def test_bench_json_at_small_scale(capsys: pytest.CaptureFixture[str]) -> None:
     assert results["payments"]["completed"] == 2
     assert results["payments"]["p95_seconds"] >= results["payments"]["p50_seconds"] >= 0
     assert results["qbo_requests"] is None or results["qbo_requests"]["idle_poll_requests"] >= 1
+    assert results["account"]["invoices_on_page"] >= 200
+    assert results["account"]["queries_per_page"] <= 3
+    assert results["account"]["sign_in_email_median_s"] > 0

@@ -38,6 +38,8 @@ def context(**changes: object) -> dict[str, object]:
         "brand": "Visa",
         "last4": "4242",
         "expires_on": date(2026, 4, 30),
+        "sign_in_url": "https://pay.acme.example/account/link/tok_xyz",
+        "minutes": 15,
         "invoices": [
             {
                 "invoice_number": "INV-1042",
@@ -77,6 +79,8 @@ def test_every_kind_renders_branded(kind: str) -> None:
     if kind in CARD_KINDS:
         for body in (email.text, email.html):
             assert "https://pay.acme.example/c/tok_card" in body and "billing@acme.example" in body
+    elif kind == "sign_in":
+        assert "https://pay.acme.example/account/link/tok_xyz" in email.text
     elif kind != "staff_alert":
         assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
         for body in (email.text, email.html):
@@ -208,3 +212,10 @@ def test_card_expiry_names_the_card_and_its_last_day() -> None:
     email = EmailRenderer(None).render("card_expiry", context())
     assert email.subject == "Your Visa ending 4242 on file with Acme Alarm Co expires soon"
     assert "expires on 30 April 2026" in email.text
+
+
+@pytest.mark.parametrize("kind", ["invoice_new", "reminder", "invoices"])
+def test_invoice_emails_lead_into_the_account(kind: str) -> None:
+    email = EmailRenderer(None).render(kind, context())
+    for body in (email.text, email.html):
+        assert "https://pay.acme.example/i/tok_abc/account" in body

@@ -1,0 +1,531 @@
+"""The customer account's backend: sign-in by emailed link or invoice link, the account page, paying
+several invoices in one Checkout payment, contact changes written back to QuickBooks.
+
+A person is whoever holds a customer's billing email; a session signed in by email may look at
+every live customer (at any company) with that address, re-checked on every request, so an address
+changed in QBO ends the access at once. A session opened from an invoice link sees that customer
+only. Sign-in emails are effects (``email:signin:<token digest>``); the token itself is derived
+from a nonce in the payload with a key only this installation has, so the database holds nothing
+that signs anyone in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syncd.context import Context
+from syncd.domain import InvoiceStatus
+from syncd.domain.payments import PaymentStatus
+from syncd.errors import PermanentError
+from syncd.stages import checkouts, methods, passkeys, views
+from syncd.stages.collect import OWNER, PortalService, open_attempt
+from syncd.stages.notify import queue_staff_alert, send
+from syncd.store import account_page, accounts, effects, payments, reviews
+from syncd.store.effects import Claimed
+from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
+from syncd.web.account_protocol import (
+    AccountChoice,
+    AccountView,
+    OpenItem,
+    PaidItem,
+    Receipt,
+    SignIn,
+)
+from syncd.web.protocol import Branding
+from syncd.worker import Done, handler, perform
+
+SIGN_IN_KIND = "email.sign_in"
+CONTACT_KIND = "qbo.customer_contact"
+_PAYABLE = (InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value)
+_HISTORY = (PaymentStatus.SUCCEEDED.value, PaymentStatus.PROCESSING.value, PaymentStatus.RETURNED.value)
+
+
+def _token_for(ctx: Context, nonce: str) -> str:
+    mac = hmac.new(ctx.box.purpose_key("account-links"), nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+class AccountService:
+    """Implements ``syncd.web.account_protocol.AccountBackend`` over the store."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.portal = PortalService(ctx)
+
+    # -- signing in ---------------------------------------------------------------------------
+
+    def request_link(self, email: str, ip: str, browser: str) -> list[str]:
+        ctx = self.ctx
+        now = ctx.clock()
+        address = accounts.normal_email(email)[:320]
+        # Keyed, so the stored value cannot be reversed by hashing every IPv4 address.
+        ip_digest = hmac.new(ctx.box.purpose_key("account-ip"), ip.encode(), hashlib.sha256).hexdigest()
+        nonce = secrets.token_urlsafe(24)
+        token_digest = accounts.digest(_token_for(ctx, nonce))
+        with ctx.db.transaction() as session:
+            by_email, by_ip = accounts.recent_requests(session, email=address, ip_digest=ip_digest, now=now)
+            limited = by_email >= accounts.PER_ADDRESS or by_ip >= accounts.PER_IP
+            found = [] if limited else accounts.customers_for(session, address)
+            # Every request leaves a row, known or not: it is the rate-limit ledger too. An address
+            # no customer has is not kept.
+            accounts.record_token(
+                session,
+                token_digest=token_digest,
+                kind="email",
+                now=now,
+                lifetime=accounts.LINK_LIFETIME,
+                email=address if found else None,
+                ip_digest=ip_digest,
+                browser=browser,
+                known=bool(found),
+            )
+            # Each request also clears what has aged out, so the tables stay the size of a day.
+            accounts.purge(session, now)
+            if not found:
+                return []
+            key = f"email:signin:{token_digest}"
+            effects.enqueue(
+                session,
+                key=key,
+                kind=SIGN_IN_KIND,
+                company_id=found[0].company_id,
+                payload={"nonce": nonce, "to": address},
+                now=now,
+            )
+        return [key]
+
+    def deliver(self, keys: list[str]) -> None:
+        for key in keys:
+            claimed = effects.claim_key(self.ctx.db, key, owner=OWNER, now=self.ctx.clock())
+            if claimed is not None:
+                perform(self.ctx, claimed)
+
+    def link_valid(self, token: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            return accounts.peek(session, accounts.digest(token), "email", self.ctx.clock()) is not None
+
+    def sign_in_with_link(self, token: str, browser: str | None) -> tuple[SignIn, str | None]:
+        now = self.ctx.clock()
+        with self.ctx.db.transaction() as session:
+            row = accounts.peek(session, accounts.digest(token), "email", now)
+            if row is None or not row.known or row.email is None:
+                return SignIn.INVALID, None
+            if browser is None or not hmac.compare_digest(row.browser or "", browser):
+                return SignIn.OTHER_BROWSER, None
+            if accounts.consume(session, row.digest, "email", now) is None:
+                return SignIn.INVALID, None
+            return SignIn.OK, self._open(session, now, email=row.email)
+
+    def sign_in_with_invoice(self, invoice_token: str) -> str | None:
+        now = self.ctx.clock()
+        link_digest = self.ctx.links.digest(invoice_token)
+        with self.ctx.db.transaction() as session:
+            link = session.get(PortalLink, link_digest) if link_digest else None
+            if link is None or link.revoked_at is not None:
+                return None
+            invoice = session.get(InvoiceRow, (link.company_id, link.invoice_id))
+            if invoice is None:
+                return None
+            return self._open(session, now, scope=(invoice.company_id, invoice.customer_id))
+
+    def _open(
+        self,
+        session: Session,
+        now: datetime,
+        *,
+        email: str | None = None,
+        scope: tuple[str, str] | None = None,
+    ) -> str:
+        sid = accounts.new_secret()
+        row = accounts.open_session(
+            session, session_digest=accounts.digest(sid), now=now, email=email, scope=scope
+        )
+        if email is not None:
+            found = accounts.customers_for(session, email)
+            if len(found) == 1:
+                row.company_id, row.customer_id = found[0].company_id, found[0].qbo_id
+        return sid
+
+    def sign_out(self, sid: str, everywhere: bool) -> None:
+        now = self.ctx.clock()
+        with self.ctx.db.transaction() as session:
+            row = session.get(AccountSession, accounts.digest(sid))
+            if row is None:
+                return
+            if everywhere and accounts.live(row, now):
+                accounts.revoke_everywhere(session, row, now)
+            else:
+                accounts.revoke(session, row.digest, now)
+
+    # -- which account ------------------------------------------------------------------------
+
+    def _session(self, session: Session, sid: str) -> AccountSession | None:
+        now = self.ctx.clock()
+        row = session.get(AccountSession, accounts.digest(sid))
+        if row is None or not accounts.live(row, now):
+            return None
+        accounts.touch(row, now)
+        return row
+
+    def _allowed(self, session: Session, row: AccountSession) -> list[CustomerRow]:
+        if row.email is not None:
+            return accounts.customers_for(session, row.email)
+        if row.scope_company_id is None or row.scope_customer_id is None:
+            return []
+        customer = session.get(CustomerRow, (row.scope_company_id, row.scope_customer_id))
+        return [customer] if customer is not None and not customer.deleted else []
+
+    def _current(self, session: Session, sid: str) -> tuple[AccountSession, CustomerRow] | None:
+        """The session and the customer it looks at, re-checked against what it may see."""
+        row = self._session(session, sid)
+        if row is None or row.company_id is None or row.customer_id is None:
+            return None
+        customer = session.get(CustomerRow, (row.company_id, row.customer_id))
+        if customer is None or not _may_see(row, customer):
+            return None
+        return row, customer
+
+    def choices(self, sid: str) -> list[AccountChoice] | None:
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            if row is None:
+                return None
+            return [
+                AccountChoice(
+                    c.company_id,
+                    c.qbo_id,
+                    c.display_name,
+                    views.company_name(self.ctx, c.company_id, session),
+                )
+                for c in self._allowed(session, row)
+            ]
+
+    def choose(self, sid: str, company_id: str, customer_id: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            if row is None:
+                return False
+            if not any(
+                (c.company_id, c.qbo_id) == (company_id, customer_id) for c in self._allowed(session, row)
+            ):
+                return False
+            row.company_id, row.customer_id = company_id, customer_id
+            return True
+
+    # -- the account page ---------------------------------------------------------------------
+
+    def account(self, sid: str) -> AccountView | None:
+        """Three statements for any number of invoices (``store.account_page``)."""
+        ctx = self.ctx
+        now = ctx.clock()
+        with ctx.db.transaction() as session:
+            top = account_page.head(session, accounts.digest(sid))
+            if top is None or not accounts.live(top.session, now) or top.customer is None:
+                return None
+            row, customer = top.session, top.customer
+            if not _may_see(row, customer):
+                return None
+            accounts.touch(row, now)
+            realm = customer.company_id
+            invoices = account_page.invoices(session, realm, customer.qbo_id)
+            found = account_page.movements(session, realm, customer.qbo_id)
+        company = ctx.settings.company(realm)
+        offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
+        if company.bank_debit_strikes == 0:
+            offered = company.payment_methods
+        b = company.branding
+        brand = Branding(
+            name=b.name or top.company_name or "Billing",
+            logo_url=b.logo_url,
+            primary_color=b.primary_color,
+            accent_color=b.accent_color,
+            contact_email=b.contact_email,
+            contact_phone=b.contact_phone,
+            message=b.message,
+        )
+        paid = [m for m in found if m.source == "payment"]
+        held = account_page.held(found)
+        others = top.accounts - 1 if row.email else 0
+        return _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+
+    def passkeys(self, sid: str) -> tuple[str, ...] | None:
+        """Ids of the signed-in person's passkeys; None for a session without a person."""
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            if row is None or row.email is None:
+                return None
+            return tuple(p.credential_id for p in accounts.passkeys_of(session, row.email))
+
+    def receipt(self, sid: str, ref: str) -> Receipt | None:
+        ctx = self.ctx
+        with ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                return None
+            _, customer = current
+            pay = session.get(PaymentRow, ref)
+            if (
+                pay is None
+                or (pay.company_id, pay.customer_id) != (customer.company_id, customer.qbo_id)
+                or pay.status not in _HISTORY
+            ):
+                return None
+            numbers = {
+                i.qbo_id: i.doc_number
+                for i in session.scalars(
+                    select(InvoiceRow).where(
+                        InvoiceRow.company_id == pay.company_id, InvoiceRow.qbo_id.in_(pay.invoice_ids)
+                    )
+                )
+            }
+            brand = views.branding(ctx, session, customer.company_id)
+            return Receipt(brand, customer.display_name, _paid_item(pay, numbers))
+
+    def pay(self, sid: str, invoice_ids: list[str]) -> str:
+        ctx = self.ctx
+        now = ctx.clock()
+        wanted = sorted(set(invoice_ids))
+        if not wanted:
+            raise PermanentError("Choose at least one invoice to pay.")
+        with ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                raise PermanentError("Please sign in again.")
+            _, customer = current
+            realm = customer.company_id
+            rows = list(
+                session.scalars(
+                    select(InvoiceRow)
+                    .where(
+                        InvoiceRow.company_id == realm,
+                        InvoiceRow.customer_id == customer.qbo_id,
+                        InvoiceRow.qbo_id.in_(wanted),
+                    )
+                    .order_by(InvoiceRow.due_date, InvoiceRow.qbo_id)
+                    .with_for_update()
+                )
+            )
+            if len(rows) != len(wanted):
+                raise PermanentError("One of those invoices is not yours to pay here.")
+            if len({r.currency for r in rows}) != 1:
+                raise PermanentError("Invoices in different currencies are paid separately.")
+            held = reviews.held_invoices(session, realm)
+            for invoice in rows:
+                view = views.invoice_view(ctx, session, invoice, "")
+                if invoice.qbo_id in held or not view.status.payable or view.balance <= 0:
+                    raise PermanentError(f"Invoice {invoice.doc_number} has nothing left to pay online.")
+                if view.payment_state.value != "none":
+                    raise PermanentError(f"A payment for invoice {invoice.doc_number} is already on its way.")
+            if not methods.offered(ctx, session, realm, customer.qbo_id):
+                raise PermanentError(
+                    f"Please contact {views.company_name(ctx, realm, session)} to arrange payment."
+                )
+            amount = sum((r.balance for r in rows), Decimal(0))
+            first = rows[0]
+            seq = payments.attempts_for(session, realm, first.qbo_id) + 1
+            key = f"pay:{realm}:{'+'.join(r.qbo_id for r in rows)}:{seq}"
+            open_attempt(session, key=key, invoices=rows, amount=amount, now=now)
+            row = session.get(PaymentRow, key)
+            assert row is not None
+            waiting = checkouts.supersede(session, row, now)
+        # One payable session per invoice: every rival is closed before this URL is handed out.
+        checkouts.settle(ctx, waiting, owner=OWNER)
+        return self.portal._checkout_url(key)
+
+    # -- contact details ----------------------------------------------------------------------
+
+    def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
+        ctx = self.ctx
+        now = ctx.clock()
+        with ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                return False
+            _, customer = current
+            change = {"email": email, "phone": phone}
+            fingerprint = accounts.digest(f"{customer.company_id}|{customer.qbo_id}|{email}|{phone}")[:24]
+            effects.enqueue(
+                session,
+                key=f"qbo:customer_contact:{customer.company_id}:{customer.qbo_id}:{fingerprint}",
+                kind=CONTACT_KIND,
+                company_id=customer.company_id,
+                payload={"customer_id": customer.qbo_id, **change},
+                now=now,
+            )
+            queue_staff_alert(
+                ctx,
+                session,
+                customer.company_id,
+                f"contact:{customer.company_id}:{customer.qbo_id}:{fingerprint}",
+                "A customer changed their contact details",
+                f"{customer.display_name} (QuickBooks customer {customer.qbo_id}) changed their billing "
+                f"details in the customer account: email {email or '(unchanged)'}, phone "
+                f"{phone or '(unchanged)'}. syncd writes them to the QuickBooks customer.",
+                now,
+            )
+            return True
+
+    # -- passkeys -----------------------------------------------------------------------------
+
+    def passkey_options(self, sid: str | None) -> str | None:
+        if sid is None:
+            return passkeys.sign_in_options(self.ctx)
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            email = row.email if row is not None else None
+        return passkeys.register_options(self.ctx, email) if email else None
+
+    def passkey_register(self, sid: str, credential_json: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            email = row.email if row is not None else None
+        return passkeys.register(self.ctx, email, credential_json) if email else False
+
+    def passkey_sign_in(self, credential_json: str) -> str | None:
+        email = passkeys.sign_in(self.ctx, credential_json)
+        if email is None:
+            return None
+        with self.ctx.db.transaction() as session:
+            return self._open(session, self.ctx.clock(), email=email)
+
+    def passkey_remove(self, sid: str, credential_id: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            row = self._session(session, sid)
+            email = row.email if row is not None else None
+        return passkeys.remove(self.ctx, email, credential_id) if email else False
+
+
+def _may_see(row: AccountSession, customer: CustomerRow) -> bool:
+    """A person sees a live customer whose billing email is theirs now; an invoice-link session
+    sees its one customer."""
+    if customer.deleted:
+        return False
+    if row.email is not None:
+        return (customer.email or "").strip().lower() == row.email and customer.active
+    return (row.scope_company_id, row.scope_customer_id) == (customer.company_id, customer.qbo_id)
+
+
+def _paid_item(pay: PaymentRow | account_page.Movement, numbers: dict[str, str]) -> PaidItem:
+    return PaidItem(
+        ref=pay.key,
+        at=pay.updated_at,
+        amount=pay.amount,
+        currency=pay.currency,
+        method=pay.method or "card",
+        state=pay.status,
+        invoice_numbers=tuple(numbers.get(i, i) for i in pay.invoice_ids),
+    )
+
+
+def _account_view(
+    ctx: Context,
+    customer: CustomerRow,
+    invoices: list[InvoiceRow],
+    paid: list[account_page.Movement],
+    held: set[str],
+    can_pay: bool,
+    email: str | None,
+    others: int,
+    brand: Branding,
+) -> AccountView:
+    """Built from three result sets in memory, so 500 invoices cost no more queries than five."""
+    today = ctx.clock().date()
+    processing: set[str] = set()
+    settled: set[str] = set()
+    for p in paid:
+        if p.qbo_payment_id is None and p.status == PaymentStatus.PROCESSING.value:
+            processing.update(p.invoice_ids)
+        elif p.qbo_payment_id is None and p.status == PaymentStatus.SUCCEEDED.value:
+            settled.update(p.invoice_ids)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    items = []
+    links = ctx.links  # derives its key once, not once per invoice
+    numbers = {i.qbo_id: i.doc_number for i in invoices}
+    for inv in invoices:
+        if inv.status not in _PAYABLE or inv.balance <= 0:
+            continue
+        if inv.qbo_id in held:
+            state = "review"
+        elif inv.qbo_id in settled:
+            state = "paid"
+        elif inv.qbo_id in processing:
+            state = "processing"
+        elif inv.due_date is not None and inv.due_date < today:
+            state = "overdue"
+        else:
+            state = inv.status
+        if state != "paid":
+            totals[inv.currency] += inv.balance
+        items.append(
+            OpenItem(
+                invoice_id=inv.qbo_id,
+                doc_number=inv.doc_number,
+                txn_date=inv.txn_date,
+                due_date=inv.due_date,
+                balance=inv.balance,
+                currency=inv.currency,
+                state=state,
+                payable=can_pay and state in ("open", "overdue", "partial"),
+                url=links.url(inv.company_id, inv.qbo_id),
+            )
+        )
+    history = tuple(_paid_item(p, numbers) for p in paid if p.status in _HISTORY)
+    return AccountView(
+        branding=brand,
+        customer_name=customer.display_name,
+        email=customer.email,
+        phone=customer.phone,
+        totals=tuple(sorted(totals.items())),
+        open_items=tuple(items),
+        history=history,
+        signed_in_as=email,
+        other_accounts=max(0, others),
+    )
+
+
+@handler(SIGN_IN_KIND)
+def send_sign_in(ctx: Context, effect: Claimed) -> Done:
+    """The sign-in email; the link is derived again from the nonce, never stored."""
+    token = _token_for(ctx, str(effect.payload["nonce"]))
+    b = ctx.settings.company(effect.company_id).branding
+    context = {
+        "company_name": views.company_name(ctx, effect.company_id),
+        "brand_color": b.primary_color,
+        "logo_url": b.logo_url,
+        "contact_email": b.contact_email,
+        "contact_phone": b.contact_phone,
+        "sign_in_url": f"{ctx.settings.public_url}/account/link/{token}",
+        "minutes": int(accounts.LINK_LIFETIME.total_seconds() // 60),
+    }
+    return send(ctx, effect, "sign_in", str(effect.payload["to"]), context)
+
+
+@handler(CONTACT_KIND)
+def write_contact(ctx: Context, effect: Claimed) -> Done:
+    """The customer's new billing email / phone, as a sparse update of the QBO customer."""
+    customer_id = str(effect.payload["customer_id"])
+    email = effect.payload.get("email")
+    phone = effect.payload.get("phone")
+    ref = ctx.qbo(effect.company_id).update_customer_contact(
+        customer_id,
+        email=str(email) if email else None,
+        phone=str(phone) if phone else None,
+        request_id=effect.key,
+    )
+
+    def apply(session: Session) -> None:
+        row = session.get(CustomerRow, (effect.company_id, customer_id))
+        if row is not None:
+            row.email = str(email) if email else row.email
+            row.phone = str(phone) if phone else row.phone
+
+    return Done(remote_id=ref.qbo_id, apply=apply)

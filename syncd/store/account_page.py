@@ -1,0 +1,142 @@
+"""The account page's reads in three statements, whatever the number of invoices: (1) the session
+with its customer, company name, credit-hold flag and how many accounts the person has; (2) the
+customer's invoices; (3) the customer's payments together with the company's open entry reviews.
+
+Runs in the caller's transaction; nothing here decides what may be seen (the stage does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import String, and_, exists, func, literal, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from syncd.domain.reviews import ReviewStatus
+from syncd.store.models import (
+    AccountSession,
+    Company,
+    CreditHold,
+    CustomerRow,
+    EntryReview,
+    InvoiceRow,
+    PaymentRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The session row (attached, so it can be touched), what it looks at and around it."""
+
+    session: AccountSession
+    customer: CustomerRow | None
+    company_name: str | None
+    on_hold: bool
+    accounts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """A payment of the customer (``source`` "payment") or an entry review of the company."""
+
+    source: str
+    key: str
+    invoice_ids: list[str]
+    status: str
+    amount: Decimal
+    currency: str
+    method: str | None
+    updated_at: datetime
+    qbo_payment_id: str | None
+
+
+def head(session: Session, session_digest: str) -> Head | None:
+    other = aliased(CustomerRow)
+    hold = exists().where(
+        CreditHold.company_id == AccountSession.company_id,
+        CreditHold.customer_id == AccountSession.customer_id,
+        CreditHold.released_at.is_(None),
+    )
+    accounts = (
+        select(func.count())
+        .where(
+            func.lower(other.email) == AccountSession.email,
+            other.deleted.is_(False),
+            other.active.is_(True),
+        )
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(AccountSession, CustomerRow, Company.name, hold, accounts)
+        .outerjoin(
+            CustomerRow,
+            and_(
+                CustomerRow.company_id == AccountSession.company_id,
+                CustomerRow.qbo_id == AccountSession.customer_id,
+            ),
+        )
+        .outerjoin(Company, Company.realm_id == AccountSession.company_id)
+        .where(AccountSession.digest == session_digest)
+    ).first()
+    if row is None:
+        return None
+    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0))
+
+
+def invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:
+    return list(
+        session.scalars(
+            select(InvoiceRow)
+            .where(InvoiceRow.company_id == realm_id, InvoiceRow.customer_id == customer_id)
+            .order_by(InvoiceRow.due_date, InvoiceRow.qbo_id)
+        )
+    )
+
+
+def movements(session: Session, realm_id: str, customer_id: str) -> list[Movement]:
+    """The customer's payments (newest first), then the company's open and rebooked reviews."""
+    pays = select(
+        literal("payment").label("source"),
+        PaymentRow.key.label("key"),
+        PaymentRow.invoice_ids.label("invoice_ids"),
+        PaymentRow.status.label("status"),
+        PaymentRow.amount.label("amount"),
+        PaymentRow.currency.label("currency"),
+        PaymentRow.method.label("method"),
+        PaymentRow.updated_at.label("updated_at"),
+        PaymentRow.qbo_payment_id.label("qbo_payment_id"),
+    ).where(PaymentRow.company_id == realm_id, PaymentRow.customer_id == customer_id)
+    held = select(
+        literal("review"),
+        EntryReview.payment_key,
+        EntryReview.invoice_ids,
+        EntryReview.status,
+        EntryReview.amount,
+        EntryReview.currency,
+        literal(None, String),
+        EntryReview.detected_at,
+        EntryReview.qbo_payment_id,
+    ).where(
+        EntryReview.company_id == realm_id,
+        EntryReview.status.in_([ReviewStatus.OPEN.value, ReviewStatus.REBOOKED.value]),
+    )
+    both = union_all(pays, held).subquery()
+    rows = session.execute(select(both).order_by(both.c.source, both.c.updated_at.desc())).all()
+    return [Movement(*row) for row in rows]
+
+
+def held(found: list[Movement]) -> set[str]:
+    """Invoices not to offer for payment (as ``reviews.held_invoices``): those of an open review,
+    and of a rebooked one until syncd has written its Payment again."""
+    by_key = {m.key: m for m in found if m.source == "payment"}
+    out: set[str] = set()
+    for m in found:
+        if m.source != "review":
+            continue
+        if m.status == ReviewStatus.REBOOKED.value:
+            pay = by_key.get(m.key)
+            if pay is None or pay.qbo_payment_id is not None:
+                continue
+        out.update(m.invoice_ids)
+    return out

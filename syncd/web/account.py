@@ -1,0 +1,390 @@
+"""The customer account pages: sign in by email link, invoice link or passkey; owed, pay several,
+history and receipts; contact details; sign out (everywhere).
+
+Every POST checks CSRF. The session cookie is ``__Host-`` over https (plain name on the http demo),
+HttpOnly, SameSite=Lax; a sign-in always mints a new session id and ends the one the browser had,
+so a planted id never becomes signed in. Passkey pages run one same-origin script, so their CSP
+allows ``script-src 'self'``; every other page keeps the portal's ``script-src 'none'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from syncd.errors import PermanentError, TransientError
+from syncd.web.account_protocol import AccountBackend, SignIn
+from syncd.web.account_text import TEXT
+from syncd.web.csrf import FIELD, Csrf
+from syncd.web.security import content_security_policy
+from syncd.web.templating import (
+    DEFAULT_ACCENT,
+    DEFAULT_PRIMARY,
+    PACKAGE_TEMPLATES,
+    Templating,
+    safe_colour,
+    safe_image_url,
+    theme_query,
+)
+
+ACTION = "account"
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+_PHONE = re.compile(r"[0-9+()\-. ]{4,30}")
+_SID = re.compile(r"[A-Za-z0-9_-]{43}")
+_MAX_JSON = 64 * 1024
+
+
+def _cookie(request: Request, name: str) -> str:
+    return f"__Host-syncd_{name}" if request.url.scheme == "https" else f"syncd_{name}"
+
+
+def _set(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        _cookie(request, name),
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _brand(b: object | None) -> dict[str, object]:
+    if b is None:
+        return {
+            "name": "",
+            "logo_url": None,
+            "contact_email": None,
+            "contact_phone": None,
+            "phone_href": None,
+        }
+    name = getattr(b, "name", "")
+    phone = getattr(b, "contact_phone", None)
+    return {
+        "name": name,
+        "logo_url": safe_image_url(getattr(b, "logo_url", None)),
+        "contact_email": getattr(b, "contact_email", None),
+        "contact_phone": phone,
+        "phone_href": re.sub(r"[^0-9+]", "", phone) if phone else None,
+        "message": None,
+        "primary": safe_colour(getattr(b, "primary_color", None), DEFAULT_PRIMARY),
+        "accent": safe_colour(getattr(b, "accent_color", None), DEFAULT_ACCENT),
+    }
+
+
+class _Pages:
+    def __init__(
+        self, backend: AccountBackend, templates: Templating, csrf: Csrf, checkout_origin: str
+    ) -> None:
+        self.backend = backend
+        self.templates = templates
+        self.csrf = csrf
+        self.script_csp = content_security_policy(checkout_origin).replace(
+            "script-src 'none'", "script-src 'self'"
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def sid(self, request: Request) -> str | None:
+        value = request.cookies.get(_cookie(request, "account"))
+        return value if value is not None and _SID.fullmatch(value) else None
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        status_code: int = 200,
+        brand: object | None = None,
+        script: bool = False,
+        **context: object,
+    ) -> Response:
+        issued = self.csrf.issue(request, ACTION)
+        b = _brand(brand)
+        full: dict[str, object] = {
+            "root": request.scope.get("root_path", ""),
+            "t": TEXT,
+            "csrf_field": FIELD,
+            "csrf_token": issued.token,
+            "brand": b,
+            "script": script,
+            **context,
+        }
+        if brand is not None:
+            full["theme"] = theme_query(str(b["primary"]), str(b["accent"]))
+        headers = {"Content-Security-Policy": self.script_csp} if script else None
+        response = self.templates.response(name, full, status_code=status_code, headers=headers)
+        self.csrf.apply(response, request, issued)
+        return response
+
+    def message(self, request: Request, status_code: int, title: str, text: str) -> Response:
+        return self.page(request, "account/message.html", status_code, title=title, text=text)
+
+    async def form(self, request: Request) -> dict[str, str | list[str]] | None:
+        """The POSTed fields when CSRF verifies (``invoice`` may repeat), else None."""
+        async with request.form(max_files=0, max_fields=600) as form:
+            fields: dict[str, str | list[str]] = {
+                k: str(v) for k, v in form.items() if isinstance(v, str) and k != "invoice"
+            }
+            fields["invoice"] = [str(v) for v in form.getlist("invoice") if isinstance(v, str)]
+            submitted = form.get(FIELD)
+        if not self.csrf.verify(request, ACTION, submitted):
+            return None
+        return fields
+
+    def expired(self, request: Request) -> Response:
+        return self.message(request, 403, TEXT["expired_title"], TEXT["expired_text"])
+
+    def signed_in(self, request: Request, sid: str, old: str | None) -> Response:
+        response = RedirectResponse(f"{request.scope.get('root_path', '')}/account", status_code=303)
+        _set(response, request, "account", sid, None)
+        response.delete_cookie(_cookie(request, "signin"), path="/")
+        if old is not None:
+            # No fixation: whatever id the browser carried before is ended, never upgraded.
+            response.background = BackgroundTask(self.backend.sign_out, old, False)
+        return response
+
+    def to_sign_in(self, request: Request) -> Response:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/account/sign-in", status_code=303)
+
+    # -- sign in ------------------------------------------------------------------------------
+
+    async def sign_in_form(self, request: Request) -> Response:
+        return self.page(request, "account/sign_in.html", script=True)
+
+    async def request_link(self, request: Request) -> Response:
+        fields = await self.form(request)
+        if fields is None:
+            return self.expired(request)
+        email = str(fields.get("email", "")).strip()
+        if not _EMAIL.fullmatch(email):
+            return self.page(request, "account/sign_in.html", 400, script=True, error=TEXT["email_invalid"])
+        nonce = request.cookies.get(_cookie(request, "signin"))
+        if nonce is None or not _SID.fullmatch(nonce):
+            nonce = secrets.token_urlsafe(32)
+        browser = hashlib.sha256(nonce.encode()).hexdigest()
+        ip = request.client.host if request.client else ""
+        keys = await run_in_threadpool(self.backend.request_link, email, ip, browser)
+        # The same page, sent before any email goes out, whether or not the address is known.
+        response = self.page(request, "account/check_email.html")
+        _set(response, request, "signin", nonce, 15 * 60)
+        if keys:
+            response.background = BackgroundTask(self.backend.deliver, keys)
+        return response
+
+    async def link_page(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        # A GET never uses the link up: mail scanners open links before people do.
+        if not await run_in_threadpool(self.backend.link_valid, token):
+            return self.message(request, 404, TEXT["link_invalid_title"], TEXT["link_invalid_text"])
+        return self.page(request, "account/confirm.html", token=token)
+
+    async def use_link(self, request: Request) -> Response:
+        if await self.form(request) is None:
+            return self.expired(request)
+        token = request.path_params["token"]
+        nonce = request.cookies.get(_cookie(request, "signin"))
+        browser = hashlib.sha256(nonce.encode()).hexdigest() if nonce and _SID.fullmatch(nonce) else None
+        result, sid = await run_in_threadpool(self.backend.sign_in_with_link, token, browser)
+        if result is SignIn.OTHER_BROWSER:
+            return self.message(request, 403, TEXT["other_browser_title"], TEXT["other_browser_text"])
+        if result is not SignIn.OK or sid is None:
+            return self.message(request, 404, TEXT["link_invalid_title"], TEXT["link_invalid_text"])
+        return self.signed_in(request, sid, self.sid(request))
+
+    async def from_invoice(self, request: Request) -> Response:
+        sid = await run_in_threadpool(self.backend.sign_in_with_invoice, request.path_params["token"])
+        if sid is None:
+            return self.message(request, 404, TEXT["link_invalid_title"], TEXT["link_invalid_text"])
+        return self.signed_in(request, sid, self.sid(request))
+
+    # -- the account --------------------------------------------------------------------------
+
+    async def account(self, request: Request) -> Response:
+        sid = self.sid(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        view = await run_in_threadpool(self.backend.account, sid)
+        if view is None:
+            choices = await run_in_threadpool(self.backend.choices, sid)
+            if not choices:
+                return self.to_sign_in(request)
+            return self.page(request, "account/choose.html", choices=choices)
+        notice = TEXT.get(f"notice_{request.query_params.get('done', '')}")
+        return self.page(request, "account/account.html", brand=view.branding, view=view, notice=notice)
+
+    async def choose(self, request: Request) -> Response:
+        fields = await self.form(request)
+        sid = self.sid(request)
+        if fields is None:
+            return self.expired(request)
+        company, _, customer = str(fields.get("account", "")).partition("/")
+        if sid is None or not await run_in_threadpool(self.backend.choose, sid, company, customer):
+            return self.to_sign_in(request)
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/account", status_code=303)
+
+    async def pay(self, request: Request) -> Response:
+        fields = await self.form(request)
+        sid = self.sid(request)
+        if fields is None:
+            return self.expired(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        chosen = fields["invoice"]
+        assert isinstance(chosen, list)
+        try:
+            url = await run_in_threadpool(self.backend.pay, sid, chosen[:500])
+        except PermanentError as exc:
+            return self.message(request, 400, TEXT["pay_refused_title"], str(exc))
+        except TransientError:
+            return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
+        if urlsplit(url).scheme not in ("https", "http"):
+            raise PermanentError("checkout URL with an unexpected scheme")
+        return RedirectResponse(url, status_code=303)
+
+    async def receipt(self, request: Request) -> Response:
+        sid = self.sid(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        receipt = await run_in_threadpool(self.backend.receipt, sid, request.path_params["ref"])
+        if receipt is None:
+            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+        return self.page(request, "account/receipt.html", brand=receipt.branding, receipt=receipt)
+
+    async def contact(self, request: Request) -> Response:
+        fields = await self.form(request)
+        sid = self.sid(request)
+        if fields is None:
+            return self.expired(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        email = str(fields.get("email", "")).strip() or None
+        phone = str(fields.get("phone", "")).strip() or None
+        if (email and not _EMAIL.fullmatch(email)) or (phone and not _PHONE.fullmatch(phone)):
+            return self.message(request, 400, TEXT["contact_invalid_title"], TEXT["contact_invalid_text"])
+        if not await run_in_threadpool(self.backend.update_contact, sid, email, phone):
+            return self.to_sign_in(request)
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/account?done=contact", status_code=303)
+
+    async def sign_out(self, request: Request) -> Response:
+        fields = await self.form(request)
+        if fields is None:
+            return self.expired(request)
+        sid = self.sid(request)
+        if sid is not None:
+            await run_in_threadpool(self.backend.sign_out, sid, fields.get("everywhere") == "1")
+        response = self.message(request, 200, TEXT["signed_out_title"], TEXT["signed_out_text"])
+        response.delete_cookie(_cookie(request, "account"), path="/")
+        return response
+
+    # -- passkeys (JSON, CSRF in a header) -----------------------------------------------------
+
+    def _json_ok(self, request: Request) -> bool:
+        return self.csrf.verify(request, ACTION, request.headers.get("x-csrf-token"))
+
+    async def passkey_options(self, request: Request) -> Response:
+        if not self._json_ok(request):
+            return JSONResponse({"error": "expired"}, status_code=403)
+        register = request.path_params.get("purpose") == "register"
+        sid = self.sid(request) if register else None
+        if register and sid is None:
+            return JSONResponse({"error": "signed_out"}, status_code=401)
+        options = await run_in_threadpool(self.backend.passkey_options, sid)
+        if options is None:
+            return JSONResponse({"error": "signed_out"}, status_code=401)
+        return Response(options, media_type="application/json")
+
+    async def _body(self, request: Request) -> str | None:
+        body = await request.body()
+        return body.decode("utf-8", "replace") if len(body) <= _MAX_JSON else None
+
+    async def passkey_register(self, request: Request) -> Response:
+        sid = self.sid(request)
+        body = await self._body(request)
+        if not self._json_ok(request) or sid is None or body is None:
+            return JSONResponse({"ok": False}, status_code=403)
+        ok = await run_in_threadpool(self.backend.passkey_register, sid, body)
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 400)
+
+    async def passkey_sign_in(self, request: Request) -> Response:
+        body = await self._body(request)
+        if not self._json_ok(request) or body is None:
+            return JSONResponse({"ok": False}, status_code=403)
+        sid = await run_in_threadpool(self.backend.passkey_sign_in, body)
+        if sid is None:
+            return JSONResponse({"ok": False}, status_code=400)
+        response = JSONResponse({"ok": True, "next": f"{request.scope.get('root_path', '')}/account"})
+        _set(response, request, "account", sid, None)
+        old = self.sid(request)
+        if old is not None:
+            response.background = BackgroundTask(self.backend.sign_out, old, False)
+        return response
+
+    async def passkeys_page(self, request: Request) -> Response:
+        sid = self.sid(request)
+        keys = await run_in_threadpool(self.backend.passkeys, sid) if sid else None
+        if keys is None:
+            return self.to_sign_in(request)
+        return self.page(request, "account/passkeys.html", script=True, keys=keys)
+
+    async def switch(self, request: Request) -> Response:
+        sid = self.sid(request)
+        choices = await run_in_threadpool(self.backend.choices, sid) if sid else None
+        if not choices:
+            return self.to_sign_in(request)
+        return self.page(request, "account/choose.html", choices=choices)
+
+    async def passkey_remove(self, request: Request) -> Response:
+        fields = await self.form(request)
+        sid = self.sid(request)
+        if fields is None:
+            return self.expired(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        await run_in_threadpool(self.backend.passkey_remove, sid, str(fields.get("credential", "")))
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/account/passkeys", status_code=303)
+
+    async def help(self, request: Request) -> Response:
+        return self.page(request, "account/help.html")
+
+    async def script(self, request: Request) -> Response:
+        body = (PACKAGE_TEMPLATES / "static" / "account.js").read_text(encoding="utf-8")
+        return Response(body, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
+
+
+def account_routes(
+    backend: AccountBackend, templates: Templating, csrf: Csrf, checkout_origin: str
+) -> list[BaseRoute]:
+    """The account's routes; mount them at the site root next to the portal."""
+    p = _Pages(backend, templates, csrf, checkout_origin)
+    return [
+        Route("/account", p.account, methods=["GET"], name="account"),
+        Route("/account/sign-in", p.sign_in_form, methods=["GET"], name="account_sign_in"),
+        Route("/account/sign-in", p.request_link, methods=["POST"], name="account_request_link"),
+        Route("/account/link/{token}", p.link_page, methods=["GET"], name="account_link"),
+        Route("/account/link/{token}", p.use_link, methods=["POST"], name="account_use_link"),
+        Route("/i/{token}/account", p.from_invoice, methods=["GET"], name="account_from_invoice"),
+        Route("/account/choose", p.choose, methods=["POST"], name="account_choose"),
+        Route("/account/pay", p.pay, methods=["POST"], name="account_pay"),
+        Route("/account/receipts/{ref:path}", p.receipt, methods=["GET"], name="account_receipt"),
+        Route("/account/contact", p.contact, methods=["POST"], name="account_contact"),
+        Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),
+        Route(
+            "/account/passkeys/{purpose}/options", p.passkey_options, methods=["POST"], name="passkey_options"
+        ),
+        Route("/account/passkeys/register", p.passkey_register, methods=["POST"], name="passkey_register"),
+        Route("/account/passkeys/sign-in", p.passkey_sign_in, methods=["POST"], name="passkey_sign_in"),
+        Route("/account/passkeys/remove", p.passkey_remove, methods=["POST"], name="passkey_remove"),
+        Route("/account/help", p.help, methods=["GET"], name="account_help"),
+        Route("/account/passkeys", p.passkeys_page, methods=["GET"], name="account_passkeys"),
+        Route("/account/switch", p.switch, methods=["GET"], name="account_switch"),
+        Route("/assets/account.js", p.script, methods=["GET"], name="account_js"),
+    ]

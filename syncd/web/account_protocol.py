@@ -1,0 +1,139 @@
+"""The contract between the customer account pages and the backend that knows sessions and invoices."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from syncd.web.protocol import Branding
+
+
+class SignIn(enum.Enum):
+    """What became of a sign-in link press."""
+
+    OK = "ok"
+    INVALID = "invalid"  # unknown, used or expired: one answer for all three
+    OTHER_BROWSER = "other_browser"  # valid, but asked for from another browser
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChoice:
+    """One customer (at one company) the signed-in person may look at."""
+
+    company_id: str
+    customer_id: str
+    customer_name: str
+    company_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """An invoice with something left to pay; ``payable`` False while money is on its way."""
+
+    invoice_id: str
+    doc_number: str
+    txn_date: date
+    due_date: date | None
+    balance: Decimal
+    currency: str
+    state: str  # open, overdue, partial, processing, paid (not booked yet), review
+    payable: bool
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaidItem:
+    """A payment made through syncd: ``state`` succeeded, processing or returned."""
+
+    ref: str
+    at: datetime
+    amount: Decimal
+    currency: str
+    method: str
+    state: str
+    invoice_numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """Everything the account page shows; every string may come from QBO and is escaped."""
+
+    branding: Branding
+    customer_name: str
+    email: str | None
+    phone: str | None
+    totals: tuple[tuple[str, Decimal], ...]
+    open_items: tuple[OpenItem, ...]
+    history: tuple[PaidItem, ...]
+    signed_in_as: str | None  # None: opened from an invoice link, for this customer only
+    other_accounts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One payment, as its receipt page shows it."""
+
+    branding: Branding
+    customer_name: str
+    item: PaidItem
+
+
+class AccountBackend(Protocol):
+    """Implemented over the store (``syncd.stages.account``); ``sid`` is the session cookie's
+    value. Every method answers None (or False) for a dead session, never another customer's data."""
+
+    def request_link(self, email: str, ip: str, browser: str) -> list[str]:
+        """Record a sign-in request; the effect keys to perform once the page has answered (empty
+        for an unknown address or over the rate limit: the page answers the same)."""
+
+    def deliver(self, keys: list[str]) -> None:
+        """Send the sign-in emails ``keys`` now (after the answer went out)."""
+
+    def link_valid(self, token: str) -> bool:
+        """Whether a sign-in link can still be used (the GET does not use it up)."""
+
+    def sign_in_with_link(self, token: str, browser: str | None) -> tuple[SignIn, str | None]:
+        """Use the link up and open a session; its new id when OK."""
+
+    def sign_in_with_invoice(self, invoice_token: str) -> str | None:
+        """A session for the customer of this invoice link only, or None for a dead link."""
+
+    def choices(self, sid: str) -> list[AccountChoice] | None:
+        """The accounts this session may look at."""
+
+    def choose(self, sid: str, company_id: str, customer_id: str) -> bool:
+        """Look at this account from now on (False when not one of ``choices``)."""
+
+    def account(self, sid: str) -> AccountView | None:
+        """The chosen account; None when the session is dead or has not chosen yet."""
+
+    def passkeys(self, sid: str) -> tuple[str, ...] | None:
+        """Ids of the signed-in person's passkeys; None without a person (invoice-link session)."""
+
+    def pay(self, sid: str, invoice_ids: list[str]) -> str:
+        """Checkout URL paying these open invoices in full, together; PermanentError (meant for
+        the payer) when it cannot, TransientError when Stripe is unavailable."""
+
+    def receipt(self, sid: str, ref: str) -> Receipt | None:
+        """A receipt of the chosen account's payment ``ref``."""
+
+    def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
+        """Write new billing email / phone back to the QBO customer (through the effect ledger)."""
+
+    def sign_out(self, sid: str, everywhere: bool) -> None:
+        """End this session, or every session of the person (or of the customer)."""
+
+    def passkey_options(self, sid: str | None) -> str | None:
+        """WebAuthn options JSON: registration for a signed-in person (``sid``), else sign-in."""
+
+    def passkey_register(self, sid: str, credential_json: str) -> bool:
+        """Verify and keep a new passkey of the signed-in person."""
+
+    def passkey_sign_in(self, credential_json: str) -> str | None:
+        """Verify an assertion; a new session id when it is good."""
+
+    def passkey_remove(self, sid: str, credential_id: str) -> bool:
+        """Forget one of the person's passkeys."""
