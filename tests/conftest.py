@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import create_engine, text
 from strictness import unavailable
 
+from connectors.quickbooks.limits import forget_all
 from syncd.store.engine import Database, normalise_url
 from syncd.store.migrate import upgrade
 from syncd.store.models import Base
@@ -21,6 +22,14 @@ from syncd.store.models import Base
 structlog.configure(logger_factory=structlog.stdlib.LoggerFactory())
 
 POSTGRES_URL = os.environ.get("SYNCD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def fresh_qbo_budgets() -> None:
+    """Each test talks to a new QBO simulator whose 60-second windows start empty; syncd's own
+    record of what it sent (process-wide, per realm id, which seeded simulators share) must too,
+    or a busy suite runs later tests out of budget."""
+    forget_all()
 
 
 @pytest.fixture(scope="session")

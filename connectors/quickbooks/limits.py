@@ -219,3 +219,10 @@ def limits_for(realm_id: str) -> CompanyLimits:
         if limits is None:
             limits = _registry[realm_id] = CompanyLimits.standard()
         return limits
+
+
+def forget_all() -> None:
+    """Start every company's budget afresh. For a process that goes on against a new QBO whose
+    own windows start empty (each test's simulator); a daemon never calls it."""
+    with _registry_lock:
+        _registry.clear()
