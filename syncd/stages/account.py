@@ -12,6 +12,7 @@ that signs anyone in.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -26,10 +27,11 @@ from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
-from syncd.stages import checkouts, methods, passkeys, views
+from syncd.stages import account_methods, checkouts, methods, passkeys, views
 from syncd.stages.collect import OWNER, PortalService, open_attempt
 from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
+from syncd.store import saved_methods as saved
 from syncd.store.effects import Claimed
 from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
 from syncd.web.account_protocol import (
@@ -40,6 +42,7 @@ from syncd.web.account_protocol import (
     Receipt,
     SignIn,
 )
+from syncd.web.account_text import TEXT
 from syncd.web.protocol import Branding
 from syncd.worker import Done, handler, perform
 
@@ -238,6 +241,7 @@ class AccountService:
             realm = customer.company_id
             invoices = account_page.invoices(session, realm, customer.qbo_id)
             found = account_page.movements(session, realm, customer.qbo_id)
+            on_file = account_methods.items(saved.on_file(session, realm, customer.qbo_id))
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
@@ -255,7 +259,41 @@ class AccountService:
         paid = [m for m in found if m.source == "payment"]
         held = account_page.held(found)
         others = top.accounts - 1 if row.email else 0
-        return _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+        view = _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+        consent = TEXT["method_consent"].format(company=brand.name)
+        return dataclasses.replace(view, methods=on_file, consent_text=consent)
+
+    # -- payment methods ----------------------------------------------------------------------
+
+    def make_default(self, sid: str, method_id: str, request_id: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            key = (
+                account_methods.queue_default(self.ctx, session, current[1], method_id, request_id)
+                if current
+                else None
+            )
+        if key is None:
+            return False
+        account_methods.run(self.ctx, key)
+        return True
+
+    def remove_method(self, sid: str, method_id: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            key = account_methods.queue_detach(self.ctx, session, current[1], method_id) if current else None
+        if key is None:
+            return False
+        account_methods.run(self.ctx, key)
+        return True
+
+    def add_method(self, sid: str, request_id: str, ip: str | None, user_agent: str | None) -> str | None:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                return None
+            link_token = account_methods.open_setup(self.ctx, session, current[1], request_id)
+        return account_methods.start_setup(self.ctx, link_token, ip, user_agent)
 
     def passkeys(self, sid: str) -> tuple[str, ...] | None:
         """Ids of the signed-in person's passkeys; None for a session without a person."""
