@@ -28,7 +28,7 @@ from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
 from syncd.stages import account_methods, checkouts, methods, passkeys, views
-from syncd.stages.collect import OWNER, PortalService, open_attempt
+from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
 from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
 from syncd.store import saved_methods as saved
@@ -43,7 +43,7 @@ from syncd.web.account_protocol import (
     SignIn,
 )
 from syncd.web.account_text import TEXT
-from syncd.web.protocol import Branding
+from syncd.web.protocol import Branding, Consenting
 from syncd.worker import Done, handler, perform
 
 SIGN_IN_KIND = "email.sign_in"
@@ -261,7 +261,8 @@ class AccountService:
         others = top.accounts - 1 if row.email else 0
         view = _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
         consent = TEXT["method_consent"].format(company=brand.name)
-        return dataclasses.replace(view, methods=on_file, consent_text=consent)
+        keep = views.keep_offer(company.save_methods, offered, brand.name)
+        return dataclasses.replace(view, methods=on_file, consent_text=consent, keep_offer=keep)
 
     # -- payment methods ----------------------------------------------------------------------
 
@@ -328,7 +329,7 @@ class AccountService:
             brand = views.branding(ctx, session, customer.company_id)
             return Receipt(brand, customer.display_name, _paid_item(pay, numbers))
 
-    def pay(self, sid: str, invoice_ids: list[str]) -> str:
+    def pay(self, sid: str, invoice_ids: list[str], keep: Consenting | None = None) -> str:
         ctx = self.ctx
         now = ctx.clock()
         wanted = sorted(set(invoice_ids))
@@ -372,6 +373,12 @@ class AccountService:
             seq = payments.attempts_for(session, realm, first.qbo_id) + 1
             key = f"pay:{realm}:{'+'.join(r.qbo_id for r in rows)}:{seq}"
             open_attempt(session, key=key, invoices=rows, amount=amount, now=now)
+            offered = methods.offered(ctx, session, realm, customer.qbo_id)
+            text = views.keep_offer(
+                ctx.settings.company(realm).save_methods, offered, views.company_name(ctx, realm, session)
+            )
+            if keep is not None and text is not None:
+                record_keep(session, key, realm, customer.qbo_id, text, keep, now)
             row = session.get(PaymentRow, key)
             assert row is not None
             waiting = checkouts.supersede(session, row, now)

@@ -24,6 +24,7 @@ from syncd.errors import PermanentError, TransientError
 from syncd.web.account_protocol import AccountBackend, SignIn
 from syncd.web.account_text import TEXT
 from syncd.web.csrf import FIELD, Csrf
+from syncd.web.protocol import Consenting
 from syncd.web.security import content_security_policy
 from syncd.web.templating import (
     DEFAULT_ACCENT,
@@ -252,7 +253,11 @@ class _Pages:
         chosen = fields["invoice"]
         assert isinstance(chosen, list)
         try:
-            url = await run_in_threadpool(self.backend.pay, sid, chosen[:500])
+            who = Consenting(
+                request.client.host if request.client else None, request.headers.get("user-agent")
+            )
+            keep = who if fields.get("keep") == "1" else None
+            url = await run_in_threadpool(self.backend.pay, sid, chosen[:500], keep)
         except PermanentError as exc:
             return self.message(request, 400, TEXT["pay_refused_title"], str(exc))
         except TransientError:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from syncd.web.protocol import Branding
+from syncd.web.protocol import Branding, Consenting
 
 
 class SignIn(enum.Enum):
@@ -86,6 +86,7 @@ class AccountView:
     other_accounts: int
     methods: tuple[MethodItem, ...] = ()
     consent_text: str = ""  # shown by "Add a card or bank account", and recorded as shown
+    keep_offer: str | None = None  # the "keep this card for next time" text, when offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ class AccountBackend(Protocol):
     def passkeys(self, sid: str) -> tuple[str, ...] | None:
         """Ids of the signed-in person's passkeys; None without a person (invoice-link session)."""
 
-    def pay(self, sid: str, invoice_ids: list[str]) -> str:
+    def pay(self, sid: str, invoice_ids: list[str], keep: Consenting | None = None) -> str:
         """Checkout URL paying these open invoices in full, together; PermanentError (meant for
         the payer) when it cannot, TransientError when Stripe is unavailable."""
 

@@ -90,6 +90,8 @@ TEXT = MappingProxyType(
         "add_method": "Add a card or bank account",
         "method_consent": "I authorise {company} to keep this payment method on file with Stripe and to "
         "charge it for invoices I owe {company}. I can remove it at any time.",
+        "keep_method_label": "Keep this card for next time",
+        "keep_method": "Keep this card for next time. {consent}",
         "methods_help": "Card details are kept by Stripe, never by us.",
         "notice_method": "Thank you. Your payment method will appear here in a moment.",
         "notice_default": "Your default payment method is changed.",

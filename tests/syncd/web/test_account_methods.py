@@ -10,12 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from books_loop import books_loop, open_invoices
+from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from sqlalchemy import select
 
 from syncd.stages.collect import ingest
-from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, SavedMethodRow
+from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, PaymentRow, SavedMethodRow
 from syncd.web.account_text import TEXT
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -162,3 +162,68 @@ def test_the_same_add_form_sent_twice_opens_one_setup_checkout(loop: Loop) -> No
         assert one.status_code == two.status_code == 303
         assert one.headers["location"] == two.headers["location"]
     assert len(loop.stripe.objects("checkout.session")) == 1
+
+
+def _pay(loop: Loop, answer: httpx.Response) -> str:
+    """Pay the Checkout a Pay press opened; the payment's key."""
+    assert answer.status_code == 303, answer.text
+    with loop.ctx.db.transaction() as s:
+        row = s.scalars(select(PaymentRow).where(PaymentRow.checkout_url == answer.headers["location"])).one()
+        session_id, key = row.checkout_session_id, row.key
+    assert session_id is not None
+    loop.stripe.pay_checkout(session_id, "card_success")
+    settle(loop)
+    return key
+
+
+def test_keep_this_card_on_the_invoice_page_and_when_paying_several(tmp_path: Path) -> None:
+    with (
+        books_loop(tmp_path, invoices=6, save_methods=True) as loop,
+        httpx.Client(base_url=loop.url, follow_redirects=False, headers={"User-Agent": AGENT}) as client,
+    ):
+        customer = _signed_in(loop, client, "keep@bakery.test")
+        mine = [i for i in open_invoices(loop) if i.customer_id == customer and i.currency == "USD"]
+        assert len(mine) >= 3, mine
+        token = loop.ctx.links.token(loop.realm, mine[0].qbo_id)
+        invoice_page = client.get(f"/i/{token}")
+        assert (
+            'name="keep"' in invoice_page.text
+            and "checked" not in invoice_page.text.split('name="keep"')[1][:40]
+        )
+        kept = _pay(
+            loop, client.post(f"/i/{token}/pay", data={"csrf_token": _csrf(invoice_page), "keep": "1"})
+        )
+        with loop.ctx.db.transaction() as s:
+            consent = s.get(MethodConsent, kept)
+            assert consent is not None and consent.user_agent == AGENT and consent.payment_method_id
+            assert consent.text in invoice_page.text.replace("&#39;", "'")
+            first = consent.payment_method_id
+        page = client.get("/account")
+        assert _listed(page) == [first] and "Visa ending 4242" in page.text
+
+        # Paying several without the box ticked keeps nothing; with it ticked, the card is kept.
+        rest = [i.qbo_id for i in mine[1:]]
+        plain = _pay(loop, client.post("/account/pay", data={"csrf_token": _csrf(page), "invoice": rest[:1]}))
+        page = client.get("/account")
+        assert _listed(page) == [first]
+        with loop.ctx.db.transaction() as s:
+            assert s.get(MethodConsent, plain) is None
+        form = {"csrf_token": _csrf(page), "invoice": rest[1:], "keep": "1"}
+        several = _pay(loop, client.post("/account/pay", data=form))
+        with loop.ctx.db.transaction() as s:
+            consent = s.get(MethodConsent, several)
+            assert consent is not None and consent.payment_method_id
+            second = consent.payment_method_id
+        assert sorted(_listed(client.get("/account"))) == sorted([first, second])
+
+
+def test_keep_is_not_offered_when_the_company_does_not_save_methods(loop: Loop) -> None:
+    invoice = open_invoices(loop)[0]
+    token = loop.ctx.links.token(loop.realm, invoice.qbo_id)
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        page = client.get(f"/i/{token}")
+        assert 'name="keep"' not in page.text
+        key = _pay(loop, client.post(f"/i/{token}/pay", data={"csrf_token": _csrf(page), "keep": "1"}))
+    with loop.ctx.db.transaction() as s:
+        assert s.get(MethodConsent, key) is None
+        assert s.scalars(select(SavedMethodRow)).all() == []
