@@ -31,7 +31,6 @@ from syncd.stages import account_methods, checkouts, methods, passkeys, views
 from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
 from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
-from syncd.store import saved_methods as saved
 from syncd.store.effects import Claimed
 from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
 from syncd.web.account_protocol import (
@@ -241,7 +240,6 @@ class AccountService:
             realm = customer.company_id
             invoices = account_page.invoices(session, realm, customer.qbo_id)
             found = account_page.movements(session, realm, customer.qbo_id)
-            on_file = account_methods.items(saved.on_file(session, realm, customer.qbo_id))
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
@@ -257,6 +255,7 @@ class AccountService:
             message=b.message,
         )
         paid = [m for m in found if m.source == "payment"]
+        on_file = account_methods.items(account_page.methods_of(found))
         held = account_page.held(found)
         others = top.accounts - 1 if row.email else 0
         view = _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.stages import card_requests
 from syncd.stages import saved_methods as stage
-from syncd.store import effects
+from syncd.store import account_page, effects
 from syncd.store.models import CustomerRow, SavedMethodRow
 from syncd.web.account_protocol import MethodItem
 from syncd.worker import perform
@@ -23,21 +23,12 @@ from syncd.worker import perform
 OWNER = "portal:account-methods"
 
 
-def items(rows: list[SavedMethodRow]) -> tuple[MethodItem, ...]:
+def items(kept: list[account_page.Kept]) -> tuple[MethodItem, ...]:
     """The methods as the page lists them, the default first."""
-    ordered = sorted(rows, key=lambda r: not r.is_default)
+    ordered = sorted(kept, key=lambda k: not k.is_default)
     return tuple(
-        MethodItem(
-            method_id=r.payment_method_id,
-            kind=r.kind,
-            brand=r.brand,
-            last4=r.last4,
-            exp_month=r.exp_month,
-            exp_year=r.exp_year,
-            bank_name=r.bank_name,
-            is_default=r.is_default,
-        )
-        for r in ordered
+        MethodItem(k.method_id, k.kind, k.brand, k.last4, k.exp_month, k.exp_year, k.bank_name, k.is_default)
+        for k in ordered
     )
 
 
