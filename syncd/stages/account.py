@@ -12,6 +12,7 @@ that signs anyone in.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -26,8 +27,8 @@ from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
-from syncd.stages import checkouts, methods, passkeys, views
-from syncd.stages.collect import OWNER, PortalService, open_attempt
+from syncd.stages import account_methods, checkouts, methods, passkeys, views
+from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
 from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
 from syncd.store.effects import Claimed
@@ -40,7 +41,8 @@ from syncd.web.account_protocol import (
     Receipt,
     SignIn,
 )
-from syncd.web.protocol import Branding
+from syncd.web.account_text import TEXT
+from syncd.web.protocol import Branding, Consenting
 from syncd.worker import Done, handler, perform
 
 SIGN_IN_KIND = "email.sign_in"
@@ -253,9 +255,45 @@ class AccountService:
             message=b.message,
         )
         paid = [m for m in found if m.source == "payment"]
+        on_file = account_methods.items(account_page.methods_of(found))
         held = account_page.held(found)
         others = top.accounts - 1 if row.email else 0
-        return _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+        view = _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+        consent = TEXT["method_consent"].format(company=brand.name)
+        keep = views.keep_offer(company.save_methods, offered, brand.name)
+        return dataclasses.replace(view, methods=on_file, consent_text=consent, keep_offer=keep)
+
+    # -- payment methods ----------------------------------------------------------------------
+
+    def make_default(self, sid: str, method_id: str, request_id: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            key = (
+                account_methods.queue_default(self.ctx, session, current[1], method_id, request_id)
+                if current
+                else None
+            )
+        if key is None:
+            return False
+        account_methods.run(self.ctx, key)
+        return True
+
+    def remove_method(self, sid: str, method_id: str) -> bool:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            key = account_methods.queue_detach(self.ctx, session, current[1], method_id) if current else None
+        if key is None:
+            return False
+        account_methods.run(self.ctx, key)
+        return True
+
+    def add_method(self, sid: str, request_id: str, ip: str | None, user_agent: str | None) -> str | None:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                return None
+            link_token = account_methods.open_setup(self.ctx, session, current[1], request_id)
+        return account_methods.start_setup(self.ctx, link_token, ip, user_agent)
 
     def passkeys(self, sid: str) -> tuple[str, ...] | None:
         """Ids of the signed-in person's passkeys; None for a session without a person."""
@@ -290,7 +328,7 @@ class AccountService:
             brand = views.branding(ctx, session, customer.company_id)
             return Receipt(brand, customer.display_name, _paid_item(pay, numbers))
 
-    def pay(self, sid: str, invoice_ids: list[str]) -> str:
+    def pay(self, sid: str, invoice_ids: list[str], keep: Consenting | None = None) -> str:
         ctx = self.ctx
         now = ctx.clock()
         wanted = sorted(set(invoice_ids))
@@ -334,6 +372,12 @@ class AccountService:
             seq = payments.attempts_for(session, realm, first.qbo_id) + 1
             key = f"pay:{realm}:{'+'.join(r.qbo_id for r in rows)}:{seq}"
             open_attempt(session, key=key, invoices=rows, amount=amount, now=now)
+            offered = methods.offered(ctx, session, realm, customer.qbo_id)
+            text = views.keep_offer(
+                ctx.settings.company(realm).save_methods, offered, views.company_name(ctx, realm, session)
+            )
+            if keep is not None and text is not None:
+                record_keep(session, key, realm, customer.qbo_id, text, keep, now)
             row = session.get(PaymentRow, key)
             assert row is not None
             waiting = checkouts.supersede(session, row, now)

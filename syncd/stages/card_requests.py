@@ -24,6 +24,7 @@ from syncd.store import effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import CardRequest, CustomerRow
+from syncd.web.account_text import TEXT
 from syncd.web.card_request import CardRequestView
 from syncd.worker import Done, handler, perform
 
@@ -35,10 +36,7 @@ SESSION_LIFETIME = timedelta(hours=23)
 REUSE_MARGIN = timedelta(minutes=30)
 WAIT_SECONDS = 10.0
 SAVABLE = ("card", "us_bank_account")
-CONSENT = (
-    "I authorise {company} to keep this payment method on file with Stripe and to charge it for "
-    "invoices I owe {company}. I can remove it at any time."
-)
+CONSENT = TEXT["method_consent"]
 OWNER = "portal:card-request"
 
 
@@ -51,6 +49,14 @@ class Requested:
 
 def request_key(realm_id: str, customer_id: str, ident: str) -> str:
     return f"card-request:{realm_id}:{customer_id}:{ident}"
+
+
+ACCOUNT_PREFIX = "account-"
+
+
+def from_account(key: str) -> bool:
+    """Whether the request was opened from the account page (it returns there, not to a link)."""
+    return key.split(":", 3)[3].startswith(ACCOUNT_PREFIX)
 
 
 def token(ctx: Context, realm_id: str, customer_id: str, ident: str) -> str:
@@ -245,6 +251,11 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
         # What the customer may pay with today (a credit hold drops bank debit); ACH is USD only.
         offered = methods.offered(ctx, session, row.company_id, row.qbo_customer_id)
         link = link_of(ctx, row)
+        if from_account(row.request_key):
+            account = f"{ctx.settings.public_url.rstrip('/')}/account"
+            success_url, cancel_url = f"{account}?done=method", account
+        else:
+            success_url, cancel_url = f"{link}/done", link
         qbo_customer_id, name, email = customer.qbo_id, customer.display_name, customer.email
         currency = customer.currency
     if stripe_customer is None:
@@ -264,8 +275,8 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
             qbo_customer_id=qbo_customer_id,
             customer_id=stripe_customer,
             request_key=key,
-            success_url=f"{link}/done",
-            cancel_url=link,
+            success_url=success_url,
+            cancel_url=cancel_url,
             payment_methods=savable,
             currency=currency,
             expires_at=now + SESSION_LIFETIME,

@@ -21,10 +21,10 @@ from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
 from syncd.stages import checkouts, events, hooks, methods, views
-from syncd.store import effects, mirror, payments
+from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
-from syncd.store.models import CustomerRow, InvoiceRow, PaymentRow, PortalLink
-from syncd.web.protocol import InvoiceView, Outcome, PaymentState
+from syncd.store.models import CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
+from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.worker import Done, handler, perform
 
 __all__ = ["PortalService", "backfill", "ingest"]
@@ -63,7 +63,7 @@ class PortalService:
                 return None
             return views.invoice_view(self.ctx, session, invoice, token)
 
-    def start_payment(self, token: str, amount: Decimal | None) -> str:
+    def start_payment(self, token: str, amount: Decimal | None, keep: Consenting | None = None) -> str:
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -85,8 +85,13 @@ class PortalService:
             charge = _amount_to_charge(view, amount)
             if not view.payment_methods:
                 raise PermanentError(f"Please contact {view.branding.name} to arrange payment.")
-            reuse = _reusable(session, invoice, charge, view.payment_methods, now)
+            keeping = keep if view.keep_offer else None
+            reuse = _reusable(session, invoice, charge, view.payment_methods, now, keeping is not None)
             key = reuse.key if reuse is not None else _new_attempt(ctx, session, invoice, charge)
+            if keeping is not None and view.keep_offer:
+                record_keep(
+                    session, key, invoice.company_id, invoice.customer_id, view.keep_offer, keeping, now
+                )
             row = session.get(PaymentRow, key)
             assert row is not None
             waiting = checkouts.supersede(session, row, now)
@@ -202,8 +207,35 @@ def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:
     return amount
 
 
+def record_keep(
+    session: Session,
+    key: str,
+    realm_id: str,
+    customer_id: str,
+    text: str,
+    who: Consenting,
+    now: datetime,
+) -> None:
+    """The payer's "keep this card" consent, under the payment key the Checkout is made for."""
+    saved_methods.consent(
+        session,
+        reference=key,
+        realm_id=realm_id,
+        qbo_customer_id=customer_id,
+        text=text,
+        ip=who.ip,
+        user_agent=who.user_agent,
+        now=now,
+    )
+
+
 def _reusable(
-    session: Session, invoice: InvoiceRow, amount: Decimal, allowed: tuple[str, ...], now: datetime
+    session: Session,
+    invoice: InvoiceRow,
+    amount: Decimal,
+    allowed: tuple[str, ...],
+    now: datetime,
+    keep: bool = False,
 ) -> PaymentRow | None:
     """The live attempt for exactly this invoice and amount that a second tab or a double click
     is sent back to. One offering other methods than the customer may use now (bank debit while
@@ -214,6 +246,8 @@ def _reusable(
     ):
         if row.invoice_ids != [invoice.qbo_id] or row.amount != amount:
             continue
+        if (session.get(MethodConsent, row.key) is not None) != keep:
+            continue  # saves the card when it should not, or does not when it should
         if row.checkout_session_id and not methods.offers_exactly(row.offered_methods, allowed):
             continue
         if row.created_at + SESSION_LIFETIME - REUSE_MARGIN <= now or checkouts.expiring(session, row):
@@ -281,6 +315,8 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         customer_name = customer.display_name if customer else (invoice.customer_name if invoice else "")
         customer_id = row.customer_id
         superseded = row.status == PaymentStatus.EXPIRED.value
+        # Opt-in: the method is kept only when the payer ticked "keep this card" for this payment.
+        keep = session.get(MethodConsent, key) is not None
         # Decided when the session is made, so a hold placed since the Pay press still applies.
         offered = methods.offered(ctx, session, row.company_id, customer_id)
 
@@ -322,7 +358,7 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
             cancel_url=f"{base}/cancelled",
             payment_methods=offered,
             payment_key=key,
-            save_method=company.save_methods,
+            save_method=keep,
             expires_at=created + SESSION_LIFETIME,
         ),
         # A replay with other methods (a hold placed meanwhile) must not meet Stripe's check that a

@@ -15,6 +15,7 @@ from syncd.domain.payments import PaymentStatus
 from syncd.stages import methods
 from syncd.store import mirror, reviews
 from syncd.store.models import Company, InvoiceRow, PaymentRow
+from syncd.web.account_text import TEXT
 from syncd.web.protocol import Branding, InvoiceView, PaymentState
 
 
@@ -87,9 +88,11 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
     elif processing:
         state = PaymentState.PROCESSING
     today = ctx.clock().date()
+    brand = branding(ctx, session, invoice.company_id)
+    offered = methods.offered(ctx, session, invoice.company_id, invoice.customer_id)
     return InvoiceView(
         token=token,
-        branding=branding(ctx, session, invoice.company_id),
+        branding=brand,
         doc_number=invoice.doc_number,
         customer_name=invoice.customer_name,
         txn_date=invoice.txn_date,
@@ -106,8 +109,17 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
         allow_partial=company.allow_partial,
         min_partial=company.min_partial,
         memo=None,
-        payment_methods=methods.offered(ctx, session, invoice.company_id, invoice.customer_id),
+        payment_methods=offered,
+        keep_offer=keep_offer(company.save_methods, offered, brand.name),
     )
+
+
+def keep_offer(save_methods: bool, offered: tuple[str, ...], company_name: str) -> str | None:
+    """The "keep this card for next time" consent text, when the company offers it and a card
+    may be used; recorded word for word when the payer ticks it."""
+    if not save_methods or "card" not in offered:
+        return None
+    return TEXT["keep_method"].format(consent=TEXT["method_consent"].format(company=company_name))
 
 
 def recipient(session: Session, invoice: InvoiceRow) -> str | None:

@@ -1,6 +1,7 @@
 """The account page's reads in three statements, whatever the number of invoices: (1) the session
 with its customer, company name, credit-hold flag and how many accounts the person has; (2) the
-customer's invoices; (3) the customer's payments together with the company's open entry reviews.
+customer's invoices; (3) the customer's payments together with the company's open entry reviews
+and the customer's saved payment methods (``methods_of`` unpacks those).
 
 Runs in the caller's transaction; nothing here decides what may be seen (the stage does)."""
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import String, and_, exists, func, literal, select, union_all
+from sqlalchemy import JSON, String, and_, case, cast, exists, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from syncd.domain.reviews import ReviewStatus
@@ -22,6 +23,7 @@ from syncd.store.models import (
     EntryReview,
     InvoiceRow,
     PaymentRow,
+    SavedMethodRow,
 )
 
 
@@ -121,9 +123,66 @@ def movements(session: Session, realm_id: str, customer_id: str) -> list[Movemen
         EntryReview.company_id == realm_id,
         EntryReview.status.in_([ReviewStatus.OPEN.value, ReviewStatus.REBOOKED.value]),
     )
-    both = union_all(pays, held).subquery()
+    # A saved method rides in the same statement: kind in ``status``, last 4 in ``currency``,
+    # brand in ``method``, bank name or "month/year" in ``qbo_payment_id``.
+    expiry = (
+        func.coalesce(cast(SavedMethodRow.exp_month, String), "")
+        + "/"
+        + func.coalesce(cast(SavedMethodRow.exp_year, String), "")
+    )
+    kept = select(
+        case((SavedMethodRow.is_default.is_(True), literal("method:default")), else_=literal("method")),
+        SavedMethodRow.payment_method_id,
+        cast(null(), JSON),
+        SavedMethodRow.kind,
+        literal(Decimal(0), PaymentRow.amount.type),
+        SavedMethodRow.last4,
+        SavedMethodRow.brand,
+        SavedMethodRow.attached_at,
+        func.coalesce(SavedMethodRow.bank_name, expiry),
+    ).where(
+        SavedMethodRow.company_id == realm_id,
+        SavedMethodRow.qbo_customer_id == customer_id,
+        SavedMethodRow.detached_at.is_(None),
+    )
+    both = union_all(pays, held, kept).subquery()
     rows = session.execute(select(both).order_by(both.c.source, both.c.updated_at.desc())).all()
     return [Movement(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A saved payment method as the third statement carried it."""
+
+    method_id: str
+    kind: str
+    brand: str | None
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+    bank_name: str | None
+    is_default: bool
+
+
+def methods_of(found: list[Movement]) -> list[Kept]:
+    """The saved methods among ``movements``, oldest first."""
+    out = []
+    for m in sorted((m for m in found if m.source.startswith("method")), key=lambda m: (m.updated_at, m.key)):
+        month, _, year = (m.qbo_payment_id or "").partition("/")
+        card = m.status == "card"
+        out.append(
+            Kept(
+                method_id=m.key,
+                kind=m.status,
+                brand=m.method,
+                last4=m.currency,
+                exp_month=int(month) if card and month.isdigit() else None,
+                exp_year=int(year) if card and year.isdigit() else None,
+                bank_name=None if card or m.qbo_payment_id == "/" else m.qbo_payment_id,
+                is_default=m.source == "method:default",
+            )
+        )
+    return out
 
 
 def held(found: list[Movement]) -> set[str]:

@@ -24,6 +24,7 @@ from syncd.errors import PermanentError, TransientError
 from syncd.web.account_protocol import AccountBackend, SignIn
 from syncd.web.account_text import TEXT
 from syncd.web.csrf import FIELD, Csrf
+from syncd.web.protocol import Consenting
 from syncd.web.security import content_security_policy
 from syncd.web.templating import (
     DEFAULT_ACCENT,
@@ -40,6 +41,7 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 _PHONE = re.compile(r"[0-9+()\-. ]{4,30}")
 _SID = re.compile(r"[A-Za-z0-9_-]{43}")
 _MAX_JSON = 64 * 1024
+_REQUEST = re.compile(r"[A-Za-z0-9_-]{16,43}")
 
 
 def _cookie(request: Request, name: str) -> str:
@@ -56,6 +58,12 @@ def _set(response: Response, request: Request, name: str, value: str, max_age: i
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+
+
+def _request_id(fields: dict[str, str | list[str]]) -> str:
+    """The page view's form id; a fresh one when it is missing or malformed."""
+    value = fields.get("request")
+    return value if isinstance(value, str) and _REQUEST.fullmatch(value) else secrets.token_urlsafe(16)
 
 
 def _brand(b: object | None) -> dict[str, object]:
@@ -219,7 +227,11 @@ class _Pages:
                 return self.to_sign_in(request)
             return self.page(request, "account/choose.html", choices=choices)
         notice = TEXT.get(f"notice_{request.query_params.get('done', '')}")
-        return self.page(request, "account/account.html", brand=view.branding, view=view, notice=notice)
+        # Names each form of this page view, so a form sent twice is one change, a new view another.
+        nonce = secrets.token_urlsafe(16)
+        return self.page(
+            request, "account/account.html", brand=view.branding, view=view, notice=notice, request_id=nonce
+        )
 
     async def choose(self, request: Request) -> Response:
         fields = await self.form(request)
@@ -241,13 +253,65 @@ class _Pages:
         chosen = fields["invoice"]
         assert isinstance(chosen, list)
         try:
-            url = await run_in_threadpool(self.backend.pay, sid, chosen[:500])
+            who = Consenting(
+                request.client.host if request.client else None, request.headers.get("user-agent")
+            )
+            keep = who if fields.get("keep") == "1" else None
+            url = await run_in_threadpool(self.backend.pay, sid, chosen[:500], keep)
         except PermanentError as exc:
             return self.message(request, 400, TEXT["pay_refused_title"], str(exc))
         except TransientError:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
         if urlsplit(url).scheme not in ("https", "http"):
             raise PermanentError("checkout URL with an unexpected scheme")
+        return RedirectResponse(url, status_code=303)
+
+    # -- payment methods ----------------------------------------------------------------------
+
+    async def method_change(self, request: Request) -> Response:
+        fields = await self.form(request)
+        sid = self.sid(request)
+        if fields is None:
+            return self.expired(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        method_id = str(fields.get("method", ""))[:64]
+        remove = request.url.path.endswith("/remove")
+        try:
+            if remove:
+                ok = await run_in_threadpool(self.backend.remove_method, sid, method_id)
+            else:
+                ok = await run_in_threadpool(self.backend.make_default, sid, method_id, _request_id(fields))
+        except PermanentError as exc:
+            return self.message(request, 400, TEXT["method_refused_title"], str(exc))
+        if not ok:
+            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+        done = "removed" if remove else "default"
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/account?done={done}", status_code=303)
+
+    async def add_method(self, request: Request) -> Response:
+        fields = await self.form(request)
+        sid = self.sid(request)
+        if fields is None:
+            return self.expired(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        try:
+            url = await run_in_threadpool(
+                self.backend.add_method,
+                sid,
+                _request_id(fields),
+                request.client.host if request.client else None,
+                request.headers.get("user-agent"),
+            )
+        except PermanentError as exc:
+            return self.message(request, 400, TEXT["method_refused_title"], str(exc))
+        except TransientError:
+            return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
+        if url is None:
+            return self.to_sign_in(request)
+        if urlsplit(url).scheme not in ("https", "http"):
+            raise PermanentError("setup checkout URL with an unexpected scheme")
         return RedirectResponse(url, status_code=303)
 
     async def receipt(self, request: Request) -> Response:
@@ -374,6 +438,9 @@ def account_routes(
         Route("/i/{token}/account", p.from_invoice, methods=["GET"], name="account_from_invoice"),
         Route("/account/choose", p.choose, methods=["POST"], name="account_choose"),
         Route("/account/pay", p.pay, methods=["POST"], name="account_pay"),
+        Route("/account/methods/add", p.add_method, methods=["POST"], name="account_add_method"),
+        Route("/account/methods/default", p.method_change, methods=["POST"], name="account_method_default"),
+        Route("/account/methods/remove", p.method_change, methods=["POST"], name="account_method_remove"),
         Route("/account/receipts/{ref:path}", p.receipt, methods=["GET"], name="account_receipt"),
         Route("/account/contact", p.contact, methods=["POST"], name="account_contact"),
         Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),

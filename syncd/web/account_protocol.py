@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from syncd.web.protocol import Branding
+from syncd.web.protocol import Branding, Consenting
 
 
 class SignIn(enum.Enum):
@@ -58,6 +58,20 @@ class PaidItem:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodItem:
+    """A card or bank account the customer keeps at Stripe (no card data: brand, last 4, expiry)."""
+
+    method_id: str
+    kind: str  # card, us_bank_account
+    brand: str | None
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+    bank_name: str | None
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     """Everything the account page shows; every string may come from QBO and is escaped."""
 
@@ -70,6 +84,9 @@ class AccountView:
     history: tuple[PaidItem, ...]
     signed_in_as: str | None  # None: opened from an invoice link, for this customer only
     other_accounts: int
+    methods: tuple[MethodItem, ...] = ()
+    consent_text: str = ""  # shown by "Add a card or bank account", and recorded as shown
+    keep_offer: str | None = None  # the "keep this card for next time" text, when offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +130,19 @@ class AccountBackend(Protocol):
     def passkeys(self, sid: str) -> tuple[str, ...] | None:
         """Ids of the signed-in person's passkeys; None without a person (invoice-link session)."""
 
-    def pay(self, sid: str, invoice_ids: list[str]) -> str:
+    def pay(self, sid: str, invoice_ids: list[str], keep: Consenting | None = None) -> str:
         """Checkout URL paying these open invoices in full, together; PermanentError (meant for
         the payer) when it cannot, TransientError when Stripe is unavailable."""
+
+    def make_default(self, sid: str, method_id: str, request_id: str) -> bool:
+        """Make one of the chosen account's methods its default at Stripe (False: not its own)."""
+
+    def remove_method(self, sid: str, method_id: str) -> bool:
+        """Detach one of the chosen account's methods at Stripe (False: not its own)."""
+
+    def add_method(self, sid: str, request_id: str, ip: str | None, user_agent: str | None) -> str | None:
+        """Record the consent shown and return a setup-mode Checkout URL for the chosen account
+        (None for a dead session); PermanentError / TransientError meant for the customer."""
 
     def receipt(self, sid: str, ref: str) -> Receipt | None:
         """A receipt of the chosen account's payment ``ref``."""

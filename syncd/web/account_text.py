@@ -81,5 +81,21 @@ TEXT = MappingProxyType(
         "state_returned": "Returned",
         "method_card": "Card",
         "method_us_bank_account": "Bank account",
+        "methods_title": "Payment methods",
+        "no_methods": "No card or bank account on file.",
+        "method_ending": "{brand} ending {last4}",
+        "method_expires": "Expires {month:02d}/{year}",
+        "method_default": "Default",
+        "make_default": "Make default",
+        "add_method": "Add a card or bank account",
+        "method_consent": "I authorise {company} to keep this payment method on file with Stripe and to "
+        "charge it for invoices I owe {company}. I can remove it at any time.",
+        "keep_method_label": "Keep this card for next time",
+        "keep_method": "Keep this card for next time. {consent}",
+        "methods_help": "Card details are kept by Stripe, never by us.",
+        "notice_method": "Thank you. Your payment method will appear here in a moment.",
+        "notice_default": "Your default payment method is changed.",
+        "notice_removed": "That payment method is removed.",
+        "method_refused_title": "We could not change that payment method",
     }
 )

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from syncd.domain import InvoiceStatus
 from syncd.errors import PermanentError, TransientError
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.protocol import InvoiceView, Outcome, PaymentState, PortalBackend
+from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
 from syncd.web.templating import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
@@ -190,6 +190,7 @@ class _Pages:
         async with request.form(max_files=0, max_fields=10) as form:
             submitted = form.get(FIELD)
             raw_amount = form.get("amount")
+            keep = form.get("keep") == "1"
         if not self.csrf.verify(request, f"pay:{token}", submitted):
             return self.message_page(
                 request, 403, "This page has expired", "Please go back to the invoice and try again."
@@ -206,7 +207,10 @@ class _Pages:
                     request, view, status_code=400, error=str(exc), amount_value=raw_amount
                 )
         try:
-            url = await run_in_threadpool(self.backend.start_payment, token, amount)
+            who = Consenting(
+                request.client.host if request.client else None, request.headers.get("user-agent")
+            )
+            url = await run_in_threadpool(self.backend.start_payment, token, amount, who if keep else None)
         except PermanentError as exc:
             return self.invoice_page(request, view, status_code=400, error=str(exc))
         except TransientError:

@@ -68,6 +68,16 @@ class InvoiceView:
     memo: str | None = None
     # What this payer may use; empty when they must contact the business to arrange payment.
     payment_methods: tuple[str, ...] = ("card",)
+    # The "keep this card for next time" consent text, None when saving is not offered.
+    keep_offer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consenting:
+    """Who ticked "keep this card for next time", recorded with the text they were shown."""
+
+    ip: str | None
+    user_agent: str | None
 
 
 class PortalBackend(Protocol):
@@ -76,9 +86,10 @@ class PortalBackend(Protocol):
     def invoice(self, token: str) -> InvoiceView | None:
         """None for unknown or revoked links (→ 404 that reveals nothing)."""
 
-    def start_payment(self, token: str, amount: Decimal | None) -> str:
+    def start_payment(self, token: str, amount: Decimal | None, keep: Consenting | None = None) -> str:
         """URL of the Stripe Checkout page to 303 to; raises PermanentError(str meant for the payer)
-        when it cannot (paid, voided, bad amount). ``amount`` None means the whole balance."""
+        when it cannot (paid, voided, bad amount). ``amount`` None means the whole balance;
+        ``keep`` when the payer ticked "keep this card for next time"."""
 
     def outcome(self, token: str, session_id: str | None) -> Outcome:
         """What to tell the payer after returning from Checkout."""

@@ -204,8 +204,8 @@ def test_expiring_card_gets_one_notice_about_30_days_before(tmp_path: Path) -> N
 
 def test_keep_this_card_during_a_payment_stores_it_with_the_recorded_consent(tmp_path: Path) -> None:
     from syncd.stages.collect import PortalService
-    from syncd.store import saved_methods as store
     from syncd.store.models import InvoiceRow, PaymentRow
+    from syncd.web.protocol import Consenting
 
     with running_loop(tmp_path, save_methods=True) as loop:
         run_cycle(loop.ctx, loop.realm)
@@ -214,20 +214,20 @@ def test_keep_this_card_during_a_payment_stores_it_with_the_recorded_consent(tmp
                 select(InvoiceRow).where(InvoiceRow.status == "open", InvoiceRow.currency == "USD")
             )
             invoice = next(r for r in rows if r.email)
-        PortalService(loop.ctx).start_payment(loop.ctx.links.token(loop.realm, invoice.qbo_id), None)
+        token = loop.ctx.links.token(loop.realm, invoice.qbo_id)
+        portal = PortalService(loop.ctx)
+        plain = portal.start_payment(token, None)
+        # Ticking "keep this card" is another Checkout (one that saves), with the consent recorded.
+        keeping = portal.start_payment(token, None, Consenting("203.0.113.7", "Payer/2.0"))
+        assert keeping != plain
+        assert portal.start_payment(token, None, Consenting("203.0.113.7", "Payer/2.0")) == keeping
         with loop.ctx.db.transaction() as s:
-            payment = s.scalars(select(PaymentRow)).one()
-            # What the payment page records when the payer ticks "keep this card for next time".
-            store.consent(
-                s,
-                reference=payment.key,
-                realm_id=loop.realm,
-                qbo_customer_id=invoice.customer_id,
-                text="Keep this card on file with Northwind IT Services for my next invoices.",
-                ip="203.0.113.7",
-                user_agent="Payer/2.0",
-                now=loop.ctx.clock(),
+            payment = s.scalars(select(PaymentRow).where(PaymentRow.status == "open")).one()
+            consent = s.get(MethodConsent, payment.key)
+            assert consent is not None and consent.text.startswith(
+                "Keep this card for next time. I authorise"
             )
+            assert (consent.ip, consent.user_agent) == ("203.0.113.7", "Payer/2.0")
             session_id, key = payment.checkout_session_id, payment.key
         assert session_id is not None
         loop.stripe.pay_checkout(session_id, "card_success")

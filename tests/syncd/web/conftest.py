@@ -18,7 +18,7 @@ from syncd.domain import InvoiceLine, InvoiceStatus
 from syncd.errors import PermanentError
 from syncd.web.csrf import Csrf
 from syncd.web.portal import portal_routes
-from syncd.web.protocol import Branding, InvoiceView, Outcome, PaymentState
+from syncd.web.protocol import Branding, Consenting, InvoiceView, Outcome, PaymentState
 from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 
@@ -85,7 +85,7 @@ class FakeBackend:
             return None
         return self.views.get(token)
 
-    def start_payment(self, token: str, amount: Decimal | None) -> str:
+    def start_payment(self, token: str, amount: Decimal | None, keep: Consenting | None = None) -> str:
         if self.refusal is not None:
             raise PermanentError(self.refusal)
         self.started.append((token, amount))

@@ -23,11 +23,13 @@ from syncd.store import accounts
 from syncd.store.models import (
     AccountSession,
     AccountToken,
+    CardRequest,
     CustomerRow,
     Effect,
     InvoiceRow,
     Passkey,
     PaymentRow,
+    SavedMethodRow,
 )
 from syncd.web.account import account_routes
 from syncd.web.csrf import Csrf
@@ -192,6 +194,9 @@ WALKED = {
     "/i/{token}/account",
     "/account/choose",
     "/account/pay",
+    "/account/methods/add",
+    "/account/methods/default",
+    "/account/methods/remove",
     "/account/receipts/{ref:path}",
     "/account/contact",
     "/account/sign-out",
@@ -225,6 +230,22 @@ def _b_has_everything(loop: Loop, b: str, b_invoice: InvoiceRow) -> tuple[str, s
             )
         )
         s.add(Passkey(credential_id="b-credential-id", email="b@two.test", public_key=b"k", created_at=now))
+        s.add(
+            SavedMethodRow(
+                payment_method_id="pm_b_card",
+                company_id=loop.realm,
+                qbo_customer_id=b,
+                stripe_customer_id="cus_b",
+                kind="card",
+                brand="visa",
+                last4="4444",
+                exp_month=1,
+                exp_year=2031,
+                is_default=True,
+                attached_at=now,
+                updated_at=now,
+            )
+        )
         accounts.open_session(s, session_digest=accounts.digest("b" * 43), now=now, email="b@two.test")
     return f"pay:{loop.realm}:{b_invoice.qbo_id}:9", "b-credential-id"
 
@@ -250,7 +271,7 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             if cid == b:
                 b_name = row.display_name
     receipt, credential = _b_has_everything(loop, b, b_invoices[0])
-    b_texts = {f">{i.doc_number}<" for i in b_invoices} | {b_name, "b@two.test", credential}
+    b_texts = {f">{i.doc_number}<" for i in b_invoices} | {b_name, "b@two.test", credential, "pm_b_card"}
     with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
         for how in ("email", "invoice"):
             client.cookies.clear()
@@ -281,6 +302,14 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             assert paid.status_code == 400
             chose = client.post("/account/choose", data={"csrf_token": csrf, "account": f"{loop.realm}/{b}"})
             assert chose.status_code == 303 and chose.headers["location"].endswith("/sign-in")
+            for change in ("default", "remove"):
+                answer = client.post(
+                    f"/account/methods/{change}",
+                    data={"csrf_token": csrf, "method": "pm_b_card", "request": "r" * 22},
+                )
+                assert answer.status_code == 404 and "4444" not in answer.text, change
+            added = client.post("/account/methods/add", data={"csrf_token": csrf, "request": how * 8})
+            assert added.status_code == 303 and added.headers["location"].startswith(loop.stripe.url)
             removed = client.post(
                 "/account/passkeys/remove", data={"csrf_token": csrf, "credential": credential}
             )
@@ -306,6 +335,10 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
     with loop.ctx.db.transaction() as s:
         assert [p.key for p in s.scalars(select(PaymentRow))] == [receipt]
         assert s.get(Passkey, credential) is not None
+        b_method = s.get(SavedMethodRow, "pm_b_card")
+        assert b_method is not None and b_method.detached_at is None and b_method.is_default
+        assert not [e for e in s.scalars(select(Effect)) if e.kind.endswith("_method")]
+        assert {r.qbo_customer_id for r in s.scalars(select(CardRequest))} == {a}
         b_session = s.get(AccountSession, accounts.digest("b" * 43))
         assert b_session is not None and b_session.revoked_at is None
         changed = {
@@ -323,6 +356,9 @@ def test_every_account_post_refuses_a_missing_csrf_token(loop: Loop) -> None:
             "/account/sign-in",
             "/account/choose",
             "/account/pay",
+            "/account/methods/add",
+            "/account/methods/default",
+            "/account/methods/remove",
             "/account/contact",
             "/account/sign-out",
             "/account/passkeys/remove",

@@ -18,7 +18,7 @@ from syncd.errors import PermanentError, SignatureError, TransientError
 from syncd.secrets import SecretBox
 from syncd.store import inbox, migrate
 from syncd.web.app import create_app
-from syncd.web.protocol import InvoiceView, Outcome
+from syncd.web.protocol import Consenting, InvoiceView, Outcome
 
 METRICS_TOKEN = "scrape-me-0123456789"
 SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
@@ -39,7 +39,7 @@ class NoInvoices:
     def invoice(self, token: str) -> InvoiceView | None:
         return None
 
-    def start_payment(self, token: str, amount: Decimal | None) -> str:
+    def start_payment(self, token: str, amount: Decimal | None, keep: Consenting | None = None) -> str:
         raise PermanentError("no")
 
     def outcome(self, token: str, session_id: str | None) -> Outcome:

@@ -1,0 +1,81 @@
+"""The account page's third statement carries the customer's saved methods next to its payments,
+on SQLite and PostgreSQL: card expiry and bank name survive, detached and others' methods do not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from syncd.store import account_page
+from syncd.store.engine import Database
+from syncd.store.models import Company, CustomerRow, PaymentRow, SavedMethodRow
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _method(pm: str, customer: str, **fields: object) -> SavedMethodRow:
+    base: dict[str, object] = {
+        "payment_method_id": pm,
+        "company_id": "r1",
+        "qbo_customer_id": customer,
+        "stripe_customer_id": "cus_1",
+        "kind": "card",
+        "brand": "visa",
+        "last4": "4242",
+        "exp_month": 8,
+        "exp_year": 2030,
+        "bank_name": None,
+        "is_default": False,
+        "attached_at": T0,
+        "updated_at": T0,
+    }
+    base.update(fields)
+    return SavedMethodRow(**base)
+
+
+def test_methods_ride_in_the_movements_statement(db: Database) -> None:
+    with db.transaction() as s:
+        s.add(Company(realm_id="r1", name="Acme", created_at=T0))
+        s.flush()
+        for qbo_id in ("58", "59"):
+            s.add(
+                CustomerRow(
+                    company_id="r1", qbo_id=qbo_id, display_name=qbo_id, currency="USD", updated_at=T0
+                )
+            )
+        s.add(
+            PaymentRow(
+                key="pay:r1:1:1",
+                company_id="r1",
+                customer_id="58",
+                invoice_ids=["1"],
+                amount=Decimal("12.50"),
+                currency="USD",
+                status="succeeded",
+                method="card",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        s.add(_method("pm_card", "58", is_default=True))
+        bank = {
+            "kind": "us_bank_account",
+            "brand": None,
+            "last4": "6789",
+            "exp_month": None,
+            "exp_year": None,
+        }
+        s.add(
+            _method(
+                "pm_bank", "58", bank_name="STRIPE TEST BANK", attached_at=T0 + timedelta(hours=1), **bank
+            )
+        )
+        s.add(_method("pm_gone", "58", detached_at=T0))
+        s.add(_method("pm_other", "59"))
+    with db.transaction() as s:
+        found = account_page.movements(s, "r1", "58")
+    assert [(m.key, m.amount) for m in found if m.source == "payment"] == [("pay:r1:1:1", Decimal("12.50"))]
+    assert account_page.methods_of(found) == [
+        account_page.Kept("pm_card", "card", "visa", "4242", 8, 2030, None, True),
+        account_page.Kept("pm_bank", "us_bank_account", None, "6789", None, None, "STRIPE TEST BANK", False),
+    ]
