@@ -10,7 +10,6 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
-import requests
 import stripe
 
 from connectors.stripe import events, idempotency, mapping, methods, webhooks
@@ -18,6 +17,7 @@ from connectors.stripe.amounts import to_minor, wire_currency
 from connectors.stripe.checkout import session_params
 from connectors.stripe.errors import declined
 from connectors.stripe.protocol import StripeSettings
+from connectors.stripe.sdk import open_client
 from connectors.stripe.throttle import call
 from syncd.domain import (
     BalanceTxn,
@@ -68,17 +68,7 @@ class StripeConnector:
         self._stored_webhook_secret = stored_webhook_secret
         self._sleep = sleep
         self._clock = clock
-        self._session: requests.Session | None = None
-        if http_client is None:
-            self._session = requests.Session()
-            http_client = stripe.RequestsClient(timeout=timeout, session=self._session)
-        self._client = stripe.StripeClient(
-            settings.api_key,
-            stripe_version=settings.api_version,
-            base_addresses={"api": settings.api_base} if settings.api_base else None,
-            max_network_retries=settings.max_network_retries,
-            http_client=http_client,
-        )
+        self._client, self._session = open_client(settings, http_client, timeout)
 
     def close(self) -> None:
         """Close the connection pool this connector opened (a passed ``http_client`` is the caller's)."""

@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
-import requests
 import stripe
 
 from connectors.stripe.protocol import StripeSettings, WebhookEndpoint
+from connectors.stripe.sdk import open_client
 from connectors.stripe.throttle import call
 from syncd.errors import ConfigError
 
@@ -52,17 +52,7 @@ class WebhookEndpoints:
             raise ConfigError("stripe.api_key", "is empty: set it to a secret key (sk_…)")
         self._settings = settings
         self._sleep = sleep
-        self._session: requests.Session | None = None
-        if http_client is None:
-            self._session = requests.Session()
-            http_client = stripe.RequestsClient(timeout=timeout, session=self._session)
-        self._client = stripe.StripeClient(
-            settings.api_key,
-            stripe_version=settings.api_version,
-            base_addresses={"api": settings.api_base} if settings.api_base else None,
-            max_network_retries=settings.max_network_retries,
-            http_client=http_client,
-        )
+        self._client, self._session = open_client(settings, http_client, timeout)
 
     def close(self) -> None:
         if self._session is not None:
