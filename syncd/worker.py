@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import random
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from syncd.companies import pause
 from syncd.context import Context
 from syncd.errors import AuthError, PermanentError, TransientError
+from syncd.retrying import Backoff
 from syncd.store import effects
 from syncd.store.effects import Claimed, LeaseLost
 
@@ -99,9 +99,9 @@ def _load_handlers() -> None:
 
 
 def backoff(attempts: int, hint: float | None = None) -> timedelta:
-    base = min(MAX_BACKOFF.total_seconds(), 2.0 ** min(attempts, 12))
-    delay = max(base * random.uniform(0.5, 1.0), hint or 0.0)
-    return timedelta(seconds=delay)
+    """When to try an effect again after its ``attempts``-th transient failure: the one retry
+    policy (2 s doubling to ``MAX_BACKOFF``), the remote's ``hint`` as a floor."""
+    return timedelta(seconds=Backoff(base=2.0, cap=MAX_BACKOFF.total_seconds()).delay(attempts, hint))
 
 
 def run_effects(

@@ -19,6 +19,7 @@ from connectors.quickbooks.limits import BudgetBusy, CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
 from connectors.quickbooks.protocol import RequestCounts
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
+from syncd.retrying import Backoff, RetryPolicy, parse_retry_after
 
 _BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)
 BULK_PATIENCE = 5.0  # seconds bulk work may wait for budget before it is deferred instead
@@ -75,14 +76,20 @@ class RequestCounter:
             )
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+class _Unauthorized(Exception):
+    """A 401: the access token sent (``rejected``) should be refreshed once and the request resent."""
+
+    def __init__(self, rejected: str) -> None:
+        super().__init__("QBO rejected the access token (HTTP 401)")
+        self.rejected = rejected
+
+
+class _Deferred(Exception):
+    """Carries a ThrottledError out of the retry loop untouched: bulk work gives way, not retries."""
+
+    def __init__(self, error: ThrottledError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class QboTransport:
@@ -110,15 +117,14 @@ class QboTransport:
         self.session = session or requests.Session()
         self.counter = RequestCounter()
         self._sleep = sleep
-        self._max_retries = max_retries
-        self._max_throttle_retries = max_throttle_retries
-        self._base = backoff_base
-        self._cap = backoff_cap
         self._rng = rng or random.Random()
-
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter: spreads the retries of many workers hitting the same company.
-        return self._rng.uniform(0, min(self._cap, self._base * 2 ** (attempt - 1)))
+        # Throttling has its own, larger budget: QBO asks for patience, not a different request.
+        # A stale SyncToken needs a re-read by the caller, never the same request again.
+        self._policy = RetryPolicy(
+            Backoff(base=backoff_base, cap=backoff_cap),
+            budgets=((ThrottledError, max_throttle_retries), (TransientError, max_retries)),
+            never=(StaleObjectError,),
+        )
 
     def send(
         self,
@@ -131,64 +137,74 @@ class QboTransport:
     ) -> requests.Response:
         kind = classify(method, url)
         refreshed = False
-        transient_tries = throttle_tries = 0
-        while True:
-            error: SyncdError
-            bulk_work = _BULK.get()
-            patience = BULK_PATIENCE if bulk_work else None
-            try:
-                with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=bulk_work, patience=patience):
-                    token = self.tokens.access_token()
-                    sent_headers = {"Accept": "application/json", **(headers or {})}
-                    sent_headers["Authorization"] = f"Bearer {token}"
-                    try:
-                        response = self.session.request(
-                            method, url, headers=sent_headers, params=params, data=data, timeout=self.timeout
-                        )
-                    except requests.RequestException as exc:
-                        self.counter.add(kind)
-                        response = None
-                        error = TransientError(f"QBO unreachable: {type(exc).__name__}")
-            except BudgetBusy as busy:
-                # Bulk work gives its turn to money rather than keep a worker blocked: retried later.
-                raise ThrottledError(str(busy), retry_after=busy.wait) from None
-            if response is not None:
-                throttled = response.status_code == 429
-                if response.status_code == 200:
-                    self.counter.add(kind)
-                    return response
-                error = error_for_response(
-                    response.status_code, response.content, retry_after=_retry_after(response)
-                )
-                self.counter.add(kind, throttled=throttled or isinstance(error, ThrottledError))
-                if response.status_code == 401:
+
+        def attempt() -> requests.Response:
+            nonlocal refreshed
+            while True:
+                try:
+                    return self._request_once(kind, method, url, headers, params, data)
+                except _Unauthorized as unauthorized:
                     if refreshed:
                         raise AuthError(
                             "QBO rejected a freshly refreshed access token (HTTP 401)",
                             credential=Credential.QBO_CONNECTION,
-                        )
+                        ) from None
                     refreshed = True
-                    self.tokens.refresh(rejected=token)
-                    continue
+                    self.tokens.refresh(rejected=unauthorized.rejected)
+
+        def slow_down(error: SyncdError) -> None:
             if isinstance(error, ThrottledError):
-                throttle_tries += 1
-                if throttle_tries > self._max_throttle_retries:
-                    raise error
                 # Stop bursting for everyone sharing this company's budget.
                 self.limits.requests.drain()
                 if kind is RequestKind.BATCH:
                     self.limits.batches.drain()
-                self._sleep(
-                    error.retry_after if error.retry_after is not None else self._backoff(throttle_tries)
-                )
-                continue
-            if isinstance(error, TransientError) and not isinstance(error, StaleObjectError):
-                transient_tries += 1
-                if transient_tries > self._max_retries:
-                    raise error
-                self._sleep(self._backoff(transient_tries))
-                continue
-            raise error
+
+        try:
+            return self._policy.run(attempt, sleep=self._sleep, rng=self._rng, before_sleep=slow_down)
+        except _Deferred as deferred:
+            raise deferred.error from None
+
+    def _request_once(
+        self,
+        kind: RequestKind,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        data: Any,
+    ) -> requests.Response:
+        """One request through the company's limits: the 200 response, or the syncd error it maps
+        to raised (a 401 as ``_Unauthorized``, bulk work without budget as ``_Deferred``)."""
+        bulk_work = _BULK.get()
+        patience = BULK_PATIENCE if bulk_work else None
+        try:
+            with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=bulk_work, patience=patience):
+                token = self.tokens.access_token()
+                sent_headers = {"Accept": "application/json", **(headers or {})}
+                sent_headers["Authorization"] = f"Bearer {token}"
+                try:
+                    response = self.session.request(
+                        method, url, headers=sent_headers, params=params, data=data, timeout=self.timeout
+                    )
+                except requests.RequestException as exc:
+                    self.counter.add(kind)
+                    raise TransientError(f"QBO unreachable: {type(exc).__name__}") from None
+        except BudgetBusy as busy:
+            # Bulk work gives its turn to money rather than keep a worker blocked: retried later.
+            raise _Deferred(ThrottledError(str(busy), retry_after=busy.wait)) from None
+        if response.status_code == 200:
+            self.counter.add(kind)
+            return response
+        error = error_for_response(
+            response.status_code,
+            response.content,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+        throttled = response.status_code == 429 or isinstance(error, ThrottledError)
+        self.counter.add(kind, throttled=throttled)
+        if response.status_code == 401:
+            raise _Unauthorized(token)
+        raise error
 
     def close(self) -> None:
         self.session.close()

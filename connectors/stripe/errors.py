@@ -18,6 +18,7 @@ from syncd.errors import (
     TransientError,
     ValidationError,
 )
+from syncd.retrying import parse_retry_after
 
 # Stripe's own messages are written for developers; payers get plain words keyed by decline code.
 _CUSTOMER_MESSAGES: dict[str, str] = {
@@ -58,10 +59,7 @@ def _error_body(exc: stripe.StripeError) -> dict[str, Any]:
 
 def _retry_after(exc: stripe.StripeError) -> float | None:
     raw = (exc.headers or {}).get("Retry-After") or (exc.headers or {}).get("retry-after")
-    try:
-        return float(raw) if raw is not None else None
-    except ValueError:
-        return None
+    return parse_retry_after(raw)
 
 
 def _describe(exc: stripe.StripeError) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -11,20 +10,17 @@ import stripe
 
 from connectors.stripe.errors import translate
 from syncd.errors import ThrottledError
+from syncd.retrying import Backoff, RetryPolicy
 
 T = TypeVar("T")
 
-BASE_DELAY = 0.5
-MAX_DELAY = 8.0
+# A call runs inside a request or an effect: Stripe's hint is honoured only up to the cap.
+BACKOFF = Backoff(base=0.5, cap=8.0, hint_cap=8.0)
 
 
 def backoff_delay(attempt: int, retry_after: float | None) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based); Stripe's hint wins when larger."""
-    delay = min(MAX_DELAY, BASE_DELAY * float(2 ** (attempt - 1)))
-    delay *= 0.5 + random.random() / 2
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_DELAY))
-    return delay
+    return BACKOFF.delay(attempt, retry_after)
 
 
 def call(fn: Callable[[], T], *, retries: int, sleep: Callable[[float], None] = time.sleep) -> T:
@@ -34,14 +30,11 @@ def call(fn: Callable[[], T], *, retries: int, sleep: Callable[[float], None] = 
     which Stripe asks clients to back off from; every call syncd makes is a read or carries an
     Idempotency-Key, so repeating it is safe. Card declines are never repeated.
     """
-    attempt = 0
-    while True:
+
+    def attempt() -> T:
         try:
             return fn()
         except stripe.StripeError as exc:
-            error = translate(exc)
-            if isinstance(error, ThrottledError) and attempt < retries:
-                attempt += 1
-                sleep(backoff_delay(attempt, error.retry_after))
-                continue
-            raise error from exc
+            raise translate(exc) from exc
+
+    return RetryPolicy(BACKOFF, budgets=((ThrottledError, retries),)).run(attempt, sleep=sleep)
