@@ -4,33 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from syncd.domain.money import THREE_DECIMAL, WHOLE_UNITS_ONLY, ZERO_DECIMAL, minor_exponent
 from syncd.errors import ValidationError
 
-# https://docs.stripe.com/currencies#zero-decimal
-ZERO_DECIMAL: frozenset[str] = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "JPY",
-        "KMF",
-        "KRW",
-        "MGA",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-# Stripe accepts these with three decimals, but its card partners need the last digit to be 0.
-THREE_DECIMAL: frozenset[str] = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
-# ISK stays two-decimal on the wire, but since 2023 charges must be whole krónur (multiples of 100).
-WHOLE_UNITS_ONLY: frozenset[str] = frozenset({"ISK"})
+__all__ = [
+    "THREE_DECIMAL",
+    "ZERO_DECIMAL",
+    "domain_currency",
+    "exponent",
+    "from_minor",
+    "to_minor",
+    "wire_currency",
+]
 
 
 def _code(currency: str) -> str:
@@ -42,12 +27,7 @@ def _code(currency: str) -> str:
 
 def exponent(currency: str) -> int:
     """Digits after the decimal point in Stripe's minor unit for ``currency``."""
-    code = _code(currency)
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
+    return minor_exponent(_code(currency))
 
 
 def _granularity(code: str) -> int:

@@ -20,7 +20,17 @@ from syncd.domain.ledger import (
     QboTransferDraft,
 )
 from syncd.domain.methods import MethodChange, MethodKind, SavedMethod, SetupRequest
-from syncd.domain.money import QBO_CENT, THREE_DECIMAL, Money, as_decimal, to_qbo_cent
+from syncd.domain.money import (
+    QBO_CENT,
+    THREE_DECIMAL,
+    WHOLE_UNITS_ONLY,
+    ZERO_DECIMAL,
+    Money,
+    as_decimal,
+    display_exponent,
+    minor_exponent,
+    to_qbo_cent,
+)
 from syncd.domain.stripe import (
     BalanceTxn,
     CheckoutRequest,
@@ -40,6 +50,8 @@ from syncd.domain.stripe import (
 __all__ = [
     "QBO_CENT",
     "THREE_DECIMAL",
+    "WHOLE_UNITS_ONLY",
+    "ZERO_DECIMAL",
     "AccountRef",
     "BalanceTxn",
     "BooksAccounts",
@@ -80,5 +92,7 @@ __all__ = [
     "StripeEvent",
     "StripeEventKind",
     "as_decimal",
+    "display_exponent",
+    "minor_exponent",
     "to_qbo_cent",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,42 +14,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from syncd.domain.money import display_exponent
+from syncd.formatting import DEFAULT_LOCALE, format_date, format_datetime, format_money, round_money
+
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
-# ISO 4217 minor units that differ from two; display follows ISO (Stripe's own quirks stay in
-# the Stripe connector).
-_ZERO_DECIMAL = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "ISK",
-        "JPY",
-        "KMF",
-        "KRW",
-        "PYG",
-        "RWF",
-        "UGX",
-        "UYI",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-_THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-_SYMBOLS = {
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "JPY": "¥",
-    "CAD": "CA$",
-    "AUD": "A$",
-    "NZD": "NZ$",
-    "INR": "₹",
-}
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 DEFAULT_PRIMARY = "#1f4e79"
@@ -58,47 +27,18 @@ DEFAULT_ACCENT = "#2e7d32"
 
 def currency_exponent(currency: str) -> int:
     """Digits after the decimal point a currency is shown with."""
-    code = currency.upper()
-    if code in _ZERO_DECIMAL:
-        return 0
-    if code in _THREE_DECIMAL:
-        return 3
-    return 2
+    return display_exponent(currency)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
     """The bare number, grouped, with the currency's decimals: ``1,234.50``; exact, never float."""
     exp = currency_exponent(currency)
-    quantum = Decimal(1).scaleb(-exp)
-    value = amount.quantize(quantum, rounding=ROUND_HALF_UP)
-    return f"{value:,.{exp}f}"
-
-
-def format_money(amount: Decimal, currency: str, *, keep_precision: bool = False) -> str:
-    """``$1,234.50``, ``¥1,235``, ``KWD\u00a01.250``: symbol where unambiguous, else the ISO code.
-
-    ``keep_precision`` shows extra digits instead of rounding them (unit prices such as 0.125).
-    """
-    if isinstance(amount, int) and not isinstance(amount, bool):
-        amount = Decimal(amount)
-    if not isinstance(amount, Decimal):
-        raise TypeError(f"money must be Decimal (or int), got {type(amount).__name__}")
-    code = currency.upper()
-    exponent = amount.as_tuple().exponent
-    if keep_precision and isinstance(exponent, int) and -exponent > currency_exponent(code):
-        number = f"{abs(amount):,f}"
-    else:
-        number = format_amount(abs(amount), code)
-    symbol = _SYMBOLS.get(code)
-    text = f"{symbol}{number}" if symbol else f"{code}\u00a0{number}"
-    return f"-{text}" if amount < 0 else text
+    return f"{round_money(amount, currency):,.{exp}f}"
 
 
 def plain_amount(amount: Decimal, currency: str) -> str:
     """The amount as a payer would type it back into a form: ``1234.50`` (no grouping)."""
-    exp = currency_exponent(currency)
-    value = amount.quantize(Decimal(1).scaleb(-exp), rounding=ROUND_HALF_UP)
-    return f"{value:.{exp}f}"
+    return f"{round_money(amount, currency):.{currency_exponent(currency)}f}"
 
 
 def format_quantity(value: Decimal) -> str:
@@ -106,22 +46,34 @@ def format_quantity(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def unit_price(amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency, keep_precision=True)
+def unit_price(amount: Decimal, currency: str, *, locale: str = DEFAULT_LOCALE) -> str:
+    return format_money(amount, currency, locale=locale, keep_precision=True)
 
 
-def format_date(value: date | datetime | None) -> str:
-    """``5 March 2026``: unambiguous in every locale (no 03/05 confusion)."""
-    if value is None:
-        return ""
-    return f"{value.day} {value:%B %Y}"
+def _locale(context: jinja2.runtime.Context) -> str:
+    # Pages and emails put the company's ``locale`` in their context; without one, the default.
+    value = context.get("locale")
+    return value if isinstance(value, str) and value else DEFAULT_LOCALE
 
 
-def format_datetime(value: datetime | None) -> str:
-    """``5 March 2026 14:03 UTC``."""
-    if value is None:
-        return ""
-    return f"{format_date(value)} {value:%H:%M} {value.tzname() or 'UTC'}"
+@jinja2.pass_context
+def _money_filter(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency, locale=_locale(context))
+
+
+@jinja2.pass_context
+def _unit_price_filter(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
+    return unit_price(amount, currency, locale=_locale(context))
+
+
+@jinja2.pass_context
+def _date_filter(context: jinja2.runtime.Context, value: date | datetime | None) -> str:
+    return format_date(value, locale=_locale(context))
+
+
+@jinja2.pass_context
+def _datetime_filter(context: jinja2.runtime.Context, value: datetime | None) -> str:
+    return format_datetime(value, locale=_locale(context))
 
 
 def safe_colour(value: str | None, default: str) -> str:
@@ -154,17 +106,18 @@ def safe_image_url(value: str | None) -> str | None:
 
 
 FILTERS: Mapping[str, Callable[..., Any]] = {
-    "money": format_money,
-    "unit_price": unit_price,
+    "money": _money_filter,
+    "unit_price": _unit_price_filter,
     "qty": format_quantity,
     "amount": plain_amount,
-    "date": format_date,
-    "datetime": format_datetime,
+    "date": _date_filter,
+    "datetime": _datetime_filter,
 }
 
 
 def install_filters(env: jinja2.Environment) -> None:
-    """Give an environment the money/date filters (the email renderer uses them too)."""
+    """Give an environment the money/date filters (the email renderer uses them too); they
+    format in the ``locale`` the template's context names (``syncd.formatting``)."""
     env.filters.update(FILTERS)
 
 

@@ -1,22 +1,15 @@
-"""Stripe's currency exponents and fee arithmetic, all in integer minor units."""
+"""Fee arithmetic in integer minor units, with the currency exponents of ``syncd.domain.money``."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905
-)
-THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+from syncd.domain.money import minor_exponent
 
 
 def exponent(currency: str) -> int:
-    code = currency.lower()
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
+    """Digits in Stripe's minor unit for ``currency`` (the one table, in the domain)."""
+    return minor_exponent(currency)
 
 
 def percent_of(amount_minor: int, percent: Decimal) -> int:

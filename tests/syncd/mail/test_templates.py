@@ -87,15 +87,15 @@ def test_every_kind_renders_branded(kind: str) -> None:
             assert "INV-1042" in body
             assert "https://pay.acme.example/i/tok_abc" in body
             assert "$73.40" in body  # the amount due
-            assert "4 April 2026" in body  # the due date
+            assert "April 4, 2026" in body  # the due date
         assert "INV-1042" in email.subject
 
 
 def test_invoice_email_has_amount_due_date_and_link() -> None:
     email = EmailRenderer(None).render("invoice_new", context())
-    assert email.subject == "Invoice INV-1042 from Acme Alarm Co: $73.40 due 4 April 2026"
+    assert email.subject == "Invoice INV-1042 from Acme Alarm Co: $73.40 due April 4, 2026"
     assert "Amount due: $73.40" in email.text
-    assert "4 April 2026" in email.text and "4 April 2026" in email.html
+    assert "April 4, 2026" in email.text and "April 4, 2026" in email.html
     assert 'href="https://pay.acme.example/i/tok_abc"' in email.html
 
 
@@ -205,13 +205,13 @@ def test_card_request_says_who_asks_why_and_until_when() -> None:
     assert email.subject == "Acme Alarm Co asks you to put a payment method on file"
     assert "Their note: <b>Job #7</b>" in email.text
     assert "&lt;b&gt;Job #7&lt;/b&gt;" in email.html
-    assert "4 May 2026" in email.text and "Stripe" in email.text
+    assert "May 4, 2026" in email.text and "Stripe" in email.text
 
 
 def test_card_expiry_names_the_card_and_its_last_day() -> None:
     email = EmailRenderer(None).render("card_expiry", context())
     assert email.subject == "Your Visa ending 4242 on file with Acme Alarm Co expires soon"
-    assert "expires on 30 April 2026" in email.text
+    assert "expires on April 30, 2026" in email.text
 
 
 @pytest.mark.parametrize("kind", ["invoice_new", "reminder", "invoices"])

@@ -195,7 +195,7 @@ def test_expiring_card_gets_one_notice_about_30_days_before(tmp_path: Path) -> N
         notices = [m for m in loop.sink.mailbox.all() if "expires soon" in m.subject]
         assert len(notices) == 1
         assert notices[0].subject == ("Your Visa ending 4242 on file with Northwind IT Services expires soon")
-        assert "31 January 2027" in (notices[0].text or "")
+        assert "January 31, 2027" in (notices[0].text or "")
         new_link = LINK.findall(notices[0].text or "")
         assert len(new_link) == 1 and new_link[0] != link
         page = requests.get(new_link[0], timeout=10)

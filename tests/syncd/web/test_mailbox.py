@@ -81,7 +81,7 @@ def test_list_then_open_then_click_through_to_the_portal(
     assert listing.text.count("bakery@example.org") == 2
     links = re.findall(r'href="/mailbox/(\d+)"', listing.text)
     assert links == ["2", "1"]  # newest first
-    assert "Invoice INV-1042 from Acme Alarm Co: $73.40 due 4 April 2026" in listing.text
+    assert "Invoice INV-1042 from Acme Alarm Co: $73.40 due April 4, 2026" in listing.text
 
     page = client.get("/mailbox/1")
     assert page.status_code == 200

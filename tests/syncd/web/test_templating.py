@@ -54,9 +54,9 @@ def test_unit_precision_and_plain_amounts() -> None:
 
 
 def test_dates() -> None:
-    assert format_date(date(2026, 3, 5)) == "5 March 2026"
+    assert format_date(date(2026, 3, 5)) == "March 5, 2026"  # en_US's long date (Babel)
     assert format_date(None) == ""
-    assert format_datetime(datetime(2026, 3, 5, 14, 3, tzinfo=UTC)) == "5 March 2026 14:03 UTC"
+    assert format_datetime(datetime(2026, 3, 5, 14, 3, tzinfo=UTC)) == "March 5, 2026 2:03\u202fPM UTC"
 
 
 def test_colours_and_images() -> None:
