@@ -61,6 +61,7 @@ class CompanySettings:
     reminder_days: tuple[int, ...] = (3, 10)
     sending_hour: int = 9
     timezone: str | None = None
+    locale: str = "en_US"  # how people are shown money and dates (Babel)
     staff_email: str | None = None
     # Failed or returned bank debits that put a customer on credit hold (card only); 0: never.
     bank_debit_strikes: int = 2

@@ -10,10 +10,12 @@ from pathlib import Path
 import jinja2
 
 from syncd.errors import ConfigError, PermanentError
+from syncd.formatting import DEFAULT_LOCALE
 from syncd.web.templating import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
     install_filters,
+    rendering_in,
     safe_colour,
     safe_image_url,
     text_colour_on,
@@ -94,9 +96,10 @@ class EmailRenderer:
             raise ValueError(f"unknown email kind {kind!r}; expected one of {KINDS}")
         ctx = self._context(context)
         try:
-            subject = self._text.get_template(f"email/{kind}.subject.txt").render(ctx)
-            text = self._text.get_template(f"email/{kind}.txt").render(ctx)
-            html = self._html.get_template(f"email/{kind}.html").render(ctx)
+            with rendering_in(ctx["locale"]):
+                subject = self._text.get_template(f"email/{kind}.subject.txt").render(ctx)
+                text = self._text.get_template(f"email/{kind}.txt").render(ctx)
+                html = self._html.get_template(f"email/{kind}.html").render(ctx)
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError(
                 f"templates.email.{kind}", f"{exc.filename}:{exc.lineno}: {exc.message}"
@@ -114,6 +117,7 @@ class EmailRenderer:
             "contact_phone": None,
             "brand_color": DEFAULT_PRIMARY,
             "accent_color": DEFAULT_ACCENT,
+            "locale": DEFAULT_LOCALE,
         }
         ctx.update(context)
         ctx["brand_color"] = safe_colour(str(ctx["brand_color"]), DEFAULT_PRIMARY)

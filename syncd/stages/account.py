@@ -246,6 +246,7 @@ class AccountService:
             offered = company.payment_methods
         b = company.branding
         brand = Branding(
+            locale=company.locale,
             name=b.name or top.company_name or "Billing",
             logo_url=b.logo_url,
             primary_color=b.primary_color,

@@ -241,8 +241,8 @@ def send(ctx: Context, effect: Claimed, kind: str, to: str | None, context: dict
     """Render and send one email under the effect's key (no address: done, nothing sent)."""
     if not to:
         return Done(remote_id="no-address")
-    rendered = renderer(ctx).render(kind, context)
     company = ctx.settings.company(effect.company_id)
+    rendered = renderer(ctx).render(kind, {"locale": company.locale, **context})
     message = build_message(
         rendered=rendered,
         to=to,

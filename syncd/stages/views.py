@@ -34,6 +34,7 @@ def company_name(ctx: Context, realm_id: str, session: Session | None = None) ->
 def branding(ctx: Context, session: Session, realm_id: str) -> Branding:
     b = ctx.settings.company(realm_id).branding
     return Branding(
+        locale=ctx.settings.company(realm_id).locale,
         name=company_name(ctx, realm_id, session),
         logo_url=b.logo_url,
         primary_color=b.primary_color,

@@ -21,10 +21,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, TransientError
+from syncd.formatting import DEFAULT_LOCALE
 from syncd.web.account_protocol import AccountBackend, SignIn
 from syncd.web.account_text import TEXT
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.protocol import Consenting
+from syncd.web.protocol import Branding, Consenting
 from syncd.web.security import content_security_policy
 from syncd.web.templating import (
     DEFAULT_ACCENT,
@@ -123,6 +124,7 @@ class _Pages:
             "csrf_field": FIELD,
             "csrf_token": issued.token,
             "brand": b,
+            "locale": brand.locale if isinstance(brand, Branding) else DEFAULT_LOCALE,
             "script": script,
             **context,
         }

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from syncd.domain import InvoiceStatus
 from syncd.errors import PermanentError, TransientError
+from syncd.formatting import format_money
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
 from syncd.web.templating import (
@@ -23,7 +24,6 @@ from syncd.web.templating import (
     Templating,
     asset_routes,
     currency_exponent,
-    format_money,
     plain_amount,
     safe_colour,
     safe_image_url,
@@ -54,8 +54,8 @@ def parse_amount(raw: str, view: InvoiceView) -> Decimal:
         text = text[3:]
     text = text.lstrip(_SYMBOLS)
     match = _AMOUNT.fullmatch(text)
-    lo = format_money(min(view.min_partial, view.balance), view.currency)
-    hi = format_money(view.balance, view.currency)
+    lo = format_money(min(view.min_partial, view.balance), view.currency, locale=view.branding.locale)
+    hi = format_money(view.balance, view.currency, locale=view.branding.locale)
     if not text or match is None:
         raise AmountError(
             f"Enter an amount as a number, for example {plain_amount(view.balance, view.currency)}."
@@ -139,6 +139,7 @@ class _Pages:
             "root": request.scope.get("root_path", ""),
             "view": view,
             "brand": brand,
+            "locale": view.branding.locale,
             "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
         }
 

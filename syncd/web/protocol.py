@@ -42,6 +42,7 @@ class Branding:
     contact_email: str | None
     contact_phone: str | None
     message: str | None
+    locale: str = "en_US"  # money and dates on the pages (syncd.formatting)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -50,30 +52,35 @@ def unit_price(amount: Decimal, currency: str, *, locale: str = DEFAULT_LOCALE) 
     return format_money(amount, currency, locale=locale, keep_precision=True)
 
 
-def _locale(context: jinja2.runtime.Context) -> str:
-    # Pages and emails put the company's ``locale`` in their context; without one, the default.
-    value = context.get("locale")
-    return value if isinstance(value, str) and value else DEFAULT_LOCALE
+# The locale of the template being rendered. A context variable rather than a template variable:
+# macros imported without context (the emails' ``_macros.html``) format in it too.
+_LOCALE: ContextVar[str] = ContextVar("render_locale", default=DEFAULT_LOCALE)
 
 
-@jinja2.pass_context
-def _money_filter(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
-    return format_money(amount, currency, locale=_locale(context))
+@contextmanager
+def rendering_in(locale: object) -> Iterator[None]:
+    """Render inside in ``locale`` (a context's ``locale`` value; anything but a tag: the default)."""
+    token = _LOCALE.set(locale if isinstance(locale, str) and locale else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _LOCALE.reset(token)
 
 
-@jinja2.pass_context
-def _unit_price_filter(context: jinja2.runtime.Context, amount: Decimal, currency: str) -> str:
-    return unit_price(amount, currency, locale=_locale(context))
+def _money_filter(amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency, locale=_LOCALE.get())
 
 
-@jinja2.pass_context
-def _date_filter(context: jinja2.runtime.Context, value: date | datetime | None) -> str:
-    return format_date(value, locale=_locale(context))
+def _unit_price_filter(amount: Decimal, currency: str) -> str:
+    return unit_price(amount, currency, locale=_LOCALE.get())
 
 
-@jinja2.pass_context
-def _datetime_filter(context: jinja2.runtime.Context, value: datetime | None) -> str:
-    return format_datetime(value, locale=_locale(context))
+def _date_filter(value: date | datetime | None) -> str:
+    return format_date(value, locale=_LOCALE.get())
+
+
+def _datetime_filter(value: datetime | None) -> str:
+    return format_datetime(value, locale=_LOCALE.get())
 
 
 def safe_colour(value: str | None, default: str) -> str:
@@ -116,8 +123,8 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
 
 
 def install_filters(env: jinja2.Environment) -> None:
-    """Give an environment the money/date filters (the email renderer uses them too); they
-    format in the ``locale`` the template's context names (``syncd.formatting``)."""
+    """Give an environment the money/date filters (the email renderer uses them too); they format
+    in the locale of the enclosing :func:`rendering_in` (``syncd.formatting``)."""
     env.filters.update(FILTERS)
 
 
@@ -139,7 +146,9 @@ class Templating:
         install_filters(self.env)
 
     def render(self, name: str, context: Mapping[str, object]) -> str:
-        return self.env.get_template(name).render(context)
+        """The page in the context's ``locale`` (the default without one)."""
+        with rendering_in(context.get("locale")):
+            return self.env.get_template(name).render(context)
 
     def response(
         self,

@@ -219,3 +219,10 @@ def test_invoice_emails_lead_into_the_account(kind: str) -> None:
     email = EmailRenderer(None).render(kind, context())
     for body in (email.text, email.html):
         assert "https://pay.acme.example/i/tok_abc/account" in body
+
+
+def test_an_email_speaks_the_companys_locale() -> None:
+    email = EmailRenderer(None).render("invoice_new", context(locale="de_DE", currency="EUR"))
+    # A subject is one plain line: the no-break space becomes a space there.
+    assert email.subject == "Invoice INV-1042 from Acme Alarm Co: 73,40 € due 4. April 2026"
+    assert "4. April 2026" in email.text and "73,40\u00a0€" in email.html

@@ -415,3 +415,14 @@ def test_https_public_url_gives_secure_cookie_and_hsts_over_a_plain_hop(backend:
         plain.cookies.set(name, value)
         posted = plain.post("/i/tok-open/pay", data={"csrf_token": csrf_token(r.text), "amount": "10"})
     assert posted.status_code == 303
+
+
+def test_the_page_shows_money_and_dates_in_the_companys_locale(
+    client: Any, backend: Any, view_factory: Any
+) -> None:
+    view = view_factory()
+    branding = dataclasses.replace(view.branding, locale="de_DE")
+    backend.views["tok-open"] = dataclasses.replace(view, branding=branding)
+    page = client.get("/i/tok-open").text
+    assert "5. März 2026" in page and "4. April 2026" in page
+    assert "49,95\u00a0$" in page and "$49.95" not in page

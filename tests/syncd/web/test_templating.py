@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from syncd.formatting import format_date, format_datetime, format_money
 from syncd.web.templating import (
     Templating,
-    format_date,
-    format_datetime,
-    format_money,
     format_quantity,
     plain_amount,
     safe_colour,
