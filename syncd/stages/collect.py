@@ -20,6 +20,7 @@ from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
+from syncd.formatting import format_money
 from syncd.stages import checkouts, events, hooks, methods, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
@@ -201,9 +202,11 @@ def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:
     except InvalidOperation:
         raise PermanentError("Please enter a valid amount.") from None
     if amount > view.balance:
-        raise PermanentError(f"The most you can pay is {view.balance} {view.currency}.")
+        most = format_money(view.balance, view.currency, locale=view.branding.locale)
+        raise PermanentError(f"The most you can pay is {most}.")
     if amount < min(view.min_partial, view.balance):
-        raise PermanentError(f"The smallest payment accepted is {view.min_partial} {view.currency}.")
+        least = format_money(view.min_partial, view.currency, locale=view.branding.locale)
+        raise PermanentError(f"The smallest payment accepted is {least}.")
     return amount
 
 
