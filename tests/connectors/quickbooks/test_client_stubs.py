@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -100,6 +101,18 @@ def test_retry_after_is_honoured_and_storms_are_bounded(
         qbo.get_invoice("264")
     # The hint is a floor under the policy's own wait (at most 8 s by the fifth retry).
     assert len(slept) == 5 and all(7.0 <= s <= 8.0 for s in slept)
+
+
+def test_retry_after_as_an_http_date_is_honoured(
+    stub: Any, token_store: Any, make_stub_connector: Any
+) -> None:
+    token_store.save(stub.realm, stub.tokens())
+    slept: list[float] = []
+    when = format_datetime(datetime.now(UTC) + timedelta(minutes=2), usegmt=True)
+    stub.queue = [(429, THROTTLE, {"Retry-After": when})]
+    with make_stub_connector(token_store, slept) as qbo:
+        assert qbo.get_invoice("264") is not None
+    assert len(slept) == 1 and 100 < slept[0] <= 120
 
 
 def test_legacy_403_throttle_is_throttling(stub: Any, token_store: Any, make_stub_connector: Any) -> None:
