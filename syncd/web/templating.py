@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from syncd.config import DEFAULT_BRANDING
+
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 # ISO 4217 minor units that differ from two; display follows ISO (Stripe's own quirks stay in
@@ -52,8 +54,9 @@ _SYMBOLS = {
 }
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
-DEFAULT_PRIMARY = "#1f4e79"
-DEFAULT_ACCENT = "#2e7d32"
+# The fallbacks are the configured defaults (one definition, in syncd.config).
+DEFAULT_PRIMARY = DEFAULT_BRANDING.primary_color
+DEFAULT_ACCENT = DEFAULT_BRANDING.accent_color
 
 
 def currency_exponent(currency: str) -> int:
