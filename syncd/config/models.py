@@ -54,6 +54,29 @@ def _currency(code: str) -> str:
     return code
 
 
+def one_of(*choices: str) -> AfterValidator:
+    """A setting that takes one of a few words."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def shaped(pattern: str, problem: str) -> AfterValidator:
+    """A credential ("" while unset) that must look like what it is, so a pasted-over one of
+    another kind stops syncd at start rather than failing every call."""
+
+    def check(value: str) -> str:
+        if value and not re.fullmatch(pattern, value):
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
 Address = Annotated[StrictStr, AfterValidator(_address)]
 Colour = Annotated[StrictStr, AfterValidator(_colour)]
 Currency = Annotated[str, AfterValidator(_currency)]
@@ -152,7 +175,14 @@ class QuickbooksSection(Section):
         sample="http://localhost:8000/connect/quickbooks/callback",
         documented="`<public_url>/connect/quickbooks/callback`",
     )
-    webhook_verifier_token: StrictStr = setting(
+    webhook_verifier_token: Annotated[
+        StrictStr,
+        shaped(
+            r"(?!whsec_)[\x21-\x7e]{8,}",
+            "must be the verifier token from the Intuit app's Webhooks page (8 or more characters, "
+            "no spaces; whsec_… is a Stripe secret)",
+        ),
+    ] = setting(
         "",
         "Webhooks page of your Intuit app; verifies `intuit-signature` on /webhooks/quickbooks.",
         example="credential:qbo_webhook_verifier_token",
@@ -168,25 +198,21 @@ class QuickbooksSection(Section):
             raise ValueError("must be production, sandbox or a discovery URL")
         return value
 
-    @field_validator("webhook_verifier_token")
-    @classmethod
-    def _verifier(cls, value: str) -> str:
-        if value and (not re.fullmatch(r"[\x21-\x7e]{8,}", value) or value.startswith("whsec_")):
-            raise ValueError(
-                "must be the verifier token from the Intuit app's Webhooks page (8 or more characters, "
-                "no spaces; whsec_… is a Stripe secret)"
-            )
-        return value
-
 
 class StripeSection(Section):
-    api_key: StrictStr = setting(
+    api_key: Annotated[
+        StrictStr,
+        shaped(r"(?s)(sk|rk)_(test|live)_.*", "must be a secret or restricted key (sk_… or rk_…)"),
+    ] = setting(
         "",
         "A secret (sk_live_… / sk_test_…) or restricted (rk_…) key.",
         example="credential:stripe_api_key",
         repr=False,
     )
-    webhook_secret: StrictStr = setting(
+    webhook_secret: Annotated[
+        StrictStr,
+        shaped(r"whsec_[A-Za-z0-9_]+", "must be the endpoint's signing secret (whsec_…, no spaces)"),
+    ] = setting(
         "",
         "The signing secret (whsec_…) of the endpoint <public_url>/webhooks/stripe. Leave it unset "
         "after `syncd connect stripe`, which stores the secret encrypted in the database; set, it wins.",
@@ -204,27 +230,13 @@ class StripeSection(Section):
         300, "How old a signed webhook may be, in seconds (1 to 86400).", ge=1, le=86400
     )
 
-    @field_validator("api_key")
-    @classmethod
-    def _api_key(cls, value: str) -> str:
-        if value and not re.match(r"^(sk|rk)_(test|live)_", value):
-            raise ValueError("must be a secret or restricted key (sk_… or rk_…)")
-        return value
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _webhook_secret(cls, value: str) -> str:
-        if value and not re.fullmatch(r"whsec_[A-Za-z0-9_]+", value):
-            raise ValueError("must be the endpoint's signing secret (whsec_…, no spaces)")
-        return value
-
 
 SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
 
 class SmtpSection(Section):
     host: StrictStr = setting("localhost", "The mail server.", example="smtp.example.com")
-    security: StrictStr = setting(
+    security: Annotated[StrictStr, one_of(*SMTP_PORTS)] = setting(
         "starttls", "starttls (port 587), tls (implicit TLS, port 465) or none (local relays, port 25)."
     )
     port: StrictInt | None = setting(
@@ -258,13 +270,6 @@ class SmtpSection(Section):
     timeout_seconds: Seconds = setting(
         20.0, "Per connection, in seconds (at least 1).", ge=1.0, commented=True
     )
-
-    @field_validator("security")
-    @classmethod
-    def _security(cls, value: str) -> str:
-        if value not in SMTP_PORTS:
-            raise ValueError("must be starttls, tls or none")
-        return value
 
 
 class Intervals(Section):

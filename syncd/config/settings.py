@@ -6,8 +6,9 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import StrictStr, field_validator
+from pydantic import BeforeValidator, StrictStr
 
 from syncd.config.company import CompanySettings
 from syncd.config.contract import QboSettings, SmtpSettings, StripeSettings
@@ -25,8 +26,13 @@ from syncd.config.models import (
     SmtpSection,
     StripeSection,
     WebSection,
+    one_of,
 )
 from syncd.errors import ConfigError
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class ConfigFile(Section):
@@ -41,8 +47,10 @@ class ConfigFile(Section):
         documented=f"`${SECRET_KEY_ENV}`",
         repr=False,
     )
-    log_level: StrictStr = setting("info", "debug, info, warning or error.")
-    log_format: StrictStr = setting(
+    log_level: Annotated[StrictStr, BeforeValidator(_lower), one_of(*LOG_LEVELS)] = setting(
+        "info", "debug, info, warning or error."
+    )
+    log_format: Annotated[StrictStr, one_of(*LOG_FORMATS)] = setting(
         "console",
         "console (plain lines, what journald keeps) or json (one object per line, for log shippers).",
     )
@@ -57,25 +65,6 @@ class ConfigFile(Section):
         "One [[company]] table per QuickBooks company (connect each with `syncd connect quickbooks`).",
         problem="must be an array of tables: [[company]]",
     )
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _lower(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
-
-    @field_validator("log_level")
-    @classmethod
-    def _log_level(cls, value: str) -> str:
-        if value not in LOG_LEVELS:
-            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
-        return value
-
-    @field_validator("log_format")
-    @classmethod
-    def _log_format(cls, value: str) -> str:
-        if value not in LOG_FORMATS:
-            raise ValueError(f"must be console or json, not {value!r}")
-        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ define, with the models' defaults; the theming fallbacks are the configured defa
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from decimal import Decimal
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from syncd.config import DEFAULT_BRANDING, AccountsSection
+from syncd.config import DEFAULT_BRANDING, AccountsSection, parse
+from syncd.config.contract import AccountNames, QboSettings, SmtpSettings, StripeSettings
 from syncd.config.fields import keys, meta
 from syncd.config.render import ALL_TABLES, documented_default
 from syncd.web import templating
@@ -110,3 +112,19 @@ def test_theming_falls_back_to_the_configured_branding() -> None:
     css = (Path(templating.__file__).parent / "templates" / "static" / "portal.css").read_text()
     assert f"--brand-primary: {DEFAULT_BRANDING.primary_color};" in css
     assert f"--brand-accent: {DEFAULT_BRANDING.accent_color};" in css
+
+
+def test_the_connectors_own_defaults_agree_with_the_settings() -> None:
+    """The connector settings types keep defaults of their own (for code that builds them
+    directly); they must not drift from the one definition either."""
+    assert AccountNames() == AccountsSection().names()
+    built = parse({"secret_key": "k"})
+    pairs = [
+        (QboSettings, built.qbo, ("minorversion", "timeout_seconds")),
+        (StripeSettings, built.stripe, ("api_base", "webhook_tolerance_seconds")),
+        (SmtpSettings, built.smtp, ("username", "password", "security", "timeout_seconds", "from_addr")),
+    ]
+    for kind, value, names in pairs:
+        defaults = {f.name: f.default for f in dataclasses.fields(kind)}
+        for name in names:
+            assert defaults[name] == getattr(value, name), (kind.__name__, name)
