@@ -144,7 +144,9 @@ class CompanySettings(Section):
         "the QBO Payment and the invoice owes that amount again.",
     )
     accounts: Annotated[AccountNames, BeforeValidator(_account_names)] = setting(
-        AccountsSection().names(), "The accounts syncd books into (found by name, created once if missing)."
+        AccountsSection().names(),
+        "The accounts syncd books into (found by name, created once if missing).",
+        table=AccountsSection,
     )
     branding: BrandingSettings = setting(BrandingSettings(), "How the payment page and emails look.")
 

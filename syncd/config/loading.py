@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from syncd.config.company import AccountsSection, CompanySettings
-from syncd.config.fields import field_info, keys, meta
+from syncd.config.fields import field_info, keys, meta, sub_table
 from syncd.config.indirection import resolve_tree
 from syncd.config.settings import ConfigFile, Settings, settings
 from syncd.errors import ConfigError
-
-# Tables whose field type is the runtime object, not the table as written.
-WRITTEN_AS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
-    (CompanySettings, "accounts"): AccountsSection
-}
 
 
 def load(path: Path) -> Settings:
@@ -67,23 +61,12 @@ def _table_of(loc: list[int | str]) -> tuple[type[BaseModel] | None, str | None]
         if isinstance(part, int) or table is None:
             continue
         if key is not None:
-            table = _sub_table(table, key)
-            if table is None:
+            sub = sub_table(table, key)
+            if sub is None:
                 return None, None
+            table = sub[0]
         key = part
     return table, key
-
-
-def _sub_table(table: type[BaseModel], key: str) -> type[BaseModel] | None:
-    if (table, key) in WRITTEN_AS:
-        return WRITTEN_AS[table, key]
-    info = field_info(table, key)
-    if info is None:
-        return None
-    kind = info.annotation
-    if get_origin(kind) is tuple:
-        kind = get_args(kind)[0]
-    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
 
 
 def _problem(info: Any, error: ErrorDetails) -> str:

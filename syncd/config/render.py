@@ -14,16 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from syncd.config.company import AccountsSection, BrandingSettings, CompanySettings
-from syncd.config.fields import keys, meta
-from syncd.config.models import (
-    DatabaseSection,
-    Intervals,
-    QuickbooksSection,
-    SmtpSection,
-    StripeSection,
-    WebSection,
-)
+from syncd.config.fields import field_info, keys, meta, sub_table, tables
 from syncd.config.settings import ConfigFile
 
 WIDTH = 100
@@ -43,25 +34,8 @@ INIT_HEAD = """\
 # syncd configuration. Every setting is optional unless marked REQUIRED; the commented ones show
 # their default. config/syncd.example.toml shows a complete production file.
 """
-# The tables in file order, by header.
-TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("database", DatabaseSection),
-    ("web", WebSection),
-    ("quickbooks", QuickbooksSection),
-    ("stripe", StripeSection),
-    ("smtp", SmtpSection),
-    ("scheduler", Intervals),
-)
-COMPANY_TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("company.accounts", AccountsSection),
-    ("company.branding", BrandingSettings),
-)
-ALL_TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("", ConfigFile),
-    *TABLES,
-    ("company", CompanySettings),
-    *COMPANY_TABLES,
-)
+# Every table in file order: (header, model, is an array of tables); "" is the top level.
+ALL_TABLES: tuple[tuple[str, type[BaseModel], bool], ...] = (("", ConfigFile, False), *tables(ConfigFile))
 
 
 def toml_value(value: Any) -> str:
@@ -81,11 +55,8 @@ def toml_value(value: Any) -> str:
 
 def documented_default(table: type[BaseModel], key: str) -> Any:
     """A setting's default as the file would spell it (None: none, or computed)."""
-    name = next(n for n, info in table.model_fields.items() if key in (n, info.alias))
-    default = table.model_fields[name].default
-    if table is CompanySettings and key == "accounts":
-        return None
-    return None if default is Ellipsis else default
+    default = field_info(table, key).default
+    return None if default is Ellipsis or sub_table(table, key) is not None else default
 
 
 def _comment(text: str) -> Iterator[str]:
@@ -93,44 +64,47 @@ def _comment(text: str) -> Iterator[str]:
         yield from textwrap.wrap(text, WIDTH - 2, initial_indent="# ", subsequent_indent="# ")
 
 
-def _table(model: type[BaseModel], example: bool, values: Mapping[str, Any]) -> Iterator[str]:
+def _values(model: type[BaseModel], example: bool, values: Mapping[str, Any]) -> Iterator[str]:
+    """The plain settings of one table, each under its description."""
     for key in keys(model):
-        default = documented_default(model, key)
-        if isinstance(default, BaseModel) or key in ("company", "accounts", "branding"):
+        if sub_table(model, key) is not None:
             continue
+        default = documented_default(model, key)
         extra = meta(model, key)
-        info_doc = next(i.description for n, i in model.model_fields.items() if key in (n, i.alias))
         value = values.get(key, extra.get("example", default) if example else default)
         commented = extra.get("commented", False) and key not in values
         if value is None:
             commented = True
         if commented and "sample" in extra:
             value = extra["sample"]
-        yield from _comment(info_doc or "")
+        yield from _comment(field_info(model, key).description or "")
         yield f"{'# ' if commented else ''}{key} = {toml_value(value)}"
 
 
-def _company() -> Iterator[str]:
-    yield from _comment(ConfigFile.model_fields["company"].description or "")
-    yield "[[company]]"
-    yield from _table(CompanySettings, True, {})
-    for header, model in COMPANY_TABLES:
+def _table(
+    model: type[BaseModel], header: str, example: bool, values: Mapping[str, Mapping[str, Any]]
+) -> Iterator[str]:
+    """A table's settings, then its sub-tables. ``syncd init`` leaves arrays of tables (the
+    companies) commented out, as an example to fill in."""
+    yield from _values(model, example, values.get(header, {}))
+    for key in keys(model):
+        sub = sub_table(model, key)
+        if sub is None:
+            continue
+        path = f"{header}.{key}" if header else key
+        block = [
+            *_comment(field_info(model, key).description or ""),
+            f"[[{path}]]" if sub[1] else f"[{path}]",
+            *_table(sub[0], path, example or sub[1], values),
+        ]
         yield ""
-        yield from _comment(CompanySettings.model_fields[header.split(".")[1]].description or "")
-        yield f"[{header}]"
-        yield from _table(model, True, {})
+        yield from block if example or not sub[1] else [f"# {line}".rstrip() for line in block]
 
 
 def render(*, example: bool, values: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The commented file; ``values`` sets chosen settings per table ("" for top-level keys)."""
-    values = values or {}
-    lines = [(EXAMPLE_HEAD if example else INIT_HEAD) + INDIRECTIONS.rstrip("\n"), ""]
-    lines += _table(ConfigFile, example, values.get("", {}))
-    for header, model in TABLES:
-        lines += ["", f"[{header}]", *_table(model, example, values.get(header, {}))]
-    company = list(_company())
-    lines += [""] + (company if example else [f"# {line}".rstrip() for line in company])
-    return "\n".join(lines) + "\n"
+    head = (EXAMPLE_HEAD if example else INIT_HEAD) + INDIRECTIONS
+    return head + "\n" + "\n".join(_table(ConfigFile, "", example, values or {})) + "\n"
 
 
 def render_init(secret_key: str, database_url: str = "sqlite:///syncd.db") -> str:

@@ -16,13 +16,12 @@ from pydantic import BaseModel
 
 from syncd.config import DEFAULT_BRANDING, AccountsSection, parse
 from syncd.config.contract import AccountNames, QboSettings, SmtpSettings, StripeSettings
-from syncd.config.fields import keys, meta
+from syncd.config.fields import keys, meta, sub_table
 from syncd.config.render import ALL_TABLES, documented_default
 from syncd.web import templating
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = dict(ALL_TABLES)
-SUB_TABLES = {"", "company"}  # tables whose sections are documented under their own heading
+TABLES = {header: model for header, model, _ in ALL_TABLES}
 
 
 def readme_rows(text: str) -> dict[str, list[tuple[list[str], str]]]:
@@ -42,11 +41,9 @@ def readme_rows(text: str) -> dict[str, list[tuple[list[str], str]]]:
     return rows
 
 
-def model_keys(name: str, model: type[BaseModel]) -> set[str]:
-    subs = {other.split(".")[-1] for other in TABLES if other and other.rsplit(".", 1)[0] == name}
-    if name == "":
-        subs = {other.split(".")[0] for other in TABLES if other}
-    return set(keys(model)) - subs
+def model_keys(model: type[BaseModel]) -> set[str]:
+    """The plain settings of a table (its sub-tables have their own README table)."""
+    return {key for key in keys(model) if sub_table(model, key) is None}
 
 
 def plain(value: Any) -> Any:
@@ -75,11 +72,11 @@ def check_default(model: type[BaseModel], key: str, cell: str, position: int) ->
 README_ROWS = readme_rows((ROOT / "README.md").read_text())
 
 
-@pytest.mark.parametrize(("name", "model"), ALL_TABLES, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("name", "model"), TABLES.items(), ids=list(TABLES))
 def test_readme_documents_exactly_the_settings_with_their_defaults(name: str, model: type[BaseModel]) -> None:
     rows = README_ROWS.get(name, [])
     documented = {key for row_keys, _ in rows for key in row_keys}
-    assert documented == model_keys(name, model), (name, documented ^ model_keys(name, model))
+    assert documented == model_keys(model), (name, documented ^ model_keys(model))
     for row_keys, cell in rows:
         for position, key in enumerate(row_keys):
             check_default(model, key, cell, position)
