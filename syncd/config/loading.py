@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -70,18 +70,17 @@ def _table_of(loc: list[int | str]) -> tuple[type[BaseModel] | None, str | None]
 
 
 def _problem(info: Any, error: ErrorDetails) -> str:
-    """A plain-words problem from the field's type and bounds."""
-    bounds = {type(m).__name__: m for m in (info.metadata if info is not None else [])}
-    kind = info.annotation if info is not None else None
-    args = get_args(kind) if kind is not None else ()
-    if kind is bool or bool in args:
+    """A plain-words problem from the error's kind and the field's bounds."""
+    kind = error["type"]
+    if kind == "string_type":
+        return f"must be a string, not {type(error['input']).__name__}"
+    if kind == "bool_type":
         return "must be true or false"
+    bounds = {type(m).__name__: m for m in (info.metadata if info is not None else [])}
     lo = getattr(bounds.get("Ge"), "ge", None)
     hi = getattr(bounds.get("Le"), "le", None)
     if lo is not None and hi is not None:
         return f"must be a whole number from {lo} to {hi}"
     if lo is not None:
         return f"must be a number of at least {lo}"
-    if kind is str or str in args:
-        return f"must be a string, not {type(error['input']).__name__}"
     return error["msg"][:1].lower() + error["msg"][1:]
