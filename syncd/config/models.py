@@ -1,7 +1,6 @@
 """Every setting of syncd.toml, defined once: type, default, bounds, validation and documentation.
 
-pydantic v2 is the house choice for config: declarative fields with descriptions and defaults
-that validation, ``syncd init``, the example file and the README checks all read.
+pydantic v2 (the house choice for config): one declaration per field serves validation, defaults and docs.
 """
 
 from __future__ import annotations

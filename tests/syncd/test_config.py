@@ -279,3 +279,13 @@ def test_company_defaults_come_from_the_one_definition() -> None:
     assert company.branding == config.DEFAULT_BRANDING and company.branding.accent_color == "#2e8540"
     assert company.accounts.fee_expense == "Stripe Fees" and company.accounts.banks == ()
     assert company.reminder_days == (3, 10) and company.min_partial == Decimal("1.00")
+
+
+def test_indirections_resolve_inside_companies_and_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STAFF", "office@example.com")
+    s = config.parse(_base(company=[{"realm_id": "1", "staff_email": "env:STAFF"}]))
+    assert s.company("1").staff_email == "office@example.com"
+    monkeypatch.delenv("STAFF")
+    with pytest.raises(ConfigError) as err:
+        config.parse(_base(company=[{"realm_id": "1", "branding": {"contact_email": "env:STAFF"}}]))
+    assert err.value.setting == "company[0].branding.contact_email"
