@@ -56,6 +56,13 @@ def _account_names(raw: Any) -> Any:
     return raw if isinstance(raw, AccountNames) else AccountsSection.model_validate(raw).names()
 
 
+def _amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError('must be an amount like "5.00"') from None
+
+
 class BrandingSettings(Section):
     """``[company.branding]``: how the payment page and emails look."""
 
@@ -91,7 +98,7 @@ class CompanySettings(Section):
         example=["card", "us_bank_account"],
     )
     allow_partial: StrictBool = setting(False, "Let customers pay part of an invoice, at least min_partial.")
-    min_partial: Annotated[Decimal, BeforeValidator(lambda v: _amount(v))] = setting(
+    min_partial: Annotated[Decimal, BeforeValidator(_amount)] = setting(
         Decimal("1.00"), "The smallest partial payment (a string: exact amounts)."
     )
     save_methods: StrictBool = setting(
@@ -114,7 +121,6 @@ class CompanySettings(Section):
     reminder_days: tuple[StrictInt, ...] = setting(
         (3, 10),
         "Reminders this many days after the due date ([]: none).",
-        problem="must be a list of day counts after the due date",
     )
     sending_hour: StrictInt = setting(9, "The local hour (0 to 23) from which reminders go out.", ge=0, le=23)
     timezone: StrictStr | None = setting(
@@ -191,10 +197,3 @@ class CompanySettings(Section):
         except (ValueError, babel.UnknownLocaleError):
             raise ValueError(f"unknown locale {value!r} (use a name such as en_US or de_DE)") from None
         return value
-
-
-def _amount(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError('must be an amount like "5.00"') from None
