@@ -25,14 +25,14 @@ INDIRECTIONS = """\
 #   "credential:NAME"  a systemd credential ($CREDENTIALS_DIRECTORY/NAME; see systemd/README.md)
 """
 EXAMPLE_HEAD = """\
-# syncd example configuration: every setting, with its default where it has one.
+# syncd example configuration: every setting, each with what it does and its default.
 # Copy to /etc/syncd/syncd.toml (or run `syncd init`, which writes one with a fresh key).
 # Rendered from syncd/config (python -m syncd.config.render): change the settings there.
 #
 """
 INIT_HEAD = """\
-# syncd configuration. Every setting is optional unless marked REQUIRED; the commented ones show
-# their default. config/syncd.example.toml shows a complete production file.
+# syncd configuration. Every setting is optional unless marked REQUIRED; a commented-out one shows
+# its default or an example. config/syncd.example.toml shows a complete production file.
 """
 # Every table in file order: (header, model, is an array of tables); "" is the top level.
 ALL_TABLES: tuple[tuple[str, type[BaseModel], bool], ...] = (("", ConfigFile, False), *tables(ConfigFile))
@@ -55,8 +55,8 @@ def toml_value(value: Any) -> str:
 
 def documented_default(table: type[BaseModel], key: str) -> Any:
     """A setting's default as the file would spell it (None: none, or computed)."""
-    default = field_info(table, key).default
-    return None if default is Ellipsis or sub_table(table, key) is not None else default
+    info = field_info(table, key)
+    return None if info.is_required() or sub_table(table, key) is not None else info.default
 
 
 def _comment(text: str) -> Iterator[str]:
@@ -77,7 +77,11 @@ def _values(model: type[BaseModel], example: bool, values: Mapping[str, Any]) ->
             commented = True
         if commented and "sample" in extra:
             value = extra["sample"]
-        yield from _comment(field_info(model, key).description or "")
+        doc = field_info(model, key).description or ""
+        shown_elsewhere = default in (None, "") or "documented" in extra
+        if not shown_elsewhere and toml_value(value) != toml_value(default):
+            doc += f" Default: {toml_value(default)}."
+        yield from _comment(doc)
         yield f"{'# ' if commented else ''}{key} = {toml_value(value)}"
 
 
