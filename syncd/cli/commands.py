@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from syncd.cli.options import state
-from syncd.cli.template import render
 from syncd.cli.text import shown
+from syncd.config.render import render_init
 from syncd.secrets import SecretBox
 
 
@@ -24,7 +24,7 @@ def init(path: Path | None, force: bool) -> int:
         raise click.ClickException(f"{target} exists; use --force to overwrite it (and its secret key)")
     target.parent.mkdir(parents=True, exist_ok=True)
     database = f"sqlite:///{(target.parent.resolve() / 'syncd.db').as_posix()}"
-    text = render(SecretBox.generate(), database)
+    text = render_init(SecretBox.generate(), database)
     # The file holds the secret key: readable by its owner only, from the first byte.
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:

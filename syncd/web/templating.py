@@ -18,13 +18,15 @@ from starlette.routing import BaseRoute, Route
 
 from syncd.domain.money import display_exponent
 from syncd.formatting import DEFAULT_LOCALE, format_date, format_datetime, format_money, round_money
+from syncd.config import DEFAULT_BRANDING
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
-DEFAULT_PRIMARY = "#1f4e79"
-DEFAULT_ACCENT = "#2e7d32"
+# The fallbacks are the configured defaults (one definition, in syncd.config).
+DEFAULT_PRIMARY = DEFAULT_BRANDING.primary_color
+DEFAULT_ACCENT = DEFAULT_BRANDING.accent_color
 
 
 def currency_exponent(currency: str) -> int:

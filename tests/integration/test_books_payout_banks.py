@@ -77,7 +77,7 @@ def test_a_payout_without_a_bank_of_its_currency_is_held_then_booked_once_set(tm
         company = loop.ctx.settings.companies[0]
         accounts = dataclasses.replace(company.accounts, banks=(("JPY", YEN_BANK),))
         loop.ctx.settings = dataclasses.replace(
-            loop.ctx.settings, companies=(dataclasses.replace(company, accounts=accounts),)
+            loop.ctx.settings, companies=(company.model_copy(update={"accounts": accounts}),)
         )
         advance(loop, 1)
         (transfer,) = qbo(loop, "Transfer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,78 @@ def test_email_settings_must_be_one_address(data: dict[str, Any], setting: str) 
 def test_named_sender_is_allowed() -> None:
     s = config.parse(_base(smtp={"from": "Acme Billing <billing@acme.example>"}))
     assert s.smtp.from_addr == "Acme Billing <billing@acme.example>"
+
+
+def test_locale_defaults_to_en_us_and_takes_any_babel_locale() -> None:
+    assert config.parse(_base()).company("123").locale == "en_US"
+    german = config.parse(_base(company=[{"realm_id": "123", "locale": "de_DE"}]))
+    assert german.company("123").locale == "de_DE"
+
+
+@pytest.mark.parametrize("bad", ["xx_YY", "not a locale", 5])
+def test_unknown_locale_is_one_line_naming_the_setting(bad: object) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(_base(company=[{"realm_id": "1", "locale": bad}]))
+    assert err.value.setting == "company[0].locale"
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_base(web={"port": "80"}), "web.port: must be a whole number from 1 to 65535"),
+        (_base(web={"port": True}), "web.port: must be a whole number from 1 to 65535"),
+        (_base(scheduler={"pull_seconds": 0.5}), "scheduler.pull_seconds: must be a number of at least 1.0"),
+        (
+            _base(company=[{"realm_id": "1", "allow_partial": "yes"}]),
+            "company[0].allow_partial: must be true or false",
+        ),
+        (_base(database={"url": 5}), "database.url: must be a string, not int"),
+        (_base(web="x"), "web: must be a table"),
+        (_base(company={"realm_id": "1"}), "company: must be an array of tables: [[company]]"),
+        (
+            _base(company=[{"realm_id": "1", "sending_hour": 24}]),
+            "company[0].sending_hour: must be a whole number from 0 to 23",
+        ),
+        (
+            _base(smtp={"sender": "x"}),
+            "smtp.sender: unknown setting "
+            "(known: from, host, password, port, security, timeout_seconds, username)",
+        ),
+        (
+            _base(company=[{"realm_id": "1", "accounts": {"fees": 5}}]),
+            "company[0].accounts.fees: must be a string, not int",
+        ),
+        (
+            _base(quickbooks={"environment": "http://sim/discovery"}),
+            "quickbooks.api_base_url: is required when environment is a discovery URL",
+        ),
+    ],
+)
+def test_errors_are_one_plain_line(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.parse(data)
+    assert str(err.value) == message
+
+
+def test_smtp_port_follows_security_unless_given() -> None:
+    assert config.parse(_base(smtp={"security": "tls"})).smtp.port == 465
+    assert config.parse(_base(smtp={"security": "none"})).smtp.port == 25
+    assert config.parse(_base(smtp={"security": "tls", "port": 2465})).smtp.port == 2465
+
+
+def test_company_defaults_come_from_the_one_definition() -> None:
+    company = config.parse(_base()).company("123")
+    assert company.branding == config.DEFAULT_BRANDING and company.branding.accent_color == "#2e8540"
+    assert company.accounts.fee_expense == "Stripe Fees" and company.accounts.banks == ()
+    assert company.reminder_days == (3, 10) and company.min_partial == Decimal("1.00")
+
+
+def test_indirections_resolve_inside_companies_and_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STAFF", "office@example.com")
+    s = config.parse(_base(company=[{"realm_id": "1", "staff_email": "env:STAFF"}]))
+    assert s.company("1").staff_email == "office@example.com"
+    monkeypatch.delenv("STAFF")
+    with pytest.raises(ConfigError) as err:
+        config.parse(_base(company=[{"realm_id": "1", "branding": {"contact_email": "env:STAFF"}}]))
+    assert err.value.setting == "company[0].branding.contact_email"

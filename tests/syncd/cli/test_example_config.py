@@ -1,4 +1,5 @@
-"""config/syncd.example.toml loads, documents every setting, and ``init``'s template matches it."""
+"""config/syncd.example.toml is what the models render, loads, documents every setting, and so does
+``init``'s file."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd.cli.template import render
 from syncd.config import load, parse
+from syncd.config.render import render, render_init
 from syncd.secrets import SecretBox
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "syncd.example.toml"
@@ -46,6 +47,7 @@ SETTINGS = {
         "staff_email",
         "bank_debit_strikes",
         "refund_reopens_invoice",
+        "locale",
     },
     "company.accounts": {"clearing", "fees", "bank", "banks", "vendor", "refund_income", "rounding"},
     "company.branding": {
@@ -121,7 +123,21 @@ def test_example_sets_nothing_config_does_not_know(credentials: Path) -> None:
     assert set(company["branding"]) <= SETTINGS["company.branding"]
 
 
+def test_checked_in_example_is_what_the_settings_render() -> None:
+    assert EXAMPLE.read_text() == render(example=True), (
+        "config/syncd.example.toml is stale: python -m syncd.config.render > config/syncd.example.toml"
+    )
+
+
+def test_init_file_loads_as_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "syncd.toml"
+    path.write_text(render_init(SecretBox.generate(), "sqlite:///x.db"))
+    settings = load(path)
+    assert settings.database_url == "sqlite:///x.db" and settings.companies == ()
+    assert settings.smtp.port == 587 and settings.intervals.pull_seconds == 300
+
+
 def test_init_template_covers_every_setting_too() -> None:
-    found = documented_keys(render("KEY"))
+    found = documented_keys(render_init("KEY"))
     for table, keys in SETTINGS.items():
         assert keys <= found.get(table, set()), (table, keys - found.get(table, set()))

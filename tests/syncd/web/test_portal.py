@@ -99,7 +99,7 @@ def test_logo_and_colours_are_validated(client: Any, backend: Any, view_factory:
     page = client.get("/i/tok-open").text
     assert "javascript:" not in page
     assert "<img" not in page
-    assert "/assets/theme.css?p=1f4e79&amp;a=2e7d32" in page  # the defaults
+    assert "/assets/theme.css?p=1f4e79&amp;a=2e8540" in page  # the defaults
 
 
 def test_theme_css_only_emits_hex_colours(client: Any) -> None:
