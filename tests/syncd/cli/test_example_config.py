@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.cli.template import render
+from syncd.cli.config_file import render
 from syncd.config import load, parse
 from syncd.secrets import SecretBox
 
