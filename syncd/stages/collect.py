@@ -28,11 +28,6 @@ from syncd.store.models import Company, CustomerRow, InvoiceRow, MethodConsent, 
 from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.worker import Done, handler, perform
 
-__all__ = ["PortalService", "backfill", "ingest"]
-
-backfill = events.backfill
-ingest = events.ingest
-
 CHECKOUT_WAIT_SECONDS = 10.0
 SESSION_LIFETIME = timedelta(hours=23)
 REUSE_MARGIN = timedelta(minutes=30)

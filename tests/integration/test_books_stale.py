@@ -18,8 +18,9 @@ from sqlalchemy import select
 
 from syncd.companies import CompanyStatus, set_status
 from syncd.stages.books import charges
-from syncd.stages.collect import ingest, open_attempt
+from syncd.stages.collect import open_attempt
 from syncd.stages.cycle import run_cycle
+from syncd.stages.events import ingest
 from syncd.status import company_reports
 from syncd.store import effects
 from syncd.store.models import Effect, InvoiceRow
