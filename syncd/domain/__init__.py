@@ -22,6 +22,7 @@ from syncd.domain.ledger import (
 from syncd.domain.methods import MethodChange, MethodKind, SavedMethod, SetupRequest
 from syncd.domain.money import QBO_CENT, THREE_DECIMAL, Money, as_decimal, to_qbo_cent
 from syncd.domain.stripe import (
+    STRIPE_WEBHOOK_EVENTS,
     BalanceTxn,
     CheckoutRequest,
     CheckoutSession,
@@ -39,6 +40,7 @@ from syncd.domain.stripe import (
 
 __all__ = [
     "QBO_CENT",
+    "STRIPE_WEBHOOK_EVENTS",
     "THREE_DECIMAL",
     "AccountRef",
     "BalanceTxn",

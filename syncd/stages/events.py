@@ -78,6 +78,7 @@ def backfill(ctx: Context) -> int:
 
 
 def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
+    """Hand the event to the stage that owns its kind (``StripeEventKind``); ignore the rest."""
     kind = event.kind
     if saved_methods.handles(event):
         saved_methods.apply_event(ctx, session, event)
@@ -110,7 +111,12 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     else:
         from syncd.stages import books
 
-        books.apply_event(ctx, session, event)
+        if kind in books.KINDS:
+            books.apply_event(ctx, session, event)
+        else:
+            # Kept in the inbox (or the backfill's dedupe row) and acted on by nothing: a type
+            # subscribed by hand, or one the event listing brings.
+            log.info("stripe.event_ignored", event_id=event.id, type=event.type)
 
 
 def _find(
