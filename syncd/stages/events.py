@@ -21,7 +21,8 @@ from syncd.store.models import PaymentRow
 
 log = structlog.get_logger("syncd.events")
 
-ACCOUNT = "*"
+# The backfill's cursor belongs to the Stripe account, not to one company: kept under this id.
+STRIPE_ACCOUNT = "*"
 BACKFILL_CURSOR = "stripe.last_event"
 BACKFILL_WINDOW = timedelta(days=3)
 
@@ -58,7 +59,7 @@ def ingest(ctx: Context) -> int:
 def backfill(ctx: Context) -> int:
     """Recover events a webhook never delivered: list those after the last one seen."""
     with ctx.db.transaction() as session:
-        last = cursors.get(session, ACCOUNT, BACKFILL_CURSOR)
+        last = cursors.get(session, STRIPE_ACCOUNT, BACKFILL_CURSOR)
     found = ctx.stripe.events_after(last, since=ctx.clock() - BACKFILL_WINDOW)
     recovered = 0
     for event in found:
@@ -71,7 +72,7 @@ def backfill(ctx: Context) -> int:
                 recovered += 1
                 # Kept for dedupe only: the event was applied from the listing itself.
                 inbox.mark_event_processed(session, "stripe", event.id, now=now)
-            cursors.put(session, ACCOUNT, BACKFILL_CURSOR, event.id, now=now)
+            cursors.put(session, STRIPE_ACCOUNT, BACKFILL_CURSOR, event.id, now=now)
     if recovered:
         ctx.wake("worker", None)
     return recovered
