@@ -15,6 +15,7 @@ from syncd.errors import AuthError, Credential
 from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
 from syncd.store.models import Company, InvoiceRow
+from syncd.web.protocol import Outcome
 
 
 def _open_token(loop: Loop) -> str:
@@ -62,3 +63,15 @@ def test_a_refused_stripe_key_stops_new_payments_with_an_honest_answer(tmp_path:
         with pytest.raises(AuthError):
             portal.start_payment(token, None)
         assert len(loop.stripe.objects("checkout.session")) == checkouts
+
+
+def test_a_payer_back_from_checkout_while_the_key_is_refused_is_told_pending(tmp_path: Path) -> None:
+    with running_loop(tmp_path) as loop:
+        token = _open_token(loop)
+        portal = PortalService(loop.ctx)
+        session_id = portal.start_payment(token, None).rsplit("/", 1)[-1]
+        loop.stripe.pay_checkout(session_id, "card_success")
+        loop.stripe.roll_api_key("sk_test_rolled")
+        # Stripe took the money; its webhook still arrives and is kept, so "pending" is the truth.
+        assert portal.outcome(token, session_id) is Outcome.PENDING
+        assert _company(loop) == ("paused", Credential.STRIPE_KEY.value)
