@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from connectors.stripe.protocol import WebhookEndpoint, WebhookEndpointAdmin
 from syncd.clock import Clock
 from syncd.config import Settings
+from syncd.domain import STRIPE_WEBHOOK_EVENTS
 from syncd.errors import AuthError, ConfigError, PermanentError
 from syncd.secrets import SecretBox
-from syncd.stages.webhook_events import STRIPE_WEBHOOK_EVENTS
 from syncd.store import webhook_secret
 from syncd.store.engine import Database
 from syncd.store.webhook_secret import StoredEndpoint

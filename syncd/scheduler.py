@@ -73,14 +73,14 @@ class Stages:
 
 def real_stages() -> Stages:
     from syncd import worker
-    from syncd.stages import collect
+    from syncd.stages import events
     from syncd.stages.cycle import run_cycle
 
     return Stages(
         cycle=run_cycle,
         run_effects=worker.run_effects,
-        ingest=collect.ingest,
-        backfill=collect.backfill,
+        ingest=events.ingest,
+        backfill=events.backfill,
         release=worker.release,
     )
 

@@ -23,7 +23,9 @@ def _credential(company: Company) -> Credential | None:
 
 
 @dataclass(frozen=True, slots=True)
-class CompanyStatus:
+class CompanyReport:
+    """One company's line in `syncd status`: its run status (``companies.CompanyStatus``) and counts."""
+
     realm_id: str
     name: str
     connected: bool
@@ -51,7 +53,7 @@ class CompanyStatus:
         return data
 
 
-def company_status(ctx: Context) -> list[CompanyStatus]:
+def company_reports(ctx: Context) -> list[CompanyReport]:
     out = []
     with ctx.db.transaction() as session:
         for company in session.scalars(select(Company).order_by(Company.realm_id)):
@@ -70,7 +72,7 @@ def company_status(ctx: Context) -> list[CompanyStatus]:
                 )
             )
             out.append(
-                CompanyStatus(
+                CompanyReport(
                     realm_id=realm,
                     name=company.name,
                     connected=session.get(Secret, (realm, TOKENS)) is not None,

@@ -102,8 +102,7 @@ def _changes(entity: str, rows: list[Json], home_currency: str, *, as_of: dateti
         except PermanentError:
             # One malformed row must not stop the pull; the caller sees the count.
             skipped += 1
-    extra = {"skipped": skipped} if skipped else {}
-    return QboChanges(invoices=tuple(invoices), customers=tuple(customers), as_of=as_of, extra=extra)
+    return QboChanges(invoices=tuple(invoices), customers=tuple(customers), as_of=as_of, skipped=skipped)
 
 
 def changes_since(
@@ -135,13 +134,6 @@ def changes_from_cdc(answer: Json, home_currency: str, *, as_of: datetime | None
     customers = [r for r in rows.get("Customer", []) if not is_deleted(r)]
     base_inv = _changes("Invoice", invoices, home_currency, as_of=None)
     base_cus = _changes("Customer", customers, home_currency, as_of=None)
-    extra: dict[str, int] = {"credit_memos": len(rows.get("CreditMemo", []))}
-    skipped = base_inv.extra.get("skipped", 0) + base_cus.extra.get("skipped", 0)
-    if skipped:
-        extra["skipped"] = skipped
-    if any(len(v) >= CDC_MAX_ROWS for v in rows.values()):
-        # CDC has no paging: a full entity list may be truncated; the caller should re-pull.
-        extra["truncated"] = 1
     return QboChanges(
         invoices=base_inv.invoices,
         customers=base_cus.customers,
@@ -150,7 +142,9 @@ def changes_from_cdc(answer: Json, home_currency: str, *, as_of: datetime | None
         payment_ids=tuple(str(r["Id"]) for r in rows.get("Payment", []) if "Id" in r),
         payments=tuple(payment_state(r) for r in rows.get("Payment", []) if "Id" in r),
         as_of=as_of,
-        extra=extra,
+        skipped=base_inv.skipped + base_cus.skipped,
+        # CDC has no paging: a full entity list may be truncated; the caller should re-pull.
+        truncated=any(len(v) >= CDC_MAX_ROWS for v in rows.values()),
     )
 
 

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import stripe
+import structlog
 
 from connectors.stripe import events, idempotency, mapping, methods, webhooks
 from connectors.stripe.amounts import to_minor, wire_currency
@@ -35,6 +36,8 @@ from syncd.domain import (
 from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
 
 T = TypeVar("T")
+
+log = structlog.get_logger(__name__)
 
 PAGE = 100
 INTENT_EXPAND = ["latest_charge.balance_transaction", "payment_method"]
@@ -308,11 +311,15 @@ class StripeConnector:
         """With a cursor, pages forward from it (Stripe's ``ending_before``); a cursor Stripe no
         longer knows (events live 30 days) falls back to ``since``."""
         if last_event_id is not None:
-            cursor = last_event_id
             try:
-                return self._events({"ending_before": cursor, "limit": PAGE}, oldest_first=True)
-            except ValidationError:
-                pass
+                return self._events({"ending_before": last_event_id, "limit": PAGE}, oldest_first=True)
+            except ValidationError as exc:
+                log.warning(
+                    "stripe.event_cursor_refused",
+                    cursor=last_event_id,
+                    error=str(exc),
+                    listing_since=since.isoformat(),
+                )
         return self._events({"created": {"gte": int(since.timestamp())}, "limit": PAGE}, oldest_first=False)
 
     def _events(self, params: stripe.params.EventListParams, *, oldest_first: bool) -> list[StripeEvent]:

@@ -4,7 +4,6 @@ transaction and back. An entry nobody expected is as visible as one that is miss
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +18,8 @@ from syncd.domain import BalanceTxn, QboPosting
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink
 from syncd.stages.books.payouts import NO_ENTRY
-from syncd.store.models import Cursor, MoneyMovement, PaymentRow
+from syncd.store.books_accounts import clearing_currencies
+from syncd.store.models import MoneyMovement, PaymentRow
 
 # syncd dates an entry on its Stripe transaction's UTC day (the company's day may differ by one), and
 # a payout's Transfer on the payout's arrival date, days after Stripe made it.
@@ -127,13 +127,8 @@ def build_ledger(
 
 def clearing_accounts(ctx: Context, realm: str, currencies: Iterable[str]) -> dict[str, str]:
     """Clearing account Id -> currency, for every currency syncd set up books in (and those given)."""
-    out: dict[str, str] = {}
     with ctx.db.transaction() as session:
-        for row in session.scalars(
-            select(Cursor).where(Cursor.company_id == realm, Cursor.name.like("qbo.accounts.%"))
-        ):
-            data = json.loads(row.value)
-            out[str(data["clearing"]["qbo_id"])] = str(data["currency"]).upper()
+        out = clearing_currencies(session, realm)
     for currency in currencies:
         if currency.upper() not in out.values():
             out[books_accounts(ctx, realm, currency).clearing.qbo_id] = currency.upper()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from syncd.cli.config_file import render
 from syncd.cli.options import state
 from syncd.cli.text import shown
 from syncd.config.render import render_init
@@ -133,13 +134,13 @@ def run() -> int:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> int:
     """Per company: connection, last pull, open invoices, pending and failed effects."""
-    from syncd.status import company_status, unbooked_lines
+    from syncd.status import company_reports, unbooked_lines
     from syncd.store import migrate as schema
 
     ctx = state().context()
     try:
         migrated = schema.current_revision(ctx.db) is not None
-        rows = company_status(ctx) if migrated else []
+        rows = company_reports(ctx) if migrated else []
         held = unbooked_lines(ctx) if migrated else []
     finally:
         ctx.db.dispose()

@@ -32,6 +32,7 @@ from syncd.domain.money import (
     to_qbo_cent,
 )
 from syncd.domain.stripe import (
+    STRIPE_WEBHOOK_EVENTS,
     BalanceTxn,
     CheckoutRequest,
     CheckoutSession,
@@ -49,6 +50,7 @@ from syncd.domain.stripe import (
 
 __all__ = [
     "QBO_CENT",
+    "STRIPE_WEBHOOK_EVENTS",
     "THREE_DECIMAL",
     "WHOLE_UNITS_ONLY",
     "ZERO_DECIMAL",

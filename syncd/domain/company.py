@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -35,7 +35,9 @@ class QboPaymentState:
 
 @dataclass(frozen=True, slots=True)
 class QboChanges:
-    """What one pull returned. ``as_of`` is the cursor to store once these rows are saved."""
+    """What one pull returned. ``as_of`` is the cursor to store once these rows are saved;
+    ``skipped`` counts malformed rows left out; ``truncated`` says a CDC answer hit its row cap,
+    so it may hide changes (mirror everything again)."""
 
     invoices: tuple[Invoice, ...] = ()
     customers: tuple[Customer, ...] = ()
@@ -44,4 +46,5 @@ class QboChanges:
     payment_ids: tuple[str, ...] = ()
     payments: tuple[QboPaymentState, ...] = ()
     as_of: datetime | None = None
-    extra: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    truncated: bool = False

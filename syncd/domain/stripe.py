@@ -12,8 +12,11 @@ from syncd.domain.methods import MethodChange
 
 
 class StripeEventKind(enum.Enum):
-    """The webhook event types syncd acts on; anything else is OTHER and ignored."""
+    """The Stripe event types syncd acts on, and so exactly those its webhook endpoint subscribes
+    to (``STRIPE_WEBHOOK_EVENTS``); ``stages.events`` dispatches on these. Any other type is OTHER:
+    kept in the inbox like every event, and ignored."""
 
+    # payments (stages.events)
     CHECKOUT_COMPLETED = "checkout.session.completed"
     CHECKOUT_ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
     CHECKOUT_ASYNC_FAILED = "checkout.session.async_payment_failed"
@@ -21,14 +24,24 @@ class StripeEventKind(enum.Enum):
     PAYMENT_SUCCEEDED = "payment_intent.succeeded"
     PAYMENT_PROCESSING = "payment_intent.processing"
     PAYMENT_FAILED = "payment_intent.payment_failed"
-    CHARGE_REFUNDED = "charge.refunded"
-    DISPUTE_CREATED = "charge.dispute.created"
-    DISPUTE_CLOSED = "charge.dispute.closed"
-    PAYOUT_PAID = "payout.paid"
-    PAYOUT_FAILED = "payout.failed"
+    # saved payment methods (stages.saved_methods)
     SETUP_SUCCEEDED = "setup_intent.succeeded"
     METHOD_ATTACHED = "payment_method.attached"
     METHOD_DETACHED = "payment_method.detached"
+    # refunds (stages.books)
+    REFUND_CREATED = "refund.created"
+    REFUND_UPDATED = "refund.updated"
+    REFUND_FAILED = "refund.failed"
+    CHARGE_REFUND_UPDATED = "charge.refund.updated"
+    # disputes and ACH returns: each reads the dispute's balance transactions again (stages.books)
+    DISPUTE_CREATED = "charge.dispute.created"
+    DISPUTE_UPDATED = "charge.dispute.updated"
+    DISPUTE_FUNDS_WITHDRAWN = "charge.dispute.funds_withdrawn"
+    DISPUTE_FUNDS_REINSTATED = "charge.dispute.funds_reinstated"
+    DISPUTE_CLOSED = "charge.dispute.closed"
+    # payouts (stages.books)
+    PAYOUT_PAID = "payout.paid"
+    PAYOUT_FAILED = "payout.failed"
     OTHER = "other"
 
     @classmethod
@@ -37,6 +50,12 @@ class StripeEventKind(enum.Enum):
             return cls(event_type)
         except ValueError:
             return cls.OTHER
+
+
+# What `syncd connect stripe` subscribes the endpoint to, in the order the README lists them.
+STRIPE_WEBHOOK_EVENTS: tuple[str, ...] = tuple(
+    k.value for k in StripeEventKind if k is not StripeEventKind.OTHER
+)
 
 
 class CheckoutStatus(enum.Enum):

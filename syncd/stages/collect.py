@@ -16,22 +16,18 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.companies import pause
 from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
-from syncd.errors import PermanentError, SyncdError, TransientError
+from syncd.errors import AuthError, Credential, PermanentError, SyncdError, TransientError
 from syncd.formatting import format_money
 from syncd.stages import checkouts, events, hooks, methods, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
-from syncd.store.models import CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
+from syncd.store.models import Company, CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
 from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.worker import Done, handler, perform
-
-__all__ = ["PortalService", "backfill", "ingest"]
-
-backfill = events.backfill
-ingest = events.ingest
 
 CHECKOUT_WAIT_SECONDS = 10.0
 SESSION_LIFETIME = timedelta(hours=23)
@@ -78,6 +74,9 @@ class PortalService:
             )
             if invoice is None:
                 raise PermanentError("This payment link is no longer valid.")
+            refused = _stripe_refused(session, invoice.company_id)
+            if refused is not None:
+                raise refused
             view = views.invoice_view(ctx, session, invoice, token)
             if view.payment_state is PaymentState.REVIEW:
                 raise PermanentError(
@@ -139,6 +138,10 @@ class PortalService:
                 if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
                     return row.checkout_url
                 superseded = row is None or row.status == PaymentStatus.EXPIRED.value
+                # Stripe refused the key just now: the worker paused the company (and said so).
+                refused = _stripe_refused(session, row.company_id) if row is not None else None
+            if refused is not None:
+                raise refused
             if superseded or time.monotonic() >= deadline:
                 raise TransientError("We could not start the payment just now. Please try again in a minute.")
             time.sleep(0.1)
@@ -151,6 +154,7 @@ class PortalService:
             if link is None or row is None or link.invoice_id not in row.invoice_ids:
                 return Outcome.CANCELLED
             status = PaymentStatus(row.status)
+            realm = link.company_id
         known = {
             PaymentStatus.SUCCEEDED: Outcome.PAID,
             PaymentStatus.PROCESSING: Outcome.PROCESSING,
@@ -163,6 +167,11 @@ class PortalService:
         assert session_id is not None
         try:
             checkout = ctx.stripe.get_checkout_session(session_id)
+        except AuthError as exc:
+            # The payer may well have paid: the webhook still arrives and is stored, so "pending"
+            # is the honest answer; the company pauses and staff hear of it once.
+            pause(ctx, realm, exc)
+            return Outcome.PENDING
         except SyncdError:
             return Outcome.PENDING
         # The redirect can beat the webhook: record what Stripe says through the same
@@ -185,8 +194,20 @@ class PortalService:
             realm, invoice_id = link.company_id, link.invoice_id
         try:
             return self.ctx.qbo(realm).invoice_pdf(invoice_id)
-        except SyncdError:
+        except PermanentError:
             return None
+        except AuthError as exc:
+            pause(self.ctx, realm, exc)  # logs and tells staff once, however many payers ask
+            raise
+
+
+def _stripe_refused(session: Session, realm: str) -> AuthError | None:
+    """The refusal that keeps a company from taking payments now (Stripe refused its key), if any.
+    A lost QBO connection does not: payments are taken and booked once it is reconnected."""
+    company = session.get(Company, realm)
+    if company is None or company.pause_credential != Credential.STRIPE_KEY.value:
+        return None
+    return AuthError(company.status_reason or "Stripe refused the API key", credential=Credential.STRIPE_KEY)
 
 
 def _amount_to_charge(view: InvoiceView, amount: Decimal | None) -> Decimal:

@@ -21,7 +21,8 @@ from syncd.store.models import PaymentRow
 
 log = structlog.get_logger("syncd.events")
 
-ACCOUNT = "*"
+# The backfill's cursor belongs to the Stripe account, not to one company: kept under this id.
+STRIPE_ACCOUNT = "*"
 BACKFILL_CURSOR = "stripe.last_event"
 BACKFILL_WINDOW = timedelta(days=3)
 
@@ -58,7 +59,7 @@ def ingest(ctx: Context) -> int:
 def backfill(ctx: Context) -> int:
     """Recover events a webhook never delivered: list those after the last one seen."""
     with ctx.db.transaction() as session:
-        last = cursors.get(session, ACCOUNT, BACKFILL_CURSOR)
+        last = cursors.get(session, STRIPE_ACCOUNT, BACKFILL_CURSOR)
     found = ctx.stripe.events_after(last, since=ctx.clock() - BACKFILL_WINDOW)
     recovered = 0
     for event in found:
@@ -71,13 +72,14 @@ def backfill(ctx: Context) -> int:
                 recovered += 1
                 # Kept for dedupe only: the event was applied from the listing itself.
                 inbox.mark_event_processed(session, "stripe", event.id, now=now)
-            cursors.put(session, ACCOUNT, BACKFILL_CURSOR, event.id, now=now)
+            cursors.put(session, STRIPE_ACCOUNT, BACKFILL_CURSOR, event.id, now=now)
     if recovered:
         ctx.wake("worker", None)
     return recovered
 
 
 def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
+    """Hand the event to the stage that owns its kind (``StripeEventKind``); ignore the rest."""
     kind = event.kind
     if saved_methods.handles(event):
         saved_methods.apply_event(ctx, session, event)
@@ -110,7 +112,12 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     else:
         from syncd.stages import books
 
-        books.apply_event(ctx, session, event)
+        if kind in books.KINDS:
+            books.apply_event(ctx, session, event)
+        else:
+            # Kept in the inbox (or the backfill's dedupe row) and acted on by nothing: a type
+            # subscribed by hand, or one the event listing brings.
+            log.info("stripe.event_ignored", event_id=event.id, type=event.type)
 
 
 def _find(

@@ -53,11 +53,11 @@ def pull(ctx: Context, realm_id: str) -> PullResult:
     if since is None or started - since > CDC_HORIZON:
         return _full(ctx, realm_id, started)
     changes = qbo.changes_since(since - OVERLAP, started)
-    if changes.extra.get("truncated"):
+    if changes.truncated:
         # CDC has no paging: a capped answer may hide changes, so mirror everything again.
         return _full(ctx, realm_id, started)
-    if changes.extra.get("skipped"):
-        log.warning("pull.skipped_rows", company=realm_id, rows=changes.extra["skipped"])
+    if changes.skipped:
+        log.warning("pull.skipped_rows", company=realm_id, rows=changes.skipped)
     with ctx.db.transaction() as session:
         moved = _save(ctx, session, realm_id, changes)
         as_of = min(changes.as_of or started, started)
@@ -70,8 +70,8 @@ def _full(ctx: Context, realm_id: str, started: datetime) -> PullResult:
     invoices = customers = moved = 0
     as_of: datetime | None = None
     for page in ctx.qbo(realm_id).initial_pull():
-        if page.extra.get("skipped"):
-            log.warning("pull.skipped_rows", company=realm_id, rows=page.extra["skipped"])
+        if page.skipped:
+            log.warning("pull.skipped_rows", company=realm_id, rows=page.skipped)
         with ctx.db.transaction() as session:
             moved += _save(ctx, session, realm_id, page)
         invoices += len(page.invoices)

@@ -148,6 +148,20 @@ class Cursor(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class BooksAccount(Base):
+    """A QBO account (or vendor, or payment method) the books post to in one currency, by role:
+    found or created once by account setup (``store.books_accounts``), then read from here."""
+
+    __tablename__ = "books_accounts"
+
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    qbo_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Lease(Base):
     """A named lock with an expiry: company ownership, token refresh. Survives nothing but time."""
 

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.domain import InvoiceStatus
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import AuthError, PermanentError, TransientError
 from syncd.formatting import format_money
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
@@ -33,6 +33,9 @@ from syncd.web.templating import (
 _AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?|\.([0-9]+)")
 _SYMBOLS = "$€£¥₹"
 _NOT_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+# When to come back while a company's connection is lost: a person has to fix it.
+AUTH_RETRY_SECONDS = 1800
+TRANSIENT_RETRY_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,18 @@ class _Pages:
         }
         return self.templates.response("portal/message.html", context, status_code=status_code)
 
+    def unavailable(
+        self, request: Request, exc: AuthError | TransientError, title: str, text: str
+    ) -> Response:
+        """503 with Retry-After: the connection is lost (a person fixes it) or a remote is down."""
+        if isinstance(exc, AuthError):
+            wait = AUTH_RETRY_SECONDS
+        else:
+            wait = round(exc.retry_after) if exc.retry_after else TRANSIENT_RETRY_SECONDS
+        response = self.message_page(request, 503, title, text)
+        response.headers["Retry-After"] = str(max(1, wait))
+        return response
+
     async def invoice(self, request: Request) -> Response:
         view = await self._view(request.path_params["token"])
         if view is None:
@@ -214,10 +229,18 @@ class _Pages:
             url = await run_in_threadpool(self.backend.start_payment, token, amount, who if keep else None)
         except PermanentError as exc:
             return self.invoice_page(request, view, status_code=400, error=str(exc))
-        except TransientError:
-            return self.message_page(
+        except AuthError as exc:
+            return self.unavailable(
                 request,
-                503,
+                exc,
+                "Payments can't be taken right now",
+                f"Nothing was charged. {view.branding.name} is fixing a problem with its payment "
+                "connection; please try again later.",
+            )
+        except TransientError as exc:
+            return self.unavailable(
+                request,
+                exc,
                 "Payments are briefly unavailable",
                 "Nothing was charged. Please try again in a few minutes.",
             )
@@ -263,7 +286,15 @@ class _Pages:
         view = await self._view(token)
         if view is None:
             return self.not_found()
-        body = await run_in_threadpool(self.backend.invoice_pdf, token)
+        try:
+            body = await run_in_threadpool(self.backend.invoice_pdf, token)
+        except (AuthError, TransientError) as exc:
+            return self.unavailable(
+                request,
+                exc,
+                "The invoice PDF can't be fetched right now",
+                "Please try again later; the invoice itself is shown on its page.",
+            )
         if body is None:
             return self.not_found()
         disposition = f'attachment; filename="{_pdf_filename(view.doc_number)}"'

@@ -82,7 +82,11 @@ class Consenting:
 
 
 class PortalBackend(Protocol):
-    """Implemented by the integrator over the store and the Stripe connector."""
+    """Implemented by the integrator over the store and the Stripe connector.
+
+    Any method may raise AuthError when the company's connection to Stripe or QuickBooks is lost
+    (the backend pauses the company and tells staff) and TransientError when a remote is briefly
+    unavailable: the payer is told to try again later (503)."""
 
     def invoice(self, token: str) -> InvoiceView | None:
         """None for unknown or revoked links (→ 404 that reveals nothing)."""
@@ -96,4 +100,4 @@ class PortalBackend(Protocol):
         """What to tell the payer after returning from Checkout."""
 
     def invoice_pdf(self, token: str) -> bytes | None:
-        """The invoice as a PDF, or None when there is none to give."""
+        """The invoice as a PDF, or None when there is none to give (QBO has no such document)."""

@@ -17,7 +17,8 @@ from syncd.web.metrics import WebMetrics
 
 log = structlog.get_logger(__name__)
 
-MAX_BODY = 1024 * 1024
+# The largest webhook body read and kept: a longer one is refused (413) before it is read.
+MAX_BODY = 1 << 20
 STRIPE_PATH = "/webhooks/stripe"
 QBO_PATH = "/webhooks/quickbooks"
 WEBHOOK_PATHS = frozenset({STRIPE_PATH, QBO_PATH})

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from syncd.companies import CompanyStatus, set_status
 from syncd.stages.books import charges
-from syncd.stages.collect import ingest, open_attempt
+from syncd.stages.collect import open_attempt
 from syncd.stages.cycle import run_cycle
-from syncd.status import company_status
+from syncd.stages.events import ingest
+from syncd.status import company_reports
 from syncd.store import effects
 from syncd.store.models import Effect, InvoiceRow
 
@@ -202,7 +203,7 @@ def test_a_payment_qbo_refuses_for_good_is_held_listed_told_once_and_booked_once
     with loop.ctx.db.transaction() as s:
         (held,) = charges.unbooked(s, loop.realm)
     assert held.amount == Decimal("120.00") and held.customer and inv.customer_id in held.customer
-    (status,) = company_status(loop.ctx)
+    (status,) = company_reports(loop.ctx)
     assert status.charges_unbooked == 1 and status.effects_failed == 0
     assert status.status == CompanyStatus.RECONNECT.value  # resumed by the scheduler on new tokens
     for _ in range(2):  # retried on its own: still refused, still one email

@@ -14,8 +14,9 @@ from loop_harness import Loop, running_loop
 from sqlalchemy import select
 
 from syncd.audit import AuditReport, run_audit
-from syncd.stages.collect import ingest, open_attempt
+from syncd.stages.collect import open_attempt
 from syncd.stages.cycle import run_cycle
+from syncd.stages.events import ingest
 from syncd.store.models import InvoiceRow, PaymentRow
 
 BANK = "Checking"

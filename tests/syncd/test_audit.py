@@ -21,24 +21,32 @@ from syncd.audit import run_audit
 from syncd.cli import main as cli_main
 from syncd.cli.options import CliState
 from syncd.context import Context
-from syncd.domain import BalanceTxn, Payout, PayoutStatus, QboEntry, QboEntryRef, QboPosting
+from syncd.domain import (
+    AccountRef,
+    BalanceTxn,
+    BooksAccounts,
+    Payout,
+    PayoutStatus,
+    QboEntry,
+    QboEntryRef,
+    QboPosting,
+)
 from syncd.secrets import SecretBox
 from syncd.stages.books.movements import link, record
-from syncd.store import cursors, effects
+from syncd.store import books_accounts, effects
 from syncd.store.engine import Database
 
 REALM = "4620816365"
 DAY = date(2026, 3, 10)
 AT = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-ACCOUNTS = {
-    "currency": "USD",
-    "clearing": {"qbo_id": "90", "name": "Stripe Clearing"},
-    "fee_expense": {"qbo_id": "91", "name": "Stripe Fees"},
-    "bank": {"qbo_id": "35", "name": "Checking"},
-    "stripe_vendor": {"qbo_id": "92", "name": "Stripe"},
-    "payment_method": None,
-    "refund_income": {"qbo_id": "1", "name": "Sales"},
-}
+ACCOUNTS = BooksAccounts(
+    currency="USD",
+    clearing=AccountRef("90", "Stripe Clearing"),
+    fee_expense=AccountRef("91", "Stripe Fees"),
+    bank=AccountRef("35", "Checking"),
+    stripe_vendor=AccountRef("92", "Stripe"),
+    refund_income=AccountRef("1", "Sales"),
+)
 
 
 def txn(
@@ -149,7 +157,7 @@ def world(sqlite_db: Database, tmp_path: Path) -> World:
         clock=lambda: AT,
     )
     with sqlite_db.transaction() as s:
-        cursors.put(s, REALM, "qbo.accounts.USD", json.dumps(ACCOUNTS), now=AT)
+        books_accounts.keep(s, REALM, ACCOUNTS, now=AT)
     return World(ctx, stripe, qbo)
 
 

@@ -15,7 +15,7 @@ from syncd.bootstrap import token_store
 from syncd.companies import CompanyStatus, is_active, pause, resume_proven, runnable, set_status
 from syncd.context import Context
 from syncd.errors import AuthError, Credential, ReconnectNeededError
-from syncd.status import company_status
+from syncd.status import company_reports
 from syncd.store import effects
 from syncd.store.models import Company, Effect
 from syncd.worker import run_effects
@@ -74,7 +74,7 @@ def test_a_lost_qbo_connection_names_connect_and_a_new_connection_resumes(tmp_pa
         row = _company(ctx, loop.realm)
         assert (row.status, row.pause_credential) == ("reconnect_needed", "quickbooks.connection")
         assert not runnable(ctx, loop.realm)
-        (status,) = company_status(ctx)
+        (status,) = company_reports(ctx)
         assert status.fix == "run `syncd connect quickbooks` to reconnect it"
         assert status.status_reason == "QBO refused the refresh token (invalid_grant)"
         token_store(ctx).save(loop.realm, tokens_from(loop.qbo.mint_tokens()))
@@ -104,7 +104,7 @@ def test_a_pause_of_unknown_cause_waits_for_syncd_resume(tmp_path: Path) -> None
         pause(ctx, loop.realm, AuthError("refused for a reason nobody mapped"))
         token_store(ctx).save(loop.realm, tokens_from(loop.qbo.mint_tokens()))
         assert not runnable(ctx, loop.realm)
-        (status,) = company_status(ctx)
+        (status,) = company_reports(ctx)
         assert status.fix == f"fix the cause, then run `syncd resume --company {loop.realm}`"
         config = tmp_path / "syncd.toml"
         config.write_text(

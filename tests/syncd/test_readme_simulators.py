@@ -16,7 +16,7 @@ import pytest
 import requests
 from processes import Process, free_port
 
-from syncd.stages.webhook_events import STRIPE_WEBHOOK_EVENTS
+from syncd.domain import STRIPE_WEBHOOK_EVENTS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TITLE = "## Run syncd against the simulators"

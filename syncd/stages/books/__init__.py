@@ -2,11 +2,12 @@
 account (DESIGN §4) — fees, refunds, disputes, ACH returns, payouts — one effect per entry."""
 
 from syncd.stages.books import disputes, fees, payouts, refund_failures, refunds, returns
-from syncd.stages.books.dispatch import apply_event
+from syncd.stages.books.dispatch import KINDS, apply_event
 from syncd.stages.books.fees import record_fee
 from syncd.stages.books.standing import strikes
 
 __all__ = [
+    "KINDS",
     "apply_event",
     "disputes",
     "fees",

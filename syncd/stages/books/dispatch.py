@@ -10,15 +10,27 @@ import structlog
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
-from syncd.domain import StripeEvent
+from syncd.domain import StripeEvent, StripeEventKind
 from syncd.stages.books.payers import fallback_company
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 
 log = structlog.get_logger("syncd.books")
 
-REFUND_EVENTS = ("refund.created", "refund.updated", "charge.refund.updated")
-DISPUTE_PREFIX = "charge.dispute."
+_K = StripeEventKind
+REFUND_KINDS = frozenset({_K.REFUND_CREATED, _K.REFUND_UPDATED, _K.CHARGE_REFUND_UPDATED})
+DISPUTE_KINDS = frozenset(
+    {
+        _K.DISPUTE_CREATED,
+        _K.DISPUTE_UPDATED,
+        _K.DISPUTE_FUNDS_WITHDRAWN,
+        _K.DISPUTE_FUNDS_REINSTATED,
+        _K.DISPUTE_CLOSED,
+    }
+)
+PAYOUT_KINDS = frozenset({_K.PAYOUT_PAID, _K.PAYOUT_FAILED})
+# Every kind ``apply_event`` acts on.
+KINDS = REFUND_KINDS | DISPUTE_KINDS | PAYOUT_KINDS | {_K.REFUND_FAILED}
 
 
 def _payment_company(ctx: Context, session: Session, event: StripeEvent) -> str | None:
@@ -48,13 +60,14 @@ def _account_company(ctx: Context, event: StripeEvent) -> str | None:
 def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     """Refunds, disputes and payouts (DESIGN §4)."""
     now = ctx.clock()
+    # ``kind`` is the type as Stripe spells it (part of the dispute keys); dispatch is on the Enum.
     kind, oid = event.type, event.object_id
-    if kind in REFUND_EVENTS or kind.startswith(DISPUTE_PREFIX):
+    if event.kind in REFUND_KINDS or event.kind in DISPUTE_KINDS:
         realm = _payment_company(ctx, session, event)
         if realm is None:
             log.info("stripe.event_not_ours", event_id=event.id, type=kind, object=oid)
             return
-        if kind in REFUND_EVENTS:
+        if event.kind in REFUND_KINDS:
             effects.enqueue(
                 session,
                 key=f"qbo:refund:{oid}",
@@ -73,7 +86,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
                 payload={"dispute_id": oid},
                 now=now,
             )
-    elif kind == "refund.failed":
+    elif event.kind is StripeEventKind.REFUND_FAILED:
         realm = _payment_company(ctx, session, event)
         if realm is not None:
             effects.enqueue(
@@ -96,11 +109,11 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
                 "QuickBooks; refund the customer another way if they are still owed it.",
                 now,
             )
-    elif kind in ("payout.paid", "payout.failed"):
+    elif event.kind in PAYOUT_KINDS:
         realm = _account_company(ctx, event)
         if realm is None:
             return
-        paid = kind == "payout.paid"
+        paid = event.kind is StripeEventKind.PAYOUT_PAID
         effects.enqueue(
             session,
             key=f"qbo:payout:{oid}" if paid else f"qbo:payout_failed:{oid}",

@@ -18,7 +18,7 @@ from connectors.quickbooks.errors import (
     parse_fault,
 )
 from connectors.quickbooks.mapping import parse_time, query_rows, to_customer, to_invoice
-from connectors.quickbooks.pull import batch_items, changes_from_cdc, deleted_ids_from_cdc_xml
+from connectors.quickbooks.pull import CDC_MAX_ROWS, batch_items, changes_from_cdc, deleted_ids_from_cdc_xml
 from connectors.quickbooks.writes import entry_ref, payment_body
 from syncd.domain import InvoiceStatus, QboPaymentDraft, QboPaymentLine
 from syncd.errors import (
@@ -129,6 +129,18 @@ def test_cdc_payments_carry_their_total_invoices_and_deletion() -> None:
         ("123",),
     )
     assert (deleted.qbo_id, deleted.deleted) == ("124", True)
+
+
+def test_cdc_counts_malformed_rows_and_flags_an_answer_at_the_row_cap() -> None:
+    invoice = load("invoice_read.json")["Invoice"]
+    undated = {k: v for k, v in invoice.items() if k != "TxnDate"} | {"Id": "265"}
+    answer = {"CDCResponse": [{"QueryResponse": [{"Invoice": [invoice, undated]}]}]}
+    changes = changes_from_cdc(answer, "USD", as_of=None)
+    assert (len(changes.invoices), changes.skipped, changes.truncated) == (1, 1, False)
+    capped = {
+        "CDCResponse": [{"QueryResponse": [{"Customer": [{"Id": str(i)} for i in range(CDC_MAX_ROWS)]}]}]
+    }
+    assert changes_from_cdc(capped, "USD", as_of=None).truncated
 
 
 def test_cdc_sample_without_syncd_entities_is_empty() -> None:

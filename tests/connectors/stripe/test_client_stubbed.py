@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import structlog
 
 from connectors.stripe.client import StripeConnector
 from connectors.stripe.protocol import Stripe, StripeSettings
@@ -398,8 +399,12 @@ def test_events_after_unknown_cursor_falls_back_to_since(stub: StripeStub, stubb
     )
     stub.mock.get(stub.url(path), json=stub.listing(path, [_event(stub, 9), _event(stub, 8)]))
     since = datetime(2026, 11, 20, tzinfo=UTC)
-    found = stubbed.events_after("evt_gone", since=since)
+    with structlog.testing.capture_logs() as logs:
+        found = stubbed.events_after("evt_gone", since=since)
     assert [e.id for e in found] == ["evt_8", "evt_9"]
+    # Said once, naming the cursor given up and why.
+    (said,) = [e for e in logs if e["event"] == "stripe.event_cursor_refused"]
+    assert said["cursor"] == "evt_gone" and "No such event" in said["error"]
     assert stub.query(stub.calls("GET", path)[1].url)["created[gte]"] == str(int(since.timestamp()))
     assert found[0].kind is StripeEventKind.OTHER
 

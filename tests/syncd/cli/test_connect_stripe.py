@@ -17,9 +17,9 @@ from connectors.stripe.simulator.webhooks import sign
 from syncd.bootstrap import build_context
 from syncd.cli.main import EX_CONFIG, run
 from syncd.config import load
+from syncd.domain import STRIPE_WEBHOOK_EVENTS
 from syncd.errors import SignatureError
 from syncd.secrets import SecretBox
-from syncd.stages.webhook_events import STRIPE_WEBHOOK_EVENTS
 from syncd.store import webhook_secret
 from syncd.store.engine import Database
 from syncd.store.models import Secret

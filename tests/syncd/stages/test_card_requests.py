@@ -16,8 +16,8 @@ from sqlalchemy import select
 from syncd.errors import PermanentError, ValidationError
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.card_requests import request_card
-from syncd.stages.collect import ingest
 from syncd.stages.cycle import run_cycle
+from syncd.stages.events import ingest
 from syncd.store.models import CardRequest, CustomerRow, Effect, InboxEvent, MethodConsent, SavedMethodRow
 
 LINK = re.compile(r"https?://[^\s\"'<>]+/c/[A-Za-z0-9_-]{32}")

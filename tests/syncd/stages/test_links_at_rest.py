@@ -8,8 +8,9 @@ from pathlib import Path
 from loop_harness import Loop, running_loop
 from sqlalchemy import MetaData, select
 
-from syncd.stages.collect import PortalService, ingest
+from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
+from syncd.stages.events import ingest
 from syncd.store.models import InvoiceRow, PaymentRow, PortalLink
 
 

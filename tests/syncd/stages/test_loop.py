@@ -9,8 +9,9 @@ import pytest
 from loop_harness import running_loop
 
 from syncd.domain.payments import PaymentStatus
-from syncd.stages.collect import PortalService, ingest
+from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
+from syncd.stages.events import ingest
 from syncd.store.models import InvoiceRow, PaymentRow, PortalLink
 from syncd.web.protocol import Outcome
 

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
-from syncd.stages.collect import PortalService, backfill, ingest
+from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
+from syncd.stages.events import backfill, ingest
 from syncd.store.models import InvoiceRow, PaymentRow
 
 

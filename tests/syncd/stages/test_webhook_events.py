@@ -1,25 +1,95 @@
-"""syncd's webhook endpoint subscribes to exactly the Stripe event types the stages act on."""
+"""Stripe events are dispatched one way, on ``StripeEventKind``: every kind the webhook endpoint
+subscribes to reaches the stage that owns it, and any other type is kept and ignored."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+import pytest
+import structlog
+from sqlalchemy import select
+
+from connectors.email.protocol import Mailer
+from connectors.quickbooks.protocol import QuickBooks
+from connectors.stripe import webhooks
+from connectors.stripe.protocol import Stripe
 from connectors.stripe.simulator.webhook_endpoints import KNOWN_EVENTS
-from syncd.domain import StripeEventKind
-from syncd.stages.books.dispatch import DISPUTE_PREFIX, REFUND_EVENTS
-from syncd.stages.events import _OBSERVED
-from syncd.stages.webhook_events import STRIPE_WEBHOOK_EVENTS
+from syncd import config
+from syncd.context import Context
+from syncd.domain import STRIPE_WEBHOOK_EVENTS, StripeEvent, StripeEventKind
+from syncd.secrets import SecretBox
+from syncd.stages import events
+from syncd.store import inbox
+from syncd.store.engine import Database
+from syncd.store.models import Effect, InboxEvent
 
-# Parsed into a kind, but no stage acts on it: refunds are booked from refund.* events.
-UNUSED_KINDS = {StripeEventKind.OTHER, StripeEventKind.CHARGE_REFUNDED}
-
-
-def test_every_type_a_stage_acts_on_is_subscribed_and_nothing_else() -> None:
-    payments = {k.value for k in StripeEventKind if k not in UNUSED_KINDS}
-    assert {k.value for k in _OBSERVED} <= payments
-    books = {*REFUND_EVENTS, "refund.failed", "payout.paid", "payout.failed"}
-    disputes = {t for t in KNOWN_EVENTS if t.startswith(DISPUTE_PREFIX)}
-    assert set(STRIPE_WEBHOOK_EVENTS) == payments | books | disputes
-    assert len(STRIPE_WEBHOOK_EVENTS) == len(set(STRIPE_WEBHOOK_EVENTS))
+AT = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
-def test_stripe_knows_every_subscribed_type() -> None:
+@pytest.fixture
+def ctx(sqlite_db: Database, tmp_path: Path) -> Context:
+    settings = config.parse(
+        {
+            "secret_key": SecretBox.generate(),
+            "database": {"url": f"sqlite:///{tmp_path / 'unused.db'}"},
+            "company": [{"realm_id": "r1"}],
+        }
+    )
+    return Context(
+        settings=settings,
+        db=sqlite_db,
+        box=SecretBox(settings.secret_key),
+        qbo_factory=lambda realm: cast(QuickBooks, None),
+        # The inbox replays bodies verified on arrival: parsing is all ingest asks of Stripe.
+        stripe=cast(Stripe, SimpleNamespace(parse_event=webhooks.parse_verified)),
+        mailer=cast(Mailer, None),
+        clock=lambda: AT,
+    )
+
+
+def test_the_endpoint_subscribes_to_every_kind_and_stripe_knows_each() -> None:
+    kinds = [k.value for k in StripeEventKind if k is not StripeEventKind.OTHER]
+    assert list(STRIPE_WEBHOOK_EVENTS) == kinds
     assert set(STRIPE_WEBHOOK_EVENTS) <= KNOWN_EVENTS
+
+
+@pytest.mark.parametrize("kind", [k for k in StripeEventKind if k is not StripeEventKind.OTHER])
+def test_every_subscribed_kind_reaches_a_stage(ctx: Context, kind: StripeEventKind) -> None:
+    event = StripeEvent(
+        id=f"evt_{kind.name}", kind=kind, type=kind.value, created=AT, object_id="obj_1", livemode=False
+    )
+    with structlog.testing.capture_logs() as logs, ctx.db.transaction() as session:
+        events.apply_event(ctx, session, event)
+    assert "stripe.event_ignored" not in [e["event"] for e in logs]
+
+
+def test_an_unknown_type_is_kept_marked_processed_and_ignored(ctx: Context) -> None:
+    body = {
+        "object": "event",
+        "id": "evt_new",
+        "type": "customer.subscription.paused",
+        "created": int(AT.timestamp()),
+        "livemode": False,
+        "data": {"object": {"object": "subscription", "id": "sub_1", "metadata": {}}},
+    }
+    with ctx.db.transaction() as session:
+        inbox.store(
+            session,
+            source="stripe",
+            event_id="evt_new",
+            event_type=body["type"],
+            payload=json.dumps(body).encode(),
+            now=AT,
+        )
+    with structlog.testing.capture_logs() as logs:
+        assert events.ingest(ctx) == 1
+    (said,) = [e for e in logs if e["event"] == "stripe.event_ignored"]
+    assert said["type"] == "customer.subscription.paused"
+    with ctx.db.transaction() as session:
+        (kept,) = session.scalars(select(InboxEvent))
+        assert kept.processed_at is not None and kept.error is None
+        assert list(session.scalars(select(Effect))) == []

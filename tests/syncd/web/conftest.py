@@ -15,7 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from starlette.middleware import Middleware
 
 from syncd.domain import InvoiceLine, InvoiceStatus
-from syncd.errors import PermanentError
+from syncd.errors import PermanentError, SyncdError
 from syncd.web.csrf import Csrf
 from syncd.web.portal import portal_routes
 from syncd.web.protocol import Branding, Consenting, InvoiceView, Outcome, PaymentState
@@ -79,6 +79,8 @@ class FakeBackend:
         self.outcome_calls: list[tuple[str, str | None]] = []
         self.pdfs: dict[str, bytes] = {}
         self.checkout_url = CHECKOUT
+        # Raised by start_payment and invoice_pdf: a lost connection, a remote that is down.
+        self.error: SyncdError | None = None
 
     def invoice(self, token: str) -> InvoiceView | None:
         if token in self.revoked:
@@ -86,6 +88,8 @@ class FakeBackend:
         return self.views.get(token)
 
     def start_payment(self, token: str, amount: Decimal | None, keep: Consenting | None = None) -> str:
+        if self.error is not None:
+            raise self.error
         if self.refusal is not None:
             raise PermanentError(self.refusal)
         self.started.append((token, amount))
@@ -96,6 +100,8 @@ class FakeBackend:
         return self.outcomes.get(token, Outcome.PENDING)
 
     def invoice_pdf(self, token: str) -> bytes | None:
+        if self.error is not None:
+            raise self.error
         return self.pdfs.get(token)
 
 

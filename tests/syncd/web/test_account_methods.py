@@ -14,7 +14,7 @@ from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from sqlalchemy import select
 
-from syncd.stages.collect import ingest
+from syncd.stages.events import ingest
 from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, PaymentRow, SavedMethodRow
 from syncd.web.account_text import TEXT
 

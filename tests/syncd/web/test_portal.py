@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.testclient import TestClient
 
 from syncd.domain import InvoiceLine, InvoiceStatus
+from syncd.errors import AuthError, Credential, TransientError
 from syncd.web.csrf import Csrf
 from syncd.web.portal import portal_routes
 from syncd.web.protocol import Outcome, PaymentState
@@ -206,6 +207,28 @@ def test_backend_refusal_is_shown_with_400(client: Any, backend: Any) -> None:
     r = pay(client, csrf_token=token, amount="20")
     assert r.status_code == 400
     assert "This invoice was just paid." in r.text
+
+
+def test_a_lost_connection_is_an_honest_503_with_retry_after(client: Any, backend: Any) -> None:
+    backend.error = AuthError("Invalid API Key provided", credential=Credential.STRIPE_KEY)
+    token = csrf_token(client.get("/i/tok-open").text)
+    r = pay(client, csrf_token=token, amount="20")
+    assert (r.status_code, r.headers["retry-after"]) == (503, "1800")
+    assert "Payments can&#39;t be taken right now" in r.text and "Nothing was charged" in r.text
+    assert "Invalid API Key" not in r.text
+    r = client.get("/i/tok-open/pdf")
+    assert (r.status_code, r.headers["retry-after"]) == (503, "1800")
+
+
+def test_a_remote_that_is_down_is_a_503_with_its_retry_hint(client: Any, backend: Any) -> None:
+    backend.error = TransientError("Stripe answered 503", retry_after=7)
+    token = csrf_token(client.get("/i/tok-open").text)
+    r = pay(client, csrf_token=token, amount="20")
+    assert (r.status_code, r.headers["retry-after"]) == (503, "7")
+    assert "briefly unavailable" in r.text
+    backend.error = TransientError("QuickBooks timed out")
+    r = client.get("/i/tok-open/pdf")
+    assert (r.status_code, r.headers["retry-after"]) == (503, "60")
 
 
 @pytest.mark.parametrize(
