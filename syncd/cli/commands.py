@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from syncd.cli.config_file import render
 from syncd.cli.options import state
 from syncd.cli.text import shown
 from syncd.config.render import render_init

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from syncd.config import DEFAULT_BRANDING
 from syncd.domain.money import display_exponent
 from syncd.formatting import DEFAULT_LOCALE, format_date, format_datetime, format_money, round_money
-from syncd.config import DEFAULT_BRANDING
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
