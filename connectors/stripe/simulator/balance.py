@@ -12,6 +12,7 @@ from connectors.stripe.simulator.errors import bad_state
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import opt_str
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
+from connectors.stripe.simulator.resources import retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -174,10 +175,6 @@ def _list(ctx: Ctx) -> JsonDict:
     )
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("balance_transaction", ctx.path["id"])
-
-
 ROUTES = [
     Route("GET", "/v1/balance", _balance, {"expand": ["str"]}),
     Route(
@@ -186,5 +183,5 @@ ROUTES = [
         _list,
         {**LIST_SPEC, "payout": "str", "type": "str", "source": "str", "currency": "str", "created": "any"},
     ),
-    Route("GET", "/v1/balance_transactions/{id}", _retrieve, {"expand": ["str"]}),
+    retrieve_route("balance_transaction", "/v1/balance_transactions/{id}"),
 ]

@@ -23,6 +23,11 @@ def _address(value: Any) -> JsonDict | None:
     return {k: value.get(k) or None for k in _ADDRESS_KEYS}
 
 
+def empty_address() -> JsonDict:
+    """An address with every line unset: what Stripe shows where none was collected."""
+    return dict.fromkeys(_ADDRESS_KEYS)
+
+
 def new_customer(state: SimState, params: JsonDict) -> JsonDict:
     """Create and record a customer (also used when Checkout creates one)."""
     customer: JsonDict = {

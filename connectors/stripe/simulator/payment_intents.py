@@ -10,9 +10,9 @@ from connectors.stripe.simulator.errors import ApiError, bad_state, card_error, 
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, req_int, req_str, str_list
 from connectors.stripe.simulator.ids import random_token
-from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
 from connectors.stripe.simulator.payment_methods import resolve
 from connectors.stripe.simulator.payments import AUTH_MESSAGE, attempt
+from connectors.stripe.simulator.resources import EXPAND_SPEC, list_route, retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.search import SEARCH_SPEC, search_result
 from connectors.stripe.simulator.state import SimState
@@ -182,10 +182,6 @@ def _off_session(params: JsonDict) -> bool:
     return value in ("true", "one_off", "recurring", True)
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("payment_intent", ctx.path["id"])
-
-
 def _update(ctx: Ctx) -> JsonDict:
     pi = ctx.state.store.get("payment_intent", ctx.path["id"])
     previous: JsonDict = {}
@@ -227,15 +223,6 @@ def _cancel(ctx: Ctx) -> JsonDict:
     )
     emit(ctx.state, "payment_intent.canceled", pi)
     return pi
-
-
-def _list(ctx: Ctx) -> JsonDict:
-    customer = opt_str(ctx.params, "customer")
-    keep_created = created_filter(ctx.params)
-    items = ctx.state.store.newest_first(
-        "payment_intent", lambda pi: customer in (None, pi["customer"]) and keep_created(pi)
-    )
-    return list_object(items, ctx.params, "/v1/payment_intents")
 
 
 def _search(ctx: Ctx) -> JsonDict:
@@ -285,8 +272,8 @@ _UPDATE = {
 ROUTES = [
     Route("POST", "/v1/payment_intents", _create, _CREATE),
     Route("GET", "/v1/payment_intents/search", _search, SEARCH_SPEC),
-    Route("GET", "/v1/payment_intents", _list, {**LIST_SPEC, "customer": "str", "created": "any"}),
-    Route("GET", "/v1/payment_intents/{id}", _retrieve, {"expand": ["str"], "client_secret": "str"}),
+    list_route("payment_intent", "/v1/payment_intents", ("customer",)),
+    retrieve_route("payment_intent", "/v1/payment_intents/{id}", {**EXPAND_SPEC, "client_secret": "str"}),
     Route("POST", "/v1/payment_intents/{id}", _update, _UPDATE),
     Route("POST", "/v1/payment_intents/{id}/confirm", _confirm, _CONFIRM),
     Route(

@@ -11,6 +11,7 @@ from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str,
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of, resolve
 from connectors.stripe.simulator.payments import DECLINES, payment_error
+from connectors.stripe.simulator.resources import EXPAND_SPEC, retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -122,10 +123,6 @@ def _create(ctx: Ctx) -> JsonDict:
     return seti
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("setup_intent", ctx.path["id"])
-
-
 def _confirm_route(ctx: Ctx) -> JsonDict:
     seti = ctx.state.store.get("setup_intent", ctx.path["id"])
     return copy.deepcopy(confirm_setup(ctx.state, seti, opt_str(ctx.params, "payment_method")))
@@ -146,7 +143,7 @@ _CREATE = {
 
 ROUTES = [
     Route("POST", "/v1/setup_intents", _create, _CREATE),
-    Route("GET", "/v1/setup_intents/{id}", _retrieve, {"expand": ["str"], "client_secret": "str"}),
+    retrieve_route("setup_intent", "/v1/setup_intents/{id}", {**EXPAND_SPEC, "client_secret": "str"}),
     Route(
         "POST",
         "/v1/setup_intents/{id}/confirm",
