@@ -10,15 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.console import (
-    fragment,
-    parse,
-    port_in_use,
-    screen,
-    serve_until_stopped,
-    simulator_command,
-    toml_table,
-)
+from connectors import console
 
 if TYPE_CHECKING:
     from connectors.quickbooks.simulator.simulator import QboSimulator
@@ -27,7 +19,7 @@ DEFAULT_PORT = 12110
 PROG = "python -m connectors.quickbooks.simulator"
 
 
-@simulator_command("quickbooks", DEFAULT_PORT)
+@console.simulator_command("quickbooks", DEFAULT_PORT)
 @click.option("--invoices", default=50, show_default=True, help="Open invoices in the seeded company.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated company.")
 @click.option("--realm-id", default="9130350000000001", show_default=True, help="The company id.")
@@ -75,8 +67,8 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
         company_name=options["company_name"],
     )
     text = as_json if options["as_json"] else describe
-    with port_in_use("--port", options["port"]):
-        return serve_until_stopped(sim, lambda: text(sim, options), stop)
+    with console.port_in_use("--port", options["port"]):
+        return console.serve_until_stopped(sim, lambda: text(sim, options), stop)
 
 
 def settings(sim: QboSimulator, options: dict[str, Any]) -> dict[str, object]:
@@ -105,16 +97,16 @@ def describe(sim: QboSimulator, options: dict[str, Any]) -> str:
     head = (
         f"QuickBooks simulator: {options['company_name']}, {options['invoices']} open invoices, at {sim.url}"
     )
-    paste = fragment(
+    paste = console.fragment(
         "Paste into syncd.toml in place of its [quickbooks] table, the [[company]] table at the end; "
         "then `syncd connect quickbooks`:",
         [
-            toml_table("quickbooks", settings(sim, options)),
+            console.toml_table("quickbooks", settings(sim, options)),
             # A rehearsal's customers are simulated: email the backlog so the whole loop shows.
-            toml_table("company", {"realm_id": sim.realm_id, "first_sync": "email_open"}, array=True),
+            console.toml_table("company", {"realm_id": sim.realm_id, "first_sync": "email_open"}, array=True),
         ],
     )
-    return screen(head, rows, paste)
+    return console.screen(head, rows, paste)
 
 
 def as_json(sim: QboSimulator, options: dict[str, Any]) -> str:
@@ -138,4 +130,4 @@ def as_json(sim: QboSimulator, options: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Parse ``argv`` as the command does and serve (tests embed it with ``stop``)."""
-    return serve(stop=stop, **parse(command, PROG, argv))
+    return serve(stop=stop, **console.parse(command, PROG, argv))

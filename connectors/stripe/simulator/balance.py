@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -56,6 +57,26 @@ def availability(state: SimState) -> int:
     now = state.clock.now()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return int((day + timedelta(days=state.config.payout_schedule_days)).timestamp())
+
+
+def book_charge(
+    state: SimState, pi: JsonDict, charge: JsonDict, fee: Callable[[SimState, int], int], type_: str
+) -> JsonDict:
+    """The balance transaction of ``pi``'s succeeded ``charge``: settled, less ``fee`` of the
+    settled amount, available on the payout schedule."""
+    settled = settle(state, int(pi["amount"]), pi["currency"])
+    return new_balance_txn(
+        state,
+        amount=settled.amount,
+        fee=fee(state, settled.amount),
+        currency=settled.currency,
+        exchange_rate=settled.exchange_rate,
+        type_=type_,
+        source=charge["id"],
+        reporting_category="charge",
+        description=pi["description"],
+        available_on=availability(state),
+    )
 
 
 def new_balance_txn(
