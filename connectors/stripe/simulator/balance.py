@@ -197,7 +197,7 @@ def _list(ctx: Ctx) -> JsonDict:
 
 
 ROUTES = [
-    Route("GET", "/v1/balance", _balance, {"expand": ["str"]}),
+    Route("GET", "/v1/balance", _balance, {}),
     Route(
         "GET",
         "/v1/balance_transactions",

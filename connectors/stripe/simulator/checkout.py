@@ -284,7 +284,6 @@ _CREATE = {
     "automatic_tax": "any",
     "branding_settings": "any",
     "name_collection": "any",
-    "expand": ["str"],
 }
 
 ROUTES = [
@@ -304,5 +303,5 @@ ROUTES = [
     ),
     retrieve_route("checkout.session", "/v1/checkout/sessions/{id}"),
     Route("GET", "/v1/checkout/sessions/{id}/line_items", _line_items_route, LIST_SPEC),
-    Route("POST", "/v1/checkout/sessions/{id}/expire", _expire, {"expand": ["str"]}),
+    Route("POST", "/v1/checkout/sessions/{id}/expire", _expire, {}),
 ]

@@ -139,14 +139,13 @@ _WRITE = {
     "tax_exempt": "str",
     "shipping": "any",
     "invoice_prefix": "str",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/customers", _create, _WRITE),
     Route("GET", "/v1/customers/search", _search, SEARCH_SPEC),
     Route("GET", "/v1/customers", _list, {**LIST_SPEC, "email": "str", "created": "any"}),
-    Route("GET", "/v1/customers/{id}", _retrieve, {"expand": ["str"]}),
+    Route("GET", "/v1/customers/{id}", _retrieve, {}),
     Route("POST", "/v1/customers/{id}", _update, _WRITE),
     Route("DELETE", "/v1/customers/{id}", _delete, {}),
 ]

@@ -72,7 +72,6 @@ _LIST = {
     "limit": "int",
     "starting_after": "str",
     "ending_before": "str",
-    "expand": ["str"],
     "created": "any",
     "type": "str",
     "types": ["str"],
@@ -81,5 +80,5 @@ _LIST = {
 
 ROUTES = [
     Route("GET", "/v1/events", _list, _LIST),
-    Route("GET", "/v1/events/{id}", _retrieve, {"expand": ["str"]}),
+    Route("GET", "/v1/events/{id}", _retrieve, {}),
 ]

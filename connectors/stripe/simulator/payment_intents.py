@@ -12,7 +12,7 @@ from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str,
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import resolve
 from connectors.stripe.simulator.payments import AUTH_MESSAGE, attempt
-from connectors.stripe.simulator.resources import EXPAND_SPEC, list_route, retrieve_route
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.search import SEARCH_SPEC, search_result
 from connectors.stripe.simulator.state import SimState
@@ -252,31 +252,26 @@ _CREATE = {
     "return_url": "str",
     "automatic_payment_methods": "any",
     "mandate_data": "any",
-    "expand": ["str"],
 }
 _CONFIRM = {
     "payment_method": "str",
     "off_session": "str",
     "return_url": "str",
     "payment_method_options": "any",
-    "expand": ["str"],
 }
 _UPDATE = {
     "metadata": "map",
     "description": "str",
     "receipt_email": "str",
     "amount": "int",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/payment_intents", _create, _CREATE),
     Route("GET", "/v1/payment_intents/search", _search, SEARCH_SPEC),
     list_route("payment_intent", "/v1/payment_intents", ("customer",)),
-    retrieve_route("payment_intent", "/v1/payment_intents/{id}", {**EXPAND_SPEC, "client_secret": "str"}),
+    retrieve_route("payment_intent", "/v1/payment_intents/{id}", {"client_secret": "str"}),
     Route("POST", "/v1/payment_intents/{id}", _update, _UPDATE),
     Route("POST", "/v1/payment_intents/{id}/confirm", _confirm, _CONFIRM),
-    Route(
-        "POST", "/v1/payment_intents/{id}/cancel", _cancel, {"cancellation_reason": "str", "expand": ["str"]}
-    ),
+    Route("POST", "/v1/payment_intents/{id}/cancel", _cancel, {"cancellation_reason": "str"}),
 ]

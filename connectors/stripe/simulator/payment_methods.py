@@ -191,10 +191,10 @@ def _list_customer(ctx: Ctx) -> JsonDict:
 _LIST = {**LIST_SPEC, "customer": "str", "type": "str", "allow_redisplay": "str"}
 
 ROUTES = [
-    Route("POST", "/v1/payment_methods/{id}/attach", _attach, {"customer": "str", "expand": ["str"]}),
-    Route("POST", "/v1/payment_methods/{id}/detach", _detach, {"expand": ["str"]}),
+    Route("POST", "/v1/payment_methods/{id}/attach", _attach, {"customer": "str"}),
+    Route("POST", "/v1/payment_methods/{id}/detach", _detach, {}),
     retrieve_route("payment_method", "/v1/payment_methods/{id}"),
-    Route("POST", "/v1/payment_methods/{id}", _update, {"metadata": "map", "expand": ["str"]}),
+    Route("POST", "/v1/payment_methods/{id}", _update, {"metadata": "map"}),
     Route("GET", "/v1/payment_methods", _list, _LIST),
     Route("GET", "/v1/customers/{id}/payment_methods", _list_customer, _LIST),
 ]

@@ -156,7 +156,6 @@ _CREATE = {
     "amount": "int",
     "metadata": "map",
     "reason": "str",
-    "expand": ["str"],
 }
 
 ROUTES = [

@@ -11,16 +11,14 @@ from connectors.stripe.simulator.routing import Ctx, Route
 
 JsonDict = dict[str, Any]
 
-EXPAND_SPEC: dict[str, Any] = {"expand": ["str"]}
 
-
-def retrieve_route(kind: str, template: str, spec: Mapping[str, Any] = EXPAND_SPEC) -> Route:
+def retrieve_route(kind: str, template: str, spec: Mapping[str, Any] | None = None) -> Route:
     """``GET template`` answering the stored object of ``kind`` named by the path's ``{id}``."""
 
     def retrieve(ctx: Ctx) -> JsonDict:
         return ctx.state.store.get(kind, ctx.path["id"])
 
-    return Route("GET", template, retrieve, spec)
+    return Route("GET", template, retrieve, spec or {})
 
 
 def list_route(

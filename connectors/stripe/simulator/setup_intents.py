@@ -11,7 +11,7 @@ from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str,
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of, resolve
 from connectors.stripe.simulator.payments import DECLINES, payment_error
-from connectors.stripe.simulator.resources import EXPAND_SPEC, retrieve_route
+from connectors.stripe.simulator.resources import retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -138,16 +138,15 @@ _CREATE = {
     "allowed_payment_method_types": ["str"],
     "payment_method_options": "any",
     "return_url": "str",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/setup_intents", _create, _CREATE),
-    retrieve_route("setup_intent", "/v1/setup_intents/{id}", {**EXPAND_SPEC, "client_secret": "str"}),
+    retrieve_route("setup_intent", "/v1/setup_intents/{id}", {"client_secret": "str"}),
     Route(
         "POST",
         "/v1/setup_intents/{id}/confirm",
         _confirm_route,
-        {"payment_method": "str", "return_url": "str", "expand": ["str"]},
+        {"payment_method": "str", "return_url": "str"},
     ),
 ]

@@ -191,7 +191,6 @@ _CREATE = {
     "metadata": "map",
     "api_version": "str",
     "connect": "bool",
-    "expand": ["str"],
 }
 _UPDATE = {
     "url": "str",
@@ -199,7 +198,6 @@ _UPDATE = {
     "description": "str",
     "metadata": "map",
     "disabled": "bool",
-    "expand": ["str"],
 }
 
 ROUTES = [
