@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
@@ -60,9 +60,7 @@ def new_customer(state: SimState, params: JsonDict) -> JsonDict:
         "test_clock": None,
         "customer_account": None,
     }
-    state.store.add(customer)
-    emit(state, "customer.created", customer)
-    return customer
+    return record_new(state, customer)
 
 
 def _create(ctx: Ctx) -> JsonDict:

@@ -17,6 +17,13 @@ JsonDict = dict[str, Any]
 RETENTION_SECONDS = 30 * 24 * 60 * 60
 
 
+def record_new(state: SimState, obj: JsonDict) -> JsonDict:
+    """Store a new object and announce it with ``<object>.created``; returns it."""
+    state.store.add(obj)
+    emit(state, f"{obj['object']}.created", obj)
+    return obj
+
+
 def emit(state: SimState, event_type: str, obj: JsonDict, previous: JsonDict | None = None) -> JsonDict:
     """Record an event about ``obj`` as it is now and hand it to webhook delivery."""
     data: JsonDict = {"object": copy.deepcopy(obj)}

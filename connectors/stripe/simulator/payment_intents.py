@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.stripe.simulator.currency import exponent
 from connectors.stripe.simulator.errors import ApiError, bad_state, card_error, invalid_param
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, req_int, req_str, str_list
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import resolve
@@ -98,9 +98,7 @@ def new_payment_intent(
         "transfer_data": None,
         "transfer_group": None,
     }
-    state.store.add(pi)
-    emit(state, "payment_intent.created", pi)
-    return pi
+    return record_new(state, pi)
 
 
 def confirm(state: SimState, pi: JsonDict, pm_id: str | None, *, off_session: bool) -> JsonDict:

@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors.stripe.simulator.balance import new_balance_txn
 from connectors.stripe.simulator.clock import next_midnight
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.state import SimState
 
@@ -81,8 +81,7 @@ def _new_payout(state: SimState, amount: int, currency: str, *, fail: bool) -> J
         "trace_id": {"status": "pending", "value": None},
         "type": "bank_account",
     }
-    state.store.add(payout)
-    emit(state, "payout.created", payout)
+    record_new(state, payout)
     state.clock.schedule(arrival, lambda: _arrive(state, payout, fail=fail))
     return payout
 

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from connectors.stripe.simulator.errors import bad_state, card_error
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, str_list
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of, resolve
@@ -72,9 +72,7 @@ def new_setup_intent(
         "status": "requires_payment_method",
         "usage": usage or "off_session",
     }
-    state.store.add(seti)
-    emit(state, "setup_intent.created", seti)
-    return seti
+    return record_new(state, seti)
 
 
 def confirm_setup(state: SimState, seti: JsonDict, pm_id: str | None) -> JsonDict:
