@@ -7,7 +7,9 @@ import contextlib
 import errno
 import signal
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 import click
 
@@ -37,6 +39,41 @@ def facts(rows: Mapping[str, str]) -> str:
 def fragment(note: str, tables: list[str]) -> str:
     """The paste-ready block, fenced by marker lines a script (or a test) can cut out."""
     return "\n".join([note, "", "# --- syncd.toml ---", "\n\n".join(tables), "# --- end ---"])
+
+
+def screen(head: str, rows: Mapping[str, str], paste: str) -> str:
+    """What a simulator prints once serving: a headline, its facts, the fragment, how to stop."""
+    return "\n".join([head, facts(rows), "", paste, "", "Press Ctrl-C to stop."])
+
+
+def simulator_command(name: str, default_port: int) -> Callable[[Callable[..., int]], click.Command]:
+    """``@click.command`` with the ``--host``/``--port`` options every simulator starts with."""
+
+    def decorate(function: Callable[..., int]) -> click.Command:
+        # Applied innermost first, so --help lists --host then --port, ahead of the command's own.
+        port_help = "Port to listen on (0: any free one)."
+        function = click.option("--port", default=default_port, show_default=True, help=port_help)(function)
+        host_help = "Address to listen on."
+        function = click.option("--host", default="127.0.0.1", show_default=True, help=host_help)(function)
+        return click.command(name, context_settings={"help_option_names": ["-h", "--help"]})(function)
+
+    return decorate
+
+
+def parse(command: click.Command, prog: str, argv: Sequence[str] | None) -> dict[str, Any]:
+    """The options ``argv`` gives ``command``, parsed as its command line would be."""
+    with command.make_context(prog, list(argv or [])) as ctx:
+        return ctx.params
+
+
+def serve_until_stopped(
+    sim: AbstractContextManager[Any], describe: Callable[[], str], stop: threading.Event | None
+) -> int:
+    """Start ``sim``, print ``describe()`` and serve until SIGINT/SIGTERM or ``stop``."""
+    with until_stopped(stop) as done, sim:
+        click.echo(describe())
+        wait(done)
+    return 0
 
 
 @contextlib.contextmanager

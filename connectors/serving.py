@@ -6,13 +6,14 @@ import asyncio
 import socket
 import threading
 import time
-from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+from connectors.lifecycle import Served
 
-class ThreadedServer:
+
+class ThreadedServer(Served):
     """Serve ``app`` on ``host:port`` (port 0 picks a free one) until :meth:`stop`.
 
     Usable as a context manager; ``url`` is known once :meth:`start` returns.
@@ -57,11 +58,3 @@ class ThreadedServer:
         if self._thread is not None:
             self._thread.join(timeout)
         self._sock.close()
-
-    def __enter__(self) -> ThreadedServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -267,39 +267,41 @@ class _SimulatorProcess:
                 self.proc.stdout.close()
 
 
+def simulated_context(state: Path, info: dict[str, Any], writeback: str) -> tuple[Context, str]:
+    """A migrated SQLite context in ``state`` connected to the simulator described by ``info``
+    (its one company, ``link_writeback`` as given, holding the simulator's tokens)."""
+    realm = str(info["realm_id"])
+    settings = parse(
+        {
+            "secret_key": SecretBox.generate(),
+            "database": {"url": f"sqlite:///{state}/syncd.db"},
+            "quickbooks": {
+                "environment": info["discovery_url"],
+                "api_base_url": info["api_base_url"],
+                "client_id": "sim-client",
+                "client_secret": "sim-secret",
+                "webhook_verifier_token": "sim-verifier",
+            },
+            "company": [{"realm_id": realm, "link_writeback": writeback}],
+        }
+    )
+    ctx = build_context(settings)
+    migrate.upgrade(ctx.db)
+    ensure_companies(ctx)
+    now = ctx.clock()
+    tokens = QboTokens(str(info["access_token"]), str(info["refresh_token"]), now + timedelta(hours=1), None)
+    token_store(ctx).save(realm, tokens)
+    return ctx, realm
+
+
 def bench_pull(invoices: int) -> dict[str, Any]:
     from syncd.stages.publish import publish
     from syncd.stages.pull import pull
 
     sim = _SimulatorProcess(invoices)
     try:
-        info = sim.info
-        realm = str(info["realm_id"])
         with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
-            settings = parse(
-                {
-                    "secret_key": SecretBox.generate(),
-                    "database": {"url": f"sqlite:///{state}/syncd.db"},
-                    "quickbooks": {
-                        "environment": info["discovery_url"],
-                        "api_base_url": info["api_base_url"],
-                        "client_id": "sim-client",
-                        "client_secret": "sim-secret",
-                        "webhook_verifier_token": "sim-verifier",
-                    },
-                    "company": [{"realm_id": realm, "link_writeback": "off"}],
-                }
-            )
-            ctx = build_context(settings)
-            migrate.upgrade(ctx.db)
-            ensure_companies(ctx)
-            now = ctx.clock()
-            token_store(ctx).save(
-                realm,
-                QboTokens(
-                    str(info["access_token"]), str(info["refresh_token"]), now + timedelta(hours=1), None
-                ),
-            )
+            ctx, realm = simulated_context(Path(state), sim.info, "off")
             rss_before = current_rss_mb()
             started = time.perf_counter()
             result = pull(ctx, realm)

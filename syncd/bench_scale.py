@@ -4,50 +4,16 @@ payment latency during a first sync — the figures a big company's first day de
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
 from sqlalchemy import func, select
 
-from connectors.quickbooks.protocol import QboTokens
-from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb
-from syncd.bootstrap import build_context
-from syncd.companies import ensure_companies
-from syncd.config import parse
+from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb, simulated_context
 from syncd.context import Context
-from syncd.secrets import SecretBox
 from syncd.stages import link_writeback
-from syncd.store import migrate
 from syncd.store.models import Effect
-
-
-def _context(state: Path, info: dict[str, Any], writeback: str) -> tuple[Context, str]:
-    from syncd.bootstrap import token_store
-
-    realm = str(info["realm_id"])
-    settings = parse(
-        {
-            "secret_key": SecretBox.generate(),
-            "database": {"url": f"sqlite:///{state}/syncd.db"},
-            "quickbooks": {
-                "environment": info["discovery_url"],
-                "api_base_url": info["api_base_url"],
-                "client_id": "sim-client",
-                "client_secret": "sim-secret",
-                "webhook_verifier_token": "sim-verifier",
-            },
-            "company": [{"realm_id": realm, "link_writeback": writeback}],
-        }
-    )
-    ctx = build_context(settings)
-    migrate.upgrade(ctx.db)
-    ensure_companies(ctx)
-    now = ctx.clock()
-    tokens = QboTokens(str(info["access_token"]), str(info["refresh_token"]), now + timedelta(hours=1), None)
-    token_store(ctx).save(realm, tokens)
-    return ctx, realm
 
 
 def _pending_links(ctx: Context) -> int:
@@ -70,7 +36,7 @@ def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]
     sim = _SimulatorProcess(invoices)
     try:
         with TemporaryDirectory(prefix="syncd-bench-") as state:
-            ctx, realm = _context(Path(state), sim.info, "memo")
+            ctx, realm = simulated_context(Path(state), sim.info, "memo")
             qbo = ctx.qbo(realm)
             started = time.perf_counter()
             pull(ctx, realm)

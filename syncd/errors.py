@@ -20,14 +20,18 @@ class TransientError(SyncdError):
         self.retry_after = retry_after
 
 
-class UnavailableError(TransientError):
-    """Something syncd needs at start cannot be reached now (a database server that is down);
-    ``setting`` names where it is configured. The CLI exits 75 so a supervisor tries again."""
+class SettingError(SyncdError):
+    """About one setting: ``setting`` names the key, ``problem`` says what is wrong with it."""
 
     def __init__(self, setting: str, problem: str) -> None:
         super().__init__(f"{setting}: {problem}")
         self.setting = setting
         self.problem = problem
+
+
+class UnavailableError(SettingError, TransientError):
+    """Something syncd needs at start cannot be reached now (a database server that is down);
+    ``setting`` names where it is configured. The CLI exits 75 so a supervisor tries again."""
 
 
 class ThrottledError(TransientError):
@@ -92,13 +96,8 @@ class ReconnectNeededError(AuthError):
         super().__init__(message, credential=credential)
 
 
-class ConfigError(SyncdError):
+class ConfigError(SettingError):
     """Configuration is wrong; ``setting`` names the key at fault. The CLI exits 78."""
-
-    def __init__(self, setting: str, problem: str) -> None:
-        super().__init__(f"{setting}: {problem}")
-        self.setting = setting
-        self.problem = problem
 
 
 class SignatureError(PermanentError):

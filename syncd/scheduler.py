@@ -272,46 +272,47 @@ class Scheduler:
         return job
 
     def _worker(self) -> None:
-        for realm in self.realms:
-            if self._stopping:
-                return
-            try:
-                if not self.owns(realm):
-                    continue
-                if not self.runnable(realm):
-                    # Waiting for a person: only the alerts telling staff so may go out.
-                    self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
-                    continue
-                # Effects often enqueue follow-ups (a settled payment → its QBO write): keep
-                # going while there is progress instead of waiting a whole interval per step.
-                for _ in range(DRAIN_ROUNDS):
-                    done = self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, limit=50)
-                    if done == 0 or self._stopping:
-                        break
-            except AuthError as exc:
-                self._pause(realm, exc)
-            except Exception:
-                log.exception("worker_failed", realm=realm)
+        def work(realm: str) -> None:
+            if self.runnable(realm):
+                self._drain(realm, limit=50)
+            else:
+                # Waiting for a person: only the alerts telling staff so may go out.
+                self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
+
+        self._each_owned(work, "worker_failed")
 
     def _money_worker(self) -> None:
         """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while
         the general worker is deep in a first sync's thousands of emails and link write-backs."""
+
+        def work(realm: str) -> None:
+            if self.runnable(realm):
+                self._drain(realm, limit=10, kinds=MONEY_KINDS)
+
+        self._each_owned(work, "money_worker_failed")
+
+    def _each_owned(self, work: Callable[[str], None], failed: str) -> None:
+        """``work`` each company this replica owns, in turn, until stopping; an AuthError pauses
+        that company and anything else is logged as ``failed``, neither stopping the others."""
         for realm in self.realms:
             if self._stopping:
                 return
             try:
-                if not self.owns(realm) or not self.runnable(realm):
-                    continue
-                for _ in range(DRAIN_ROUNDS):
-                    done = self.stages.run_effects(
-                        self.ctx, owner=self.owner, realm_id=realm, limit=10, kinds=MONEY_KINDS
-                    )
-                    if done == 0 or self._stopping:
-                        break
+                if self.owns(realm):
+                    work(realm)
             except AuthError as exc:
                 self._pause(realm, exc)
             except Exception:
-                log.exception("money_worker_failed", realm=realm)
+                log.exception(failed, realm=realm)
+
+    def _drain(self, realm: str, *, limit: int, kinds: Iterable[str] | None = None) -> None:
+        # Effects often enqueue follow-ups (a settled payment → its QBO write): keep going while
+        # there is progress instead of waiting a whole interval per step.
+        for _ in range(DRAIN_ROUNDS):
+            run = self.stages.run_effects
+            done = run(self.ctx, owner=self.owner, realm_id=realm, limit=limit, kinds=kinds)
+            if done == 0 or self._stopping:
+                break
 
     def _global(self, fn: Callable[[Context], object], name: str) -> Callable[[], None]:
         def job() -> None:

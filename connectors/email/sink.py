@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import parsedate_to_datetime
-from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from connectors.lifecycle import Served
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,7 @@ class _BoundController(Controller):
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
 
 
-class SmtpSink:
+class SmtpSink(Served):
     """``with SmtpSink() as sink:`` serves SMTP on ``sink.port`` and stores into ``sink.mailbox``.
 
     ``tls_context`` offers STARTTLS, ``implicit_tls_context`` speaks TLS from the first byte
@@ -277,11 +278,3 @@ class SmtpSink:
         if not loop.is_running() and not loop.is_closed():
             loop.close()
         self._sock.close()
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

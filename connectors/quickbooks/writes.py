@@ -64,24 +64,39 @@ def payment_body(draft: QboPaymentDraft) -> Json:
     return body
 
 
-def purchase_body(draft: QboPurchaseDraft) -> Json:
+def _one_line(
+    draft: QboPurchaseDraft | QboRefundDraft, ref_field: str, detail_type: str, detail: Json
+) -> Json:
+    """What a one-line money entry carries besides its parties: currency, date, reference (in
+    ``ref_field``), note, total, and its one line of ``detail_type``."""
     return {
-        "PaymentType": "Cash",
-        "AccountRef": _ref(draft.from_account_id),
-        "EntityRef": {"value": draft.vendor_id, "type": "Vendor"},
         **_currency(draft.currency, draft.exchange_rate),
         "TxnDate": draft.txn_date.isoformat(),
-        "DocNumber": draft.reference[:_REF_NUM_MAX],
+        ref_field: draft.reference[:_REF_NUM_MAX],
         "PrivateNote": draft.memo[:_NOTE_MAX],
         "TotalAmt": draft.amount,
         "Line": [
             {
                 "Amount": draft.amount,
                 "Description": draft.memo[:_NOTE_MAX],
-                "DetailType": "AccountBasedExpenseLineDetail",
-                "AccountBasedExpenseLineDetail": {"AccountRef": _ref(draft.expense_account_id)},
+                "DetailType": detail_type,
+                detail_type: detail,
             }
         ],
+    }
+
+
+def purchase_body(draft: QboPurchaseDraft) -> Json:
+    return {
+        "PaymentType": "Cash",
+        "AccountRef": _ref(draft.from_account_id),
+        "EntityRef": {"value": draft.vendor_id, "type": "Vendor"},
+        **_one_line(
+            draft,
+            "DocNumber",
+            "AccountBasedExpenseLineDetail",
+            {"AccountRef": _ref(draft.expense_account_id)},
+        ),
     }
 
 
@@ -104,19 +119,12 @@ def refund_body(draft: QboRefundDraft, *, item_id: str) -> Json:
     return {
         "CustomerRef": _ref(draft.customer_id),
         "DepositToAccountRef": _ref(draft.from_account_id),
-        **_currency(draft.currency, draft.exchange_rate),
-        "TxnDate": draft.txn_date.isoformat(),
-        "PaymentRefNum": draft.reference[:_REF_NUM_MAX],
-        "PrivateNote": draft.memo[:_NOTE_MAX],
-        "TotalAmt": draft.amount,
-        "Line": [
-            {
-                "Amount": draft.amount,
-                "Description": draft.memo[:_NOTE_MAX],
-                "DetailType": "SalesItemLineDetail",
-                "SalesItemLineDetail": {"ItemRef": _ref(item_id), "Qty": 1, "UnitPrice": draft.amount},
-            }
-        ],
+        **_one_line(
+            draft,
+            "PaymentRefNum",
+            "SalesItemLineDetail",
+            {"ItemRef": _ref(item_id), "Qty": 1, "UnitPrice": draft.amount},
+        ),
     }
 
 

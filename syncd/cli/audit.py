@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from syncd.cli.options import state
+from syncd.cli.options import json_option, opened_context
 from syncd.cli.text import shown
 
 EX_DIFFERENCES = 1
@@ -20,7 +20,7 @@ EX_DIFFERENCES = 1
 @click.option(
     "--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC), inclusive."
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option(
     "--no-qbo-reads",
     "skip_reads",
@@ -35,11 +35,8 @@ def audit(realm: str, start: datetime, end: datetime, as_json: bool, skip_reads:
         raise click.BadParameter("--to is before --from", param_hint="--to")
     from syncd.audit import run_audit  # heavy: imported only when auditing, not for every command
 
-    ctx = state().context()
-    try:
+    with opened_context() as ctx:
         report = run_audit(ctx, realm, start.date(), end.date(), verify_qbo=not skip_reads)
-    finally:
-        ctx.db.dispose()
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from syncd.cli.options import state
+from syncd.cli.options import company_option, json_option, opened_context
 
 if TYPE_CHECKING:
     from syncd.context import Context
@@ -17,7 +17,7 @@ EX_NOT_UNDER_REVIEW = 1
 
 
 @click.command()
-@click.option("--company", "realm_id", required=True, help="The company (QBO realm id).")
+@company_option
 @click.option(
     "--rebook",
     "rebook_id",
@@ -33,7 +33,7 @@ EX_NOT_UNDER_REVIEW = 1
     help="Leave QBO as it is and let this entry's invoices be paid again.",
 )
 @click.option("--all", "show_all", is_flag=True, help="List resolved entries too.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def entries(
     realm_id: str, rebook_id: str | None, release_id: str | None, show_all: bool, as_json: bool
 ) -> int:
@@ -45,14 +45,11 @@ def entries(
     if rebook_id is not None and release_id is not None:
         click.echo("syncd: give --rebook or --release, not both", err=True)
         return 2
-    ctx = state().context()
-    try:
+    with opened_context() as ctx:
         ctx.settings.company(realm_id)
         if rebook_id is not None or release_id is not None:
             return _resolve(ctx, realm_id, rebook_id, release_id)
         rows = _listing(ctx, realm_id, show_all)
-    finally:
-        ctx.db.dispose()
     if as_json:
         click.echo(json.dumps({"company": realm_id, "entries": rows}, indent=2))
         return 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from syncd.cli.options import state
+from syncd.cli.options import company_option, json_option, opened_context
 from syncd.cli.text import shown
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ EX_NOT_HELD = 1
 
 
 @click.command()
-@click.option("--company", "realm_id", required=True, help="The company (QBO realm id).")
+@company_option
 @click.option(
     "--release",
     "customer_id",
@@ -26,21 +26,18 @@ EX_NOT_HELD = 1
     metavar="CUSTOMER_ID",
     help="Take this customer (QBO customer id) off hold: bank debit is offered to them again.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def holds(realm_id: str, customer_id: str | None, as_json: bool) -> int:
     """Customers whose failed or returned bank debits reached the company's bank_debit_strikes:
     they are offered card only. With --release, take one customer off hold.
 
     Exits 1 when the customer to release is unknown or not on hold.
     """
-    ctx = state().context()
-    try:
+    with opened_context() as ctx:
         company = ctx.settings.company(realm_id)
         if customer_id is not None:
             return _release(ctx, realm_id, customer_id)
         rows = _listing(ctx, realm_id)
-    finally:
-        ctx.db.dispose()
     if as_json:
         click.echo(json.dumps({"company": realm_id, "holds": rows}, indent=2))
         return 0

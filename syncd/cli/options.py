@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,3 +36,19 @@ def state() -> CliState:
     obj = click.get_current_context().find_object(CliState)
     assert obj is not None
     return obj
+
+
+@contextmanager
+def opened_context() -> Iterator[Context]:
+    """``with opened_context() as ctx:`` the daemon's context for one command, its database pool
+    released when the block ends."""
+    ctx = state().context()
+    try:
+        yield ctx
+    finally:
+        ctx.db.dispose()
+
+
+# Options several commands share, spelled once.
+company_option = click.option("--company", "realm_id", required=True, help="The company (QBO realm id).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

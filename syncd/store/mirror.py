@@ -45,15 +45,22 @@ def _existing(session: Session, model: type[Row], realm: str, ids: Sequence[str]
     return found
 
 
+def _held(session: Session, existing: dict[str, Row], model: type[Row], realm: str, qbo_id: str) -> Row:
+    """The mirrored row for ``qbo_id``: the one in ``existing``, else a new one added to the session
+    (and to ``existing``, so a page naming it twice updates one row)."""
+    row = existing.get(qbo_id)
+    if row is None:
+        row = model(company_id=realm, qbo_id=qbo_id)
+        session.add(row)
+        existing[qbo_id] = row
+    return row
+
+
 def upsert_customers(session: Session, realm: str, customers: Sequence[Customer], *, now: datetime) -> None:
     ids = [c.qbo_id for c in customers]
     existing = _existing(session, CustomerRow, realm, ids)
     for c in customers:
-        row = existing.get(c.qbo_id)
-        if row is None:
-            row = CustomerRow(company_id=realm, qbo_id=c.qbo_id)
-            session.add(row)
-            existing[c.qbo_id] = row
+        row = _held(session, existing, CustomerRow, realm, c.qbo_id)
         row.display_name = c.display_name
         row.email = c.email
         row.phone = c.phone
@@ -76,10 +83,7 @@ def upsert_invoices(
         old_total = row.total if row is not None else None
         if row is not None and row.qbo_updated_at > inv.updated_at:
             continue  # an overlap re-read of an older version: keep the newer one
-        if row is None:
-            row = InvoiceRow(company_id=realm, qbo_id=inv.qbo_id)
-            session.add(row)
-            existing[inv.qbo_id] = row
+        row = _held(session, existing, InvoiceRow, realm, inv.qbo_id)
         row.doc_number = inv.doc_number
         row.customer_id = inv.customer_id
         row.customer_name = inv.customer_name

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
+from connectors import console
 
 if TYPE_CHECKING:
     from connectors.quickbooks.simulator.simulator import QboSimulator
@@ -19,9 +19,7 @@ DEFAULT_PORT = 12110
 PROG = "python -m connectors.quickbooks.simulator"
 
 
-@click.command("quickbooks", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free one).")
+@console.simulator_command("quickbooks", DEFAULT_PORT)
 @click.option("--invoices", default=50, show_default=True, help="Open invoices in the seeded company.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated company.")
 @click.option("--realm-id", default="9130350000000001", show_default=True, help="The company id.")
@@ -68,11 +66,9 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
         webhook_format=options["webhook_format"],
         company_name=options["company_name"],
     )
-    with port_in_use("--port", options["port"]), until_stopped(stop) as done, sim:
-        text = as_json(sim, options) if options["as_json"] else describe(sim, options)
-        click.echo(text)
-        wait(done)
-    return 0
+    text = as_json if options["as_json"] else describe
+    with console.port_in_use("--port", options["port"]):
+        return console.serve_until_stopped(sim, lambda: text(sim, options), stop)
 
 
 def settings(sim: QboSimulator, options: dict[str, Any]) -> dict[str, object]:
@@ -101,16 +97,16 @@ def describe(sim: QboSimulator, options: dict[str, Any]) -> str:
     head = (
         f"QuickBooks simulator: {options['company_name']}, {options['invoices']} open invoices, at {sim.url}"
     )
-    paste = fragment(
+    paste = console.fragment(
         "Paste into syncd.toml in place of its [quickbooks] table, the [[company]] table at the end; "
         "then `syncd connect quickbooks`:",
         [
-            toml_table("quickbooks", settings(sim, options)),
+            console.toml_table("quickbooks", settings(sim, options)),
             # A rehearsal's customers are simulated: email the backlog so the whole loop shows.
-            toml_table("company", {"realm_id": sim.realm_id, "first_sync": "email_open"}, array=True),
+            console.toml_table("company", {"realm_id": sim.realm_id, "first_sync": "email_open"}, array=True),
         ],
     )
-    return "\n".join([head, facts(rows), "", paste, "", "Press Ctrl-C to stop."])
+    return console.screen(head, rows, paste)
 
 
 def as_json(sim: QboSimulator, options: dict[str, Any]) -> str:
@@ -134,5 +130,4 @@ def as_json(sim: QboSimulator, options: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Parse ``argv`` as the command does and serve (tests embed it with ``stop``)."""
-    with command.make_context(PROG, list(argv or [])) as ctx:
-        return serve(stop=stop, **ctx.params)
+    return serve(stop=stop, **console.parse(command, PROG, argv))

@@ -7,9 +7,9 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
+from connectors.lifecycle import Served
 from connectors.quickbooks.simulator.app import DISCOVERY_PATH, Runtime, build_app
 from connectors.quickbooks.simulator.books import Books
 from connectors.quickbooks.simulator.company import SimCompany
@@ -27,7 +27,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class QboSimulator:
+class QboSimulator(Served):
     """A real HTTP server speaking QBO v3 + Intuit OAuth for one (or more) seeded companies.
 
     Point python-quickbooks' ``api_url_v3`` at :attr:`api_base_url` and intuit-oauth's ``environment``
@@ -113,14 +113,6 @@ class QboSimulator:
             self._server.stop()
             self._server = None
         self.webhooks.stop()
-
-    def __enter__(self) -> QboSimulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- addresses and tokens -----------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.simulator.balance import ach_fee, availability, new_balance_txn, settle
+from connectors.stripe.simulator.balance import ach_fee, book_charge
 from connectors.stripe.simulator.charges import mark_failed
 from connectors.stripe.simulator.clock import add_business_days
 from connectors.stripe.simulator.disputes import open_dispute
@@ -39,19 +39,7 @@ def _settle(state: SimState, pi: JsonDict, charge: JsonDict, behaviour: str) -> 
         _fail(state, pi, charge)
         return
     amount = int(pi["amount"])
-    settled = settle(state, amount, pi["currency"])
-    txn = new_balance_txn(
-        state,
-        amount=settled.amount,
-        fee=ach_fee(state, settled.amount),
-        currency=settled.currency,
-        exchange_rate=settled.exchange_rate,
-        type_="payment",
-        source=charge["id"],
-        reporting_category="charge",
-        description=pi["description"],
-        available_on=availability(state),
-    )
+    txn = book_charge(state, pi, charge, ach_fee, "payment")
     charge.update(
         status="succeeded", paid=True, captured=True, amount_captured=amount, balance_transaction=txn["id"]
     )

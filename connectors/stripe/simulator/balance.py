@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from connectors.stripe.simulator.errors import bad_state
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import opt_str
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
+from connectors.stripe.simulator.resources import retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -55,6 +57,26 @@ def availability(state: SimState) -> int:
     now = state.clock.now()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return int((day + timedelta(days=state.config.payout_schedule_days)).timestamp())
+
+
+def book_charge(
+    state: SimState, pi: JsonDict, charge: JsonDict, fee: Callable[[SimState, int], int], type_: str
+) -> JsonDict:
+    """The balance transaction of ``pi``'s succeeded ``charge``: settled, less ``fee`` of the
+    settled amount, available on the payout schedule."""
+    settled = settle(state, int(pi["amount"]), pi["currency"])
+    return new_balance_txn(
+        state,
+        amount=settled.amount,
+        fee=fee(state, settled.amount),
+        currency=settled.currency,
+        exchange_rate=settled.exchange_rate,
+        type_=type_,
+        source=charge["id"],
+        reporting_category="charge",
+        description=pi["description"],
+        available_on=availability(state),
+    )
 
 
 def new_balance_txn(
@@ -174,17 +196,13 @@ def _list(ctx: Ctx) -> JsonDict:
     )
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("balance_transaction", ctx.path["id"])
-
-
 ROUTES = [
-    Route("GET", "/v1/balance", _balance, {"expand": ["str"]}),
+    Route("GET", "/v1/balance", _balance, {}),
     Route(
         "GET",
         "/v1/balance_transactions",
         _list,
         {**LIST_SPEC, "payout": "str", "type": "str", "source": "str", "currency": "str", "created": "any"},
     ),
-    Route("GET", "/v1/balance_transactions/{id}", _retrieve, {"expand": ["str"]}),
+    retrieve_route("balance_transaction", "/v1/balance_transactions/{id}"),
 ]

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.simulator.forms import opt_str
+from connectors.stripe.simulator.customers import empty_address
 from connectors.stripe.simulator.ids import random_token
-from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
-from connectors.stripe.simulator.routing import Ctx, Route
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
-
-_EMPTY_ADDRESS = {
-    "city": None,
-    "country": None,
-    "line1": None,
-    "line2": None,
-    "postal_code": None,
-    "state": None,
-}
 
 
 def _card_details(pm: JsonDict, amount: int) -> JsonDict:
@@ -83,7 +73,7 @@ def new_charge(state: SimState, pi: JsonDict, pm: JsonDict, status: str) -> Json
         "application_fee_amount": None,
         "balance_transaction": None,
         "billing_details": {
-            "address": dict(_EMPTY_ADDRESS),
+            "address": empty_address(),
             "email": pm["billing_details"]["email"],
             "name": pm["billing_details"]["name"],
             "phone": None,
@@ -158,27 +148,7 @@ def mark_failed(charge: JsonDict, code: str, message: str, decline_code: str | N
     )
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("charge", ctx.path["id"])
-
-
-def _list(ctx: Ctx) -> JsonDict:
-    pi = opt_str(ctx.params, "payment_intent")
-    customer = opt_str(ctx.params, "customer")
-    keep_created = created_filter(ctx.params)
-    items = ctx.state.store.newest_first(
-        "charge",
-        lambda c: pi in (None, c["payment_intent"]) and customer in (None, c["customer"]) and keep_created(c),
-    )
-    return list_object(items, ctx.params, "/v1/charges")
-
-
 ROUTES = [
-    Route("GET", "/v1/charges/{id}", _retrieve, {"expand": ["str"]}),
-    Route(
-        "GET",
-        "/v1/charges",
-        _list,
-        {**LIST_SPEC, "payment_intent": "str", "customer": "str", "created": "any"},
-    ),
+    retrieve_route("charge", "/v1/charges/{id}"),
+    list_route("charge", "/v1/charges", ("payment_intent", "customer")),
 ]

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.stripe.simulator.checkout_params import expiry, line_items, method_types
+from connectors.stripe.simulator.customers import empty_address
 from connectors.stripe.simulator.errors import ApiError, bad_state, invalid_param
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import merge_metadata, opt_str, req_str
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
 from connectors.stripe.simulator.payment_intents import CONFIRMABLE, check_amount
+from connectors.stripe.simulator.resources import retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -151,14 +153,7 @@ def create_session(state: SimState, params: JsonDict) -> JsonDict:
 def customer_details(email: str | None) -> JsonDict:
     """What Checkout records about the payer (no address is collected here)."""
     return {
-        "address": {
-            "city": None,
-            "country": None,
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
+        "address": empty_address(),
         "business_name": None,
         "email": email,
         "individual_name": None,
@@ -196,10 +191,6 @@ def _expire_quietly(state: SimState, session: JsonDict) -> None:
 
 def _create(ctx: Ctx) -> JsonDict:
     return create_session(ctx.state, ctx.params)
-
-
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("checkout.session", ctx.path["id"])
 
 
 def _expire(ctx: Ctx) -> JsonDict:
@@ -293,7 +284,6 @@ _CREATE = {
     "automatic_tax": "any",
     "branding_settings": "any",
     "name_collection": "any",
-    "expand": ["str"],
 }
 
 ROUTES = [
@@ -311,7 +301,7 @@ ROUTES = [
             "created": "any",
         },
     ),
-    Route("GET", "/v1/checkout/sessions/{id}", _retrieve, {"expand": ["str"]}),
+    retrieve_route("checkout.session", "/v1/checkout/sessions/{id}"),
     Route("GET", "/v1/checkout/sessions/{id}/line_items", _line_items_route, LIST_SPEC),
-    Route("POST", "/v1/checkout/sessions/{id}/expire", _expire, {"expand": ["str"]}),
+    Route("POST", "/v1/checkout/sessions/{id}/expire", _expire, {}),
 ]

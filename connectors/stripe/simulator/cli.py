@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
+from connectors import console
 
 if TYPE_CHECKING:
     from connectors.stripe.simulator.simulator import StripeSimulator
@@ -19,9 +19,7 @@ DEFAULT_PORT = 12111
 PROG = "python -m connectors.stripe.simulator"
 
 
-@click.command("stripe", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free one).")
+@console.simulator_command("stripe", DEFAULT_PORT)
 @click.option("--api-key", default="sk_test_sim", show_default=True, help="The one secret key accepted.")
 @click.option("--public-url", default=None, help="Base URL payers reach the hosted page on (default: own).")
 @click.option(
@@ -48,7 +46,7 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, for callers embedding it)."""
     from connectors.stripe.simulator.simulator import StripeSimulator
 
-    with port_in_use("--port", options["port"]):
+    with console.port_in_use("--port", options["port"]):
         sim = StripeSimulator(
             api_key=options["api_key"],
             fee_percent=Decimal(options["fee_percent"]),
@@ -66,10 +64,7 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
     for spec in options["webhooks"]:
         url, _, secret = spec.partition("=")
         registered.append(sim.add_webhook_endpoint(url, secret or None))
-    with until_stopped(stop) as done, sim:
-        click.echo(describe(sim, registered))
-        wait(done)
-    return 0
+    return console.serve_until_stopped(sim, lambda: describe(sim, registered), stop)
 
 
 def settings(sim: StripeSimulator, registered: Sequence[dict[str, Any]]) -> dict[str, object]:
@@ -93,12 +88,11 @@ def describe(sim: StripeSimulator, registered: Sequence[dict[str, Any]]) -> str:
         rows["Webhooks"] = "none yet: `syncd connect stripe` registers syncd's endpoint"
     note = "Paste into syncd.toml in place of its [stripe] table"
     note += ":" if registered else ", then `syncd connect stripe`:"
-    paste = fragment(note, [toml_table("stripe", settings(sim, registered))])
+    paste = console.fragment(note, [console.toml_table("stripe", settings(sim, registered))])
     head = f"Stripe simulator at {sim.url}"
-    return "\n".join([head, facts(rows), "", paste, "", "Press Ctrl-C to stop."])
+    return console.screen(head, rows, paste)
 
 
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Parse ``argv`` as the command does and serve (tests embed it with ``stop``)."""
-    with command.make_context(PROG, list(argv or [])) as ctx:
-        return serve(stop=stop, **ctx.params)
+    return serve(stop=stop, **console.parse(command, PROG, argv))

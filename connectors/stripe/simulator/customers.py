@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
@@ -21,6 +21,11 @@ def _address(value: Any) -> JsonDict | None:
     if not isinstance(value, dict):
         return None
     return {k: value.get(k) or None for k in _ADDRESS_KEYS}
+
+
+def empty_address() -> JsonDict:
+    """An address with every line unset: what Stripe shows where none was collected."""
+    return dict.fromkeys(_ADDRESS_KEYS)
 
 
 def new_customer(state: SimState, params: JsonDict) -> JsonDict:
@@ -55,9 +60,7 @@ def new_customer(state: SimState, params: JsonDict) -> JsonDict:
         "test_clock": None,
         "customer_account": None,
     }
-    state.store.add(customer)
-    emit(state, "customer.created", customer)
-    return customer
+    return record_new(state, customer)
 
 
 def _create(ctx: Ctx) -> JsonDict:
@@ -134,14 +137,13 @@ _WRITE = {
     "tax_exempt": "str",
     "shipping": "any",
     "invoice_prefix": "str",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/customers", _create, _WRITE),
     Route("GET", "/v1/customers/search", _search, SEARCH_SPEC),
     Route("GET", "/v1/customers", _list, {**LIST_SPEC, "email": "str", "created": "any"}),
-    Route("GET", "/v1/customers/{id}", _retrieve, {"expand": ["str"]}),
+    Route("GET", "/v1/customers/{id}", _retrieve, {}),
     Route("POST", "/v1/customers/{id}", _update, _WRITE),
     Route("DELETE", "/v1/customers/{id}", _delete, {}),
 ]

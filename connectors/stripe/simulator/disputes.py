@@ -11,8 +11,7 @@ from connectors.stripe.simulator.balance import new_balance_txn, settle
 from connectors.stripe.simulator.currency import major_to_minor
 from connectors.stripe.simulator.errors import bad_state
 from connectors.stripe.simulator.events import emit
-from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
-from connectors.stripe.simulator.routing import Ctx, Route
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
@@ -149,27 +148,7 @@ def close_dispute(state: SimState, dispute: JsonDict, *, won: bool) -> None:
     emit(state, "charge.dispute.closed", dispute)
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("dispute", ctx.path["id"])
-
-
-def _list(ctx: Ctx) -> JsonDict:
-    keep_created = created_filter(ctx.params)
-    charge = ctx.params.get("charge")
-    pi = ctx.params.get("payment_intent")
-    items = ctx.state.store.newest_first(
-        "dispute",
-        lambda d: keep_created(d) and charge in (None, d["charge"]) and pi in (None, d["payment_intent"]),
-    )
-    return list_object(items, ctx.params, "/v1/disputes")
-
-
 ROUTES = [
-    Route("GET", "/v1/disputes/{id}", _retrieve, {"expand": ["str"]}),
-    Route(
-        "GET",
-        "/v1/disputes",
-        _list,
-        {**LIST_SPEC, "charge": "str", "payment_intent": "str", "created": "any"},
-    ),
+    retrieve_route("dispute", "/v1/disputes/{id}"),
+    list_route("dispute", "/v1/disputes", ("charge", "payment_intent")),
 ]

@@ -17,6 +17,13 @@ JsonDict = dict[str, Any]
 RETENTION_SECONDS = 30 * 24 * 60 * 60
 
 
+def record_new(state: SimState, obj: JsonDict) -> JsonDict:
+    """Store a new object and announce it with ``<object>.created``; returns it."""
+    state.store.add(obj)
+    emit(state, f"{obj['object']}.created", obj)
+    return obj
+
+
 def emit(state: SimState, event_type: str, obj: JsonDict, previous: JsonDict | None = None) -> JsonDict:
     """Record an event about ``obj`` as it is now and hand it to webhook delivery."""
     data: JsonDict = {"object": copy.deepcopy(obj)}
@@ -72,7 +79,6 @@ _LIST = {
     "limit": "int",
     "starting_after": "str",
     "ending_before": "str",
-    "expand": ["str"],
     "created": "any",
     "type": "str",
     "types": ["str"],
@@ -81,5 +87,5 @@ _LIST = {
 
 ROUTES = [
     Route("GET", "/v1/events", _list, _LIST),
-    Route("GET", "/v1/events/{id}", _retrieve, {"expand": ["str"]}),
+    Route("GET", "/v1/events/{id}", _retrieve, {}),
 ]

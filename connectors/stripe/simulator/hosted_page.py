@@ -4,6 +4,7 @@ a per-session form token, 303 to ``success_url`` on payment and back to the page
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -60,18 +61,23 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _setup_form(session: JsonDict, token: str) -> str:
-    """Setup mode: choose a test method to save and type the card's expiry, as a payer would."""
-    choices: list[tuple[str, str]] = []
-    if "card" in session["payment_method_types"]:
-        choices.extend(SAVE_CHOICES)
+def _outcome_radios(
+    session: JsonDict, card: Sequence[tuple[str, str]], bank: Sequence[tuple[str, str]]
+) -> str:
+    """One radio per test outcome the session's method types allow, the first one checked."""
+    choices = [*card] if "card" in session["payment_method_types"] else []
     if "us_bank_account" in session["payment_method_types"]:
-        choices.extend(SAVE_BANK_CHOICES)
-    radios = "".join(
+        choices.extend(bank)
+    return "".join(
         f"<label><input type=radio name=outcome value={value}{' checked' if i == 0 else ''}> "
         f"{escape(label)}</label>"
         for i, (value, label) in enumerate(choices)
     )
+
+
+def _setup_form(session: JsonDict, token: str) -> str:
+    """Setup mode: choose a test method to save and type the card's expiry, as a payer would."""
+    radios = _outcome_radios(session, SAVE_CHOICES, SAVE_BANK_CHOICES)
     month, year = DEFAULT_EXPIRY
     return (
         f"<form method=post action='/pay/{escape(str(session['id']))}'>"
@@ -118,16 +124,7 @@ def render(state: SimState, session: JsonDict, error: str | None) -> HTMLRespons
             "<button name=outcome value=3ds_fail>Fail authentication</button></form>"
         )
     else:
-        choices: list[tuple[str, str]] = []
-        if "card" in session["payment_method_types"]:
-            choices.extend(CARD_CHOICES)
-        if "us_bank_account" in session["payment_method_types"]:
-            choices.extend(BANK_CHOICES)
-        radios = "".join(
-            f"<label><input type=radio name=outcome value={value}{' checked' if i == 0 else ''}> "
-            f"{escape(label)}</label>"
-            for i, (value, label) in enumerate(choices)
-        )
+        radios = _outcome_radios(session, CARD_CHOICES, BANK_CHOICES)
         parts.append(
             f"<form method=post action='/pay/{sid}'><input type=hidden name=token value='{token}'>"
             f"<fieldset><legend>Test payment outcome</legend>{radios}</fieldset>"

@@ -72,5 +72,4 @@ LIST_SPEC: dict[str, Any] = {
     "limit": "int",
     "starting_after": "str",
     "ending_before": "str",
-    "expand": ["str"],
 }

@@ -7,12 +7,12 @@ from typing import Any
 
 from connectors.stripe.simulator.currency import exponent
 from connectors.stripe.simulator.errors import ApiError, bad_state, card_error, invalid_param
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, req_int, req_str, str_list
 from connectors.stripe.simulator.ids import random_token
-from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
 from connectors.stripe.simulator.payment_methods import resolve
 from connectors.stripe.simulator.payments import AUTH_MESSAGE, attempt
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.search import SEARCH_SPEC, search_result
 from connectors.stripe.simulator.state import SimState
@@ -98,9 +98,7 @@ def new_payment_intent(
         "transfer_data": None,
         "transfer_group": None,
     }
-    state.store.add(pi)
-    emit(state, "payment_intent.created", pi)
-    return pi
+    return record_new(state, pi)
 
 
 def confirm(state: SimState, pi: JsonDict, pm_id: str | None, *, off_session: bool) -> JsonDict:
@@ -182,10 +180,6 @@ def _off_session(params: JsonDict) -> bool:
     return value in ("true", "one_off", "recurring", True)
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("payment_intent", ctx.path["id"])
-
-
 def _update(ctx: Ctx) -> JsonDict:
     pi = ctx.state.store.get("payment_intent", ctx.path["id"])
     previous: JsonDict = {}
@@ -229,15 +223,6 @@ def _cancel(ctx: Ctx) -> JsonDict:
     return pi
 
 
-def _list(ctx: Ctx) -> JsonDict:
-    customer = opt_str(ctx.params, "customer")
-    keep_created = created_filter(ctx.params)
-    items = ctx.state.store.newest_first(
-        "payment_intent", lambda pi: customer in (None, pi["customer"]) and keep_created(pi)
-    )
-    return list_object(items, ctx.params, "/v1/payment_intents")
-
-
 def _search(ctx: Ctx) -> JsonDict:
     fields = frozenset({"status", "customer", "currency"})
     visible = ctx.state.now() - ctx.state.config.search_lag_seconds
@@ -265,31 +250,26 @@ _CREATE = {
     "return_url": "str",
     "automatic_payment_methods": "any",
     "mandate_data": "any",
-    "expand": ["str"],
 }
 _CONFIRM = {
     "payment_method": "str",
     "off_session": "str",
     "return_url": "str",
     "payment_method_options": "any",
-    "expand": ["str"],
 }
 _UPDATE = {
     "metadata": "map",
     "description": "str",
     "receipt_email": "str",
     "amount": "int",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/payment_intents", _create, _CREATE),
     Route("GET", "/v1/payment_intents/search", _search, SEARCH_SPEC),
-    Route("GET", "/v1/payment_intents", _list, {**LIST_SPEC, "customer": "str", "created": "any"}),
-    Route("GET", "/v1/payment_intents/{id}", _retrieve, {"expand": ["str"], "client_secret": "str"}),
+    list_route("payment_intent", "/v1/payment_intents", ("customer",)),
+    retrieve_route("payment_intent", "/v1/payment_intents/{id}", {"client_secret": "str"}),
     Route("POST", "/v1/payment_intents/{id}", _update, _UPDATE),
     Route("POST", "/v1/payment_intents/{id}/confirm", _confirm, _CONFIRM),
-    Route(
-        "POST", "/v1/payment_intents/{id}/cancel", _cancel, {"cancellation_reason": "str", "expand": ["str"]}
-    ),
+    Route("POST", "/v1/payment_intents/{id}/cancel", _cancel, {"cancellation_reason": "str"}),
 ]

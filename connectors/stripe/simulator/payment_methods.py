@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.stripe.simulator.customers import empty_address
 from connectors.stripe.simulator.errors import bad_state, invalid_param
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import merge_metadata, opt_str, req_str
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.listing import LIST_SPEC, list_object
+from connectors.stripe.simulator.resources import retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -38,15 +40,6 @@ BEHAVIOURS = frozenset(
 )
 
 DEFAULT_EXPIRY = (12, 2034)
-
-_EMPTY_ADDRESS = {
-    "city": None,
-    "country": None,
-    "line1": None,
-    "line2": None,
-    "postal_code": None,
-    "state": None,
-}
 
 
 def _card(last4: str, expiry: tuple[int, int]) -> JsonDict:
@@ -99,7 +92,7 @@ def new_payment_method(
         "object": "payment_method",
         "allow_redisplay": "unspecified",
         "billing_details": {
-            "address": dict(_EMPTY_ADDRESS),
+            "address": empty_address(),
             "email": email,
             "name": name,
             "phone": None,
@@ -168,10 +161,6 @@ def _detach(ctx: Ctx) -> JsonDict:
     return pm
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("payment_method", ctx.path["id"])
-
-
 def _update(ctx: Ctx) -> JsonDict:
     pm = ctx.state.store.get("payment_method", ctx.path["id"])
     pm["metadata"] = merge_metadata(pm["metadata"], ctx.params.get("metadata"))
@@ -202,10 +191,10 @@ def _list_customer(ctx: Ctx) -> JsonDict:
 _LIST = {**LIST_SPEC, "customer": "str", "type": "str", "allow_redisplay": "str"}
 
 ROUTES = [
-    Route("POST", "/v1/payment_methods/{id}/attach", _attach, {"customer": "str", "expand": ["str"]}),
-    Route("POST", "/v1/payment_methods/{id}/detach", _detach, {"expand": ["str"]}),
-    Route("GET", "/v1/payment_methods/{id}", _retrieve, {"expand": ["str"]}),
-    Route("POST", "/v1/payment_methods/{id}", _update, {"metadata": "map", "expand": ["str"]}),
+    Route("POST", "/v1/payment_methods/{id}/attach", _attach, {"customer": "str"}),
+    Route("POST", "/v1/payment_methods/{id}/detach", _detach, {}),
+    retrieve_route("payment_method", "/v1/payment_methods/{id}"),
+    Route("POST", "/v1/payment_methods/{id}", _update, {"metadata": "map"}),
     Route("GET", "/v1/payment_methods", _list, _LIST),
     Route("GET", "/v1/customers/{id}/payment_methods", _list_customer, _LIST),
 ]

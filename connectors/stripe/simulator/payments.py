@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.stripe.simulator import ach
-from connectors.stripe.simulator.balance import availability, card_fee, new_balance_txn, settle
+from connectors.stripe.simulator.balance import book_charge, card_fee
 from connectors.stripe.simulator.charges import mark_failed, new_charge
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of
@@ -96,19 +96,7 @@ def _decline(state: SimState, pi: JsonDict, pm: JsonDict, code: str, decline_cod
 def _card_success(state: SimState, pi: JsonDict, pm: JsonDict) -> str:
     charge = new_charge(state, pi, pm, "succeeded")
     amount = int(pi["amount"])
-    settled = settle(state, amount, pi["currency"])
-    txn = new_balance_txn(
-        state,
-        amount=settled.amount,
-        fee=card_fee(state, settled.amount),
-        currency=settled.currency,
-        exchange_rate=settled.exchange_rate,
-        type_="charge",
-        source=charge["id"],
-        reporting_category="charge",
-        description=pi["description"],
-        available_on=availability(state),
-    )
+    txn = book_charge(state, pi, charge, card_fee, "charge")
     charge["balance_transaction"] = txn["id"]
     pi.update(status="succeeded", latest_charge=charge["id"], amount_received=amount)
     _save_method(state, pi, pm)

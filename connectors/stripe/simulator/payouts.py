@@ -10,9 +10,8 @@ from typing import Any
 
 from connectors.stripe.simulator.balance import new_balance_txn
 from connectors.stripe.simulator.clock import next_midnight
-from connectors.stripe.simulator.events import emit
-from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
-from connectors.stripe.simulator.routing import Ctx, Route
+from connectors.stripe.simulator.events import emit, record_new
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.state import SimState
 
 JsonDict = dict[str, Any]
@@ -82,8 +81,7 @@ def _new_payout(state: SimState, amount: int, currency: str, *, fail: bool) -> J
         "trace_id": {"status": "pending", "value": None},
         "type": "bank_account",
     }
-    state.store.add(payout)
-    emit(state, "payout.created", payout)
+    record_new(state, payout)
     state.clock.schedule(arrival, lambda: _arrive(state, payout, fail=fail))
     return payout
 
@@ -123,22 +121,8 @@ def schedule_daily(state: SimState, fail_next: list[bool]) -> None:
     state.clock.schedule(next_midnight(state.clock.now()), run)
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("payout", ctx.path["id"])
-
-
-def _list(ctx: Ctx) -> JsonDict:
-    keep_created = created_filter(ctx.params)
-    status = ctx.params.get("status")
-    items = ctx.state.store.newest_first(
-        "payout", lambda p: keep_created(p) and status in (None, p["status"])
-    )
-    return list_object(items, ctx.params, "/v1/payouts")
-
-
 ROUTES = [
-    Route("GET", "/v1/payouts/{id}", _retrieve, {"expand": ["str"]}),
-    Route(
-        "GET", "/v1/payouts", _list, {**LIST_SPEC, "status": "str", "created": "any", "arrival_date": "any"}
-    ),
+    retrieve_route("payout", "/v1/payouts/{id}"),
+    # ``arrival_date`` is accepted and ignored: nothing here lists payouts by it.
+    list_route("payout", "/v1/payouts", ("status",), ignored={"arrival_date": "any"}),
 ]

@@ -9,7 +9,7 @@ from connectors.stripe.simulator.balance import new_balance_txn, settle
 from connectors.stripe.simulator.errors import bad_state, invalid_param, missing_param
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.forms import merge_metadata, opt_int, opt_str
-from connectors.stripe.simulator.listing import LIST_SPEC, created_filter, list_object
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -150,34 +150,16 @@ def _create(ctx: Ctx) -> JsonDict:
     return create_refund(ctx.state, ctx.params)
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("refund", ctx.path["id"])
-
-
-def _list(ctx: Ctx) -> JsonDict:
-    charge = opt_str(ctx.params, "charge")
-    pi = opt_str(ctx.params, "payment_intent")
-    keep_created = created_filter(ctx.params)
-    items = ctx.state.store.newest_first(
-        "refund",
-        lambda r: charge in (None, r["charge"]) and pi in (None, r["payment_intent"]) and keep_created(r),
-    )
-    return list_object(items, ctx.params, "/v1/refunds")
-
-
 _CREATE = {
     "charge": "str",
     "payment_intent": "str",
     "amount": "int",
     "metadata": "map",
     "reason": "str",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/refunds", _create, _CREATE),
-    Route("GET", "/v1/refunds/{id}", _retrieve, {"expand": ["str"]}),
-    Route(
-        "GET", "/v1/refunds", _list, {**LIST_SPEC, "charge": "str", "payment_intent": "str", "created": "any"}
-    ),
+    retrieve_route("refund", "/v1/refunds/{id}"),
+    list_route("refund", "/v1/refunds", ("charge", "payment_intent")),
 ]

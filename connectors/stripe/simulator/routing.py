@@ -35,6 +35,10 @@ class Route:
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
+        # Every read and write takes ``expand`` (the app applies it to the answer); a delete
+        # answers a stub and takes nothing.
+        if self.method != "DELETE":
+            self.spec = {**self.spec, "expand": ["str"]}
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template)
         self.pattern = re.compile(f"^{regex}$")
 

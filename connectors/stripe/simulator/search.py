@@ -14,7 +14,7 @@ JsonDict = dict[str, Any]
 
 _CLAUSE = re.compile(r"""\s*(?:metadata\[['"]([^'"]+)['"]\]|(\w+))\s*:\s*['"]([^'"]*)['"]\s*""")
 
-SEARCH_SPEC: dict[str, Any] = {"query": "str", "limit": "int", "page": "str", "expand": ["str"]}
+SEARCH_SPEC: dict[str, Any] = {"query": "str", "limit": "int", "page": "str"}
 
 
 def search_result(

@@ -6,11 +6,12 @@ import copy
 from typing import Any
 
 from connectors.stripe.simulator.errors import bad_state, card_error
-from connectors.stripe.simulator.events import emit
+from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, str_list
 from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of, resolve
 from connectors.stripe.simulator.payments import DECLINES, payment_error
+from connectors.stripe.simulator.resources import retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -71,9 +72,7 @@ def new_setup_intent(
         "status": "requires_payment_method",
         "usage": usage or "off_session",
     }
-    state.store.add(seti)
-    emit(state, "setup_intent.created", seti)
-    return seti
+    return record_new(state, seti)
 
 
 def confirm_setup(state: SimState, seti: JsonDict, pm_id: str | None) -> JsonDict:
@@ -122,10 +121,6 @@ def _create(ctx: Ctx) -> JsonDict:
     return seti
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get("setup_intent", ctx.path["id"])
-
-
 def _confirm_route(ctx: Ctx) -> JsonDict:
     seti = ctx.state.store.get("setup_intent", ctx.path["id"])
     return copy.deepcopy(confirm_setup(ctx.state, seti, opt_str(ctx.params, "payment_method")))
@@ -141,16 +136,15 @@ _CREATE = {
     "allowed_payment_method_types": ["str"],
     "payment_method_options": "any",
     "return_url": "str",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/setup_intents", _create, _CREATE),
-    Route("GET", "/v1/setup_intents/{id}", _retrieve, {"expand": ["str"], "client_secret": "str"}),
+    retrieve_route("setup_intent", "/v1/setup_intents/{id}", {"client_secret": "str"}),
     Route(
         "POST",
         "/v1/setup_intents/{id}/confirm",
         _confirm_route,
-        {"payment_method": "str", "return_url": "str", "expand": ["str"]},
+        {"payment_method": "str", "return_url": "str"},
     ),
 ]

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
+from connectors.lifecycle import Served
 from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import checkout_flow, disputes, payouts, refunds, webhook_endpoints
 from connectors.stripe.simulator.app import ApiFront, build_app
@@ -42,7 +42,7 @@ class _Clock(SimClock):
             self._sim.webhooks.commit()
 
 
-class StripeSimulator:
+class StripeSimulator(Served):
     """A Stripe account on a local port, speaking the REST wire protocol for what syncd uses.
 
     Fees: card ``fee_percent`` + ``fee_fixed_minor``; ACH ``ach_fee_percent`` capped at
@@ -129,14 +129,6 @@ class StripeSimulator:
         if self._started:
             self.webhooks.stop()
             self._started = False
-
-    def __enter__(self) -> StripeSimulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @contextmanager
     def _acting(self) -> Iterator[SimState]:

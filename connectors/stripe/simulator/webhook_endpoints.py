@@ -18,7 +18,7 @@ from typing import Any
 from connectors.stripe.simulator.errors import invalid_param, missing_param
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, str_list
 from connectors.stripe.simulator.ids import random_token
-from connectors.stripe.simulator.listing import LIST_SPEC, list_object
+from connectors.stripe.simulator.resources import list_route, retrieve_route
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import SimState
 
@@ -161,10 +161,6 @@ def _create(ctx: Ctx) -> JsonDict:
     )
 
 
-def _retrieve(ctx: Ctx) -> JsonDict:
-    return ctx.state.store.get(KIND, ctx.path["id"])
-
-
 def _update(ctx: Ctx) -> JsonDict:
     endpoint = ctx.state.store.get(KIND, ctx.path["id"])
     params = ctx.params
@@ -182,10 +178,6 @@ def _update(ctx: Ctx) -> JsonDict:
     return endpoint
 
 
-def _list(ctx: Ctx) -> JsonDict:
-    return list_object(ctx.state.store.newest_first(KIND), ctx.params, "/v1/webhook_endpoints")
-
-
 def _delete(ctx: Ctx) -> JsonDict:
     endpoint = ctx.state.store.get(KIND, ctx.path["id"])
     ctx.state.store.remove(KIND, endpoint["id"])
@@ -199,7 +191,6 @@ _CREATE = {
     "metadata": "map",
     "api_version": "str",
     "connect": "bool",
-    "expand": ["str"],
 }
 _UPDATE = {
     "url": "str",
@@ -207,13 +198,12 @@ _UPDATE = {
     "description": "str",
     "metadata": "map",
     "disabled": "bool",
-    "expand": ["str"],
 }
 
 ROUTES = [
     Route("POST", "/v1/webhook_endpoints", _create, _CREATE),
-    Route("GET", "/v1/webhook_endpoints", _list, LIST_SPEC),
-    Route("GET", "/v1/webhook_endpoints/{id}", _retrieve, {"expand": ["str"]}),
+    list_route(KIND, "/v1/webhook_endpoints", created=False),
+    retrieve_route(KIND, "/v1/webhook_endpoints/{id}"),
     Route("POST", "/v1/webhook_endpoints/{id}", _update, _UPDATE),
     Route("DELETE", "/v1/webhook_endpoints/{id}", _delete, {}),
 ]

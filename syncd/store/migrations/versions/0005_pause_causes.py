@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import syncd.store.models
+from syncd.store.migrations.shapes import at, create_table, qbo_id
 
 revision = "0005"
 down_revision = "0003"
@@ -20,19 +20,17 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("companies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pause_credential", sa.String(length=32), nullable=True))
-        batch_op.add_column(
-            sa.Column("paused_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(at("paused_at", nullable=True))
         batch_op.add_column(sa.Column("pause_fingerprint", sa.String(length=64), nullable=True))
-    op.create_table(
+    create_table(
         "connect_attempts",
         sa.Column("state_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", syncd.store.models.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("realm_id", sa.String(length=32), nullable=True),
+        at("created_at"),
+        at("expires_at"),
+        qbo_id("realm_id", nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("finished_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("state_hash", name=op.f("pk_connect_attempts")),
+        at("finished_at", nullable=True),
+        key=("state_hash",),
     )
 
 

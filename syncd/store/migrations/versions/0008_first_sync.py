@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import syncd.store.models
+from syncd.store.migrations.shapes import at
+from syncd.store.models import UtcDateTime
 
 revision = "0008"
 down_revision = "0007"
@@ -20,10 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "companies",
-        sa.Column("first_sync_at", syncd.store.models.UtcDateTime(timezone=True), nullable=True),
-    )
+    op.add_column("companies", at("first_sync_at", nullable=True))
     op.add_column("portal_links", sa.Column("reminded_step", sa.Integer(), nullable=True))
     bind = op.get_bind()
     # A company that already emailed links, or was pulled and has no link waiting for its email,
@@ -34,7 +32,7 @@ def upgrade() -> None:
             "(SELECT company_id FROM portal_links WHERE notified_at IS NOT NULL) "
             "OR (last_pull_at IS NOT NULL AND realm_id NOT IN "
             "(SELECT company_id FROM portal_links WHERE notified_at IS NULL))"
-        ).bindparams(sa.bindparam("now", type_=syncd.store.models.UtcDateTime())),
+        ).bindparams(sa.bindparam("now", type_=UtcDateTime())),
         {"now": datetime.now(UTC)},
     )
     # Reminders sent under the old per-invoice keys (email:reminder:<realm>:<invoice>:<step>).

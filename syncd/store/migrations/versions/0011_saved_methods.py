@@ -7,9 +7,8 @@ Revises: 0008
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
-import syncd.store.models
+from syncd.store.migrations.shapes import at, create_indexes, create_table, drop_table, qbo_id
 
 revision = "0011"
 down_revision = "0010"
@@ -17,16 +16,12 @@ branch_labels = None
 depends_on = None
 
 
-def _at(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, syncd.store.models.UtcDateTime(timezone=True), nullable=nullable)
-
-
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "saved_methods",
         sa.Column("payment_method_id", sa.String(length=64), nullable=False),
-        sa.Column("company_id", sa.String(length=32), nullable=False),
-        sa.Column("qbo_customer_id", sa.String(length=32), nullable=False),
+        qbo_id("company_id"),
+        qbo_id("qbo_customer_id"),
         sa.Column("stripe_customer_id", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("brand", sa.String(length=32), nullable=True),
@@ -35,48 +30,46 @@ def upgrade() -> None:
         sa.Column("exp_year", sa.Integer(), nullable=True),
         sa.Column("bank_name", sa.String(length=200), nullable=True),
         sa.Column("is_default", sa.Boolean(), nullable=False),
-        _at("attached_at"),
-        _at("detached_at", nullable=True),
-        _at("updated_at"),
-        sa.PrimaryKeyConstraint("payment_method_id", name=op.f("pk_saved_methods")),
+        at("attached_at"),
+        at("detached_at", nullable=True),
+        at("updated_at"),
+        key=("payment_method_id",),
     )
-    op.create_index("ix_saved_methods_customer", "saved_methods", ["company_id", "qbo_customer_id"])
-    op.create_table(
+    create_indexes("saved_methods", {"ix_saved_methods_customer": ["company_id", "qbo_customer_id"]})
+    create_table(
         "method_consents",
         sa.Column("reference", sa.String(length=200), nullable=False),
-        sa.Column("company_id", sa.String(length=32), nullable=False),
-        sa.Column("qbo_customer_id", sa.String(length=32), nullable=False),
+        qbo_id("company_id"),
+        qbo_id("qbo_customer_id"),
         sa.Column("text", sa.Text(), nullable=False),
-        _at("consented_at"),
+        at("consented_at"),
         sa.Column("ip", sa.String(length=64), nullable=True),
         sa.Column("user_agent", sa.String(length=512), nullable=True),
         sa.Column("payment_method_id", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("reference", name=op.f("pk_method_consents")),
+        key=("reference",),
     )
-    op.create_index("ix_method_consents_customer", "method_consents", ["company_id", "qbo_customer_id"])
-    op.create_table(
+    create_indexes("method_consents", {"ix_method_consents_customer": ["company_id", "qbo_customer_id"]})
+    create_table(
         "card_requests",
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("request_key", sa.String(length=200), nullable=False),
-        sa.Column("company_id", sa.String(length=32), nullable=False),
-        sa.Column("qbo_customer_id", sa.String(length=32), nullable=False),
+        qbo_id("company_id"),
+        qbo_id("qbo_customer_id"),
         sa.Column("reason", sa.Text(), nullable=True),
-        _at("created_at"),
-        _at("expires_at"),
+        at("created_at"),
+        at("expires_at"),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("checkout_session_id", sa.String(length=128), nullable=True),
         sa.Column("checkout_url", sa.Text(), nullable=True),
-        _at("checkout_expires_at", nullable=True),
-        _at("completed_at", nullable=True),
+        at("checkout_expires_at", nullable=True),
+        at("completed_at", nullable=True),
         sa.Column("payment_method_id", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("digest", name=op.f("pk_card_requests")),
-        sa.UniqueConstraint("request_key", name=op.f("uq_card_requests_request_key")),
+        key=("digest",),
+        unique=("request_key",),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("card_requests")
-    op.drop_index("ix_method_consents_customer", table_name="method_consents")
-    op.drop_table("method_consents")
-    op.drop_index("ix_saved_methods_customer", table_name="saved_methods")
-    op.drop_table("saved_methods")
+    drop_table("card_requests")
+    drop_table("method_consents", ["ix_method_consents_customer"])
+    drop_table("saved_methods", ["ix_saved_methods_customer"])
