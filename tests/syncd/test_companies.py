@@ -8,7 +8,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from loop_harness import running_loop, tokens_from
+from loop_harness import running_loop
+from qbo_tokens import tokens_from
 from sqlalchemy import select, update
 
 from syncd.bootstrap import token_store
