@@ -7,7 +7,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,13 +16,6 @@ from pathlib import Path
 from typing import Any
 
 FRAGMENT = re.compile(r"# --- syncd\.toml ---\n(.*?)\n# --- end ---", re.DOTALL)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def argv(command: str) -> list[str]:

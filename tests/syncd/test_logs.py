@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
+from loopback import free_port, wait_healthy
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd.secrets import SecretBox
 
 SYNCD = str(Path(sys.executable).parent / "syncd")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -46,13 +38,7 @@ def test_json_logs_are_one_object_per_line_including_the_web_server(
         [SYNCD, "--config", str(config), "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_healthy(port)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:

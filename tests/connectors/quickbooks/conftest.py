@@ -8,12 +8,12 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from qbo_tokens import tokens_from
 from samples import QBO_SAMPLES
 
 from connectors.quickbooks.client import QboConnector
@@ -65,17 +65,6 @@ class MemoryTokenStore:
                 yield
 
         return hold()
-
-
-def tokens_from(payload: dict[str, Any], *, now: datetime | None = None) -> QboTokens:
-    now = now or datetime.now(UTC)
-    ttl = payload.get("x_refresh_token_expires_in")
-    return QboTokens(
-        access_token=payload["access_token"],
-        refresh_token=payload["refresh_token"],
-        access_expires_at=now + timedelta(seconds=int(payload["expires_in"])),
-        refresh_expires_at=now + timedelta(seconds=int(ttl)) if ttl else None,
-    )
 
 
 @pytest.fixture
