@@ -18,11 +18,13 @@ import requests
 from loopback import free_port, wait_until
 from outside import COMPANY_NAME, SENDER, Outside
 from qbo_tokens import tokens_from
+from sqlalchemy import select
 
 from syncd.config import Settings, load
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 from syncd.store.migrate import upgrade
+from syncd.store.models import Company
 from syncd.store.tokens import EncryptedTokenStore
 
 STRIPE_WEBHOOK_SECRET = "whsec_integration"
@@ -127,6 +129,27 @@ contact_email = "billing@northwind.test"
 
     def database(self) -> Database:
         return Database(load(self.config_path).database_url)
+
+    def company(self) -> Company:
+        """The one company's row as the daemon last wrote it."""
+        db = self.database()
+        try:
+            with db.transaction() as session:
+                row: Company = session.scalars(select(Company)).one()
+                session.expunge(row)
+                return row
+        finally:
+            db.dispose()
+
+    def syncd(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """The installed ``syncd`` command on this config, as staff would type it; output captured."""
+        return subprocess.run(
+            [*syncd_command(), "--config", str(self.config_path), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     # Tests written when this lived in conftest (which they cannot import) reach it by the fixture.
     wait_until = staticmethod(wait_until)
