@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from world import Daemon, PortalClient, World
@@ -17,7 +15,6 @@ INVOICE_SUBJECT = re.compile(r"^(?:Invoice \S+|\d+ invoices) from ")
 # The first invoice a message is about: a single invoice's subject, or the first of a combined list.
 FIRST_INVOICE = re.compile(r"Invoice (\S+)")
 NEW_KEY = "sk_test_rolledkey"
-SYNCD = str(Path(sys.executable).parent / "syncd")
 
 
 def _balance(world: World, doc_number: str) -> Decimal:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import requests
+from processes import SYNCD
 from sqlalchemy import delete
 from world import Daemon, World
 
 from syncd.store.models import Secret
-
-SYNCD = str(Path(sys.executable).parent / "syncd")
 
 
 def test_connect_quickbooks_works_against_the_running_daemon(world: World, daemon: Any) -> None:

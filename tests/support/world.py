@@ -17,6 +17,7 @@ import pytest
 import requests
 from loopback import free_port, wait_until
 from outside import COMPANY_NAME, SENDER, Outside
+from processes import SYNCD
 from qbo_tokens import tokens_from
 from sqlalchemy import select
 
@@ -162,9 +163,8 @@ contact_email = "billing@northwind.test"
 
 def syncd_command() -> list[str]:
     """The installed console script beside this interpreter, else the module entry point."""
-    script = Path(sys.executable).with_name("syncd")
-    if script.exists():
-        return [str(script)]
+    if Path(SYNCD).exists():
+        return [SYNCD]
     found = shutil.which("syncd")
     if found:
         return [found]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from loopback import free_port, wait_healthy
+from loopback import free_port
+from processes import signal_when_healthy
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd import sdnotify
@@ -152,14 +153,7 @@ def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) ->
     port = free_port()
     config = _config(tmp_path, stripe_sim, port)
     proc = _spawn_run(config, {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"})
-    try:
-        wait_healthy(port)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    _, err = signal_when_healthy(proc, port, signal.SIGINT)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from loopback import free_port, wait_healthy
+from processes import SYNCD
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd.secrets import SecretBox
 
-SYNCD = str(Path(sys.executable).parent / "syncd")
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
