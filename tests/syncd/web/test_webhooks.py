@@ -22,7 +22,7 @@ from syncd.config import parse
 from syncd.context import Context
 from syncd.secrets import SecretBox
 from syncd.store import migrate
-from syncd.store.models import Base, InboxEvent
+from syncd.store.models import InboxEvent
 from syncd.web.app import create_app
 
 CONTRACTS = SAMPLES
@@ -69,12 +69,9 @@ def qbo_signature(body: bytes, token: str = VERIFIER) -> str:
     return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'syncd.db'}"
-    else:
-        url = request.getfixturevalue("postgres_database")
+@pytest.fixture
+def ctx(database_url: str) -> Iterator[Context]:
+    url = database_url
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
         "database": {"url": url},
@@ -84,10 +81,6 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
         "company": [{"realm_id": "1269959970"}, {"realm_id": "222"}],
     }
     context = build_context(parse(raw))
-    migrate.upgrade(context.db)
-    with context.db.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(table.delete())
     yield context
     context.db.dispose()
 
