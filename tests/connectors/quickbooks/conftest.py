@@ -15,6 +15,7 @@ import pytest
 import responses
 from qbo_tokens import tokens_from
 from samples import QBO_SAMPLES
+from virtual_clock import VirtualClock
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
@@ -221,21 +222,6 @@ def make_stub_connector() -> Callable[..., QboConnector]:
 def stub() -> Iterator[StubQbo]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield StubQbo(mock)
-
-
-class VirtualClock:
-    """Monotonic time that only moves when slept on: client-side pacing costs tests nothing."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def virtual_limits() -> CompanyLimits:
