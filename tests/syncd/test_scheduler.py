@@ -80,10 +80,9 @@ class Calls:
 
 @pytest.fixture
 def ctx(database_url: str) -> Iterator[Context]:
-    url = database_url
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
-        "database": {"url": url},
+        "database": {"url": database_url},
         "stripe": {"api_key": "sk_test_1", "webhook_secret": "whsec_1"},
         "scheduler": {"pull_seconds": 3600, "worker_seconds": 3600, "inbox_seconds": 3600},
         "company": [{"realm_id": "111"}, {"realm_id": "222"}],

@@ -71,10 +71,9 @@ def qbo_signature(body: bytes, token: str = VERIFIER) -> str:
 
 @pytest.fixture
 def ctx(database_url: str) -> Iterator[Context]:
-    url = database_url
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
-        "database": {"url": url},
+        "database": {"url": database_url},
         "web": {"public_url": "http://testserver"},
         "quickbooks": {"client_id": "c", "client_secret": "s", "webhook_verifier_token": VERIFIER},
         "stripe": {"api_key": "sk_test_123", "webhook_secret": STRIPE_SECRET},
@@ -83,13 +82,6 @@ def ctx(database_url: str) -> Iterator[Context]:
     context = build_context(parse(raw))
     yield context
     context.db.dispose()
-
-
-@pytest.fixture
-def wakes(ctx: Context) -> list[tuple[str, str | None]]:
-    seen: list[tuple[str, str | None]] = []
-    ctx.wake = lambda job, realm: seen.append((job, realm))
-    return seen
 
 
 @pytest.fixture
