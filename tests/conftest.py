@@ -75,6 +75,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def database_url(db: Database) -> str:
+    """The ``db`` store (migrated, empty, each backend) by URL, for tests that build their own context."""
+    return db.url
+
+
+@pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'syncd.db'}")
     upgrade(database)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Iterator
@@ -52,8 +53,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     if backend == "postgresql":
+        _require_postgres_driver()
         return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
     raise ConfigError("database.url", f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _require_postgres_driver() -> None:
+    """The driver is the ``postgres`` extra (SQLite users need none): name the install when absent."""
+    try:
+        importlib.import_module("psycopg")
+    except ImportError:
+        raise ConfigError(
+            "database.url",
+            "a postgresql URL needs the PostgreSQL driver: pip install 'syncd[postgres]'",
+        ) from None
 
 
 def private_file(path: Path) -> None:

@@ -5,7 +5,6 @@ QBO Payment with three lines."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
+from loopback import wait_until
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
@@ -63,14 +63,6 @@ def _sign_in_by_email(loop: Loop, page: Page) -> None:
     page.goto(link.group(1))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="What you owe now")).to_be_visible()
-
-
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_sign_in_by_email_link_then_add_a_passkey_and_sign_in_with_it(
@@ -137,7 +129,7 @@ def test_pay_three_open_invoices_at_once_is_one_qbo_payment_with_three_lines(
         settle(loop)
         return any(_linked(p) == sorted(i.qbo_id for i in three) for p in loop.qbo.entities("Payment"))
 
-    _wait(booked, "one QBO Payment for the three invoices")
+    wait_until(booked, timeout=30.0, what="one QBO Payment for the three invoices")
     # The paid invoices leave the open list; the payment is in the history with a receipt.
     page.goto(f"{loop.url}/account")
     for inv in three:

@@ -5,13 +5,13 @@ with "keep this card for next time" ticked and find the card listed afterwards."
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
+from loopback import wait_until
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
@@ -54,19 +54,11 @@ def _sign_in(loop: Loop, page: Page) -> None:
         found[:] = [x for x in _links(loop) if x not in old]
         return bool(found)
 
-    _wait(arrived, "the sign-in email", timeout=10)
+    wait_until(arrived, timeout=10, what="the sign-in email")
     link = found[-1]
     page.goto(link)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="What you owe now")).to_be_visible()
-
-
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def _on_file(loop: Loop, customer: str) -> list[SavedMethodRow]:
@@ -100,7 +92,11 @@ def test_add_a_card_make_it_default_and_remove_it(
         expect(page.get_by_role("heading", name="What you owe now")).to_be_visible()
         expect(page.get_by_role("status")).to_contain_text("Your payment method will appear here")
 
-        _wait(lambda: (settle(loop), bool(_on_file(loop, customer)))[1], "the saved card")
+        wait_until(
+            lambda: (settle(loop), bool(_on_file(loop, customer)))[1],
+            timeout=30.0,
+            what="the saved card",
+        )
         page.reload()
         methods = page.get_by_role("region", name="Payment methods")
         expect(methods).to_contain_text("Mastercard ending 4444")
@@ -148,7 +144,7 @@ def test_pay_with_keep_this_card_ticked_lists_the_card(
             settle(loop)
             return bool({r.payment_method_id for r in _on_file(loop, customer)} - before)
 
-        _wait(kept, "the card kept from the payment")
+        wait_until(kept, timeout=30.0, what="the card kept from the payment")
         (new,) = {r.payment_method_id for r in _on_file(loop, customer)} - before
         with loop.ctx.db.transaction() as s:
             consent = s.scalars(select(MethodConsent).where(MethodConsent.payment_method_id == new)).one()

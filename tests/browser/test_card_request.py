@@ -5,11 +5,11 @@ from the webhooks with brand, last 4 and expiry."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from loopback import wait_until
 from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import select
 
@@ -23,14 +23,6 @@ WAIT = 45.0
 LINK = re.compile(r"https?://\S+/c/[A-Za-z0-9_-]{32}")
 
 
-def _wait(predicate: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _customer(demo: DemoHandle) -> CustomerRow:
     found: list[CustomerRow] = []
 
@@ -39,7 +31,7 @@ def _customer(demo: DemoHandle) -> CustomerRow:
             found[:] = s.scalars(select(CustomerRow).where(CustomerRow.email.is_not(None))).all()
         return bool(found)
 
-    _wait(pulled, "the demo's first pull")
+    wait_until(pulled, timeout=WAIT, what="the demo's first pull")
     return sorted(found, key=lambda c: c.qbo_id)[-1]
 
 
@@ -54,7 +46,7 @@ def test_request_card_link_saves_a_card_in_the_browser(
         emails[:] = [m.text or "" for m in demo.mailbox.all() if "on file" in " ".join(m.subject.split())]
         return bool(emails)
 
-    _wait(arrived, "the card request email")
+    wait_until(arrived, timeout=WAIT, what="the card request email")
     link = LINK.findall(emails[0])[0]
 
     page = browser_context_factory().new_page()
@@ -83,7 +75,7 @@ def test_request_card_link_saves_a_card_in_the_browser(
             ).all()
         return bool(stored)
 
-    _wait(saved, "the daemon to store the card from the webhooks")
+    wait_until(saved, timeout=WAIT, what="the daemon to store the card from the webhooks")
     card = stored[0]
     assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("mastercard", "4444", 6, 2029)
     with demo.ctx.db.transaction() as s:

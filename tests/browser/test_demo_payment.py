@@ -4,7 +4,6 @@ invoice paid in the QBO simulator; bank (ACH) payments show processing; QBO text
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from decimal import Decimal
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+from loopback import wait_until
 from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from syncd.demo import COMPANY_NAME, DemoHandle
@@ -21,14 +21,6 @@ pytestmark = pytest.mark.browser
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 WAIT = 45.0
-
-
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def _subject(message: Any) -> str:
@@ -50,7 +42,7 @@ def _invoice_email(demo: DemoHandle, doc: str) -> Any:
         found[:] = [m for m in demo.mailbox.all() if url in (m.text or "")]
         return bool(found)
 
-    _wait(arrived, f"the new-invoice email for invoice {doc}")
+    wait_until(arrived, timeout=WAIT, what=f"the new-invoice email for invoice {doc}")
     return found[0]
 
 
@@ -179,14 +171,19 @@ def test_card_payment_from_emailed_link(
         shots("success")
 
         # The receipt arrives, and QuickBooks shows the invoice paid through one linked Payment.
-        _wait(
+        wait_until(
             lambda: any(
                 _subject(m).startswith("Receipt:") and _subject(m).endswith(f"invoice {doc}")
                 for m in demo.mailbox.all()
             ),
-            f"the receipt for invoice {doc}",
+            timeout=WAIT,
+            what=f"the receipt for invoice {doc}",
         )
-        _wait(lambda: bool(_payments_linked_to(demo, invoice_id)), f"a QBO Payment linked to {doc}")
+        wait_until(
+            lambda: bool(_payments_linked_to(demo, invoice_id)),
+            timeout=WAIT,
+            what=f"a QBO Payment linked to {doc}",
+        )
         paid = demo.qbo.entity("Invoice", invoice_id)
         assert paid is not None and Decimal(str(paid["Balance"])) == 0
         assert len(_payments_linked_to(demo, invoice_id)) == 1
@@ -195,7 +192,7 @@ def test_card_payment_from_emailed_link(
             page.goto(portal_url)
             return page.locator(".badge").inner_text().strip() == "Paid"
 
-        _wait(portal_says_paid, "the portal to show Paid")
+        wait_until(portal_says_paid, timeout=WAIT, what="the portal to show Paid")
         expect(page.get_by_role("button", name=re.compile("Pay|Continue"))).to_have_count(0)
         shots("paid")
 
@@ -223,7 +220,7 @@ def test_bank_payment_shows_processing(
             page.goto(portal_url)
             return page.locator(".badge").inner_text().strip() == "Processing"
 
-        _wait(portal_says_processing, "the portal to show Processing")
+        wait_until(portal_says_processing, timeout=WAIT, what="the portal to show Processing")
         expect(page.locator(".state-processing")).to_be_visible()
         shots("processing")
         # Processing is not paid: nothing is written to QuickBooks yet.

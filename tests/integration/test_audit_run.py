@@ -7,27 +7,20 @@ with one staff email until that account is set."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import select
+from world import Daemon, PortalClient, World
 
 from syncd.config import Settings
 from syncd.links import Links
 from syncd.secrets import SecretBox
 from syncd.store.models import Effect
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
-PortalClient = Any
 
 STAFF = "staff@northwind.test"
 TIMEOUT = 90.0
@@ -44,21 +37,9 @@ def _configure(world: World, accounts: str = "") -> Settings:
     return settings
 
 
-def _cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("syncd")
-    return subprocess.run(
-        [str(script), "--config", str(world.config_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def _audit(world: World, start: date, end: date) -> tuple[int, dict[str, Any]]:
     """``syncd audit --json`` for the period, as a subprocess: its exit code and report."""
-    done = _cli(
-        world,
+    done = world.syncd(
         "audit",
         "--company",
         world.qbo.realm_id,
@@ -67,6 +48,7 @@ def _audit(world: World, start: date, end: date) -> tuple[int, dict[str, Any]]:
         "--to",
         end.isoformat(),
         "--json",
+        timeout=120,
     )
     assert done.stdout.strip(), done.stderr
     return done.returncode, json.loads(done.stdout)

@@ -10,14 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from world import Daemon, World
 
 from syncd.cli import main as cli_main
 from syncd.stages.collect import open_attempt
 from syncd.store.models import Effect, InvoiceRow, PaymentRow
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
 
 TIMEOUT = 90.0
 

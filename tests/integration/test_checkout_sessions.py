@@ -17,8 +17,7 @@ from connectors.stripe.simulator.errors import ApiError
 from syncd.domain.payments import PaymentStatus
 from syncd.stages.collect import PortalService, open_attempt
 from syncd.stages.cycle import run_cycle
-from syncd.store.engine import Database
-from syncd.store.models import Base, InvoiceRow, PaymentRow
+from syncd.store.models import InvoiceRow, PaymentRow
 
 STAFF = "staff@northwind.test"
 
@@ -48,22 +47,6 @@ def _invoice(loop: Loop, at_least: Decimal = Decimal("50")) -> InvoiceRow:
 
 def _staff_mail(loop: Loop, words: str) -> list[Any]:
     return [m for m in loop.sink.mailbox.all() if STAFF in m.to and words in (m.subject or "").lower()]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    """None: the loop's own SQLite file; else an emptied PostgreSQL database (row locks are real)."""
-    if request.param == "sqlite":
-        return None
-    url = str(request.getfixturevalue("postgres_database"))
-    db = Database(url)
-    try:
-        with db.transaction() as s:
-            for table in reversed(Base.metadata.sorted_tables):
-                s.execute(table.delete())
-    finally:
-        db.dispose()
-    return url
 
 
 def test_each_pay_press_with_another_amount_leaves_only_the_last_session_payable(

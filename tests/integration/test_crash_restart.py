@@ -13,13 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from world import Daemon, PortalClient, World
 
 from syncd.store.models import Effect, InboxEvent
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
-PortalClient = Any
 
 SEED = 20261122
 KILLS = 4

@@ -12,15 +12,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from world import Daemon, World
 
 from syncd.cli.main import run
 from syncd.links import Links
 from syncd.secrets import SecretBox
 from syncd.store.models import Company, Effect, InvoiceRow, PortalLink
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
 
 
 def _open(world: World) -> dict[str, dict[str, Any]]:

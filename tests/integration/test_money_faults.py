@@ -21,12 +21,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 import requests
 from overcharge import overcharges
 from sqlalchemy import func, select
+from world import Daemon, World
 
 from connectors.quickbooks import limits as qbo_limits
 from connectors.stripe.client import StripeConnector
@@ -41,10 +42,6 @@ from syncd.links import Links
 from syncd.secrets import SecretBox
 from syncd.stages.collect import open_attempt
 from syncd.store.models import Effect, EntryReview, InboxEvent, InvoiceRow, PaymentRow
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 

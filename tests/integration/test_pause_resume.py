@@ -6,47 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from syncd.store.models import Company
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
-PortalClient = Any
+from world import Daemon, PortalClient, World
 
 INVOICE_SUBJECT = re.compile(r"^(?:Invoice \S+|\d+ invoices) from ")
 # The first invoice a message is about: a single invoice's subject, or the first of a combined list.
 FIRST_INVOICE = re.compile(r"Invoice (\S+)")
 NEW_KEY = "sk_test_rolledkey"
-SYNCD = str(Path(sys.executable).parent / "syncd")
-
-
-def _syncd(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SYNCD, "--config", str(world.config_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def _company(world: World) -> Company:
-    db = world.database()
-    try:
-        with db.transaction() as session:
-            row: Company = session.scalars(select(Company)).one()
-            session.expunge(row)
-            return row
-    finally:
-        db.dispose()
 
 
 def _balance(world: World, doc_number: str) -> Decimal:
@@ -79,19 +47,19 @@ def test_a_rolled_stripe_key_pauses_with_its_fix_and_a_restart_with_the_new_key_
     # The key is rolled in the dashboard; the customer pays on the page Stripe already had.
     world.stripe.roll_api_key(NEW_KEY)
     world.stripe.pay_checkout(session_id, "card_success")
-    world.wait_until(lambda: _company(world).status == "paused", timeout=60, what=lambda: run.tail())
+    world.wait_until(lambda: world.company().status == "paused", timeout=60, what=lambda: run.tail())
 
-    company = _company(world)
+    company = world.company()
     assert company.pause_credential == "stripe.api_key"
     assert "Invalid API Key" in (company.status_reason or "")
     assert _balance(world, doc) == owed  # not booked while paused
 
-    table = _syncd(world, "status")
+    table = world.syncd("status")
     assert table.returncode == 0, table.stderr
     assert "paused" in table.stdout
     assert re.search(r"why: .*Invalid API Key.* \(stripe.api_key refused, since ", table.stdout)
     assert "fix: put a working key into `stripe.api_key` and restart syncd" in table.stdout
-    (row,) = json.loads(_syncd(world, "status", "--json").stdout)
+    (row,) = json.loads(world.syncd("status", "--json").stdout)
     assert row["status"] == "paused" and row["pause_credential"] == "stripe.api_key"
     assert row["paused_at"] and "stripe.api_key" in row["fix"]
 
@@ -108,7 +76,7 @@ def test_a_rolled_stripe_key_pauses_with_its_fix_and_a_restart_with_the_new_key_
     world.config_path.write_text(re.sub(r'api_key = "sk_test_[^"]*"', f'api_key = "{NEW_KEY}"', text))
     run.start()
     world.wait_until(lambda: _balance(world, doc) == 0, timeout=60, what=lambda: run.tail())
-    company = _company(world)
+    company = world.company()
     assert company.status == "active"
     assert company.status_reason is None and company.pause_credential is None
     assert run.stop() == 0

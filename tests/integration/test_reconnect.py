@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import delete, select
+from processes import SYNCD
+from sqlalchemy import delete
+from world import Daemon, World
 
-from syncd.store.models import Company, Secret
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
-
-SYNCD = str(Path(sys.executable).parent / "syncd")
-
-
-def _company(world: World) -> Company:
-    db = world.database()
-    try:
-        with db.transaction() as session:
-            row: Company = session.scalars(select(Company)).one()
-            session.expunge(row)
-            return row
-    finally:
-        db.dispose()
+from syncd.store.models import Secret
 
 
 def test_connect_quickbooks_works_against_the_running_daemon(world: World, daemon: Any) -> None:
@@ -42,8 +25,8 @@ def test_connect_quickbooks_works_against_the_running_daemon(world: World, daemo
         db.dispose()
     run: Daemon = daemon()
     run.start()
-    world.wait_until(lambda: _company(world).status == "reconnect_needed", timeout=60, what=run.tail)
-    assert _company(world).pause_credential == "quickbooks.connection"
+    world.wait_until(lambda: world.company().status == "reconnect_needed", timeout=60, what=run.tail)
+    assert world.company().pause_credential == "quickbooks.connection"
 
     command = subprocess.Popen(
         [SYNCD, "--config", str(world.config_path), "connect", "quickbooks"],
@@ -77,7 +60,7 @@ def test_connect_quickbooks_works_against_the_running_daemon(world: World, daemo
     assert "Waiting for the running syncd" in "".join(shown) + out
 
     world.wait_until(
-        lambda: _company(world).status == "active" and _company(world).last_pull_at is not None,
+        lambda: world.company().status == "active" and world.company().last_pull_at is not None,
         timeout=60,
         what=run.tail,
     )

@@ -5,24 +5,17 @@ syncd Payment deleted in QBO holds its invoice (page, Pay refused, one staff ema
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from world import Daemon, PortalClient, World
 
 from connectors.stripe.simulator.errors import ApiError
 from syncd.links import Links
 from syncd.secrets import SecretBox
-
-# Loaded from tests/integration/conftest.py (importlib mode: fixtures, not imports).
-World = Any
-Daemon = Any
-PortalClient = Any
 
 STAFF = "staff@northwind.test"
 
@@ -42,18 +35,6 @@ def _session(world: World, session_id: str) -> dict[str, Any]:
 
 def _intent_payments(world: World, intent_id: str) -> list[dict[str, Any]]:
     return [p for p in world.qbo.entities("Payment") if intent_id in str(p.get("PrivateNote", ""))]
-
-
-def _cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    """The installed ``syncd`` command, as staff would type it, on the daemon's configuration."""
-    script = Path(sys.executable).with_name("syncd")
-    return subprocess.run(
-        [str(script), "--config", str(world.config_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_sessions_and_deleted_payment_under_syncd_run(
@@ -119,9 +100,9 @@ def test_sessions_and_deleted_payment_under_syncd_run(
     (alert,) = alerts()
     assert intent in (alert.text or "") and f"--rebook {booked['Id']}" in (alert.text or "")
 
-    listed = _cli(world, "entries", "--company", realm)
+    listed = world.syncd("entries", "--company", realm)
     assert listed.returncode == 0 and str(booked["Id"]) in listed.stdout, listed.stderr
-    rebook = _cli(world, "entries", "--company", realm, "--rebook", str(booked["Id"]))
+    rebook = world.syncd("entries", "--company", realm, "--rebook", str(booked["Id"]))
     assert rebook.returncode == 0, rebook.stderr
     world.wait_until(
         lambda: [p["Id"] for p in _intent_payments(world, intent)] not in ([], [booked["Id"]]),

@@ -1,16 +1,18 @@
-"""A whole loop in one process for stage tests: both simulators, an SMTP sink, the web app."""
+"""A whole loop in one process for stage tests: syncd's context and web app over ``Outside`` (both
+simulators and an SMTP sink), effects run by ``drain()``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from outside import COMPANY_NAME, SENDER, Outside, outside
+from qbo_tokens import tokens_from
+
 from connectors.email.sink import SmtpSink
-from connectors.quickbooks.protocol import QboTokens
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import StripeSimulator
@@ -37,16 +39,11 @@ class _Late:
 
 
 @dataclass
-class Loop:
-    ctx: Context
-    qbo: QboSimulator
-    stripe: StripeSimulator
-    sink: SmtpSink
-    url: str
+class Loop(Outside):
+    """``Outside`` with syncd running in this process: its context, and its web app at ``url``."""
 
-    @property
-    def realm(self) -> str:
-        return self.qbo.realm_id
+    ctx: Context
+    url: str
 
     def drain(self, rounds: int = 50) -> None:
         """Run the effect worker until nothing is due."""
@@ -76,28 +73,18 @@ def settings_for(
                 "host": "127.0.0.1",
                 "port": sink.port,
                 "security": "none",
-                "from": "billing@northwind.test",
+                "from": SENDER,
             },
             "company": [
                 {
                     "realm_id": qbo.realm_id,
                     "payment_methods": ["card", "us_bank_account"],
-                    "branding": {"name": "Northwind IT Services"},
+                    "branding": {"name": COMPANY_NAME},
                     "staff_email": "staff@northwind.test",
                     **company,
                 }
             ],
         }
-    )
-
-
-def tokens_from(minted: dict[str, Any]) -> QboTokens:
-    now = datetime.now(UTC)
-    return QboTokens(
-        access_token=minted["access_token"],
-        refresh_token=minted["refresh_token"],
-        access_expires_at=now + timedelta(seconds=int(minted["expires_in"])),
-        refresh_expires_at=now + timedelta(seconds=int(minted.get("x_refresh_token_expires_in", 8640000))),
     )
 
 
@@ -118,11 +105,10 @@ def running_loop(
     late = _Late()
     server = ThreadedServer(late)
     url = server.url.replace("127.0.0.1", public_host) if public_host else server.url
-    with (
-        QboSimulator(seed=7, invoices=invoices, now=clock, currencies=currencies) as qbo,
-        StripeSimulator(settlement_currency=settlement_currency) as stripe,
-        SmtpSink() as sink,
-    ):
+    with outside(
+        invoices=invoices, clock=clock, currencies=currencies, settlement_currency=settlement_currency
+    ) as out:
+        qbo, stripe, sink = out.qbo, out.stripe, out.sink
         settings = settings_for(
             url, qbo, stripe, sink, database_url or f"sqlite:///{tmp_path / 'syncd.db'}", **company
         )
@@ -134,6 +120,6 @@ def running_loop(
         stripe.add_webhook_endpoint(f"{server.url}/webhooks/stripe", WEBHOOK_SECRET)
         with server:
             try:
-                yield Loop(ctx, qbo, stripe, sink, url)
+                yield Loop(qbo=qbo, stripe=stripe, sink=sink, ctx=ctx, url=url)
             finally:
                 ctx.db.dispose()

@@ -7,7 +7,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,21 +15,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from loopback import wait_healthy
+
+# The venv's console script, as an operator types ``syncd``.
+SYNCD = str(Path(sys.executable).with_name("syncd"))
 FRAGMENT = re.compile(r"# --- syncd\.toml ---\n(.*?)\n# --- end ---", re.DOTALL)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def argv(command: str) -> list[str]:
     """A README command line as this interpreter runs it (``syncd`` is the venv's console script)."""
     words = shlex.split(command)
     if words[0] == "syncd":
-        return [str(Path(sys.executable).with_name("syncd")), *words[1:]]
+        return [SYNCD, *words[1:]]
     if words[0] == "python":
         return [sys.executable, *words[1:]]
     return words
@@ -107,6 +103,21 @@ class Process:
             return self.proc.wait(timeout)
         finally:
             self._close()
+
+
+def signal_when_healthy(
+    proc: subprocess.Popen[str], port: int, sig: signal.Signals = signal.SIGTERM
+) -> tuple[str, str]:
+    """Wait for ``syncd run`` to serve on ``port``, send it ``sig`` and collect (stdout, stderr);
+    killed instead if it has not ended by then."""
+    try:
+        wait_healthy(port)
+        proc.send_signal(sig)
+        return proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def parse_fragment(text: str) -> dict[str, Any]:

@@ -119,7 +119,10 @@ class FakeQbo:
 
 
 @dataclass
-class World:
+class Fakes:
+    """syncd's context over in-process fakes of both connectors, with one company's accounts:
+    nothing on the network (unlike the simulator-backed ``Loop`` and ``World`` in tests/support)."""
+
     ctx: Context
     stripe: FakeStripe
     qbo: FakeQbo
@@ -145,7 +148,7 @@ def settings(tmp_path: Path) -> config.Settings:
 
 
 @pytest.fixture
-def world(sqlite_db: Database, tmp_path: Path) -> World:
+def world(sqlite_db: Database, tmp_path: Path) -> Fakes:
     stripe, qbo = FakeStripe(), FakeQbo()
     ctx = Context(
         settings=settings(tmp_path),
@@ -158,10 +161,10 @@ def world(sqlite_db: Database, tmp_path: Path) -> World:
     )
     with sqlite_db.transaction() as s:
         books_accounts.keep(s, REALM, ACCOUNTS, now=AT)
-    return World(ctx, stripe, qbo)
+    return Fakes(ctx, stripe, qbo)
 
 
-def test_a_booked_charge_and_fee_is_clean(world: World) -> None:
+def test_a_booked_charge_and_fee_is_clean(world: Fakes) -> None:
     charge = txn("txn_1", "charge", "100.00", "3.20")
     world.stripe.txns.append(charge)
     world.book_charge(charge)
@@ -173,7 +176,7 @@ def test_a_booked_charge_and_fee_is_clean(world: World) -> None:
     assert "clean" in report.to_text()
 
 
-def test_a_transaction_syncd_never_saw_is_listed_with_what_to_do(world: World) -> None:
+def test_a_transaction_syncd_never_saw_is_listed_with_what_to_do(world: Fakes) -> None:
     world.stripe.txns.append(txn("txn_2", "charge", "50.00", "1.75"))
     report = world.audit()
     assert not report.clean
@@ -182,7 +185,7 @@ def test_a_transaction_syncd_never_saw_is_listed_with_what_to_do(world: World) -
     assert diff.line().startswith("DIFF USD txn_2: ")
 
 
-def test_pending_and_failed_effects_are_named(world: World) -> None:
+def test_pending_and_failed_effects_are_named(world: Fakes) -> None:
     world.stripe.txns += [
         txn("txn_3", "charge", "10.00", "0.59"),
         txn("txn_4", "refund", "-5.00", source="re_4"),
@@ -197,7 +200,7 @@ def test_pending_and_failed_effects_are_named(world: World) -> None:
     assert "QBO said no" in problems["txn_4"].problem and "retry qbo:refund:re_4" in problems["txn_4"].action
 
 
-def test_an_entry_edited_or_deleted_in_quickbooks_is_a_difference(world: World) -> None:
+def test_an_entry_edited_or_deleted_in_quickbooks_is_a_difference(world: Fakes) -> None:
     charge = txn("txn_5", "charge", "80.00", "2.62")
     world.stripe.txns.append(charge)
     world.book_charge(charge)
@@ -210,7 +213,7 @@ def test_an_entry_edited_or_deleted_in_quickbooks_is_a_difference(world: World) 
     assert any("no longer exists" in d.problem for d in world.audit().differences)
 
 
-def test_an_entry_in_the_wrong_account_is_a_difference(world: World) -> None:
+def test_an_entry_in_the_wrong_account_is_a_difference(world: Fakes) -> None:
     charge = txn("txn_6", "charge", "20.00", "0.88")
     world.stripe.txns.append(charge)
     world.book_charge(charge)
@@ -218,13 +221,13 @@ def test_an_entry_in_the_wrong_account_is_a_difference(world: World) -> None:
     assert any("not the clearing account" in d.problem for d in world.audit().differences)
 
 
-def test_a_movement_stripe_does_not_list_is_a_difference(world: World) -> None:
+def test_a_movement_stripe_does_not_list_is_a_difference(world: Fakes) -> None:
     world.book_charge(txn("txn_ghost", "charge", "12.00", "0.65"))
     (diff,) = world.audit().differences
     assert diff.ref == "txn_ghost" and "Stripe lists no such" in diff.problem
 
 
-def test_a_wrongly_booked_amount_is_a_difference(world: World) -> None:
+def test_a_wrongly_booked_amount_is_a_difference(world: Fakes) -> None:
     charge = txn("txn_7", "charge", "30.00", "1.17")
     world.stripe.txns.append(charge)
     pay = world.qbo.put("Payment", "601", "30.00")
@@ -234,7 +237,7 @@ def test_a_wrongly_booked_amount_is_a_difference(world: World) -> None:
     assert diff.ref == "txn_7" and "booked in QBO as 30.00" in diff.problem
 
 
-def test_a_payout_in_transit_is_a_note_not_a_difference(world: World) -> None:
+def test_a_payout_in_transit_is_a_note_not_a_difference(world: Fakes) -> None:
     charge = txn("txn_8", "charge", "100.00", "3.20")
     out = txn("txn_po", "payout", "-96.80", source="po_1")
     world.stripe.txns += [charge, out]
@@ -248,7 +251,7 @@ def test_a_payout_in_transit_is_a_note_not_a_difference(world: World) -> None:
     assert any("po_1" in n and "in transit" in n for n in report.notes)
 
 
-def test_json_report_carries_totals_and_differences(world: World) -> None:
+def test_json_report_carries_totals_and_differences(world: Fakes) -> None:
     world.stripe.txns.append(txn("txn_9", "charge", "10.00", "0.59"))
     data = world.audit().to_json()
     assert data["clean"] is False
@@ -257,7 +260,7 @@ def test_json_report_carries_totals_and_differences(world: World) -> None:
     json.dumps(data)
 
 
-def test_cli_exit_codes(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+def test_cli_exit_codes(world: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setattr(CliState, "context", lambda self: world.ctx)
     monkeypatch.setattr(world.ctx.db, "dispose", lambda: None)
     conf = tmp_path / "syncd.toml"
@@ -272,7 +275,7 @@ def test_cli_exit_codes(world: World, tmp_path: Path, monkeypatch: pytest.Monkey
     assert cli_main.run(bad) == 78
 
 
-def test_a_payment_stripe_converted_is_compared_at_its_exchange_rate(world: World) -> None:
+def test_a_payment_stripe_converted_is_compared_at_its_exchange_rate(world: Fakes) -> None:
     # 100.00 CAD charged, settled as 73.00 USD: the QBO Payment stays in CAD at Stripe's rate.
     charge = txn("txn_fx", "charge", "73.00", "2.42")
     world.stripe.txns.append(charge)

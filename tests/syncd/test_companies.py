@@ -4,11 +4,12 @@ it resumes by itself once that credential changed or was shown to work, or by ``
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
-from loop_harness import running_loop, tokens_from
+from loop_harness import running_loop
+from processes import SYNCD
+from qbo_tokens import tokens_from
 from sqlalchemy import select, update
 
 from syncd.bootstrap import token_store
@@ -111,7 +112,7 @@ def test_a_pause_of_unknown_cause_waits_for_syncd_resume(tmp_path: Path) -> None
             f'secret_key = "{ctx.settings.secret_key}"\n[database]\nurl = "{ctx.settings.database_url}"\n'
             f'[[company]]\nrealm_id = "{loop.realm}"\n'
         )
-        syncd = [str(Path(sys.executable).parent / "syncd"), "--config", str(config)]
+        syncd = [SYNCD, "--config", str(config)]
         shown = subprocess.run([*syncd, "status"], capture_output=True, text=True, check=False, timeout=60)
         assert "why: refused for a reason nobody mapped" in shown.stdout
         done = subprocess.run(

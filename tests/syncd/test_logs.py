@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
+from loopback import free_port
+from processes import SYNCD, signal_when_healthy
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd.secrets import SecretBox
-
-SYNCD = str(Path(sys.executable).parent / "syncd")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -45,20 +34,7 @@ def test_json_logs_are_one_object_per_line_including_the_web_server(
     proc = subprocess.Popen(
         [SYNCD, "--config", str(config), "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    out, err = signal_when_healthy(proc, port)
     assert proc.returncode == 0, err
     records = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert all({"event", "level", "timestamp"} <= set(r) for r in records), out

@@ -14,7 +14,8 @@ from typing import TypeVar
 
 import pytest
 import requests
-from processes import Process, free_port
+from loopback import free_port
+from processes import Process
 
 from syncd.domain import STRIPE_WEBHOOK_EVENTS
 

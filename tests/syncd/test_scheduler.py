@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,8 @@ from syncd.context import Context
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
-from syncd.store import leases, migrate
-from syncd.store.models import Base, Company
+from syncd.store import leases
+from syncd.store.models import Company
 
 WAIT = 10.0
 
@@ -79,28 +78,16 @@ class Calls:
         )
 
 
-def empty(context: Context) -> None:
-    with context.db.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(table.delete())
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'syncd.db'}"
-    else:
-        url = request.getfixturevalue("postgres_database")
+@pytest.fixture
+def ctx(database_url: str) -> Iterator[Context]:
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
-        "database": {"url": url},
+        "database": {"url": database_url},
         "stripe": {"api_key": "sk_test_1", "webhook_secret": "whsec_1"},
         "scheduler": {"pull_seconds": 3600, "worker_seconds": 3600, "inbox_seconds": 3600},
         "company": [{"realm_id": "111"}, {"realm_id": "222"}],
     }
     context = build_context(parse(raw))
-    migrate.upgrade(context.db)
-    empty(context)
     ensure_companies(context)
     yield context
     context.db.dispose()

@@ -8,13 +8,14 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from qbo_tokens import tokens_from
 from samples import QBO_SAMPLES
+from virtual_clock import VirtualClock
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
@@ -65,17 +66,6 @@ class MemoryTokenStore:
                 yield
 
         return hold()
-
-
-def tokens_from(payload: dict[str, Any], *, now: datetime | None = None) -> QboTokens:
-    now = now or datetime.now(UTC)
-    ttl = payload.get("x_refresh_token_expires_in")
-    return QboTokens(
-        access_token=payload["access_token"],
-        refresh_token=payload["refresh_token"],
-        access_expires_at=now + timedelta(seconds=int(payload["expires_in"])),
-        refresh_expires_at=now + timedelta(seconds=int(ttl)) if ttl else None,
-    )
 
 
 @pytest.fixture
@@ -232,21 +222,6 @@ def make_stub_connector() -> Callable[..., QboConnector]:
 def stub() -> Iterator[StubQbo]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield StubQbo(mock)
-
-
-class VirtualClock:
-    """Monotonic time that only moves when slept on: client-side pacing costs tests nothing."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def virtual_limits() -> CompanyLimits:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -10,16 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from loopback import free_port
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.connect import authorization_url, parse_redirect, run_connect_flow
 from syncd.errors import PermanentError
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def consent(url: str) -> str:

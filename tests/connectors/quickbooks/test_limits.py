@@ -6,25 +6,13 @@ import threading
 import time
 
 import pytest
+from virtual_clock import VirtualClock
 
 from connectors.quickbooks.limits import BudgetBusy, CompanyLimits, SlidingWindow, TokenBucket, limits_for
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_bucket_allows_the_burst_then_paces_at_the_rate() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     bucket = TokenBucket(500, 60.0, clock=clock, sleep=clock.sleep)
     for _ in range(500):
         bucket.take()
@@ -45,7 +33,7 @@ def _max_in_any_window(stamps: list[float], period: float) -> int:
 
 
 def test_the_first_minute_allows_40_batch_calls_not_40_plus_refill() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     window = SlidingWindow(40, 60.0, clock=clock, sleep=clock.sleep)
     sent: list[float] = []
     for _ in range(200):
@@ -59,7 +47,7 @@ def test_the_first_minute_allows_40_batch_calls_not_40_plus_refill() -> None:
 
 def test_a_token_bucket_would_overrun_the_sliding_window() -> None:
     """Why the limiter is a window: QBO counted 9 throttled batch calls behind the old bucket."""
-    clock = FakeClock()
+    clock = VirtualClock()
     bucket = TokenBucket(40, 60.0, clock=clock, sleep=clock.sleep)
     sent: list[float] = []
     for _ in range(100):
@@ -69,7 +57,7 @@ def test_a_token_bucket_would_overrun_the_sliding_window() -> None:
 
 
 def test_a_request_counts_until_its_answer_came_back() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     window = SlidingWindow(2, 60.0, clock=clock, sleep=clock.sleep, margin=0.0)
     slow = window.acquire()
     fast = window.acquire()
@@ -84,7 +72,7 @@ def test_a_request_counts_until_its_answer_came_back() -> None:
 
 
 def test_bulk_work_leaves_a_reserve_to_money() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     window = SlidingWindow(10, 60.0, clock=clock, sleep=clock.sleep)
     for _ in range(8):
         window.done(window.acquire(reserve=2))
@@ -94,7 +82,7 @@ def test_bulk_work_leaves_a_reserve_to_money() -> None:
 
 
 def test_drain_holds_the_next_request_back() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     window = SlidingWindow(40, 60.0, clock=clock, sleep=clock.sleep)
     window.drain()
     assert window.try_acquire() == 60.0 / 40
@@ -136,7 +124,7 @@ def test_limits_are_shared_per_company() -> None:
 
 
 def test_bulk_work_is_deferred_rather_than_kept_waiting() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     limits = CompanyLimits.standard(clock=clock, sleep=clock.sleep)
     for _ in range(32):
         with limits.slot(batch=True, bulk=True, patience=5.0):

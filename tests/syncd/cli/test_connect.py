@@ -7,12 +7,12 @@ import json
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from processes import SYNCD
 
 from connectors.quickbooks.simulator import QboSimulator
 from syncd.cli.main import run
@@ -112,7 +112,7 @@ def test_listen_on_a_busy_port_is_one_line_naming_the_port(tmp_path: Path, qbo: 
             config.read_text().replace("http://localhost:9/callback", f"http://127.0.0.1:{port}/callback")
         )
         proc = subprocess.run(
-            [str(Path(sys.executable).parent / "syncd"), "--config", str(config), "connect", "quickbooks"],
+            [SYNCD, "--config", str(config), "connect", "quickbooks"],
             capture_output=True,
             text=True,
             timeout=60,

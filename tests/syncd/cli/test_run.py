@@ -15,16 +15,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from loopback import free_port
+from processes import signal_when_healthy
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd import sdnotify
 from syncd.secrets import SecretBox
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -157,20 +153,7 @@ def test_run_stops_on_sigint_too(tmp_path: Path, stripe_sim: StripeSimulator) ->
     port = free_port()
     config = _config(tmp_path, stripe_sim, port)
     proc = _spawn_run(config, {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"})
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    _, err = signal_when_healthy(proc, port, signal.SIGINT)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 

@@ -6,25 +6,17 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
+from loopback import free_port, wait_healthy
+from processes import SYNCD
 
 from connectors.stripe.simulator import StripeSimulator
 from syncd.secrets import SecretBox
 
-SYNCD = str(Path(sys.executable).parent / "syncd")
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -171,13 +163,7 @@ def test_a_port_held_by_a_running_syncd_is_temporary(tmp_path: Path, stripe_sim:
         [SYNCD, "--config", str(config), "run"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_healthy(port)
         code, err = run_syncd(config)
     finally:
         first.send_signal(signal.SIGTERM)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from syncd.errors import ConfigError
 from syncd.store.engine import Database
 
 
@@ -51,3 +53,14 @@ def test_memory_database_needs_no_file(tmp_path: Path) -> None:
     with db.transaction() as s:
         assert s.execute(text("SELECT 1")).scalar() == 1
     db.dispose()
+
+
+def test_postgresql_without_its_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what `import psycopg` meets when absent
+
+    with pytest.raises(ConfigError) as raised:
+        Database("postgresql://syncd@db.internal/syncd")
+
+    assert raised.value.setting == "database.url"
+    assert "pip install 'syncd[postgres]'" in str(raised.value)
+    assert "\n" not in str(raised.value)

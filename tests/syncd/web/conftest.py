@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.middleware import Middleware
 
+from syncd.context import Context
 from syncd.domain import InvoiceLine, InvoiceStatus
 from syncd.errors import PermanentError, SyncdError
 from syncd.web.csrf import Csrf
@@ -29,6 +30,14 @@ with warnings.catch_warnings():
 
 CHECKOUT = "https://checkout.stripe.com/c/pay/cs_test_123"
 SECRET = b"k" * 32
+
+
+@pytest.fixture
+def wakes(ctx: Context) -> list[tuple[str, str | None]]:
+    """The (job, realm) wake-ups the app asks of ``ctx`` (the test module's own context)."""
+    seen: list[tuple[str, str | None]] = []
+    ctx.wake = lambda job, realm: seen.append((job, realm))
+    return seen
 
 
 def make_view(token: str = "tok-open", **changes: object) -> InvoiceView:  # noqa: S107

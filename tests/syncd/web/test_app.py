@@ -78,13 +78,6 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
     context.db.dispose()
 
 
-@pytest.fixture
-def wakes(ctx: Context) -> list[tuple[str, str | None]]:
-    seen: list[tuple[str, str | None]] = []
-    ctx.wake = lambda job, realm: seen.append((job, realm))
-    return seen
-
-
 def client_for(ctx: Context, intake: FakeIntake, **kwargs: Any) -> TestClient:
     return TestClient(create_app(ctx, backend=NoInvoices(), intake=intake, **kwargs))
 

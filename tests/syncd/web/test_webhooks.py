@@ -22,7 +22,7 @@ from syncd.config import parse
 from syncd.context import Context
 from syncd.secrets import SecretBox
 from syncd.store import migrate
-from syncd.store.models import Base, InboxEvent
+from syncd.store.models import InboxEvent
 from syncd.web.app import create_app
 
 CONTRACTS = SAMPLES
@@ -69,34 +69,19 @@ def qbo_signature(body: bytes, token: str = VERIFIER) -> str:
     return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'syncd.db'}"
-    else:
-        url = request.getfixturevalue("postgres_database")
+@pytest.fixture
+def ctx(database_url: str) -> Iterator[Context]:
     raw: dict[str, Any] = {
         "secret_key": SecretBox.generate(),
-        "database": {"url": url},
+        "database": {"url": database_url},
         "web": {"public_url": "http://testserver"},
         "quickbooks": {"client_id": "c", "client_secret": "s", "webhook_verifier_token": VERIFIER},
         "stripe": {"api_key": "sk_test_123", "webhook_secret": STRIPE_SECRET},
         "company": [{"realm_id": "1269959970"}, {"realm_id": "222"}],
     }
     context = build_context(parse(raw))
-    migrate.upgrade(context.db)
-    with context.db.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(table.delete())
     yield context
     context.db.dispose()
-
-
-@pytest.fixture
-def wakes(ctx: Context) -> list[tuple[str, str | None]]:
-    seen: list[tuple[str, str | None]] = []
-    ctx.wake = lambda job, realm: seen.append((job, realm))
-    return seen
 
 
 @pytest.fixture

@@ -1,23 +1,16 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import requests
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from loopback import free_port
 
 
 def test_cli_serves_until_terminated() -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "connectors.stripe.simulator", "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.PIPE,
