@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
-from syncd.errors import PermanentError
+from syncd.errors import PermanentError, SyncdError
 from syncd.stages import account_methods, checkouts, methods, passkeys, views
 from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
 from syncd.stages.notify import queue_staff_alert, send
@@ -36,6 +36,8 @@ from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentR
 from syncd.web.account_protocol import (
     AccountChoice,
     AccountView,
+    Change,
+    Document,
     OpenItem,
     PaidItem,
     Receipt,
@@ -265,7 +267,7 @@ class AccountService:
 
     # -- payment methods ----------------------------------------------------------------------
 
-    def make_default(self, sid: str, method_id: str, request_id: str) -> bool:
+    def make_default(self, sid: str, method_id: str, request_id: str) -> Change:
         with self.ctx.db.transaction() as session:
             current = self._current(session, sid)
             key = (
@@ -273,19 +275,13 @@ class AccountService:
                 if current
                 else None
             )
-        if key is None:
-            return False
-        account_methods.run(self.ctx, key)
-        return True
+        return account_methods.run(self.ctx, key)
 
-    def remove_method(self, sid: str, method_id: str) -> bool:
+    def remove_method(self, sid: str, method_id: str) -> Change:
         with self.ctx.db.transaction() as session:
             current = self._current(session, sid)
             key = account_methods.queue_detach(self.ctx, session, current[1], method_id) if current else None
-        if key is None:
-            return False
-        account_methods.run(self.ctx, key)
-        return True
+        return account_methods.run(self.ctx, key)
 
     def add_method(self, sid: str, request_id: str, ip: str | None, user_agent: str | None) -> str | None:
         with self.ctx.db.transaction() as session:
@@ -327,6 +323,25 @@ class AccountService:
             }
             brand = views.branding(ctx, session, customer.company_id)
             return Receipt(brand, customer.display_name, _paid_item(pay, numbers))
+
+    def invoice_pdf(self, sid: str, invoice_id: str) -> Document | None:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                return None
+            customer = current[1]
+            invoice = session.get(InvoiceRow, (customer.company_id, invoice_id[:64]))
+            if (
+                invoice is None
+                or invoice.customer_id != customer.qbo_id
+                or invoice.status == InvoiceStatus.DELETED.value
+            ):
+                return None
+            realm, qbo_id, doc_number = invoice.company_id, invoice.qbo_id, invoice.doc_number
+        try:
+            return Document(doc_number, self.ctx.qbo(realm).invoice_pdf(qbo_id))
+        except SyncdError:
+            return None
 
     def pay(self, sid: str, invoice_ids: list[str], keep: Consenting | None = None) -> str:
         ctx = self.ctx
@@ -467,6 +482,7 @@ def _paid_item(pay: PaymentRow | account_page.Movement, numbers: dict[str, str])
         method=pay.method or "card",
         state=pay.status,
         invoice_numbers=tuple(numbers.get(i, i) for i in pay.invoice_ids),
+        invoice_ids=tuple(pay.invoice_ids),
     )
 
 

@@ -97,5 +97,11 @@ TEXT = MappingProxyType(
         "notice_default": "Your default payment method is changed.",
         "notice_removed": "That payment method is removed.",
         "method_refused_title": "We could not change that payment method",
+        "method_failed_text": "Our payment processor refused the change, so nothing was changed. "
+        "Please try again later or contact us.",
+        "notice_updating": "Your payment methods are being updated. The change shows here once our "
+        "payment processor has made it.",
+        "invoice_pdf": "PDF",
+        "invoice_pdf_label": "Download invoice {number} (PDF)",
     }
 )

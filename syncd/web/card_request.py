@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -15,15 +14,9 @@ from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, TransientError
 from syncd.web.csrf import FIELD, Csrf
+from syncd.web.portal import brand_context
 from syncd.web.protocol import Branding
-from syncd.web.templating import (
-    DEFAULT_ACCENT,
-    DEFAULT_PRIMARY,
-    Templating,
-    safe_colour,
-    safe_image_url,
-    theme_query,
-)
+from syncd.web.templating import Templating, theme_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +38,6 @@ class CardRequestBackend(Protocol):
         """Record consent; the setup Checkout's URL. PermanentError / TransientError for the payer."""
 
 
-def _brand(b: Branding) -> dict[str, object]:
-    phone = b.contact_phone.strip() if b.contact_phone else None
-    return {
-        "name": b.name,
-        "logo_url": safe_image_url(b.logo_url),
-        "contact_email": b.contact_email.strip() if b.contact_email else None,
-        "contact_phone": phone,
-        "phone_href": re.sub(r"[^0-9+]", "", phone) if phone else None,
-        "primary": safe_colour(b.primary_color, DEFAULT_PRIMARY),
-        "accent": safe_colour(b.accent_color, DEFAULT_ACCENT),
-    }
-
-
 class _Pages:
     def __init__(self, backend: CardRequestBackend, templates: Templating, csrf: Csrf) -> None:
         self.backend = backend
@@ -75,7 +55,7 @@ class _Pages:
         status: int = 200,
     ) -> Response:
         token = request.path_params["token"]
-        brand = _brand(view.branding)
+        brand = brand_context(view.branding)
         issued = self.csrf.issue(request, f"card:{token}") if view.state == "open" and not done else None
         context = {
             "root": request.scope.get("root_path", ""),

@@ -198,6 +198,7 @@ WALKED = {
     "/account/methods/default",
     "/account/methods/remove",
     "/account/receipts/{ref:path}",
+    "/account/invoices/{invoice_id}/pdf",
     "/account/contact",
     "/account/sign-out",
     "/account/passkeys",
@@ -298,6 +299,11 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             for answer in seen:
                 assert not any(text in answer.text for text in b_texts), (how, answer.url)
             assert client.get(f"/account/receipts/{receipt}").status_code == 404
+            mine = client.get(f"/account/invoices/{a_invoices[0].qbo_id}/pdf")
+            assert mine.status_code == 200 and mine.content.startswith(b"%PDF-")
+            for b_invoice in b_invoices:
+                theirs = client.get(f"/account/invoices/{b_invoice.qbo_id}/pdf")
+                assert theirs.status_code == 404 and not theirs.content.startswith(b"%PDF"), how
             paid = client.post("/account/pay", data={"csrf_token": csrf, "invoice": [b_invoices[0].qbo_id]})
             assert paid.status_code == 400
             chose = client.post("/account/choose", data={"csrf_token": csrf, "account": f"{loop.realm}/{b}"})
@@ -538,3 +544,35 @@ def test_processing_bank_payments_show_as_processing_and_are_not_offered(loop: L
     assert f'value="{two[1].qbo_id}"' in page.text
     assert page.text.count("badge-processing") == 2  # the invoice, and the payment in the history
     assert "Bank account" in page.text
+
+
+def test_invoice_pdfs_of_open_and_paid_invoices_come_from_quickbooks(loop: Loop) -> None:
+    _, mine = _customer_with(loop, 3, "pdf@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "pdf@bakery.test")
+        page = client.get("/account")
+        paid = client.post("/account/pay", data={"csrf_token": _csrf(page), "invoice": [mine[0].qbo_id]})
+        with loop.ctx.db.transaction() as s:
+            row = s.scalars(
+                select(PaymentRow).where(PaymentRow.checkout_url == paid.headers["location"])
+            ).one()
+            assert row.checkout_session_id is not None
+            session_id = row.checkout_session_id
+        loop.stripe.pay_checkout(session_id, "card_success")
+        settle(loop)
+        page = client.get("/account")
+        links = re.findall(r'href="(/account/invoices/([^/"]+)/pdf)"', page.text)
+        # Each open invoice has its PDF, and so has the paid one, from the payment history.
+        assert {i.qbo_id for i in mine} <= {invoice for _, invoice in links}
+        for invoice in mine:
+            answer = client.get(f"/account/invoices/{invoice.qbo_id}/pdf")
+            assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+            assert answer.content.startswith(b"%PDF-1.4") and answer.content.rstrip().endswith(b"%%EOF")
+            assert f"Invoice {invoice.doc_number}".encode() in answer.content
+            disposition = answer.headers["content-disposition"]
+            assert disposition.startswith("attachment;") and invoice.doc_number in disposition
+        assert client.get("/account/invoices/no-such-invoice/pdf").status_code == 404
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as stranger:
+        # Without a session there is no PDF, only the way to sign in.
+        answer = stranger.get(f"/account/invoices/{mine[1].qbo_id}/pdf")
+        assert answer.status_code == 303 and answer.headers["location"].endswith("/account/sign-in")

@@ -227,3 +227,60 @@ def test_keep_is_not_offered_when_the_company_does_not_save_methods(loop: Loop) 
     with loop.ctx.db.transaction() as s:
         assert s.get(MethodConsent, key) is None
         assert s.scalars(select(SavedMethodRow)).all() == []
+
+
+def test_a_change_stripe_has_not_made_is_shown_as_being_updated_and_a_refused_one_as_an_error(
+    loop: Loop,
+) -> None:
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _signed_in(loop, client, "down@bakery.test")
+        first = _listed(_add_card(loop, client, (12, 2034)))[0]
+        page = _add_card(loop, client, (3, 2031))
+        (second,) = [m for m in _listed(page) if m != first]
+        # A change Stripe refuses outright is an error page, never "changed": here a method our
+        # records hold that Stripe does not know.
+        with loop.ctx.db.transaction() as s:
+            row = s.get(SavedMethodRow, second)
+            assert row is not None
+            s.add(
+                SavedMethodRow(
+                    payment_method_id="pm_unknown_at_stripe",
+                    company_id=row.company_id,
+                    qbo_customer_id=row.qbo_customer_id,
+                    stripe_customer_id=row.stripe_customer_id,
+                    kind="card",
+                    brand="visa",
+                    last4="0005",
+                    exp_month=1,
+                    exp_year=2035,
+                    is_default=False,
+                    attached_at=row.attached_at,
+                    updated_at=row.updated_at,
+                )
+            )
+        page = client.get("/account")
+        form = {
+            "csrf_token": _csrf(page),
+            "method": "pm_unknown_at_stripe",
+            "request": _value(page.text, "request"),
+        }
+        refused = client.post("/account/methods/default", data=form)
+        assert refused.status_code == 502 and TEXT["method_failed_text"].split(",")[0] in refused.text
+        assert TEXT["notice_default"] not in refused.text
+
+        page = client.get("/account")
+        loop.stripe.faults.error_rate = 1.0  # Stripe answers nothing but 500s
+        try:
+            removed = client.post(
+                "/account/methods/remove", data={"csrf_token": _csrf(page), "method": first}
+            )
+            assert removed.status_code == 303
+            assert removed.headers["location"].endswith("/account?done=updating")
+            shown = client.get(removed.headers["location"])
+            assert TEXT["notice_updating"] in shown.text and TEXT["notice_removed"] not in shown.text
+            assert first in _listed(shown)  # still on file until Stripe has detached it
+        finally:
+            loop.stripe.faults.reset()
+    with loop.ctx.db.transaction() as s:
+        effect = s.scalars(select(Effect).where(Effect.key == "stripe:detach-method:" + first)).one()
+        assert effect.status == "pending" and effect.last_error
