@@ -92,8 +92,6 @@ class AccountService:
                 browser=browser,
                 known=bool(found),
             )
-            # Each request also clears what has aged out, so the tables stay the size of a day.
-            accounts.purge(session, now)
             if not found:
                 return []
             key = f"email:signin:{token_digest}"

@@ -16,13 +16,15 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from syncd.store.models import AccountSession, AccountToken, CustomerRow, Passkey
 
 LINK_LIFETIME = timedelta(minutes=15)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
+# The passkey ceremonies' single-use challenges (``syncd.stages.passkeys``).
+CHALLENGE_KINDS = ("pk-register", "pk-sign-in")
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 # Writing last_seen on every page would make every read a write; a minute of slack is harmless.
@@ -193,9 +195,21 @@ def passkeys_of(session: Session, email: str) -> list[Passkey]:
 
 
 def purge(session: Session, now: datetime) -> int:
-    """Delete tokens created, and sessions ended, more than ``KEEP`` ago; how many rows went."""
+    """Delete what can sign no one in and is past use; how many rows went. Sign-in links and
+    ended sessions are kept ``KEEP`` (for support questions, and links are the rate-limit
+    ledger); passkey challenges go as soon as they are used or expired (nothing to look back at)."""
     cutoff = now - KEEP
-    tokens = session.execute(delete(AccountToken).where(AccountToken.created_at < cutoff))
+    tokens = session.execute(
+        delete(AccountToken).where(
+            or_(
+                AccountToken.created_at < cutoff,
+                and_(
+                    AccountToken.kind.in_(CHALLENGE_KINDS),
+                    or_(AccountToken.used_at.is_not(None), AccountToken.expires_at <= now),
+                ),
+            )
+        )
+    )
     sessions = session.execute(
         delete(AccountSession).where(
             or_(
