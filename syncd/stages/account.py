@@ -71,8 +71,7 @@ class AccountService:
         ctx = self.ctx
         now = ctx.clock()
         address = accounts.normal_email(email)[:320]
-        # Keyed, so the stored value cannot be reversed by hashing every IPv4 address.
-        ip_digest = hmac.new(ctx.box.purpose_key("account-ip"), ip.encode(), hashlib.sha256).hexdigest()
+        ip_digest = accounts.ip_digest(ctx.box.purpose_key(accounts.IP_PURPOSE), ip)
         nonce = secrets.token_urlsafe(24)
         token_digest = accounts.digest(_token_for(ctx, nonce))
         with ctx.db.transaction() as session:

@@ -9,6 +9,7 @@ from syncd.store import accounts
 
 log = structlog.get_logger(__name__)
 
+
 def run(ctx: Context) -> int:
     """Delete the sign-in rows past use (``store.accounts.purge``) in one transaction; how many.
     The rows it removes can sign no one in already (``accounts.live`` / ``accounts.peek`` refuse

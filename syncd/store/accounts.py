@@ -13,6 +13,7 @@ Contract:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -32,6 +33,8 @@ TOUCH_EVERY = timedelta(minutes=1)
 RATE_WINDOW = timedelta(minutes=15)
 PER_ADDRESS = 3
 PER_IP = 10
+# The purpose of the key that digests IP addresses (``ip_digest``).
+IP_PURPOSE = "account-ip"
 # Spent tokens and ended sessions are kept this long (for support questions), then deleted.
 KEEP = timedelta(days=1)
 
@@ -64,17 +67,26 @@ def customers_for(session: Session, email: str) -> list[CustomerRow]:
     )
 
 
-def recent_requests(session: Session, *, email: str, ip_digest: str, now: datetime) -> tuple[int, int]:
-    """Sign-in links asked for this address and from this IP within the rate window."""
+def ip_digest(key: bytes, ip: str) -> str:
+    """An IP address as the ledger keeps it: keyed, so it cannot be reversed by hashing every
+    IPv4 address."""
+    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()
+
+
+def recent_requests(
+    session: Session, *, email: str, ip_digest: str, now: datetime, kind: str = "email"
+) -> tuple[int, int]:
+    """Rows of ``kind`` asked for this subject (``email``: the address of a sign-in link, the
+    card request of a card-page press) and from this IP within the rate window."""
     since = now - RATE_WINDOW
     by_email = session.scalar(
         select(func.count()).where(
-            AccountToken.kind == "email", AccountToken.email == email, AccountToken.created_at > since
+            AccountToken.kind == kind, AccountToken.email == email, AccountToken.created_at > since
         )
     )
     by_ip = session.scalar(
         select(func.count()).where(
-            AccountToken.kind == "email", AccountToken.ip_digest == ip_digest, AccountToken.created_at > since
+            AccountToken.kind == kind, AccountToken.ip_digest == ip_digest, AccountToken.created_at > since
         )
     )
     return int(by_email or 0), int(by_ip or 0)

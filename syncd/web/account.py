@@ -20,9 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.web.account_protocol import AccountBackend, Change, SignIn
 from syncd.web.account_text import TEXT
+from syncd.web.card_request import retry_after
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import brand_context, pdf_response
 from syncd.web.protocol import Branding, Consenting
@@ -293,6 +294,8 @@ class _Pages:
             )
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
+        except ThrottledError as exc:
+            return retry_after(self.message(request, 429, TEXT["method_refused_title"], str(exc)), exc)
         except TransientError:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
         if url is None:

@@ -97,6 +97,7 @@ TEXT = MappingProxyType(
         "notice_default": "Your default payment method is changed.",
         "notice_removed": "That payment method is removed.",
         "method_refused_title": "We could not change that payment method",
+        "card_too_many": "That was tried too many times. Please wait 15 minutes and try again.",
         "method_failed_text": "Our payment processor refused the change, so nothing was changed. "
         "Please try again later or contact us.",
         "notice_updating": "Your payment methods are being updated. The change shows here once our "

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import brand_context
 from syncd.web.protocol import Branding
@@ -36,6 +36,13 @@ class CardRequestBackend(Protocol):
 
     def start(self, link_token: str, *, ip: str | None, user_agent: str | None) -> str:
         """Record consent; the setup Checkout's URL. PermanentError / TransientError for the payer."""
+
+
+def retry_after(response: Response, exc: ThrottledError) -> Response:
+    """A 429 answer with the ``Retry-After`` its limit gave."""
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(int(exc.retry_after))
+    return response
 
 
 class _Pages:
@@ -107,6 +114,8 @@ class _Pages:
             )
         except PermanentError as exc:
             return self._page(request, view, error=str(exc), status=400)
+        except ThrottledError as exc:
+            return retry_after(self._page(request, view, error=str(exc), status=429), exc)
         except TransientError as exc:
             return self._page(request, view, error=str(exc), status=503)
         if urlsplit(url).scheme not in ("https", "http"):
