@@ -243,16 +243,7 @@ class AccountService:
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
             offered = company.payment_methods
-        b = company.branding
-        brand = Branding(
-            name=b.name or top.company_name or "Billing",
-            logo_url=b.logo_url,
-            primary_color=b.primary_color,
-            accent_color=b.accent_color,
-            contact_email=b.contact_email,
-            contact_phone=b.contact_phone,
-            message=b.message,
-        )
+        brand = views.named_branding(ctx, realm, company.branding.name or top.company_name or "Billing")
         paid = [m for m in found if m.source == "payment"]
         on_file = account_methods.items(account_page.methods_of(found))
         held = account_page.held(found)

@@ -25,10 +25,10 @@ from syncd.web.account_protocol import AccountBackend, Change, SignIn
 from syncd.web.account_text import TEXT
 from syncd.web.card_request import retry_after
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.portal import brand_context, pdf_response
+from syncd.web.portal import brand_context, branded, pdf_response
 from syncd.web.protocol import Branding, Consenting
 from syncd.web.security import content_security_policy
-from syncd.web.templating import PACKAGE_TEMPLATES, Templating, theme_query
+from syncd.web.templating import PACKAGE_TEMPLATES, Templating
 
 ACTION = "account"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -87,18 +87,16 @@ class _Pages:
         **context: object,
     ) -> Response:
         issued = self.csrf.issue(request, ACTION)
-        b = brand_context(brand)
+        # Pages before an account is chosen know no company: the default look, no theme.
         full: dict[str, object] = {
             "root": request.scope.get("root_path", ""),
             "t": TEXT,
             "csrf_field": FIELD,
             "csrf_token": issued.token,
-            "brand": b,
             "script": script,
+            **(branded(brand) if brand is not None else {"brand": brand_context(None)}),
             **context,
         }
-        if brand is not None:
-            full["theme"] = theme_query(str(b["primary"]), str(b["accent"]))
         headers = {"Content-Security-Policy": self.script_csp} if script else None
         response = self.templates.response(name, full, status_code=status_code, headers=headers)
         self.csrf.apply(response, request, issued)

@@ -14,9 +14,9 @@ from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.portal import brand_context
+from syncd.web.portal import branded
 from syncd.web.protocol import Branding
-from syncd.web.templating import Templating, theme_query
+from syncd.web.templating import Templating
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +62,12 @@ class _Pages:
         status: int = 200,
     ) -> Response:
         token = request.path_params["token"]
-        brand = brand_context(view.branding)
         issued = self.csrf.issue(request, f"card:{token}") if view.state == "open" and not done else None
         context = {
             "root": request.scope.get("root_path", ""),
             "token": token,
             "view": view,
-            "brand": brand,
-            "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
+            **branded(view.branding),
             "state": view.state,
             "done": done,
             "error": error,

@@ -114,6 +114,12 @@ def brand_context(b: Branding | None) -> dict[str, object]:
     }
 
 
+def branded(b: Branding) -> dict[str, object]:
+    """The template fields of a branded page: ``brand`` and its ``theme`` stylesheet query."""
+    brand = brand_context(b)
+    return {"brand": brand, "theme": theme_query(str(brand["primary"]), str(brand["accent"]))}
+
+
 def pdf_response(doc_number: str, body: bytes) -> Response:
     """An invoice PDF as a download named for its number (nothing of the number escapes the name)."""
     name = _NOT_FILENAME.sub("-", doc_number).strip("-.")[:60] or "document"
@@ -138,13 +144,7 @@ class _Pages:
         return await run_in_threadpool(self.backend.invoice, token)
 
     def _common(self, request: Request, view: InvoiceView) -> dict[str, object]:
-        brand = brand_context(view.branding)
-        return {
-            "root": request.scope.get("root_path", ""),
-            "view": view,
-            "brand": brand,
-            "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
-        }
+        return {"root": request.scope.get("root_path", ""), "view": view, **branded(view.branding)}
 
     def invoice_page(
         self,
