@@ -198,10 +198,10 @@ class CardRequests:
         with ctx.db.transaction() as session:
             row = self._row(session, link_token)
             if row is None or row.expires_at <= now:
-                raise PermanentError("This link is no longer valid. Please ask for a new one.")
+                raise PermanentError(TEXT["card_link_invalid"])
             _count_press(ctx, session, row.digest, ip or "", now)
             if row.completed_at is not None:
-                raise PermanentError("A payment method is already on file from this link.")
+                raise PermanentError(TEXT["card_link_used"])
             brand = views.branding(ctx, session, row.company_id)
             store.consent(
                 session,
@@ -238,9 +238,7 @@ class CardRequests:
                 if found is not None and found.checkout_url:
                     return found.checkout_url
             if time.monotonic() >= deadline:
-                raise TransientError(
-                    "We could not open the card form just now. Please try again in a minute."
-                )
+                raise TransientError(TEXT["card_form_unavailable"])
             time.sleep(0.1)
 
 

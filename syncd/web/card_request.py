@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, ThrottledError, TransientError
+from syncd.web.account_text import TEXT
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import branded
 from syncd.web.protocol import Branding
@@ -65,6 +66,7 @@ class _Pages:
         issued = self.csrf.issue(request, f"card:{token}") if view.state == "open" and not done else None
         context = {
             "root": request.scope.get("root_path", ""),
+            "t": TEXT,
             "token": token,
             "view": view,
             **branded(view.branding),
@@ -102,7 +104,7 @@ class _Pages:
         if view is None:
             return HTMLResponse(self.not_found_body, status_code=404)
         if not self.csrf.verify(request, f"card:{token}", submitted):
-            return self._page(request, view, error="This page has expired. Please try again.", status=403)
+            return self._page(request, view, error=TEXT["card_page_expired"], status=403)
         try:
             url = await run_in_threadpool(
                 self.backend.start,
