@@ -1,6 +1,7 @@
 """Card on file in a real Chromium, on the running demo: ``request-card`` email → link → consent
 → the simulated Stripe page in setup mode → thank-you page, and the card stored by the daemon
-from the webhooks with brand, last 4 and expiry."""
+from the webhooks with brand, last 4 and expiry. Then the card-expiry email, followed from the
+demo's mailbox, through to a new card on file."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import select
 
 from syncd.demo import DemoHandle
+from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.card_requests import request_card
 from syncd.store.models import CustomerRow, MethodConsent, SavedMethodRow
 
@@ -31,7 +33,7 @@ def _wait(predicate: Callable[[], bool], what: str) -> None:
         time.sleep(0.2)
 
 
-def _customer(demo: DemoHandle) -> CustomerRow:
+def _customer(demo: DemoHandle, first: bool = False) -> CustomerRow:
     found: list[CustomerRow] = []
 
     def pulled() -> bool:
@@ -40,7 +42,7 @@ def _customer(demo: DemoHandle) -> CustomerRow:
         return bool(found)
 
     _wait(pulled, "the demo's first pull")
-    return sorted(found, key=lambda c: c.qbo_id)[-1]
+    return sorted(found, key=lambda c: c.qbo_id)[0 if first else -1]
 
 
 def test_request_card_link_saves_a_card_in_the_browser(
@@ -91,3 +93,75 @@ def test_request_card_link_saves_a_card_in_the_browser(
             select(MethodConsent).where(MethodConsent.qbo_customer_id == customer.qbo_id)
         ).all()
         assert len(consents) == 1 and "HeadlessChrome" in (consents[0].user_agent or "")
+
+
+def _customer_with_an_expiring_card(demo: DemoHandle) -> CustomerRow:
+    """A pulled customer with an email, given a Visa ending 4242 that expires this month."""
+    customer = _customer(demo, first=True)
+    now = demo.ctx.clock()
+    with demo.ctx.db.transaction() as s:
+        s.add(
+            SavedMethodRow(
+                payment_method_id="pm_expiring_4242",
+                company_id=customer.company_id,
+                qbo_customer_id=customer.qbo_id,
+                stripe_customer_id="cus_expiring",
+                kind="card",
+                brand="visa",
+                last4="4242",
+                exp_month=now.month,
+                exp_year=now.year,
+                is_default=True,
+                attached_at=now,
+                updated_at=now,
+            )
+        )
+    return customer
+
+
+def test_card_expiry_email_link_from_the_mailbox_adds_a_new_card(
+    demo: DemoHandle, browser_context_factory: Callable[[], BrowserContext], screenshots: Path
+) -> None:
+    customer = _customer_with_an_expiring_card(demo)
+    expiry_notices(demo.ctx, customer.company_id)  # (the demo's own pull may have queued it first)
+
+    def arrived() -> bool:
+        return any("expires soon" in " ".join(m.subject.split()) for m in demo.mailbox.all())
+
+    _wait(arrived, "the card-expiry email")
+    page = browser_context_factory().new_page()
+    try:
+        page.goto(f"{demo.url}/mailbox")
+        page.get_by_role("link", name="Your Visa ending 4242").first.click()
+        expect(page.get_by_role("heading", name="Your Visa ending 4242", exact=False)).to_be_visible()
+        page.get_by_role("link", name="Open the HTML part on its own").click()
+        expect(page.get_by_text("expires on")).to_be_visible()
+        page.get_by_role("link", name="Add a new card").click()
+
+        expect(page.get_by_test_id("reason")).to_contain_text("The card ending 4242 expires at the end of")
+        page.get_by_role("button", name="Agree and add a payment method").click()
+        expect(page.get_by_test_id("purpose")).to_have_text("Save a payment method")
+        page.get_by_label("Save test card 5555 5555 5555 4444 (Mastercard)").check()
+        page.get_by_label("Card expiry month").fill("8")
+        page.get_by_label("Card expiry year").fill("2031")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    except Exception:
+        page.screenshot(path=str(screenshots / "card-expiry.png"))
+        raise
+
+    stored: list[SavedMethodRow] = []
+
+    def saved() -> bool:
+        with demo.ctx.db.transaction() as s:
+            stored[:] = s.scalars(
+                select(SavedMethodRow).where(
+                    SavedMethodRow.qbo_customer_id == customer.qbo_id, SavedMethodRow.last4 == "4444"
+                )
+            ).all()
+        return bool(stored)
+
+    _wait(saved, "the daemon to store the new card from the webhooks")
+    assert (stored[0].brand, stored[0].exp_month, stored[0].exp_year) == ("mastercard", 8, 2031)
+    # The notice went once: asking again for the same card queues nothing.
+    assert expiry_notices(demo.ctx, customer.company_id) == 0
