@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from method_rows import card_on_file
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from syncd.demo import DemoHandle
@@ -31,6 +32,34 @@ def _wait(predicate: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
+
+
+def _agree_and_save_a_mastercard(page: Page, expiry: tuple[int, int]) -> None:
+    """On the card link's page: agree, save the Mastercard test card on Stripe's page, see thanks."""
+    page.get_by_role("button", name="Agree and add a payment method").click()
+    expect(page.get_by_test_id("purpose")).to_have_text("Save a payment method")
+    page.get_by_label("Save test card 5555 5555 5555 4444 (Mastercard)").check()
+    page.get_by_label("Card expiry month").fill(str(expiry[0]))
+    page.get_by_label("Card expiry year").fill(str(expiry[1]))
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+
+
+def _stored(demo: DemoHandle, customer: CustomerRow, last4: str) -> SavedMethodRow:
+    """The card the daemon stores from the webhooks, once it has."""
+    stored: list[SavedMethodRow] = []
+
+    def saved() -> bool:
+        with demo.ctx.db.transaction() as s:
+            stored[:] = s.scalars(
+                select(SavedMethodRow).where(
+                    SavedMethodRow.qbo_customer_id == customer.qbo_id, SavedMethodRow.last4 == last4
+                )
+            ).all()
+        return bool(stored)
+
+    _wait(saved, "the daemon to store the card from the webhooks")
+    return stored[0]
 
 
 def _customer(demo: DemoHandle, first: bool = False) -> CustomerRow:
@@ -64,29 +93,13 @@ def test_request_card_link_saves_a_card_in_the_browser(
         page.goto(link)
         expect(page.get_by_test_id("reason")).to_have_text("Remote support session on Friday")
         expect(page.get_by_test_id("consent")).to_contain_text("keep this payment method on file")
-        page.get_by_role("button", name="Agree and add a payment method").click()
-        expect(page.get_by_test_id("purpose")).to_have_text("Save a payment method")
-        page.get_by_label("Save test card 5555 5555 5555 4444 (Mastercard)").check()
-        page.get_by_label("Card expiry month").fill("6")
-        page.get_by_label("Card expiry year").fill("2029")
-        page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+        _agree_and_save_a_mastercard(page, (6, 2029))
         assert page.url.startswith(f"{link}/done")
     except Exception:
         page.screenshot(path=str(screenshots / "card-request.png"))
         raise
 
-    stored: list[SavedMethodRow] = []
-
-    def saved() -> bool:
-        with demo.ctx.db.transaction() as s:
-            stored[:] = s.scalars(
-                select(SavedMethodRow).where(SavedMethodRow.qbo_customer_id == customer.qbo_id)
-            ).all()
-        return bool(stored)
-
-    _wait(saved, "the daemon to store the card from the webhooks")
-    card = stored[0]
+    card = _stored(demo, customer, "4444")
     assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("mastercard", "4444", 6, 2029)
     with demo.ctx.db.transaction() as s:
         consents = s.scalars(
@@ -100,22 +113,8 @@ def _customer_with_an_expiring_card(demo: DemoHandle) -> CustomerRow:
     customer = _customer(demo, first=True)
     now = demo.ctx.clock()
     with demo.ctx.db.transaction() as s:
-        s.add(
-            SavedMethodRow(
-                payment_method_id="pm_expiring_4242",
-                company_id=customer.company_id,
-                qbo_customer_id=customer.qbo_id,
-                stripe_customer_id="cus_expiring",
-                kind="card",
-                brand="visa",
-                last4="4242",
-                exp_month=now.month,
-                exp_year=now.year,
-                is_default=True,
-                attached_at=now,
-                updated_at=now,
-            )
-        )
+        expiring = {"exp_month": now.month, "exp_year": now.year, "is_default": True}
+        s.add(card_on_file("pm_expiring_4242", customer.company_id, customer.qbo_id, now, **expiring))
     return customer
 
 
@@ -139,29 +138,12 @@ def test_card_expiry_email_link_from_the_mailbox_adds_a_new_card(
         page.get_by_role("link", name="Add a new card").click()
 
         expect(page.get_by_test_id("reason")).to_contain_text("The card ending 4242 expires at the end of")
-        page.get_by_role("button", name="Agree and add a payment method").click()
-        expect(page.get_by_test_id("purpose")).to_have_text("Save a payment method")
-        page.get_by_label("Save test card 5555 5555 5555 4444 (Mastercard)").check()
-        page.get_by_label("Card expiry month").fill("8")
-        page.get_by_label("Card expiry year").fill("2031")
-        page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+        _agree_and_save_a_mastercard(page, (8, 2031))
     except Exception:
         page.screenshot(path=str(screenshots / "card-expiry.png"))
         raise
 
-    stored: list[SavedMethodRow] = []
-
-    def saved() -> bool:
-        with demo.ctx.db.transaction() as s:
-            stored[:] = s.scalars(
-                select(SavedMethodRow).where(
-                    SavedMethodRow.qbo_customer_id == customer.qbo_id, SavedMethodRow.last4 == "4444"
-                )
-            ).all()
-        return bool(stored)
-
-    _wait(saved, "the daemon to store the new card from the webhooks")
-    assert (stored[0].brand, stored[0].exp_month, stored[0].exp_year) == ("mastercard", 8, 2031)
+    card = _stored(demo, customer, "4444")
+    assert (card.brand, card.exp_month, card.exp_year) == ("mastercard", 8, 2031)
     # The notice went once: asking again for the same card queues nothing.
     assert expiry_notices(demo.ctx, customer.company_id) == 0

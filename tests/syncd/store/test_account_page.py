@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from method_rows import card_on_file
+
 from syncd.store import account_page
 from syncd.store.engine import Database
 from syncd.store.models import Company, CustomerRow, PaymentRow, SavedMethodRow
@@ -14,23 +16,7 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def _method(pm: str, customer: str, **fields: object) -> SavedMethodRow:
-    base: dict[str, object] = {
-        "payment_method_id": pm,
-        "company_id": "r1",
-        "qbo_customer_id": customer,
-        "stripe_customer_id": "cus_1",
-        "kind": "card",
-        "brand": "visa",
-        "last4": "4242",
-        "exp_month": 8,
-        "exp_year": 2030,
-        "bank_name": None,
-        "is_default": False,
-        "attached_at": T0,
-        "updated_at": T0,
-    }
-    base.update(fields)
-    return SavedMethodRow(**base)
+    return card_on_file(pm, "r1", customer, T0, **fields)
 
 
 def test_methods_ride_in_the_movements_statement(db: Database) -> None:

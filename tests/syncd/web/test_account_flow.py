@@ -14,6 +14,7 @@ import httpx
 import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
+from method_rows import card_on_file
 from sqlalchemy import select
 
 from syncd.stages.account import AccountService
@@ -232,19 +233,8 @@ def _b_has_everything(loop: Loop, b: str, b_invoice: InvoiceRow) -> tuple[str, s
         )
         s.add(Passkey(credential_id="b-credential-id", email="b@two.test", public_key=b"k", created_at=now))
         s.add(
-            SavedMethodRow(
-                payment_method_id="pm_b_card",
-                company_id=loop.realm,
-                qbo_customer_id=b,
-                stripe_customer_id="cus_b",
-                kind="card",
-                brand="visa",
-                last4="4444",
-                exp_month=1,
-                exp_year=2031,
-                is_default=True,
-                attached_at=now,
-                updated_at=now,
+            card_on_file(
+                "pm_b_card", loop.realm, b, now, last4="4444", exp_month=1, exp_year=2031, is_default=True
             )
         )
         accounts.open_session(s, session_digest=accounts.digest("b" * 43), now=now, email="b@two.test")

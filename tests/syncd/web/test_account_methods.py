@@ -12,6 +12,7 @@ import httpx
 import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
+from method_rows import card_on_file
 from sqlalchemy import select
 
 from syncd.stages.collect import ingest
@@ -242,20 +243,10 @@ def test_a_change_stripe_has_not_made_is_shown_as_being_updated_and_a_refused_on
         with loop.ctx.db.transaction() as s:
             row = s.get(SavedMethodRow, second)
             assert row is not None
+            at_stripe = {"stripe_customer_id": row.stripe_customer_id, "last4": "0005"}
             s.add(
-                SavedMethodRow(
-                    payment_method_id="pm_unknown_at_stripe",
-                    company_id=row.company_id,
-                    qbo_customer_id=row.qbo_customer_id,
-                    stripe_customer_id=row.stripe_customer_id,
-                    kind="card",
-                    brand="visa",
-                    last4="0005",
-                    exp_month=1,
-                    exp_year=2035,
-                    is_default=False,
-                    attached_at=row.attached_at,
-                    updated_at=row.updated_at,
+                card_on_file(
+                    "pm_unknown_at_stripe", row.company_id, row.qbo_customer_id, row.attached_at, **at_stripe
                 )
             )
         page = client.get("/account")
