@@ -5,6 +5,7 @@ customer's data."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -33,6 +34,7 @@ from syncd.store.models import (
     SavedMethodRow,
 )
 from syncd.web.account import account_routes
+from syncd.web.account_text import TEXT
 from syncd.web.csrf import Csrf
 from syncd.web.protocol import PaymentState
 from syncd.web.templating import Templating
@@ -566,3 +568,13 @@ def test_invoice_pdfs_of_open_and_paid_invoices_come_from_quickbooks(loop: Loop)
         # Without a session there is no PDF, only the way to sign in.
         answer = stranger.get(f"/account/invoices/{mine[1].qbo_id}/pdf")
         assert answer.status_code == 303 and answer.headers["location"].endswith("/account/sign-in")
+
+
+def test_the_help_page_answers_every_question_from_the_text_table(loop: Loop) -> None:
+    with httpx.Client(base_url=loop.url) as client:
+        page = client.get("/account/help")
+    topics = [key for key in TEXT if key.startswith("help_") and key.endswith("_title")]
+    assert len(topics) == 6 and page.text.count("<h2>") == len(topics)
+    shown = html.unescape(page.text)
+    for key in topics:
+        assert f"<h2>{TEXT[key]}</h2>" in shown and TEXT[key.removesuffix("_title")] in shown, key
