@@ -232,14 +232,14 @@ class AccountService:
             accounts.touch(row, now)
             realm = customer.company_id
             invoices = account_page.invoices(session, realm, customer.qbo_id)
-            found = account_page.movements(session, realm, customer.qbo_id)
+            found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
             offered = company.payment_methods
         brand = views.named_branding(ctx, realm, company.branding.name or top.company_name or "Billing")
         paid = [m for m in found if m.source == "payment"]
-        on_file = account_methods.items(account_page.methods_of(found))
+        on_file = account_methods.items(account_page.methods_of(found), account_page.changing(found))
         held = account_page.held(found)
         others = top.accounts - 1 if row.email else 0
         view = account_view.build(

@@ -23,11 +23,25 @@ from syncd.worker import perform
 OWNER = "portal:account-methods"
 
 
-def items(kept: list[account_page.Kept]) -> tuple[MethodItem, ...]:
+# The effects that change a method at Stripe; the page marks a method while one of them waits.
+CHANGING = (stage.DEFAULT_KIND, stage.DETACH_KIND)
+
+
+def items(kept: list[account_page.Kept], changing: set[str]) -> tuple[MethodItem, ...]:
     """The methods as the page lists them, the default first."""
     ordered = sorted(kept, key=lambda k: not k.is_default)
     return tuple(
-        MethodItem(k.method_id, k.kind, k.brand, k.last4, k.exp_month, k.exp_year, k.bank_name, k.is_default)
+        MethodItem(
+            k.method_id,
+            k.kind,
+            k.brand,
+            k.last4,
+            k.exp_month,
+            k.exp_year,
+            k.bank_name,
+            k.is_default,
+            k.method_id in changing,
+        )
         for k in ordered
     )
 

@@ -79,6 +79,7 @@ class MethodItem:
     exp_year: int | None
     bank_name: str | None
     is_default: bool
+    changing: bool = False  # a default or removal asked for is still waiting on Stripe
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ TEXT = MappingProxyType(
         "method_ending": "{brand} ending {last4}",
         "method_expires": "Expires {month:02d}/{year}",
         "method_default": "Default",
+        "method_changing": "Being updated",
         "make_default": "Make default",
         "add_method": "Add a card or bank account",
         "method_consent": "I authorise {company} to keep this payment method on file with Stripe and to "

@@ -270,6 +270,13 @@ def test_a_change_stripe_has_not_made_is_shown_as_being_updated_and_a_refused_on
             shown = client.get(removed.headers["location"])
             assert TEXT["notice_updating"] in shown.text and TEXT["notice_removed"] not in shown.text
             assert first in _listed(shown)  # still on file until Stripe has detached it
+            # The method itself says so, on every view until Stripe has made the change.
+            again = client.get("/account")
+            assert TEXT["notice_updating"] not in again.text
+            marked = re.findall(
+                r'data-method="([^"]+)"(?:(?!</li>).)*data-testid="method-changing"', again.text, re.S
+            )
+            assert marked == [first]
         finally:
             loop.stripe.faults.reset()
     with loop.ctx.db.transaction() as s:
