@@ -15,6 +15,7 @@ from loop_harness import Loop
 from method_rows import card_on_file
 from sqlalchemy import select
 
+from syncd.stages import card_requests
 from syncd.stages.collect import ingest
 from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, PaymentRow, SavedMethodRow
 from syncd.web.account_text import TEXT
@@ -282,3 +283,20 @@ def test_a_change_stripe_has_not_made_is_shown_as_being_updated_and_a_refused_on
     with loop.ctx.db.transaction() as s:
         effect = s.scalars(select(Effect).where(Effect.key == "stripe:detach-method:" + first)).one()
         assert effect.status == "pending" and effect.last_error
+
+
+def test_adding_methods_past_the_limit_is_told_and_opens_nothing(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(card_requests, "PRESSES_PER_IP", 1)
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _signed_in(loop, client, "many@bakery.test")
+        first = client.get("/account")
+        form = {"csrf_token": _csrf(first), "request": _value(first.text, "request")}
+        assert client.post("/account/methods/add", data=form).status_code == 303
+        again = client.get("/account")
+        form = {"csrf_token": _csrf(again), "request": _value(again.text, "request")}
+        limited = client.post("/account/methods/add", data=form)
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "900"
+    assert "too many times" in limited.text
+    assert len(loop.stripe.objects("checkout.session")) == 1
