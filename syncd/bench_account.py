@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,9 +27,13 @@ _LINK = re.compile(r"(https?://\S+/account/link/[A-Za-z0-9_-]+)")
 @contextmanager
 def _counting(engine: Any) -> Iterator[list[str]]:
     statements: list[str] = []
+    # The daemon's jobs keep using the engine meanwhile: count this thread's statements only.
+    measuring = threading.get_ident()
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         # Transaction control and SQLite's per-connection pragmas are not queries of the page.
+        if threading.get_ident() != measuring:
+            return
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             statements.append(statement)
 

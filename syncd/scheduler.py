@@ -37,6 +37,9 @@ DRAIN_ROUNDS = 20
 # The effects a payer or the books wait on (priority 0): they also run in the money lane.
 MONEY_KINDS = ("qbo.payment", "qbo.void", "stripe.checkout", "stripe.expire_checkout")
 STAFF_ONLY = ("email.staff",)
+# Old customer sign-in rows (``syncd.stages.account_cleanup``): hourly keeps the tables about a
+# day's size, off the sign-in request's path.
+CLEANUP_SECONDS = 3600.0
 
 
 class EffectRunner(Protocol):
@@ -59,6 +62,12 @@ def _refresh_tokens(ctx: Context, realm_id: str) -> None:
         access_token()
 
 
+def _clean_sign_ins(ctx: Context) -> None:
+    from syncd.stages import account_cleanup
+
+    account_cleanup.run(ctx)
+
+
 @dataclass(frozen=True, slots=True)
 class Stages:
     """What the jobs run; the real stages by default, fakes in tests of the schedule itself."""
@@ -69,6 +78,7 @@ class Stages:
     backfill: Callable[[Context], object]
     release: Callable[[Context, str], object]
     refresh: Callable[[Context, str], object] = _refresh_tokens
+    cleanup: Callable[[Context], object] = _clean_sign_ins
 
 
 def real_stages() -> Stages:
@@ -153,6 +163,7 @@ class Scheduler:
         self._add("money", self._money_worker, iv.worker_seconds, first=now)
         self._add("ingest", self._global(self.stages.ingest, "ingest"), iv.inbox_seconds, first=now)
         self._add("backfill", self._global(self.stages.backfill, "backfill"), iv.backfill_seconds, first=now)
+        self._add("cleanup", self._global(self.stages.cleanup, "cleanup"), CLEANUP_SECONDS, first=now)
         self._sched.start()
         log.info("scheduler_started", owner=self.owner, companies=len(self.realms))
         return self

@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
-from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,9 +24,8 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
-from syncd.domain.payments import PaymentStatus
-from syncd.errors import PermanentError
-from syncd.stages import account_methods, checkouts, methods, passkeys, views
+from syncd.errors import PermanentError, SyncdError
+from syncd.stages import account_methods, account_view, checkouts, methods, passkeys, views
 from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
 from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
@@ -36,19 +34,17 @@ from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentR
 from syncd.web.account_protocol import (
     AccountChoice,
     AccountView,
-    OpenItem,
-    PaidItem,
+    Change,
+    Document,
     Receipt,
     SignIn,
 )
 from syncd.web.account_text import TEXT
-from syncd.web.protocol import Branding, Consenting
+from syncd.web.protocol import Consenting
 from syncd.worker import Done, handler, perform
 
 SIGN_IN_KIND = "email.sign_in"
 CONTACT_KIND = "qbo.customer_contact"
-_PAYABLE = (InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value)
-_HISTORY = (PaymentStatus.SUCCEEDED.value, PaymentStatus.PROCESSING.value, PaymentStatus.RETURNED.value)
 
 
 def _token_for(ctx: Context, nonce: str) -> str:
@@ -69,8 +65,7 @@ class AccountService:
         ctx = self.ctx
         now = ctx.clock()
         address = accounts.normal_email(email)[:320]
-        # Keyed, so the stored value cannot be reversed by hashing every IPv4 address.
-        ip_digest = hmac.new(ctx.box.purpose_key("account-ip"), ip.encode(), hashlib.sha256).hexdigest()
+        ip_digest = accounts.ip_digest(ctx.box.purpose_key(accounts.IP_PURPOSE), ip)
         nonce = secrets.token_urlsafe(24)
         token_digest = accounts.digest(_token_for(ctx, nonce))
         with ctx.db.transaction() as session:
@@ -90,8 +85,6 @@ class AccountService:
                 browser=browser,
                 known=bool(found),
             )
-            # Each request also clears what has aged out, so the tables stay the size of a day.
-            accounts.purge(session, now)
             if not found:
                 return []
             key = f"email:signin:{token_digest}"
@@ -239,34 +232,26 @@ class AccountService:
             accounts.touch(row, now)
             realm = customer.company_id
             invoices = account_page.invoices(session, realm, customer.qbo_id)
-            found = account_page.movements(session, realm, customer.qbo_id)
+            found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
             offered = company.payment_methods
-        b = company.branding
-        brand = Branding(
-            locale=company.locale,
-            name=b.name or top.company_name or "Billing",
-            logo_url=b.logo_url,
-            primary_color=b.primary_color,
-            accent_color=b.accent_color,
-            contact_email=b.contact_email,
-            contact_phone=b.contact_phone,
-            message=b.message,
-        )
+        brand = views.named_branding(ctx, realm, company.branding.name or top.company_name or "Billing")
         paid = [m for m in found if m.source == "payment"]
-        on_file = account_methods.items(account_page.methods_of(found))
+        on_file = account_methods.items(account_page.methods_of(found), account_page.changing(found))
         held = account_page.held(found)
         others = top.accounts - 1 if row.email else 0
-        view = _account_view(ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand)
+        view = account_view.build(
+            ctx, customer, invoices, paid, held, bool(offered), row.email, others, brand
+        )
         consent = TEXT["method_consent"].format(company=brand.name)
         keep = views.keep_offer(company.save_methods, offered, brand.name)
         return dataclasses.replace(view, methods=on_file, consent_text=consent, keep_offer=keep)
 
     # -- payment methods ----------------------------------------------------------------------
 
-    def make_default(self, sid: str, method_id: str, request_id: str) -> bool:
+    def make_default(self, sid: str, method_id: str, request_id: str) -> Change:
         with self.ctx.db.transaction() as session:
             current = self._current(session, sid)
             key = (
@@ -274,19 +259,13 @@ class AccountService:
                 if current
                 else None
             )
-        if key is None:
-            return False
-        account_methods.run(self.ctx, key)
-        return True
+        return account_methods.run(self.ctx, key)
 
-    def remove_method(self, sid: str, method_id: str) -> bool:
+    def remove_method(self, sid: str, method_id: str) -> Change:
         with self.ctx.db.transaction() as session:
             current = self._current(session, sid)
             key = account_methods.queue_detach(self.ctx, session, current[1], method_id) if current else None
-        if key is None:
-            return False
-        account_methods.run(self.ctx, key)
-        return True
+        return account_methods.run(self.ctx, key)
 
     def add_method(self, sid: str, request_id: str, ip: str | None, user_agent: str | None) -> str | None:
         with self.ctx.db.transaction() as session:
@@ -315,7 +294,7 @@ class AccountService:
             if (
                 pay is None
                 or (pay.company_id, pay.customer_id) != (customer.company_id, customer.qbo_id)
-                or pay.status not in _HISTORY
+                or pay.status not in account_view.HISTORY
             ):
                 return None
             numbers = {
@@ -327,7 +306,26 @@ class AccountService:
                 )
             }
             brand = views.branding(ctx, session, customer.company_id)
-            return Receipt(brand, customer.display_name, _paid_item(pay, numbers))
+            return Receipt(brand, customer.display_name, account_view.paid_item(pay, numbers))
+
+    def invoice_pdf(self, sid: str, invoice_id: str) -> Document | None:
+        with self.ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None:
+                return None
+            customer = current[1]
+            invoice = session.get(InvoiceRow, (customer.company_id, invoice_id[:64]))
+            if (
+                invoice is None
+                or invoice.customer_id != customer.qbo_id
+                or invoice.status == InvoiceStatus.DELETED.value
+            ):
+                return None
+            realm, qbo_id, doc_number = invoice.company_id, invoice.qbo_id, invoice.doc_number
+        try:
+            return Document(doc_number, self.ctx.qbo(realm).invoice_pdf(qbo_id))
+        except SyncdError:
+            return None
 
     def pay(self, sid: str, invoice_ids: list[str], keep: Consenting | None = None) -> str:
         ctx = self.ctx
@@ -457,84 +455,6 @@ def _may_see(row: AccountSession, customer: CustomerRow) -> bool:
     if row.email is not None:
         return (customer.email or "").strip().lower() == row.email and customer.active
     return (row.scope_company_id, row.scope_customer_id) == (customer.company_id, customer.qbo_id)
-
-
-def _paid_item(pay: PaymentRow | account_page.Movement, numbers: dict[str, str]) -> PaidItem:
-    return PaidItem(
-        ref=pay.key,
-        at=pay.updated_at,
-        amount=pay.amount,
-        currency=pay.currency,
-        method=pay.method or "card",
-        state=pay.status,
-        invoice_numbers=tuple(numbers.get(i, i) for i in pay.invoice_ids),
-    )
-
-
-def _account_view(
-    ctx: Context,
-    customer: CustomerRow,
-    invoices: list[InvoiceRow],
-    paid: list[account_page.Movement],
-    held: set[str],
-    can_pay: bool,
-    email: str | None,
-    others: int,
-    brand: Branding,
-) -> AccountView:
-    """Built from three result sets in memory, so 500 invoices cost no more queries than five."""
-    today = ctx.clock().date()
-    processing: set[str] = set()
-    settled: set[str] = set()
-    for p in paid:
-        if p.qbo_payment_id is None and p.status == PaymentStatus.PROCESSING.value:
-            processing.update(p.invoice_ids)
-        elif p.qbo_payment_id is None and p.status == PaymentStatus.SUCCEEDED.value:
-            settled.update(p.invoice_ids)
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    items = []
-    links = ctx.links  # derives its key once, not once per invoice
-    numbers = {i.qbo_id: i.doc_number for i in invoices}
-    for inv in invoices:
-        if inv.status not in _PAYABLE or inv.balance <= 0:
-            continue
-        if inv.qbo_id in held:
-            state = "review"
-        elif inv.qbo_id in settled:
-            state = "paid"
-        elif inv.qbo_id in processing:
-            state = "processing"
-        elif inv.due_date is not None and inv.due_date < today:
-            state = "overdue"
-        else:
-            state = inv.status
-        if state != "paid":
-            totals[inv.currency] += inv.balance
-        items.append(
-            OpenItem(
-                invoice_id=inv.qbo_id,
-                doc_number=inv.doc_number,
-                txn_date=inv.txn_date,
-                due_date=inv.due_date,
-                balance=inv.balance,
-                currency=inv.currency,
-                state=state,
-                payable=can_pay and state in ("open", "overdue", "partial"),
-                url=links.url(inv.company_id, inv.qbo_id),
-            )
-        )
-    history = tuple(_paid_item(p, numbers) for p in paid if p.status in _HISTORY)
-    return AccountView(
-        branding=brand,
-        customer_name=customer.display_name,
-        email=customer.email,
-        phone=customer.phone,
-        totals=tuple(sorted(totals.items())),
-        open_items=tuple(items),
-        history=history,
-        signed_in_as=email,
-        other_accounts=max(0, others),
-    )
 
 
 @handler(SIGN_IN_KIND)

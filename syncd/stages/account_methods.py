@@ -17,17 +17,31 @@ from syncd.stages import card_requests
 from syncd.stages import saved_methods as stage
 from syncd.store import account_page, effects
 from syncd.store.models import CustomerRow, SavedMethodRow
-from syncd.web.account_protocol import MethodItem
+from syncd.web.account_protocol import Change, MethodItem
 from syncd.worker import perform
 
 OWNER = "portal:account-methods"
 
 
-def items(kept: list[account_page.Kept]) -> tuple[MethodItem, ...]:
+# The effects that change a method at Stripe; the page marks a method while one of them waits.
+CHANGING = (stage.DEFAULT_KIND, stage.DETACH_KIND)
+
+
+def items(kept: list[account_page.Kept], changing: set[str]) -> tuple[MethodItem, ...]:
     """The methods as the page lists them, the default first."""
     ordered = sorted(kept, key=lambda k: not k.is_default)
     return tuple(
-        MethodItem(k.method_id, k.kind, k.brand, k.last4, k.exp_month, k.exp_year, k.bank_name, k.is_default)
+        MethodItem(
+            k.method_id,
+            k.kind,
+            k.brand,
+            k.last4,
+            k.exp_month,
+            k.exp_year,
+            k.bank_name,
+            k.is_default,
+            k.method_id in changing,
+        )
         for k in ordered
     )
 
@@ -63,13 +77,24 @@ def queue_detach(ctx: Context, session: Session, customer: CustomerRow, method_i
     return stage.queue_detach(ctx, session, customer.company_id, customer.qbo_id, method_id)
 
 
-def run(ctx: Context, key: str) -> None:
-    """Perform the effect now when no one else holds it; else the worker does, soon."""
+def run(ctx: Context, key: str | None) -> Change:
+    """Perform the effect now when no one else holds it (else the worker does, soon); what became
+    of it, so the page says "changed" only when Stripe has changed it."""
+    if key is None:
+        return Change.NOT_FOUND
     claimed = effects.claim_key(ctx.db, key, owner=OWNER, now=ctx.clock())
     if claimed is not None:
         perform(ctx, claimed)
     else:
         ctx.wake("worker", None)
+    with ctx.db.transaction() as session:
+        row = effects.get(session, key)
+        status = row.status if row is not None else None
+    if status == effects.EffectStatus.DONE.value:
+        return Change.DONE
+    if status == effects.EffectStatus.FAILED.value:
+        return Change.FAILED
+    return Change.QUEUED
 
 
 def open_setup(ctx: Context, session: Session, customer: CustomerRow, request_id: str) -> str:

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import SetupRequest
-from syncd.errors import PermanentError, TransientError, ValidationError
+from syncd.errors import PermanentError, ThrottledError, TransientError, ValidationError
 from syncd.links import Links
 from syncd.stages import methods, views
 from syncd.stages.notify import local_now, send
-from syncd.store import effects, mirror
+from syncd.store import accounts, effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import CardRequest, CustomerRow
@@ -38,6 +38,11 @@ WAIT_SECONDS = 10.0
 SAVABLE = ("card", "us_bank_account")
 CONSENT = TEXT["method_consent"]
 OWNER = "portal:card-request"
+# Presses of a link's "add a card" button within ``accounts.RATE_WINDOW``: a person needs a few
+# (a declined card, a changed mind); a script pressing on does not reach Stripe.
+PRESS_KIND = "card-press"
+PRESSES_PER_LINK = 10
+PRESSES_PER_IP = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +198,10 @@ class CardRequests:
         with ctx.db.transaction() as session:
             row = self._row(session, link_token)
             if row is None or row.expires_at <= now:
-                raise PermanentError("This link is no longer valid. Please ask for a new one.")
+                raise PermanentError(TEXT["card_link_invalid"])
+            _count_press(ctx, session, row.digest, ip or "", now)
             if row.completed_at is not None:
-                raise PermanentError("A payment method is already on file from this link.")
+                raise PermanentError(TEXT["card_link_used"])
             brand = views.branding(ctx, session, row.company_id)
             store.consent(
                 session,
@@ -232,10 +238,28 @@ class CardRequests:
                 if found is not None and found.checkout_url:
                     return found.checkout_url
             if time.monotonic() >= deadline:
-                raise TransientError(
-                    "We could not open the card form just now. Please try again in a minute."
-                )
+                raise TransientError(TEXT["card_form_unavailable"])
             time.sleep(0.1)
+
+
+def _count_press(ctx: Context, session: Session, request_digest: str, ip: str, now: datetime) -> None:
+    """Record a press of the link's button, or ThrottledError over the limit per link or per IP
+    (the same ledger as the sign-in links; a press over the limit opens nothing at Stripe)."""
+    ip_key = accounts.ip_digest(ctx.box.purpose_key(accounts.IP_PURPOSE), ip)
+    by_link, by_ip = accounts.recent_requests(
+        session, email=request_digest, ip_digest=ip_key, now=now, kind=PRESS_KIND
+    )
+    if by_link >= PRESSES_PER_LINK or by_ip >= PRESSES_PER_IP:
+        raise ThrottledError(TEXT["card_too_many"], retry_after=accounts.RATE_WINDOW.total_seconds())
+    accounts.record_token(
+        session,
+        token_digest=accounts.digest(accounts.new_secret()),
+        kind=PRESS_KIND,
+        now=now,
+        lifetime=accounts.RATE_WINDOW,
+        email=request_digest,
+        ip_digest=ip_key,
+    )
 
 
 @handler(SETUP_KIND)

@@ -32,10 +32,15 @@ def company_name(ctx: Context, realm_id: str, session: Session | None = None) ->
 
 
 def branding(ctx: Context, session: Session, realm_id: str) -> Branding:
+    return named_branding(ctx, realm_id, company_name(ctx, realm_id, session))
+
+
+def named_branding(ctx: Context, realm_id: str, name: str) -> Branding:
+    """The company's configured branding under ``name`` (the caller read the name already)."""
     b = ctx.settings.company(realm_id).branding
     return Branding(
         locale=ctx.settings.company(realm_id).locale,
-        name=company_name(ctx, realm_id, session),
+        name=name,
         logo_url=b.logo_url,
         primary_color=b.primary_color,
         accent_color=b.accent_color,

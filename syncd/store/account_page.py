@@ -1,7 +1,8 @@
 """The account page's reads in three statements, whatever the number of invoices: (1) the session
 with its customer, company name, credit-hold flag and how many accounts the person has; (2) the
-customer's invoices; (3) the customer's payments together with the company's open entry reviews
-and the customer's saved payment methods (``methods_of`` unpacks those).
+customer's invoices; (3) the customer's payments together with the company's open entry reviews,
+the customer's saved payment methods (``methods_of`` unpacks those) and the method changes still
+waiting on Stripe (``changing``).
 
 Runs in the caller's transaction; nothing here decides what may be seen (the stage does)."""
 
@@ -15,11 +16,13 @@ from sqlalchemy import JSON, String, and_, case, cast, exists, func, literal, nu
 from sqlalchemy.orm import Session, aliased
 
 from syncd.domain.reviews import ReviewStatus
+from syncd.store.effects import EffectStatus
 from syncd.store.models import (
     AccountSession,
     Company,
     CreditHold,
     CustomerRow,
+    Effect,
     EntryReview,
     InvoiceRow,
     PaymentRow,
@@ -96,7 +99,9 @@ def invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceR
     )
 
 
-def movements(session: Session, realm_id: str, customer_id: str) -> list[Movement]:
+def movements(
+    session: Session, realm_id: str, customer_id: str, changing_kinds: tuple[str, ...] = ()
+) -> list[Movement]:
     """The customer's payments (newest first), then the company's open and rebooked reviews."""
     pays = select(
         literal("payment").label("source"),
@@ -145,7 +150,24 @@ def movements(session: Session, realm_id: str, customer_id: str) -> list[Movemen
         SavedMethodRow.qbo_customer_id == customer_id,
         SavedMethodRow.detached_at.is_(None),
     )
-    both = union_all(pays, held, kept).subquery()
+    # A method change still waiting on Stripe (an effect of ``changing_kinds``, pending) rides too,
+    # its method id in ``currency``; ``changing`` keeps those of this customer's methods.
+    waiting = select(
+        literal("changing"),
+        Effect.key,
+        cast(null(), JSON),
+        Effect.kind,
+        literal(Decimal(0), PaymentRow.amount.type),
+        Effect.payload["method_id"].as_string(),
+        literal(None, String),
+        Effect.created_at,
+        literal(None, String),
+    ).where(
+        Effect.status == EffectStatus.PENDING.value,
+        Effect.company_id == realm_id,
+        Effect.kind.in_(changing_kinds),
+    )
+    both = union_all(pays, held, kept, waiting).subquery()
     rows = session.execute(select(both).order_by(both.c.source, both.c.updated_at.desc())).all()
     return [Movement(*row) for row in rows]
 
@@ -183,6 +205,12 @@ def methods_of(found: list[Movement]) -> list[Kept]:
             )
         )
     return out
+
+
+def changing(found: list[Movement]) -> set[str]:
+    """The customer's saved methods with a change still waiting on Stripe."""
+    mine = {m.key for m in found if m.source.startswith("method")}
+    return {m.currency for m in found if m.source == "changing" and m.currency in mine}
 
 
 def held(found: list[Movement]) -> set[str]:

@@ -13,16 +13,19 @@ Contract:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from syncd.store.models import AccountSession, AccountToken, CustomerRow, Passkey
 
 LINK_LIFETIME = timedelta(minutes=15)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
+# The passkey ceremonies' single-use challenges (``syncd.stages.passkeys``).
+CHALLENGE_KINDS = ("pk-register", "pk-sign-in")
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 # Writing last_seen on every page would make every read a write; a minute of slack is harmless.
@@ -30,6 +33,8 @@ TOUCH_EVERY = timedelta(minutes=1)
 RATE_WINDOW = timedelta(minutes=15)
 PER_ADDRESS = 3
 PER_IP = 10
+# The purpose of the key that digests IP addresses (``ip_digest``).
+IP_PURPOSE = "account-ip"
 # Spent tokens and ended sessions are kept this long (for support questions), then deleted.
 KEEP = timedelta(days=1)
 
@@ -62,17 +67,26 @@ def customers_for(session: Session, email: str) -> list[CustomerRow]:
     )
 
 
-def recent_requests(session: Session, *, email: str, ip_digest: str, now: datetime) -> tuple[int, int]:
-    """Sign-in links asked for this address and from this IP within the rate window."""
+def ip_digest(key: bytes, ip: str) -> str:
+    """An IP address as the ledger keeps it: keyed, so it cannot be reversed by hashing every
+    IPv4 address."""
+    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()
+
+
+def recent_requests(
+    session: Session, *, email: str, ip_digest: str, now: datetime, kind: str = "email"
+) -> tuple[int, int]:
+    """Rows of ``kind`` asked for this subject (``email``: the address of a sign-in link, the
+    card request of a card-page press) and from this IP within the rate window."""
     since = now - RATE_WINDOW
     by_email = session.scalar(
         select(func.count()).where(
-            AccountToken.kind == "email", AccountToken.email == email, AccountToken.created_at > since
+            AccountToken.kind == kind, AccountToken.email == email, AccountToken.created_at > since
         )
     )
     by_ip = session.scalar(
         select(func.count()).where(
-            AccountToken.kind == "email", AccountToken.ip_digest == ip_digest, AccountToken.created_at > since
+            AccountToken.kind == kind, AccountToken.ip_digest == ip_digest, AccountToken.created_at > since
         )
     )
     return int(by_email or 0), int(by_ip or 0)
@@ -193,9 +207,21 @@ def passkeys_of(session: Session, email: str) -> list[Passkey]:
 
 
 def purge(session: Session, now: datetime) -> int:
-    """Delete tokens created, and sessions ended, more than ``KEEP`` ago; how many rows went."""
+    """Delete what can sign no one in and is past use; how many rows went. Sign-in links and
+    ended sessions are kept ``KEEP`` (for support questions, and links are the rate-limit
+    ledger); passkey challenges go as soon as they are used or expired (nothing to look back at)."""
     cutoff = now - KEEP
-    tokens = session.execute(delete(AccountToken).where(AccountToken.created_at < cutoff))
+    tokens = session.execute(
+        delete(AccountToken).where(
+            or_(
+                AccountToken.created_at < cutoff,
+                and_(
+                    AccountToken.kind.in_(CHALLENGE_KINDS),
+                    or_(AccountToken.used_at.is_not(None), AccountToken.expires_at <= now),
+                ),
+            )
+        )
+    )
     sessions = session.execute(
         delete(AccountSession).where(
             or_(

@@ -20,22 +20,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from syncd.errors import PermanentError, TransientError
-from syncd.formatting import DEFAULT_LOCALE
-from syncd.web.account_protocol import AccountBackend, SignIn
+from syncd.errors import PermanentError, ThrottledError, TransientError
+from syncd.web.account_protocol import AccountBackend, Change, SignIn
 from syncd.web.account_text import TEXT
+from syncd.web.card_request import retry_after
 from syncd.web.csrf import FIELD, Csrf
+from syncd.web.portal import brand_context, branded, pdf_response
 from syncd.web.protocol import Branding, Consenting
 from syncd.web.security import content_security_policy
-from syncd.web.templating import (
-    DEFAULT_ACCENT,
-    DEFAULT_PRIMARY,
-    PACKAGE_TEMPLATES,
-    Templating,
-    safe_colour,
-    safe_image_url,
-    theme_query,
-)
+from syncd.web.templating import PACKAGE_TEMPLATES, Templating
 
 ACTION = "account"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -67,29 +60,6 @@ def _request_id(fields: dict[str, str | list[str]]) -> str:
     return value if isinstance(value, str) and _REQUEST.fullmatch(value) else secrets.token_urlsafe(16)
 
 
-def _brand(b: object | None) -> dict[str, object]:
-    if b is None:
-        return {
-            "name": "",
-            "logo_url": None,
-            "contact_email": None,
-            "contact_phone": None,
-            "phone_href": None,
-        }
-    name = getattr(b, "name", "")
-    phone = getattr(b, "contact_phone", None)
-    return {
-        "name": name,
-        "logo_url": safe_image_url(getattr(b, "logo_url", None)),
-        "contact_email": getattr(b, "contact_email", None),
-        "contact_phone": phone,
-        "phone_href": re.sub(r"[^0-9+]", "", phone) if phone else None,
-        "message": None,
-        "primary": safe_colour(getattr(b, "primary_color", None), DEFAULT_PRIMARY),
-        "accent": safe_colour(getattr(b, "accent_color", None), DEFAULT_ACCENT),
-    }
-
-
 class _Pages:
     def __init__(
         self, backend: AccountBackend, templates: Templating, csrf: Csrf, checkout_origin: str
@@ -112,24 +82,21 @@ class _Pages:
         request: Request,
         name: str,
         status_code: int = 200,
-        brand: object | None = None,
+        brand: Branding | None = None,
         script: bool = False,
         **context: object,
     ) -> Response:
         issued = self.csrf.issue(request, ACTION)
-        b = _brand(brand)
+        # Pages before an account is chosen know no company: the default look, no theme.
         full: dict[str, object] = {
             "root": request.scope.get("root_path", ""),
             "t": TEXT,
             "csrf_field": FIELD,
             "csrf_token": issued.token,
-            "brand": b,
-            "locale": brand.locale if isinstance(brand, Branding) else DEFAULT_LOCALE,
             "script": script,
+            **(branded(brand) if brand is not None else {"brand": brand_context(None)}),
             **context,
         }
-        if brand is not None:
-            full["theme"] = theme_query(str(b["primary"]), str(b["accent"]))
         headers = {"Content-Security-Policy": self.script_csp} if script else None
         response = self.templates.response(name, full, status_code=status_code, headers=headers)
         self.csrf.apply(response, request, issued)
@@ -149,6 +116,16 @@ class _Pages:
         if not self.csrf.verify(request, ACTION, submitted):
             return None
         return fields
+
+    async def signed_form(self, request: Request) -> tuple[dict[str, str | list[str]], str] | Response:
+        """The POSTed fields and the session id; else the answer: expired page or sign in."""
+        fields = await self.form(request)
+        if fields is None:
+            return self.expired(request)
+        sid = self.sid(request)
+        if sid is None:
+            return self.to_sign_in(request)
+        return fields, sid
 
     def expired(self, request: Request) -> Response:
         return self.message(request, 403, TEXT["expired_title"], TEXT["expired_text"])
@@ -228,11 +205,19 @@ class _Pages:
             if not choices:
                 return self.to_sign_in(request)
             return self.page(request, "account/choose.html", choices=choices)
-        notice = TEXT.get(f"notice_{request.query_params.get('done', '')}")
+        done = request.query_params.get("done", "")
+        notice = TEXT.get(f"notice_{done}")
+        notice_kind = "warning" if done == "updating" else "success"
         # Names each form of this page view, so a form sent twice is one change, a new view another.
         nonce = secrets.token_urlsafe(16)
         return self.page(
-            request, "account/account.html", brand=view.branding, view=view, notice=notice, request_id=nonce
+            request,
+            "account/account.html",
+            brand=view.branding,
+            view=view,
+            notice=notice,
+            notice_kind=notice_kind,
+            request_id=nonce,
         )
 
     async def choose(self, request: Request) -> Response:
@@ -246,12 +231,10 @@ class _Pages:
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account", status_code=303)
 
     async def pay(self, request: Request) -> Response:
-        fields = await self.form(request)
-        sid = self.sid(request)
-        if fields is None:
-            return self.expired(request)
-        if sid is None:
-            return self.to_sign_in(request)
+        got = await self.signed_form(request)
+        if isinstance(got, Response):
+            return got
+        fields, sid = got
         chosen = fields["invoice"]
         assert isinstance(chosen, list)
         try:
@@ -271,33 +254,34 @@ class _Pages:
     # -- payment methods ----------------------------------------------------------------------
 
     async def method_change(self, request: Request) -> Response:
-        fields = await self.form(request)
-        sid = self.sid(request)
-        if fields is None:
-            return self.expired(request)
-        if sid is None:
-            return self.to_sign_in(request)
+        got = await self.signed_form(request)
+        if isinstance(got, Response):
+            return got
+        fields, sid = got
         method_id = str(fields.get("method", ""))[:64]
         remove = request.url.path.endswith("/remove")
         try:
             if remove:
-                ok = await run_in_threadpool(self.backend.remove_method, sid, method_id)
+                change = await run_in_threadpool(self.backend.remove_method, sid, method_id)
             else:
-                ok = await run_in_threadpool(self.backend.make_default, sid, method_id, _request_id(fields))
+                change = await run_in_threadpool(
+                    self.backend.make_default, sid, method_id, _request_id(fields)
+                )
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
-        if not ok:
+        if change is Change.NOT_FOUND:
             return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
-        done = "removed" if remove else "default"
+        if change is Change.FAILED:
+            return self.message(request, 502, TEXT["method_refused_title"], TEXT["method_failed_text"])
+        # Told as it is: "removed" only once Stripe has it; while Stripe is away, "being updated".
+        done = ("removed" if remove else "default") if change is Change.DONE else "updating"
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account?done={done}", status_code=303)
 
     async def add_method(self, request: Request) -> Response:
-        fields = await self.form(request)
-        sid = self.sid(request)
-        if fields is None:
-            return self.expired(request)
-        if sid is None:
-            return self.to_sign_in(request)
+        got = await self.signed_form(request)
+        if isinstance(got, Response):
+            return got
+        fields, sid = got
         try:
             url = await run_in_threadpool(
                 self.backend.add_method,
@@ -308,6 +292,8 @@ class _Pages:
             )
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
+        except ThrottledError as exc:
+            return retry_after(self.message(request, 429, TEXT["method_refused_title"], str(exc)), exc)
         except TransientError:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
         if url is None:
@@ -325,13 +311,20 @@ class _Pages:
             return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
         return self.page(request, "account/receipt.html", brand=receipt.branding, receipt=receipt)
 
-    async def contact(self, request: Request) -> Response:
-        fields = await self.form(request)
+    async def invoice_pdf(self, request: Request) -> Response:
         sid = self.sid(request)
-        if fields is None:
-            return self.expired(request)
         if sid is None:
             return self.to_sign_in(request)
+        document = await run_in_threadpool(self.backend.invoice_pdf, sid, request.path_params["invoice_id"])
+        if document is None:
+            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+        return pdf_response(document.doc_number, document.body)
+
+    async def contact(self, request: Request) -> Response:
+        got = await self.signed_form(request)
+        if isinstance(got, Response):
+            return got
+        fields, sid = got
         email = str(fields.get("email", "")).strip() or None
         phone = str(fields.get("phone", "")).strip() or None
         if (email and not _EMAIL.fullmatch(email)) or (phone and not _PHONE.fullmatch(phone)):
@@ -409,12 +402,10 @@ class _Pages:
         return self.page(request, "account/choose.html", choices=choices)
 
     async def passkey_remove(self, request: Request) -> Response:
-        fields = await self.form(request)
-        sid = self.sid(request)
-        if fields is None:
-            return self.expired(request)
-        if sid is None:
-            return self.to_sign_in(request)
+        got = await self.signed_form(request)
+        if isinstance(got, Response):
+            return got
+        fields, sid = got
         await run_in_threadpool(self.backend.passkey_remove, sid, str(fields.get("credential", "")))
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account/passkeys", status_code=303)
 
@@ -444,6 +435,7 @@ def account_routes(
         Route("/account/methods/default", p.method_change, methods=["POST"], name="account_method_default"),
         Route("/account/methods/remove", p.method_change, methods=["POST"], name="account_method_remove"),
         Route("/account/receipts/{ref:path}", p.receipt, methods=["GET"], name="account_receipt"),
+        Route("/account/invoices/{invoice_id}/pdf", p.invoice_pdf, methods=["GET"], name="account_pdf"),
         Route("/account/contact", p.contact, methods=["POST"], name="account_contact"),
         Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),
         Route(

@@ -19,6 +19,15 @@ class SignIn(enum.Enum):
     OTHER_BROWSER = "other_browser"  # valid, but asked for from another browser
 
 
+class Change(enum.Enum):
+    """What became of a payment-method change the customer asked for, told as it is."""
+
+    DONE = "done"
+    QUEUED = "queued"  # Stripe did not answer yet: it is retried in the background
+    FAILED = "failed"  # Stripe refused it
+    NOT_FOUND = "not_found"  # not a method of this account (or a dead session)
+
+
 @dataclass(frozen=True, slots=True)
 class AccountChoice:
     """One customer (at one company) the signed-in person may look at."""
@@ -55,6 +64,7 @@ class PaidItem:
     method: str
     state: str
     invoice_numbers: tuple[str, ...]
+    invoice_ids: tuple[str, ...] = ()  # the same invoices' QBO ids, in the same order (their PDFs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +79,15 @@ class MethodItem:
     exp_year: int | None
     bank_name: str | None
     is_default: bool
+    changing: bool = False  # a default or removal asked for is still waiting on Stripe
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An invoice's PDF as QuickBooks renders it."""
+
+    doc_number: str
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +153,11 @@ class AccountBackend(Protocol):
         """Checkout URL paying these open invoices in full, together; PermanentError (meant for
         the payer) when it cannot, TransientError when Stripe is unavailable."""
 
-    def make_default(self, sid: str, method_id: str, request_id: str) -> bool:
-        """Make one of the chosen account's methods its default at Stripe (False: not its own)."""
+    def make_default(self, sid: str, method_id: str, request_id: str) -> Change:
+        """Make one of the chosen account's methods its default at Stripe."""
 
-    def remove_method(self, sid: str, method_id: str) -> bool:
-        """Detach one of the chosen account's methods at Stripe (False: not its own)."""
+    def remove_method(self, sid: str, method_id: str) -> Change:
+        """Detach one of the chosen account's methods at Stripe."""
 
     def add_method(self, sid: str, request_id: str, ip: str | None, user_agent: str | None) -> str | None:
         """Record the consent shown and return a setup-mode Checkout URL for the chosen account
@@ -146,6 +165,10 @@ class AccountBackend(Protocol):
 
     def receipt(self, sid: str, ref: str) -> Receipt | None:
         """A receipt of the chosen account's payment ``ref``."""
+
+    def invoice_pdf(self, sid: str, invoice_id: str) -> Document | None:
+        """The PDF of one of the chosen account's invoices (open or paid); None when it is not
+        the account's, was deleted, or QuickBooks cannot render it now."""
 
     def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
         """Write new billing email / phone back to the QBO customer (through the effect ledger)."""

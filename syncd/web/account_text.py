@@ -86,6 +86,7 @@ TEXT = MappingProxyType(
         "method_ending": "{brand} ending {last4}",
         "method_expires": "Expires {month:02d}/{year}",
         "method_default": "Default",
+        "method_changing": "Being updated",
         "make_default": "Make default",
         "add_method": "Add a card or bank account",
         "method_consent": "I authorise {company} to keep this payment method on file with Stripe and to "
@@ -97,5 +98,55 @@ TEXT = MappingProxyType(
         "notice_default": "Your default payment method is changed.",
         "notice_removed": "That payment method is removed.",
         "method_refused_title": "We could not change that payment method",
+        "card_page_title": "Put a payment method on file",
+        "card_thanks_title": "Thank you",
+        "card_thanks_text": "Your payment method is on file with {company}. You can close this page.",
+        "card_saved_title": "Already done",
+        "card_saved_text": "A payment method is on file with {company} from this link.",
+        "card_expired_title": "This link has expired",
+        "card_expired_text": "Please ask {company} for a new one.",
+        "card_open_title": "Put a card or bank account on file",
+        "card_open_text": "Hello {customer}, {company} asks you to keep a payment method on file so they "
+        "can charge it for work they do for you.",
+        "card_note": "Their note:",
+        "card_agree": "Agree and add a payment method",
+        "card_page_expired": "This page has expired. Please try again.",
+        "card_link_invalid": "This link is no longer valid. Please ask for a new one.",
+        "card_link_used": "A payment method is already on file from this link.",
+        "card_form_unavailable": "We could not open the card form just now. Please try again in a minute.",
+        "help_sign_in_title": "How does signing in work?",
+        "help_sign_in": "You enter the email address your invoices are sent to and we email you a link. It "
+        "works once, for 15 minutes, in the browser where you asked for it. We answer the same whether or "
+        "not we know the address. Any invoice link also opens the account of that one customer.",
+        "help_stored_title": "What is stored about me?",
+        "help_stored": "Your invoices and payments as the business keeps them in QuickBooks, your billing "
+        "email and phone, and the sign-in sessions you opened (when, and when last used). Sign-in links "
+        "and session cookies are stored only as one-way fingerprints, so nobody can sign in with what is "
+        "stored, and they are deleted a day after they end. Card and bank details stay with Stripe and "
+        "never reach this site.",
+        "help_passkey_title": "What is a passkey, and how do I remove one?",
+        "help_passkey": "A passkey lets your phone or computer sign you in with your fingerprint, face or "
+        'PIN. We keep only its public key. To remove one, sign in and press "Remove" next to it under '
+        '"Signing in"; also delete it from your device\'s password manager.',
+        "help_methods_title": "How do I keep a card on file, or remove one?",
+        "help_methods": 'Under "Payment methods" press "Add a card or bank account"; Stripe\'s page takes '
+        "the details and only Stripe keeps them. We keep the brand, last 4 digits and expiry (or bank "
+        "name), and what you agreed to: the words shown, when, your IP address and browser. When you pay, "
+        '"Keep this card for next time" does the same; it is never ticked for you. "Remove" takes a '
+        "method off your account at Stripe; if Stripe cannot be reached just then, the page says the "
+        "change is on its way and it is made as soon as Stripe answers.",
+        "help_pdf_title": "Where are my invoices as PDFs?",
+        "help_pdf": 'Next to each open invoice, and in each payment under "Payments", a PDF link downloads '
+        "the invoice as the business's QuickBooks prints it.",
+        "help_someone_title": "I think someone else signed in",
+        "help_someone": 'Sign in and press "Sign out everywhere": every session of your address ends at '
+        "once. Then tell the business.",
+        "card_too_many": "That was tried too many times. Please wait 15 minutes and try again.",
+        "method_failed_text": "Our payment processor refused the change, so nothing was changed. "
+        "Please try again later or contact us.",
+        "notice_updating": "Your payment methods are being updated. The change shows here once our "
+        "payment processor has made it.",
+        "invoice_pdf": "PDF",
+        "invoice_pdf_label": "Download invoice {number} (PDF)",
     }
 )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -13,17 +12,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import PermanentError, ThrottledError, TransientError
+from syncd.web.account_text import TEXT
 from syncd.web.csrf import FIELD, Csrf
+from syncd.web.portal import branded
 from syncd.web.protocol import Branding
-from syncd.web.templating import (
-    DEFAULT_ACCENT,
-    DEFAULT_PRIMARY,
-    Templating,
-    safe_colour,
-    safe_image_url,
-    theme_query,
-)
+from syncd.web.templating import Templating
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +39,11 @@ class CardRequestBackend(Protocol):
         """Record consent; the setup Checkout's URL. PermanentError / TransientError for the payer."""
 
 
-def _brand(b: Branding) -> dict[str, object]:
-    phone = b.contact_phone.strip() if b.contact_phone else None
-    return {
-        "name": b.name,
-        "logo_url": safe_image_url(b.logo_url),
-        "contact_email": b.contact_email.strip() if b.contact_email else None,
-        "contact_phone": phone,
-        "phone_href": re.sub(r"[^0-9+]", "", phone) if phone else None,
-        "primary": safe_colour(b.primary_color, DEFAULT_PRIMARY),
-        "accent": safe_colour(b.accent_color, DEFAULT_ACCENT),
-    }
+def retry_after(response: Response, exc: ThrottledError) -> Response:
+    """A 429 answer with the ``Retry-After`` its limit gave."""
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(int(exc.retry_after))
+    return response
 
 
 class _Pages:
@@ -75,14 +63,13 @@ class _Pages:
         status: int = 200,
     ) -> Response:
         token = request.path_params["token"]
-        brand = _brand(view.branding)
         issued = self.csrf.issue(request, f"card:{token}") if view.state == "open" and not done else None
         context = {
             "root": request.scope.get("root_path", ""),
+            "t": TEXT,
             "token": token,
             "view": view,
-            "brand": brand,
-            "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
+            **branded(view.branding),
             "state": view.state,
             "done": done,
             "error": error,
@@ -117,7 +104,7 @@ class _Pages:
         if view is None:
             return HTMLResponse(self.not_found_body, status_code=404)
         if not self.csrf.verify(request, f"card:{token}", submitted):
-            return self._page(request, view, error="This page has expired. Please try again.", status=403)
+            return self._page(request, view, error=TEXT["card_page_expired"], status=403)
         try:
             url = await run_in_threadpool(
                 self.backend.start,
@@ -127,6 +114,8 @@ class _Pages:
             )
         except PermanentError as exc:
             return self._page(request, view, error=str(exc), status=400)
+        except ThrottledError as exc:
+            return retry_after(self._page(request, view, error=str(exc), status=429), exc)
         except TransientError as exc:
             return self._page(request, view, error=str(exc), status=503)
         if urlsplit(url).scheme not in ("https", "http"):

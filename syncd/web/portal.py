@@ -17,7 +17,7 @@ from syncd.domain import InvoiceStatus
 from syncd.errors import AuthError, PermanentError, TransientError
 from syncd.formatting import format_money
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
+from syncd.web.protocol import Branding, Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
 from syncd.web.templating import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
@@ -100,8 +100,10 @@ def page_state(view: InvoiceView) -> str:
     return "closed"
 
 
-def _brand(view: InvoiceView) -> dict[str, object]:
-    b = view.branding
+def brand_context(b: Branding | None) -> dict[str, object]:
+    """A company's branding as every customer page's template reads it (safe URLs and colours)."""
+    if b is None:
+        b = Branding("", None, DEFAULT_PRIMARY, DEFAULT_ACCENT, None, None, None)
     phone = b.contact_phone.strip() if b.contact_phone else None
     return {
         "name": b.name,
@@ -115,9 +117,21 @@ def _brand(view: InvoiceView) -> dict[str, object]:
     }
 
 
-def _pdf_filename(doc_number: str) -> str:
-    name = _NOT_FILENAME.sub("-", doc_number).strip("-.")[:60]
-    return f"invoice-{name or 'document'}.pdf"
+def branded(b: Branding) -> dict[str, object]:
+    """The template fields of a branded page: ``brand``, its ``locale`` and ``theme`` stylesheet query."""
+    brand = brand_context(b)
+    return {
+        "brand": brand,
+        "locale": b.locale,
+        "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
+    }
+
+
+def pdf_response(doc_number: str, body: bytes) -> Response:
+    """An invoice PDF as a download named for its number (nothing of the number escapes the name)."""
+    name = _NOT_FILENAME.sub("-", doc_number).strip("-.")[:60] or "document"
+    disposition = f'attachment; filename="invoice-{name}.pdf"'
+    return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
 class _Pages:
@@ -137,14 +151,7 @@ class _Pages:
         return await run_in_threadpool(self.backend.invoice, token)
 
     def _common(self, request: Request, view: InvoiceView) -> dict[str, object]:
-        brand = _brand(view)
-        return {
-            "root": request.scope.get("root_path", ""),
-            "view": view,
-            "brand": brand,
-            "locale": view.branding.locale,
-            "theme": theme_query(str(brand["primary"]), str(brand["accent"])),
-        }
+        return {"root": request.scope.get("root_path", ""), "view": view, **branded(view.branding)}
 
     def invoice_page(
         self,
@@ -297,8 +304,7 @@ class _Pages:
             )
         if body is None:
             return self.not_found()
-        disposition = f'attachment; filename="{_pdf_filename(view.doc_number)}"'
-        return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition})
+        return pdf_response(view.doc_number, body)
 
 
 def portal_routes(backend: PortalBackend, templates: Templating, csrf: Csrf) -> list[BaseRoute]:

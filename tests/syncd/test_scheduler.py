@@ -19,8 +19,8 @@ from syncd.context import Context
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
-from syncd.store import leases
-from syncd.store.models import Company
+from syncd.store import accounts, leases
+from syncd.store.models import AccountSession, Company
 
 WAIT = 10.0
 
@@ -117,6 +117,7 @@ def test_jobs_built_from_config(sched: Scheduler) -> None:
     sched.start()
     assert sched.job_ids == [
         "backfill",
+        "cleanup",
         "ingest",
         "money",
         "pull:111",
@@ -302,3 +303,16 @@ def test_the_money_lane_runs_while_the_general_worker_is_busy(sched: Scheduler, 
     assert sched.runs("worker") == 0  # still busy
     assert tuple(MONEY_KINDS) in calls.kinds and "qbo.payment" in MONEY_KINDS
     calls.busy.set()
+
+
+def test_the_cleanup_job_deletes_old_sign_in_rows_at_start_and_hourly(ctx: Context, sched: Scheduler) -> None:
+    now = ctx.clock()
+    with ctx.db.transaction() as session:
+        for digest, opened in (("old" * 21 + "o", now - timedelta(days=3)), ("new" * 21 + "n", now)):
+            accounts.open_session(session, session_digest=digest, now=opened, email="a@b.test")
+    sched.start()
+    assert sched.wait_for_run("cleanup", 0, WAIT)
+    with ctx.db.transaction() as session:
+        assert [r.digest for r in session.query(AccountSession)] == ["new" * 21 + "n"]
+    job = sched._sched.get_job("cleanup")
+    assert job is not None and job.trigger.interval == timedelta(hours=1)

@@ -14,10 +14,12 @@ from loop_harness import Loop, running_loop
 from sqlalchemy import select
 
 from syncd.errors import PermanentError, ValidationError
+from syncd.stages import card_requests
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.card_requests import request_card
 from syncd.stages.cycle import run_cycle
 from syncd.stages.events import ingest
+from syncd.store import accounts
 from syncd.store.models import CardRequest, CustomerRow, Effect, InboxEvent, MethodConsent, SavedMethodRow
 
 LINK = re.compile(r"https?://[^\s\"'<>]+/c/[A-Za-z0-9_-]{32}")
@@ -27,6 +29,11 @@ def _customer(loop: Loop) -> CustomerRow:
     with loop.ctx.db.transaction() as s:
         rows = s.scalars(select(CustomerRow).where(CustomerRow.email.is_not(None))).all()
         return sorted(rows, key=lambda r: r.qbo_id)[0]
+
+
+def _all_customers(loop: Loop) -> list[CustomerRow]:
+    with loop.ctx.db.transaction() as s:
+        return list(s.scalars(select(CustomerRow)))
 
 
 def _form_value(html: str, name: str) -> str:
@@ -259,3 +266,34 @@ def test_bank_account_is_offered_to_usd_customers_only(tmp_path: Path) -> None:
             CardRequests(loop.ctx).start(link.rsplit("/", 1)[1], ip="127.0.0.1", user_agent="t")
             offered[currency] = loop.stripe.objects("checkout.session")[-1]["payment_method_types"]
         assert offered == {"USD": ["card", "us_bank_account"], "CAD": ["card"]}
+
+
+def _press(link: str, browser: requests.Session) -> requests.Response:
+    page = browser.get(link, timeout=10)
+    form = {"csrf_token": _form_value(page.text, "csrf_token")}
+    return browser.post(f"{link}/start", data=form, allow_redirects=False, timeout=10)
+
+
+def test_presses_of_a_link_are_limited_per_link_and_per_ip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_loop(tmp_path) as loop:
+        run_cycle(loop.ctx, loop.realm)
+        loop.drain()
+        customers = sorted((c for c in _all_customers(loop) if c.email), key=lambda c: c.qbo_id)[:2]
+        first, second = (request_card(loop.ctx, loop.realm, c.qbo_id).url for c in customers)
+        browser = requests.Session()
+        answers = [_press(first, browser).status_code for _ in range(card_requests.PRESSES_PER_LINK + 1)]
+        assert answers == [303] * card_requests.PRESSES_PER_LINK + [429]
+        refused = _press(first, browser)
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "900"
+        assert "too many times" in refused.text
+        assert len(loop.stripe.objects("checkout.session")) == 1  # the live one, handed out again
+        # Another link is its own count, until this IP's count is reached too.
+        monkeypatch.setattr(card_requests, "PRESSES_PER_IP", card_requests.PRESSES_PER_LINK + 1)
+        assert _press(second, browser).status_code == 303
+        assert _press(second, browser).status_code == 429
+        browser.close()
+        # Past the window, the link works again (old presses no longer count).
+        loop.ctx.clock = lambda: datetime.now(UTC) + accounts.RATE_WINDOW
+        assert _press(first, requests.Session()).status_code == 303

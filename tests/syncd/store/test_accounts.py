@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from syncd.stages import passkeys
 from syncd.store import accounts
 from syncd.store.engine import Database
-from syncd.store.models import AccountSession, Company, CustomerRow
+from syncd.store.models import AccountSession, AccountToken, Company, CustomerRow
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -95,3 +96,24 @@ def test_purge_deletes_what_aged_out_and_keeps_the_rest(db: Database) -> None:
     with db.transaction() as s:
         assert s.get(AccountSession, "a" * 64) is None
         assert s.get(AccountSession, "b" * 64) is not None
+
+
+def test_purge_deletes_used_and_expired_passkey_challenges_at_once_but_keeps_recent_links(
+    db: Database,
+) -> None:
+    """A challenge is worth nothing once used or expired; a spent sign-in link stays a day (it is
+    the rate-limit ledger, and support may ask about it)."""
+    _token(db, "u" * 64, kind=passkeys.SIGN_IN)
+    _token(db, "x" * 64, kind=passkeys.REGISTER)
+    _token(db, "l" * 64, kind=passkeys.SIGN_IN)
+    _token(db, "e" * 64)
+    soon = NOW + timedelta(minutes=1)
+    with db.transaction() as s:
+        assert accounts.consume(s, "u" * 64, passkeys.SIGN_IN, soon) is not None
+        assert accounts.consume(s, "e" * 64, "email", soon) is not None
+        s.get(AccountToken, "x" * 64).expires_at = soon  # type: ignore[union-attr]
+        s.get(AccountToken, "l" * 64).expires_at = NOW + accounts.CHALLENGE_LIFETIME  # type: ignore[union-attr]
+    with db.transaction() as s:
+        assert accounts.purge(s, soon) == 2
+    with db.transaction() as s:
+        assert {t.digest for t in s.query(AccountToken)} == {"l" * 64, "e" * 64}

@@ -5,6 +5,7 @@ customer's data."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
+from method_rows import card_on_file
 from sqlalchemy import select
 
 from syncd.stages.account import AccountService
@@ -32,6 +34,7 @@ from syncd.store.models import (
     SavedMethodRow,
 )
 from syncd.web.account import account_routes
+from syncd.web.account_text import TEXT
 from syncd.web.csrf import Csrf
 from syncd.web.protocol import PaymentState
 from syncd.web.templating import Templating
@@ -198,6 +201,7 @@ WALKED = {
     "/account/methods/default",
     "/account/methods/remove",
     "/account/receipts/{ref:path}",
+    "/account/invoices/{invoice_id}/pdf",
     "/account/contact",
     "/account/sign-out",
     "/account/passkeys",
@@ -231,19 +235,8 @@ def _b_has_everything(loop: Loop, b: str, b_invoice: InvoiceRow) -> tuple[str, s
         )
         s.add(Passkey(credential_id="b-credential-id", email="b@two.test", public_key=b"k", created_at=now))
         s.add(
-            SavedMethodRow(
-                payment_method_id="pm_b_card",
-                company_id=loop.realm,
-                qbo_customer_id=b,
-                stripe_customer_id="cus_b",
-                kind="card",
-                brand="visa",
-                last4="4444",
-                exp_month=1,
-                exp_year=2031,
-                is_default=True,
-                attached_at=now,
-                updated_at=now,
+            card_on_file(
+                "pm_b_card", loop.realm, b, now, last4="4444", exp_month=1, exp_year=2031, is_default=True
             )
         )
         accounts.open_session(s, session_digest=accounts.digest("b" * 43), now=now, email="b@two.test")
@@ -298,6 +291,11 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             for answer in seen:
                 assert not any(text in answer.text for text in b_texts), (how, answer.url)
             assert client.get(f"/account/receipts/{receipt}").status_code == 404
+            mine = client.get(f"/account/invoices/{a_invoices[0].qbo_id}/pdf")
+            assert mine.status_code == 200 and mine.content.startswith(b"%PDF-")
+            for b_invoice in b_invoices:
+                theirs = client.get(f"/account/invoices/{b_invoice.qbo_id}/pdf")
+                assert theirs.status_code == 404 and not theirs.content.startswith(b"%PDF"), how
             paid = client.post("/account/pay", data={"csrf_token": csrf, "invoice": [b_invoices[0].qbo_id]})
             assert paid.status_code == 400
             chose = client.post("/account/choose", data={"csrf_token": csrf, "account": f"{loop.realm}/{b}"})
@@ -538,3 +536,45 @@ def test_processing_bank_payments_show_as_processing_and_are_not_offered(loop: L
     assert f'value="{two[1].qbo_id}"' in page.text
     assert page.text.count("badge-processing") == 2  # the invoice, and the payment in the history
     assert "Bank account" in page.text
+
+
+def test_invoice_pdfs_of_open_and_paid_invoices_come_from_quickbooks(loop: Loop) -> None:
+    _, mine = _customer_with(loop, 3, "pdf@bakery.test")
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _sign_in(loop, client, "pdf@bakery.test")
+        page = client.get("/account")
+        paid = client.post("/account/pay", data={"csrf_token": _csrf(page), "invoice": [mine[0].qbo_id]})
+        with loop.ctx.db.transaction() as s:
+            row = s.scalars(
+                select(PaymentRow).where(PaymentRow.checkout_url == paid.headers["location"])
+            ).one()
+            assert row.checkout_session_id is not None
+            session_id = row.checkout_session_id
+        loop.stripe.pay_checkout(session_id, "card_success")
+        settle(loop)
+        page = client.get("/account")
+        links = re.findall(r'href="(/account/invoices/([^/"]+)/pdf)"', page.text)
+        # Each open invoice has its PDF, and so has the paid one, from the payment history.
+        assert {i.qbo_id for i in mine} <= {invoice for _, invoice in links}
+        for invoice in mine:
+            answer = client.get(f"/account/invoices/{invoice.qbo_id}/pdf")
+            assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+            assert answer.content.startswith(b"%PDF-1.4") and answer.content.rstrip().endswith(b"%%EOF")
+            assert f"Invoice {invoice.doc_number}".encode() in answer.content
+            disposition = answer.headers["content-disposition"]
+            assert disposition.startswith("attachment;") and invoice.doc_number in disposition
+        assert client.get("/account/invoices/no-such-invoice/pdf").status_code == 404
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as stranger:
+        # Without a session there is no PDF, only the way to sign in.
+        answer = stranger.get(f"/account/invoices/{mine[1].qbo_id}/pdf")
+        assert answer.status_code == 303 and answer.headers["location"].endswith("/account/sign-in")
+
+
+def test_the_help_page_answers_every_question_from_the_text_table(loop: Loop) -> None:
+    with httpx.Client(base_url=loop.url) as client:
+        page = client.get("/account/help")
+    topics = [key for key in TEXT if key.startswith("help_") and key.endswith("_title")]
+    assert len(topics) == 6 and page.text.count("<h2>") == len(topics)
+    shown = html.unescape(page.text)
+    for key in topics:
+        assert f"<h2>{TEXT[key]}</h2>" in shown and TEXT[key.removesuffix("_title")] in shown, key

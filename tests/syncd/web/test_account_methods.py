@@ -12,8 +12,10 @@ import httpx
 import pytest
 from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
+from method_rows import card_on_file
 from sqlalchemy import select
 
+from syncd.stages import card_requests
 from syncd.stages.events import ingest
 from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, PaymentRow, SavedMethodRow
 from syncd.web.account_text import TEXT
@@ -227,3 +229,74 @@ def test_keep_is_not_offered_when_the_company_does_not_save_methods(loop: Loop) 
     with loop.ctx.db.transaction() as s:
         assert s.get(MethodConsent, key) is None
         assert s.scalars(select(SavedMethodRow)).all() == []
+
+
+def test_a_change_stripe_has_not_made_is_shown_as_being_updated_and_a_refused_one_as_an_error(
+    loop: Loop,
+) -> None:
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _signed_in(loop, client, "down@bakery.test")
+        first = _listed(_add_card(loop, client, (12, 2034)))[0]
+        page = _add_card(loop, client, (3, 2031))
+        (second,) = [m for m in _listed(page) if m != first]
+        # A change Stripe refuses outright is an error page, never "changed": here a method our
+        # records hold that Stripe does not know.
+        with loop.ctx.db.transaction() as s:
+            row = s.get(SavedMethodRow, second)
+            assert row is not None
+            at_stripe = {"stripe_customer_id": row.stripe_customer_id, "last4": "0005"}
+            s.add(
+                card_on_file(
+                    "pm_unknown_at_stripe", row.company_id, row.qbo_customer_id, row.attached_at, **at_stripe
+                )
+            )
+        page = client.get("/account")
+        form = {
+            "csrf_token": _csrf(page),
+            "method": "pm_unknown_at_stripe",
+            "request": _value(page.text, "request"),
+        }
+        refused = client.post("/account/methods/default", data=form)
+        assert refused.status_code == 502 and TEXT["method_failed_text"].split(",")[0] in refused.text
+        assert TEXT["notice_default"] not in refused.text
+
+        page = client.get("/account")
+        loop.stripe.faults.error_rate = 1.0  # Stripe answers nothing but 500s
+        try:
+            removed = client.post(
+                "/account/methods/remove", data={"csrf_token": _csrf(page), "method": first}
+            )
+            assert removed.status_code == 303
+            assert removed.headers["location"].endswith("/account?done=updating")
+            shown = client.get(removed.headers["location"])
+            assert TEXT["notice_updating"] in shown.text and TEXT["notice_removed"] not in shown.text
+            assert first in _listed(shown)  # still on file until Stripe has detached it
+            # The method itself says so, on every view until Stripe has made the change.
+            again = client.get("/account")
+            assert TEXT["notice_updating"] not in again.text
+            marked = re.findall(
+                r'data-method="([^"]+)"(?:(?!</li>).)*data-testid="method-changing"', again.text, re.S
+            )
+            assert marked == [first]
+        finally:
+            loop.stripe.faults.reset()
+    with loop.ctx.db.transaction() as s:
+        effect = s.scalars(select(Effect).where(Effect.key == "stripe:detach-method:" + first)).one()
+        assert effect.status == "pending" and effect.last_error
+
+
+def test_adding_methods_past_the_limit_is_told_and_opens_nothing(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(card_requests, "PRESSES_PER_IP", 1)
+    with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
+        _signed_in(loop, client, "many@bakery.test")
+        first = client.get("/account")
+        form = {"csrf_token": _csrf(first), "request": _value(first.text, "request")}
+        assert client.post("/account/methods/add", data=form).status_code == 303
+        again = client.get("/account")
+        form = {"csrf_token": _csrf(again), "request": _value(again.text, "request")}
+        limited = client.post("/account/methods/add", data=form)
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "900"
+    assert "too many times" in limited.text
+    assert len(loop.stripe.objects("checkout.session")) == 1
