@@ -20,13 +20,13 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from connectors.quickbooks.protocol import QboTokens
 from syncd import intake as real_intake
 from syncd.bootstrap import build_context, token_store
 from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context
 from syncd.errors import PermanentError
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.store import effects, migrate
 from syncd.store.models import InvoiceRow, PortalLink

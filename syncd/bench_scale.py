@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from connectors.quickbooks.protocol import QboTokens
 from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb
 from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.stages import link_writeback
 from syncd.store import migrate

@@ -7,13 +7,13 @@ from typing import Any, NoReturn, cast
 
 from connectors.email.smtp import SmtpMailer
 from connectors.quickbooks.client import QboConnector
-from connectors.quickbooks.protocol import QuickBooks
 from connectors.stripe.client import StripeConnector
-from connectors.stripe.protocol import Stripe
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings
 from syncd.context import Context
 from syncd.errors import ConfigError
+from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store import webhook_secret
 from syncd.store.engine import Database

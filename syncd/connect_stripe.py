@@ -15,10 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connectors.stripe.protocol import WebhookEndpoint, WebhookEndpointAdmin
 from syncd.clock import Clock
 from syncd.config import Settings
 from syncd.errors import AuthError, ConfigError, PermanentError
+from syncd.ports.stripe import WebhookEndpoint, WebhookEndpointAdmin
 from syncd.secrets import SecretBox
 from syncd.stages.webhook_events import STRIPE_WEBHOOK_EVENTS
 from syncd.store import webhook_secret

@@ -6,12 +6,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks
-from connectors.stripe.protocol import Stripe
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings
 from syncd.links import Links
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from connectors.quickbooks.protocol import verify_webhook_signature
 from syncd.context import Context
 from syncd.errors import PermanentError, SignatureError
+from syncd.ports.quickbooks import verify_webhook_signature
 from syncd.store import inbox
 
 MAX_BODY = 1 << 20

@@ -11,8 +11,8 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 
 from connectors.email import address
-from connectors.email.protocol import EmailMessage, SmtpSettings
 from syncd.errors import AuthError, Credential, PermanentError, SyncdError, TransientError
+from syncd.ports.email import EmailMessage, SmtpSettings
 
 log = logging.getLogger(__name__)
 

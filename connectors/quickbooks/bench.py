@@ -12,8 +12,8 @@ from typing import Any
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
-from connectors.quickbooks.protocol import AccountNames, QboSettings, QboTokens, RequestCounts, WriteItem
 from syncd.domain import QboPaymentDraft, QboPaymentLine
+from syncd.ports.quickbooks import AccountNames, QboSettings, QboTokens, RequestCounts, WriteItem
 
 PAYMENTS = 1000
 BATCH = 30

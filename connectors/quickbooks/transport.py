@@ -17,8 +17,8 @@ import requests
 from connectors.quickbooks.errors import error_for_response
 from connectors.quickbooks.limits import BudgetBusy, CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
-from connectors.quickbooks.protocol import RequestCounts
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
+from syncd.ports.quickbooks import RequestCounts
 
 _BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)
 BULK_PATIENCE = 5.0  # seconds bulk work may wait for budget before it is deferred instead

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connectors.quickbooks.protocol import QboWebhookNotice
 from syncd.errors import PermanentError
+from syncd.ports.quickbooks import QboWebhookNotice
 
 # CloudEvents types spell entities in lower case (``qbo.creditmemo.updated.v1``).
 _ENTITY_NAMES = {

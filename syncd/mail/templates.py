@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 
 from syncd.errors import ConfigError, PermanentError
-from syncd.web.templating import (
+from syncd.presentation import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
     install_filters,

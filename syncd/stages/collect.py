@@ -20,11 +20,11 @@ from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
+from syncd.ports.portal import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.stages import checkouts, events, hooks, methods, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
-from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.worker import Done, handler, perform
 
 __all__ = ["PortalService", "backfill", "ingest"]
@@ -39,7 +39,7 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}:portal"
 
 
 class PortalService:
-    """Implements ``syncd.web.protocol.PortalBackend`` over the store and the Stripe connector."""
+    """Implements ``syncd.ports.portal.PortalBackend`` over the store and the Stripe connector."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

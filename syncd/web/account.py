@@ -21,20 +21,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, TransientError
-from syncd.web.account_protocol import AccountBackend, SignIn
-from syncd.web.account_text import TEXT
+from syncd.ports.account import AccountBackend, SignIn
+from syncd.ports.account_text import TEXT
+from syncd.ports.portal import Consenting
+from syncd.presentation import DEFAULT_ACCENT, DEFAULT_PRIMARY, safe_colour, safe_image_url
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.protocol import Consenting
 from syncd.web.security import content_security_policy
-from syncd.web.templating import (
-    DEFAULT_ACCENT,
-    DEFAULT_PRIMARY,
-    PACKAGE_TEMPLATES,
-    Templating,
-    safe_colour,
-    safe_image_url,
-    theme_query,
-)
+from syncd.web.templating import PACKAGE_TEMPLATES, Templating, theme_query
 
 ACTION = "account"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")

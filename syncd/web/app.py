@@ -11,15 +11,15 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from syncd.context import Context
+from syncd.ports.account import AccountBackend
+from syncd.ports.portal import PortalBackend
 from syncd.web.account import account_routes
-from syncd.web.account_protocol import AccountBackend
 from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
 from syncd.web.health import health_routes
 from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
-from syncd.web.protocol import PortalBackend
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes

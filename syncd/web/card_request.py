@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -14,35 +12,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, TransientError
+from syncd.ports.card_request import CardRequestBackend, CardRequestView
+from syncd.ports.portal import Branding
+from syncd.presentation import DEFAULT_ACCENT, DEFAULT_PRIMARY, safe_colour, safe_image_url
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.protocol import Branding
-from syncd.web.templating import (
-    DEFAULT_ACCENT,
-    DEFAULT_PRIMARY,
-    Templating,
-    safe_colour,
-    safe_image_url,
-    theme_query,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CardRequestView:
-    """What the link's page shows; ``state`` is open, saved or expired. Strings may come from QBO."""
-
-    branding: Branding
-    customer_name: str
-    reason: str | None
-    state: str
-    consent_text: str
-
-
-class CardRequestBackend(Protocol):
-    def view(self, link_token: str) -> CardRequestView | None:
-        """None for an unknown or malformed token (one 404 for all)."""
-
-    def start(self, link_token: str, *, ip: str | None, user_agent: str | None) -> str:
-        """Record consent; the setup Checkout's URL. PermanentError / TransientError for the payer."""
+from syncd.web.templating import Templating, theme_query
 
 
 def _brand(b: Branding) -> dict[str, object]:

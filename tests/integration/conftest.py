@@ -21,10 +21,10 @@ import pytest
 import requests
 
 from connectors.email.sink import SmtpSink
-from connectors.quickbooks.protocol import QboTokens
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.stripe.simulator import StripeSimulator
 from syncd.config import Settings, load
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 from syncd.store.migrate import upgrade

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from connectors.email.sink import SmtpSink
-from connectors.quickbooks.protocol import QboTokens
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import StripeSimulator
@@ -19,6 +18,7 @@ from syncd.bootstrap import build_context, token_store
 from syncd.clock import Clock
 from syncd.companies import ensure_companies
 from syncd.context import Context
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.store.migrate import upgrade
 from syncd.web.app import create_app

@@ -13,15 +13,15 @@ from typing import Any, cast
 
 import pytest
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks, RequestCounts
-from connectors.stripe.protocol import Stripe
 from syncd import config
 from syncd.audit import run_audit
 from syncd.cli import main as cli_main
 from syncd.cli.options import CliState
 from syncd.context import Context
 from syncd.domain import BalanceTxn, Payout, PayoutStatus, QboEntry, QboEntryRef, QboPosting
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QuickBooks, RequestCounts
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages.books.movements import link, record
 from syncd.store import cursors, effects

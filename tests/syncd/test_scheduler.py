@@ -258,7 +258,7 @@ def test_auth_error_pauses_company_until_reconnected(ctx: Context, sched: Schedu
     assert calls.pulls.count("111") == 1  # paused: the job ran but did not pull
     # A person reconnects: new tokens un-pause the company.
     del calls.fail["111"]
-    from connectors.quickbooks.protocol import QboTokens
+    from syncd.ports.quickbooks import QboTokens
 
     now = ctx.clock()
     token_store(ctx).save("111", QboTokens("a", "r", now + timedelta(hours=1), None))

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from connectors.email.address import recipient
-from connectors.email.protocol import EmailMessage, SmtpSettings
 from connectors.email.sink import SmtpSink
 from connectors.email.smtp import SmtpMailer, to_mime
 from syncd.errors import AuthError, PermanentError, TransientError
+from syncd.ports.address import recipient
+from syncd.ports.email import EmailMessage, SmtpSettings
 
 PASSWORD = "correct horse battery staple"
 

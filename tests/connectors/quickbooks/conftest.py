@@ -18,7 +18,7 @@ from samples import QBO_SAMPLES
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
-from connectors.quickbooks.protocol import QboSettings, QboTokens
+from syncd.ports.quickbooks import QboSettings, QboTokens
 
 CONTRACTS = QBO_SAMPLES
 STUB_REALM = "1269959970"

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from connectors.stripe.client import StripeConnector
-from connectors.stripe.protocol import Stripe, StripeSettings
 from syncd.domain import CheckoutRequest, CheckoutStatus, PaymentIntentStatus, StripeEventKind
 from syncd.errors import (
     AuthenticationRequiredError,
@@ -19,6 +18,7 @@ from syncd.errors import (
     TransientError,
     ValidationError,
 )
+from syncd.ports.stripe import Stripe, StripeSettings
 
 if TYPE_CHECKING:
     from conftest import StripeStub

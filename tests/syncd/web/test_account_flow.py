@@ -16,6 +16,7 @@ from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from sqlalchemy import select
 
+from syncd.ports.portal import PaymentState
 from syncd.stages.account import AccountService
 from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
@@ -33,7 +34,6 @@ from syncd.store.models import (
 )
 from syncd.web.account import account_routes
 from syncd.web.csrf import Csrf
-from syncd.web.protocol import PaymentState
 from syncd.web.templating import Templating
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -14,9 +14,9 @@ from books_loop import books_loop, open_invoices, settle
 from loop_harness import Loop
 from sqlalchemy import select
 
+from syncd.ports.account_text import TEXT
 from syncd.stages.collect import ingest
 from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, PaymentRow, SavedMethodRow
-from syncd.web.account_text import TEXT
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 AGENT = "AccountMethodsTest/1.0"

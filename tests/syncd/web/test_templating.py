@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.web.templating import (
-    Templating,
+from syncd.presentation import (
     format_date,
     format_datetime,
     format_money,
@@ -19,6 +18,7 @@ from syncd.web.templating import (
     safe_image_url,
     text_colour_on,
 )
+from syncd.web.templating import Templating
 
 
 @pytest.mark.parametrize(

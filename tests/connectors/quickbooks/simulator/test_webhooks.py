@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.quickbooks.protocol import verify_webhook_signature
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.serving import ThreadedServer
+from syncd.ports.quickbooks import verify_webhook_signature
 
 
 class Receiver:

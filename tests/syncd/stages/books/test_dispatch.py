@@ -11,13 +11,13 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks
-from connectors.stripe.protocol import Stripe
 from syncd import config
 from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.domain.payments import PaymentStatus
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages.books import apply_event
 from syncd.store.engine import Database

@@ -1,0 +1,250 @@
+"""The typed contract between syncd and a QuickBooks Online company."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from syncd.domain import (
+    BooksAccounts,
+    CompanyInfo,
+    Invoice,
+    QboChanges,
+    QboDepositDraft,
+    QboEntry,
+    QboEntryRef,
+    QboPaymentBooked,
+    QboPaymentDraft,
+    QboPaymentReduction,
+    QboPaymentRestore,
+    QboPosting,
+    QboPurchaseDraft,
+    QboRefundDraft,
+    QboTransferDraft,
+)
+from syncd.errors import SyncdError
+
+
+@dataclass(frozen=True, slots=True)
+class QboSettings:
+    """Where QBO lives and who syncd is to it.
+
+    ``environment`` is ``"production"``, ``"sandbox"`` or a discovery-document URL (a simulator);
+    ``api_base_url`` is the ``.../v3`` base. The code path is the same for all three.
+    """
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    environment: str
+    api_base_url: str
+    webhook_verifier_token: str
+    minorversion: int = 75
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class QboTokens:
+    """An OAuth token pair. The refresh token rotates: always persist the newest first."""
+
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None
+
+
+class TokenStore(Protocol):
+    """Durable, encrypted home of each company's tokens; implemented by syncd's state store."""
+
+    def load(self, realm_id: str) -> QboTokens | None:
+        """The newest tokens for the company, or None if it was never connected."""
+
+    def save(self, realm_id: str, tokens: QboTokens) -> None:
+        """Persist ``tokens`` durably (committed) before returning."""
+
+    def refresh_lock(self, realm_id: str) -> AbstractContextManager[None]:
+        """Hold the company's refresh lock: one process refreshes a company at a time,
+        across processes and hosts sharing the store. Raises TransientError if busy."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    """Requests made to QBO for one company since the connector was built."""
+
+    reads: int
+    writes: int
+    batches: int
+    throttled: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteItem:
+    """One queued write for :meth:`QuickBooks.write_batch`; ``request_id`` is the idempotency key."""
+
+    request_id: str
+    draft: QboPaymentDraft | QboPurchaseDraft | QboTransferDraft | QboRefundDraft
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNames:
+    """Configured names of what the books need; account setup finds or creates each once."""
+
+    clearing: str = "Stripe Clearing"
+    fee_expense: str = "Stripe Fees"
+    bank: str | None = None
+    stripe_vendor: str = "Stripe"
+    refund_income: str = "Sales"
+    # Takes the sub-cent remainders of three-decimal currencies (KWD, BHD…), which QBO cannot hold.
+    rounding: str = "Stripe Rounding"
+    # Payout bank account per currency (ISO code, name); ``bank`` serves the home currency.
+    banks: tuple[tuple[str, str], ...] = ()
+
+    def bank_for(self, currency: str, home_currency: str) -> str | None:
+        """The bank account a payout in ``currency`` goes to; None: none configured, so the payout
+        is held rather than written into an account of another currency."""
+        code = currency.upper()
+        named = dict(self.banks).get(code)
+        if named is not None:
+            return named
+        return self.bank if code == home_currency.upper() else None
+
+
+class QuickBooks(Protocol):
+    """One QBO company (realm). Every method raises only the syncd error tree:
+    TransientError (incl. ThrottledError, StaleObjectError after its own retries), PermanentError,
+    AuthError / ReconnectNeededError. Vendor JSON and SDK objects never come out.
+
+    Writes take a ``request_id`` (QBO ``requestid``): repeating a call with the same id returns
+    the entity first created and never creates a second one.
+    """
+
+    realm_id: str
+
+    def company_info(self) -> CompanyInfo:
+        """Name, home currency and timezone (one read)."""
+
+    def initial_pull(self) -> Iterator[QboChanges]:
+        """Every customer and every invoice, open or not, in pages of up to 1000 rows
+        (batched queries where that saves requests). The last page's ``as_of`` is the time
+        to start incremental pulls from."""
+
+    def changes_since(self, since: datetime, until: datetime) -> QboChanges:
+        """CDC for Invoice, Customer, Payment, CreditMemo changed in [since, until];
+        deleted entities come back in ``deleted_*_ids``. ``since`` must be within 30 days."""
+
+    def get_invoice(self, invoice_id: str) -> Invoice | None:
+        """One invoice, or None if it does not exist (deleted)."""
+
+    def get_invoices(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        """The invoices among ``invoice_ids`` as QBO has them now, in one read; deleted or
+        unknown ones are absent."""
+
+    def invoice_pdf(self, invoice_id: str) -> bytes:
+        """The invoice as QBO renders it."""
+
+    def create_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def book_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboPaymentBooked:
+        """Create the Payment (or answer the one ``request_id`` created) with what it applied
+        and left unapplied. OpenBalanceError when QBO refused a line because of its invoice (less
+        open than the line, gone, another customer's): nothing was created for ``request_id``."""
+
+    def create_purchase(self, draft: QboPurchaseDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def create_transfer(self, draft: QboTransferDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def create_refund(self, draft: QboRefundDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def create_deposit(self, draft: QboDepositDraft, *, request_id: str) -> QboEntryRef: ...
+
+    def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
+        """One entry syncd wrote (Payment, Purchase, Transfer, RefundReceipt, Deposit) as QBO has
+        it now, or None when it no longer exists (one read)."""
+
+    def clearing_postings(
+        self,
+        account_ids: Collection[str],
+        start: date,
+        end: date,
+        known: Mapping[str, Collection[str]],
+    ) -> list[QboPosting]:
+        """Every posting to ``account_ids`` by a Payment, SalesReceipt, Deposit, Purchase,
+        RefundReceipt or Transfer dated in [start, end], and the postings of the ``known`` entries
+        (entity -> Ids) whatever their date; a known entry that moves none of the accounts comes
+        back once with its main account, one that no longer exists not at all. Batched queries:
+        one request per 30 queries (a page is 1000 rows)."""
+
+    def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
+        """Void a Payment (reading its SyncToken first); the invoices it paid reopen."""
+
+    def reduce_payment(self, reduction: QboPaymentReduction, *, request_id: str) -> QboEntryRef:
+        """Take an amount off a Payment so its invoices reopen (see QboPaymentReduction); a
+        Payment already carrying the reduction's marker is left as it is. NotReducibleError when
+        it is voided, deleted or holds less."""
+
+    def restore_payment(self, restore: QboPaymentRestore, *, request_id: str) -> QboEntryRef:
+        """Put a failed refund back on the Payment it was taken off (see QboPaymentRestore); a
+        Payment already carrying the marker is left as it is."""
+
+    def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
+        """Up to 30 creates in one batch call; one result per item, in order."""
+
+    def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
+        """Write the portal link on the invoice (configured custom field, else the memo)."""
+
+    def set_invoice_links(
+        self, items: Sequence[LinkWrite], *, request_id: str
+    ) -> list[QboEntryRef | SyncdError]:
+        """Up to 30 link write-backs as sparse updates in one batch call under ``request_id``, from
+        the SyncTokens and memos the pull stored (no read); a stale one is re-read and written
+        alone. One result per item, in order."""
+
+    def update_customer_contact(
+        self, customer_id: str, *, email: str | None, phone: str | None, request_id: str
+    ) -> QboEntryRef:
+        """Sparse update of the customer's PrimaryEmailAddr / PrimaryPhone (None: unchanged);
+        nothing is written when both already hold these values. Idempotent under ``request_id``."""
+
+    def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
+        """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
+
+    def counts(self) -> RequestCounts: ...
+
+
+def verify_webhook_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
+    """True when ``intuit-signature`` is base64(HMAC-SHA256(verifier_token, body)); constant time."""
+    import base64
+    import hashlib
+    import hmac
+
+    if not signature or not verifier_token:
+        return False
+    digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class QboWebhookNotice:
+    """One company named by a QBO webhook, with the entity changes it announced."""
+
+    realm_id: str
+    entities: tuple[tuple[str, str, str], ...]  # (entity name, id, operation)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkWrite:
+    """One invoice's link write-back, as the mirror knows the invoice (SyncToken and memo)."""
+
+    invoice_id: str
+    sync_token: str
+    memo: str | None
+    url: str
+
+
+class WebhookParser(Protocol):
+    def __call__(self, body: bytes) -> list[QboWebhookNotice]:
+        """Parse a verified body in either format (legacy eventNotifications or CloudEvents);
+        raises PermanentError on anything unparseable."""
