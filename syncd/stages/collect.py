@@ -21,7 +21,7 @@ from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError, SyncdError, TransientError
 from syncd.ports.portal import Consenting, InvoiceView, Outcome, PaymentState
-from syncd.stages import checkouts, events, hooks, methods, views
+from syncd.stages import checkouts, events, hooks, methods, payment_status, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
@@ -170,7 +170,7 @@ class PortalService:
             observed = (
                 PaymentStatus.SUCCEEDED if checkout.payment_status == "paid" else PaymentStatus.PROCESSING
             )
-            events.observe(ctx, checkout.id, None, observed, checkout.payment_intent_id)
+            payment_status.observe(ctx, checkout.id, None, observed, checkout.payment_intent_id)
             return Outcome.PAID if observed is PaymentStatus.SUCCEEDED else Outcome.PROCESSING
         if checkout.status is CheckoutStatus.EXPIRED:
             return Outcome.CANCELLED
