@@ -7,6 +7,7 @@ from typing import Any, NoReturn, cast
 
 from connectors.email.smtp import SmtpMailer
 from connectors.quickbooks.client import QboConnector
+from connectors.quickbooks.webhooks import QboWebhookReader
 from connectors.stripe.client import StripeConnector
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings
@@ -75,6 +76,7 @@ def build_context(
         qbo_factory=qbo_factory(settings, tokens, clock),
         stripe=stripe,
         mailer=SmtpMailer(settings.smtp),
+        qbo_webhooks=QboWebhookReader(settings.qbo.webhook_verifier_token),
         clock=clock,
         **extra,
     )

@@ -10,7 +10,7 @@ from syncd.clock import Clock, utcnow
 from syncd.config import Settings
 from syncd.links import Links
 from syncd.ports.email import Mailer
-from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.quickbooks import QboWebhooks, QuickBooks
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
@@ -30,6 +30,7 @@ class Context:
     qbo_factory: Callable[[str], QuickBooks]
     stripe: Stripe
     mailer: Mailer
+    qbo_webhooks: QboWebhooks
     clock: Clock = utcnow
     wake: Callable[[str, str | None], None] = _no_wake
     _qbo: dict[str, QuickBooks] = field(default_factory=dict)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
-from syncd.errors import PermanentError
+from syncd.errors import PermanentError, SignatureError
 from syncd.ports.quickbooks import QboWebhookNotice
 
 # CloudEvents types spell entities in lower case (``qbo.creditmemo.updated.v1``).
@@ -48,6 +51,26 @@ _OPERATIONS = {
     "merged": "Merge",
     "emailed": "Emailed",
 }
+
+
+def verify_webhook_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
+    """True when ``intuit-signature`` is base64(HMAC-SHA256(verifier_token, body)); constant time."""
+    if not signature or not verifier_token:
+        return False
+    digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
+
+
+class QboWebhookReader:
+    """Implements ``syncd.ports.quickbooks.QboWebhooks`` with the app's verifier token."""
+
+    def __init__(self, verifier_token: str) -> None:
+        self._verifier_token = verifier_token
+
+    def parse(self, body: bytes, signature: str | None) -> list[QboWebhookNotice]:
+        if not verify_webhook_signature(body, signature, self._verifier_token):
+            raise SignatureError("intuit-signature does not match")
+        return parse_webhook(body)
 
 
 def parse_webhook(body: bytes) -> list[QboWebhookNotice]:

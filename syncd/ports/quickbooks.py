@@ -214,18 +214,6 @@ class QuickBooks(Protocol):
     def counts(self) -> RequestCounts: ...
 
 
-def verify_webhook_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
-    """True when ``intuit-signature`` is base64(HMAC-SHA256(verifier_token, body)); constant time."""
-    import base64
-    import hashlib
-    import hmac
-
-    if not signature or not verifier_token:
-        return False
-    digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
-
-
 @dataclass(frozen=True, slots=True)
 class QboWebhookNotice:
     """One company named by a QBO webhook, with the entity changes it announced."""
@@ -244,7 +232,10 @@ class LinkWrite:
     url: str
 
 
-class WebhookParser(Protocol):
-    def __call__(self, body: bytes) -> list[QboWebhookNotice]:
-        """Parse a verified body in either format (legacy eventNotifications or CloudEvents);
-        raises PermanentError on anything unparseable."""
+class QboWebhooks(Protocol):
+    """Reads QBO webhook deliveries; one verifier token serves every company of the app."""
+
+    def parse(self, body: bytes, signature: str | None) -> list[QboWebhookNotice]:
+        """The notices of a delivery whose ``intuit-signature`` matches, in either format (legacy
+        eventNotifications or CloudEvents). SignatureError when the signature does not match,
+        PermanentError on a signed body that is unparseable."""

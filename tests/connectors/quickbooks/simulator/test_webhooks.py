@@ -16,8 +16,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.quickbooks.simulator import QboSimulator
+from connectors.quickbooks.webhooks import verify_webhook_signature
 from connectors.serving import ThreadedServer
-from syncd.ports.quickbooks import verify_webhook_signature
 
 
 class Receiver:
