@@ -21,10 +21,10 @@ import click
 from sqlalchemy import select
 
 from syncd import intake as real_intake
-from syncd.bootstrap import build_context, token_store
+from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import parse
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.errors import PermanentError
 from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox

@@ -24,7 +24,7 @@ from syncd.store.models import Effect
 
 
 def _context(state: Path, info: dict[str, Any], writeback: str) -> tuple[Context, str]:
-    from syncd.bootstrap import token_store
+    from syncd.context import token_store
 
     realm = str(info["realm_id"])
     settings = parse(

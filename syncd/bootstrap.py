@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn, cast
 
 from connectors.email.smtp import SmtpMailer
+from connectors.quickbooks.application import QboApplication
 from connectors.quickbooks.client import QboConnector
-from connectors.quickbooks.webhooks import QboWebhookReader
 from connectors.stripe.client import StripeConnector
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings
@@ -76,7 +76,7 @@ def build_context(
         qbo_factory=qbo_factory(settings, tokens, clock),
         stripe=stripe,
         mailer=SmtpMailer(settings.smtp),
-        qbo_webhooks=QboWebhookReader(settings.qbo.webhook_verifier_token),
+        qbo_app=QboApplication(settings.qbo),
         clock=clock,
         **extra,
     )
@@ -91,8 +91,3 @@ def stored_webhook_secret(db: Database, box: SecretBox) -> Callable[[], str | No
         return stored.secret if stored is not None else None
 
     return read
-
-
-def token_store(ctx: Context) -> EncryptedTokenStore:
-    """The encrypted token store over the context's database (``connect``, the demo)."""
-    return EncryptedTokenStore(ctx.db, ctx.box, clock=ctx.clock)

@@ -10,10 +10,11 @@ from syncd.clock import Clock, utcnow
 from syncd.config import Settings
 from syncd.links import Links
 from syncd.ports.email import Mailer
-from syncd.ports.quickbooks import QboWebhooks, QuickBooks
+from syncd.ports.quickbooks import QboApp, QuickBooks
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
+from syncd.store.tokens import EncryptedTokenStore
 
 
 def _no_wake(job: str, realm: str | None) -> None:
@@ -30,7 +31,7 @@ class Context:
     qbo_factory: Callable[[str], QuickBooks]
     stripe: Stripe
     mailer: Mailer
-    qbo_webhooks: QboWebhooks
+    qbo_app: QboApp
     clock: Clock = utcnow
     wake: Callable[[str, str | None], None] = _no_wake
     _qbo: dict[str, QuickBooks] = field(default_factory=dict)
@@ -47,3 +48,8 @@ class Context:
             if client is None:
                 client = self._qbo[realm_id] = self.qbo_factory(realm_id)
             return client
+
+
+def token_store(ctx: Context) -> EncryptedTokenStore:
+    """The encrypted token store over the context's database (``connect``, the demo, the tests)."""
+    return EncryptedTokenStore(ctx.db, ctx.box, clock=ctx.clock)

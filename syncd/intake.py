@@ -30,6 +30,6 @@ def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
 
 def accept_qbo(ctx: Context, body: bytes, signature: str | None) -> list[str]:
     """Verify ``intuit-signature`` and return the configured realms the notice names."""
-    notices = ctx.qbo_webhooks.parse(body, signature)
+    notices = ctx.qbo_app.parse_webhook(body, signature)
     configured = {c.realm_id for c in ctx.settings.companies}
     return sorted({n.realm_id for n in notices if n.realm_id in configured})

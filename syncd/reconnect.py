@@ -10,9 +10,7 @@ from urllib.parse import urlsplit
 import requests
 import structlog
 
-from connectors.quickbooks.connect import exchange_code
-from syncd.bootstrap import token_store
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.errors import ConfigError, PermanentError, SyncdError, TransientError
 from syncd.store import connects
 from syncd.web.connect import CALLBACK_PATH, PROBE_HEADER
@@ -35,7 +33,7 @@ def finish_connect(ctx: Context, *, state: str, code: str, realm_id: str, error:
             raise PermanentError(f"QuickBooks refused the connection: {error}")
         if not code or not realm_id:
             raise PermanentError("the redirect carries no code or realmId")
-        token_store(ctx).save(realm_id, exchange_code(ctx.settings.qbo, code, realm_id))
+        token_store(ctx).save(realm_id, ctx.qbo_app.exchange_code(code, realm_id))
     except SyncdError as exc:
         connects.finish(ctx.db, state, realm_id=None, error=str(exc))
         raise

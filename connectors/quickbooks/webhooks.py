@@ -8,7 +8,7 @@ import hmac
 import json
 from typing import Any
 
-from syncd.errors import PermanentError, SignatureError
+from syncd.errors import PermanentError
 from syncd.ports.quickbooks import QboWebhookNotice
 
 # CloudEvents types spell entities in lower case (``qbo.creditmemo.updated.v1``).
@@ -59,18 +59,6 @@ def verify_webhook_signature(body: bytes, signature: str | None, verifier_token:
         return False
     digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
     return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
-
-
-class QboWebhookReader:
-    """Implements ``syncd.ports.quickbooks.QboWebhooks`` with the app's verifier token."""
-
-    def __init__(self, verifier_token: str) -> None:
-        self._verifier_token = verifier_token
-
-    def parse(self, body: bytes, signature: str | None) -> list[QboWebhookNotice]:
-        if not verify_webhook_signature(body, signature, self._verifier_token):
-            raise SignatureError("intuit-signature does not match")
-        return parse_webhook(body)
 
 
 def parse_webhook(body: bytes) -> list[QboWebhookNotice]:

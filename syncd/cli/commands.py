@@ -67,7 +67,7 @@ def connect_quickbooks(listen: bool) -> int:
     from datetime import timedelta
 
     from connectors.quickbooks.connect import run_connect_flow
-    from syncd.bootstrap import token_store
+    from syncd.context import token_store
     from syncd.reconnect import wait_for_daemon
     from syncd.store import connects
     from syncd.store import migrate as schema

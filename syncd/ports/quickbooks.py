@@ -27,6 +27,12 @@ from syncd.domain import (
 )
 from syncd.errors import SyncdError
 
+# The batch-call budget every QuickBooks implementation keeps per company (QBO allows 40 a minute)
+# and the share of it bulk work (link write-backs) leaves to money effects; stages pace to it.
+BATCHES_PER_MINUTE = 40
+WINDOW_SECONDS = 60.0
+BULK_RESERVE_BATCHES = 8
+
 
 @dataclass(frozen=True, slots=True)
 class QboSettings:
@@ -232,10 +238,15 @@ class LinkWrite:
     url: str
 
 
-class QboWebhooks(Protocol):
-    """Reads QBO webhook deliveries; one verifier token serves every company of the app."""
+class QboApp(Protocol):
+    """QBO as syncd's app rather than one company: webhook deliveries (one verifier token serves
+    every company) and the OAuth sign-in that connects a company."""
 
-    def parse(self, body: bytes, signature: str | None) -> list[QboWebhookNotice]:
+    def parse_webhook(self, body: bytes, signature: str | None) -> list[QboWebhookNotice]:
         """The notices of a delivery whose ``intuit-signature`` matches, in either format (legacy
         eventNotifications or CloudEvents). SignatureError when the signature does not match,
         PermanentError on a signed body that is unparseable."""
+
+    def exchange_code(self, code: str, realm_id: str) -> QboTokens:
+        """Trade the code of an OAuth redirect for the company's first token pair (one request).
+        AuthError / PermanentError when Intuit refuses the code, TransientError when unreachable."""

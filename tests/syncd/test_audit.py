@@ -20,7 +20,7 @@ from syncd.cli.options import CliState
 from syncd.context import Context
 from syncd.domain import BalanceTxn, Payout, PayoutStatus, QboEntry, QboEntryRef, QboPosting
 from syncd.ports.email import Mailer
-from syncd.ports.quickbooks import QboWebhooks, QuickBooks, RequestCounts
+from syncd.ports.quickbooks import QboApp, QuickBooks, RequestCounts
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages.books.movements import link, record
@@ -146,7 +146,7 @@ def world(sqlite_db: Database, tmp_path: Path) -> World:
         qbo_factory=lambda realm: cast(QuickBooks, qbo),
         stripe=cast(Stripe, stripe),
         mailer=cast(Mailer, None),
-        qbo_webhooks=cast(QboWebhooks, None),
+        qbo_app=cast(QboApp, None),
         clock=lambda: AT,
     )
     with sqlite_db.transaction() as s:

@@ -11,9 +11,8 @@ from pathlib import Path
 from loop_harness import running_loop, tokens_from
 from sqlalchemy import select, update
 
-from syncd.bootstrap import token_store
 from syncd.companies import CompanyStatus, is_active, pause, resume_proven, runnable, set_status
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.status import company_status
 from syncd.store import effects

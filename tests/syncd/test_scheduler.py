@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import structlog
 
-from syncd.bootstrap import build_context, token_store
+from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import parse
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox

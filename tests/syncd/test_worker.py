@@ -41,7 +41,7 @@ def _ctx(db: Database, now: list[datetime]) -> Context:
         qbo_factory=unused,
         stripe=unused,
         mailer=unused,
-        qbo_webhooks=unused,
+        qbo_app=unused,
         clock=lambda: now[0],
     )
 

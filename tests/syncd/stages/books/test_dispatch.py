@@ -16,7 +16,7 @@ from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.domain.payments import PaymentStatus
 from syncd.ports.email import Mailer
-from syncd.ports.quickbooks import QboWebhooks, QuickBooks
+from syncd.ports.quickbooks import QboApp, QuickBooks
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages.books import apply_event
@@ -41,7 +41,7 @@ def _ctx(db: Database, tmp_path: Path, realms: tuple[str, ...]) -> Context:
         qbo_factory=lambda realm: cast(QuickBooks, None),
         stripe=cast(Stripe, None),
         mailer=cast(Mailer, None),
-        qbo_webhooks=cast(QboWebhooks, None),
+        qbo_app=cast(QboApp, None),
         clock=lambda: AT,
     )
 
