@@ -41,6 +41,11 @@ class Context:
     def links(self) -> Links:
         return Links(self.box.purpose_key("portal-links"), self.settings.public_url)
 
+    def built_qbo(self) -> dict[str, QuickBooks]:
+        """The company connectors built so far (a copy); building one would reach for the network."""
+        with self._lock:
+            return dict(self._qbo)
+
     def qbo(self, realm_id: str) -> QuickBooks:
         """One connector per company, shared by all jobs so its rate limits are per company."""
         with self._lock:

@@ -53,10 +53,7 @@ class EffectRunner(Protocol):
 
 def _refresh_tokens(ctx: Context, realm_id: str) -> None:
     """Keep the refresh-token chain alive without a metered read: ask for a fresh access token."""
-    tokens = getattr(ctx.qbo(realm_id), "tokens", None)
-    access_token = getattr(tokens, "access_token", None)
-    if callable(access_token):
-        access_token()
+    ctx.qbo(realm_id).keep_alive()
 
 
 @dataclass(frozen=True, slots=True)

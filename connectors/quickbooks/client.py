@@ -363,6 +363,9 @@ class QboConnector:
 
     # -- bookkeeping -------------------------------------------------------------------------
 
+    def keep_alive(self) -> None:
+        self.tokens.access_token()
+
     def counts(self) -> RequestCounts:
         return self.transport.counter.snapshot()
 

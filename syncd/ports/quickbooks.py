@@ -217,7 +217,13 @@ class QuickBooks(Protocol):
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 
-    def counts(self) -> RequestCounts: ...
+    def keep_alive(self) -> None:
+        """Refresh the access token if it is about to expire, with no metered read: keeps the
+        rotating refresh-token chain alive for a quiet company. ReconnectNeededError when it was
+        never connected or Intuit refuses the refresh token."""
+
+    def counts(self) -> RequestCounts:
+        """Requests made so far (no request); the metrics read it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from syncd.errors import PermanentError, TransientError
 from syncd.ports.account import AccountBackend, SignIn
 from syncd.ports.account_text import TEXT
-from syncd.ports.portal import Consenting
+from syncd.ports.portal import Branding, Consenting
 from syncd.presentation import DEFAULT_ACCENT, DEFAULT_PRIMARY, safe_colour, safe_image_url
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.security import content_security_policy
@@ -59,7 +59,7 @@ def _request_id(fields: dict[str, str | list[str]]) -> str:
     return value if isinstance(value, str) and _REQUEST.fullmatch(value) else secrets.token_urlsafe(16)
 
 
-def _brand(b: object | None) -> dict[str, object]:
+def _brand(b: Branding | None) -> dict[str, object]:
     if b is None:
         return {
             "name": "",
@@ -68,17 +68,16 @@ def _brand(b: object | None) -> dict[str, object]:
             "contact_phone": None,
             "phone_href": None,
         }
-    name = getattr(b, "name", "")
-    phone = getattr(b, "contact_phone", None)
+    phone = b.contact_phone
     return {
-        "name": name,
-        "logo_url": safe_image_url(getattr(b, "logo_url", None)),
-        "contact_email": getattr(b, "contact_email", None),
+        "name": b.name,
+        "logo_url": safe_image_url(b.logo_url),
+        "contact_email": b.contact_email,
         "contact_phone": phone,
         "phone_href": re.sub(r"[^0-9+]", "", phone) if phone else None,
         "message": None,
-        "primary": safe_colour(getattr(b, "primary_color", None), DEFAULT_PRIMARY),
-        "accent": safe_colour(getattr(b, "accent_color", None), DEFAULT_ACCENT),
+        "primary": safe_colour(b.primary_color, DEFAULT_PRIMARY),
+        "accent": safe_colour(b.accent_color, DEFAULT_ACCENT),
     }
 
 
@@ -104,7 +103,7 @@ class _Pages:
         request: Request,
         name: str,
         status_code: int = 200,
-        brand: object | None = None,
+        brand: Branding | None = None,
         script: bool = False,
         **context: object,
     ) -> Response:
