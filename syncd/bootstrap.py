@@ -91,3 +91,9 @@ def stored_webhook_secret(db: Database, box: SecretBox) -> Callable[[], str | No
         return stored.secret if stored is not None else None
 
     return read
+
+
+def check_stripe_key(settings: Settings) -> None:
+    """Try the configured key with one request (``syncd run``'s start check), then close."""
+    with StripeConnector(settings.stripe) as stripe:
+        stripe.check_key()

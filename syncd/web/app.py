@@ -14,10 +14,10 @@ from syncd.context import Context
 from syncd.ports.account import AccountBackend
 from syncd.ports.mailbox import Mailbox
 from syncd.ports.portal import PortalBackend
-from syncd.reconnect import finish_connect
 from syncd.stages.account import AccountService
 from syncd.stages.card_requests import CardRequests
 from syncd.stages.collect import PortalService
+from syncd.stages.connect import finish_connect
 from syncd.web.account import account_routes
 from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
