@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb
+from syncd.bench_loop import _SimulatorProcess, bench_payments, bench_pull, current_rss_mb, peak_rss_mb
 from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import parse
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.stages import link_writeback
@@ -24,8 +24,6 @@ from syncd.store.models import Effect
 
 
 def _context(state: Path, info: dict[str, Any], writeback: str) -> tuple[Context, str]:
-    from syncd.context import token_store
-
     realm = str(info["realm_id"])
     settings = parse(
         {
@@ -104,8 +102,6 @@ def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]
 
 def bench_first_pull(invoices: int) -> dict[str, Any]:
     """A first pull + publish of a big company: cost per 1,000 invoices and peak memory."""
-    from syncd.bench import bench_pull
-
     result = bench_pull(invoices)
     per = 1000 / max(1, int(result["invoices"]))
     total = float(result["pull_seconds"]) + float(result["publish_seconds"])
