@@ -19,8 +19,11 @@ from syncd.context import Context, token_store
 from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.stages import link_writeback
+from syncd.stages.publish import publish
+from syncd.stages.pull import pull
 from syncd.store import migrate
 from syncd.store.models import Effect
+from syncd.worker import run_effects
 
 
 def _context(state: Path, info: dict[str, Any], writeback: str) -> tuple[Context, str]:
@@ -61,10 +64,6 @@ def _pending_links(ctx: Context) -> int:
 def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]:
     """First pull + publish WITH the link written back on every payable invoice, until the last
     batch is written; QBO requests by kind and the 429s the connector saw."""
-    from syncd.stages.publish import publish
-    from syncd.stages.pull import pull
-    from syncd.worker import run_effects
-
     sim = _SimulatorProcess(invoices)
     try:
         with TemporaryDirectory(prefix="syncd-bench-") as state:

@@ -25,6 +25,7 @@ from syncd.scheduler import Scheduler
 from syncd.store import effects, migrate
 from syncd.store.owners import reclaim_dead
 from syncd.web.app import create_app
+from syncd.web.health import database_ok
 from syncd.web.webhooks import Intake
 
 log = structlog.get_logger(__name__)
@@ -69,8 +70,6 @@ class Service:
         self.scheduler.start()
 
     def healthy(self) -> bool:
-        from syncd.web.health import database_ok
-
         return self.scheduler.running and database_ok(self.ctx)
 
     def stop_jobs(self) -> None:

@@ -23,10 +23,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syncd import companies
+from syncd import companies, worker
 from syncd.companies import CompanyStatus
 from syncd.context import Context
 from syncd.errors import AuthError
+from syncd.stages import collect
+from syncd.stages.cycle import run_cycle
 from syncd.store import leases
 
 log = structlog.get_logger(__name__)
@@ -69,10 +71,6 @@ class Stages:
 
 
 def real_stages() -> Stages:
-    from syncd import worker
-    from syncd.stages import collect
-    from syncd.stages.cycle import run_cycle
-
     return Stages(
         cycle=run_cycle,
         run_effects=worker.run_effects,
