@@ -196,7 +196,10 @@ class QuickBooks(Protocol):
         Payment already carrying the marker is left as it is."""
 
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
-        """Up to 30 creates in one batch call; one result per item, in order."""
+        """Up to 30 creates in one batch call (PermanentError for more); one result per item, in
+        order. QBO has no per-item requestid: replaying the same batch answers the same entries,
+        but an item re-sent in a differently composed batch is created again. Today only the QBO
+        benchmark calls it; the batched money effects to come will."""
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         """Write the portal link on the invoice (configured custom field, else the memo)."""
