@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from syncd.errors import PermanentError, TransientError
 from syncd.ports.address import recipient
-from syncd.ports.email import EmailMessage, Mailer
+from syncd.ports.email import RESERVED_HEADERS, EmailMessage, Mailer
 
 
 class FakeMailer:
     """Keeps what it sent. A refused recipient is permanent, ``down`` is a transient outage (the
-    SMTP connector's 5xx and 4xx/network cases); a header value may not carry a line break."""
+    SMTP connector's 5xx and 4xx/network cases)."""
 
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
@@ -27,6 +27,9 @@ class FakeMailer:
         values += [v for _, v in message.headers]
         if any(c in v for v in values for c in "\r\n"):
             raise PermanentError("a header value carries a line break")
+        named = [n for n, _ in message.headers if n.lower() in RESERVED_HEADERS]
+        if named:
+            raise PermanentError(f"header {named[0]!r} is set by the mailer")
         self.sent.append(message)
 
 
