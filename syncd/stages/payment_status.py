@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
-from syncd.stages.books.standing import count_against
+from syncd.stages.standing import count_against
 from syncd.store import effects, payments
 from syncd.store.models import PaymentRow
 

@@ -4,7 +4,6 @@ account (DESIGN §4) — fees, refunds, disputes, ACH returns, payouts — one e
 from syncd.stages.books import disputes, fees, payouts, refund_failures, refunds, returns
 from syncd.stages.books.dispatch import apply_event
 from syncd.stages.books.fees import record_fee
-from syncd.stages.books.standing import strikes
 
 __all__ = [
     "apply_event",
@@ -15,5 +14,4 @@ __all__ = [
     "refund_failures",
     "refunds",
     "returns",
-    "strikes",
 ]

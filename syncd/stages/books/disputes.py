@@ -25,8 +25,8 @@ from syncd.stages import payment_status
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, link, record
 from syncd.stages.books.payers import payer_of
-from syncd.stages.books.standing import count_against, strikes
 from syncd.stages.notify import queue_staff_alert
+from syncd.stages.standing import count_against, strikes
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed
 from syncd.store.models import PaymentRow
