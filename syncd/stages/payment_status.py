@@ -36,6 +36,7 @@ def observe(
     status: PaymentStatus,
     intent_id: str | None,
 ) -> None:
+    """``observe_in`` in a transaction of its own (a redirect back from Checkout)."""
     with ctx.db.transaction() as session:
         observe_in(ctx, session, checkout_id, payment_key, status, intent_id)
 
@@ -48,6 +49,7 @@ def observe_in(
     status: PaymentStatus,
     intent_id: str | None,
 ) -> None:
+    """Move the payment to ``status`` if that is forward, and queue what the move calls for."""
     row = find_payment(session, checkout_id, payment_key, intent_id)
     if row is None:
         log.info("stripe.unknown_payment", checkout=checkout_id, intent=intent_id)
