@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from syncd.domain import (
     BalanceTxn,
@@ -46,6 +47,7 @@ TOLERANCE = timedelta(seconds=300)
 DECLINED = "pm_card_chargeDeclined"
 NEEDS_AUTHENTICATION = "pm_card_authenticationRequired"
 CENT = Decimal("0.01")
+T = TypeVar("T")
 WEBHOOK_SECRET = "whsec_fake"
 
 
@@ -115,6 +117,12 @@ class FakeStripe:
     @staticmethod
     def _unknown(what: str, object_id: str) -> ValidationError:
         return ValidationError(f"No such {what}: '{object_id}'")
+
+    def _get(self, table: dict[str, T], what: str, object_id: str) -> T:
+        self._call()
+        if object_id not in table:
+            raise self._unknown(what, object_id)
+        return table[object_id]
 
     # -- customers and saved methods --------------------------------------------------------------
 
@@ -258,10 +266,7 @@ class FakeStripe:
         return answer
 
     def get_checkout_session(self, session_id: str) -> CheckoutSession:
-        self._call()
-        if session_id not in self.sessions:
-            raise self._unknown("checkout.session", session_id)
-        return self.sessions[session_id]
+        return self._get(self.sessions, "checkout.session", session_id)
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         session = self.get_checkout_session(session_id)
@@ -312,10 +317,7 @@ class FakeStripe:
         return intent
 
     def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
-        self._call()
-        if payment_intent_id not in self.intents:
-            raise self._unknown("payment_intent", payment_intent_id)
-        return self.intents[payment_intent_id]
+        return self._get(self.intents, "payment_intent", payment_intent_id)
 
     def charge_off_session(
         self,
@@ -390,10 +392,7 @@ class FakeStripe:
         return answer
 
     def get_refund(self, refund_id: str) -> Refund:
-        self._call()
-        if refund_id not in self.refunds:
-            raise self._unknown("refund", refund_id)
-        return self.refunds[refund_id]
+        return self._get(self.refunds, "refund", refund_id)
 
     def dispute(self, payment_intent_id: str) -> Dispute:
         """The payer's bank disputes the whole payment (test hook): withdrawn with a 15.00 fee."""
@@ -416,10 +415,7 @@ class FakeStripe:
         return dispute
 
     def get_dispute(self, dispute_id: str) -> Dispute:
-        self._call()
-        if dispute_id not in self.disputes:
-            raise self._unknown("dispute", dispute_id)
-        return self.disputes[dispute_id]
+        return self._get(self.disputes, "dispute", dispute_id)
 
     def pay_out(self, currency: str = "USD") -> Payout:
         """Stripe pays the available balance of ``currency`` out to the bank (test hook)."""
@@ -435,10 +431,7 @@ class FakeStripe:
         return payout
 
     def get_payout(self, payout_id: str) -> Payout:
-        self._call()
-        if payout_id not in self.payouts:
-            raise self._unknown("payout", payout_id)
-        return self.payouts[payout_id]
+        return self._get(self.payouts, "payout", payout_id)
 
     def payout_balance_txns(self, payout_id: str) -> list[BalanceTxn]:
         self.get_payout(payout_id)
