@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar, cast
 
 from syncd.domain import (
     AccountRef,
@@ -43,6 +44,7 @@ MAX_BATCH = 30
 PAGE = 1000
 CDC_DAYS = 30
 
+T = TypeVar("T")
 Draft = QboPaymentDraft | QboPurchaseDraft | QboTransferDraft | QboRefundDraft | QboDepositDraft
 
 
@@ -259,10 +261,10 @@ class FakeQuickBooks:
 
     # -- writes -----------------------------------------------------------------------------------
 
-    def _once(self, request_id: str, write: Callable[[], object]) -> object:
+    def _once(self, request_id: str, write: Callable[[], T]) -> T:
         """What ``request_id`` answered first, or the answer of doing the write now."""
         if request_id in self._done:
-            return self._done[request_id]
+            return cast(T, self._done[request_id])
         if not self.connected:
             raise ReconnectNeededError(f"QBO company {self.realm_id}: the refresh token was refused")
         answer = write()
@@ -313,17 +315,13 @@ class FakeQuickBooks:
         return QboPaymentBooked(entry.ref(), draft.lines, draft.total - applied)
 
     def book_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboPaymentBooked:
-        answer = self._once(request_id, lambda: self._payment(draft))
-        assert isinstance(answer, QboPaymentBooked)
-        return answer
+        return self._once(request_id, lambda: self._payment(draft))
 
     def create_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboEntryRef:
         return self.book_payment(draft, request_id=request_id).entry
 
     def _ref(self, request_id: str, write: Callable[[], _Entry]) -> QboEntryRef:
-        answer = self._once(request_id, lambda: write().ref())
-        assert isinstance(answer, QboEntryRef)
-        return answer
+        return self._once(request_id, lambda: write().ref())
 
     def create_purchase(self, draft: QboPurchaseDraft, *, request_id: str) -> QboEntryRef:
         postings = [(draft.from_account_id, -draft.amount), (draft.expense_account_id, draft.amount)]
@@ -413,9 +411,7 @@ class FakeQuickBooks:
             return []
         self._batches += 1
         key = "batch:" + "|".join(item.request_id for item in items)
-        answer = self._once(key, lambda: [self._batch_item(item.draft) for item in items])
-        assert isinstance(answer, list)
-        return answer
+        return self._once(key, lambda: [self._batch_item(item.draft) for item in items])
 
     def _batch_item(self, draft: Draft) -> QboEntryRef | SyncdError:
         creates: dict[type, Callable[..., QboEntryRef]] = {
@@ -441,9 +437,7 @@ class FakeQuickBooks:
         return QboEntryRef("Invoice", invoice_id, self.invoices[invoice_id].sync_token)
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
-        answer = self._once(request_id, lambda: self._link(invoice_id, url))
-        assert isinstance(answer, QboEntryRef)
-        return answer
+        return self._once(request_id, lambda: self._link(invoice_id, url))
 
     def set_invoice_links(
         self, items: Sequence[LinkWrite], *, request_id: str
@@ -461,9 +455,7 @@ class FakeQuickBooks:
                     results.append(exc)
             return results
 
-        answer = self._once(request_id, write_all)
-        assert isinstance(answer, list)
-        return answer
+        return self._once(request_id, write_all)
 
     def update_customer_contact(
         self, customer_id: str, *, email: str | None, phone: str | None, request_id: str
@@ -481,9 +473,7 @@ class FakeQuickBooks:
                 self.customers[customer_id] = dataclasses.replace(new, updated_at=self.clock())
             return QboEntryRef("Customer", customer_id, "0")
 
-        answer = self._once(request_id, update)
-        assert isinstance(answer, QboEntryRef)
-        return answer
+        return self._once(request_id, update)
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         self._read()

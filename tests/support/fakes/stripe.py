@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from syncd.domain import (
     BalanceTxn,
@@ -89,11 +89,11 @@ class FakeStripe:
         if self.key_refused:
             raise AuthError("Stripe refused the API key", credential=Credential.STRIPE_KEY)
 
-    def _once(self, key: str, create: Callable[[], object]) -> object:
+    def _once(self, key: str, create: Callable[[], T]) -> T:
         self._call()
         if key not in self._keys:
             self._keys[key] = create()
-        return self._keys[key]
+        return cast(T, self._keys[key])
 
     def _emit(self, event_type: str, object_id: str, **fields: object) -> StripeEvent:
         event = StripeEvent(
@@ -148,7 +148,7 @@ class FakeStripe:
             }
             return customer_id
 
-        return str(self._once(idempotency_key, create))
+        return self._once(idempotency_key, create)
 
     def _customer(self, customer_id: str) -> dict[str, str | None]:
         self._call()
@@ -234,9 +234,7 @@ class FakeStripe:
             self.sessions[session_id] = session
             return session
 
-        answer = self._once(idempotency_key, create)
-        assert isinstance(answer, CheckoutSession)
-        return answer
+        return self._once(idempotency_key, create)
 
     def start_setup_checkout(self, request: SetupRequest, *, idempotency_key: str) -> CheckoutSession:
         self._customer(request.customer_id)
@@ -261,9 +259,7 @@ class FakeStripe:
             self.sessions[session_id] = session
             return session
 
-        answer = self._once(idempotency_key, create)
-        assert isinstance(answer, CheckoutSession)
-        return answer
+        return self._once(idempotency_key, create)
 
     def get_checkout_session(self, session_id: str) -> CheckoutSession:
         return self._get(self.sessions, "checkout.session", session_id)
@@ -349,7 +345,6 @@ class FakeStripe:
         answer = self._once(idempotency_key, charge)
         if isinstance(answer, DeclinedError):
             raise answer
-        assert isinstance(answer, PaymentIntent)
         return answer
 
     def refund(
@@ -387,9 +382,7 @@ class FakeStripe:
             self._emit("refund.created", refund_id, payment_intent_id=intent.id, metadata=metadata)
             return refund
 
-        answer = self._once(idempotency_key, create)
-        assert isinstance(answer, Refund)
-        return answer
+        return self._once(idempotency_key, create)
 
     def get_refund(self, refund_id: str) -> Refund:
         return self._get(self.refunds, "refund", refund_id)
