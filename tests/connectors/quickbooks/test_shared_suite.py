@@ -4,6 +4,7 @@ HTTP faults (throttling, 5xx, 401, stale SyncToken) are the connector's alone.""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,8 +16,8 @@ from fakes.quickbooks import FakeQuickBooks
 from samples import QBO_SAMPLES
 
 from syncd.domain import InvoiceStatus, QboEntryRef, QboPaymentDraft, QboPaymentLine
-from syncd.errors import PermanentError
-from syncd.ports.quickbooks import QuickBooks, WriteItem
+from syncd.errors import OpenBalanceError, PermanentError, ValidationError
+from syncd.ports.quickbooks import AccountNames, QuickBooks, WriteItem
 
 THROTTLE = (QBO_SAMPLES / "throttle_429.xml").read_text()
 # The faults only a connector over HTTP meets.
@@ -206,3 +207,51 @@ def test_write_batch_answers_each_item_in_order_and_replays(backend: Backend) ->
     assert backend.connector.write_batch([]) == []
     with pytest.raises(PermanentError):
         backend.connector.write_batch(items * 16)  # 32 items: QBO takes at most 30 per batch
+
+
+# Scenarios the stub cannot stage: the simulator and the fake keep books, and must agree.
+STATEFUL = pytest.mark.parametrize("backend", ["sim", "fake"], indirect=True)
+
+
+@STATEFUL
+def test_accounts_are_found_or_created_once(backend: Backend) -> None:
+    first = backend.connector.ensure_accounts("USD", AccountNames(bank="Checking"))
+    again = backend.connector.ensure_accounts("USD", AccountNames(bank="Checking"))
+    assert first == again
+    assert first.bank is not None and first.bank.name == "Checking"
+    with pytest.raises(ValidationError):  # a currency the company has not enabled
+        backend.connector.ensure_accounts("EUR", AccountNames(bank="Checking"))
+
+
+@STATEFUL
+def test_a_booked_payment_lowers_the_invoice_and_its_void_reopens_it(backend: Backend) -> None:
+    invoice_id, customer_id, balance = backend.open_invoice
+    clearing = backend.connector.ensure_accounts("USD", AccountNames()).clearing.qbo_id
+    draft = dataclasses.replace(_draft(invoice_id, customer_id, "pi_booked"), deposit_account_id=clearing)
+    booked = backend.connector.book_payment(draft, request_id="qbo:payment:pi_booked")
+    assert booked.lines == draft.lines and booked.unapplied == 0
+    invoice = backend.connector.get_invoice(invoice_id)
+    assert invoice is not None and invoice.balance == balance - Decimal("1.00")
+    assert invoice.status is InvoiceStatus.PARTIAL
+    backend.connector.void_payment(booked.entry.qbo_id, request_id=f"void:{booked.entry.qbo_id}")
+    reopened = backend.connector.get_invoice(invoice_id)
+    assert reopened is not None and reopened.balance == balance
+    entry = backend.connector.get_entry("Payment", booked.entry.qbo_id)
+    assert entry is not None and entry.voided
+
+
+@STATEFUL
+def test_a_line_over_the_open_balance_books_nothing(backend: Backend) -> None:
+    invoice_id, customer_id, balance = backend.open_invoice
+    clearing = backend.connector.ensure_accounts("USD", AccountNames()).clearing.qbo_id
+    over = QboPaymentLine(invoice_id, balance + Decimal("1.00"))
+    draft = dataclasses.replace(
+        _draft(invoice_id, customer_id, "pi_over"),
+        deposit_account_id=clearing,
+        total=over.amount,
+        lines=(over,),
+    )
+    before = backend.payments()
+    with pytest.raises(OpenBalanceError):
+        backend.connector.book_payment(draft, request_id="qbo:payment:pi_over")
+    assert backend.payments() == before

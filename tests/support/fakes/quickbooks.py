@@ -85,12 +85,14 @@ class FakeQuickBooks:
         name: str = "Fake Company",
         home_currency: str = "USD",
         timezone: str | None = "America/New_York",
+        currencies: tuple[str, ...] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.realm_id = realm_id
         self.name = name
         self.home_currency = home_currency
         self.timezone = timezone
+        self.currencies = {home_currency, *currencies}  # multicurrency: the ones enabled
         self.clock = clock
         self.connected = True
         self.customers: dict[str, Customer] = {}
@@ -477,6 +479,8 @@ class FakeQuickBooks:
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         self._read()
+        if currency.upper() not in self.currencies:
+            raise ValidationError(f"Currency {currency.upper()} is not enabled in this company")
 
         def account(name: str) -> AccountRef:
             if name not in self.accounts:
