@@ -6,6 +6,7 @@ cannot stage run over the simulator and the fake (STATEFUL)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,8 +16,9 @@ import pytest
 from fakes.stripe import DECLINED, NEEDS_AUTHENTICATION, FakeStripe
 
 from connectors.stripe.client import StripeConnector
+from connectors.stripe.webhooks import sign
 from syncd.domain import CheckoutRequest, CheckoutStatus, PaymentIntentStatus, StripeEvent
-from syncd.errors import AuthenticationRequiredError, DeclinedError, ValidationError
+from syncd.errors import AuthenticationRequiredError, DeclinedError, SignatureError, ValidationError
 from syncd.ports.stripe import Stripe
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 OVER_HTTP = pytest.mark.parametrize("backend", ["stub", "sim"], indirect=True)
 STATEFUL = pytest.mark.parametrize("backend", ["sim", "fake"], indirect=True)
+SECRET = "whsec_connector_tests"  # the connector fixture's (conftest.py)
 
 
 def _checkout(key: str = "pay:shared:1") -> CheckoutRequest:
@@ -124,12 +127,19 @@ class SimBackend:
     def since(self) -> datetime:
         return self.started - timedelta(seconds=1)
 
+    def delivery(self) -> bytes:
+        self.succeeded_card_payment()
+        return json.dumps(self.sim.objects("event")[-1]).encode()
+
+    def now(self) -> datetime:
+        return self.sim.clock.now()  # type: ignore[no-any-return]
+
 
 class FakeBackend:
     """The same scenarios played on the in-memory fake's payer hooks."""
 
     def __init__(self) -> None:
-        self.fake = FakeStripe()
+        self.fake = FakeStripe(webhook_secret=SECRET)
         self.connector: Stripe = self.fake
 
     def succeeded_card_payment(self) -> str:
@@ -141,6 +151,13 @@ class FakeBackend:
             company="9341452", qbo_customer_id="77", name="Shared", email=None, idempotency_key="shared:c77"
         )
         return customer, NEEDS_AUTHENTICATION if outcome == "auth" else DECLINED
+
+    def delivery(self) -> bytes:
+        self.succeeded_card_payment()
+        return self.fake.body(self.fake.events[-1])
+
+    def now(self) -> datetime:
+        return self.fake.clock()
 
 
 Backend = StubBackend | SimBackend | FakeBackend
@@ -246,3 +263,15 @@ def test_a_refund_key_refunds_once(backend: Backend) -> None:
         backend.connector.refund(
             payment_intent_id=intent.id, amount=Decimal("500.00"), metadata={}, idempotency_key="r:2"
         )
+
+
+@STATEFUL
+def test_a_webhook_is_read_only_when_signed_with_the_secret_in_time(backend: Any) -> None:
+    body = backend.delivery()
+    at = int(backend.now().timestamp())
+    event = backend.connector.parse_webhook(body, sign(body, SECRET, at))
+    assert event == backend.connector.parse_event(body)
+    assert event.metadata["payment_key"] == "pay:shared:1"  # the payment the delivery is about
+    for forged in (sign(body, "whsec_other", at), sign(body, SECRET, at - 3600), None):
+        with pytest.raises(SignatureError):
+            backend.connector.parse_webhook(body, forged)
