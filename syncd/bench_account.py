@@ -18,6 +18,9 @@ from typing import Any
 import requests
 from sqlalchemy import event, select
 
+from syncd.bench_loop import wait_payable, wait_quiet
+from syncd.demo import start_demo
+from syncd.stages.account import AccountService
 from syncd.store.models import CustomerRow, InvoiceRow
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -102,18 +105,13 @@ def _sign_in(url: str, email: str, mailbox: Any) -> tuple[requests.Session, floa
 
 
 def bench_account(invoices: int = 500, pages: int = 30, sign_ins: int = 3) -> dict[str, Any]:
-    from syncd.demo import start_demo
-    from syncd.stages.account import AccountService
-
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
         handle = start_demo(port=0, invoices=40, state_dir=Path(state), intervals={})
         try:
             realm = handle.qbo.realm_id
-            from syncd.bench import _payable, _quiet
-
-            _payable(handle.ctx, realm, 1, timeout=60)
+            wait_payable(handle.ctx, realm, 1, timeout=60)
             # Measure the account, not the first pull's backlog of emails and link write-backs.
-            _quiet(handle.ctx, timeout=120)
+            wait_quiet(handle.ctx, timeout=120)
             _customer_with(handle, realm, invoices, "bench@customer.test")
             mail_times = []
             browser: requests.Session | None = None

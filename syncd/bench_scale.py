@@ -10,10 +10,20 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb, simulated_context
+from syncd.bench_loop import (
+    _SimulatorProcess,
+    bench_payments,
+    bench_pull,
+    current_rss_mb,
+    peak_rss_mb,
+    simulated_context,
+)
 from syncd.context import Context
 from syncd.stages import link_writeback
+from syncd.stages.publish import publish
+from syncd.stages.pull import pull
 from syncd.store.models import Effect
+from syncd.worker import run_effects
 
 
 def _pending_links(ctx: Context) -> int:
@@ -29,10 +39,6 @@ def _pending_links(ctx: Context) -> int:
 def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]:
     """First pull + publish WITH the link written back on every payable invoice, until the last
     batch is written; QBO requests by kind and the 429s the connector saw."""
-    from syncd.stages.publish import publish
-    from syncd.stages.pull import pull
-    from syncd.worker import run_effects
-
     sim = _SimulatorProcess(invoices)
     try:
         with TemporaryDirectory(prefix="syncd-bench-") as state:
@@ -70,8 +76,6 @@ def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]
 
 def bench_first_pull(invoices: int) -> dict[str, Any]:
     """A first pull + publish of a big company: cost per 1,000 invoices and peak memory."""
-    from syncd.bench import bench_pull
-
     result = bench_pull(invoices)
     per = 1000 / max(1, int(result["invoices"]))
     total = float(result["pull_seconds"]) + float(result["publish_seconds"])

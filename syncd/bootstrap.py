@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Any, NoReturn, cast
 
 from connectors.email.smtp import SmtpMailer
+from connectors.quickbooks.application import QboApplication
 from connectors.quickbooks.client import QboConnector
-from connectors.quickbooks.protocol import QuickBooks
 from connectors.stripe.client import StripeConnector
-from connectors.stripe.protocol import Stripe
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings
 from syncd.context import Context
 from syncd.errors import ConfigError
+from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store import webhook_secret
 from syncd.store.engine import Database
@@ -75,6 +76,7 @@ def build_context(
         qbo_factory=qbo_factory(settings, tokens, clock),
         stripe=stripe,
         mailer=SmtpMailer(settings.smtp),
+        qbo_app=QboApplication(settings.qbo),
         clock=clock,
         **extra,
     )
@@ -91,6 +93,7 @@ def stored_webhook_secret(db: Database, box: SecretBox) -> Callable[[], str | No
     return read
 
 
-def token_store(ctx: Context) -> EncryptedTokenStore:
-    """The encrypted token store over the context's database (``connect``, the demo)."""
-    return EncryptedTokenStore(ctx.db, ctx.box, clock=ctx.clock)
+def check_stripe_key(settings: Settings) -> None:
+    """Try the configured key with one request (``syncd run``'s start check), then close."""
+    with StripeConnector(settings.stripe) as stripe:
+        stripe.check_key()

@@ -15,11 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connectors.stripe.protocol import WebhookEndpoint, WebhookEndpointAdmin
 from syncd.clock import Clock
 from syncd.config import Settings
 from syncd.domain import STRIPE_WEBHOOK_EVENTS
 from syncd.errors import AuthError, ConfigError, PermanentError
+from syncd.ports.stripe import WebhookEndpoint, WebhookEndpointAdmin
 from syncd.secrets import SecretBox
 from syncd.store import webhook_secret
 from syncd.store.engine import Database

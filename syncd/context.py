@@ -6,14 +6,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks
-from connectors.stripe.protocol import Stripe
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings
 from syncd.links import Links
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QboApp, QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
+from syncd.store.tokens import EncryptedTokenStore
 
 
 def _no_wake(job: str, realm: str | None) -> None:
@@ -30,6 +31,7 @@ class Context:
     qbo_factory: Callable[[str], QuickBooks]
     stripe: Stripe
     mailer: Mailer
+    qbo_app: QboApp
     clock: Clock = utcnow
     wake: Callable[[str, str | None], None] = _no_wake
     _qbo: dict[str, QuickBooks] = field(default_factory=dict)
@@ -39,6 +41,11 @@ class Context:
     def links(self) -> Links:
         return Links(self.box.purpose_key("portal-links"), self.settings.public_url)
 
+    def built_qbo(self) -> dict[str, QuickBooks]:
+        """The company connectors built so far (a copy); building one would reach for the network."""
+        with self._lock:
+            return dict(self._qbo)
+
     def qbo(self, realm_id: str) -> QuickBooks:
         """One connector per company, shared by all jobs so its rate limits are per company."""
         with self._lock:
@@ -46,3 +53,8 @@ class Context:
             if client is None:
                 client = self._qbo[realm_id] = self.qbo_factory(realm_id)
             return client
+
+
+def token_store(ctx: Context) -> EncryptedTokenStore:
+    """The encrypted token store over the context's database (``connect``, the demo, the tests)."""
+    return EncryptedTokenStore(ctx.db, ctx.box, clock=ctx.clock)

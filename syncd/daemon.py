@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 import uvicorn
@@ -20,14 +20,13 @@ from syncd.companies import ensure_companies, resume_proven
 from syncd.config import Settings
 from syncd.context import Context
 from syncd.errors import Credential
+from syncd.ports.mailbox import Mailbox
 from syncd.scheduler import Scheduler
 from syncd.store import effects, migrate
 from syncd.store.owners import reclaim_dead
 from syncd.web.app import create_app
+from syncd.web.health import database_ok
 from syncd.web.webhooks import Intake
-
-if TYPE_CHECKING:
-    from connectors.email.sink import Mailbox
 
 log = structlog.get_logger(__name__)
 
@@ -71,8 +70,6 @@ class Service:
         self.scheduler.start()
 
     def healthy(self) -> bool:
-        from syncd.web.health import database_ok
-
         return self.scheduler.running and database_ok(self.ctx)
 
     def stop_jobs(self) -> None:

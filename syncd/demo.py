@@ -17,14 +17,14 @@ import structlog
 from starlette.types import Receive, Scope, Send
 
 from connectors.email.sink import Mailbox, SmtpSink
-from connectors.quickbooks.protocol import QboTokens
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import StripeSimulator
-from syncd.bootstrap import build_context, token_store
+from syncd.bootstrap import build_context
 from syncd.config import load
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.daemon import Service, configure_logging
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.web.webhooks import Intake
 

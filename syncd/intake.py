@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from connectors.quickbooks.protocol import verify_webhook_signature
 from syncd.context import Context
-from syncd.errors import PermanentError, SignatureError
 from syncd.store import inbox
 
 
@@ -30,13 +26,6 @@ def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
 
 def accept_qbo(ctx: Context, body: bytes, signature: str | None) -> list[str]:
     """Verify ``intuit-signature`` and return the configured realms the notice names."""
-    if not verify_webhook_signature(body, signature, ctx.settings.qbo.webhook_verifier_token):
-        raise SignatureError("intuit-signature does not match")
-    from connectors.quickbooks.webhooks import parse_webhook
-
-    try:
-        notices = parse_webhook(body)
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise PermanentError(f"unparseable QuickBooks webhook: {exc}") from None
+    notices = ctx.qbo_app.parse_webhook(body, signature)
     configured = {c.realm_id for c in ctx.settings.companies}
     return sorted({n.realm_id for n in notices if n.realm_id in configured})

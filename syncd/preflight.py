@@ -9,7 +9,7 @@ import socket
 import requests
 import structlog
 
-from connectors.stripe.client import StripeConnector
+from syncd.bootstrap import check_stripe_key
 from syncd.config import Settings
 from syncd.errors import AuthError, ConfigError, TransientError, UnavailableError
 from syncd.store.engine import Database
@@ -31,14 +31,13 @@ def check_stripe(settings: Settings) -> bool:
     start; Stripe being unreachable does not (payments wait for it, the books and emails need not)."""
     if not settings.stripe.api_key:
         raise ConfigError("stripe.api_key", "is required to take payments")
-    with StripeConnector(settings.stripe) as stripe:
-        try:
-            stripe.check_key()
-        except AuthError as exc:
-            raise ConfigError("stripe.api_key", f"Stripe refused this key ({exc})") from None
-        except TransientError as exc:
-            log.warning("stripe_unreachable_at_start", error=str(exc))
-            return False
+    try:
+        check_stripe_key(settings)
+    except AuthError as exc:
+        raise ConfigError("stripe.api_key", f"Stripe refused this key ({exc})") from None
+    except TransientError as exc:
+        log.warning("stripe_unreachable_at_start", error=str(exc))
+        return False
     return True
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from connectors.email.protocol import EmailMessage
 from syncd.companies import ensure_companies
 from syncd.context import Context
+from syncd.ports.email import EmailMessage
 from syncd.stages.notify import NOTICE_KIND, Reason, items_of, notify, template_for
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull

@@ -23,10 +23,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syncd import companies
+from syncd import companies, worker
 from syncd.companies import CompanyStatus
 from syncd.context import Context
 from syncd.errors import AuthError
+from syncd.stages import account_cleanup, events
+from syncd.stages.cycle import run_cycle
 from syncd.store import leases
 
 log = structlog.get_logger(__name__)
@@ -56,15 +58,10 @@ class EffectRunner(Protocol):
 
 def _refresh_tokens(ctx: Context, realm_id: str) -> None:
     """Keep the refresh-token chain alive without a metered read: ask for a fresh access token."""
-    tokens = getattr(ctx.qbo(realm_id), "tokens", None)
-    access_token = getattr(tokens, "access_token", None)
-    if callable(access_token):
-        access_token()
+    ctx.qbo(realm_id).keep_alive()
 
 
 def _clean_sign_ins(ctx: Context) -> None:
-    from syncd.stages import account_cleanup
-
     account_cleanup.run(ctx)
 
 
@@ -82,10 +79,6 @@ class Stages:
 
 
 def real_stages() -> Stages:
-    from syncd import worker
-    from syncd.stages import events
-    from syncd.stages.cycle import run_cycle
-
     return Stages(
         cycle=run_cycle,
         run_effects=worker.run_effects,

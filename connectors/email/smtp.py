@@ -10,15 +10,12 @@ from email.message import EmailMessage as MimeMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 
-from connectors.email import address
-from connectors.email.protocol import EmailMessage, SmtpSettings
 from syncd.errors import AuthError, Credential, PermanentError, SyncdError, TransientError
+from syncd.ports import address
+from syncd.ports.email import RESERVED_HEADERS, EmailMessage, SmtpSettings
 
 log = logging.getLogger(__name__)
 
-_RESERVED = frozenset(
-    {"from", "to", "subject", "date", "message-id", "reply-to", "mime-version", "content-type"}
-)
 # 530 auth required, 534 mechanism too weak, 535 credentials rejected: credentials, not content.
 _AUTH_CODES = frozenset({530, 534, 535})
 _SECURITY = ("starttls", "tls", "none")
@@ -36,7 +33,7 @@ def to_mime(message: EmailMessage, *, now: datetime | None = None) -> MimeMessag
         if message.reply_to:
             mime["Reply-To"] = message.reply_to
         for name, value in message.headers:
-            if name.lower() in _RESERVED:
+            if name.lower() in RESERVED_HEADERS:
                 raise PermanentError(f"header {name!r} is set by the mailer")
             mime[name] = value
         mime.set_content(message.text, subtype="plain", charset="utf-8")

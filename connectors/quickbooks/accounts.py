@@ -7,12 +7,12 @@ from typing import Any
 
 from connectors.quickbooks.errors import error_for_fault, fault_from_json
 from connectors.quickbooks.mapping import Json, query_rows
-from connectors.quickbooks.protocol import AccountNames
 from connectors.quickbooks.pull import batch_items
 from connectors.quickbooks.sdk import SdkCalls
 from connectors.quickbooks.writes import qbo_request_id
 from syncd.domain import THREE_DECIMAL, AccountRef, BooksAccounts
 from syncd.errors import ConfigError, PermanentError
+from syncd.ports.quickbooks import AccountNames
 
 REFUND_ITEM_NAME = "Stripe Refund"
 

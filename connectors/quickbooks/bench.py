@@ -12,8 +12,9 @@ from typing import Any
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
-from connectors.quickbooks.protocol import AccountNames, QboSettings, QboTokens, RequestCounts, WriteItem
+from connectors.quickbooks.simulator import QboSimulator
 from syncd.domain import QboPaymentDraft, QboPaymentLine
+from syncd.ports.quickbooks import AccountNames, QboSettings, QboTokens, RequestCounts, WriteItem
 
 PAYMENTS = 1000
 BATCH = 30
@@ -56,8 +57,6 @@ def _delta(after: RequestCounts, before: RequestCounts) -> dict[str, int]:
 
 def run_qbo_bench(invoices: int) -> dict[str, Any]:
     """Run against a fresh simulator of ``invoices`` invoices; returns the request counts."""
-    from connectors.quickbooks.simulator import QboSimulator
-
     with QboSimulator(seed=0, invoices=invoices) as sim:
         settings = QboSettings(
             client_id="sim-client",

@@ -29,14 +29,6 @@ from connectors.quickbooks.mapping import (
     to_invoice,
 )
 from connectors.quickbooks.oauth import TokenManager, make_auth_client, utcnow
-from connectors.quickbooks.protocol import (
-    AccountNames,
-    LinkWrite,
-    QboSettings,
-    RequestCounts,
-    TokenStore,
-    WriteItem,
-)
 from connectors.quickbooks.sdk import SdkCalls, make_sdk
 from connectors.quickbooks.transport import QboTransport
 from syncd.domain import (
@@ -57,6 +49,14 @@ from syncd.domain import (
     QboTransferDraft,
 )
 from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, SyncdError
+from syncd.ports.quickbooks import (
+    AccountNames,
+    LinkWrite,
+    QboSettings,
+    RequestCounts,
+    TokenStore,
+    WriteItem,
+)
 
 MAX_BATCH_ITEMS = 30
 MAX_STALE_RETRIES = 3
@@ -362,6 +362,9 @@ class QboConnector:
         return accounts.ensure_accounts(self.calls, self.realm_id, currency, self.home_currency(), names)
 
     # -- bookkeeping -------------------------------------------------------------------------
+
+    def keep_alive(self) -> None:
+        self.tokens.access_token()
 
     def counts(self) -> RequestCounts:
         return self.transport.counter.snapshot()

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from connectors.quickbooks.oauth import SCOPES, make_auth_client, utcnow
 from connectors.quickbooks.oauth import exchange_code as _exchange
-from connectors.quickbooks.protocol import QboSettings, QboTokens, TokenStore
 from syncd.errors import ConfigError, PermanentError, TransientError
+from syncd.ports.quickbooks import QboSettings, QboTokens, TokenStore
 
 
 class ListenerUnavailable(ConfigError):

@@ -10,13 +10,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS
+
 REQUESTS_PER_MINUTE = 500
 MAX_IN_FLIGHT = 10
-BATCHES_PER_MINUTE = 40
-WINDOW_SECONDS = 60.0
 # Bulk work (link write-backs, pulls) leaves this much of each window to money effects.
 BULK_RESERVE_REQUESTS = 100
-BULK_RESERVE_BATCHES = 8
 
 
 class BudgetBusy(Exception):

@@ -7,11 +7,11 @@ from typing import Any
 
 from connectors.quickbooks import pull, writes
 from connectors.quickbooks.errors import error_for_fault, fault_from_json
-from connectors.quickbooks.protocol import LinkWrite
 from connectors.quickbooks.sdk import SdkCalls
 from connectors.quickbooks.transport import bulk
 from syncd.domain import QboEntryRef
 from syncd.errors import PermanentError, StaleObjectError, SyncdError
+from syncd.ports.quickbooks import LinkWrite
 
 Json = dict[str, Any]
 MAX_LINKS_PER_BATCH = 30

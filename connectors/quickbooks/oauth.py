@@ -13,7 +13,6 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 
-from connectors.quickbooks.protocol import QboSettings, QboTokens, TokenStore
 from syncd.errors import (
     AuthError,
     Credential,
@@ -22,6 +21,7 @@ from syncd.errors import (
     SyncdError,
     TransientError,
 )
+from syncd.ports.quickbooks import QboSettings, QboTokens, TokenStore
 
 # Refresh this long before the access token expires, so a request never races the expiry.
 REFRESH_MARGIN = timedelta(minutes=5)

@@ -8,9 +8,9 @@ from typing import Any, cast
 
 from quickbooks.client import QuickBooks
 
-from connectors.quickbooks.protocol import QboSettings
 from connectors.quickbooks.transport import QboTransport
 from syncd.errors import PermanentError
+from syncd.ports.quickbooks import QboSettings
 
 
 class SyncdQuickBooks(QuickBooks):  # type: ignore[misc]

@@ -17,8 +17,8 @@ import requests
 from connectors.quickbooks.errors import error_for_response
 from connectors.quickbooks.limits import BudgetBusy, CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
-from connectors.quickbooks.protocol import RequestCounts
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
+from syncd.ports.quickbooks import RequestCounts
 from syncd.retrying import Backoff, RetryPolicy, parse_retry_after
 
 _BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from typing import Any
 
-from connectors.quickbooks.protocol import QboWebhookNotice
 from syncd.errors import PermanentError
+from syncd.ports.quickbooks import QboWebhookNotice
 
 # CloudEvents types spell entities in lower case (``qbo.creditmemo.updated.v1``).
 _ENTITY_NAMES = {
@@ -48,6 +51,14 @@ _OPERATIONS = {
     "merged": "Merge",
     "emailed": "Emailed",
 }
+
+
+def verify_webhook_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
+    """True when ``intuit-signature`` is base64(HMAC-SHA256(verifier_token, body)); constant time."""
+    if not signature or not verifier_token:
+        return False
+    digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
 
 
 def parse_webhook(body: bytes) -> list[QboWebhookNotice]:

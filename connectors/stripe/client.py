@@ -17,7 +17,6 @@ from connectors.stripe import events, idempotency, mapping, methods, webhooks
 from connectors.stripe.amounts import to_minor, wire_currency
 from connectors.stripe.checkout import session_params
 from connectors.stripe.errors import declined
-from connectors.stripe.protocol import StripeSettings
 from connectors.stripe.sdk import open_client
 from connectors.stripe.throttle import call
 from syncd.domain import (
@@ -34,6 +33,7 @@ from syncd.domain import (
     StripeEvent,
 )
 from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
+from syncd.ports.stripe import StripeSettings
 
 T = TypeVar("T")
 

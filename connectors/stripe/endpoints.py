@@ -12,10 +12,10 @@ from typing import Any, TypeVar, cast
 
 import stripe
 
-from connectors.stripe.protocol import StripeSettings, WebhookEndpoint
 from connectors.stripe.sdk import open_client
 from connectors.stripe.throttle import call
 from syncd.errors import ConfigError
+from syncd.ports.stripe import StripeSettings, WebhookEndpoint
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 import stripe
 
-from connectors.stripe.protocol import StripeSettings
+from syncd.ports.stripe import StripeSettings
 
 
 def open_client(

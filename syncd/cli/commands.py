@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -63,11 +65,8 @@ def connect() -> None:
 )
 def connect_quickbooks(listen: bool) -> int:
     """Connect a QuickBooks Online company (OAuth) and store its tokens encrypted."""
-    import secrets
-    from datetime import timedelta
-
     from connectors.quickbooks.connect import run_connect_flow
-    from syncd.bootstrap import token_store
+    from syncd.context import token_store
     from syncd.reconnect import wait_for_daemon
     from syncd.store import connects
     from syncd.store import migrate as schema

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from syncd.cli.options import company_option, json_option, opened_context
+from syncd.errors import PermanentError
 
 if TYPE_CHECKING:
     from syncd.context import Context
@@ -89,7 +90,6 @@ def _listing(ctx: Context, realm_id: str, show_all: bool) -> list[dict[str, Any]
 
 
 def _resolve(ctx: Context, realm_id: str, rebook_id: str | None, release_id: str | None) -> int:
-    from syncd.errors import PermanentError
     from syncd.stages import entries as stage
 
     try:

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import babel
 from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
-from syncd.config.contract import AccountNames
 from syncd.config.fields import Section, setting
 from syncd.config.models import PAYMENT_METHODS, Address, Colour, Currency, FirstSync
+from syncd.ports.quickbooks import AccountNames
 
 
 class AccountsSection(Section):

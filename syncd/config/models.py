@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr, field_validator
 
-from syncd.config.contract import recipient
 from syncd.config.fields import Section, setting
 from syncd.errors import PermanentError
+from syncd.ports.address import recipient
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PAYMENT_METHODS = {"card", "us_bank_account"}

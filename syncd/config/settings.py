@@ -11,7 +11,6 @@ from typing import Annotated
 from pydantic import BeforeValidator, StrictStr
 
 from syncd.config.company import CompanySettings
-from syncd.config.contract import QboSettings, SmtpSettings, StripeSettings
 from syncd.config.fields import Section, setting
 from syncd.config.models import (
     LOG_FORMATS,
@@ -29,6 +28,9 @@ from syncd.config.models import (
     one_of,
 )
 from syncd.errors import ConfigError
+from syncd.ports.email import SmtpSettings
+from syncd.ports.quickbooks import QboSettings
+from syncd.ports.stripe import StripeSettings
 
 
 def _lower(value: object) -> object:

@@ -6,9 +6,9 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from connectors.email.address import recipient
-from connectors.email.protocol import EmailMessage
 from syncd.mail.templates import RenderedEmail, single_line
+from syncd.ports.address import recipient
+from syncd.ports.email import EmailMessage
 
 _DOMAIN = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"

@@ -11,7 +11,7 @@ import jinja2
 
 from syncd.errors import ConfigError, PermanentError
 from syncd.formatting import DEFAULT_LOCALE
-from syncd.web.templating import (
+from syncd.presentation import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
     install_filters,

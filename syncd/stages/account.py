@@ -25,13 +25,7 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.errors import PermanentError, SyncdError
-from syncd.stages import account_methods, account_view, checkouts, methods, passkeys, views
-from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
-from syncd.stages.notify import queue_staff_alert, send
-from syncd.store import account_page, accounts, effects, payments, reviews
-from syncd.store.effects import Claimed
-from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
-from syncd.web.account_protocol import (
+from syncd.ports.account import (
     AccountChoice,
     AccountView,
     Change,
@@ -39,8 +33,14 @@ from syncd.web.account_protocol import (
     Receipt,
     SignIn,
 )
-from syncd.web.account_text import TEXT
-from syncd.web.protocol import Consenting
+from syncd.ports.account_text import TEXT
+from syncd.ports.portal import Consenting
+from syncd.stages import account_methods, account_view, checkouts, methods, passkeys, views
+from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
+from syncd.stages.notify import queue_staff_alert, send
+from syncd.store import account_page, accounts, effects, payments, reviews
+from syncd.store.effects import Claimed
+from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
 from syncd.worker import Done, handler, perform
 
 SIGN_IN_KIND = "email.sign_in"
@@ -53,7 +53,7 @@ def _token_for(ctx: Context, nonce: str) -> str:
 
 
 class AccountService:
-    """Implements ``syncd.web.account_protocol.AccountBackend`` over the store."""
+    """Implements ``syncd.ports.account.AccountBackend`` over the store."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

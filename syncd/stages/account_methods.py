@@ -13,11 +13,11 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from syncd.context import Context
+from syncd.ports.account import Change, MethodItem
 from syncd.stages import card_requests
 from syncd.stages import saved_methods as stage
 from syncd.store import account_page, effects
 from syncd.store.models import CustomerRow, SavedMethodRow
-from syncd.web.account_protocol import Change, MethodItem
 from syncd.worker import perform
 
 OWNER = "portal:account-methods"

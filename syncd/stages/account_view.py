@@ -9,10 +9,10 @@ from decimal import Decimal
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
+from syncd.ports.account import AccountView, OpenItem, PaidItem
+from syncd.ports.portal import Branding
 from syncd.store import account_page
 from syncd.store.models import CustomerRow, InvoiceRow, PaymentRow
-from syncd.web.account_protocol import AccountView, OpenItem, PaidItem
-from syncd.web.protocol import Branding
 
 PAYABLE = (InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value)
 # The payments a customer sees in their history (and may open a receipt of).

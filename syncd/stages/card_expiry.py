@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from syncd.context import Context
 from syncd.domain import MethodKind, SavedMethod
-from syncd.stages.card_requests import email_context, open_request, request_key
+from syncd.stages.card_requests import email_context, open_request, request_key, token, url
 from syncd.stages.notify import local_now, send
 from syncd.store import effects, mirror
 from syncd.store import saved_methods as store
@@ -75,8 +75,6 @@ def expiry_notices(ctx: Context, realm_id: str) -> int:
 
 @handler(EMAIL_KIND)
 def send_expiry_notice(ctx: Context, effect: Claimed) -> Done:
-    from syncd.stages.card_requests import token, url
-
     method_id = str(effect.payload["payment_method_id"])
     ident = str(effect.payload["ident"])
     with ctx.db.transaction() as session:

@@ -18,14 +18,14 @@ from syncd.context import Context
 from syncd.domain import SetupRequest
 from syncd.errors import PermanentError, ThrottledError, TransientError, ValidationError
 from syncd.links import Links
+from syncd.ports.account_text import TEXT
+from syncd.ports.card_request import CardRequestView
 from syncd.stages import methods, views
 from syncd.stages.notify import local_now, send
 from syncd.store import accounts, effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import CardRequest, CustomerRow
-from syncd.web.account_text import TEXT
-from syncd.web.card_request import CardRequestView
 from syncd.worker import Done, handler, perform
 
 EMAIL_KIND = "email.card_request"
@@ -160,7 +160,7 @@ def send_request(ctx: Context, effect: Claimed) -> Done:
 
 
 class CardRequests:
-    """Implements ``syncd.web.card_request.CardRequestBackend``: the link's page, and opening
+    """Implements ``syncd.ports.card_request.CardRequestBackend``: the link's page, and opening
     the setup Checkout on the customer's click."""
 
     def __init__(self, ctx: Context) -> None:

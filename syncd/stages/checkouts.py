@@ -20,7 +20,7 @@ from syncd.context import Context
 from syncd.domain import CheckoutStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import TransientError
-from syncd.stages import events, hooks
+from syncd.stages import hooks, payment_status
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed, EffectStatus
@@ -107,7 +107,7 @@ def expire_checkout(ctx: Context, effect: Claimed) -> Done:
 
     def apply(session: Session) -> None:
         if observed is not None:
-            events.observe_in(ctx, session, session_id, None, observed, checkout.payment_intent_id)
+            payment_status.observe_in(ctx, session, session_id, None, observed, checkout.payment_intent_id)
         if checkout.status is CheckoutStatus.COMPLETE:
             _paid_too_late(ctx, session, effect.company_id, session_id)
 

@@ -22,11 +22,11 @@ from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import AuthError, Credential, PermanentError, SyncdError, TransientError
 from syncd.formatting import format_money
-from syncd.stages import checkouts, events, hooks, methods, views
+from syncd.ports.portal import Consenting, InvoiceView, Outcome, PaymentState
+from syncd.stages import checkouts, hooks, methods, payment_status, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
-from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.worker import Done, handler, perform
 
 CHECKOUT_WAIT_SECONDS = 10.0
@@ -36,7 +36,7 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}:portal"
 
 
 class PortalService:
-    """Implements ``syncd.web.protocol.PortalBackend`` over the store and the Stripe connector."""
+    """Implements ``syncd.ports.portal.PortalBackend`` over the store and the Stripe connector."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -180,7 +180,7 @@ class PortalService:
             observed = (
                 PaymentStatus.SUCCEEDED if checkout.payment_status == "paid" else PaymentStatus.PROCESSING
             )
-            events.observe(ctx, checkout.id, None, observed, checkout.payment_intent_id)
+            payment_status.observe(ctx, checkout.id, None, observed, checkout.payment_intent_id)
             return Outcome.PAID if observed is PaymentStatus.SUCCEEDED else Outcome.PROCESSING
         if checkout.status is CheckoutStatus.EXPIRED:
             return Outcome.CANCELLED

@@ -1,7 +1,8 @@
 """Stripe events into payment state: from the inbox (webhooks), the backfill, or a redirect.
 
-Every path ends in ``observe_in``, which moves a payment forward only and enqueues the follow-up
-effects under deterministic keys — so duplicated, reordered or racing observations change nothing.
+Every path ends in ``payment_status.observe_in``, which moves a payment forward only and enqueues
+the follow-up effects under deterministic keys — so duplicated, reordered or racing observations
+change nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import SyncdError
-from syncd.stages import saved_methods
-from syncd.store import cursors, effects, inbox, payments
-from syncd.store.models import PaymentRow
+from syncd.stages import books, saved_methods
+from syncd.stages.payment_status import find_payment, observe_in
+from syncd.store import cursors, inbox
 
 log = structlog.get_logger("syncd.events")
 
@@ -106,88 +107,13 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
     elif kind is StripeEventKind.PAYMENT_FAILED:
         # A declined card leaves the Checkout Session open for another try: only a payment that
         # was processing (ACH) has failed for good.
-        row = _find(session, None, event.metadata.get("payment_key"), event.payment_intent_id)
+        row = find_payment(session, None, event.metadata.get("payment_key"), event.payment_intent_id)
         if row is not None and row.status == PaymentStatus.PROCESSING.value:
             observe_in(ctx, session, None, row.key, PaymentStatus.FAILED, event.payment_intent_id)
     else:
-        from syncd.stages import books
-
         if kind in books.KINDS:
             books.apply_event(ctx, session, event)
         else:
             # Kept in the inbox (or the backfill's dedupe row) and acted on by nothing: a type
             # subscribed by hand, or one the event listing brings.
             log.info("stripe.event_ignored", event_id=event.id, type=event.type)
-
-
-def _find(
-    session: Session, checkout_id: str | None, payment_key: str | None, intent_id: str | None
-) -> PaymentRow | None:
-    row = None
-    if payment_key:
-        row = session.get(PaymentRow, payment_key)
-    if row is None and checkout_id:
-        row = payments.by_session(session, checkout_id)
-    if row is None and intent_id:
-        row = payments.by_intent(session, intent_id)
-    return row
-
-
-def observe(
-    ctx: Context,
-    checkout_id: str | None,
-    payment_key: str | None,
-    status: PaymentStatus,
-    intent_id: str | None,
-) -> None:
-    with ctx.db.transaction() as session:
-        observe_in(ctx, session, checkout_id, payment_key, status, intent_id)
-
-
-def observe_in(
-    ctx: Context,
-    session: Session,
-    checkout_id: str | None,
-    payment_key: str | None,
-    status: PaymentStatus,
-    intent_id: str | None,
-) -> None:
-    row = _find(session, checkout_id, payment_key, intent_id)
-    if row is None:
-        log.info("stripe.unknown_payment", checkout=checkout_id, intent=intent_id)
-        return
-    now = ctx.clock()
-    if intent_id and not row.payment_intent_id:
-        row.payment_intent_id = intent_id
-    before = PaymentStatus(row.status)
-    if not payments.advance(row, status, now=now):
-        return
-    after = PaymentStatus(row.status)
-    ref = row.payment_intent_id or row.key
-    follow_ups: tuple[str, ...] = ()
-    if after is PaymentStatus.SUCCEEDED:
-        follow_ups = ("qbo.payment", "email.receipt")
-    elif after is PaymentStatus.PROCESSING:
-        follow_ups = ("email.processing",)
-    elif after is PaymentStatus.FAILED and before is PaymentStatus.PROCESSING:
-        follow_ups = ("email.payment_failed",)
-    if after is PaymentStatus.FAILED:
-        from syncd.stages.books.standing import count_against  # books imports this module
-
-        count_against(ctx, session, row.company_id, row.customer_id, now)
-    for kind in follow_ups:
-        # Keys like qbo:payment:<intent> and email:receipt:<intent>: one per payment, ever.
-        effects.enqueue(
-            session,
-            key=f"{kind.replace('.', ':', 1)}:{ref}",
-            kind=kind,
-            company_id=row.company_id,
-            payload={"payment_key": row.key},
-            now=now,
-            # The QBO Payment changes the customer's invoices and credit: one at a time.
-            serial_group=effects.money_group(row.company_id, row.customer_id)
-            if kind.startswith("qbo.")
-            else None,
-        )
-    if after is PaymentStatus.EXPIRED:
-        row.checkout_url = None

@@ -17,11 +17,10 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.quickbooks.limits import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS
-from connectors.quickbooks.protocol import LinkWrite
 from syncd.context import Context
 from syncd.domain import QboEntryRef
 from syncd.errors import TransientError
+from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS, LinkWrite
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed, EffectStatus
 from syncd.store.models import Effect, InvoiceRow

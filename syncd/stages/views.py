@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
+from syncd.ports.account_text import TEXT
+from syncd.ports.portal import Branding, InvoiceView, PaymentState
 from syncd.stages import methods
 from syncd.store import mirror, reviews
 from syncd.store.models import Company, InvoiceRow, PaymentRow
-from syncd.web.account_text import TEXT
-from syncd.web.protocol import Branding, InvoiceView, PaymentState
 
 
 def company_name(ctx: Context, realm_id: str, session: Session | None = None) -> str:

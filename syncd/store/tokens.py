@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from connectors.quickbooks.protocol import QboTokens
 from syncd.clock import Clock, utcnow
 from syncd.errors import TransientError
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.store import leases
 from syncd.store.engine import Database
@@ -22,7 +22,7 @@ TOKENS = "qbo_tokens"
 
 
 class EncryptedTokenStore:
-    """Implements ``connectors.quickbooks.protocol.TokenStore`` on the ``secrets`` table."""
+    """Implements ``syncd.ports.quickbooks.TokenStore`` on the ``secrets`` table."""
 
     def __init__(
         self, db: Database, box: SecretBox, *, clock: Clock = utcnow, lock_wait: float = 30.0

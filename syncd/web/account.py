@@ -21,12 +21,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, ThrottledError, TransientError
-from syncd.web.account_protocol import AccountBackend, Change, SignIn
-from syncd.web.account_text import TEXT
+from syncd.ports.account import AccountBackend, Change, SignIn
+from syncd.ports.account_text import TEXT
+from syncd.ports.portal import Branding, Consenting
 from syncd.web.card_request import retry_after
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import brand_context, branded, pdf_response
-from syncd.web.protocol import Branding, Consenting
 from syncd.web.security import content_security_policy
 from syncd.web.templating import PACKAGE_TEMPLATES, Templating
 

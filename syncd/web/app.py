@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+import syncd.intake as real_intake
 from syncd.context import Context
+from syncd.ports.account import AccountBackend
+from syncd.ports.mailbox import Mailbox
+from syncd.ports.portal import PortalBackend
+from syncd.stages.account import AccountService
+from syncd.stages.card_requests import CardRequests
+from syncd.stages.collect import PortalService
+from syncd.stages.connect import finish_connect
 from syncd.web.account import account_routes
-from syncd.web.account_protocol import AccountBackend
 from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
 from syncd.web.health import health_routes
+from syncd.web.mailbox import mailbox_routes
 from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
-from syncd.web.protocol import PortalBackend
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
-
-if TYPE_CHECKING:
-    from connectors.email.sink import Mailbox
 
 
 def checkout_origin(ctx: Context) -> str:
@@ -48,22 +51,12 @@ def create_app(
     tests of this layer may pass fakes. Webhooks are signed and need no CSRF; every portal POST
     checks it."""
     if backend is None:
-        from syncd.stages.collect import PortalService
-
         backend = PortalService(ctx)
-    from syncd.stages.card_requests import CardRequests
-
     if accounts is None:
-        from syncd.stages.account import AccountService
-
         accounts = AccountService(ctx)
     if intake is None:
-        import syncd.intake as real_intake
-
         intake = real_intake
     if connect is None:
-        from syncd.reconnect import finish_connect
-
         connect = functools.partial(finish_connect, ctx)
     templates = Templating(ctx.settings.template_dir)
     csrf = Csrf(ctx.box.purpose_key("csrf"))
@@ -78,8 +71,6 @@ def create_app(
         *connect_routes(connect),
     ]
     if mailbox is not None:
-        from syncd.web.mailbox import mailbox_routes
-
         routes.extend(mailbox_routes(mailbox, templates))
     routes.extend(extra_routes)
     app = Starlette(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -13,30 +11,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, ThrottledError, TransientError
-from syncd.web.account_text import TEXT
+from syncd.ports.account_text import TEXT
+from syncd.ports.card_request import CardRequestBackend, CardRequestView
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import branded
-from syncd.web.protocol import Branding
 from syncd.web.templating import Templating
-
-
-@dataclass(frozen=True, slots=True)
-class CardRequestView:
-    """What the link's page shows; ``state`` is open, saved or expired. Strings may come from QBO."""
-
-    branding: Branding
-    customer_name: str
-    reason: str | None
-    state: str
-    consent_text: str
-
-
-class CardRequestBackend(Protocol):
-    def view(self, link_token: str) -> CardRequestView | None:
-        """None for an unknown or malformed token (one 404 for all)."""
-
-    def start(self, link_token: str, *, ip: str | None, user_agent: str | None) -> str:
-        """Record consent; the setup Checkout's URL. PermanentError / TransientError for the payer."""
 
 
 def retry_after(response: Response, exc: ThrottledError) -> Response:

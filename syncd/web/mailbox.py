@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.email.sink import Mailbox
+from syncd.ports.mailbox import Mailbox
 from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating, asset_routes
 

@@ -74,7 +74,7 @@ class StoreCollector(Collector):
             "syncd_qbo_requests", "Requests made to QuickBooks per company", labels=["company", "kind"]
         )
         # Only connectors already built: building one here would reach for the network.
-        built = dict(getattr(self.ctx, "_qbo", {}))
+        built = self.ctx.built_qbo()
         for realm, client in sorted(built.items()):
             try:
                 counts = client.counts()

@@ -16,19 +16,17 @@ from starlette.routing import BaseRoute, Route
 from syncd.domain import InvoiceStatus
 from syncd.errors import AuthError, PermanentError, TransientError
 from syncd.formatting import format_money
-from syncd.web.csrf import FIELD, Csrf
-from syncd.web.protocol import Branding, Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
-from syncd.web.templating import (
+from syncd.ports.portal import Branding, Consenting, InvoiceView, Outcome, PaymentState, PortalBackend
+from syncd.presentation import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
-    Templating,
-    asset_routes,
     currency_exponent,
     plain_amount,
     safe_colour,
     safe_image_url,
-    theme_query,
 )
+from syncd.web.csrf import FIELD, Csrf
+from syncd.web.templating import Templating, asset_routes, theme_query
 
 _AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?|\.([0-9]+)")
 _SYMBOLS = "$€£¥₹"

@@ -17,10 +17,10 @@ from connectors.quickbooks.simulator import QboSimulator
 from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import StripeSimulator
 from syncd import config
-from syncd.bootstrap import build_context, token_store
+from syncd.bootstrap import build_context
 from syncd.clock import Clock
 from syncd.companies import ensure_companies
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.secrets import SecretBox
 from syncd.store.migrate import upgrade
 from syncd.web.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.quickbooks.protocol import QboTokens
+from syncd.ports.quickbooks import QboTokens
 
 
 def tokens_from(answer: dict[str, Any], *, now: datetime | None = None) -> QboTokens:

@@ -13,9 +13,6 @@ from typing import Any, cast
 
 import pytest
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks, RequestCounts
-from connectors.stripe.protocol import Stripe
 from syncd import config
 from syncd.audit import run_audit
 from syncd.cli import main as cli_main
@@ -31,6 +28,9 @@ from syncd.domain import (
     QboEntryRef,
     QboPosting,
 )
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QboApp, QuickBooks, RequestCounts
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages.books.movements import link, record
 from syncd.store import books_accounts, effects
@@ -157,6 +157,7 @@ def world(sqlite_db: Database, tmp_path: Path) -> Fakes:
         qbo_factory=lambda realm: cast(QuickBooks, qbo),
         stripe=cast(Stripe, stripe),
         mailer=cast(Mailer, None),
+        qbo_app=cast(QboApp, None),
         clock=lambda: AT,
     )
     with sqlite_db.transaction() as s:

@@ -12,9 +12,8 @@ from processes import SYNCD
 from qbo_tokens import tokens_from
 from sqlalchemy import select, update
 
-from syncd.bootstrap import token_store
 from syncd.companies import CompanyStatus, is_active, pause, resume_proven, runnable, set_status
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.status import company_reports
 from syncd.store import effects

@@ -15,9 +15,11 @@ import pytest
 from pydantic import BaseModel
 
 from syncd.config import DEFAULT_BRANDING, AccountsSection, parse
-from syncd.config.contract import AccountNames, QboSettings, SmtpSettings, StripeSettings
 from syncd.config.fields import keys, meta, sub_table
 from syncd.config.render import ALL_TABLES, documented_default
+from syncd.ports.email import SmtpSettings
+from syncd.ports.quickbooks import AccountNames, QboSettings
+from syncd.ports.stripe import StripeSettings
 from syncd.web import templating
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import structlog
 
-from syncd.bootstrap import build_context, token_store
+from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.config import parse
-from syncd.context import Context
+from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
@@ -246,7 +246,7 @@ def test_auth_error_pauses_company_until_reconnected(ctx: Context, sched: Schedu
     assert calls.pulls.count("111") == 1  # paused: the job ran but did not pull
     # A person reconnects: new tokens un-pause the company.
     del calls.fail["111"]
-    from connectors.quickbooks.protocol import QboTokens
+    from syncd.ports.quickbooks import QboTokens
 
     now = ctx.clock()
     token_store(ctx).save("111", QboTokens("a", "r", now + timedelta(hours=1), None))

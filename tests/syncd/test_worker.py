@@ -41,6 +41,7 @@ def _ctx(db: Database, now: list[datetime]) -> Context:
         qbo_factory=unused,
         stripe=unused,
         mailer=unused,
+        qbo_app=unused,
         clock=lambda: now[0],
     )
 

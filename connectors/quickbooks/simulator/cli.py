@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from connectors import console
-
-if TYPE_CHECKING:
-    from connectors.quickbooks.simulator.simulator import QboSimulator
+from connectors.quickbooks.simulator.simulator import QboSimulator
 
 DEFAULT_PORT = 12110
 PROG = "python -m connectors.quickbooks.simulator"
@@ -50,8 +48,6 @@ def command(**options: Any) -> int:
 
 def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, for callers embedding it)."""
-    from connectors.quickbooks.simulator.simulator import QboSimulator
-
     sim = QboSimulator(
         seed=options["seed"],
         invoices=options["invoices"],

@@ -6,14 +6,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from connectors import console
-
-if TYPE_CHECKING:
-    from connectors.stripe.simulator.simulator import StripeSimulator
+from connectors.stripe.simulator.simulator import StripeSimulator
 
 DEFAULT_PORT = 12111
 PROG = "python -m connectors.stripe.simulator"
@@ -44,8 +42,6 @@ def command(**options: Any) -> int:
 
 def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, for callers embedding it)."""
-    from connectors.stripe.simulator.simulator import StripeSimulator
-
     with console.port_in_use("--port", options["port"]):
         sim = StripeSimulator(
             api_key=options["api_key"],

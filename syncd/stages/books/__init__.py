@@ -4,7 +4,6 @@ account (DESIGN §4) — fees, refunds, disputes, ACH returns, payouts — one e
 from syncd.stages.books import disputes, fees, payouts, refund_failures, refunds, returns
 from syncd.stages.books.dispatch import KINDS, apply_event
 from syncd.stages.books.fees import record_fee
-from syncd.stages.books.standing import strikes
 
 __all__ = [
     "KINDS",
@@ -16,5 +15,4 @@ __all__ = [
     "refund_failures",
     "refunds",
     "returns",
-    "strikes",
 ]

@@ -21,12 +21,12 @@ from syncd.domain import (
 )
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
-from syncd.stages import events
+from syncd.stages import payment_status
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books.movements import EntryLink, link, record
 from syncd.stages.books.payers import payer_of
-from syncd.stages.books.standing import count_against, strikes
 from syncd.stages.notify import queue_staff_alert
+from syncd.stages.standing import count_against, strikes
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed
 from syncd.store.models import PaymentRow
@@ -99,7 +99,7 @@ def _returned(
     if row.status != PaymentStatus.SUCCEEDED.value:
         # The return overtook the news of the debit's success: record that success first (its QBO
         # Payment is what the return voids).
-        events.observe_in(ctx, session, None, row.key, PaymentStatus.SUCCEEDED, intent.id)
+        payment_status.observe_in(ctx, session, None, row.key, PaymentStatus.SUCCEEDED, intent.id)
     row.failure = "Your bank returned the payment."
     if payments.advance(row, PaymentStatus.RETURNED, now=now):
         count_against(ctx, session, realm, row.customer_id, now)

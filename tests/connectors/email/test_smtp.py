@@ -1,19 +1,23 @@
-"""SmtpMailer against the real SmtpSink over TCP: plain, STARTTLS, implicit TLS, AUTH, errors."""
+"""SmtpMailer against the real SmtpSink over TCP: plain, STARTTLS, implicit TLS, AUTH, errors; and
+the Mailer Protocol's contract, one suite over SmtpMailer and the in-memory fake (``fakes.mail``)."""
 
 from __future__ import annotations
 
 import logging
 import socket
 import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fakes.mail import FakeMailer
 
-from connectors.email.address import recipient
-from connectors.email.protocol import EmailMessage, SmtpSettings
 from connectors.email.sink import SmtpSink
 from connectors.email.smtp import SmtpMailer, to_mime
 from syncd.errors import AuthError, PermanentError, TransientError
+from syncd.ports.address import recipient
+from syncd.ports.email import EmailMessage, Mailer, SmtpSettings
 
 PASSWORD = "correct horse battery staple"
 
@@ -251,3 +255,63 @@ def test_plain_addresses_pass() -> None:
         "Ops <ops@x.example>",
     ):
         assert recipient(good) == good.strip()
+
+
+# -- the Mailer contract: the connector and the fake ---------------------------------------------
+
+
+@dataclass
+class Backend:
+    mailer: Mailer
+    delivered: Callable[[], list[tuple[str, str, str]]]  # (Message-ID, To, Subject)
+    refuse: Callable[[str], None]
+
+
+@pytest.fixture(params=["smtp", "fake"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    if request.param == "fake":
+        fake = FakeMailer()
+        yield Backend(fake, lambda: [(m.message_id, m.to, m.subject) for m in fake.sent], fake.refused.add)
+        return
+    with SmtpSink() as sink:
+        mailer = SmtpMailer(
+            SmtpSettings(host="127.0.0.1", port=sink.port, security="none", timeout_seconds=5)
+        )
+        yield Backend(
+            mailer,
+            lambda: [(m.message_id, m.to, m.subject) for m in reversed(sink.mailbox.all())],
+            lambda address: sink.reject_recipient(address, "550 5.1.1 No such user"),
+        )
+
+
+def test_a_resend_carries_the_same_message_id(backend: Backend) -> None:
+    backend.mailer.send(message())
+    backend.mailer.send(message())
+    expected = ("<0123abcd@acme.example>", "customer@example.org", "Invoice 1042 from Acme: $73.40")
+    assert backend.delivered() == [expected, expected]
+
+
+def test_a_refused_recipient_is_permanent_and_nothing_is_sent(backend: Backend) -> None:
+    backend.refuse("customer@example.org")
+    with pytest.raises(PermanentError) as caught:
+        backend.mailer.send(message())
+    assert not isinstance(caught.value, TransientError)
+    assert backend.delivered() == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"to": "a@b.example, c@d.example"},
+        {"to": "not-an-address"},
+        {"subject": "Hi\r\nBcc: victim@example.org"},
+        {"headers": (("X-Tag", "a\nb"),)},
+        {"headers": (("Message-ID", "<other@x>"),)},
+    ],
+)
+def test_a_malformed_message_is_permanent_and_nothing_is_sent(
+    backend: Backend, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(PermanentError):
+        backend.mailer.send(message(**changes))
+    assert backend.delivered() == []

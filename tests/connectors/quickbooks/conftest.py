@@ -19,7 +19,7 @@ from virtual_clock import VirtualClock
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
-from connectors.quickbooks.protocol import QboSettings, QboTokens
+from syncd.ports.quickbooks import QboSettings, QboTokens
 
 CONTRACTS = QBO_SAMPLES
 STUB_REALM = "1269959970"

@@ -12,8 +12,8 @@ import pytest
 
 from connectors.quickbooks import clearing
 from connectors.quickbooks.client import QboConnector
-from connectors.quickbooks.protocol import AccountNames
 from syncd.domain import QboDepositDraft, QboPaymentDraft, QboPaymentLine, QboPurchaseDraft, QboTransferDraft
+from syncd.ports.quickbooks import AccountNames
 
 Make = Callable[..., QboConnector]
 

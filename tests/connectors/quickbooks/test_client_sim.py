@@ -14,7 +14,6 @@ from intuitlib.exceptions import AuthClientError
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.oauth import make_auth_client
-from connectors.quickbooks.protocol import AccountNames, QboTokens, WriteItem
 from connectors.quickbooks.simulator import QboSimulator
 from syncd.domain import (
     InvoiceStatus,
@@ -26,6 +25,7 @@ from syncd.domain import (
     QboTransferDraft,
 )
 from syncd.errors import NotReducibleError, ReconnectNeededError
+from syncd.ports.quickbooks import AccountNames, QboTokens, WriteItem
 
 Make = Callable[..., QboConnector]
 

@@ -13,7 +13,6 @@ import pytest
 from samples import QBO_SAMPLES
 
 from connectors.quickbooks.client import QboConnector
-from connectors.quickbooks.protocol import WriteItem
 from syncd.domain import InvoiceStatus, QboPaymentDraft, QboPaymentLine
 from syncd.errors import (
     AuthError,
@@ -24,6 +23,7 @@ from syncd.errors import (
     TransientError,
     ValidationError,
 )
+from syncd.ports.quickbooks import WriteItem
 
 CONTRACTS = QBO_SAMPLES
 THROTTLE = (CONTRACTS / "throttle_429.xml").read_text()

@@ -7,9 +7,9 @@ from typing import Any
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.links import link_fields
-from connectors.quickbooks.protocol import LinkWrite
 from connectors.quickbooks.simulator import QboSimulator
 from syncd.domain import QboEntryRef
+from syncd.ports.quickbooks import LinkWrite
 
 Make = Callable[..., QboConnector]
 

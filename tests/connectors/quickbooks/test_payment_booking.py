@@ -14,9 +14,9 @@ import pytest
 
 from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.errors import error_for_response, payment_link_error
-from connectors.quickbooks.protocol import AccountNames
 from syncd.domain import InvoiceStatus, QboPaymentDraft, QboPaymentLine
 from syncd.errors import OpenBalanceError, ValidationError
+from syncd.ports.quickbooks import AccountNames
 
 Make = Callable[..., QboConnector]
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from samples import QBO_SAMPLES
 
-from connectors.quickbooks.protocol import QboWebhookNotice, verify_webhook_signature
-from connectors.quickbooks.webhooks import parse_webhook
+from connectors.quickbooks.webhooks import parse_webhook, verify_webhook_signature
 from syncd.errors import PermanentError
+from syncd.ports.quickbooks import QboWebhookNotice
 
 CONTRACTS = QBO_SAMPLES
 

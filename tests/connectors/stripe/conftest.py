@@ -22,9 +22,9 @@ from starlette.types import Receive, Scope, Send
 
 from connectors.serving import ThreadedServer
 from connectors.stripe.client import StripeConnector
-from connectors.stripe.protocol import StripeSettings
 from syncd.domain import StripeEvent
 from syncd.errors import SyncdError
+from syncd.ports.stripe import StripeSettings
 
 CONTRACTS = STRIPE_SAMPLES
 STUB_API = "https://api.stripe.stub"

@@ -1,22 +1,48 @@
-"""One suite, two backends: the same connector assertions against `responses` stubs serving the
-published samples and against the simulator, so the simulator cannot drift from the samples
-without a test noticing."""
+"""One suite, three backends: the same assertions against the connector over `responses` stubs
+serving the published samples and over the simulator, so the simulator cannot drift from the samples
+without a test noticing, and against the in-memory fake (``fakes.stripe``) — the Protocol's
+contract. Request counts and throttling are the connector's alone (OVER_HTTP); scenarios the stub
+cannot stage run over the simulator and the fake (STATEFUL)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from fakes.stripe import DECLINED, NEEDS_AUTHENTICATION, FakeStripe
 
 from connectors.stripe.client import StripeConnector
-from syncd.domain import CheckoutRequest, PaymentIntentStatus, StripeEvent
-from syncd.errors import AuthenticationRequiredError, DeclinedError
+from connectors.stripe.webhooks import sign
+from syncd.domain import CheckoutRequest, CheckoutStatus, PaymentIntentStatus, StripeEvent
+from syncd.errors import AuthenticationRequiredError, DeclinedError, SignatureError, ValidationError
+from syncd.ports.stripe import Stripe
 
 if TYPE_CHECKING:
     from conftest import StripeStub
+
+OVER_HTTP = pytest.mark.parametrize("backend", ["stub", "sim"], indirect=True)
+STATEFUL = pytest.mark.parametrize("backend", ["sim", "fake"], indirect=True)
+SECRET = "whsec_connector_tests"  # the connector fixture's (conftest.py)
+
+
+def _checkout(key: str = "pay:shared:1") -> CheckoutRequest:
+    return CheckoutRequest(
+        company="9341452",
+        invoice_ids=("130", "131"),
+        amount=Decimal("123.45"),
+        currency="USD",
+        description="Invoices 1037, 1038",
+        customer_id=None,
+        customer_email="amy@example.com",
+        success_url="https://pay.example.com/done",
+        cancel_url="https://pay.example.com/",
+        payment_methods=("card",),
+        payment_key=key,
+    )
 
 
 class StubBackend:
@@ -82,20 +108,7 @@ class SimBackend:
         return int(self.sim.request_count())
 
     def succeeded_card_payment(self) -> str:
-        request = CheckoutRequest(
-            company="9341452",
-            invoice_ids=("130", "131"),
-            amount=Decimal("123.45"),
-            currency="USD",
-            description="Invoices 1037, 1038",
-            customer_id=None,
-            customer_email="amy@example.com",
-            success_url="https://pay.example.com/done",
-            cancel_url="https://pay.example.com/",
-            payment_methods=("card",),
-            payment_key="pay:shared:1",
-        )
-        session = self.connector.create_checkout_session(request, idempotency_key="shared:1")
+        session = self.connector.create_checkout_session(_checkout(), idempotency_key="shared:1")
         self.sim.pay_checkout(session.id, "card_success")
         intent_id = self.connector.get_checkout_session(session.id).payment_intent_id
         assert intent_id is not None
@@ -114,16 +127,50 @@ class SimBackend:
     def since(self) -> datetime:
         return self.started - timedelta(seconds=1)
 
+    def delivery(self) -> bytes:
+        self.succeeded_card_payment()
+        return json.dumps(self.sim.objects("event")[-1]).encode()
 
-Backend = StubBackend | SimBackend
+    def now(self) -> datetime:
+        return self.sim.clock.now()  # type: ignore[no-any-return]
 
 
-@pytest.fixture(params=["stub", "sim"])
+class FakeBackend:
+    """The same scenarios played on the in-memory fake's payer hooks."""
+
+    def __init__(self) -> None:
+        self.fake = FakeStripe(webhook_secret=SECRET)
+        self.connector: Stripe = self.fake
+
+    def succeeded_card_payment(self) -> str:
+        session = self.connector.create_checkout_session(_checkout(), idempotency_key="shared:1")
+        return self.fake.pay_checkout(session.id).id
+
+    def off_session_method(self, outcome: str) -> tuple[str, str]:
+        customer = self.connector.ensure_customer(
+            company="9341452", qbo_customer_id="77", name="Shared", email=None, idempotency_key="shared:c77"
+        )
+        return customer, NEEDS_AUTHENTICATION if outcome == "auth" else DECLINED
+
+    def delivery(self) -> bytes:
+        self.succeeded_card_payment()
+        return self.fake.body(self.fake.events[-1])
+
+    def now(self) -> datetime:
+        return self.fake.clock()
+
+
+Backend = StubBackend | SimBackend | FakeBackend
+
+
+@pytest.fixture(params=["stub", "sim", "fake"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "stub":
         yield StubBackend(request.getfixturevalue("stub"), request.getfixturevalue("stubbed"))
-    else:
+    elif request.param == "sim":
         yield SimBackend(request.getfixturevalue("sim"), request.getfixturevalue("connector"))
+    else:
+        yield FakeBackend()
 
 
 def test_succeeded_card_payment_with_fees(backend: Backend) -> None:
@@ -142,7 +189,8 @@ def test_succeeded_card_payment_with_fees(backend: Backend) -> None:
 )
 def test_off_session_failures_raise_once(backend: Backend, outcome: str, error: type[DeclinedError]) -> None:
     customer, method = backend.off_session_method(outcome)
-    before = backend.request_count() + 1  # the replay lookup by key
+    # Over HTTP: one request after the replay lookup by key (no retry of a decline).
+    before = 0 if isinstance(backend, FakeBackend) else backend.request_count() + 1
     with pytest.raises(error) as raised:
         backend.connector.charge_off_session(
             customer_id=customer,
@@ -153,13 +201,77 @@ def test_off_session_failures_raise_once(backend: Backend, outcome: str, error: 
             idempotency_key=f"shared:autopay:{outcome}",
         )
     assert type(raised.value) is error and raised.value.customer_message
-    assert backend.request_count() - before == 1
+    if not isinstance(backend, FakeBackend):
+        assert backend.request_count() - before == 1
 
 
-def test_throttled_reads_are_retried(backend: Backend) -> None:
+@OVER_HTTP
+def test_throttled_reads_are_retried(backend: Any) -> None:
     backend.throttle_next_events_read(3)
     before = backend.request_count()
     found = backend.connector.events_after(None, since=backend.since())
     assert found and all(isinstance(event, StripeEvent) for event in found)
     assert [event.created for event in found] == sorted(event.created for event in found)
     assert backend.request_count() - before >= 4
+
+
+@STATEFUL
+def test_a_checkout_key_answers_one_session_until_it_expires(backend: Backend) -> None:
+    stripe = backend.connector
+    first = stripe.create_checkout_session(_checkout("pay:shared:2"), idempotency_key="shared:2")
+    assert (
+        stripe.create_checkout_session(_checkout("pay:shared:2"), idempotency_key="shared:2").id == first.id
+    )
+    assert first.status is CheckoutStatus.OPEN and first.url and first.payment_intent_id is None
+    assert (first.amount, first.currency) == (Decimal("123.45"), "USD")
+    assert first.metadata["payment_key"] == "pay:shared:2"
+    assert first.metadata["invoice_ids"] == "130,131"
+    assert stripe.get_checkout_session(first.id).id == first.id
+    assert stripe.expire_checkout_session(first.id).status is CheckoutStatus.EXPIRED
+    assert stripe.expire_checkout_session(first.id).status is CheckoutStatus.EXPIRED  # a no-op now
+
+
+@STATEFUL
+def test_one_customer_per_qbo_customer(backend: Backend) -> None:
+    def ensure(key: str) -> str:
+        return backend.connector.ensure_customer(
+            company="9341452",
+            qbo_customer_id="88",
+            name="Once",
+            email="once@example.com",
+            idempotency_key=key,
+        )
+
+    assert ensure("customer:88") == ensure("customer:88:again")
+    assert backend.connector.saved_methods(ensure("customer:88")) == []
+
+
+@STATEFUL
+def test_a_refund_key_refunds_once(backend: Backend) -> None:
+    intent = backend.connector.get_payment_intent(backend.succeeded_card_payment())
+    refund = backend.connector.refund(
+        payment_intent_id=intent.id, amount=Decimal("23.45"), metadata={"qbo": "r1"}, idempotency_key="r:1"
+    )
+    again = backend.connector.refund(
+        payment_intent_id=intent.id, amount=Decimal("23.45"), metadata={"qbo": "r1"}, idempotency_key="r:1"
+    )
+    assert again.id == refund.id
+    assert (refund.amount, refund.currency, refund.payment_intent_id) == (Decimal("23.45"), "USD", intent.id)
+    assert refund.charge_id == intent.latest_charge_id
+    assert backend.connector.get_refund(refund.id).amount == Decimal("23.45")
+    with pytest.raises(ValidationError):
+        backend.connector.refund(
+            payment_intent_id=intent.id, amount=Decimal("500.00"), metadata={}, idempotency_key="r:2"
+        )
+
+
+@STATEFUL
+def test_a_webhook_is_read_only_when_signed_with_the_secret_in_time(backend: Any) -> None:
+    body = backend.delivery()
+    at = int(backend.now().timestamp())
+    event = backend.connector.parse_webhook(body, sign(body, SECRET, at))
+    assert event == backend.connector.parse_event(body)
+    assert event.metadata["payment_key"] == "pay:shared:1"  # the payment the delivery is about
+    for forged in (sign(body, "whsec_other", at), sign(body, SECRET, at - 3600), None):
+        with pytest.raises(SignatureError):
+            backend.connector.parse_webhook(body, forged)

@@ -10,7 +10,6 @@ import pytest
 import structlog
 
 from connectors.stripe.client import StripeConnector
-from connectors.stripe.protocol import Stripe, StripeSettings
 from syncd.domain import CheckoutRequest, CheckoutStatus, PaymentIntentStatus, StripeEventKind
 from syncd.errors import (
     AuthenticationRequiredError,
@@ -20,6 +19,7 @@ from syncd.errors import (
     TransientError,
     ValidationError,
 )
+from syncd.ports.stripe import Stripe, StripeSettings
 
 if TYPE_CHECKING:
     from conftest import StripeStub

@@ -14,8 +14,8 @@ import requests
 import stripe
 
 from connectors.stripe.endpoints import DESCRIPTION, WebhookEndpoints
-from connectors.stripe.protocol import StripeSettings
 from syncd.errors import AuthError, TransientError, ValidationError
+from syncd.ports.stripe import StripeSettings
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "webhook_endpoints"
 

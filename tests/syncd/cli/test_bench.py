@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from syncd.bench import percentile, table
+from syncd.bench import table
+from syncd.bench_loop import percentile
 from syncd.cli.main import run
 
 

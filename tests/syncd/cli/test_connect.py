@@ -57,9 +57,10 @@ def test_connect_by_pasting_the_redirect(
     assert run(["--config", str(config), "connect", "quickbooks", "--paste"]) == 0
     assert f"Connected QuickBooks company {qbo.realm_id}" in capsys.readouterr().out
     assert run(["--config", str(config), "migrate"]) == 0
-    from syncd.bootstrap import build_context, token_store
+    from syncd.bootstrap import build_context
     from syncd.companies import ensure_companies
     from syncd.config import load
+    from syncd.context import token_store
 
     ctx = build_context(load(config))
     ensure_companies(ctx)

@@ -210,9 +210,9 @@ def test_expiring_card_gets_one_notice_about_30_days_before(tmp_path: Path) -> N
 
 
 def test_keep_this_card_during_a_payment_stores_it_with_the_recorded_consent(tmp_path: Path) -> None:
+    from syncd.ports.portal import Consenting
     from syncd.stages.collect import PortalService
     from syncd.store.models import InvoiceRow, PaymentRow
-    from syncd.web.protocol import Consenting
 
     with running_loop(tmp_path, save_methods=True) as loop:
         run_cycle(loop.ctx, loop.realm)

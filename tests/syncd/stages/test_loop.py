@@ -9,11 +9,11 @@ import pytest
 from loop_harness import running_loop
 
 from syncd.domain.payments import PaymentStatus
+from syncd.ports.portal import Outcome
 from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
 from syncd.stages.events import ingest
 from syncd.store.models import InvoiceRow, PaymentRow, PortalLink
-from syncd.web.protocol import Outcome
 
 
 def _open_invoice(loop, *, currency: str = "USD") -> InvoiceRow:  # type: ignore[no-untyped-def]

@@ -12,10 +12,10 @@ from loop_harness import Loop, running_loop
 from sqlalchemy import select
 
 from syncd.errors import AuthError, Credential
+from syncd.ports.portal import Outcome
 from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
 from syncd.store.models import Company, InvoiceRow
-from syncd.web.protocol import Outcome
 
 
 def _open_token(loop: Loop) -> str:

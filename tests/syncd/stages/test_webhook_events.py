@@ -13,14 +13,14 @@ import pytest
 import structlog
 from sqlalchemy import select
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks
 from connectors.stripe import webhooks
-from connectors.stripe.protocol import Stripe
 from connectors.stripe.simulator.webhook_endpoints import KNOWN_EVENTS
 from syncd import config
 from syncd.context import Context
 from syncd.domain import STRIPE_WEBHOOK_EVENTS, StripeEvent, StripeEventKind
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages import events
 from syncd.store import inbox

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.quickbooks.protocol import QboTokens
 from syncd.errors import ConfigError
+from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.store import cursors, inbox, leases
 from syncd.store.engine import Database

@@ -17,9 +17,9 @@ from starlette.middleware import Middleware
 from syncd.context import Context
 from syncd.domain import InvoiceLine, InvoiceStatus
 from syncd.errors import PermanentError, SyncdError
+from syncd.ports.portal import Branding, Consenting, InvoiceView, Outcome, PaymentState
 from syncd.web.csrf import Csrf
 from syncd.web.portal import portal_routes
-from syncd.web.protocol import Branding, Consenting, InvoiceView, Outcome, PaymentState
 from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 

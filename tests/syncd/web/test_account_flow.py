@@ -18,6 +18,8 @@ from loop_harness import Loop
 from method_rows import card_on_file
 from sqlalchemy import select
 
+from syncd.ports.account_text import TEXT
+from syncd.ports.portal import PaymentState
 from syncd.stages.account import AccountService
 from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
@@ -34,9 +36,7 @@ from syncd.store.models import (
     SavedMethodRow,
 )
 from syncd.web.account import account_routes
-from syncd.web.account_text import TEXT
 from syncd.web.csrf import Csrf
-from syncd.web.protocol import PaymentState
 from syncd.web.templating import Templating
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

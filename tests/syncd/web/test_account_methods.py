@@ -15,10 +15,10 @@ from loop_harness import Loop
 from method_rows import card_on_file
 from sqlalchemy import select
 
+from syncd.ports.account_text import TEXT
 from syncd.stages import card_requests
 from syncd.stages.events import ingest
 from syncd.store.models import CardRequest, CustomerRow, Effect, MethodConsent, PaymentRow, SavedMethodRow
-from syncd.web.account_text import TEXT
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 AGENT = "AccountMethodsTest/1.0"

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syncd.domain import InvoiceStatus
+from syncd.ports.portal import Branding, InvoiceView, PaymentState
+from syncd.presentation import currency_exponent, format_amount, plain_amount
 from syncd.web.portal import AmountError, parse_amount
-from syncd.web.protocol import Branding, InvoiceView, PaymentState
-from syncd.web.templating import currency_exponent, format_amount, plain_amount
 
 CURRENCIES = ["USD", "JPY", "KWD", "EUR", "CLP", "BHD"]
 

@@ -15,10 +15,10 @@ from syncd.bootstrap import build_context
 from syncd.config import parse
 from syncd.context import Context
 from syncd.errors import PermanentError, SignatureError, TransientError
+from syncd.ports.portal import Consenting, InvoiceView, Outcome
 from syncd.secrets import SecretBox
 from syncd.store import inbox, migrate
 from syncd.web.app import create_app
-from syncd.web.protocol import Consenting, InvoiceView, Outcome
 
 METRICS_TOKEN = "scrape-me-0123456789"
 SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}

@@ -7,10 +7,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from syncd.errors import ThrottledError
-from syncd.web.account_text import TEXT
+from syncd.ports.account_text import TEXT
+from syncd.ports.portal import Branding
 from syncd.web.card_request import CardRequestView, card_request_routes
 from syncd.web.csrf import Csrf
-from syncd.web.protocol import Branding
 from syncd.web.templating import Templating
 
 EVIL = '<script>alert("x")</script>'

@@ -14,11 +14,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.middleware import Middleware
 
-from connectors.email.protocol import EmailMessage, SmtpSettings
 from connectors.email.sink import SmtpSink
 from connectors.email.smtp import SmtpMailer
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
+from syncd.ports.email import EmailMessage, SmtpSettings
 from syncd.web.csrf import Csrf
 from syncd.web.mailbox import linkify, mailbox_routes
 from syncd.web.portal import portal_routes

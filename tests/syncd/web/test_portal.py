@@ -15,9 +15,9 @@ from starlette.testclient import TestClient
 
 from syncd.domain import InvoiceLine, InvoiceStatus
 from syncd.errors import AuthError, Credential, TransientError
+from syncd.ports.portal import Outcome, PaymentState
 from syncd.web.csrf import Csrf
 from syncd.web.portal import portal_routes
-from syncd.web.protocol import Outcome, PaymentState
 from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 

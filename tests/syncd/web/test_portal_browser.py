@@ -17,17 +17,17 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from strictness import unavailable
 
-from connectors.email.protocol import SmtpSettings
 from connectors.email.sink import SmtpSink
 from connectors.email.smtp import SmtpMailer
 from connectors.serving import ThreadedServer
 from syncd.domain import InvoiceLine, InvoiceStatus
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
+from syncd.ports.email import SmtpSettings
+from syncd.ports.portal import PaymentState
 from syncd.web.csrf import Csrf
 from syncd.web.mailbox import mailbox_routes
 from syncd.web.portal import portal_routes
-from syncd.web.protocol import PaymentState
 from syncd.web.security import SecurityHeadersMiddleware
 from syncd.web.templating import Templating
 

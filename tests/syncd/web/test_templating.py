@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from syncd.formatting import format_date, format_datetime, format_money
-from syncd.web.templating import (
-    Templating,
+from syncd.presentation import (
     format_quantity,
     plain_amount,
     safe_colour,
     safe_image_url,
     text_colour_on,
 )
+from syncd.web.templating import Templating
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.quickbooks.protocol import verify_webhook_signature
 from connectors.quickbooks.simulator import QboSimulator
+from connectors.quickbooks.webhooks import verify_webhook_signature
 from connectors.serving import ThreadedServer
 
 

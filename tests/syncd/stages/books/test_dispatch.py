@@ -11,13 +11,13 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 
-from connectors.email.protocol import Mailer
-from connectors.quickbooks.protocol import QuickBooks
-from connectors.stripe.protocol import Stripe
 from syncd import config
 from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.domain.payments import PaymentStatus
+from syncd.ports.email import Mailer
+from syncd.ports.quickbooks import QboApp, QuickBooks
+from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages.books import apply_event
 from syncd.store.engine import Database
@@ -41,6 +41,7 @@ def _ctx(db: Database, tmp_path: Path, realms: tuple[str, ...]) -> Context:
         qbo_factory=lambda realm: cast(QuickBooks, None),
         stripe=cast(Stripe, None),
         mailer=cast(Mailer, None),
+        qbo_app=cast(QboApp, None),
         clock=lambda: AT,
     )
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from syncd.web.protocol import Branding, Consenting
+from syncd.ports.portal import Branding, Consenting
 
 
 class SignIn(enum.Enum):

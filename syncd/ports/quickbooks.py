@@ -27,6 +27,12 @@ from syncd.domain import (
 )
 from syncd.errors import SyncdError
 
+# The batch-call budget every QuickBooks implementation keeps per company (QBO allows 40 a minute)
+# and the share of it bulk work (link write-backs) leaves to money effects; stages pace to it.
+BATCHES_PER_MINUTE = 40
+WINDOW_SECONDS = 60.0
+BULK_RESERVE_BATCHES = 8
+
 
 @dataclass(frozen=True, slots=True)
 class QboSettings:
@@ -190,7 +196,10 @@ class QuickBooks(Protocol):
         Payment already carrying the marker is left as it is."""
 
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
-        """Up to 30 creates in one batch call; one result per item, in order."""
+        """Up to 30 creates in one batch call (PermanentError for more); one result per item, in
+        order. QBO has no per-item requestid: replaying the same batch answers the same entries,
+        but an item re-sent in a differently composed batch is created again. Today only the QBO
+        benchmark calls it; the batched money effects to come will."""
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
         """Write the portal link on the invoice (configured custom field, else the memo)."""
@@ -211,19 +220,13 @@ class QuickBooks(Protocol):
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 
-    def counts(self) -> RequestCounts: ...
+    def keep_alive(self) -> None:
+        """Refresh the access token if it is about to expire, with no metered read: keeps the
+        rotating refresh-token chain alive for a quiet company. ReconnectNeededError when it was
+        never connected or Intuit refuses the refresh token."""
 
-
-def verify_webhook_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
-    """True when ``intuit-signature`` is base64(HMAC-SHA256(verifier_token, body)); constant time."""
-    import base64
-    import hashlib
-    import hmac
-
-    if not signature or not verifier_token:
-        return False
-    digest = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
+    def counts(self) -> RequestCounts:
+        """Requests made so far (no request); the metrics read it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +247,15 @@ class LinkWrite:
     url: str
 
 
-class WebhookParser(Protocol):
-    def __call__(self, body: bytes) -> list[QboWebhookNotice]:
-        """Parse a verified body in either format (legacy eventNotifications or CloudEvents);
-        raises PermanentError on anything unparseable."""
+class QboApp(Protocol):
+    """QBO as syncd's app rather than one company: webhook deliveries (one verifier token serves
+    every company) and the OAuth sign-in that connects a company."""
+
+    def parse_webhook(self, body: bytes, signature: str | None) -> list[QboWebhookNotice]:
+        """The notices of a delivery whose ``intuit-signature`` matches, in either format (legacy
+        eventNotifications or CloudEvents). SignatureError when the signature does not match,
+        PermanentError on a signed body that is unparseable."""
+
+    def exchange_code(self, code: str, realm_id: str) -> QboTokens:
+        """Trade the code of an OAuth redirect for the company's first token pair (one request).
+        AuthError / PermanentError when Intuit refuses the code, TransientError when unreachable."""

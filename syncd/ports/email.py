@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# Headers the mailer writes itself from the message's fields; ``headers`` may not name them.
+RESERVED_HEADERS = frozenset(
+    {"from", "to", "subject", "date", "message-id", "reply-to", "mime-version", "content-type"}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
@@ -36,6 +41,7 @@ class SmtpSettings:
 
 class Mailer(Protocol):
     """Sends one message over SMTP. Raises TransientError (4xx replies, network) or
-    PermanentError (5xx replies, a refused recipient); never logs credentials."""
+    PermanentError (5xx replies, a refused or invalid recipient, a header carrying a line break or
+    naming a RESERVED_HEADERS one — nothing is sent then); never logs credentials."""
 
     def send(self, message: EmailMessage) -> None: ...
