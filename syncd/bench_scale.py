@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from connectors.quickbooks.protocol import QboTokens
 from syncd.bench import _SimulatorProcess, bench_payments, current_rss_mb, peak_rss_mb
 from syncd.bootstrap import build_context
+from syncd.catalog import EffectKind
 from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context
 from syncd.secrets import SecretBox
-from syncd.stages import link_writeback
 from syncd.store import migrate
 from syncd.store.models import Effect
 
@@ -54,7 +54,9 @@ def _pending_links(ctx: Context) -> int:
     with ctx.db.transaction() as session:
         return int(
             session.scalar(
-                select(func.count()).where(Effect.kind == link_writeback.KIND, Effect.status == "pending")
+                select(func.count()).where(
+                    Effect.kind == EffectKind.QBO_INVOICE_LINKS, Effect.status == "pending"
+                )
             )
             or 0
         )
@@ -79,7 +81,7 @@ def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]
             batches = _pending_links(ctx)
             deadline = time.monotonic() + timeout
             while _pending_links(ctx) and time.monotonic() < deadline:
-                if not run_effects(ctx, owner="bench", kinds=[link_writeback.KIND], limit=20):
+                if not run_effects(ctx, owner="bench", kinds=[EffectKind.QBO_INVOICE_LINKS], limit=20):
                     time.sleep(0.2)  # the next batch is paced a little later
             done = time.perf_counter()
             counts = qbo.counts()

@@ -23,6 +23,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import CustomerContact, SignInEmail
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
@@ -43,10 +44,8 @@ from syncd.web.account_protocol import (
 )
 from syncd.web.account_text import TEXT
 from syncd.web.protocol import Branding, Consenting
-from syncd.worker import Done, handler, perform
+from syncd.worker import Done, perform
 
-SIGN_IN_KIND = "email.sign_in"
-CONTACT_KIND = "qbo.customer_contact"
 _PAYABLE = (InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value)
 _HISTORY = (PaymentStatus.SUCCEEDED.value, PaymentStatus.PROCESSING.value, PaymentStatus.RETURNED.value)
 
@@ -94,16 +93,9 @@ class AccountService:
             accounts.purge(session, now)
             if not found:
                 return []
-            key = f"email:signin:{token_digest}"
-            effects.enqueue(
-                session,
-                key=key,
-                kind=SIGN_IN_KIND,
-                company_id=found[0].company_id,
-                payload={"nonce": nonce, "to": address},
-                now=now,
-            )
-        return [key]
+            sign_in = SignInEmail(nonce=nonce, to=address, token_digest=token_digest)
+            effects.enqueue(session, sign_in, company_id=found[0].company_id, now=now)
+        return [sign_in.key(found[0].company_id)]
 
     def deliver(self, keys: list[str]) -> None:
         for key in keys:
@@ -395,16 +387,9 @@ class AccountService:
             if current is None:
                 return False
             _, customer = current
-            change = {"email": email, "phone": phone}
             fingerprint = accounts.digest(f"{customer.company_id}|{customer.qbo_id}|{email}|{phone}")[:24]
-            effects.enqueue(
-                session,
-                key=f"qbo:customer_contact:{customer.company_id}:{customer.qbo_id}:{fingerprint}",
-                kind=CONTACT_KIND,
-                company_id=customer.company_id,
-                payload={"customer_id": customer.qbo_id, **change},
-                now=now,
-            )
+            change = CustomerContact(customer.qbo_id, email=email, phone=phone, fingerprint=fingerprint)
+            effects.enqueue(session, change, company_id=customer.company_id, now=now)
             queue_staff_alert(
                 ctx,
                 session,
@@ -536,10 +521,10 @@ def _account_view(
     )
 
 
-@handler(SIGN_IN_KIND)
 def send_sign_in(ctx: Context, effect: Claimed) -> Done:
     """The sign-in email; the link is derived again from the nonce, never stored."""
-    token = _token_for(ctx, str(effect.payload["nonce"]))
+    sign_in = SignInEmail.of(effect)
+    token = _token_for(ctx, sign_in.nonce)
     b = ctx.settings.company(effect.company_id).branding
     context = {
         "company_name": views.company_name(ctx, effect.company_id),
@@ -550,26 +535,21 @@ def send_sign_in(ctx: Context, effect: Claimed) -> Done:
         "sign_in_url": f"{ctx.settings.public_url}/account/link/{token}",
         "minutes": int(accounts.LINK_LIFETIME.total_seconds() // 60),
     }
-    return send(ctx, effect, "sign_in", str(effect.payload["to"]), context)
+    return send(ctx, effect, "sign_in", sign_in.to, context)
 
 
-@handler(CONTACT_KIND)
 def write_contact(ctx: Context, effect: Claimed) -> Done:
     """The customer's new billing email / phone, as a sparse update of the QBO customer."""
-    customer_id = str(effect.payload["customer_id"])
-    email = effect.payload.get("email")
-    phone = effect.payload.get("phone")
+    change = CustomerContact.of(effect)
+    customer_id, email, phone = change.customer_id, change.email or None, change.phone or None
     ref = ctx.qbo(effect.company_id).update_customer_contact(
-        customer_id,
-        email=str(email) if email else None,
-        phone=str(phone) if phone else None,
-        request_id=effect.key,
+        customer_id, email=email, phone=phone, request_id=effect.key
     )
 
     def apply(session: Session) -> None:
         row = session.get(CustomerRow, (effect.company_id, customer_id))
         if row is not None:
-            row.email = str(email) if email else row.email
-            row.phone = str(phone) if phone else row.phone
+            row.email = email or row.email
+            row.phone = phone or row.phone
 
     return Done(remote_id=ref.qbo_id, apply=apply)

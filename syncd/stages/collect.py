@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import StripeCheckout
 from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
 from syncd.domain.payments import PaymentStatus
@@ -25,7 +26,7 @@ from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
 from syncd.web.protocol import Consenting, InvoiceView, Outcome, PaymentState
-from syncd.worker import Done, handler, perform
+from syncd.worker import Done, perform
 
 __all__ = ["PortalService", "backfill", "ingest"]
 
@@ -283,19 +284,11 @@ def open_attempt(
             updated_at=now,
         )
     )
-    effects.enqueue(
-        session,
-        key=f"stripe:checkout:{key}",
-        kind="stripe.checkout",
-        company_id=first.company_id,
-        payload={"payment_key": key},
-        now=now,
-    )
+    effects.enqueue(session, StripeCheckout(payment_key=key), company_id=first.company_id, now=now)
 
 
-@handler("stripe.checkout")
 def create_checkout(ctx: Context, effect: Claimed) -> Done:
-    key = str(effect.payload["payment_key"])
+    key = StripeCheckout.of(effect).payment_key
     company = ctx.settings.company(effect.company_id)
     with ctx.db.transaction() as session:
         row = session.get(PaymentRow, key)

@@ -13,7 +13,7 @@ from syncd.errors import PermanentError, TransientError
 from syncd.store import effects
 from syncd.store.effects import Claimed
 from syncd.store.engine import Database
-from syncd.worker import HOLD_AFTER, MAX_TRANSIENT_ATTEMPTS, Done, handler, perform
+from syncd.worker import HOLD_AFTER, MAX_TRANSIENT_ATTEMPTS, Done, Performer, perform
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 told: list[str] = []
@@ -28,8 +28,7 @@ def _tell(ctx: Context, session: Session, effect: Claimed, error: str) -> None:
     told.append(f"{effect.key}: {error}")
 
 
-handler("test.must_book", on_held=_tell)(_raise)
-handler("test.may_fail")(_raise)
+TABLE = {"test.must_book": Performer(_raise, on_held=_tell), "test.may_fail": Performer(_raise)}
 
 
 def _ctx(db: Database, now: list[datetime]) -> Context:
@@ -49,7 +48,7 @@ def _attempt(ctx: Context, db: Database, key: str, error: Exception) -> None:
     errors[key] = error
     claimed = effects.claim_key(db, key, owner="w", now=ctx.clock())
     assert claimed is not None, f"{key} is not due"
-    perform(ctx, claimed)
+    perform(ctx, claimed, TABLE)
 
 
 def test_a_must_succeed_effect_is_held_where_another_fails_and_staff_are_told_once(
@@ -59,8 +58,8 @@ def test_a_must_succeed_effect_is_held_where_another_fails_and_staff_are_told_on
     ctx = _ctx(sqlite_db, now)
     told.clear()
     with sqlite_db.transaction() as s:
-        effects.enqueue(s, key="must", kind="test.must_book", company_id="c1", payload={}, now=T0)
-        effects.enqueue(s, key="may", kind="test.may_fail", company_id="c1", payload={}, now=T0)
+        effects.insert(s, key="must", kind="test.must_book", company_id="c1", payload={}, now=T0)
+        effects.insert(s, key="may", kind="test.may_fail", company_id="c1", payload={}, now=T0)
     _attempt(ctx, sqlite_db, "may", PermanentError("QBO 6000 closed books"))
     for _ in range(3):
         _attempt(ctx, sqlite_db, "must", PermanentError("QBO 2500 Invalid Reference Id : Account 9"))
@@ -78,7 +77,7 @@ def test_a_must_succeed_effect_outlasts_any_number_of_transient_failures(sqlite_
     ctx = _ctx(sqlite_db, now)
     told.clear()
     with sqlite_db.transaction() as s:
-        effects.enqueue(s, key="down", kind="test.must_book", company_id="c1", payload={}, now=T0)
+        effects.insert(s, key="down", kind="test.must_book", company_id="c1", payload={}, now=T0)
     for attempt in range(1, MAX_TRANSIENT_ATTEMPTS + 3):
         _attempt(ctx, sqlite_db, "down", TransientError("QBO HTTP 503"))
         with sqlite_db.transaction() as s:
