@@ -30,17 +30,17 @@ def expected_effect(txn: BalanceTxn) -> str | None:
     key builders."""
     source = txn.source_id or ""
     if txn.type in ("charge", "payment"):
-        return QboFee.key_of(txn.id)
+        return QboFee.key_with(balance_txn_id=txn.id)
     if txn.type in ("refund", "payment_refund"):
-        return QboRefund.key_of(source)
+        return QboRefund.key_with(refund_id=source)
     if txn.type == "refund_failure":
-        return QboRefundFailed.key_of(source)
+        return QboRefundFailed.key_with(refund_id=source)
     if source.startswith("dp_") or txn.type in ("adjustment", "dispute"):
-        return QboDispute.key_of(source, txn.id)
+        return QboDispute.key_with(dispute_id=source, balance_txn_id=txn.id)
     if txn.type == "payout":
-        return QboPayout.key_of(source)
+        return QboPayout.key_with(payout_id=source)
     if txn.type in ("payout_failure", "payout_cancel"):
-        return PayoutFailed.key_of(source)
+        return PayoutFailed.key_with(payout_id=source)
     return None
 
 
