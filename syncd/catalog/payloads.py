@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol, Self
 
 from syncd.catalog.jsonable import Json, key_part
 from syncd.catalog.kinds import EffectKind as K
-from syncd.catalog.kinds import Serial, kind_of
+from syncd.catalog.kinds import kind_of
 from syncd.errors import PermanentError
 
 
@@ -378,4 +378,4 @@ PAYLOADS: dict[K, type[Payload]] = {
     )
 }
 
-__all__ = ["PAYLOADS", "Payload", "Serial", "StoredEffect", "key_part"]
+__all__ = ["PAYLOADS", "Payload", "StoredEffect", "key_part"]
