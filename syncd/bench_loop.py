@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from syncd import intake as real_intake
 from syncd.bootstrap import build_context
+from syncd.catalog import EffectKind
 from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context, token_store
@@ -93,8 +94,8 @@ def _wait_for_payments(ctx: Context, sessions: set[str], timeout: float) -> dict
         with ctx.db.transaction() as session:
             rows = session.execute(
                 select(PaymentRow.checkout_session_id, Effect.done_at)
-                .join(Effect, Effect.payload["payment_key"].as_string() == PaymentRow.key)
-                .where(Effect.kind == "qbo.payment", Effect.status == "done")
+                .join(Effect, effects.payload_text("payment_key") == PaymentRow.key)
+                .where(Effect.kind == EffectKind.QBO_PAYMENT, Effect.status == "done")
             ).all()
         created = {sid: done.timestamp() for sid, done in rows if sid in sessions and done is not None}
         if len(created) == len(sessions) or time.monotonic() > deadline:

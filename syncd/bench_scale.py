@@ -18,8 +18,8 @@ from syncd.bench_loop import (
     peak_rss_mb,
     simulated_context,
 )
+from syncd.catalog import EffectKind
 from syncd.context import Context
-from syncd.stages import link_writeback
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
 from syncd.store.models import Effect
@@ -30,7 +30,9 @@ def _pending_links(ctx: Context) -> int:
     with ctx.db.transaction() as session:
         return int(
             session.scalar(
-                select(func.count()).where(Effect.kind == link_writeback.KIND, Effect.status == "pending")
+                select(func.count()).where(
+                    Effect.kind == EffectKind.QBO_INVOICE_LINKS, Effect.status == "pending"
+                )
             )
             or 0
         )
@@ -51,7 +53,7 @@ def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]
             batches = _pending_links(ctx)
             deadline = time.monotonic() + timeout
             while _pending_links(ctx) and time.monotonic() < deadline:
-                if not run_effects(ctx, owner="bench", kinds=[link_writeback.KIND], limit=20):
+                if not run_effects(ctx, owner="bench", kinds=[EffectKind.QBO_INVOICE_LINKS], limit=20):
                     time.sleep(0.2)  # the next batch is paced a little later
             done = time.perf_counter()
             counts = qbo.counts()

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import StaffAlert
 from syncd.context import Context
 from syncd.errors import AuthError, Credential
 from syncd.store import effects
@@ -128,20 +129,15 @@ def _alert(
     session: Session, realm_id: str, credential: Credential | None, reason: str, now: datetime
 ) -> None:
     """One staff email per company, credential and day, so a flapping credential does not flood."""
-    effects.enqueue(
-        session,
-        key=f"email:staff:paused:{realm_id}:{_value(credential) or 'unknown'}:{now.date().isoformat()}",
-        kind="email.staff",
-        company_id=realm_id,
-        payload={
-            "title": TITLES[credential],
-            "body": f"{reason}. Nothing is synced for company {realm_id} until this is fixed: "
-            f"{fix_for(credential, realm_id)}. "
-            + ("syncd resumes it by itself once the credential works again; " if credential else "")
-            + "payments that arrived meanwhile are booked when it resumes.",
-        },
-        now=now,
+    alert = StaffAlert(
+        title=TITLES[credential],
+        body=f"{reason}. Nothing is synced for company {realm_id} until this is fixed: "
+        f"{fix_for(credential, realm_id)}. "
+        + ("syncd resumes it by itself once the credential works again; " if credential else "")
+        + "payments that arrived meanwhile are booked when it resumes.",
+        ident=f"paused:{realm_id}:{_value(credential) or 'unknown'}:{now.date().isoformat()}",
     )
+    effects.enqueue(session, alert, company_id=realm_id, now=now)
 
 
 def set_status(ctx: Context, realm_id: str, status: CompanyStatus, reason: str | None = None) -> None:

@@ -6,7 +6,8 @@ same transaction that marks the effect done. Errors follow the one error tree: t
 retried with exponential backoff and jitter, permanent ones are recorded and surfaced, auth errors
 mark the company as waiting for a reconnect. One bad effect never stops the others.
 
-A kind registered with ``on_held`` must not fail (a charge Stripe took must reach the books):
+What performs each kind comes from the catalog (``syncd.catalog``), resolved once per process.
+A kind declared with ``on_held`` must not fail (a charge Stripe took must reach the books):
 where another kind would fail for good, or after ``HOLD_AFTER`` transient attempts, or when the
 company's connection is refused, it is *held* instead — kept pending, retried every
 ``MAX_BACKOFF`` until the cause clears, listed by ``syncd status`` and ``syncd failed``, and
@@ -16,15 +17,16 @@ company's connection is refused, it is *held* instead — kept pending, retried 
 from __future__ import annotations
 
 import functools
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import structlog
 from sqlalchemy.orm import Session
 
+from syncd.catalog import SPECS, resolve
 from syncd.companies import pause
 from syncd.context import Context
 from syncd.errors import AuthError, PermanentError, TransientError
@@ -51,51 +53,43 @@ class Done:
 
 Handler = Callable[[Context, Claimed], Done]
 HeldHook = Callable[[Context, Session, Claimed, str], None]
-_HANDLERS: dict[str, Handler] = {}
-_ON_HELD: dict[str, HeldHook] = {}
 
 
-def handler(kind: str, *, on_held: HeldHook | None = None) -> Callable[[Handler], Handler]:
-    """Register the performer of one effect kind; with ``on_held`` the kind never fails for good
-    (see the module docstring) and the hook runs, in a transaction, the first time it is held."""
+@dataclass(frozen=True, slots=True)
+class Performer:
+    """How one kind is performed: its handler, and for a kind that must not fail, the hook run (in
+    a transaction) the first time it is held."""
 
-    def register(fn: Handler) -> Handler:
-        _HANDLERS[kind] = fn
-        if on_held is not None:
-            _ON_HELD[kind] = on_held
-        return fn
-
-    return register
+    handler: Handler
+    on_held: HeldHook | None = None
 
 
-def _hold(ctx: Context, effect: Claimed, error: str, at: timedelta) -> bool:
+Performers = Mapping[str, Performer]
+
+
+@functools.cache
+def performers() -> Performers:
+    """Every catalog kind's performer, imported once per process: a handler that cannot be found
+    stops the worker at its first run instead of failing that kind's effects one by one."""
+    return {
+        kind.value: Performer(
+            cast(Handler, resolve(spec.handler)),
+            cast(HeldHook, resolve(spec.on_held)) if spec.on_held else None,
+        )
+        for kind, spec in SPECS.items()
+    }
+
+
+def _hold(ctx: Context, effect: Claimed, performer: Performer, error: str, at: timedelta) -> bool:
     """Hold a must-succeed effect; True when it was, False when the kind may fail."""
-    hook = _ON_HELD.get(effect.kind)
-    if hook is None:
+    if performer.on_held is None:
         return False
     now = ctx.clock()
     if effects.hold(ctx.db, effect, error=error, at=now + at, now=now):
         with ctx.db.transaction() as session:
-            hook(ctx, session, effect, error)
+            performer.on_held(ctx, session, effect, error)
     log.error("effect.held", effect=effect.key, kind=effect.kind, error=error)
     return True
-
-
-@functools.cache
-def _load_handlers() -> None:
-    # The stage modules register their handlers on import; once per process is enough.
-    for name in (
-        "account",
-        "books",
-        "card_expiry",
-        "card_requests",
-        "collect",
-        "confirm",
-        "notify",
-        "reconcile",
-        "saved_methods",
-    ):
-        importlib.import_module(f"syncd.stages.{name}")
 
 
 def backoff(attempts: int, hint: float | None = None) -> timedelta:
@@ -112,36 +106,37 @@ def run_effects(
     limit: int = 50,
     parallel: int = PARALLEL,
     kinds: Iterable[str] | None = None,
+    table: Performers | None = None,
 ) -> int:
     """Perform up to ``limit`` due effects, ``parallel`` at a time; returns how many were attempted.
 
     Effects are independent by construction (each has its own key and its own transaction), so
     they can run side by side; the QBO connector still caps requests in flight per company.
     """
-    _load_handlers()
+    table = performers() if table is None else table
     claimed = effects.claim(
         ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id, kinds=kinds
     )
     if len(claimed) <= 1 or parallel <= 1:
         for effect in claimed:
-            perform(ctx, effect)
+            perform(ctx, effect, table)
         return len(claimed)
     with ThreadPoolExecutor(max_workers=min(parallel, len(claimed)), thread_name_prefix="effect") as pool:
-        for _ in pool.map(lambda effect: perform(ctx, effect), claimed):
+        for _ in pool.map(lambda effect: perform(ctx, effect, table), claimed):
             pass
     return len(claimed)
 
 
-def perform(ctx: Context, effect: Claimed) -> None:
-    _load_handlers()
-    fn = _HANDLERS.get(effect.kind)
+def perform(ctx: Context, effect: Claimed, table: Performers | None = None) -> None:
+    """Perform one claimed effect with the performer of its kind (the catalog's unless ``table``)."""
+    performer = (performers() if table is None else table).get(effect.kind)
     bound = log.bind(effect=effect.key, kind=effect.kind, company=effect.company_id, attempt=effect.attempts)
-    if fn is None:
+    if performer is None:
         effects.fail(ctx.db, effect, error=f"no handler for effect kind {effect.kind!r}", now=ctx.clock())
         bound.error("effect.unknown_kind")
         return
     try:
-        done = fn(ctx, effect)
+        done = performer.handler(ctx, effect)
         with ctx.db.transaction() as session:
             effects.complete(session, effect, now=ctx.clock(), remote_id=done.remote_id)
             if done.apply is not None:
@@ -151,7 +146,7 @@ def perform(ctx: Context, effect: Claimed) -> None:
         bound.warning("effect.lease_lost")
     except TransientError as exc:
         wait = backoff(effect.attempts, exc.retry_after)
-        if effect.attempts >= HOLD_AFTER and _hold(ctx, effect, str(exc), wait):
+        if effect.attempts >= HOLD_AFTER and _hold(ctx, effect, performer, str(exc), wait):
             return
         if effect.attempts >= MAX_TRANSIENT_ATTEMPTS:
             effects.fail(
@@ -165,12 +160,12 @@ def perform(ctx: Context, effect: Claimed) -> None:
     except AuthError as exc:
         # The effect waits for the company to resume (which makes it due at once); a charge
         # Stripe took is held there (listed, staff told once), never failed.
-        if not _hold(ctx, effect, str(exc), AUTH_RETRY):
+        if not _hold(ctx, effect, performer, str(exc), AUTH_RETRY):
             effects.retry_later(ctx.db, effect, error=str(exc), at=ctx.clock() + AUTH_RETRY)
         pause(ctx, effect.company_id, exc)
         bound.error("effect.auth", error=str(exc))
     except PermanentError as exc:
-        if _hold(ctx, effect, str(exc), min(MAX_BACKOFF, backoff(effect.attempts))):
+        if _hold(ctx, effect, performer, str(exc), min(MAX_BACKOFF, backoff(effect.attempts))):
             return
         effects.fail(ctx.db, effect, error=str(exc), now=ctx.clock())
         bound.error("effect.failed", error=str(exc))

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from syncd.audit.clearing import build_ledger, check_clearing
 from syncd.audit.report import AuditReport
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import PayoutFailed, QboDispute, QboFee, QboPayout, QboRefund, QboRefundFailed
 from syncd.context import Context
 from syncd.domain import BalanceTxn, PayoutStatus
 from syncd.errors import SyncdError
@@ -24,20 +26,21 @@ def period(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def expected_effect(txn: BalanceTxn) -> str | None:
-    """The effect key that books ``txn`` (see DESIGN §4 and syncd.stages.books)."""
+    """The effect key that books ``txn`` (see DESIGN §4 and syncd.stages.books), from the catalog's
+    key builders."""
     source = txn.source_id or ""
     if txn.type in ("charge", "payment"):
-        return f"qbo:fee:{txn.id}"
+        return QboFee.key_with(balance_txn_id=txn.id)
     if txn.type in ("refund", "payment_refund"):
-        return f"qbo:refund:{source}"
+        return QboRefund.key_with(refund_id=source)
     if txn.type == "refund_failure":
-        return f"qbo:refund_failed:{source}"
+        return QboRefundFailed.key_with(refund_id=source)
     if source.startswith("dp_") or txn.type in ("adjustment", "dispute"):
-        return f"qbo:dispute:{source}:{txn.id}"
+        return QboDispute.key_with(dispute_id=source, balance_txn_id=txn.id)
     if txn.type == "payout":
-        return f"qbo:payout:{source}"
+        return QboPayout.key_with(payout_id=source)
     if txn.type in ("payout_failure", "payout_cancel"):
-        return f"qbo:payout_failed:{source}"
+        return PayoutFailed.key_with(payout_id=source)
     return None
 
 
@@ -74,7 +77,7 @@ def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: b
             (e.key, "held" if e.held_at is not None else e.status, e.last_error)
             for e in session.scalars(
                 select(Effect).where(
-                    Effect.company_id == realm, Effect.kind == "qbo.payment", Effect.status != "done"
+                    Effect.company_id == realm, Effect.kind == EffectKind.QBO_PAYMENT, Effect.status != "done"
                 )
             )
         ]

@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import CustomerContact, SignInEmail
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.errors import PermanentError, SyncdError
@@ -41,10 +42,7 @@ from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
-from syncd.worker import Done, handler, perform
-
-SIGN_IN_KIND = "email.sign_in"
-CONTACT_KIND = "qbo.customer_contact"
+from syncd.worker import Done, perform
 
 
 def _token_for(ctx: Context, nonce: str) -> str:
@@ -77,7 +75,7 @@ class AccountService:
             accounts.record_token(
                 session,
                 token_digest=token_digest,
-                kind="email",
+                kind=accounts.TokenKind.SIGN_IN_LINK,
                 now=now,
                 lifetime=accounts.LINK_LIFETIME,
                 email=address if found else None,
@@ -87,16 +85,9 @@ class AccountService:
             )
             if not found:
                 return []
-            key = f"email:signin:{token_digest}"
-            effects.enqueue(
-                session,
-                key=key,
-                kind=SIGN_IN_KIND,
-                company_id=found[0].company_id,
-                payload={"nonce": nonce, "to": address},
-                now=now,
-            )
-        return [key]
+            sign_in = SignInEmail(nonce=nonce, to=address, token_digest=token_digest)
+            effects.enqueue(session, sign_in, company_id=found[0].company_id, now=now)
+        return [sign_in.key(found[0].company_id)]
 
     def deliver(self, keys: list[str]) -> None:
         for key in keys:
@@ -106,17 +97,22 @@ class AccountService:
 
     def link_valid(self, token: str) -> bool:
         with self.ctx.db.transaction() as session:
-            return accounts.peek(session, accounts.digest(token), "email", self.ctx.clock()) is not None
+            return (
+                accounts.peek(
+                    session, accounts.digest(token), accounts.TokenKind.SIGN_IN_LINK, self.ctx.clock()
+                )
+                is not None
+            )
 
     def sign_in_with_link(self, token: str, browser: str | None) -> tuple[SignIn, str | None]:
         now = self.ctx.clock()
         with self.ctx.db.transaction() as session:
-            row = accounts.peek(session, accounts.digest(token), "email", now)
+            row = accounts.peek(session, accounts.digest(token), accounts.TokenKind.SIGN_IN_LINK, now)
             if row is None or not row.known or row.email is None:
                 return SignIn.INVALID, None
             if browser is None or not hmac.compare_digest(row.browser or "", browser):
                 return SignIn.OTHER_BROWSER, None
-            if accounts.consume(session, row.digest, "email", now) is None:
+            if accounts.consume(session, row.digest, accounts.TokenKind.SIGN_IN_LINK, now) is None:
                 return SignIn.INVALID, None
             return SignIn.OK, self._open(session, now, email=row.email)
 
@@ -394,16 +390,9 @@ class AccountService:
             if current is None:
                 return False
             _, customer = current
-            change = {"email": email, "phone": phone}
             fingerprint = accounts.digest(f"{customer.company_id}|{customer.qbo_id}|{email}|{phone}")[:24]
-            effects.enqueue(
-                session,
-                key=f"qbo:customer_contact:{customer.company_id}:{customer.qbo_id}:{fingerprint}",
-                kind=CONTACT_KIND,
-                company_id=customer.company_id,
-                payload={"customer_id": customer.qbo_id, **change},
-                now=now,
-            )
+            change = CustomerContact(customer.qbo_id, email=email, phone=phone, fingerprint=fingerprint)
+            effects.enqueue(session, change, company_id=customer.company_id, now=now)
             queue_staff_alert(
                 ctx,
                 session,
@@ -457,10 +446,10 @@ def _may_see(row: AccountSession, customer: CustomerRow) -> bool:
     return (row.scope_company_id, row.scope_customer_id) == (customer.company_id, customer.qbo_id)
 
 
-@handler(SIGN_IN_KIND)
 def send_sign_in(ctx: Context, effect: Claimed) -> Done:
     """The sign-in email; the link is derived again from the nonce, never stored."""
-    token = _token_for(ctx, str(effect.payload["nonce"]))
+    sign_in = SignInEmail.of(effect)
+    token = _token_for(ctx, sign_in.nonce)
     b = ctx.settings.company(effect.company_id).branding
     context = {
         "company_name": views.company_name(ctx, effect.company_id),
@@ -471,26 +460,21 @@ def send_sign_in(ctx: Context, effect: Claimed) -> Done:
         "sign_in_url": f"{ctx.settings.public_url}/account/link/{token}",
         "minutes": int(accounts.LINK_LIFETIME.total_seconds() // 60),
     }
-    return send(ctx, effect, "sign_in", str(effect.payload["to"]), context)
+    return send(ctx, effect, "sign_in", sign_in.to, context)
 
 
-@handler(CONTACT_KIND)
 def write_contact(ctx: Context, effect: Claimed) -> Done:
     """The customer's new billing email / phone, as a sparse update of the QBO customer."""
-    customer_id = str(effect.payload["customer_id"])
-    email = effect.payload.get("email")
-    phone = effect.payload.get("phone")
+    change = CustomerContact.of(effect)
+    customer_id, email, phone = change.customer_id, change.email or None, change.phone or None
     ref = ctx.qbo(effect.company_id).update_customer_contact(
-        customer_id,
-        email=str(email) if email else None,
-        phone=str(phone) if phone else None,
-        request_id=effect.key,
+        customer_id, email=email, phone=phone, request_id=effect.key
     )
 
     def apply(session: Session) -> None:
         row = session.get(CustomerRow, (effect.company_id, customer_id))
         if row is not None:
-            row.email = str(email) if email else row.email
-            row.phone = str(phone) if phone else row.phone
+            row.email = email or row.email
+            row.phone = phone or row.phone
 
     return Done(remote_id=ref.qbo_id, apply=apply)

@@ -12,6 +12,7 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog import EffectKind
 from syncd.context import Context
 from syncd.ports.account import Change, MethodItem
 from syncd.stages import card_requests
@@ -24,7 +25,7 @@ OWNER = "portal:account-methods"
 
 
 # The effects that change a method at Stripe; the page marks a method while one of them waits.
-CHANGING = (stage.DEFAULT_KIND, stage.DETACH_KIND)
+CHANGING = (EffectKind.STRIPE_DEFAULT_METHOD, EffectKind.STRIPE_DETACH_METHOD)
 
 
 def items(kept: list[account_page.Kept], changing: set[str]) -> tuple[MethodItem, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from syncd.catalog.payloads import CardExpiryEmail
 from syncd.context import Context
 from syncd.domain import MethodKind, SavedMethod
 from syncd.stages.card_requests import email_context, open_request, request_key, token, url
@@ -18,9 +19,8 @@ from syncd.store import effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import SavedMethodRow
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
-EMAIL_KIND = "email.card_expiry"
 NOTICE_BEFORE = timedelta(days=30)
 
 
@@ -39,11 +39,6 @@ def expires_on(row: SavedMethodRow) -> date | None:
     return method.expires_on
 
 
-def notice_key(row: SavedMethodRow) -> str:
-    expiry = f"{row.exp_year:04d}-{row.exp_month:02d}"
-    return f"email:card-expiry:{row.company_id}:{row.payment_method_id}:{expiry}"
-
-
 def expiry_notices(ctx: Context, realm_id: str) -> int:
     """Queue the notices now due for the company; returns how many were new."""
     today = local_now(ctx, realm_id).date()
@@ -60,23 +55,20 @@ def expiry_notices(ctx: Context, realm_id: str) -> int:
             ident = f"expiry-{row.payment_method_id}-{row.exp_year:04d}-{row.exp_month:02d}"
             reason = f"The card ending {row.last4} expires at the end of {ends:%m/%Y}."
             open_request(ctx, session, customer, ident, reason, now)
-            queued += effects.enqueue(
-                session,
-                key=notice_key(row),
-                kind=EMAIL_KIND,
-                company_id=realm_id,
-                payload={"payment_method_id": row.payment_method_id, "ident": ident},
-                now=now,
+            notice = CardExpiryEmail(
+                payment_method_id=row.payment_method_id,
+                ident=ident,
+                expiry=f"{row.exp_year:04d}-{row.exp_month:02d}",
             )
+            queued += effects.enqueue(session, notice, company_id=realm_id, now=now)
     if queued:
         ctx.wake("worker", None)
     return queued
 
 
-@handler(EMAIL_KIND)
 def send_expiry_notice(ctx: Context, effect: Claimed) -> Done:
-    method_id = str(effect.payload["payment_method_id"])
-    ident = str(effect.payload["ident"])
+    notice = CardExpiryEmail.of(effect)
+    method_id, ident = notice.payment_method_id, notice.ident
     with ctx.db.transaction() as session:
         row = session.get(SavedMethodRow, method_id)
         if row is None or row.detached_at is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import CardRequestEmail, SetupCheckout
 from syncd.context import Context
 from syncd.domain import SetupRequest
 from syncd.errors import PermanentError, ThrottledError, TransientError, ValidationError
@@ -26,10 +27,8 @@ from syncd.store import accounts, effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import CardRequest, CustomerRow
-from syncd.worker import Done, handler, perform
+from syncd.worker import Done, perform
 
-EMAIL_KIND = "email.card_request"
-SETUP_KIND = "stripe.setup_checkout"
 LIFETIME = timedelta(days=30)
 # A Checkout Session lives 24 h; one this close to its end is not handed out again.
 SESSION_LIFETIME = timedelta(hours=23)
@@ -40,7 +39,7 @@ CONSENT = TEXT["method_consent"]
 OWNER = "portal:card-request"
 # Presses of a link's "add a card" button within ``accounts.RATE_WINDOW``: a person needs a few
 # (a declined card, a changed mind); a script pressing on does not reach Stripe.
-PRESS_KIND = "card-press"
+PRESS_KIND = accounts.TokenKind.CARD_PRESS
 PRESSES_PER_LINK = 10
 PRESSES_PER_IP = 30
 
@@ -119,14 +118,8 @@ def request_card(ctx: Context, realm_id: str, customer_id: str, reason: str | No
                 f"customer {customer_id} has no billing email in QuickBooks: add one to the customer first"
             )
         key, link = open_request(ctx, session, customer, day, reason, now)
-        queued = effects.enqueue(
-            session,
-            key=f"email:{key}",
-            kind=EMAIL_KIND,
-            company_id=realm_id,
-            payload={"customer_id": customer_id, "ident": day},
-            now=now,
-        )
+        request_email = CardRequestEmail(customer_id=customer_id, ident=day, request_key=key)
+        queued = effects.enqueue(session, request_email, company_id=realm_id, now=now)
         email = customer.email
     ctx.wake("worker", None)
     return Requested(url=link, queued=queued, email=email)
@@ -143,10 +136,9 @@ def email_context(ctx: Context, session: Session, realm_id: str) -> dict[str, An
     }
 
 
-@handler(EMAIL_KIND)
 def send_request(ctx: Context, effect: Claimed) -> Done:
-    customer_id = str(effect.payload["customer_id"])
-    ident = str(effect.payload["ident"])
+    request = CardRequestEmail.of(effect)
+    customer_id, ident = request.customer_id, request.ident
     with ctx.db.transaction() as session:
         customer = mirror.get_customer(session, effect.company_id, customer_id)
         row = store.request_by_key(session, request_key(effect.company_id, customer_id, ident))
@@ -218,15 +210,9 @@ class CardRequests:
                 return row.checkout_url
             row.attempts += 1
             row.checkout_url = row.checkout_session_id = row.checkout_expires_at = None
-            key = f"stripe:setup:{row.request_key}:{row.attempts}"
-            effects.enqueue(
-                session,
-                key=key,
-                kind=SETUP_KIND,
-                company_id=row.company_id,
-                payload={"request_key": row.request_key},
-                now=now,
-            )
+            setup = SetupCheckout(request_key=row.request_key, attempt=str(row.attempts))
+            effects.enqueue(session, setup, company_id=row.company_id, now=now)
+            key = setup.key(row.company_id)
             request_key_ = row.request_key
         claimed = effects.claim_key(ctx.db, key, owner=OWNER, now=ctx.clock())
         if claimed is not None:
@@ -262,9 +248,8 @@ def _count_press(ctx: Context, session: Session, request_digest: str, ip: str, n
     )
 
 
-@handler(SETUP_KIND)
 def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
-    key = str(effect.payload["request_key"])
+    key = SetupCheckout.of(effect).request_key
     now = ctx.clock()
     with ctx.db.transaction() as session:
         row = store.request_by_key(session, key)

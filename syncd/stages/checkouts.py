@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import ExpireCheckout
 from syncd.context import Context
 from syncd.domain import CheckoutStatus
 from syncd.domain.payments import PaymentStatus
@@ -25,7 +26,7 @@ from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed, EffectStatus
 from syncd.store.models import PaymentRow
-from syncd.worker import Done, handler, perform
+from syncd.worker import Done, perform
 
 WAIT_SECONDS = 10.0
 _LIVE = (PaymentStatus.CREATING.value, PaymentStatus.OPEN.value)
@@ -94,9 +95,8 @@ def settle(ctx: Context, keys: list[str], *, owner: str) -> None:
             time.sleep(0.1)
 
 
-@handler("stripe.expire_checkout")
 def expire_checkout(ctx: Context, effect: Claimed) -> Done:
-    session_id = str(effect.payload["session_id"])
+    session_id = ExpireCheckout.of(effect).session_id
     checkout = ctx.stripe.expire_checkout_session(session_id)
     observed = {
         CheckoutStatus.EXPIRED: PaymentStatus.EXPIRED,

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import StripeCheckout
 from syncd.companies import pause
 from syncd.context import Context
 from syncd.domain import CheckoutRequest, CheckoutStatus, InvoiceStatus
@@ -27,7 +28,7 @@ from syncd.stages import checkouts, hooks, methods, payment_status, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
-from syncd.worker import Done, handler, perform
+from syncd.worker import Done, perform
 
 CHECKOUT_WAIT_SECONDS = 10.0
 SESSION_LIFETIME = timedelta(hours=23)
@@ -307,19 +308,11 @@ def open_attempt(
             updated_at=now,
         )
     )
-    effects.enqueue(
-        session,
-        key=f"stripe:checkout:{key}",
-        kind="stripe.checkout",
-        company_id=first.company_id,
-        payload={"payment_key": key},
-        now=now,
-    )
+    effects.enqueue(session, StripeCheckout(payment_key=key), company_id=first.company_id, now=now)
 
 
-@handler("stripe.checkout")
 def create_checkout(ctx: Context, effect: Claimed) -> Done:
-    key = str(effect.payload["payment_key"])
+    key = StripeCheckout.of(effect).payment_key
     company = ctx.settings.company(effect.company_id)
     with ctx.db.transaction() as session:
         row = session.get(PaymentRow, key)

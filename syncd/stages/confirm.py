@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import PaymentEmail
 from syncd.context import Context
 from syncd.errors import PermanentError
 from syncd.stages import methods, views
@@ -12,20 +14,19 @@ from syncd.stages.notify import send
 from syncd.store import mirror
 from syncd.store.effects import Claimed
 from syncd.store.models import PaymentRow
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 _TEMPLATES = {
-    "email.receipt": "receipt",
-    "email.processing": "payment_processing",
-    "email.payment_failed": "payment_failed",
+    EffectKind.EMAIL_RECEIPT: "receipt",
+    EffectKind.EMAIL_PROCESSING: "payment_processing",
+    EffectKind.EMAIL_PAYMENT_FAILED: "payment_failed",
 }
 
 
-@handler("email.receipt")
-@handler("email.processing")
-@handler("email.payment_failed")
 def send_payment_email(ctx: Context, effect: Claimed) -> Done:
-    key = str(effect.payload["payment_key"])
+    """The receipt, processing note or failure notice of one payment."""
+    payload = PaymentEmail.of(effect)
+    key = payload.payment_key
     with ctx.db.transaction() as session:
         payment = session.get(PaymentRow, key)
         if payment is None:
@@ -42,10 +43,10 @@ def send_payment_email(ctx: Context, effect: Claimed) -> Done:
         }
         if payment.failure:
             extra["reason"] = payment.failure
-        if effect.kind == "email.payment_failed":
+        if payload.KIND is EffectKind.EMAIL_PAYMENT_FAILED:
             takes = ctx.settings.company(effect.company_id).payment_methods
             offered = methods.offered(ctx, session, effect.company_id, payment.customer_id)
             # On credit hold (this failure may be what put them there): card from now on.
             extra["card_only"] = offered != takes and "card" in offered
     context.update(extra)
-    return send(ctx, effect, _TEMPLATES[effect.kind], to, context)
+    return send(ctx, effect, _TEMPLATES[payload.KIND], to, context)

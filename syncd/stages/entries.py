@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import QboPayment
 from syncd.context import Context
 from syncd.domain import QboPaymentState
 from syncd.domain.payments import PaymentStatus
@@ -130,14 +131,13 @@ def rebook(ctx: Context, realm_id: str, qbo_payment_id: str) -> EntryReview:
             )
         if row.qbo_payment_id == qbo_payment_id:
             row.qbo_payment_id = None
-        effects.enqueue(
-            session,
-            key=f"qbo:payment:{row.payment_intent_id or row.key}:rebook:{qbo_payment_id}",
-            kind="qbo.payment",
-            company_id=realm_id,
-            payload={"payment_key": row.key},
-            now=now,
+        rebooked = QboPayment(
+            payment_key=row.key,
+            ref=row.payment_intent_id or row.key,
+            customer_id=row.customer_id,
+            rebook_of=qbo_payment_id,
         )
+        effects.enqueue(session, rebooked, company_id=realm_id, now=now)
         reviews.resolve(review, ReviewStatus.REBOOKED, now)
         session.flush()
         session.expunge(review)

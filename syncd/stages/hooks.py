@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import ExpireCheckout
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.domain.payments import PaymentStatus
@@ -63,11 +64,5 @@ def invoice_reopened(ctx: Context, session: Session, realm_id: str, invoice_id: 
 def queue_checkout_expiry(session: Session, payment: PaymentRow, now: datetime) -> None:
     """Queue the expiry of ``payment``'s open Checkout Session so it can no longer be paid."""
     if payment.checkout_session_id:
-        effects.enqueue(
-            session,
-            key=f"stripe:expire:{payment.checkout_session_id}",
-            kind="stripe.expire_checkout",
-            company_id=payment.company_id,
-            payload={"payment_key": payment.key, "session_id": payment.checkout_session_id},
-            now=now,
-        )
+        expiry = ExpireCheckout(payment_key=payment.key, session_id=payment.checkout_session_id)
+        effects.enqueue(session, expiry, company_id=payment.company_id, now=now)

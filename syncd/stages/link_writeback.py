@@ -9,7 +9,6 @@ re-read, alone. Batches are spaced so bulk work never takes the budget money eff
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -17,6 +16,8 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import InvoiceLink, InvoiceLinks, LinkItem
 from syncd.context import Context
 from syncd.domain import QboEntryRef
 from syncd.errors import TransientError
@@ -24,26 +25,21 @@ from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WIN
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed, EffectStatus
 from syncd.store.models import Effect, InvoiceRow
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 log = structlog.get_logger("syncd.links")
 
-KIND = "qbo.invoice_links"
 PER_BATCH = 30
 # Link batches take at most the bulk share of QBO's 40 batch calls a minute.
 SPACING = timedelta(seconds=WINDOW_SECONDS / (BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES))
 
 
-def batch_key(realm_id: str, invoice_ids: Sequence[str]) -> str:
-    """Deterministic from the composition: the same invoices make the same batch and requestid."""
-    digest = hashlib.sha256(",".join(invoice_ids).encode()).hexdigest()[:20]
-    return f"qbo:links:{realm_id}:{digest}"
-
-
 def _next_slot(session: Session, realm_id: str, now: datetime) -> datetime:
     latest = session.scalar(
         select(func.max(Effect.next_attempt_at)).where(
-            Effect.kind == KIND, Effect.company_id == realm_id, Effect.status == EffectStatus.PENDING.value
+            Effect.kind == EffectKind.QBO_INVOICE_LINKS,
+            Effect.company_id == realm_id,
+            Effect.status == EffectStatus.PENDING.value,
         )
     )
     return now if latest is None or latest < now else latest + SPACING
@@ -56,38 +52,25 @@ def enqueue_links(session: Session, realm_id: str, invoices: Sequence[InvoiceRow
     batches = 0
     for first in range(0, len(invoices), PER_BATCH):
         chunk = invoices[first : first + PER_BATCH]
-        ids = [row.qbo_id for row in chunk]
-        effects.enqueue(
-            session,
-            key=batch_key(realm_id, ids),
-            kind=KIND,
-            company_id=realm_id,
-            payload={
-                "invoices": [
-                    {"invoice_id": row.qbo_id, "sync_token": row.sync_token, "memo": row.memo}
-                    for row in chunk
-                ]
-            },
-            now=now,
-            not_before=at,
+        batch = InvoiceLinks(
+            invoices=tuple(LinkItem(row.qbo_id, sync_token=row.sync_token, memo=row.memo) for row in chunk)
         )
+        effects.enqueue(session, batch, company_id=realm_id, now=now, not_before=at)
         at += SPACING
         batches += 1
     return batches
 
 
-@handler(KIND)
 def write_links(ctx: Context, effect: Claimed) -> Done:
     realm = effect.company_id
-    raw = effect.payload.get("invoices") or []
     items = [
         LinkWrite(
-            invoice_id=str(entry["invoice_id"]),
-            sync_token=str(entry.get("sync_token") or "0"),
-            memo=str(entry["memo"]) if entry.get("memo") is not None else None,
-            url=ctx.links.url(realm, str(entry["invoice_id"])),
+            invoice_id=entry.invoice_id,
+            sync_token=entry.sync_token or "0",
+            memo=entry.memo,
+            url=ctx.links.url(realm, entry.invoice_id),
         )
-        for entry in raw
+        for entry in InvoiceLinks.of(effect).invoices
     ]
     results = ctx.qbo(realm).set_invoice_links(items, request_id=effect.key)
     transient = [r for r in results if isinstance(r, TransientError)]
@@ -106,3 +89,21 @@ def write_links(ctx: Context, effect: Claimed) -> Done:
                 row.sync_token = ref.sync_token
 
     return Done(remote_id=f"{len(written)}/{len(items)} links", apply=apply)
+
+
+def write_link(ctx: Context, effect: Claimed) -> Done:
+    """One portal link written back on its own (effects queued before link batches)."""
+    invoice_id = InvoiceLink.of(effect).invoice_id
+    with ctx.db.transaction() as session:
+        inv = mirror.get_invoice(session, effect.company_id, invoice_id)
+        if inv is None or inv.status not in ("open", "partial"):
+            return Done(remote_id="skipped:not-payable")
+    url = ctx.links.url(effect.company_id, invoice_id)
+    entry = ctx.qbo(effect.company_id).set_invoice_link(invoice_id, url, request_id=effect.key)
+
+    def apply(session: Session) -> None:
+        row = mirror.get_invoice(session, effect.company_id, invoice_id)
+        if row is not None and int(entry.sync_token or 0) >= int(row.sync_token or 0):
+            row.sync_token = entry.sync_token
+
+    return Done(remote_id=entry.qbo_id, apply=apply)

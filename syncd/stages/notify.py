@@ -26,6 +26,8 @@ import structlog
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import InvoiceEmail, Notice, NoticeItem, ReminderEmail, StaffAlert
 from syncd.config import CompanySettings, FirstSync
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
@@ -35,12 +37,12 @@ from syncd.stages import views
 from syncd.store import effects, mirror, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 log = structlog.get_logger("syncd.notify")
 
 PAYABLE = [InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value]
-NOTICE_KIND = "email.notice"
+NOTICE_KIND = EffectKind.EMAIL_NOTICE
 _renderers: dict[str, EmailRenderer] = {}
 
 
@@ -57,8 +59,12 @@ class Item:
     reason: Reason
     days: int | None  # the reminder step reached, if any
 
-    def as_json(self) -> dict[str, Any]:
-        return {"invoice_id": self.invoice_id, "reason": self.reason.value, "days": self.days}
+    def stored(self) -> NoticeItem:
+        return NoticeItem(self.invoice_id, self.reason.value, self.days)
+
+    @classmethod
+    def of(cls, item: NoticeItem) -> Item:
+        return cls(item.invoice_id, Reason(item.reason), item.days)
 
 
 @dataclass
@@ -68,10 +74,6 @@ class _Draft:
     to: str
     urgent: bool = False  # a new invoice, or a reminder at the sending hour: send today
     entries: list[tuple[PortalLink, Item]] = field(default_factory=list)
-
-
-def notice_key(realm_id: str, customer_id: str, day: date) -> str:
-    return f"email:notice:{realm_id}:{customer_id}:{day.isoformat()}"
 
 
 def notify(ctx: Context, realm_id: str) -> int:
@@ -111,18 +113,13 @@ def notify(ctx: Context, realm_id: str) -> int:
         for customer_id, draft in drafts.items():
             if not draft.urgent:
                 continue  # only reminders, before the sending hour
-            created = effects.enqueue(
-                session,
-                key=notice_key(realm_id, customer_id, today),
-                kind=NOTICE_KIND,
-                company_id=realm_id,
-                payload={
-                    "customer_id": customer_id,
-                    "to": draft.to,
-                    "items": [item.as_json() for _, item in draft.entries],
-                },
-                now=now,
+            notice = Notice(
+                customer_id,
+                day=today.isoformat(),
+                to=draft.to,
+                items=tuple(item.stored() for _, item in draft.entries),
             )
+            created = effects.enqueue(session, notice, company_id=realm_id, now=now)
             if not created:
                 continue  # this customer had today's message already: the rest waits a day
             for link, item in draft.entries:
@@ -257,12 +254,7 @@ def send(ctx: Context, effect: Claimed, kind: str, to: str | None, context: dict
 
 def items_of(payload: Mapping[str, Any]) -> list[Item]:
     """The items of an ``email.notice`` payload."""
-    return [
-        Item(
-            str(i["invoice_id"]), Reason(str(i["reason"])), None if i.get("days") is None else int(i["days"])
-        )
-        for i in payload.get("items", [])
-    ]
+    return [Item.of(i) for i in Notice.from_json(payload).items]
 
 
 def template_for(items: Sequence[Item]) -> str:
@@ -272,17 +264,12 @@ def template_for(items: Sequence[Item]) -> str:
     return "reminder" if items and items[0].reason is Reason.REMINDER else "invoice_new"
 
 
-@handler(NOTICE_KIND)
 def send_notice(ctx: Context, effect: Claimed) -> Done:
     """A customer's message of the day: one invoice in its own template, several combined.
     Invoices paid or voided since it was planned are left out; none left, nothing is sent."""
-    items = [
-        Item(
-            str(i["invoice_id"]), Reason(str(i["reason"])), None if i.get("days") is None else int(i["days"])
-        )
-        for i in effect.payload.get("items", [])
-    ]
-    to = str(effect.payload.get("to") or "") or None
+    notice = Notice.of(effect)
+    items = [Item.of(i) for i in notice.items]
+    to = notice.to or None
     with ctx.db.transaction() as session:
         live: list[tuple[Item, dict[str, Any]]] = []
         for item in items:
@@ -319,32 +306,31 @@ def send_notice(ctx: Context, effect: Claimed) -> Done:
     return send(ctx, effect, "invoices", to, context)
 
 
-@handler("email.invoice")
-@handler("email.reminder")
 def send_invoice_email(ctx: Context, effect: Claimed) -> Done:
     """Per-invoice emails queued before customer messages existed (still pending at upgrade)."""
-    invoice_id = str(effect.payload["invoice_id"])
+    payload = InvoiceEmail.of(effect) if effect.kind == EffectKind.EMAIL_INVOICE else ReminderEmail.of(effect)
+    invoice_id = payload.invoice_id
     with ctx.db.transaction() as session:
         invoice = mirror.get_invoice(session, effect.company_id, invoice_id)
         if invoice is None or invoice.status not in PAYABLE:
             return Done(remote_id="skipped:not-payable")
         to, context = views.invoice_email_context(ctx, session, invoice)
-    if effect.kind == "email.reminder":
-        context["days_overdue"] = int(effect.payload.get("days", 0))
+    if isinstance(payload, ReminderEmail):
+        context["days_overdue"] = payload.days
         return send(ctx, effect, "reminder", to, context)
     return send(ctx, effect, "invoice_new", to, context)
 
 
-@handler("email.staff")
 def send_staff_alert(ctx: Context, effect: Claimed) -> Done:
     company = ctx.settings.company(effect.company_id)
     if not company.staff_email:
         return Done(remote_id="no-staff-address")
+    alert = StaffAlert.of(effect)
     context = {
         "company_name": views.company_name(ctx, effect.company_id),
-        "title": str(effect.payload.get("title", "syncd needs attention")),
-        "body": str(effect.payload.get("body", "")),
-        "link": effect.payload.get("link"),
+        "title": alert.title,
+        "body": alert.body,
+        "link": alert.link,
     }
     return send(ctx, effect, "staff_alert", company.staff_email, context)
 
@@ -352,11 +338,4 @@ def send_staff_alert(ctx: Context, effect: Claimed) -> Done:
 def queue_staff_alert(
     ctx: Context, session: Any, realm_id: str, key: str, title: str, body: str, now: datetime
 ) -> None:
-    effects.enqueue(
-        session,
-        key=f"email:staff:{key}",
-        kind="email.staff",
-        company_id=realm_id,
-        payload={"title": title, "body": body},
-        now=now,
-    )
+    effects.enqueue(session, StaffAlert(title, body, ident=key), company_id=realm_id, now=now)

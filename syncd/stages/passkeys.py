@@ -25,8 +25,8 @@ from syncd.context import Context
 from syncd.store import accounts
 from syncd.store.models import Passkey
 
-REGISTER = "pk-register"
-SIGN_IN = "pk-sign-in"
+REGISTER = accounts.TokenKind.PASSKEY_REGISTER
+SIGN_IN = accounts.TokenKind.PASSKEY_SIGN_IN
 
 
 def _rp(ctx: Context) -> tuple[str, str]:
@@ -35,7 +35,7 @@ def _rp(ctx: Context) -> tuple[str, str]:
     return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
 
 
-def _remember(ctx: Context, challenge: bytes, kind: str, email: str | None) -> None:
+def _remember(ctx: Context, challenge: bytes, kind: accounts.TokenKind, email: str | None) -> None:
     with ctx.db.transaction() as session:
         accounts.record_token(
             session,
@@ -47,7 +47,9 @@ def _remember(ctx: Context, challenge: bytes, kind: str, email: str | None) -> N
         )
 
 
-def _use_challenge(ctx: Context, client_data: str, kind: str) -> tuple[bytes, str | None] | None:
+def _use_challenge(
+    ctx: Context, client_data: str, kind: accounts.TokenKind
+) -> tuple[bytes, str | None] | None:
     """The challenge the browser signed, used up now, and whom it was issued to."""
     try:
         challenge = parse_client_data_json(base64url_to_bytes(client_data)).challenge

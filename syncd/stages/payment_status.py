@@ -6,6 +6,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import Payload, PaymentFailedEmail, ProcessingEmail, QboPayment, ReceiptEmail
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
 from syncd.stages.standing import count_against
@@ -62,28 +63,21 @@ def observe_in(
         return
     after = PaymentStatus(row.status)
     ref = row.payment_intent_id or row.key
-    follow_ups: tuple[str, ...] = ()
+    # Keys like qbo:payment:<intent> and email:receipt:<intent>: one per payment, ever.
+    key, customer = row.key, row.customer_id
+    follow_ups: tuple[Payload, ...] = ()
     if after is PaymentStatus.SUCCEEDED:
-        follow_ups = ("qbo.payment", "email.receipt")
+        follow_ups = (
+            QboPayment(payment_key=key, ref=ref, customer_id=customer),
+            ReceiptEmail(payment_key=key, ref=ref),
+        )
     elif after is PaymentStatus.PROCESSING:
-        follow_ups = ("email.processing",)
+        follow_ups = (ProcessingEmail(payment_key=key, ref=ref),)
     elif after is PaymentStatus.FAILED and before is PaymentStatus.PROCESSING:
-        follow_ups = ("email.payment_failed",)
+        follow_ups = (PaymentFailedEmail(payment_key=key, ref=ref),)
     if after is PaymentStatus.FAILED:
         count_against(ctx, session, row.company_id, row.customer_id, now)
-    for kind in follow_ups:
-        # Keys like qbo:payment:<intent> and email:receipt:<intent>: one per payment, ever.
-        effects.enqueue(
-            session,
-            key=f"{kind.replace('.', ':', 1)}:{ref}",
-            kind=kind,
-            company_id=row.company_id,
-            payload={"payment_key": row.key},
-            now=now,
-            # The QBO Payment changes the customer's invoices and credit: one at a time.
-            serial_group=effects.money_group(row.company_id, row.customer_id)
-            if kind.startswith("qbo.")
-            else None,
-        )
+    for payload in follow_ups:
+        effects.enqueue(session, payload, company_id=row.company_id, now=now)
     if after is PaymentStatus.EXPIRED:
         row.checkout_url = None

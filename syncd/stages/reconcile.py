@@ -11,17 +11,17 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import QboFee, QboPayment
 from syncd.context import Context
 from syncd.domain import BalanceTxn, Invoice, QboPaymentDraft, QboPaymentLine
 from syncd.domain.rates import credited_rate
 from syncd.errors import PermanentError
-from syncd.stages import link_writeback  # noqa: F401 - registers the batched link write-back
 from syncd.stages.accounts import books_accounts
 from syncd.stages.books import charges, movements
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, PaymentRow
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 
 def exchange_rate(received: Decimal, currency: str, txn: BalanceTxn | None, home: str) -> Decimal | None:
@@ -33,9 +33,8 @@ def exchange_rate(received: Decimal, currency: str, txn: BalanceTxn | None, home
     return txn.exchange_rate
 
 
-@handler("qbo.payment", on_held=charges.tell_staff_unbooked)
 def record_payment(ctx: Context, effect: Claimed) -> Done:
-    key = str(effect.payload["payment_key"])
+    key = QboPayment.of(effect).payment_key
     realm = effect.company_id
     with ctx.db.transaction() as session:
         row = session.get(PaymentRow, key)
@@ -93,35 +92,11 @@ def record_payment(ctx: Context, effect: Claimed) -> Done:
                 inv.status = Invoice.status_for(inv.total, inv.balance).value
         if txn is not None:
             movements.repoint_payment(session, txn.id, entry.qbo_id)
-            effects.enqueue(
-                session,
-                key=f"qbo:fee:{txn.id}",
-                kind="qbo.fee",
-                company_id=realm,
-                payload={"payment_intent_id": intent.id, "balance_txn_id": txn.id},
-                now=now,
-            )
+            fee = QboFee(payment_intent_id=intent.id, balance_txn_id=txn.id)
+            effects.enqueue(session, fee, company_id=realm, now=now)
         if credit > 0:
             charges.credit_alert(ctx, session, realm, intent.id, received, currency, booked, changed=changed)
         if changed:
             ctx.wake("pull", realm)  # the mirror missed a change in QBO: catch up now
-
-    return Done(remote_id=entry.qbo_id, apply=apply)
-
-
-@handler("qbo.invoice_link")
-def write_link(ctx: Context, effect: Claimed) -> Done:
-    invoice_id = str(effect.payload["invoice_id"])
-    with ctx.db.transaction() as session:
-        inv = mirror.get_invoice(session, effect.company_id, invoice_id)
-        if inv is None or inv.status not in ("open", "partial"):
-            return Done(remote_id="skipped:not-payable")
-    url = ctx.links.url(effect.company_id, invoice_id)
-    entry = ctx.qbo(effect.company_id).set_invoice_link(invoice_id, url, request_id=effect.key)
-
-    def apply(session: Session) -> None:
-        row = mirror.get_invoice(session, effect.company_id, invoice_id)
-        if row is not None and int(entry.sync_token or 0) >= int(row.sync_token or 0):
-            row.sync_token = entry.sync_token
 
     return Done(remote_id=entry.qbo_id, apply=apply)

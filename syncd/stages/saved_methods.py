@@ -16,6 +16,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import DefaultMethod, DetachMethod
 from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.errors import PermanentError
@@ -23,7 +24,7 @@ from syncd.store import effects
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import MethodConsent, SavedMethodRow
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 log = structlog.get_logger("syncd.saved_methods")
 
@@ -80,10 +81,6 @@ def payment_saved(session: Session, event: StripeEvent) -> None:
         consent.payment_method_id = change.method_id
 
 
-DEFAULT_KIND = "stripe.default_method"
-DETACH_KIND = "stripe.detach_method"
-
-
 def _owned(session: Session, realm_id: str, qbo_customer_id: str, method_id: str) -> SavedMethodRow:
     row = session.get(SavedMethodRow, method_id)
     if row is None or (row.company_id, row.qbo_customer_id) != (realm_id, qbo_customer_id):
@@ -99,41 +96,28 @@ def queue_default(
     """Make one of the customer's methods their default at Stripe (an effect; ``request_id``
     names this one request, e.g. the form submission, so a replay is the same effect)."""
     row = _owned(session, realm_id, qbo_customer_id, method_id)
-    key = f"stripe:default-method:{realm_id}:{qbo_customer_id}:{method_id}:{request_id}"
-    effects.enqueue(
-        session,
-        key=key,
-        kind=DEFAULT_KIND,
-        company_id=realm_id,
-        payload={"method_id": method_id, "stripe_customer_id": row.stripe_customer_id},
-        now=ctx.clock(),
-        serial_group=f"methods:{realm_id}:{qbo_customer_id}",
+    change = DefaultMethod(
+        method_id=method_id,
+        stripe_customer_id=row.stripe_customer_id,
+        qbo_customer_id=qbo_customer_id,
+        request_id=request_id,
     )
-    return key
+    effects.enqueue(session, change, company_id=realm_id, now=ctx.clock())
+    return change.key(realm_id)
 
 
 def queue_detach(ctx: Context, session: Session, realm_id: str, qbo_customer_id: str, method_id: str) -> str:
     """Remove one of the customer's methods at Stripe (an effect; a method is removed once)."""
     _owned(session, realm_id, qbo_customer_id, method_id)
-    key = f"stripe:detach-method:{method_id}"
-    effects.enqueue(
-        session,
-        key=key,
-        kind=DETACH_KIND,
-        company_id=realm_id,
-        payload={"method_id": method_id},
-        now=ctx.clock(),
-        serial_group=f"methods:{realm_id}:{qbo_customer_id}",
-    )
-    return key
+    change = DetachMethod(method_id=method_id, qbo_customer_id=qbo_customer_id)
+    effects.enqueue(session, change, company_id=realm_id, now=ctx.clock())
+    return change.key(realm_id)
 
 
-@handler(DEFAULT_KIND)
 def set_default(ctx: Context, effect: Claimed) -> Done:
-    method_id = str(effect.payload["method_id"])
-    ctx.stripe.set_default_method(
-        str(effect.payload["stripe_customer_id"]), method_id, idempotency_key=effect.key
-    )
+    change = DefaultMethod.of(effect)
+    method_id = change.method_id
+    ctx.stripe.set_default_method(change.stripe_customer_id, method_id, idempotency_key=effect.key)
 
     def apply(session: Session) -> None:
         row = session.get(SavedMethodRow, method_id)
@@ -143,9 +127,8 @@ def set_default(ctx: Context, effect: Claimed) -> Done:
     return Done(remote_id=method_id, apply=apply)
 
 
-@handler(DETACH_KIND)
 def detach(ctx: Context, effect: Claimed) -> Done:
-    method_id = str(effect.payload["method_id"])
+    method_id = DetachMethod.of(effect).method_id
     ctx.stripe.detach_method(method_id, idempotency_key=effect.key)
 
     def apply(session: Session) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, String, and_, case, cast, exists, func, literal, nu
 from sqlalchemy.orm import Session, aliased
 
 from syncd.domain.reviews import ReviewStatus
-from syncd.store.effects import EffectStatus
+from syncd.store.effects import EffectStatus, payload_text
 from syncd.store.models import (
     AccountSession,
     Company,
@@ -158,7 +158,7 @@ def movements(
         cast(null(), JSON),
         Effect.kind,
         literal(Decimal(0), PaymentRow.amount.type),
-        Effect.payload["method_id"].as_string(),
+        payload_text("method_id"),
         literal(None, String),
         Effect.created_at,
         literal(None, String),

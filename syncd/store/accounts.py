@@ -12,6 +12,7 @@ Contract:
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import secrets
@@ -25,7 +26,18 @@ from syncd.store.models import AccountSession, AccountToken, CustomerRow, Passke
 LINK_LIFETIME = timedelta(minutes=15)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 # The passkey ceremonies' single-use challenges (``syncd.stages.passkeys``).
-CHALLENGE_KINDS = ("pk-register", "pk-sign-in")
+
+
+class TokenKind(enum.StrEnum):
+    """What an ``account_tokens`` row is: a sign-in link, a passkey challenge, or a rate-limit mark."""
+
+    SIGN_IN_LINK = "email"
+    PASSKEY_REGISTER = "pk-register"
+    PASSKEY_SIGN_IN = "pk-sign-in"
+    CARD_PRESS = "card-press"  # a press of a card-request link's button (its digest in ``email``)
+
+
+CHALLENGE_KINDS = (TokenKind.PASSKEY_REGISTER, TokenKind.PASSKEY_SIGN_IN)
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 # Writing last_seen on every page would make every read a write; a minute of slack is harmless.
@@ -74,7 +86,7 @@ def ip_digest(key: bytes, ip: str) -> str:
 
 
 def recent_requests(
-    session: Session, *, email: str, ip_digest: str, now: datetime, kind: str = "email"
+    session: Session, *, email: str, ip_digest: str, now: datetime, kind: TokenKind = TokenKind.SIGN_IN_LINK
 ) -> tuple[int, int]:
     """Rows of ``kind`` asked for this subject (``email``: the address of a sign-in link, the
     card request of a card-page press) and from this IP within the rate window."""
@@ -96,7 +108,7 @@ def record_token(
     session: Session,
     *,
     token_digest: str,
-    kind: str,
+    kind: TokenKind,
     now: datetime,
     lifetime: timedelta,
     email: str | None = None,
@@ -118,7 +130,7 @@ def record_token(
     )
 
 
-def consume(session: Session, token_digest: str, kind: str, now: datetime) -> AccountToken | None:
+def consume(session: Session, token_digest: str, kind: TokenKind, now: datetime) -> AccountToken | None:
     """The live token, now marked used; None when unknown, used, expired or of another kind."""
     result = session.execute(
         update(AccountToken)
@@ -135,7 +147,7 @@ def consume(session: Session, token_digest: str, kind: str, now: datetime) -> Ac
     return session.get(AccountToken, token_digest)
 
 
-def peek(session: Session, token_digest: str, kind: str, now: datetime) -> AccountToken | None:
+def peek(session: Session, token_digest: str, kind: TokenKind, now: datetime) -> AccountToken | None:
     """The live token without using it up."""
     row = session.get(AccountToken, token_digest)
     if row is None or row.kind != kind or row.used_at is not None or row.expires_at <= now:

@@ -6,10 +6,12 @@ Contract:
 - ``claim`` leases due effects to one owner for ``lease`` seconds in its own transaction; an
   expired lease (the owner died) makes the effect claimable again. On PostgreSQL, ``SKIP LOCKED``
   lets several workers claim concurrently; SQLite serialises writers anyway.
-- An effect may belong to a serial group (``serial_group``, set at enqueue): ``claim`` and
+- ``enqueue`` takes a typed payload from the catalog (``syncd.catalog``), which gives the key, kind,
+  priority and serial group.
+- An effect may belong to a serial group (``serial_group``, from the catalog): ``claim`` and
   ``claim_key`` never hand out an effect of a group while another of that group is leased by a
   live owner, or is pending and due before it (ties: the older first). Money effects that change
-  one customer's invoices or credit take the group ``money_group(realm, customer)``, so they run
+  one customer's invoices or credit take the group ``Serial.MONEY`` of that customer, so they run
   one after another; everything else stays parallel. The check runs in the claiming
   transaction; on PostgreSQL the earlier effect is either visible as pending (it blocks) or locked
   by its claimer (leased, it blocks once committed; ``SKIP LOCKED`` skips it meanwhile).
@@ -33,6 +35,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from syncd import catalog
+from syncd.catalog import Payload
 from syncd.store.engine import Database
 from syncd.store.models import Effect
 
@@ -43,32 +47,10 @@ class EffectStatus(enum.Enum):
     FAILED = "failed"
 
 
-# Money first: a payer is waiting on a checkout, and the books should show a payment within
-# seconds even right after a first pull queued thousands of invoice emails.
-PRIORITY_BY_PREFIX = (
-    ("stripe.", 0),
-    ("qbo.payment", 0),
-    ("qbo.void", 0),
-    ("email.receipt", 1),
-    ("email.sign_in", 1),
-    ("email.processing", 1),
-    ("email.payment_failed", 1),
-    ("qbo.", 2),
-    ("email.staff", 3),
-)
-DEFAULT_PRIORITY = 5
-
-
-def priority_of(kind: str) -> int:
-    for prefix, priority in PRIORITY_BY_PREFIX:
-        if kind.startswith(prefix):
-            return priority
-    return DEFAULT_PRIORITY
-
-
-def money_group(realm_id: str, customer_id: str) -> str:
-    """The serial group of money effects that change one customer's invoices or credit."""
-    return f"money:{realm_id}:{customer_id}"
+def payload_text(name: str) -> ColumnElement[str]:
+    """A stored payload field as text, for SQL that joins on it (e.g. ``payment_key``)."""
+    text: ColumnElement[str] = Effect.payload[name].as_string()
+    return text
 
 
 class LeaseLost(Exception):
@@ -87,6 +69,24 @@ class Claimed:
 
 
 def enqueue(
+    session: Session, payload: Payload, *, company_id: str, now: datetime, not_before: datetime | None = None
+) -> bool:
+    """Record ``payload``'s effect unless its key exists; True when this call created it. Key,
+    kind, priority and serial group come from the catalog (``syncd.catalog``)."""
+    return insert(
+        session,
+        key=payload.key(company_id),
+        kind=payload.KIND.value,
+        company_id=company_id,
+        payload=payload.to_json(),
+        now=now,
+        not_before=not_before,
+        serial_group=catalog.serial_group(payload, company_id),
+        priority=catalog.spec_of(payload).priority,
+    )
+
+
+def insert(
     session: Session,
     *,
     key: str,
@@ -96,13 +96,15 @@ def enqueue(
     now: datetime,
     not_before: datetime | None = None,
     serial_group: str | None = None,
+    priority: int = catalog.LATER,
 ) -> bool:
-    """Record an effect unless its key exists; True when this call created it."""
+    """Record a row exactly as given unless its key exists (tests, and rows of kinds this release
+    does not know); stages ``enqueue`` catalog payloads instead."""
     values = {
         "serial_group": serial_group,
         "key": key,
         "kind": kind,
-        "priority": priority_of(kind),
+        "priority": priority,
         "company_id": company_id,
         "payload": dict(payload),
         "status": EffectStatus.PENDING.value,
@@ -111,8 +113,10 @@ def enqueue(
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Effect).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Effect.id)
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert_(Effect).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Effect.id)
+    )
     return session.execute(stmt).first() is not None
 
 

@@ -192,8 +192,8 @@ def test_pending_and_failed_effects_are_named(world: Fakes) -> None:
         txn("txn_4", "refund", "-5.00", source="re_4"),
     ]
     with world.ctx.db.transaction() as s:
-        effects.enqueue(s, key="qbo:fee:txn_3", kind="qbo.fee", company_id=REALM, payload={}, now=AT)
-        effects.enqueue(s, key="qbo:refund:re_4", kind="qbo.refund", company_id=REALM, payload={}, now=AT)
+        effects.insert(s, key="qbo:fee:txn_3", kind="qbo.fee", company_id=REALM, payload={}, now=AT)
+        effects.insert(s, key="qbo:refund:re_4", kind="qbo.refund", company_id=REALM, payload={}, now=AT)
     (claimed,) = effects.claim(world.ctx.db, owner="t", now=AT, kinds=["qbo.refund"])
     effects.fail(world.ctx.db, claimed, error="QBO said no", now=AT)
     problems = {d.ref: d for d in world.audit().differences}

@@ -50,7 +50,7 @@ def _deferred(ctx: Context, realm: str) -> str:
     """An effect put off as the worker puts off one a refused credential stopped."""
     now = ctx.clock()
     with ctx.db.transaction() as s:
-        effects.enqueue(s, key="test:deferred", kind="email.staff", company_id=realm, payload={}, now=now)
+        effects.insert(s, key="test:deferred", kind="email.staff", company_id=realm, payload={}, now=now)
         s.execute(
             update(Effect)
             .where(Effect.key == "test:deferred")

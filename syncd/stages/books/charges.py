@@ -22,17 +22,19 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import QboPayment, StoredEffect
 from syncd.context import Context
 from syncd.domain import Invoice, QboPaymentBooked, QboPaymentDraft, QboPaymentLine
-from syncd.errors import OpenBalanceError, SyncdError, ValidationError
+from syncd.errors import OpenBalanceError, PermanentError, SyncdError, ValidationError
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects
 from syncd.store.effects import Claimed
 from syncd.store.models import CustomerRow, PaymentRow
 
 CREDIT_AFTER = 2  # refusals because of the invoices before the charge goes in as credit only
-ROUND = "round"  # payload: the requestid round of the next write
-REFUSED = "refused"  # payload: how many writes QBO refused because of the invoices
+ROUND = "round"  # QboPayment field: the requestid round of the next write
+REFUSED = "refused"  # QboPayment field: how many writes QBO refused because of the invoices
 
 
 def allocate_open(
@@ -79,8 +81,8 @@ def book_charge(
     Raises what the write raises, except a refusal because of the invoices."""
     qbo = ctx.qbo(effect.company_id)
     while True:
-        round_ = int(effect.payload.get(ROUND, 0))
-        refused = int(effect.payload.get(REFUSED, 0))
+        stored = QboPayment.of(effect)
+        round_, refused = stored.round, stored.refused
         current: tuple[Invoice, ...] = ()
         lines: tuple[QboPaymentLine, ...] = ()
         if refused < CREDIT_AFTER:
@@ -170,13 +172,21 @@ class Unbooked:
         )
 
 
+def _payment_key(effect: StoredEffect) -> str:
+    """The payment a held booking is for ("" when its row has no payload to tell)."""
+    try:
+        return QboPayment.of(effect).payment_key
+    except PermanentError:
+        return ""
+
+
 def unbooked(session: Session, company_id: str | None = None) -> list[Unbooked]:
     """Every held charge booking, with its amount and customer (for status and ``syncd failed``)."""
     out = []
     for effect in effects.held(session, company_id):
-        if effect.kind != "qbo.payment":
+        if effect.kind != EffectKind.QBO_PAYMENT:
             continue
-        row = session.get(PaymentRow, str(effect.payload.get("payment_key")))
+        row = session.get(PaymentRow, _payment_key(effect))
         customer = None
         if row is not None:
             name = session.scalar(
@@ -201,7 +211,7 @@ def unbooked(session: Session, company_id: str | None = None) -> list[Unbooked]:
 
 def tell_staff_unbooked(ctx: Context, session: Session, effect: Claimed, error: str) -> None:
     """The first time a charge's booking is held: one email naming the charge and the fix."""
-    row = session.get(PaymentRow, str(effect.payload.get("payment_key")))
+    row = session.get(PaymentRow, _payment_key(effect))
     what = f"{row.amount} {row.currency} from customer {row.customer_id}" if row is not None else effect.key
     queue_staff_alert(
         ctx,

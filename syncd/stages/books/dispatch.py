@@ -9,6 +9,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import DisputePlan, PayoutFailed, QboPayout, QboRefund, QboRefundFailed
 from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.stages.books.payers import fallback_company
@@ -44,11 +45,11 @@ def _payment_company(ctx: Context, session: Session, event: StripeEvent) -> str 
     return event.metadata.get("company") or fallback_company(ctx)
 
 
-def _payment_group(session: Session, realm: str, event: StripeEvent) -> str | None:
+def _payer(session: Session, event: StripeEvent) -> str | None:
     """A refund changes its payment's customer's invoices or credit: it waits its turn behind the
     other money effects of that customer (unknown yet when the refund overtook the payment)."""
     row = payments.by_intent(session, event.payment_intent_id) if event.payment_intent_id else None
-    return effects.money_group(realm, row.customer_id) if row is not None else None
+    return row.customer_id if row is not None else None
 
 
 def _account_company(ctx: Context, event: StripeEvent) -> str | None:
@@ -68,36 +69,15 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
             log.info("stripe.event_not_ours", event_id=event.id, type=kind, object=oid)
             return
         if event.kind in REFUND_KINDS:
-            effects.enqueue(
-                session,
-                key=f"qbo:refund:{oid}",
-                kind="qbo.refund",
-                company_id=realm,
-                payload={"refund_id": oid},
-                now=now,
-                serial_group=_payment_group(session, realm, event),
-            )
+            refund = QboRefund(oid, customer_id=_payer(session, event))
+            effects.enqueue(session, refund, company_id=realm, now=now)
         else:
-            effects.enqueue(
-                session,
-                key=f"stripe:dispute:{oid}:{kind}",
-                kind="books.dispute",
-                company_id=realm,
-                payload={"dispute_id": oid},
-                now=now,
-            )
+            effects.enqueue(session, DisputePlan(oid, event_type=kind), company_id=realm, now=now)
     elif event.kind is StripeEventKind.REFUND_FAILED:
         realm = _payment_company(ctx, session, event)
         if realm is not None:
-            effects.enqueue(
-                session,
-                key=f"qbo:refund_failed:{oid}",
-                kind="qbo.refund_failed",
-                company_id=realm,
-                payload={"refund_id": oid},
-                now=now,
-                serial_group=_payment_group(session, realm, event),
-            )
+            failure = QboRefundFailed(oid, customer_id=_payer(session, event))
+            effects.enqueue(session, failure, company_id=realm, now=now)
             queue_staff_alert(
                 ctx,
                 session,
@@ -114,13 +94,7 @@ def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:
         if realm is None:
             return
         paid = event.kind is StripeEventKind.PAYOUT_PAID
-        effects.enqueue(
-            session,
-            key=f"qbo:payout:{oid}" if paid else f"qbo:payout_failed:{oid}",
-            kind="qbo.payout" if paid else "books.payout_failed",
-            company_id=realm,
-            payload={"payout_id": oid},
-            now=now,
-        )
+        payout = QboPayout(oid) if paid else PayoutFailed(oid)
+        effects.enqueue(session, payout, company_id=realm, now=now)
     else:
         log.debug("stripe.event_ignored", event_id=event.id, type=kind)

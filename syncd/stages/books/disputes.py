@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import DisputePlan, PaymentFailedEmail, QboDispute, QboVoid
 from syncd.context import Context
 from syncd.domain import (
     BalanceTxn,
@@ -30,7 +31,7 @@ from syncd.stages.standing import count_against, strikes
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed
 from syncd.store.models import PaymentRow
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 BANK_DEBIT = "us_bank_account"
 _OPEN = (DisputeStatus.NEEDS_RESPONSE, DisputeStatus.WARNING_NEEDS_RESPONSE)
@@ -42,12 +43,11 @@ def is_ach_return(dispute: Dispute, intent: PaymentIntent) -> bool:
     return intent.payment_method_type == BANK_DEBIT and dispute.amount == intent.amount_received
 
 
-@handler("books.dispute")
 def plan_dispute(ctx: Context, effect: Claimed) -> Done:
     """Key ``stripe:dispute:<dp_…>:<event type>`` (reads only): one ``qbo:dispute:<dp>:<txn>`` per
     balance transaction of the dispute, plus the notices its state calls for."""
     realm = effect.company_id
-    dispute = ctx.stripe.get_dispute(str(effect.payload["dispute_id"]))
+    dispute = ctx.stripe.get_dispute(DisputePlan.of(effect).dispute_id)
     if dispute.payment_intent_id is None:
         raise PermanentError(f"dispute {dispute.id} is not on a payment syncd took")
     intent = ctx.stripe.get_payment_intent(dispute.payment_intent_id)
@@ -61,27 +61,10 @@ def plan_dispute(ctx: Context, effect: Claimed) -> Done:
         for txn in dispute.balance_txns:
             void = ach_return and txn.amount < 0
             if void:
-                effects.enqueue(
-                    session,
-                    key=f"qbo:void:{intent.id}",
-                    kind="qbo.void",
-                    company_id=realm,
-                    payload={
-                        "payment_intent_id": intent.id,
-                        "dispute_id": dispute.id,
-                        "balance_txn_id": txn.id,
-                    },
-                    now=now,
-                    serial_group=effects.money_group(realm, payer.customer_id),
-                )
-            effects.enqueue(
-                session,
-                key=f"qbo:dispute:{dispute.id}:{txn.id}",
-                kind="qbo.dispute",
-                company_id=realm,
-                payload={"dispute_id": dispute.id, "balance_txn_id": txn.id, "fee_only": void},
-                now=now,
-            )
+                voided = QboVoid(intent.id, dispute.id, txn.id, customer_id=payer.customer_id)
+                effects.enqueue(session, voided, company_id=realm, now=now)
+            booked = QboDispute(dispute.id, txn.id, fee_only=void)
+            effects.enqueue(session, booked, company_id=realm, now=now)
         if ach_return:
             _returned(ctx, session, realm, intent, payer.payment_key, now)
         else:
@@ -103,14 +86,8 @@ def _returned(
     row.failure = "Your bank returned the payment."
     if payments.advance(row, PaymentStatus.RETURNED, now=now):
         count_against(ctx, session, realm, row.customer_id, now)
-    effects.enqueue(
-        session,
-        key=f"email:payment_returned:{intent.id}",
-        kind="email.payment_failed",
-        company_id=realm,
-        payload={"payment_key": row.key},
-        now=now,
-    )
+    notice = PaymentFailedEmail(payment_key=row.key, ref=intent.id, returned=True)
+    effects.enqueue(session, notice, company_id=realm, now=now)
     queue_staff_alert(
         ctx,
         session,
@@ -138,12 +115,12 @@ def _tell_staff(ctx: Context, session: Session, realm: str, dispute: Dispute, no
     queue_staff_alert(ctx, session, realm, f"dispute:{dispute.id}:{dispute.status.value}", title, body, now)
 
 
-@handler("qbo.dispute")
 def record_dispute_txn(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:dispute:<dp_…>:<txn>``: one balance transaction of a dispute into the books."""
     realm = effect.company_id
-    dispute = ctx.stripe.get_dispute(str(effect.payload["dispute_id"]))
-    txn_id = str(effect.payload["balance_txn_id"])
+    booking = QboDispute.of(effect)
+    dispute = ctx.stripe.get_dispute(booking.dispute_id)
+    txn_id = booking.balance_txn_id
     txn = next((t for t in dispute.balance_txns if t.id == txn_id), None)
     if txn is None:
         raise PermanentError(f"balance transaction {txn_id} is not on dispute {dispute.id}")
@@ -151,7 +128,7 @@ def record_dispute_txn(ctx: Context, effect: Claimed) -> Done:
     qbo = ctx.qbo(realm)
     about = f"{dispute.charge_id} ({dispute.id})"
     entries: list[EntryLink] = []
-    if effect.payload.get("fee_only"):
+    if booking.fee_only:
         if txn.fee != 0:
             entry = qbo.create_purchase(
                 _purchase(accounts, txn, txn.fee, f"Return fee for {about}"),

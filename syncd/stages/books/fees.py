@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import QboFee
 from syncd.context import Context
 from syncd.domain import QboPurchaseDraft, to_qbo_cent
 from syncd.errors import PermanentError
@@ -13,19 +14,17 @@ from syncd.stages.books.movements import EntryLink, link, record
 from syncd.stages.books.payouts import NO_ENTRY
 from syncd.store import payments
 from syncd.store.effects import Claimed
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 
-@handler("qbo.fee")
 def record_fee(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:fee:<balance txn>``; enqueued by reconcile once the QBO Payment exists."""
     realm = effect.company_id
-    intent = ctx.stripe.get_payment_intent(str(effect.payload["payment_intent_id"]))
+    booking = QboFee.of(effect)
+    intent = ctx.stripe.get_payment_intent(booking.payment_intent_id)
     txn = intent.balance_txn
-    if txn is None or txn.id != effect.payload["balance_txn_id"]:
-        raise PermanentError(
-            f"balance transaction {effect.payload['balance_txn_id']} not found on {intent.id}"
-        )
+    if txn is None or txn.id != booking.balance_txn_id:
+        raise PermanentError(f"balance transaction {booking.balance_txn_id} not found on {intent.id}")
     with ctx.db.transaction() as session:
         row = payments.by_intent(session, intent.id)
         payment_id = row.qbo_payment_id if row is not None else None

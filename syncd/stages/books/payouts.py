@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import PayoutFailed, QboPayout
 from syncd.context import Context
 from syncd.domain import (
     THREE_DECIMAL,
@@ -28,7 +29,7 @@ from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects
 from syncd.store.effects import Claimed
 from syncd.store.models import MoneyMovement
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 NO_ENTRY = "-"
 
@@ -105,10 +106,9 @@ def _own_txn(payout: Payout, txns: list[BalanceTxn], types: tuple[str, ...]) -> 
     return found
 
 
-@handler("qbo.payout")
 def record_payout(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:payout:<po_…>``."""
-    payout = ctx.stripe.get_payout(str(effect.payload["payout_id"]))
+    payout = ctx.stripe.get_payout(QboPayout.of(effect).payout_id)
     if payout.status is PayoutStatus.FAILED:
         return Done(remote_id="skipped:failed")
     if payout.status is not PayoutStatus.PAID:
@@ -167,12 +167,11 @@ def record_payout(ctx: Context, effect: Claimed) -> Done:
     return Done(remote_id=entry.qbo_id, apply=apply)
 
 
-@handler("books.payout_failed")
 def record_payout_failure(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:payout_failed:<po_…>``: Stripe took the money back into the balance. A Transfer made
     for it (the payout had been reported paid) is reversed; otherwise the two balance transactions
     cancel out and QuickBooks gets nothing."""
-    payout = ctx.stripe.get_payout(str(effect.payload["payout_id"]))
+    payout = ctx.stripe.get_payout(PayoutFailed.of(effect).payout_id)
     if payout.status is not PayoutStatus.FAILED:
         return Done(remote_id=f"skipped:{payout.status.value}")
     txns = ctx.stripe.payout_balance_txns(payout.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import QboRefundFailed
 from syncd.context import Context
 from syncd.domain import (
     BalanceTxn,
@@ -20,14 +21,13 @@ from syncd.stages.books.movements import entries_of, link, record
 from syncd.stages.books.payers import Payer, payer_of
 from syncd.store.effects import Claimed
 from syncd.store.models import MoneyMovement
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 
-@handler("qbo.refund_failed")
 def record_refund_failure(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:refund_failed:<re_…>``; waits until the refund itself is booked."""
     realm = effect.company_id
-    refund = ctx.stripe.get_refund(str(effect.payload["refund_id"]))
+    refund = ctx.stripe.get_refund(QboRefundFailed.of(effect).refund_id)
     back = refund.failure_balance_txn
     if back is None or refund.balance_txn is None:
         raise PermanentError(f"refund {refund.id} has no failure balance transaction")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import QboRefund
 from syncd.context import Context
 from syncd.domain import BalanceTxn, BooksAccounts, QboEntryRef, QboPaymentReduction, QboRefundDraft, Refund
 from syncd.domain.rates import credited_rate
@@ -14,7 +15,7 @@ from syncd.stages.books.movements import link, record
 from syncd.stages.books.payers import Payer, payer_of
 from syncd.stages.notify import queue_staff_alert
 from syncd.store.effects import Claimed
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 _RECORDED = ("succeeded", "pending", "requires_action", "failed", "canceled")
 
@@ -29,11 +30,10 @@ def _converted(refund: Refund, txn: BalanceTxn) -> bool:
     return txn.currency.upper() != refund.currency.upper()
 
 
-@handler("qbo.refund")
 def record_refund(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:refund:<re_…>``: the money returned, linked to the customer who paid."""
     realm = effect.company_id
-    refund = ctx.stripe.get_refund(str(effect.payload["refund_id"]))
+    refund = ctx.stripe.get_refund(QboRefund.of(effect).refund_id)
     payer = payer_of(ctx, refund.payment_intent_id) if refund.payment_intent_id else None
     if payer is None:
         return Done(remote_id="skipped:not-a-syncd-payment")

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import QboVoid
 from syncd.context import Context
 from syncd.errors import PermanentError, TransientError
 from syncd.stages.books.movements import EntryLink, record
 from syncd.stages.books.payers import payer_of
 from syncd.store.effects import Claimed
-from syncd.worker import Done, handler
+from syncd.worker import Done
 
 
-@handler("qbo.void")
 def void_returned_payment(ctx: Context, effect: Claimed) -> Done:
     """Key ``qbo:void:<pi_…>``."""
     realm = effect.company_id
-    intent_id = str(effect.payload["payment_intent_id"])
+    void = QboVoid.of(effect)
+    intent_id = void.payment_intent_id
     payer = payer_of(ctx, intent_id)
     if payer is None:
         raise PermanentError(f"no syncd payment for returned debit {intent_id}")
@@ -25,8 +26,8 @@ def void_returned_payment(ctx: Context, effect: Claimed) -> Done:
     if payment_id is None:
         # The Payment is still on its way into QBO (its own effect): void it once it is there.
         raise TransientError(f"the QBO Payment for {intent_id} is not recorded yet")
-    dispute = ctx.stripe.get_dispute(str(effect.payload["dispute_id"]))
-    txn_id = str(effect.payload["balance_txn_id"])
+    dispute = ctx.stripe.get_dispute(void.dispute_id)
+    txn_id = void.balance_txn_id
     txn = next((t for t in dispute.balance_txns if t.id == txn_id), None)
     if txn is None:
         raise PermanentError(f"balance transaction {txn_id} is not on {dispute.id}")

@@ -229,7 +229,7 @@ def test_failed_lists_and_requeues_permanent_failures(
     db = Database(f"sqlite:///{tmp_path}/s.db")
     now = datetime.now(UTC)
     with db.transaction() as s:
-        effects.enqueue(s, key="qbo:payment:pi_1", kind="qbo.payment", company_id="c1", payload={}, now=now)
+        effects.insert(s, key="qbo:payment:pi_1", kind="qbo.payment", company_id="c1", payload={}, now=now)
     (claimed,) = effects.claim(db, owner="w", now=now)
     effects.fail(db, claimed, error="Business Validation Error: closed period", now=now)
     capsys.readouterr()
@@ -279,7 +279,7 @@ def test_failed_and_status_list_a_held_payment_with_its_amount_and_customer(
                 updated_at=now,
             )
         )
-        effects.enqueue(
+        effects.insert(
             s,
             key="qbo:payment:pi_1",
             kind="qbo.payment",

@@ -42,7 +42,7 @@ def config(tmp_path: Path) -> str:
         s.add(CustomerRow(company_id=REALM, qbo_id="7", display_name=HOSTILE, currency="USD", updated_at=T0))
     with db.transaction() as s:
         holds.place(s, REALM, "7", strikes=2, now=T0)
-        effects.enqueue(s, key="email:invoice:x", kind="email.invoice", company_id=REALM, payload={}, now=T0)
+        effects.insert(s, key="email:invoice:x", kind="email.invoice", company_id=REALM, payload={}, now=T0)
     (claimed,) = effects.claim(db, owner="t", now=T0, limit=1)
     effects.fail(db, claimed, error=f"QBO said: {HOSTILE}", now=T0)
     db.dispose()

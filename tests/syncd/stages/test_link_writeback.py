@@ -9,6 +9,7 @@ from pathlib import Path
 from loop_harness import Loop, running_loop
 from sqlalchemy import select
 
+from syncd.catalog.payloads import InvoiceLinks
 from syncd.stages import link_writeback
 from syncd.stages.cycle import run_cycle
 from syncd.store import effects
@@ -52,7 +53,7 @@ def test_publish_queues_30_per_batch_and_the_worker_writes_them_without_reads(tm
         for effect in queued:
             entries = effect.payload["invoices"]
             ids = [str(entry["invoice_id"]) for entry in entries]
-            assert effect.key == link_writeback.batch_key(loop.realm, ids)
+            assert effect.key == InvoiceLinks.key_of(loop.realm, ids)
             assert all(entry["sync_token"] == payable[entry["invoice_id"]] for entry in entries)
         # Paced: never more than the bulk share of QBO's 40 batch calls a minute.
         due = sorted(e.next_attempt_at for e in queued)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from syncd.catalog import Serial
+from syncd.catalog.payloads import InvoiceEmail, QboPayment, ReceiptEmail
 from syncd.store import effects
 from syncd.store.effects import LeaseLost
 from syncd.store.engine import Database
@@ -22,7 +24,7 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 def _enqueue(db: Database, key: str, **kw: object) -> bool:
     with db.transaction() as s:
-        return effects.enqueue(s, key=key, kind="k", company_id="c1", payload={"n": 1}, now=T0, **kw)  # type: ignore[arg-type]
+        return effects.insert(s, key=key, kind="k", company_id="c1", payload={"n": 1}, now=T0, **kw)  # type: ignore[arg-type]
 
 
 def test_enqueue_is_idempotent_per_key(db: Database) -> None:
@@ -34,7 +36,7 @@ def test_enqueue_is_idempotent_per_key(db: Database) -> None:
 
 def test_enqueue_rolls_back_with_its_transaction(db: Database) -> None:
     with pytest.raises(RuntimeError), db.transaction() as s:
-        effects.enqueue(s, key="x", kind="k", company_id="c1", payload={}, now=T0)
+        effects.insert(s, key="x", kind="k", company_id="c1", payload={}, now=T0)
         raise RuntimeError("the state change failed")
     with db.transaction() as s:
         assert effects.get(s, "x") is None
@@ -129,29 +131,25 @@ def test_concurrent_workers_never_claim_the_same_effect(db: Database) -> None:
 def test_money_effects_are_claimed_before_notices(db: Database) -> None:
     with db.transaction() as s:
         for i in range(5):
-            effects.enqueue(
-                s, key=f"email:invoice:{i}", kind="email.invoice", company_id="c1", payload={}, now=T0
-            )
-        effects.enqueue(s, key="qbo:payment:pi_1", kind="qbo.payment", company_id="c1", payload={}, now=T0)
-        effects.enqueue(
-            s, key="email:receipt:pi_1", kind="email.receipt", company_id="c1", payload={}, now=T0
-        )
+            effects.enqueue(s, InvoiceEmail(str(i)), company_id="c1", now=T0)
+        effects.enqueue(s, QboPayment("pay:1", ref="pi_1", customer_id="7"), company_id="c1", now=T0)
+        effects.enqueue(s, ReceiptEmail("pay:1", ref="pi_1"), company_id="c1", now=T0)
     claimed = effects.claim(db, owner="w", now=T0, limit=3)
-    assert [c.key for c in claimed] == ["qbo:payment:pi_1", "email:receipt:pi_1", "email:invoice:0"]
+    assert [c.key for c in claimed] == ["qbo:payment:pi_1", "email:receipt:pi_1", "email:invoice:c1:0"]
 
 
 def _grouped(db: Database, key: str, group: str | None, at: datetime = T0) -> None:
     with db.transaction() as s:
-        effects.enqueue(
+        effects.insert(
             s, key=key, kind="qbo.payment", company_id="c1", payload={}, now=at, serial_group=group
         )
 
 
 def test_one_serial_group_is_claimed_one_effect_at_a_time(db: Database) -> None:
-    group = effects.money_group("c1", "cust-1")
+    group = Serial.MONEY.group("c1", "cust-1")
     for key in ("pay-1", "pay-2", "pay-3"):
         _grouped(db, key, group)
-    _grouped(db, "other-customer", effects.money_group("c1", "cust-2"))
+    _grouped(db, "other-customer", Serial.MONEY.group("c1", "cust-2"))
     _grouped(db, "ungrouped", None)
     first = effects.claim(db, owner="w1", now=T0)
     assert sorted(c.key for c in first) == ["other-customer", "pay-1", "ungrouped"]
@@ -169,7 +167,7 @@ def test_one_serial_group_is_claimed_one_effect_at_a_time(db: Database) -> None:
 
 
 def test_an_earlier_effect_backing_off_lets_the_next_of_its_group_run(db: Database) -> None:
-    group = effects.money_group("c1", "cust-1")
+    group = Serial.MONEY.group("c1", "cust-1")
     _grouped(db, "pay-1", group)
     _grouped(db, "pay-2", group)
     (first,) = effects.claim(db, owner="w", now=T0)
@@ -181,7 +179,7 @@ def test_an_earlier_effect_backing_off_lets_the_next_of_its_group_run(db: Databa
 
 
 def test_claim_key_respects_the_serial_group(db: Database) -> None:
-    group = effects.money_group("c1", "cust-1")
+    group = Serial.MONEY.group("c1", "cust-1")
     _grouped(db, "pay-1", group)
     _grouped(db, "pay-2", group)
     assert effects.claim_key(db, "pay-2", owner="portal", now=T0) is None
@@ -190,7 +188,7 @@ def test_claim_key_respects_the_serial_group(db: Database) -> None:
 
 
 def test_concurrent_workers_never_run_two_effects_of_one_group_at_once(db: Database) -> None:
-    groups = [effects.money_group("c1", f"cust-{g}") for g in range(4)]
+    groups = [Serial.MONEY.group("c1", f"cust-{g}") for g in range(4)]
     for i in range(24):
         _grouped(db, f"e{i}", groups[i % 4], T0 + timedelta(milliseconds=i))
     for i in range(6):
@@ -284,5 +282,5 @@ def test_the_upgrade_puts_queued_payments_in_their_customers_group(tmp_path: Pat
     upgrade(db)
     with db.transaction() as s:
         row = effects.get(s, "qbo:payment:pi_1")
-        assert row is not None and row.serial_group == effects.money_group("c1", "7")
+        assert row is not None and row.serial_group == Serial.MONEY.group("c1", "7")
     db.dispose()

@@ -29,7 +29,7 @@ def test_dead_local_owners_are_reclaimed_live_and_remote_ones_kept(db: Database)
     for name, owner in (("company:1", dead), ("company:2", alive), ("company:3", remote)):
         assert leases.acquire(db, name, owner, now=T0, seconds=600)
     with db.transaction() as s:
-        effects.enqueue(s, key="e1", kind="k", company_id="1", payload={}, now=T0)
+        effects.insert(s, key="e1", kind="k", company_id="1", payload={}, now=T0)
     effects.claim(db, owner=dead, now=T0, lease_seconds=600)
     assert reclaim_dead(db) == 2
     assert leases.holder(db, "company:1", now=T0) is None

@@ -29,13 +29,13 @@ def test_writes_are_seen_inside_and_rolled_back_at_close(db: Database) -> None:
     with Rehearsal(db) as rehearsal:
         with rehearsal.transaction() as s:
             s.add(Company(realm_id="2", name="Rehearsed", created_at=T0))
-            assert effects.enqueue(s, key="email:x", kind="email.notice", company_id="2", payload={}, now=T0)
+            assert effects.insert(s, key="email:x", kind="email.notice", company_id="2", payload={}, now=T0)
         with pytest.raises(RuntimeError), rehearsal.transaction() as s:
             s.add(Company(realm_id="3", name="Failed", created_at=T0))
             s.flush()
             raise RuntimeError("a stage failed")
         with rehearsal.transaction() as s:
-            assert not effects.enqueue(
+            assert not effects.insert(
                 s, key="email:x", kind="email.notice", company_id="2", payload={}, now=T0
             )
             names = set(s.scalars(select(Company.name)))

@@ -178,7 +178,7 @@ def test_metrics_text_parses_and_counts_webhooks_and_store(ctx: Context) -> None
         )
         from syncd.store import effects
 
-        effects.enqueue(session, key="k1", kind="email", company_id="111", payload={}, now=ctx.clock())
+        effects.insert(session, key="k1", kind="email", company_id="111", payload={}, now=ctx.clock())
     intake = FakeIntake()
     with client_for(ctx, intake) as client:
         client.post("/webhooks/stripe", content=b"{}")

@@ -1,0 +1,115 @@
+"""The effect catalog: every effect kind declared once — payload (with its key builder), priority,
+serial group, handler, and whether it must not fail. Enqueue, the worker and the audit read it."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from syncd.catalog import payloads as p
+from syncd.catalog.kinds import EffectKind, Serial, kind_of
+from syncd.catalog.payloads import PAYLOADS, Payload
+
+# Money first: a payer is waiting on a checkout, and the books should show a payment within
+# seconds even right after a first pull queued thousands of invoice emails.
+MONEY = 0
+PAYER = 1  # emails a payer is waiting for
+BOOKS = 2
+STAFF = 3
+LATER = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One kind's entry. ``handler`` and ``on_held`` are ``module:function`` names, resolved once
+    when the worker starts (a test resolves them all). With ``on_held`` the kind must not fail:
+    the worker holds it instead and calls the hook the first time (see ``syncd.worker``)."""
+
+    payload: type[Payload]
+    handler: str
+    priority: int
+    group: Serial | None = None
+    on_held: str | None = None
+
+
+_STAGES = "syncd.stages"
+_BOOKS = "syncd.stages.books"
+_PAYMENT_EMAIL = f"{_STAGES}.confirm:send_payment_email"
+
+SPECS: dict[EffectKind, Spec] = {
+    EffectKind.STRIPE_CHECKOUT: Spec(p.StripeCheckout, f"{_STAGES}.collect:create_checkout", MONEY),
+    EffectKind.STRIPE_EXPIRE_CHECKOUT: Spec(p.ExpireCheckout, f"{_STAGES}.checkouts:expire_checkout", MONEY),
+    EffectKind.STRIPE_SETUP_CHECKOUT: Spec(
+        p.SetupCheckout, f"{_STAGES}.card_requests:create_setup_checkout", MONEY
+    ),
+    EffectKind.STRIPE_DEFAULT_METHOD: Spec(
+        p.DefaultMethod, f"{_STAGES}.saved_methods:set_default", MONEY, Serial.METHODS
+    ),
+    EffectKind.STRIPE_DETACH_METHOD: Spec(
+        p.DetachMethod, f"{_STAGES}.saved_methods:detach", MONEY, Serial.METHODS
+    ),
+    EffectKind.QBO_PAYMENT: Spec(
+        p.QboPayment,
+        f"{_STAGES}.reconcile:record_payment",
+        MONEY,
+        Serial.MONEY,
+        on_held=f"{_BOOKS}.charges:tell_staff_unbooked",  # a charge Stripe took must reach the books
+    ),
+    EffectKind.QBO_VOID: Spec(p.QboVoid, f"{_BOOKS}.returns:void_returned_payment", MONEY, Serial.MONEY),
+    EffectKind.QBO_FEE: Spec(p.QboFee, f"{_BOOKS}.fees:record_fee", BOOKS),
+    EffectKind.QBO_REFUND: Spec(p.QboRefund, f"{_BOOKS}.refunds:record_refund", BOOKS, Serial.MONEY),
+    EffectKind.QBO_REFUND_FAILED: Spec(
+        p.QboRefundFailed, f"{_BOOKS}.refund_failures:record_refund_failure", BOOKS, Serial.MONEY
+    ),
+    EffectKind.QBO_DISPUTE: Spec(p.QboDispute, f"{_BOOKS}.disputes:record_dispute_txn", BOOKS),
+    EffectKind.QBO_PAYOUT: Spec(p.QboPayout, f"{_BOOKS}.payouts:record_payout", BOOKS),
+    EffectKind.QBO_CUSTOMER_CONTACT: Spec(p.CustomerContact, f"{_STAGES}.account:write_contact", BOOKS),
+    EffectKind.QBO_INVOICE_LINKS: Spec(p.InvoiceLinks, f"{_STAGES}.link_writeback:write_links", BOOKS),
+    EffectKind.QBO_INVOICE_LINK: Spec(p.InvoiceLink, f"{_STAGES}.link_writeback:write_link", BOOKS),
+    EffectKind.BOOKS_DISPUTE: Spec(p.DisputePlan, f"{_BOOKS}.disputes:plan_dispute", LATER),
+    EffectKind.BOOKS_PAYOUT_FAILED: Spec(p.PayoutFailed, f"{_BOOKS}.payouts:record_payout_failure", LATER),
+    EffectKind.EMAIL_RECEIPT: Spec(p.ReceiptEmail, _PAYMENT_EMAIL, PAYER),
+    EffectKind.EMAIL_PROCESSING: Spec(p.ProcessingEmail, _PAYMENT_EMAIL, PAYER),
+    EffectKind.EMAIL_PAYMENT_FAILED: Spec(p.PaymentFailedEmail, _PAYMENT_EMAIL, PAYER),
+    EffectKind.EMAIL_SIGN_IN: Spec(p.SignInEmail, f"{_STAGES}.account:send_sign_in", PAYER),
+    EffectKind.EMAIL_STAFF: Spec(p.StaffAlert, f"{_STAGES}.notify:send_staff_alert", STAFF),
+    EffectKind.EMAIL_NOTICE: Spec(p.Notice, f"{_STAGES}.notify:send_notice", LATER),
+    EffectKind.EMAIL_INVOICE: Spec(p.InvoiceEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
+    EffectKind.EMAIL_REMINDER: Spec(p.ReminderEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
+    EffectKind.EMAIL_CARD_REQUEST: Spec(p.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
+    EffectKind.EMAIL_CARD_EXPIRY: Spec(p.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER),
+}
+
+
+def spec_of(payload: Payload) -> Spec:
+    return SPECS[payload.KIND]
+
+
+def serial_group(payload: Payload, realm_id: str) -> str | None:
+    """The group the effect joins: its kind's, for its customer (none while that is unknown)."""
+    group, customer = spec_of(payload).group, payload.customer()
+    return group.group(realm_id, customer) if group is not None and customer else None
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """The function a ``module:function`` name in the catalog stands for."""
+    module, _, attr = name.partition(":")
+    found = getattr(importlib.import_module(module), attr)
+    if not callable(found):
+        raise TypeError(f"{name} is not a function")
+    return found  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "PAYLOADS",
+    "SPECS",
+    "EffectKind",
+    "Payload",
+    "Serial",
+    "Spec",
+    "kind_of",
+    "resolve",
+    "serial_group",
+]

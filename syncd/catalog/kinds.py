@@ -1,0 +1,60 @@
+"""The effect kinds: one member per kind, its value the string stored in ``effects.kind``."""
+
+from __future__ import annotations
+
+import enum
+
+
+class EffectKind(enum.StrEnum):
+    """Every kind of remote side effect syncd performs. The values are what rows hold (and what
+    rows written by earlier releases hold): never rename one, add a kind instead."""
+
+    # Stripe
+    STRIPE_CHECKOUT = "stripe.checkout"
+    STRIPE_EXPIRE_CHECKOUT = "stripe.expire_checkout"
+    STRIPE_SETUP_CHECKOUT = "stripe.setup_checkout"
+    STRIPE_DEFAULT_METHOD = "stripe.default_method"
+    STRIPE_DETACH_METHOD = "stripe.detach_method"
+    # QuickBooks
+    QBO_PAYMENT = "qbo.payment"
+    QBO_VOID = "qbo.void"
+    QBO_FEE = "qbo.fee"
+    QBO_REFUND = "qbo.refund"
+    QBO_REFUND_FAILED = "qbo.refund_failed"
+    QBO_DISPUTE = "qbo.dispute"
+    QBO_PAYOUT = "qbo.payout"
+    QBO_CUSTOMER_CONTACT = "qbo.customer_contact"
+    QBO_INVOICE_LINKS = "qbo.invoice_links"
+    QBO_INVOICE_LINK = "qbo.invoice_link"  # one link per effect: rows queued before batches
+    # Books planning (reads Stripe, queues the QBO writes)
+    BOOKS_DISPUTE = "books.dispute"
+    BOOKS_PAYOUT_FAILED = "books.payout_failed"
+    # Email
+    EMAIL_RECEIPT = "email.receipt"
+    EMAIL_PROCESSING = "email.processing"
+    EMAIL_PAYMENT_FAILED = "email.payment_failed"
+    EMAIL_SIGN_IN = "email.sign_in"
+    EMAIL_STAFF = "email.staff"
+    EMAIL_NOTICE = "email.notice"
+    EMAIL_INVOICE = "email.invoice"  # per-invoice emails queued before customer messages
+    EMAIL_REMINDER = "email.reminder"  # likewise
+    EMAIL_CARD_REQUEST = "email.card_request"
+    EMAIL_CARD_EXPIRY = "email.card_expiry"
+
+
+class Serial(enum.Enum):
+    """The serialisation groups: effects of one group value run one after another."""
+
+    MONEY = "money"  # change one customer's invoices or credit
+    METHODS = "methods"  # change one customer's saved payment methods at Stripe
+
+    def group(self, realm_id: str, customer_id: str) -> str:
+        return f"{self.value}:{realm_id}:{customer_id}"
+
+
+def kind_of(value: str) -> EffectKind | None:
+    """The kind a row names, or None for a kind this release does not know."""
+    try:
+        return EffectKind(value)
+    except ValueError:
+        return None
