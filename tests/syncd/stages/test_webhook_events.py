@@ -19,7 +19,7 @@ from syncd import config
 from syncd.context import Context
 from syncd.domain import STRIPE_WEBHOOK_EVENTS, StripeEvent, StripeEventKind
 from syncd.ports.email import Mailer
-from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.quickbooks import QboApp, QuickBooks
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.stages import events
@@ -47,6 +47,7 @@ def ctx(sqlite_db: Database, tmp_path: Path) -> Context:
         # The inbox replays bodies verified on arrival: parsing is all ingest asks of Stripe.
         stripe=cast(Stripe, SimpleNamespace(parse_event=webhooks.parse_verified)),
         mailer=cast(Mailer, None),
+        qbo_app=cast(QboApp, None),  # no QBO webhook or sign-in here
         clock=lambda: AT,
     )
 
