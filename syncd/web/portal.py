@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from syncd.presentation import (
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.templating import Templating, asset_routes, theme_query
 
+Backend = TypeVar("Backend")
 _AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?|\.([0-9]+)")
 _SYMBOLS = "$€£¥₹"
 _NOT_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -132,10 +134,10 @@ def pdf_response(doc_number: str, body: bytes) -> Response:
     return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
-class _Pages:
-    """The portal's request handlers; every backend call runs in the thread pool."""
+class LinkPages(Generic[Backend]):
+    """What the pages behind a payer's link share: their backend, templates and CSRF, and the 404."""
 
-    def __init__(self, backend: PortalBackend, templates: Templating, csrf: Csrf) -> None:
+    def __init__(self, backend: Backend, templates: Templating, csrf: Csrf) -> None:
         self.backend = backend
         self.templates = templates
         self.csrf = csrf
@@ -144,6 +146,10 @@ class _Pages:
 
     def not_found(self) -> Response:
         return HTMLResponse(self.not_found_body, status_code=404)
+
+
+class _Pages(LinkPages[PortalBackend]):
+    """The portal's request handlers; every backend call runs in the thread pool."""
 
     async def _view(self, token: str) -> InvoiceView | None:
         return await run_in_threadpool(self.backend.invoice, token)
