@@ -20,7 +20,7 @@ from syncd.stages import card_requests
 from syncd.stages import saved_methods as stage
 from syncd.store import effects
 from syncd.store.models import CustomerRow, SavedMethodRow
-from syncd.worker import perform
+from syncd.worker import perform_now
 
 OWNER = "portal:account-methods"
 
@@ -71,10 +71,7 @@ def run(ctx: Context, key: str | None) -> Change:
     of it, so the page says "changed" only when Stripe has changed it."""
     if key is None:
         return Change.NOT_FOUND
-    claimed = effects.claim_key(ctx.db, key, owner=OWNER, now=ctx.clock())
-    if claimed is not None:
-        perform(ctx, claimed)
-    else:
+    if not perform_now(ctx, key, owner=OWNER):
         ctx.wake("worker", None)
     with ctx.db.transaction() as session:
         row = effects.get(session, key)

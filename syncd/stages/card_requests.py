@@ -27,7 +27,7 @@ from syncd.store import accounts, effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import CardRequest, CustomerRow
-from syncd.worker import Done, perform
+from syncd.worker import Done, perform_now
 
 LIFETIME = timedelta(days=30)
 # A Checkout Session lives 24 h; one this close to its end is not handed out again.
@@ -214,10 +214,8 @@ class CardRequests:
             effects.enqueue(session, setup, company_id=row.company_id, now=now)
             key = setup.key(row.company_id)
             request_key_ = row.request_key
-        claimed = effects.claim_key(ctx.db, key, owner=OWNER, now=ctx.clock())
-        if claimed is not None:
-            perform(ctx, claimed)
-        deadline = time.monotonic() + (0 if claimed is not None else WAIT_SECONDS)
+        performed = perform_now(ctx, key, owner=OWNER)
+        deadline = time.monotonic() + (0 if performed else WAIT_SECONDS)
         while True:
             with ctx.db.transaction() as session:
                 found = store.request_by_key(session, request_key_)

@@ -28,7 +28,7 @@ from syncd.stages import checkouts, hooks, methods, payment_status, stripe_custo
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, MethodConsent, PaymentRow, PortalLink
-from syncd.worker import Done, perform
+from syncd.worker import Done, perform_now
 
 CHECKOUT_WAIT_SECONDS = 10.0
 SESSION_LIFETIME = timedelta(hours=23)
@@ -128,11 +128,9 @@ class PortalService:
             row = session.get(PaymentRow, key)
             if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
                 return row.checkout_url
-        claimed = effects.claim_key(ctx.db, f"stripe:checkout:{key}", owner=OWNER, now=ctx.clock())
-        if claimed is not None:
-            perform(ctx, claimed)
+        performed = perform_now(ctx, f"stripe:checkout:{key}", owner=OWNER)
         # If the background worker holds the effect, it is creating the session right now.
-        deadline = time.monotonic() + (0 if claimed is not None else CHECKOUT_WAIT_SECONDS)
+        deadline = time.monotonic() + (0 if performed else CHECKOUT_WAIT_SECONDS)
         while True:
             with ctx.db.transaction() as session:
                 row = session.get(PaymentRow, key)
