@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from urllib.parse import urlsplit
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -23,10 +22,10 @@ from starlette.routing import BaseRoute, Route
 from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.ports.account import AccountBackend, Change, SignIn
 from syncd.ports.account_text import TEXT
-from syncd.ports.portal import Branding, Consenting
+from syncd.ports.portal import Branding
 from syncd.web.card_request import retry_after
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.portal import brand_context, branded, pdf_response
+from syncd.web.portal import brand_context, branded, consenting, pdf_response, to_stripe
 from syncd.web.security import content_security_policy
 from syncd.web.templating import PACKAGE_TEMPLATES, Templating
 
@@ -238,18 +237,13 @@ class _Pages:
         chosen = fields["invoice"]
         assert isinstance(chosen, list)
         try:
-            who = Consenting(
-                request.client.host if request.client else None, request.headers.get("user-agent")
-            )
-            keep = who if fields.get("keep") == "1" else None
+            keep = consenting(request) if fields.get("keep") == "1" else None
             url = await run_in_threadpool(self.backend.pay, sid, chosen[:500], keep)
         except PermanentError as exc:
             return self.message(request, 400, TEXT["pay_refused_title"], str(exc))
         except TransientError:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError("checkout URL with an unexpected scheme")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, "checkout")
 
     # -- payment methods ----------------------------------------------------------------------
 
@@ -283,12 +277,9 @@ class _Pages:
             return got
         fields, sid = got
         try:
+            who = consenting(request)
             url = await run_in_threadpool(
-                self.backend.add_method,
-                sid,
-                _request_id(fields),
-                request.client.host if request.client else None,
-                request.headers.get("user-agent"),
+                self.backend.add_method, sid, _request_id(fields), who.ip, who.user_agent
             )
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
@@ -298,9 +289,7 @@ class _Pages:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
         if url is None:
             return self.to_sign_in(request)
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError("setup checkout URL with an unexpected scheme")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, "setup checkout")
 
     async def receipt(self, request: Request) -> Response:
         sid = self.sid(request)

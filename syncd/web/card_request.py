@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.ports.account_text import TEXT
 from syncd.ports.card_request import CardRequestBackend, CardRequestView
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.portal import LinkPages, branded
+from syncd.web.portal import LinkPages, branded, consenting, to_stripe
 from syncd.web.templating import Templating
 
 
@@ -79,21 +77,15 @@ class _Pages(LinkPages[CardRequestBackend]):
         if not self.csrf.verify(request, f"card:{token}", submitted):
             return self._page(request, view, error=TEXT["card_page_expired"], status=403)
         try:
-            url = await run_in_threadpool(
-                self.backend.start,
-                token,
-                ip=request.client.host if request.client else None,
-                user_agent=request.headers.get("user-agent"),
-            )
+            who = consenting(request)
+            url = await run_in_threadpool(self.backend.start, token, ip=who.ip, user_agent=who.user_agent)
         except PermanentError as exc:
             return self._page(request, view, error=str(exc), status=400)
         except ThrottledError as exc:
             return retry_after(self._page(request, view, error=str(exc), status=429), exc)
         except TransientError as exc:
             return self._page(request, view, error=str(exc), status=503)
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError("setup checkout URL with an unexpected scheme")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, "setup checkout")
 
 
 def card_request_routes(backend: CardRequestBackend, templates: Templating, csrf: Csrf) -> list[BaseRoute]:

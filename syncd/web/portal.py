@@ -127,6 +127,18 @@ def branded(b: Branding) -> dict[str, object]:
     }
 
 
+def consenting(request: Request) -> Consenting:
+    """Who sent ``request``, as a consent given with it records them."""
+    return Consenting(request.client.host if request.client else None, request.headers.get("user-agent"))
+
+
+def to_stripe(url: str, what: str) -> Response:
+    """A 303 to a page Stripe hosts; any other scheme is refused (``what`` names the URL in the error)."""
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise PermanentError(f"{what} URL with an unexpected scheme")
+    return RedirectResponse(url, status_code=303)
+
+
 def pdf_response(doc_number: str, body: bytes) -> Response:
     """An invoice PDF as a download named for its number (nothing of the number escapes the name)."""
     name = _NOT_FILENAME.sub("-", doc_number).strip("-.")[:60] or "document"
@@ -234,10 +246,8 @@ class _Pages(LinkPages[PortalBackend]):
                     request, view, status_code=400, error=str(exc), amount_value=raw_amount
                 )
         try:
-            who = Consenting(
-                request.client.host if request.client else None, request.headers.get("user-agent")
-            )
-            url = await run_in_threadpool(self.backend.start_payment, token, amount, who if keep else None)
+            who = consenting(request) if keep else None
+            url = await run_in_threadpool(self.backend.start_payment, token, amount, who)
         except PermanentError as exc:
             return self.invoice_page(request, view, status_code=400, error=str(exc))
         except AuthError as exc:
@@ -255,9 +265,7 @@ class _Pages(LinkPages[PortalBackend]):
                 "Payments are briefly unavailable",
                 "Nothing was charged. Please try again in a few minutes.",
             )
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError(f"checkout URL with an unexpected scheme for invoice {view.doc_number}")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, f"invoice {view.doc_number}'s checkout")
 
     async def returned(self, request: Request) -> Response:
         token = request.path_params["token"]
