@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,9 @@ from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import brand_context, branded, consenting, pdf_response, to_stripe
 from syncd.web.security import content_security_policy
 from syncd.web.templating import PACKAGE_TEMPLATES, Templating
+
+Fields = dict[str, str | list[str]]  # a POSTed form's fields (``invoice`` may repeat)
+SignedHandler = Callable[[Request, Fields, str], Awaitable[Response]]
 
 ACTION = "account"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -53,7 +57,7 @@ def _set(response: Response, request: Request, name: str, value: str, max_age: i
     )
 
 
-def _request_id(fields: dict[str, str | list[str]]) -> str:
+def _request_id(fields: Fields) -> str:
     """The page view's form id; a fresh one when it is missing or malformed."""
     value = fields.get("request")
     return value if isinstance(value, str) and _REQUEST.fullmatch(value) else secrets.token_urlsafe(16)
@@ -104,10 +108,10 @@ class _Pages:
     def message(self, request: Request, status_code: int, title: str, text: str) -> Response:
         return self.page(request, "account/message.html", status_code, title=title, text=text)
 
-    async def form(self, request: Request) -> dict[str, str | list[str]] | None:
+    async def form(self, request: Request) -> Fields | None:
         """The POSTed fields when CSRF verifies (``invoice`` may repeat), else None."""
         async with request.form(max_files=0, max_fields=600) as form:
-            fields: dict[str, str | list[str]] = {
+            fields: Fields = {
                 k: str(v) for k, v in form.items() if isinstance(v, str) and k != "invoice"
             }
             fields["invoice"] = [str(v) for v in form.getlist("invoice") if isinstance(v, str)]
@@ -116,15 +120,20 @@ class _Pages:
             return None
         return fields
 
-    async def signed_form(self, request: Request) -> tuple[dict[str, str | list[str]], str] | Response:
-        """The POSTed fields and the session id; else the answer: expired page or sign in."""
-        fields = await self.form(request)
-        if fields is None:
-            return self.expired(request)
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
-        return fields, sid
+    def signed(self, handler: SignedHandler) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` behind the check every signed-in POST makes: the CSRF-verified fields and the
+        session id, else the answer (the expired page, or sign in)."""
+
+        async def endpoint(request: Request) -> Response:
+            fields = await self.form(request)
+            if fields is None:
+                return self.expired(request)
+            sid = self.sid(request)
+            if sid is None:
+                return self.to_sign_in(request)
+            return await handler(request, fields, sid)
+
+        return endpoint
 
     def expired(self, request: Request) -> Response:
         return self.message(request, 403, TEXT["expired_title"], TEXT["expired_text"])
@@ -229,11 +238,7 @@ class _Pages:
             return self.to_sign_in(request)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account", status_code=303)
 
-    async def pay(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def pay(self, request: Request, fields: Fields, sid: str) -> Response:
         chosen = fields["invoice"]
         assert isinstance(chosen, list)
         try:
@@ -247,11 +252,7 @@ class _Pages:
 
     # -- payment methods ----------------------------------------------------------------------
 
-    async def method_change(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def method_change(self, request: Request, fields: Fields, sid: str) -> Response:
         method_id = str(fields.get("method", ""))[:64]
         remove = request.url.path.endswith("/remove")
         try:
@@ -271,11 +272,7 @@ class _Pages:
         done = ("removed" if remove else "default") if change is Change.DONE else "updating"
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account?done={done}", status_code=303)
 
-    async def add_method(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def add_method(self, request: Request, fields: Fields, sid: str) -> Response:
         try:
             who = consenting(request)
             url = await run_in_threadpool(
@@ -309,11 +306,7 @@ class _Pages:
             return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
         return pdf_response(document.doc_number, document.body)
 
-    async def contact(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def contact(self, request: Request, fields: Fields, sid: str) -> Response:
         email = str(fields.get("email", "")).strip() or None
         phone = str(fields.get("phone", "")).strip() or None
         if (email and not _EMAIL.fullmatch(email)) or (phone and not _PHONE.fullmatch(phone)):
@@ -390,11 +383,7 @@ class _Pages:
             return self.to_sign_in(request)
         return self.page(request, "account/choose.html", choices=choices)
 
-    async def passkey_remove(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def passkey_remove(self, request: Request, fields: Fields, sid: str) -> Response:
         await run_in_threadpool(self.backend.passkey_remove, sid, str(fields.get("credential", "")))
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account/passkeys", status_code=303)
 
@@ -419,20 +408,32 @@ def account_routes(
         Route("/account/link/{token}", p.use_link, methods=["POST"], name="account_use_link"),
         Route("/i/{token}/account", p.from_invoice, methods=["GET"], name="account_from_invoice"),
         Route("/account/choose", p.choose, methods=["POST"], name="account_choose"),
-        Route("/account/pay", p.pay, methods=["POST"], name="account_pay"),
-        Route("/account/methods/add", p.add_method, methods=["POST"], name="account_add_method"),
-        Route("/account/methods/default", p.method_change, methods=["POST"], name="account_method_default"),
-        Route("/account/methods/remove", p.method_change, methods=["POST"], name="account_method_remove"),
+        Route("/account/pay", p.signed(p.pay), methods=["POST"], name="account_pay"),
+        Route("/account/methods/add", p.signed(p.add_method), methods=["POST"], name="account_add_method"),
+        Route(
+            "/account/methods/default",
+            p.signed(p.method_change),
+            methods=["POST"],
+            name="account_method_default",
+        ),
+        Route(
+            "/account/methods/remove",
+            p.signed(p.method_change),
+            methods=["POST"],
+            name="account_method_remove",
+        ),
         Route("/account/receipts/{ref:path}", p.receipt, methods=["GET"], name="account_receipt"),
         Route("/account/invoices/{invoice_id}/pdf", p.invoice_pdf, methods=["GET"], name="account_pdf"),
-        Route("/account/contact", p.contact, methods=["POST"], name="account_contact"),
+        Route("/account/contact", p.signed(p.contact), methods=["POST"], name="account_contact"),
         Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),
         Route(
             "/account/passkeys/{purpose}/options", p.passkey_options, methods=["POST"], name="passkey_options"
         ),
         Route("/account/passkeys/register", p.passkey_register, methods=["POST"], name="passkey_register"),
         Route("/account/passkeys/sign-in", p.passkey_sign_in, methods=["POST"], name="passkey_sign_in"),
-        Route("/account/passkeys/remove", p.passkey_remove, methods=["POST"], name="passkey_remove"),
+        Route(
+            "/account/passkeys/remove", p.signed(p.passkey_remove), methods=["POST"], name="passkey_remove"
+        ),
         Route("/account/help", p.help, methods=["GET"], name="account_help"),
         Route("/account/passkeys", p.passkeys_page, methods=["GET"], name="account_passkeys"),
         Route("/account/switch", p.switch, methods=["GET"], name="account_switch"),
