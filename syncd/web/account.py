@@ -135,6 +135,9 @@ class _Pages:
 
         return endpoint
 
+    def not_found(self, request: Request) -> Response:
+        return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+
     def expired(self, request: Request) -> Response:
         return self.message(request, 403, TEXT["expired_title"], TEXT["expired_text"])
 
@@ -265,7 +268,7 @@ class _Pages:
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
         if change is Change.NOT_FOUND:
-            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+            return self.not_found(request)
         if change is Change.FAILED:
             return self.message(request, 502, TEXT["method_refused_title"], TEXT["method_failed_text"])
         # Told as it is: "removed" only once Stripe has it; while Stripe is away, "being updated".
@@ -294,7 +297,7 @@ class _Pages:
             return self.to_sign_in(request)
         receipt = await run_in_threadpool(self.backend.receipt, sid, request.path_params["ref"])
         if receipt is None:
-            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+            return self.not_found(request)
         return self.page(request, "account/receipt.html", brand=receipt.branding, receipt=receipt)
 
     async def invoice_pdf(self, request: Request) -> Response:
@@ -303,7 +306,7 @@ class _Pages:
             return self.to_sign_in(request)
         document = await run_in_threadpool(self.backend.invoice_pdf, sid, request.path_params["invoice_id"])
         if document is None:
-            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+            return self.not_found(request)
         return pdf_response(document.doc_number, document.body)
 
     async def contact(self, request: Request, fields: Fields, sid: str) -> Response:
