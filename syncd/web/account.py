@@ -111,9 +111,7 @@ class _Pages:
     async def form(self, request: Request) -> Fields | None:
         """The POSTed fields when CSRF verifies (``invoice`` may repeat), else None."""
         async with request.form(max_files=0, max_fields=600) as form:
-            fields: Fields = {
-                k: str(v) for k, v in form.items() if isinstance(v, str) and k != "invoice"
-            }
+            fields: Fields = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "invoice"}
             fields["invoice"] = [str(v) for v in form.getlist("invoice") if isinstance(v, str)]
             submitted = form.get(FIELD)
         if not self.csrf.verify(request, ACTION, submitted):
