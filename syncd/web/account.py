@@ -32,6 +32,7 @@ from syncd.web.templating import PACKAGE_TEMPLATES, Templating
 
 Fields = dict[str, str | list[str]]  # a POSTed form's fields (``invoice`` may repeat)
 SignedHandler = Callable[[Request, Fields, str], Awaitable[Response]]
+SessionHandler = Callable[[Request, str], Awaitable[Response]]
 
 ACTION = "account"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -117,6 +118,17 @@ class _Pages:
         if not self.csrf.verify(request, ACTION, submitted):
             return None
         return fields
+
+    def with_session(self, handler: SessionHandler) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` for a signed-in person, with their session id; anyone else is sent to sign in."""
+
+        async def endpoint(request: Request) -> Response:
+            sid = self.sid(request)
+            if sid is None:
+                return self.to_sign_in(request)
+            return await handler(request, sid)
+
+        return endpoint
 
     def signed(self, handler: SignedHandler) -> Callable[[Request], Awaitable[Response]]:
         """``handler`` behind the check every signed-in POST makes: the CSRF-verified fields and the
@@ -204,10 +216,7 @@ class _Pages:
 
     # -- the account --------------------------------------------------------------------------
 
-    async def account(self, request: Request) -> Response:
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
+    async def account(self, request: Request, sid: str) -> Response:
         view = await run_in_threadpool(self.backend.account, sid)
         if view is None:
             choices = await run_in_threadpool(self.backend.choices, sid)
@@ -289,19 +298,13 @@ class _Pages:
             return self.to_sign_in(request)
         return to_stripe(url, "setup checkout")
 
-    async def receipt(self, request: Request) -> Response:
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
+    async def receipt(self, request: Request, sid: str) -> Response:
         receipt = await run_in_threadpool(self.backend.receipt, sid, request.path_params["ref"])
         if receipt is None:
             return self.not_found(request)
         return self.page(request, "account/receipt.html", brand=receipt.branding, receipt=receipt)
 
-    async def invoice_pdf(self, request: Request) -> Response:
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
+    async def invoice_pdf(self, request: Request, sid: str) -> Response:
         document = await run_in_threadpool(self.backend.invoice_pdf, sid, request.path_params["invoice_id"])
         if document is None:
             return self.not_found(request)
@@ -402,7 +405,7 @@ def account_routes(
     """The account's routes; mount them at the site root next to the portal."""
     p = _Pages(backend, templates, csrf, checkout_origin)
     return [
-        Route("/account", p.account, methods=["GET"], name="account"),
+        Route("/account", p.with_session(p.account), methods=["GET"], name="account"),
         Route("/account/sign-in", p.sign_in_form, methods=["GET"], name="account_sign_in"),
         Route("/account/sign-in", p.request_link, methods=["POST"], name="account_request_link"),
         Route("/account/link/{token}", p.link_page, methods=["GET"], name="account_link"),
@@ -423,8 +426,15 @@ def account_routes(
             methods=["POST"],
             name="account_method_remove",
         ),
-        Route("/account/receipts/{ref:path}", p.receipt, methods=["GET"], name="account_receipt"),
-        Route("/account/invoices/{invoice_id}/pdf", p.invoice_pdf, methods=["GET"], name="account_pdf"),
+        Route(
+            "/account/receipts/{ref:path}", p.with_session(p.receipt), methods=["GET"], name="account_receipt"
+        ),
+        Route(
+            "/account/invoices/{invoice_id}/pdf",
+            p.with_session(p.invoice_pdf),
+            methods=["GET"],
+            name="account_pdf",
+        ),
         Route("/account/contact", p.signed(p.contact), methods=["POST"], name="account_contact"),
         Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),
         Route(
