@@ -33,7 +33,7 @@ from syncd.stages.collect import PortalService
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
 from syncd.store import effects, migrate
-from syncd.store.models import Effect, InvoiceRow, PaymentRow, PortalLink
+from syncd.store.models import LINK_OF_INVOICE, Effect, InvoiceRow, PaymentRow, PortalLink
 
 SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]+")
 
@@ -112,11 +112,7 @@ def wait_payable(ctx: Context, realm: str, count: int, timeout: float) -> list[s
             ids = list(
                 session.scalars(
                     select(InvoiceRow.qbo_id)
-                    .join(
-                        PortalLink,
-                        (PortalLink.company_id == InvoiceRow.company_id)
-                        & (PortalLink.invoice_id == InvoiceRow.qbo_id),
-                    )
+                    .join(PortalLink, LINK_OF_INVOICE)
                     .where(
                         InvoiceRow.company_id == realm,
                         InvoiceRow.status.in_(["open", "partial"]),

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -117,6 +118,15 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "date": _date_filter,
     "datetime": _datetime_filter,
 }
+
+
+def template_loader(override_dir: Path | None, packaged: Path) -> jinja2.BaseLoader:
+    """Templates a business put in ``override_dir`` win over the packaged ones of the same name."""
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(packaged)))
+    return jinja2.ChoiceLoader(loaders)
 
 
 def install_filters(env: jinja2.Environment) -> None:

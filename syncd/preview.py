@@ -21,7 +21,7 @@ from syncd.stages.notify import NOTICE_KIND, Reason, items_of, notify, template_
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
 from syncd.store.effects import EffectStatus
-from syncd.store.models import Company, Effect, InvoiceRow, PortalLink
+from syncd.store.models import LINK_OF_INVOICE, Company, Effect, InvoiceRow, PortalLink
 from syncd.store.rehearsal import Rehearsal
 
 
@@ -97,11 +97,7 @@ def preview(ctx: Context, realm_id: str, *, read_quickbooks: bool = True) -> Com
             open_invoices = session.scalar(
                 select(func.count())
                 .select_from(InvoiceRow)
-                .join(
-                    PortalLink,
-                    (PortalLink.company_id == InvoiceRow.company_id)
-                    & (PortalLink.invoice_id == InvoiceRow.qbo_id),
-                )
+                .join(PortalLink, LINK_OF_INVOICE)
                 .where(InvoiceRow.company_id == realm_id, InvoiceRow.status.in_(["open", "partial"]))
             )
             pending = session.scalars(

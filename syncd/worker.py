@@ -176,5 +176,15 @@ def perform(ctx: Context, effect: Claimed, table: Performers | None = None) -> N
         bound.exception("effect.crashed")
 
 
+def perform_now(ctx: Context, key: str, *, owner: str) -> bool:
+    """Perform the effect ``key`` inline (someone is waiting) unless it is done, failed or leased
+    elsewhere; whether it was performed here."""
+    claimed = effects.claim_key(ctx.db, key, owner=owner, now=ctx.clock())
+    if claimed is None:
+        return False
+    perform(ctx, claimed)
+    return True
+
+
 def release(ctx: Context, owner: str) -> None:
     effects.release(ctx.db, owner)

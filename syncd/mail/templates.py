@@ -18,6 +18,7 @@ from syncd.presentation import (
     rendering_in,
     safe_colour,
     safe_image_url,
+    template_loader,
     text_colour_on,
 )
 
@@ -74,11 +75,7 @@ class EmailRenderer:
     """
 
     def __init__(self, override_dir: Path | None) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if override_dir is not None:
-            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
-        loader = jinja2.ChoiceLoader(loaders)
+        loader = template_loader(override_dir, PACKAGE_TEMPLATES)
         common = {
             "loader": loader,
             "undefined": jinja2.StrictUndefined,

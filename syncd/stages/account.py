@@ -42,7 +42,7 @@ from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
-from syncd.worker import Done, perform
+from syncd.worker import Done, perform_now
 
 
 def _token_for(ctx: Context, nonce: str) -> str:
@@ -91,9 +91,7 @@ class AccountService:
 
     def deliver(self, keys: list[str]) -> None:
         for key in keys:
-            claimed = effects.claim_key(self.ctx.db, key, owner=OWNER, now=self.ctx.clock())
-            if claimed is not None:
-                perform(self.ctx, claimed)
+            perform_now(self.ctx, key, owner=OWNER)
 
     def link_valid(self, token: str) -> bool:
         with self.ctx.db.transaction() as session:

@@ -9,6 +9,7 @@ so the same submission sent twice reuses one setup Checkout, which then returns 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
@@ -17,9 +18,9 @@ from syncd.context import Context
 from syncd.ports.account import Change, MethodItem
 from syncd.stages import card_requests
 from syncd.stages import saved_methods as stage
-from syncd.store import account_page, effects
+from syncd.store import effects
 from syncd.store.models import CustomerRow, SavedMethodRow
-from syncd.worker import perform
+from syncd.worker import perform_now
 
 OWNER = "portal:account-methods"
 
@@ -28,23 +29,10 @@ OWNER = "portal:account-methods"
 CHANGING = (EffectKind.STRIPE_DEFAULT_METHOD, EffectKind.STRIPE_DETACH_METHOD)
 
 
-def items(kept: list[account_page.Kept], changing: set[str]) -> tuple[MethodItem, ...]:
-    """The methods as the page lists them, the default first."""
+def items(kept: list[MethodItem], changing: set[str]) -> tuple[MethodItem, ...]:
+    """The methods as the page lists them, the default first, marked while a change waits."""
     ordered = sorted(kept, key=lambda k: not k.is_default)
-    return tuple(
-        MethodItem(
-            k.method_id,
-            k.kind,
-            k.brand,
-            k.last4,
-            k.exp_month,
-            k.exp_year,
-            k.bank_name,
-            k.is_default,
-            k.method_id in changing,
-        )
-        for k in ordered
-    )
+    return tuple(replace(k, changing=k.method_id in changing) for k in ordered)
 
 
 def _mine(session: Session, customer: CustomerRow, method_id: str) -> bool:
@@ -83,10 +71,7 @@ def run(ctx: Context, key: str | None) -> Change:
     of it, so the page says "changed" only when Stripe has changed it."""
     if key is None:
         return Change.NOT_FOUND
-    claimed = effects.claim_key(ctx.db, key, owner=OWNER, now=ctx.clock())
-    if claimed is not None:
-        perform(ctx, claimed)
-    else:
+    if not perform_now(ctx, key, owner=OWNER):
         ctx.wake("worker", None)
     with ctx.db.transaction() as session:
         row = effects.get(session, key)

@@ -21,13 +21,13 @@ from syncd.errors import PermanentError, ThrottledError, TransientError, Validat
 from syncd.links import Links
 from syncd.ports.account_text import TEXT
 from syncd.ports.card_request import CardRequestView
-from syncd.stages import methods, views
+from syncd.stages import methods, stripe_customers, views
 from syncd.stages.notify import local_now, send
 from syncd.store import accounts, effects, mirror
 from syncd.store import saved_methods as store
 from syncd.store.effects import Claimed
 from syncd.store.models import CardRequest, CustomerRow
-from syncd.worker import Done, perform
+from syncd.worker import Done, perform_now
 
 LIFETIME = timedelta(days=30)
 # A Checkout Session lives 24 h; one this close to its end is not handed out again.
@@ -214,10 +214,8 @@ class CardRequests:
             effects.enqueue(session, setup, company_id=row.company_id, now=now)
             key = setup.key(row.company_id)
             request_key_ = row.request_key
-        claimed = effects.claim_key(ctx.db, key, owner=OWNER, now=ctx.clock())
-        if claimed is not None:
-            perform(ctx, claimed)
-        deadline = time.monotonic() + (0 if claimed is not None else WAIT_SECONDS)
+        performed = perform_now(ctx, key, owner=OWNER)
+        deadline = time.monotonic() + (0 if performed else WAIT_SECONDS)
         while True:
             with ctx.db.transaction() as session:
                 found = store.request_by_key(session, request_key_)
@@ -268,12 +266,8 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
         qbo_customer_id, name, email = customer.qbo_id, customer.display_name, customer.email
         currency = customer.currency
     if stripe_customer is None:
-        stripe_customer = ctx.stripe.ensure_customer(
-            company=effect.company_id,
-            qbo_customer_id=qbo_customer_id,
-            name=name,
-            email=email,
-            idempotency_key=f"customer:{effect.company_id}:{qbo_customer_id}",
+        stripe_customer = stripe_customers.ensure(
+            ctx, effect.company_id, qbo_customer_id, name=name, email=email
         )
     savable = tuple(
         m for m in offered if m in SAVABLE and (m != "us_bank_account" or currency.upper() == "USD")
@@ -294,9 +288,7 @@ def create_setup_checkout(ctx: Context, effect: Claimed) -> Done:
     )
 
     def apply(session: Session) -> None:
-        cust = session.get(CustomerRow, (effect.company_id, qbo_customer_id))
-        if cust is not None and not cust.stripe_customer_id:
-            cust.stripe_customer_id = stripe_customer
+        stripe_customers.remember(session, effect.company_id, qbo_customer_id, stripe_customer)
         found = store.request_by_key(session, key)
         if found is not None:
             found.checkout_session_id = checkout.id

@@ -26,7 +26,7 @@ from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects, payments
 from syncd.store.effects import Claimed, EffectStatus
 from syncd.store.models import PaymentRow
-from syncd.worker import Done, perform
+from syncd.worker import Done, perform_now
 
 WAIT_SECONDS = 10.0
 _LIVE = (PaymentStatus.CREATING.value, PaymentStatus.OPEN.value)
@@ -81,9 +81,7 @@ def settle(ctx: Context, keys: list[str], *, owner: str) -> None:
     """Perform (or await) the expiries ``keys``; TransientError when one is not done in time."""
     deadline = time.monotonic() + WAIT_SECONDS
     for key in keys:
-        claimed = effects.claim_key(ctx.db, key, owner=owner, now=ctx.clock())
-        if claimed is not None:
-            perform(ctx, claimed)
+        perform_now(ctx, key, owner=owner)
         while True:
             with ctx.db.transaction() as session:
                 effect = effects.get(session, key)

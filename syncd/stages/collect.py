@@ -24,11 +24,11 @@ from syncd.domain.payments import PaymentStatus
 from syncd.errors import AuthError, Credential, PermanentError, SyncdError, TransientError
 from syncd.formatting import format_money
 from syncd.ports.portal import Consenting, InvoiceView, Outcome, PaymentState
-from syncd.stages import checkouts, hooks, methods, payment_status, views
+from syncd.stages import checkouts, hooks, methods, payment_status, stripe_customers, views
 from syncd.store import effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
-from syncd.store.models import Company, CustomerRow, InvoiceRow, MethodConsent, PaymentRow, PortalLink
-from syncd.worker import Done, perform
+from syncd.store.models import Company, InvoiceRow, MethodConsent, PaymentRow, PortalLink
+from syncd.worker import Done, perform_now
 
 CHECKOUT_WAIT_SECONDS = 10.0
 SESSION_LIFETIME = timedelta(hours=23)
@@ -128,11 +128,9 @@ class PortalService:
             row = session.get(PaymentRow, key)
             if row is not None and row.checkout_url and row.status == PaymentStatus.OPEN.value:
                 return row.checkout_url
-        claimed = effects.claim_key(ctx.db, f"stripe:checkout:{key}", owner=OWNER, now=ctx.clock())
-        if claimed is not None:
-            perform(ctx, claimed)
+        performed = perform_now(ctx, f"stripe:checkout:{key}", owner=OWNER)
         # If the background worker holds the effect, it is creating the session right now.
-        deadline = time.monotonic() + (0 if claimed is not None else CHECKOUT_WAIT_SECONDS)
+        deadline = time.monotonic() + (0 if performed else CHECKOUT_WAIT_SECONDS)
         while True:
             with ctx.db.transaction() as session:
                 row = session.get(PaymentRow, key)
@@ -354,12 +352,8 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
         # business instead.
         return Done(remote_id="skipped:credit-hold", apply=expire)
     if stripe_customer is None:
-        stripe_customer = ctx.stripe.ensure_customer(
-            company=effect.company_id,
-            qbo_customer_id=customer_id,
-            name=customer_name,
-            email=email,
-            idempotency_key=f"customer:{effect.company_id}:{customer_id}",
+        stripe_customer = stripe_customers.ensure(
+            ctx, effect.company_id, customer_id, name=customer_name, email=email
         )
     base = ctx.links.url(effect.company_id, invoice_ids[0])
     checkout = ctx.stripe.create_checkout_session(
@@ -386,9 +380,7 @@ def create_checkout(ctx: Context, effect: Claimed) -> Done:
 
     def apply(session: Session) -> None:
         row = session.get(PaymentRow, key)
-        cust = session.get(CustomerRow, (effect.company_id, customer_id))
-        if cust is not None and not cust.stripe_customer_id:
-            cust.stripe_customer_id = stripe_customer
+        stripe_customers.remember(session, effect.company_id, customer_id, stripe_customer)
         if row is not None:
             row.checkout_session_id = checkout.id
             row.checkout_url = checkout.url

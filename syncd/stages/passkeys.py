@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import webauthn
@@ -47,9 +49,25 @@ def _remember(ctx: Context, challenge: bytes, kind: accounts.TokenKind, email: s
         )
 
 
-def _use_challenge(
-    ctx: Context, client_data: str, kind: accounts.TokenKind
-) -> tuple[bytes, str | None] | None:
+@dataclass(frozen=True, slots=True)
+class _Used:
+    """A ceremony's challenge, used up, with whom it was issued to."""
+
+    challenge: bytes
+    email: str | None
+    rp_id: str
+    origin: str
+
+    def expected(self) -> dict[str, Any]:
+        """What the browser's response must match, as py_webauthn's verifiers name it."""
+        return {
+            "expected_challenge": self.challenge,
+            "expected_rp_id": self.rp_id,
+            "expected_origin": self.origin,
+        }
+
+
+def _use_challenge(ctx: Context, client_data: str, kind: accounts.TokenKind) -> _Used | None:
     """The challenge the browser signed, used up now, and whom it was issued to."""
     try:
         challenge = parse_client_data_json(base64url_to_bytes(client_data)).challenge
@@ -57,7 +75,10 @@ def _use_challenge(
         return None
     with ctx.db.transaction() as session:
         row = accounts.consume(session, accounts.digest(bytes_to_base64url(challenge)), kind, ctx.clock())
-        return (challenge, row.email) if row is not None else None
+        if row is None:
+            return None
+        email = row.email
+    return _Used(challenge, email, *_rp(ctx))
 
 
 def register_options(ctx: Context, email: str) -> str:
@@ -81,21 +102,15 @@ def register_options(ctx: Context, email: str) -> str:
 
 
 def register(ctx: Context, email: str, credential_json: str) -> bool:
-    rp_id, origin = _rp(ctx)
     try:
         client_data = str(json.loads(credential_json)["response"]["clientDataJSON"])
     except (ValueError, KeyError, TypeError):
         return False
     used = _use_challenge(ctx, client_data, REGISTER)
-    if used is None or used[1] != email:
+    if used is None or used.email != email:
         return False
     try:
-        verified = webauthn.verify_registration_response(
-            credential=credential_json,
-            expected_challenge=used[0],
-            expected_rp_id=rp_id,
-            expected_origin=origin,
-        )
+        verified = webauthn.verify_registration_response(credential=credential_json, **used.expected())
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
         return False
     with ctx.db.transaction() as session:
@@ -126,7 +141,6 @@ def sign_in_options(ctx: Context) -> str:
 
 def sign_in(ctx: Context, credential_json: str) -> str | None:
     """The email of the person whose passkey signed the challenge, or None."""
-    rp_id, origin = _rp(ctx)
     try:
         body = json.loads(credential_json)
         credential_id = str(body["id"])
@@ -144,11 +158,9 @@ def sign_in(ctx: Context, credential_json: str) -> str | None:
     try:
         verified = webauthn.verify_authentication_response(
             credential=credential_json,
-            expected_challenge=used[0],
-            expected_rp_id=rp_id,
-            expected_origin=origin,
             credential_public_key=public_key,
             credential_current_sign_count=count,
+            **used.expected(),
         )
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
         return None

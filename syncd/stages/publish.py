@@ -7,7 +7,7 @@ from sqlalchemy import select
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
 from syncd.stages import link_writeback
-from syncd.store.models import InvoiceRow, PortalLink
+from syncd.store.models import LINK_OF_INVOICE, InvoiceRow, PortalLink
 
 BATCH = 1000
 
@@ -25,11 +25,7 @@ def publish(ctx: Context, realm_id: str) -> int:
             missing = list(
                 session.scalars(
                     select(InvoiceRow)
-                    .outerjoin(
-                        PortalLink,
-                        (PortalLink.company_id == InvoiceRow.company_id)
-                        & (PortalLink.invoice_id == InvoiceRow.qbo_id),
-                    )
+                    .outerjoin(PortalLink, LINK_OF_INVOICE)
                     .where(
                         InvoiceRow.company_id == realm_id,
                         InvoiceRow.status.in_([InvoiceStatus.OPEN.value, InvoiceStatus.PARTIAL.value]),

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, String, and_, case, cast, exists, func, literal, nu
 from sqlalchemy.orm import Session, aliased
 
 from syncd.domain.reviews import ReviewStatus
+from syncd.ports.account import MethodItem
 from syncd.store.effects import EffectStatus, payload_text
 from syncd.store.models import (
     AccountSession,
@@ -172,28 +173,14 @@ def movements(
     return [Movement(*row) for row in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """A saved payment method as the third statement carried it."""
-
-    method_id: str
-    kind: str
-    brand: str | None
-    last4: str
-    exp_month: int | None
-    exp_year: int | None
-    bank_name: str | None
-    is_default: bool
-
-
-def methods_of(found: list[Movement]) -> list[Kept]:
-    """The saved methods among ``movements``, oldest first."""
+def methods_of(found: list[Movement]) -> list[MethodItem]:
+    """The saved methods among ``movements``, oldest first (``changing`` is the stage's to mark)."""
     out = []
     for m in sorted((m for m in found if m.source.startswith("method")), key=lambda m: (m.updated_at, m.key)):
         month, _, year = (m.qbo_payment_id or "").partition("/")
         card = m.status == "card"
         out.append(
-            Kept(
+            MethodItem(
                 method_id=m.key,
                 kind=m.status,
                 brand=m.method,

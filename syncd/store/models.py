@@ -224,6 +224,12 @@ class PortalLink(Base):
     reminded_step: Mapped[int | None] = mapped_column(Integer)
 
 
+# An invoice joined to its portal link (at most one: company and invoice are unique together).
+LINK_OF_INVOICE = (PortalLink.company_id == InvoiceRow.company_id) & (
+    PortalLink.invoice_id == InvoiceRow.qbo_id
+)
+
+
 class PaymentRow(Base):
     """One attempt to pay (a Checkout Session), keyed by syncd's payment key."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -14,9 +13,8 @@ from syncd.clock import Clock, utcnow
 from syncd.errors import TransientError
 from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
-from syncd.store import leases
+from syncd.store import leases, sealed
 from syncd.store.engine import Database
-from syncd.store.models import Secret
 
 TOKENS = "qbo_tokens"
 
@@ -34,11 +32,9 @@ class EncryptedTokenStore:
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     def load(self, realm_id: str) -> QboTokens | None:
-        with self._db.transaction() as session:
-            row = session.get(Secret, (realm_id, TOKENS))
-            if row is None:
-                return None
-            data = json.loads(self._box.decrypt(row.ciphertext))
+        data = sealed.read(self._db, self._box, realm_id, TOKENS)
+        if data is None:
+            return None
         return QboTokens(
             access_token=data["access_token"],
             refresh_token=data["refresh_token"],
@@ -49,26 +45,15 @@ class EncryptedTokenStore:
         )
 
     def save(self, realm_id: str, tokens: QboTokens) -> None:
-        blob = json.dumps(
-            {
-                "access_token": tokens.access_token,
-                "refresh_token": tokens.refresh_token,
-                "access_expires_at": tokens.access_expires_at.isoformat(),
-                "refresh_expires_at": tokens.refresh_expires_at.isoformat()
-                if tokens.refresh_expires_at
-                else None,
-            }
-        ).encode()
-        ciphertext = self._box.encrypt(blob)
-        now = self._clock()
-        with self._db.transaction() as session:
-            row = session.get(Secret, (realm_id, TOKENS))
-            if row is None:
-                session.add(Secret(company_id=realm_id, name=TOKENS, ciphertext=ciphertext, updated_at=now))
-            else:
-                row.ciphertext = ciphertext
-                row.version += 1
-                row.updated_at = now
+        data = {
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "access_expires_at": tokens.access_expires_at.isoformat(),
+            "refresh_expires_at": tokens.refresh_expires_at.isoformat()
+            if tokens.refresh_expires_at
+            else None,
+        }
+        sealed.write(self._db, self._box, realm_id, TOKENS, data, now=self._clock())
 
     @contextmanager
     def refresh_lock(self, realm_id: str) -> Iterator[None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -23,12 +23,16 @@ from starlette.routing import BaseRoute, Route
 from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.ports.account import AccountBackend, Change, SignIn
 from syncd.ports.account_text import TEXT
-from syncd.ports.portal import Branding, Consenting
+from syncd.ports.portal import Branding
 from syncd.web.card_request import retry_after
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.portal import brand_context, branded, pdf_response
+from syncd.web.portal import brand_context, branded, consenting, pdf_response, to_stripe
 from syncd.web.security import content_security_policy
 from syncd.web.templating import PACKAGE_TEMPLATES, Templating
+
+Fields = dict[str, str | list[str]]  # a POSTed form's fields (``invoice`` may repeat)
+SignedHandler = Callable[[Request, Fields, str], Awaitable[Response]]
+SessionHandler = Callable[[Request, str], Awaitable[Response]]
 
 ACTION = "account"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -54,7 +58,7 @@ def _set(response: Response, request: Request, name: str, value: str, max_age: i
     )
 
 
-def _request_id(fields: dict[str, str | list[str]]) -> str:
+def _request_id(fields: Fields) -> str:
     """The page view's form id; a fresh one when it is missing or malformed."""
     value = fields.get("request")
     return value if isinstance(value, str) and _REQUEST.fullmatch(value) else secrets.token_urlsafe(16)
@@ -105,27 +109,44 @@ class _Pages:
     def message(self, request: Request, status_code: int, title: str, text: str) -> Response:
         return self.page(request, "account/message.html", status_code, title=title, text=text)
 
-    async def form(self, request: Request) -> dict[str, str | list[str]] | None:
+    async def form(self, request: Request) -> Fields | None:
         """The POSTed fields when CSRF verifies (``invoice`` may repeat), else None."""
         async with request.form(max_files=0, max_fields=600) as form:
-            fields: dict[str, str | list[str]] = {
-                k: str(v) for k, v in form.items() if isinstance(v, str) and k != "invoice"
-            }
+            fields: Fields = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "invoice"}
             fields["invoice"] = [str(v) for v in form.getlist("invoice") if isinstance(v, str)]
             submitted = form.get(FIELD)
         if not self.csrf.verify(request, ACTION, submitted):
             return None
         return fields
 
-    async def signed_form(self, request: Request) -> tuple[dict[str, str | list[str]], str] | Response:
-        """The POSTed fields and the session id; else the answer: expired page or sign in."""
-        fields = await self.form(request)
-        if fields is None:
-            return self.expired(request)
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
-        return fields, sid
+    def with_session(self, handler: SessionHandler) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` for a signed-in person, with their session id; anyone else is sent to sign in."""
+
+        async def endpoint(request: Request) -> Response:
+            sid = self.sid(request)
+            if sid is None:
+                return self.to_sign_in(request)
+            return await handler(request, sid)
+
+        return endpoint
+
+    def signed(self, handler: SignedHandler) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` behind the check every signed-in POST makes: the CSRF-verified fields and the
+        session id, else the answer (the expired page, or sign in)."""
+
+        async def endpoint(request: Request) -> Response:
+            fields = await self.form(request)
+            if fields is None:
+                return self.expired(request)
+            sid = self.sid(request)
+            if sid is None:
+                return self.to_sign_in(request)
+            return await handler(request, fields, sid)
+
+        return endpoint
+
+    def not_found(self, request: Request) -> Response:
+        return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
 
     def expired(self, request: Request) -> Response:
         return self.message(request, 403, TEXT["expired_title"], TEXT["expired_text"])
@@ -195,10 +216,7 @@ class _Pages:
 
     # -- the account --------------------------------------------------------------------------
 
-    async def account(self, request: Request) -> Response:
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
+    async def account(self, request: Request, sid: str) -> Response:
         view = await run_in_threadpool(self.backend.account, sid)
         if view is None:
             choices = await run_in_threadpool(self.backend.choices, sid)
@@ -230,34 +248,21 @@ class _Pages:
             return self.to_sign_in(request)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account", status_code=303)
 
-    async def pay(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def pay(self, request: Request, fields: Fields, sid: str) -> Response:
         chosen = fields["invoice"]
         assert isinstance(chosen, list)
         try:
-            who = Consenting(
-                request.client.host if request.client else None, request.headers.get("user-agent")
-            )
-            keep = who if fields.get("keep") == "1" else None
+            keep = consenting(request) if fields.get("keep") == "1" else None
             url = await run_in_threadpool(self.backend.pay, sid, chosen[:500], keep)
         except PermanentError as exc:
             return self.message(request, 400, TEXT["pay_refused_title"], str(exc))
         except TransientError:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError("checkout URL with an unexpected scheme")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, "checkout")
 
     # -- payment methods ----------------------------------------------------------------------
 
-    async def method_change(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def method_change(self, request: Request, fields: Fields, sid: str) -> Response:
         method_id = str(fields.get("method", ""))[:64]
         remove = request.url.path.endswith("/remove")
         try:
@@ -270,25 +275,18 @@ class _Pages:
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
         if change is Change.NOT_FOUND:
-            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+            return self.not_found(request)
         if change is Change.FAILED:
             return self.message(request, 502, TEXT["method_refused_title"], TEXT["method_failed_text"])
         # Told as it is: "removed" only once Stripe has it; while Stripe is away, "being updated".
         done = ("removed" if remove else "default") if change is Change.DONE else "updating"
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account?done={done}", status_code=303)
 
-    async def add_method(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def add_method(self, request: Request, fields: Fields, sid: str) -> Response:
         try:
+            who = consenting(request)
             url = await run_in_threadpool(
-                self.backend.add_method,
-                sid,
-                _request_id(fields),
-                request.client.host if request.client else None,
-                request.headers.get("user-agent"),
+                self.backend.add_method, sid, _request_id(fields), who.ip, who.user_agent
             )
         except PermanentError as exc:
             return self.message(request, 400, TEXT["method_refused_title"], str(exc))
@@ -298,33 +296,21 @@ class _Pages:
             return self.message(request, 503, TEXT["pay_unavailable_title"], TEXT["pay_unavailable_text"])
         if url is None:
             return self.to_sign_in(request)
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError("setup checkout URL with an unexpected scheme")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, "setup checkout")
 
-    async def receipt(self, request: Request) -> Response:
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
+    async def receipt(self, request: Request, sid: str) -> Response:
         receipt = await run_in_threadpool(self.backend.receipt, sid, request.path_params["ref"])
         if receipt is None:
-            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+            return self.not_found(request)
         return self.page(request, "account/receipt.html", brand=receipt.branding, receipt=receipt)
 
-    async def invoice_pdf(self, request: Request) -> Response:
-        sid = self.sid(request)
-        if sid is None:
-            return self.to_sign_in(request)
+    async def invoice_pdf(self, request: Request, sid: str) -> Response:
         document = await run_in_threadpool(self.backend.invoice_pdf, sid, request.path_params["invoice_id"])
         if document is None:
-            return self.message(request, 404, TEXT["not_found_title"], TEXT["not_found_text"])
+            return self.not_found(request)
         return pdf_response(document.doc_number, document.body)
 
-    async def contact(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def contact(self, request: Request, fields: Fields, sid: str) -> Response:
         email = str(fields.get("email", "")).strip() or None
         phone = str(fields.get("phone", "")).strip() or None
         if (email and not _EMAIL.fullmatch(email)) or (phone and not _PHONE.fullmatch(phone)):
@@ -401,11 +387,7 @@ class _Pages:
             return self.to_sign_in(request)
         return self.page(request, "account/choose.html", choices=choices)
 
-    async def passkey_remove(self, request: Request) -> Response:
-        got = await self.signed_form(request)
-        if isinstance(got, Response):
-            return got
-        fields, sid = got
+    async def passkey_remove(self, request: Request, fields: Fields, sid: str) -> Response:
         await run_in_threadpool(self.backend.passkey_remove, sid, str(fields.get("credential", "")))
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account/passkeys", status_code=303)
 
@@ -423,27 +405,46 @@ def account_routes(
     """The account's routes; mount them at the site root next to the portal."""
     p = _Pages(backend, templates, csrf, checkout_origin)
     return [
-        Route("/account", p.account, methods=["GET"], name="account"),
+        Route("/account", p.with_session(p.account), methods=["GET"], name="account"),
         Route("/account/sign-in", p.sign_in_form, methods=["GET"], name="account_sign_in"),
         Route("/account/sign-in", p.request_link, methods=["POST"], name="account_request_link"),
         Route("/account/link/{token}", p.link_page, methods=["GET"], name="account_link"),
         Route("/account/link/{token}", p.use_link, methods=["POST"], name="account_use_link"),
         Route("/i/{token}/account", p.from_invoice, methods=["GET"], name="account_from_invoice"),
         Route("/account/choose", p.choose, methods=["POST"], name="account_choose"),
-        Route("/account/pay", p.pay, methods=["POST"], name="account_pay"),
-        Route("/account/methods/add", p.add_method, methods=["POST"], name="account_add_method"),
-        Route("/account/methods/default", p.method_change, methods=["POST"], name="account_method_default"),
-        Route("/account/methods/remove", p.method_change, methods=["POST"], name="account_method_remove"),
-        Route("/account/receipts/{ref:path}", p.receipt, methods=["GET"], name="account_receipt"),
-        Route("/account/invoices/{invoice_id}/pdf", p.invoice_pdf, methods=["GET"], name="account_pdf"),
-        Route("/account/contact", p.contact, methods=["POST"], name="account_contact"),
+        Route("/account/pay", p.signed(p.pay), methods=["POST"], name="account_pay"),
+        Route("/account/methods/add", p.signed(p.add_method), methods=["POST"], name="account_add_method"),
+        Route(
+            "/account/methods/default",
+            p.signed(p.method_change),
+            methods=["POST"],
+            name="account_method_default",
+        ),
+        Route(
+            "/account/methods/remove",
+            p.signed(p.method_change),
+            methods=["POST"],
+            name="account_method_remove",
+        ),
+        Route(
+            "/account/receipts/{ref:path}", p.with_session(p.receipt), methods=["GET"], name="account_receipt"
+        ),
+        Route(
+            "/account/invoices/{invoice_id}/pdf",
+            p.with_session(p.invoice_pdf),
+            methods=["GET"],
+            name="account_pdf",
+        ),
+        Route("/account/contact", p.signed(p.contact), methods=["POST"], name="account_contact"),
         Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),
         Route(
             "/account/passkeys/{purpose}/options", p.passkey_options, methods=["POST"], name="passkey_options"
         ),
         Route("/account/passkeys/register", p.passkey_register, methods=["POST"], name="passkey_register"),
         Route("/account/passkeys/sign-in", p.passkey_sign_in, methods=["POST"], name="passkey_sign_in"),
-        Route("/account/passkeys/remove", p.passkey_remove, methods=["POST"], name="passkey_remove"),
+        Route(
+            "/account/passkeys/remove", p.signed(p.passkey_remove), methods=["POST"], name="passkey_remove"
+        ),
         Route("/account/help", p.help, methods=["GET"], name="account_help"),
         Route("/account/passkeys", p.passkeys_page, methods=["GET"], name="account_passkeys"),
         Route("/account/switch", p.switch, methods=["GET"], name="account_switch"),

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.ports.account_text import TEXT
 from syncd.ports.card_request import CardRequestBackend, CardRequestView
 from syncd.web.csrf import FIELD, Csrf
-from syncd.web.portal import branded
+from syncd.web.portal import LinkPages, branded, consenting, to_stripe
 from syncd.web.templating import Templating
 
 
@@ -25,13 +23,7 @@ def retry_after(response: Response, exc: ThrottledError) -> Response:
     return response
 
 
-class _Pages:
-    def __init__(self, backend: CardRequestBackend, templates: Templating, csrf: Csrf) -> None:
-        self.backend = backend
-        self.templates = templates
-        self.csrf = csrf
-        self.not_found_body = templates.render("portal/not_found.html", {"root": ""})
-
+class _Pages(LinkPages[CardRequestBackend]):
     def _page(
         self,
         request: Request,
@@ -66,13 +58,13 @@ class _Pages:
     async def show(self, request: Request) -> Response:
         view = await self._view(request)
         if view is None:
-            return HTMLResponse(self.not_found_body, status_code=404)
+            return self.not_found()
         return self._page(request, view)
 
     async def done(self, request: Request) -> Response:
         view = await self._view(request)
         if view is None:
-            return HTMLResponse(self.not_found_body, status_code=404)
+            return self.not_found()
         return self._page(request, view, done=True)
 
     async def start(self, request: Request) -> Response:
@@ -81,25 +73,19 @@ class _Pages:
             submitted = form.get(FIELD)
         view = await self._view(request)
         if view is None:
-            return HTMLResponse(self.not_found_body, status_code=404)
+            return self.not_found()
         if not self.csrf.verify(request, f"card:{token}", submitted):
             return self._page(request, view, error=TEXT["card_page_expired"], status=403)
         try:
-            url = await run_in_threadpool(
-                self.backend.start,
-                token,
-                ip=request.client.host if request.client else None,
-                user_agent=request.headers.get("user-agent"),
-            )
+            who = consenting(request)
+            url = await run_in_threadpool(self.backend.start, token, ip=who.ip, user_agent=who.user_agent)
         except PermanentError as exc:
             return self._page(request, view, error=str(exc), status=400)
         except ThrottledError as exc:
             return retry_after(self._page(request, view, error=str(exc), status=429), exc)
         except TransientError as exc:
             return self._page(request, view, error=str(exc), status=503)
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError("setup checkout URL with an unexpected scheme")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, "setup checkout")
 
 
 def card_request_routes(backend: CardRequestBackend, templates: Templating, csrf: Csrf) -> list[BaseRoute]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from syncd.presentation import (
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.templating import Templating, asset_routes, theme_query
 
+Backend = TypeVar("Backend")
 _AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?|\.([0-9]+)")
 _SYMBOLS = "$€£¥₹"
 _NOT_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -125,6 +127,18 @@ def branded(b: Branding) -> dict[str, object]:
     }
 
 
+def consenting(request: Request) -> Consenting:
+    """Who sent ``request``, as a consent given with it records them."""
+    return Consenting(request.client.host if request.client else None, request.headers.get("user-agent"))
+
+
+def to_stripe(url: str, what: str) -> Response:
+    """A 303 to a page Stripe hosts; any other scheme is refused (``what`` names the URL in the error)."""
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise PermanentError(f"{what} URL with an unexpected scheme")
+    return RedirectResponse(url, status_code=303)
+
+
 def pdf_response(doc_number: str, body: bytes) -> Response:
     """An invoice PDF as a download named for its number (nothing of the number escapes the name)."""
     name = _NOT_FILENAME.sub("-", doc_number).strip("-.")[:60] or "document"
@@ -132,10 +146,10 @@ def pdf_response(doc_number: str, body: bytes) -> Response:
     return Response(body, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
-class _Pages:
-    """The portal's request handlers; every backend call runs in the thread pool."""
+class LinkPages(Generic[Backend]):
+    """What the pages behind a payer's link share: their backend, templates and CSRF, and the 404."""
 
-    def __init__(self, backend: PortalBackend, templates: Templating, csrf: Csrf) -> None:
+    def __init__(self, backend: Backend, templates: Templating, csrf: Csrf) -> None:
         self.backend = backend
         self.templates = templates
         self.csrf = csrf
@@ -144,6 +158,10 @@ class _Pages:
 
     def not_found(self) -> Response:
         return HTMLResponse(self.not_found_body, status_code=404)
+
+
+class _Pages(LinkPages[PortalBackend]):
+    """The portal's request handlers; every backend call runs in the thread pool."""
 
     async def _view(self, token: str) -> InvoiceView | None:
         return await run_in_threadpool(self.backend.invoice, token)
@@ -228,10 +246,8 @@ class _Pages:
                     request, view, status_code=400, error=str(exc), amount_value=raw_amount
                 )
         try:
-            who = Consenting(
-                request.client.host if request.client else None, request.headers.get("user-agent")
-            )
-            url = await run_in_threadpool(self.backend.start_payment, token, amount, who if keep else None)
+            who = consenting(request) if keep else None
+            url = await run_in_threadpool(self.backend.start_payment, token, amount, who)
         except PermanentError as exc:
             return self.invoice_page(request, view, status_code=400, error=str(exc))
         except AuthError as exc:
@@ -249,9 +265,7 @@ class _Pages:
                 "Payments are briefly unavailable",
                 "Nothing was charged. Please try again in a few minutes.",
             )
-        if urlsplit(url).scheme not in ("https", "http"):
-            raise PermanentError(f"checkout URL with an unexpected scheme for invoice {view.doc_number}")
-        return RedirectResponse(url, status_code=303)
+        return to_stripe(url, f"invoice {view.doc_number}'s checkout")
 
     async def returned(self, request: Request) -> Response:
         token = request.path_params["token"]

@@ -16,6 +16,7 @@ from syncd.presentation import (
     install_filters,
     rendering_in,
     safe_colour,
+    template_loader,
     text_colour_on,
 )
 
@@ -26,12 +27,8 @@ class Templating:
     """Renders the web pages; a business's ``override_dir`` wins over the packaged templates."""
 
     def __init__(self, override_dir: Path | None) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        if override_dir is not None:
-            loaders.append(jinja2.FileSystemLoader(str(override_dir)))
-        loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=template_loader(override_dir, PACKAGE_TEMPLATES),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

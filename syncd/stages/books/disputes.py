@@ -5,25 +5,21 @@ dispute on a bank debit and is handed to ``returns``."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from syncd.catalog.payloads import DisputePlan, PaymentFailedEmail, QboDispute, QboVoid
 from syncd.context import Context
 from syncd.domain import (
-    BalanceTxn,
-    BooksAccounts,
     Dispute,
     DisputeStatus,
     PaymentIntent,
-    QboDepositDraft,
-    QboPurchaseDraft,
 )
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import PermanentError
 from syncd.stages import payment_status
 from syncd.stages.accounts import books_accounts
+from syncd.stages.books.drafts import clearing_deposit, fee_purchase
 from syncd.stages.books.movements import EntryLink, link, record
 from syncd.stages.books.payers import payer_of
 from syncd.stages.notify import queue_staff_alert
@@ -131,24 +127,21 @@ def record_dispute_txn(ctx: Context, effect: Claimed) -> Done:
     if booking.fee_only:
         if txn.fee != 0:
             entry = qbo.create_purchase(
-                _purchase(accounts, txn, txn.fee, f"Return fee for {about}"),
+                fee_purchase(accounts, txn, txn.fee, f"Return fee for {about}"),
                 request_id=effect.key,
             )
             entries.append(link("dispute_fee", entry, -txn.fee))
     elif txn.net < 0:
         memo = f"Chargeback withdrawal {-txn.amount} and dispute fee {txn.fee} for {about}"
-        entry = qbo.create_purchase(_purchase(accounts, txn, -txn.net, memo), request_id=effect.key)
+        entry = qbo.create_purchase(fee_purchase(accounts, txn, -txn.net, memo), request_id=effect.key)
         entries.append(link("withdrawal", entry, txn.net))
     elif txn.net > 0:
         entry = qbo.create_deposit(
-            QboDepositDraft(
-                to_account_id=accounts.clearing.qbo_id,
-                from_account_id=accounts.fee_expense.qbo_id,
-                amount=txn.net,
-                currency=txn.currency,
-                txn_date=txn.created.date(),
-                memo=f"Chargeback reversal {txn.amount} and dispute fee refund {-txn.fee} for {about}",
-                reference=txn.id,
+            clearing_deposit(
+                accounts,
+                accounts.fee_expense.qbo_id,
+                txn,
+                f"Chargeback reversal {txn.amount} and dispute fee refund {-txn.fee} for {about}",
             ),
             request_id=effect.key,
         )
@@ -158,16 +151,3 @@ def record_dispute_txn(ctx: Context, effect: Claimed) -> Done:
         record(session, realm, txn, *entries)
 
     return Done(remote_id=entries[0].qbo_id if entries else "no-entry", apply=apply)
-
-
-def _purchase(accounts: BooksAccounts, txn: BalanceTxn, amount: Decimal, memo: str) -> QboPurchaseDraft:
-    return QboPurchaseDraft(
-        vendor_id=accounts.stripe_vendor.qbo_id,
-        from_account_id=accounts.clearing.qbo_id,
-        expense_account_id=accounts.fee_expense.qbo_id,
-        amount=amount,
-        currency=txn.currency,
-        txn_date=txn.created.date(),
-        memo=memo,
-        reference=txn.id,
-    )

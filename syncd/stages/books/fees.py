@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from syncd.catalog.payloads import QboFee
 from syncd.context import Context
-from syncd.domain import QboPurchaseDraft, to_qbo_cent
+from syncd.domain import to_qbo_cent
 from syncd.errors import PermanentError
 from syncd.stages.accounts import books_accounts
+from syncd.stages.books.drafts import fee_purchase
 from syncd.stages.books.movements import EntryLink, link, record
 from syncd.stages.books.payouts import NO_ENTRY
 from syncd.store import payments
@@ -42,16 +43,7 @@ def record_fee(ctx: Context, effect: Claimed) -> Done:
     if fee != 0:
         accounts = books_accounts(ctx, realm, txn.currency)
         entry = ctx.qbo(realm).create_purchase(
-            QboPurchaseDraft(
-                vendor_id=accounts.stripe_vendor.qbo_id,
-                from_account_id=accounts.clearing.qbo_id,
-                expense_account_id=accounts.fee_expense.qbo_id,
-                amount=fee,
-                currency=txn.currency,
-                txn_date=txn.created.date(),
-                memo=f"Stripe fee for {intent.id} ({txn.id})",
-                reference=txn.id,
-            ),
+            fee_purchase(accounts, txn, fee, f"Stripe fee for {intent.id} ({txn.id})"),
             request_id=effect.key,
         )
         entries.append(link("fee", entry, -fee))

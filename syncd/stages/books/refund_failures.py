@@ -9,7 +9,6 @@ from syncd.catalog.payloads import QboRefundFailed
 from syncd.context import Context
 from syncd.domain import (
     BalanceTxn,
-    QboDepositDraft,
     QboEntryRef,
     QboPaymentLine,
     QboPaymentRestore,
@@ -17,6 +16,7 @@ from syncd.domain import (
 )
 from syncd.errors import PermanentError, TransientError
 from syncd.stages.accounts import books_accounts
+from syncd.stages.books.drafts import clearing_deposit
 from syncd.stages.books.movements import entries_of, link, record
 from syncd.stages.books.payers import Payer, payer_of
 from syncd.store.effects import Claimed
@@ -88,14 +88,11 @@ def _deposit_back(ctx: Context, effect: Claimed, refund: Refund, back: BalanceTx
     if accounts.refund_income is None:
         raise PermanentError("company.accounts.refund_income names no income account for refunds")
     return ctx.qbo(effect.company_id).create_deposit(
-        QboDepositDraft(
-            to_account_id=accounts.clearing.qbo_id,
-            from_account_id=accounts.refund_income.qbo_id,
-            amount=back.net,
-            currency=back.currency,
-            txn_date=back.created.date(),
-            memo=f"Stripe refund {refund.id} failed ({refund.failure_reason or 'unknown'}): money back",
-            reference=back.id,
+        clearing_deposit(
+            accounts,
+            accounts.refund_income.qbo_id,
+            back,
+            f"Stripe refund {refund.id} failed ({refund.failure_reason or 'unknown'}): money back",
         ),
         request_id=effect.key,
     )

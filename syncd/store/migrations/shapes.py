@@ -35,6 +35,11 @@ def currency(name: str = "currency", *, nullable: bool = False) -> sa.Column[Any
     return sa.Column(name, sa.String(length=3), nullable=nullable)
 
 
+def string(name: str, length: int, *, nullable: bool = False) -> sa.Column[Any]:
+    """A VARCHAR of ``length``."""
+    return sa.Column(name, sa.String(length=length), nullable=nullable)
+
+
 def serial_id() -> sa.Column[Any]:
     """An ``id`` counter: BIGINT on PostgreSQL, INTEGER on SQLite (so it is the rowid)."""
     return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from method_rows import card_on_file
 
+from syncd.ports.account import MethodItem
 from syncd.store import account_page, effects
 from syncd.store.engine import Database
 from syncd.store.models import Company, CustomerRow, PaymentRow, SavedMethodRow
@@ -62,8 +63,8 @@ def test_methods_ride_in_the_movements_statement(db: Database) -> None:
         found = account_page.movements(s, "r1", "58")
     assert [(m.key, m.amount) for m in found if m.source == "payment"] == [("pay:r1:1:1", Decimal("12.50"))]
     assert account_page.methods_of(found) == [
-        account_page.Kept("pm_card", "card", "visa", "4242", 8, 2030, None, True),
-        account_page.Kept("pm_bank", "us_bank_account", None, "6789", None, None, "STRIPE TEST BANK", False),
+        MethodItem("pm_card", "card", "visa", "4242", 8, 2030, None, True),
+        MethodItem("pm_bank", "us_bank_account", None, "6789", None, None, "STRIPE TEST BANK", False),
     ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from syncd.store.migrations.shapes import at
+from syncd.store.migrations.shapes import at, string
 
 revision = "0002"
 down_revision = "0001"
@@ -20,7 +20,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("effects", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("serial_group", sa.String(length=200), nullable=True))
+        batch_op.add_column(string("serial_group", 200, nullable=True))
         batch_op.add_column(at("held_at", nullable=True))
         batch_op.create_index("ix_effects_serial", ["serial_group", "status"], unique=False)
     _group_pending_payments()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from syncd.store.migrations.shapes import at, create_table, currency, money, qbo_id
+from syncd.store.migrations.shapes import at, create_table, currency, money, qbo_id, string
 
 revision = "0003"
 down_revision = "0002"
@@ -22,14 +22,14 @@ def upgrade() -> None:
         "entry_reviews",
         qbo_id("company_id"),
         qbo_id("qbo_payment_id"),
-        sa.Column("payment_key", sa.String(length=128), nullable=False),
-        sa.Column("payment_intent_id", sa.String(length=128), nullable=True),
+        string("payment_key", 128),
+        string("payment_intent_id", 128, nullable=True),
         sa.Column("invoice_ids", sa.JSON(), nullable=False),
         money("amount"),
         currency(),
-        sa.Column("change", sa.String(length=16), nullable=False),
+        string("change", 16),
         sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
+        string("status", 16),
         at("detected_at"),
         at("resolved_at", nullable=True),
         key=("company_id", "qbo_payment_id"),

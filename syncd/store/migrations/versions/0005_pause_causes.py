@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from syncd.store.migrations.shapes import at, create_table, qbo_id
+from syncd.store.migrations.shapes import at, create_table, qbo_id, string
 
 revision = "0005"
 down_revision = "0003"
@@ -19,12 +19,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("companies", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("pause_credential", sa.String(length=32), nullable=True))
+        batch_op.add_column(string("pause_credential", 32, nullable=True))
         batch_op.add_column(at("paused_at", nullable=True))
-        batch_op.add_column(sa.Column("pause_fingerprint", sa.String(length=64), nullable=True))
+        batch_op.add_column(string("pause_fingerprint", 64, nullable=True))
     create_table(
         "connect_attempts",
-        sa.Column("state_hash", sa.String(length=64), nullable=False),
+        string("state_hash", 64),
         at("created_at"),
         at("expires_at"),
         qbo_id("realm_id", nullable=True),
