@@ -27,7 +27,7 @@ from syncd import companies
 from syncd.companies import CompanyStatus
 from syncd.context import Context
 from syncd.errors import AuthError
-from syncd.store import leases
+from syncd.store import leases, owners
 
 log = structlog.get_logger(__name__)
 
@@ -113,7 +113,8 @@ class Scheduler:
         self.stages = stages or real_stages()
         self.owner = owner or default_owner()
         iv = ctx.settings.intervals
-        self.lease_seconds = lease_seconds or max(60.0, 5 * iv.worker_seconds)
+        # Renewed every third of it, so a few worker intervals at least.
+        self.lease_seconds = lease_seconds or max(iv.lease_seconds, 5 * iv.worker_seconds)
         self.realms = tuple(c.realm_id for c in ctx.settings.companies)
         workers = max_workers or 4 + 2 * len(self.realms)
         self._sched = BackgroundScheduler(
@@ -149,6 +150,7 @@ class Scheduler:
                 iv.refresh_seconds,
                 first=None,
             )
+        self._add("leases", self._hold_leases, iv.worker_seconds, first=now)
         self._add("worker", self._worker, iv.worker_seconds, first=now)
         self._add("money", self._money_worker, iv.worker_seconds, first=now)
         self._add("ingest", self._global(self.stages.ingest, "ingest"), iv.inbox_seconds, first=now)
@@ -198,6 +200,10 @@ class Scheduler:
         A wake during a run makes the job run once more right after, so no wake is lost."""
         if job == "worker" and realm is None and "money" in self._jobs:
             self.wake("money")  # whatever woke the worker may have queued money
+        if job == "pull" and realm is not None and realm not in self._renewed:
+            # Owned elsewhere (or not yet known): the owner runs it on its next lease beat.
+            now = self.ctx.clock()
+            leases.request(self.ctx.db, f"pull:{realm}", self.owner, now=now, seconds=self.lease_seconds)
         job_id = f"{job}:{realm}" if realm else job
         state = self._jobs.get(job_id)
         if state is None:
@@ -229,26 +235,34 @@ class Scheduler:
         renewed = self._renewed.get(realm)
         if renewed is not None and time.monotonic() - renewed < self.lease_seconds / 3:
             return True
-        owned = False
+        taken = leases.Taken(False)
         # Two of our own jobs may race to create the lease row; the loser sees our own lease
         # on a second try, whereas another replica's live lease refuses us both times.
         for _ in range(2):
-            owned = leases.acquire(
+            taken = leases.take(
                 self.ctx.db, f"company:{realm}", self.owner, now=self.ctx.clock(), seconds=self.lease_seconds
             )
-            if owned:
+            if taken.owned:
                 self._renewed[realm] = time.monotonic()
                 break
+        owned = taken.owned
         # Said once per change of hands, not every cycle of every job.
         if not owned and realm not in self._elsewhere:
             self._elsewhere.add(realm)
             log.info("company_owned_elsewhere", realm=realm)
-        elif owned and realm in self._elsewhere:
+        elif owned and (realm in self._elsewhere or taken.lapsed_from is not None):
             self._elsewhere.discard(realm)
-            log.info("company_taken_over", realm=realm)
+            self._take_over(realm, taken.lapsed_from)
         if not owned:
             self._renewed.pop(realm, None)
         return owned
+
+    def _take_over(self, realm: str, lapsed_from: str | None) -> None:
+        freed = owners.release_claims(self.ctx.db, lapsed_from, realm) if lapsed_from else 0
+        log.info("company_taken_over", realm=realm, lapsed_from=lapsed_from, effects_freed=freed)
+        # Catch up at once rather than a pull interval later: the last owner may have died
+        # before pulling what QBO announced (its webhooks may have reached any replica).
+        self.wake("pull", realm)
 
     def runnable(self, realm: str) -> bool:
         """False while a company waits for a person (see ``syncd.companies``): a refused
@@ -280,6 +294,19 @@ class Scheduler:
                 self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
 
         self._each_owned(work, "worker_failed")
+
+    def _hold_leases(self) -> None:
+        """Renew this replica's companies and take over lapsed ones on a beat of its own, so a
+        long pull or drain never lets a lease lapse under a live owner, nor delays a takeover;
+        then run the pulls other replicas asked for (QBO webhooks reach any replica)."""
+        for realm in self.realms:
+            if self._stopping:
+                return
+            self.owns(realm)
+        owned = tuple(self._renewed)  # other jobs renew leases meanwhile
+        for what in leases.take_requests(self.ctx.db, [f"pull:{r}" for r in owned], now=self.ctx.clock()):
+            job, realm = what.split(":", 1)
+            self.wake(job, realm)
 
     def _money_worker(self) -> None:
         """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while

@@ -118,6 +118,7 @@ def test_jobs_built_from_config(sched: Scheduler) -> None:
     assert sched.job_ids == [
         "backfill",
         "ingest",
+        "leases",
         "money",
         "pull:111",
         "pull:222",
