@@ -119,7 +119,9 @@ class Scheduler:
         workers = max_workers or 4 + 2 * len(self.realms)
         self._sched = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
-            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            # ``_run`` lets one instance of a job run at a time; a second instance allowed here is
+            # a wake arriving as a run ends (APScheduler still counts it), which would else be lost.
+            job_defaults={"max_instances": 2, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
         self._lock = threading.Lock()
