@@ -2,7 +2,9 @@
 
 Jobs are built from configuration at start in an in-memory job store (the durable state is
 syncd's own tables). Each company is owned by one replica at a time through a lease that every
-company job takes or renews first; a replica that does not own a company skips its jobs.
+company job takes or renews first; a replica that does not own a company skips its jobs. A beat of
+its own (``leases``) renews them and takes over lapsed ones; a pull woken on a replica that does
+not own the company is left as a request its owner takes on that beat.
 """
 
 from __future__ import annotations

@@ -292,7 +292,8 @@ class Intervals(Section):
     lease_seconds: Seconds = setting(
         60.0,
         "Seconds a replica's hold on a company lasts unless renewed: another replica sharing the "
-        "database takes over a dead one's companies after this (at least 3).",
+        "database takes over a dead one's companies after this (at least 3; never under 5 worker "
+        "intervals).",
         ge=3.0,
         commented=True,
     )
