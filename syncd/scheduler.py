@@ -2,7 +2,9 @@
 
 Jobs are built from configuration at start in an in-memory job store (the durable state is
 syncd's own tables). Each company is owned by one replica at a time through a lease that every
-company job takes or renews first; a replica that does not own a company skips its jobs.
+company job takes or renews first; a replica that does not own a company skips its jobs. A beat of
+its own (``leases``) renews them and takes over lapsed ones; a pull woken on a replica that does
+not own the company is left as a request its owner takes on that beat.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from syncd.context import Context
 from syncd.errors import AuthError
 from syncd.stages import account_cleanup, events
 from syncd.stages.cycle import run_cycle
-from syncd.store import leases
+from syncd.store import leases, owners
 
 log = structlog.get_logger(__name__)
 
@@ -116,12 +118,15 @@ class Scheduler:
         self.stages = stages or real_stages()
         self.owner = owner or default_owner()
         iv = ctx.settings.intervals
-        self.lease_seconds = lease_seconds or max(60.0, 5 * iv.worker_seconds)
+        # Renewed every third of it, so a few worker intervals at least.
+        self.lease_seconds = lease_seconds or max(iv.lease_seconds, 5 * iv.worker_seconds)
         self.realms = tuple(c.realm_id for c in ctx.settings.companies)
         workers = max_workers or 4 + 2 * len(self.realms)
         self._sched = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
-            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            # ``_run`` lets one instance of a job run at a time; a second instance allowed here is
+            # a wake arriving as a run ends (APScheduler still counts it), which would else be lost.
+            job_defaults={"max_instances": 2, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
         self._lock = threading.Lock()
@@ -152,6 +157,7 @@ class Scheduler:
                 iv.refresh_seconds,
                 first=None,
             )
+        self._add("leases", self._hold_leases, iv.worker_seconds, first=now)
         self._add("worker", self._worker, iv.worker_seconds, first=now)
         self._add("money", self._money_worker, iv.worker_seconds, first=now)
         self._add("ingest", self._global(self.stages.ingest, "ingest"), iv.inbox_seconds, first=now)
@@ -202,6 +208,10 @@ class Scheduler:
         A wake during a run makes the job run once more right after, so no wake is lost."""
         if job == "worker" and realm is None and "money" in self._jobs:
             self.wake("money")  # whatever woke the worker may have queued money
+        if job == "pull" and realm is not None and realm not in self._renewed:
+            # Owned elsewhere (or not yet known): the owner runs it on its next lease beat.
+            now = self.ctx.clock()
+            leases.request(self.ctx.db, f"pull:{realm}", self.owner, now=now, seconds=self.lease_seconds)
         job_id = f"{job}:{realm}" if realm else job
         state = self._jobs.get(job_id)
         if state is None:
@@ -233,26 +243,34 @@ class Scheduler:
         renewed = self._renewed.get(realm)
         if renewed is not None and time.monotonic() - renewed < self.lease_seconds / 3:
             return True
-        owned = False
+        taken = leases.Taken(False)
         # Two of our own jobs may race to create the lease row; the loser sees our own lease
         # on a second try, whereas another replica's live lease refuses us both times.
         for _ in range(2):
-            owned = leases.acquire(
+            taken = leases.take(
                 self.ctx.db, f"company:{realm}", self.owner, now=self.ctx.clock(), seconds=self.lease_seconds
             )
-            if owned:
+            if taken.owned:
                 self._renewed[realm] = time.monotonic()
                 break
+        owned = taken.owned
         # Said once per change of hands, not every cycle of every job.
         if not owned and realm not in self._elsewhere:
             self._elsewhere.add(realm)
             log.info("company_owned_elsewhere", realm=realm)
-        elif owned and realm in self._elsewhere:
+        elif owned and (realm in self._elsewhere or taken.lapsed_from is not None):
             self._elsewhere.discard(realm)
-            log.info("company_taken_over", realm=realm)
+            self._take_over(realm, taken.lapsed_from)
         if not owned:
             self._renewed.pop(realm, None)
         return owned
+
+    def _take_over(self, realm: str, lapsed_from: str | None) -> None:
+        freed = owners.release_claims(self.ctx.db, lapsed_from, realm) if lapsed_from else 0
+        log.info("company_taken_over", realm=realm, lapsed_from=lapsed_from, effects_freed=freed)
+        # Catch up at once rather than a pull interval later: the last owner may have died
+        # before pulling what QBO announced (its webhooks may have reached any replica).
+        self.wake("pull", realm)
 
     def runnable(self, realm: str) -> bool:
         """False while a company waits for a person (see ``syncd.companies``): a refused
@@ -284,6 +302,19 @@ class Scheduler:
                 self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
 
         self._each_owned(work, "worker_failed")
+
+    def _hold_leases(self) -> None:
+        """Renew this replica's companies and take over lapsed ones on a beat of its own, so a
+        long pull or drain never lets a lease lapse under a live owner, nor delays a takeover;
+        then run the pulls other replicas asked for (QBO webhooks reach any replica)."""
+        for realm in self.realms:
+            if self._stopping:
+                return
+            self.owns(realm)
+        owned = tuple(self._renewed)  # other jobs renew leases meanwhile
+        for what in leases.take_requests(self.ctx.db, [f"pull:{r}" for r in owned], now=self.ctx.clock()):
+            job, realm = what.split(":", 1)
+            self.wake(job, realm)
 
     def _money_worker(self) -> None:
         """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while

@@ -289,3 +289,11 @@ class Intervals(Section):
         "Seconds between QBO token checks (refreshed shortly before they expire; at least 30).",
         ge=30.0,
     )
+    lease_seconds: Seconds = setting(
+        60.0,
+        "Seconds a replica's hold on a company lasts unless renewed: another replica sharing the "
+        "database takes over a dead one's companies after this (at least 3; never under 5 worker "
+        "intervals).",
+        ge=3.0,
+        commented=True,
+    )

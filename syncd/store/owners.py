@@ -60,3 +60,20 @@ def reclaim_dead(db: Database) -> int:
             )
             freed += int(getattr(gone, "rowcount", 0) or 0) + int(getattr(released, "rowcount", 0) or 0)
     return freed
+
+
+def release_claims(db: Database, owner: str, company_id: str) -> int:
+    """Free the effect claims ``owner`` holds in one company, whose lease lapsed from it: a
+    takeover resumes that company's effects now rather than when each claim runs out. Should the
+    owner still be alive, it cannot complete them (``LeaseLost``) and their keys make replays safe."""
+    with db.transaction() as session:
+        released = session.execute(
+            update(Effect)
+            .where(
+                Effect.lease_owner == owner,
+                Effect.company_id == company_id,
+                Effect.status == EffectStatus.PENDING.value,
+            )
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        return int(getattr(released, "rowcount", 0) or 0)

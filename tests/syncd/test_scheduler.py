@@ -19,7 +19,7 @@ from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
-from syncd.store import accounts, leases
+from syncd.store import accounts, effects, leases
 from syncd.store.models import AccountSession, Company
 
 WAIT = 10.0
@@ -119,6 +119,7 @@ def test_jobs_built_from_config(sched: Scheduler) -> None:
         "backfill",
         "cleanup",
         "ingest",
+        "leases",
         "money",
         "pull:111",
         "pull:222",
@@ -316,3 +317,42 @@ def test_the_cleanup_job_deletes_old_sign_in_rows_at_start_and_hourly(ctx: Conte
         assert [r.digest for r in session.query(AccountSession)] == ["new" * 21 + "n"]
     job = sched._sched.get_job("cleanup")
     assert job is not None and job.trigger.interval == timedelta(hours=1)
+
+
+def test_a_takeover_frees_the_dead_owners_claims_and_pulls_at_once(
+    ctx: Context, sched: Scheduler, calls: Calls
+) -> None:
+    assert leases.acquire(ctx.db, "company:111", "other-replica", now=ctx.clock(), seconds=600)
+    with ctx.db.transaction() as session:
+        effects.insert(session, key="e1", kind="email.notice", company_id="111", payload={}, now=ctx.clock())
+    assert effects.claim(ctx.db, owner="other-replica", now=ctx.clock(), lease_seconds=3600)
+    sched.start()
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    assert "111" not in calls.pulls
+    # The other replica dies: its lease lapses (as if last renewed an hour ago).
+    past = ctx.clock() - timedelta(hours=1)
+    assert leases.acquire(ctx.db, "company:111", "other-replica", now=past, seconds=60)
+    before, beats = sched.runs("pull:111"), sched.runs("leases")
+    sched.wake("leases")
+    assert sched.wait_for_run("leases", beats, WAIT)
+    assert sched.wait_for_run("pull:111", before, WAIT)  # woken by the takeover, not in an hour
+    assert "111" in calls.pulls
+    assert [c.key for c in effects.claim(ctx.db, owner="next", now=ctx.clock())] == ["e1"]
+
+
+def test_a_pull_asked_for_on_another_replica_runs_on_the_owner(
+    ctx: Context, sched: Scheduler, calls: Calls
+) -> None:
+    sched.start()
+    assert sched.wait_for_run("leases", 0, WAIT)
+    assert sched.wait_for_run("pull:111", 0, WAIT)
+    before = sched.runs("pull:111")
+    other = Scheduler(ctx, stages=calls.stages(), owner="other")  # not started: a web tier only
+    assert not other.owns("111")
+    other.wake("pull", "111")  # a QBO webhook reached the replica that does not own 111
+    leases_before = sched.runs("leases")
+    sched.wake("leases")
+    assert sched.wait_for_run("leases", leases_before, WAIT)
+    assert sched.wait_for_run("pull:111", before, WAIT)
+    assert calls.pulls.count("111") == 2
+    assert leases.take_requests(ctx.db, ["pull:111"], now=ctx.clock()) == []  # taken once

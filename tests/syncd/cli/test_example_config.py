@@ -31,7 +31,14 @@ SETTINGS = {
     },
     "stripe": {"api_key", "webhook_secret", "api_base", "webhook_tolerance_seconds"},
     "smtp": {"host", "port", "username", "password", "security", "timeout_seconds", "from"},
-    "scheduler": {"pull_seconds", "worker_seconds", "inbox_seconds", "backfill_seconds", "refresh_seconds"},
+    "scheduler": {
+        "pull_seconds",
+        "worker_seconds",
+        "inbox_seconds",
+        "backfill_seconds",
+        "refresh_seconds",
+        "lease_seconds",
+    },
     "company": {
         "realm_id",
         "payment_methods",

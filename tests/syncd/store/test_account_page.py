@@ -84,7 +84,7 @@ def test_a_method_change_waiting_on_stripe_rides_in_the_same_statement(db: Datab
             ("stripe:detach-method:pm_others", kinds[1], "pm_others", "pending"),  # another customer's
             ("email:receipt:pm_calm", "email.receipt", "pm_calm", "pending"),  # not a method change
         ):
-            effects.enqueue(s, key=key, kind=kind, company_id="r1", payload={"method_id": pm}, now=T0)
+            effects.insert(s, key=key, kind=kind, company_id="r1", payload={"method_id": pm}, now=T0)
             if status == "done":
                 s.flush()
                 row = effects.get(s, key)
