@@ -141,7 +141,7 @@ def perform(ctx: Context, effect: Claimed) -> None:
         bound.error("effect.unknown_kind")
         return
     try:
-        done = fn(ctx, effect)
+        done = fn(ctx.for_company(effect.company_id), effect)  # its Stripe account
         with ctx.db.transaction() as session:
             effects.complete(session, effect, now=ctx.clock(), remote_id=done.remote_id)
             if done.apply is not None:
