@@ -10,7 +10,16 @@ import babel
 from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
 from syncd.config.fields import Section, setting
-from syncd.config.models import PAYMENT_METHODS, Address, Colour, Currency, FirstSync, shaped
+from syncd.config.models import (
+    PAYMENT_METHODS,
+    Address,
+    Colour,
+    Currency,
+    FirstSync,
+    StripeKey,
+    WebhookSecret,
+    shaped,
+)
 from syncd.ports.quickbooks import AccountNames
 
 
@@ -89,10 +98,7 @@ class BrandingSettings(Section):
 class CompanyStripeSettings(Section):
     """``[company.stripe]``: the company's own Stripe account, when it has one."""
 
-    api_key: Annotated[
-        StrictStr,
-        shaped(r"(?s)(sk|rk)_(test|live)_.*", "must be a secret or restricted key (sk_… or rk_…)"),
-    ] = setting(
+    api_key: StripeKey = setting(
         "",
         "The secret key of the company's own Stripe account. Unset: the [stripe] key's account "
         "(shared with every company that sets neither this nor stripe_account).",
@@ -101,10 +107,7 @@ class CompanyStripeSettings(Section):
         documented="none",
         repr=False,
     )
-    webhook_secret: Annotated[
-        StrictStr,
-        shaped(r"whsec_[A-Za-z0-9_]+", "must be the endpoint's signing secret (whsec_…, no spaces)"),
-    ] = setting(
+    webhook_secret: WebhookSecret = setting(
         "",
         "The signing secret (whsec_…) of that account's endpoint <public_url>/webhooks/stripe.",
         sample="credential:northwind_stripe_webhook_secret",

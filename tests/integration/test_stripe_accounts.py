@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from books_loop import BANK, FollowStripe
-from loop_harness import _Late
-from outside import SENDER, Outside, outside
+from books_loop import BANK, FollowStripe, payment, settle
+from loop_harness import Loop, _Late
+from outside import SENDER, outside
 from qbo_tokens import tokens_from
 from sqlalchemy import select
 
@@ -29,15 +29,14 @@ from syncd import config
 from syncd.audit import run_audit
 from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
-from syncd.context import Context, token_store
+from syncd.context import token_store
 from syncd.secrets import SecretBox
 from syncd.stages.collect import open_attempt
 from syncd.stages.cycle import run_cycle
-from syncd.stages.events import backfill, ingest
+from syncd.stages.events import backfill
 from syncd.store.migrate import upgrade
 from syncd.store.models import InvoiceRow, PaymentRow
 from syncd.web.app import create_app
-from syncd.worker import run_effects
 
 PLATFORM_SECRET = "whsec_platform_account"
 CONNECT_SECRET = "whsec_platform_connect"
@@ -46,23 +45,10 @@ CONNECTED = ("3333", "4444")
 
 
 @dataclass
-class Firm(Outside):
+class Firm(Loop):
     """An accounting firm's syncd: four companies, each on a Stripe account of its own."""
 
-    ctx: Context
-    url: str
     accounts: dict[str, str]  # realm -> simulator account id
-
-    def drain(self) -> None:
-        for _ in range(50):
-            if run_effects(self.ctx, owner="test", limit=200) == 0:
-                return
-        raise AssertionError("effects kept coming")
-
-    def settle(self) -> None:
-        self.stripe.webhooks.flush()
-        ingest(self.ctx)
-        self.drain()
 
     def payouts(self, realm: str) -> list[dict[str, Any]]:
         return self.stripe.objects("payout", self.accounts[realm])
@@ -158,20 +144,12 @@ def _pay_all_at_once(loop: Firm, realms: list[str]) -> dict[str, PaymentRow]:
             keys[realm] = f"pay:{realm}:{inv.qbo_id}:{now.timestamp()}"
             open_attempt(s, key=keys[realm], invoices=[inv], amount=inv.balance, now=now)
     loop.drain()
-    rows = {realm: _payment(loop, key) for realm, key in keys.items()}
+    rows = {realm: payment(loop, key) for realm, key in keys.items()}
     for row in rows.values():
         assert row.checkout_session_id is not None
         loop.stripe.pay_checkout(row.checkout_session_id, "card_success")
-    loop.settle()
-    return {realm: _payment(loop, key) for realm, key in keys.items()}
-
-
-def _payment(loop: Firm, key: str) -> PaymentRow:
-    with loop.ctx.db.transaction() as s:
-        row = s.get(PaymentRow, key)
-        assert row is not None
-        s.expunge(row)
-        return row
+    settle(loop)
+    return {realm: payment(loop, key) for realm, key in keys.items()}
 
 
 def test_each_company_books_its_own_accounts_payouts_and_audits_clean(
@@ -189,7 +167,7 @@ def test_each_company_books_its_own_accounts_payouts_and_audits_clean(
         assert loop.stripe.objects("checkout.session") == []  # the platform's own account took nothing
 
         loop.stripe.clock.advance(timedelta(days=5))
-        loop.settle()
+        settle(loop)
         for realm in realms:
             [payout] = loop.payouts(realm)
             assert payout["status"] == "paid"
@@ -241,11 +219,11 @@ def test_the_backfill_lists_each_accounts_events(tmp_path: Path, database_url: s
         with loop.ctx.db.transaction() as s:
             open_attempt(s, key=key, invoices=[inv], amount=inv.balance, now=now)
         loop.drain()
-        session_id = _payment(loop, key).checkout_session_id
+        session_id = payment(loop, key).checkout_session_id
         assert session_id is not None
         loop.stripe.pay_checkout(session_id, "card_success")
         assert backfill(loop.ctx) > 0
         loop.drain()
-        row = _payment(loop, key)
+        row = payment(loop, key)
         assert row.status == "succeeded" and row.qbo_payment_id is not None
         assert loop.qbo.entity("Payment", row.qbo_payment_id, realm_id=realm) is not None
