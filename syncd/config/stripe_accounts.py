@@ -59,9 +59,12 @@ def stripe_accounts(
     settings: dict[str, StripeSettings] = {DEFAULT_ACCOUNT: default}
     for company in companies:
         key = _key(company)
-        if key != DEFAULT_ACCOUNT:
+        reached = (company.stripe.api_key or default.api_key, company.stripe_account)
+        if reached == (default.api_key, None):
+            key = DEFAULT_ACCOUNT  # an "own" key that is the [stripe] key itself
+        elif key != DEFAULT_ACCOUNT:
             # Companies sharing one own key (and the same connected account, or none) share its account.
-            key = keys.setdefault((company.stripe.api_key or default.api_key, company.stripe_account), key)
+            key = keys.setdefault(reached, key)
             settings.setdefault(key, _settings(default, company))
         members.setdefault(key, []).append(company.realm_id)
     return tuple(StripeAccount(key, settings[key], tuple(realms)) for key, realms in members.items())

@@ -44,7 +44,8 @@ def ingest(ctx: Context) -> int:
     done = 0
     for item in inbox.pending(ctx.db, source="stripe"):
         try:
-            event = inbox_account(ctx, ctx.stripe.parse_event(item.payload), item.company_id)
+            parsed = ctx.stripe_for(item.company_id).parse_event(item.payload)
+            event = inbox_account(ctx, parsed, item.company_id)
             with ctx.db.transaction() as session:
                 apply_event(ctx, session, event)
                 inbox.mark_processed(session, item.id, now=ctx.clock())

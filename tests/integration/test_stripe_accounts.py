@@ -18,8 +18,8 @@ from typing import Any
 
 import requests
 from books_loop import BANK, FollowStripe, payment, settle
-from loop_harness import Loop, _Late
-from outside import SENDER, outside
+from loop_harness import WEBHOOK_SECRET, Loop, _Late, settings_data
+from outside import outside
 from qbo_tokens import tokens_from
 from sqlalchemy import select
 
@@ -30,7 +30,6 @@ from syncd.audit import run_audit
 from syncd.bootstrap import build_context
 from syncd.companies import ensure_companies
 from syncd.context import token_store
-from syncd.secrets import SecretBox
 from syncd.stages.collect import open_attempt
 from syncd.stages.cycle import run_cycle
 from syncd.stages.events import backfill
@@ -38,7 +37,7 @@ from syncd.store.migrate import upgrade
 from syncd.store.models import InvoiceRow, PaymentRow
 from syncd.web.app import create_app
 
-PLATFORM_SECRET = "whsec_platform_account"
+PLATFORM_SECRET = WEBHOOK_SECRET  # the [stripe] account's endpoint
 CONNECT_SECRET = "whsec_platform_connect"
 OWN = {"1111": ("sk_test_own_first", "whsec_own_first"), "2222": ("sk_test_own_second", "whsec_own_second")}
 CONNECTED = ("3333", "4444")
@@ -80,27 +79,8 @@ def firm(tmp_path: Path, database_url: str) -> Iterator[Firm]:
         for realm in CONNECTED:
             companies[realms.index(realm)]["stripe_account"] = accounts[realm]
             companies[realms.index(realm)]["stripe"] = {"webhook_secret": CONNECT_SECRET}
-        settings = config.parse(
-            {
-                "secret_key": SecretBox.generate(),
-                "database": {"url": database_url},
-                "web": {"public_url": server.url},
-                "quickbooks": {
-                    "client_id": "sim-client",
-                    "client_secret": "sim-secret",
-                    "environment": qbo.discovery_url,
-                    "api_base_url": qbo.api_base_url,
-                    "webhook_verifier_token": "sim-verifier",
-                },
-                "stripe": {
-                    "api_key": stripe.api_key,
-                    "webhook_secret": PLATFORM_SECRET,
-                    "api_base": stripe.url,
-                },
-                "smtp": {"host": "127.0.0.1", "port": out.sink.port, "security": "none", "from": SENDER},
-                "company": companies,
-            }
-        )
+        data = settings_data(server.url, qbo, stripe, out.sink, database_url)
+        settings = config.parse({**data, "company": companies})
         ctx = build_context(settings, clock=clock)
         upgrade(ctx.db)
         ensure_companies(ctx)

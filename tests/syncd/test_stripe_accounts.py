@@ -46,7 +46,7 @@ def test_companies_are_grouped_by_the_account_they_are_paid_into() -> None:
             {"realm_id": "2", "stripe": {"api_key": OWN[0], "webhook_secret": OWN[1]}},
             {"realm_id": "3", "stripe": {"api_key": OWN[0], "webhook_secret": OWN[1]}},
             {"realm_id": "4", "stripe_account": "acct_1Four"},
-            {"realm_id": "5"},
+            {"realm_id": "5", "stripe": {"api_key": PLATFORM[0]}},
         ]
     )
     accounts = {a.key: a for a in settings.stripe_accounts()}
