@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,13 @@ from syncd import config
 from syncd.bootstrap import build_context
 from syncd.config import DEFAULT_ACCOUNT
 from syncd.context import Context
+from syncd.domain import BalanceTxn
 from syncd.errors import ConfigError, SignatureError
 from syncd.intake import accept_stripe, inbox_account
 from syncd.secrets import SecretBox
+from syncd.stages.books.payouts import payout_company
 from syncd.store.migrate import upgrade
-from syncd.store.models import InboxEvent
+from syncd.store.models import InboxEvent, MoneyMovement
 
 PLATFORM = ("sk_test_platform", "whsec_platform")
 OWN = ("sk_test_own", "whsec_own")
@@ -81,6 +85,7 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
     settings = _settings(
         [
             {"realm_id": "a"},
+            {"realm_id": "z"},
             {"realm_id": "b", "stripe": {"api_key": OWN[0], "webhook_secret": OWN[1]}},
             {"realm_id": "c", "stripe_account": "acct_1Cee", "stripe": {"webhook_secret": CONNECT_SECRET}},
         ],
@@ -136,3 +141,42 @@ def test_the_inbox_gives_an_own_accounts_event_its_account_back(ctx: Context) ->
     )
     own = ctx.stripe_account_named("own:b")
     assert own is not None and own.companies == ("b",)
+
+
+def _settled(ctx: Context, owners: dict[str, str]) -> list[BalanceTxn]:
+    """Balance transactions a payout settled, each already booked to the company named."""
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    one = Decimal("10.00")
+    with ctx.db.transaction() as session:
+        for txn_id, realm in owners.items():
+            session.add(
+                MoneyMovement(
+                    id=txn_id,
+                    company_id=realm,
+                    type="charge",
+                    source_id=None,
+                    amount=one,
+                    fee=Decimal(0),
+                    net=one,
+                    currency="USD",
+                    created=at,
+                    payout_id=None,
+                    qbo_entries={},
+                )
+            )
+    return [
+        BalanceTxn(txn_id, "charge", None, one, Decimal(0), one, "USD", None, at, at) for txn_id in owners
+    ]
+
+
+def test_a_payout_goes_to_its_accounts_company_and_on_a_shared_account_to_the_majority(ctx: Context) -> None:
+    settled = _settled(
+        ctx, {"txn_1": "z", "txn_2": "z", "txn_3": "a", "txn_4": "b", "txn_5": "b", "txn_6": "b"}
+    )
+    with ctx.db.transaction() as session:
+        # The [stripe] account, shared by a and z: today's rule, the company owning most of it
+        # among the account's companies (b's movements, on its own account, never count here).
+        assert payout_company(ctx, session, settled, "a") == "z"
+        # An account of one company: that company's, whatever the movements say.
+        assert payout_company(ctx, session, settled[:3], "b") == "b"
+        assert payout_company(ctx, session, settled, "c") == "c"

@@ -33,7 +33,7 @@ from syncd.worker import Done, handler
 NO_ENTRY = "-"
 
 
-def _owner(ctx: Context, session: Session, txns: list[BalanceTxn], realm: str) -> str:
+def payout_company(ctx: Context, session: Session, txns: list[BalanceTxn], realm: str) -> str:
     """The company a payout is booked to. A payout of a company's own (or connected) Stripe account
     is that company's, whatever it settled. A payout of an account several companies share (the
     ``[stripe]`` one) goes, whole, to the company owning most of what it settled among them: a
@@ -124,7 +124,7 @@ def record_payout(ctx: Context, effect: Claimed) -> Done:
     txns = ctx.stripe.payout_balance_txns(payout.id)
     own = _own_txn(payout, txns, ("payout",))
     with ctx.db.transaction() as session:
-        realm = _owner(ctx, session, txns, effect.company_id)
+        realm = payout_company(ctx, session, txns, effect.company_id)
         carried = _carried(session, payout, [t for t in txns if t.id != own.id])
     accounts = books_accounts(ctx, realm, payout.currency)
     if accounts.bank is None:
@@ -187,7 +187,7 @@ def record_payout_failure(ctx: Context, effect: Claimed) -> Done:
     out = _own_txn(payout, txns, ("payout",))
     back = _own_txn(payout, txns, ("payout_failure", "payout_cancel"))
     with ctx.db.transaction() as session:
-        realm = _owner(ctx, session, [out], effect.company_id)
+        realm = payout_company(ctx, session, [out], effect.company_id)
         existing = session.get(MoneyMovement, out.id)
         transferred = existing is not None and any(e.role == "transfer" for e in entries_of(existing))
     entries_out: list[EntryLink] = []
