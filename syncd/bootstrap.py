@@ -10,7 +10,7 @@ from connectors.quickbooks.application import QboApplication
 from connectors.quickbooks.client import QboConnector
 from connectors.stripe.client import StripeConnector
 from syncd.clock import Clock, utcnow
-from syncd.config import Settings
+from syncd.config import Settings, StripeAccount
 from syncd.context import Context
 from syncd.errors import ConfigError
 from syncd.ports.quickbooks import QuickBooks
@@ -46,6 +46,20 @@ def qbo_factory(settings: Settings, tokens: EncryptedTokenStore, clock: Clock) -
     return build
 
 
+def stripe_factory(settings: Settings, stored: Callable[[], str | None]) -> Callable[[StripeAccount], Stripe]:
+    """Connectors for the companies' own and connected accounts. A connected account on the
+    ``[stripe]`` key is signed for by the platform's endpoint, so it reads the stored secret too."""
+
+    def build(account: StripeAccount) -> Stripe:
+        on_platform_key = account.settings.api_key == settings.stripe.api_key
+        if not account.settings.api_key:
+            realm = account.companies[0]
+            raise ConfigError("stripe.api_key", f"is required for the Stripe account of company {realm}")
+        return StripeConnector(account.settings, stored_webhook_secret=stored if on_platform_key else None)
+
+    return build
+
+
 def build_context(
     settings: Settings,
     *,
@@ -62,9 +76,11 @@ def build_context(
     db = Database(settings.database_url)
     tokens = EncryptedTokenStore(db, box, clock=clock)
     stripe: Stripe
+    stored = stored_webhook_secret(db, box)
     if settings.stripe.api_key:
-        stripe = StripeConnector(settings.stripe, stored_webhook_secret=stored_webhook_secret(db, box))
-    elif require_stripe:
+        stripe = StripeConnector(settings.stripe, stored_webhook_secret=stored)
+    elif require_stripe and not any(a.settings.api_key for a in settings.stripe_accounts()):
+        # Every company may have a key of its own; then the [stripe] one is never used.
         raise ConfigError("stripe.api_key", "is required to take payments")
     else:
         stripe = cast(Stripe, _StripeNotConfigured())
@@ -78,6 +94,7 @@ def build_context(
         mailer=SmtpMailer(settings.smtp),
         qbo_app=QboApplication(settings.qbo),
         clock=clock,
+        stripe_factory=stripe_factory(settings, stored),
         **extra,
     )
 
@@ -94,6 +111,8 @@ def stored_webhook_secret(db: Database, box: SecretBox) -> Callable[[], str | No
 
 
 def check_stripe_key(settings: Settings) -> None:
-    """Try the configured key with one request (``syncd run``'s start check), then close."""
-    with StripeConnector(settings.stripe) as stripe:
-        stripe.check_key()
+    """Try each configured account's key with one request (``syncd run``'s start check), then close."""
+    for account in settings.stripe_accounts():
+        if account.settings.api_key:
+            with StripeConnector(account.settings) as stripe:
+                stripe.check_key()

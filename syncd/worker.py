@@ -136,7 +136,7 @@ def perform(ctx: Context, effect: Claimed, table: Performers | None = None) -> N
         bound.error("effect.unknown_kind")
         return
     try:
-        done = performer.handler(ctx, effect)
+        done = performer.handler(ctx.for_company(effect.company_id), effect)  # its Stripe account
         with ctx.db.transaction() as session:
             effects.complete(session, effect, now=ctx.clock(), remote_id=done.remote_id)
             if done.apply is not None:

@@ -93,6 +93,12 @@ def stripe_event(event: Json) -> StripeEvent:
             paid=_paid(obj),
             status=status if isinstance(status, str) else None,
             method_change=methods.change(obj, event_type, (data or {}).get("previous_attributes")),
+            account=_account(event.get("account")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise PermanentError(f"malformed Stripe event {event.get('id')!r}: {exc!r}") from exc
+
+
+def _account(value: Any) -> str | None:
+    """Connect's ``account`` field: the connected account the event happened on."""
+    return value if isinstance(value, str) and value else None

@@ -19,6 +19,7 @@ def open_client(
         http_client = stripe.RequestsClient(timeout=timeout, session=session)
     client = stripe.StripeClient(
         settings.api_key,
+        stripe_account=settings.stripe_account,
         stripe_version=settings.api_version,
         base_addresses={"api": settings.api_base} if settings.api_base else None,
         max_network_retries=settings.max_network_retries,

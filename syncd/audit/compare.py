@@ -46,6 +46,7 @@ def expected_effect(txn: BalanceTxn) -> str | None:
 
 def run_audit(ctx: Context, realm: str, start: date, end: date, *, verify_qbo: bool = True) -> AuditReport:
     ctx.settings.company(realm)  # a ConfigError for an unknown company
+    ctx = ctx.for_company(realm)  # the Stripe account the company is paid into, its balance alone
     report = AuditReport(company=realm, start=start, end=end)
     begin, until = period(start, end)
     txns = list(ctx.stripe.balance_txns(created_from=begin, created_to=until))

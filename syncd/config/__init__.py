@@ -15,11 +15,13 @@ from syncd.config.models import (
     Intervals,
 )
 from syncd.config.settings import ConfigFile, Settings
+from syncd.config.stripe_accounts import DEFAULT_ACCOUNT, StripeAccount, account_of
 
 # The fallbacks of the web and email theming: the branding defaults themselves.
 DEFAULT_BRANDING = BrandingSettings()
 
 __all__ = [
+    "DEFAULT_ACCOUNT",
     "DEFAULT_BRANDING",
     "HEX_COLOUR",
     "LOG_FORMATS",
@@ -34,6 +36,8 @@ __all__ = [
     "FirstSync",
     "Intervals",
     "Settings",
+    "StripeAccount",
+    "account_of",
     "load",
     "parse",
     "resolve",

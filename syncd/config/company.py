@@ -10,7 +10,16 @@ import babel
 from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
 from syncd.config.fields import Section, setting
-from syncd.config.models import PAYMENT_METHODS, Address, Colour, Currency, FirstSync
+from syncd.config.models import (
+    PAYMENT_METHODS,
+    Address,
+    Colour,
+    Currency,
+    FirstSync,
+    StripeKey,
+    WebhookSecret,
+    shaped,
+)
 from syncd.ports.quickbooks import AccountNames
 
 
@@ -86,6 +95,28 @@ class BrandingSettings(Section):
     )
 
 
+class CompanyStripeSettings(Section):
+    """``[company.stripe]``: the company's own Stripe account, when it has one."""
+
+    api_key: StripeKey = setting(
+        "",
+        "The secret key of the company's own Stripe account. Unset: the [stripe] key's account "
+        "(shared with every company that sets neither this nor stripe_account).",
+        sample="credential:northwind_stripe_api_key",
+        commented=True,
+        documented="none",
+        repr=False,
+    )
+    webhook_secret: WebhookSecret = setting(
+        "",
+        "The signing secret (whsec_…) of that account's endpoint <public_url>/webhooks/stripe.",
+        sample="credential:northwind_stripe_webhook_secret",
+        commented=True,
+        documented="none",
+        repr=False,
+    )
+
+
 class CompanySettings(Section):
     """One connected QuickBooks company and how it is paid."""
 
@@ -154,7 +185,25 @@ class CompanySettings(Section):
         "The accounts syncd books into (found by name, created once if missing).",
         table=AccountsSection,
     )
+    stripe_account: Annotated[
+        StrictStr | None, shaped(r"acct_[A-Za-z0-9]+", "must be a connected account id (acct_…)")
+    ] = setting(
+        None,
+        "Stripe Connect: the connected account (acct_…) this company is paid into. Every call for it "
+        "carries the Stripe-Account header (with [company.stripe] api_key if set, else the [stripe] "
+        "key), and events naming this account are this company's.",
+        sample="acct_1NorthwindIT",
+        documented="none",
+    )
     branding: BrandingSettings = setting(BrandingSettings(), "How the payment page and emails look.")
+    stripe: CompanyStripeSettings = setting(
+        CompanyStripeSettings(),
+        "The company's own Stripe account (its payouts, balance and audit are its alone).",
+    )
+
+    def own_stripe(self) -> bool:
+        """Whether the company has a Stripe account of its own (own key or connected account)."""
+        return bool(self.stripe.api_key or self.stripe_account)
 
     @field_validator("payment_methods", mode="before")
     @classmethod

@@ -198,20 +198,23 @@ class QuickbooksSection(Section):
         return value
 
 
+# A Stripe secret or restricted key, and a webhook endpoint's signing secret ("" while unset).
+StripeKey = Annotated[
+    StrictStr, shaped(r"(?s)(sk|rk)_(test|live)_.*", "must be a secret or restricted key (sk_… or rk_…)")
+]
+WebhookSecret = Annotated[
+    StrictStr, shaped(r"whsec_[A-Za-z0-9_]+", "must be the endpoint's signing secret (whsec_…, no spaces)")
+]
+
+
 class StripeSection(Section):
-    api_key: Annotated[
-        StrictStr,
-        shaped(r"(?s)(sk|rk)_(test|live)_.*", "must be a secret or restricted key (sk_… or rk_…)"),
-    ] = setting(
+    api_key: StripeKey = setting(
         "",
         "A secret (sk_live_… / sk_test_…) or restricted (rk_…) key.",
         example="credential:stripe_api_key",
         repr=False,
     )
-    webhook_secret: Annotated[
-        StrictStr,
-        shaped(r"whsec_[A-Za-z0-9_]+", "must be the endpoint's signing secret (whsec_…, no spaces)"),
-    ] = setting(
+    webhook_secret: WebhookSecret = setting(
         "",
         "The signing secret (whsec_…) of the endpoint <public_url>/webhooks/stripe. Leave it unset "
         "after `syncd connect stripe`, which stores the secret encrypted in the database; set, it wins.",

@@ -27,6 +27,7 @@ from syncd.config.models import (
     WebSection,
     one_of,
 )
+from syncd.config.stripe_accounts import StripeAccount, stripe_accounts
 from syncd.errors import ConfigError
 from syncd.ports.email import SmtpSettings
 from syncd.ports.quickbooks import QboSettings
@@ -97,6 +98,10 @@ class Settings:
     def https(self) -> bool:
         """Customers reach syncd over https (through a proxy): HSTS and ``Secure`` cookies."""
         return self.public_url.startswith("https://")
+
+    def stripe_accounts(self) -> tuple[StripeAccount, ...]:
+        """The Stripe accounts the companies are paid into, the ``[stripe]`` one first."""
+        return stripe_accounts(self.stripe, self.companies)
 
     def company(self, realm_id: str) -> CompanySettings:
         for company in self.companies:

@@ -116,6 +116,9 @@ class StripeEvent:
     status: str | None = None
     # Saved-method events and setup-mode Checkout Sessions (None for every other event).
     method_change: MethodChange | None = None
+    # The Stripe account the event happened on: Connect's ``account`` field for a connected
+    # account; set by syncd for a company's own account; None for the deployment's default one.
+    account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

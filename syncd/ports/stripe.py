@@ -33,6 +33,9 @@ class StripeSettings:
     api_version: str = "2026-10-28.endive"
     webhook_tolerance_seconds: int = 300
     max_network_retries: int = 3
+    # Stripe Connect: the connected account (acct_…) every call acts on, sent as ``Stripe-Account``
+    # with the platform's ``api_key``; None acts on the key's own account.
+    stripe_account: str | None = None
 
 
 class Stripe(Protocol):

@@ -165,7 +165,7 @@ class PortalService:
             return known[status]
         assert session_id is not None
         try:
-            checkout = ctx.stripe.get_checkout_session(session_id)
+            checkout = ctx.stripe_for(realm).get_checkout_session(session_id)
         except AuthError as exc:
             # The payer may well have paid: the webhook still arrives and is stored, so "pending"
             # is the honest answer; the company pauses and staff hear of it once.

@@ -7,23 +7,26 @@ change nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import structlog
 from sqlalchemy.orm import Session
 
+from syncd.config import DEFAULT_ACCOUNT, StripeAccount
 from syncd.context import Context
 from syncd.domain import StripeEvent, StripeEventKind
 from syncd.domain.payments import PaymentStatus
 from syncd.errors import SyncdError
+from syncd.intake import inbox_account
 from syncd.stages import books, saved_methods
 from syncd.stages.payment_status import find_payment, observe_in
 from syncd.store import cursors, inbox
 
 log = structlog.get_logger("syncd.events")
 
-# The backfill's cursor belongs to the Stripe account, not to one company: kept under this id.
-STRIPE_ACCOUNT = "*"
+# The backfill's cursor belongs to the Stripe account, not to one company: kept under its key.
+STRIPE_ACCOUNT = DEFAULT_ACCOUNT
 BACKFILL_CURSOR = "stripe.last_event"
 BACKFILL_WINDOW = timedelta(days=3)
 
@@ -41,7 +44,8 @@ def ingest(ctx: Context) -> int:
     done = 0
     for item in inbox.pending(ctx.db, source="stripe"):
         try:
-            event = ctx.stripe.parse_event(item.payload)
+            parsed = ctx.stripe_for(item.company_id).parse_event(item.payload)
+            event = inbox_account(ctx, parsed, item.company_id)
             with ctx.db.transaction() as session:
                 apply_event(ctx, session, event)
                 inbox.mark_processed(session, item.id, now=ctx.clock())
@@ -58,12 +62,23 @@ def ingest(ctx: Context) -> int:
 
 
 def backfill(ctx: Context) -> int:
-    """Recover events a webhook never delivered: list those after the last one seen."""
+    """Recover events a webhook never delivered: list those after the last one seen, per Stripe
+    account (a company's own or connected one lists its own events)."""
+    recovered = sum(_backfill(ctx, account) for account in ctx.stripe_accounts() if account.companies)
+    if recovered:
+        ctx.wake("worker", None)
+    return recovered
+
+
+def _backfill(ctx: Context, account: StripeAccount) -> int:
+    # The cursor is kept under the account's key ("*" for the [stripe] account, as before).
     with ctx.db.transaction() as session:
-        last = cursors.get(session, STRIPE_ACCOUNT, BACKFILL_CURSOR)
-    found = ctx.stripe.events_after(last, since=ctx.clock() - BACKFILL_WINDOW)
+        last = cursors.get(session, account.key, BACKFILL_CURSOR)
+    found = ctx.stripe_of(account).events_after(last, since=ctx.clock() - BACKFILL_WINDOW)
     recovered = 0
     for event in found:
+        if event.account is None and account.key != STRIPE_ACCOUNT:
+            event = dataclasses.replace(event, account=account.key)
         with ctx.db.transaction() as session:
             now = ctx.clock()
             if inbox.store(
@@ -73,9 +88,7 @@ def backfill(ctx: Context) -> int:
                 recovered += 1
                 # Kept for dedupe only: the event was applied from the listing itself.
                 inbox.mark_event_processed(session, "stripe", event.id, now=now)
-            cursors.put(session, STRIPE_ACCOUNT, BACKFILL_CURSOR, event.id, now=now)
-    if recovered:
-        ctx.wake("worker", None)
+            cursors.put(session, account.key, BACKFILL_CURSOR, event.id, now=now)
     return recovered
 
 

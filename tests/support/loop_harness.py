@@ -56,36 +56,41 @@ class Loop(Outside):
 def settings_for(
     url: str, qbo: QboSimulator, stripe: StripeSimulator, sink: SmtpSink, database_url: str, **company: Any
 ) -> config.Settings:
-    return config.parse(
-        {
-            "secret_key": SecretBox.generate(),
-            "database": {"url": database_url},
-            "web": {"public_url": url},
-            "quickbooks": {
-                "client_id": "sim-client",
-                "client_secret": "sim-secret",
-                "environment": qbo.discovery_url,
-                "api_base_url": qbo.api_base_url,
-                "webhook_verifier_token": "sim-verifier",
-            },
-            "stripe": {"api_key": stripe.api_key, "webhook_secret": WEBHOOK_SECRET, "api_base": stripe.url},
-            "smtp": {
-                "host": "127.0.0.1",
-                "port": sink.port,
-                "security": "none",
-                "from": SENDER,
-            },
-            "company": [
-                {
-                    "realm_id": qbo.realm_id,
-                    "payment_methods": ["card", "us_bank_account"],
-                    "branding": {"name": COMPANY_NAME},
-                    "staff_email": "staff@northwind.test",
-                    **company,
-                }
-            ],
-        }
-    )
+    return config.parse(settings_data(url, qbo, stripe, sink, database_url, **company))
+
+
+def settings_data(
+    url: str, qbo: QboSimulator, stripe: StripeSimulator, sink: SmtpSink, database_url: str, **company: Any
+) -> dict[str, Any]:
+    """The configuration ``settings_for`` parses, for tests that change more than one company."""
+    return {
+        "secret_key": SecretBox.generate(),
+        "database": {"url": database_url},
+        "web": {"public_url": url},
+        "quickbooks": {
+            "client_id": "sim-client",
+            "client_secret": "sim-secret",
+            "environment": qbo.discovery_url,
+            "api_base_url": qbo.api_base_url,
+            "webhook_verifier_token": "sim-verifier",
+        },
+        "stripe": {"api_key": stripe.api_key, "webhook_secret": WEBHOOK_SECRET, "api_base": stripe.url},
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": sink.port,
+            "security": "none",
+            "from": SENDER,
+        },
+        "company": [
+            {
+                "realm_id": qbo.realm_id,
+                "payment_methods": ["card", "us_bank_account"],
+                "branding": {"name": COMPANY_NAME},
+                "staff_email": "staff@northwind.test",
+                **company,
+            }
+        ],
+    }
 
 
 @contextmanager

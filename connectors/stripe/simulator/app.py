@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +28,8 @@ from connectors.stripe.simulator import (
     setup_intents,
     webhook_endpoints,
 )
-from connectors.stripe.simulator.errors import ApiError, auth_invalid, auth_missing, not_found_route
+from connectors.stripe.simulator.accounts import Accounts
+from connectors.stripe.simulator.errors import ApiError, auth_missing, not_found_route
 from connectors.stripe.simulator.expand import expand
 from connectors.stripe.simulator.faults import Faults
 from connectors.stripe.simulator.forms import parse_pairs, str_list, validate
@@ -61,9 +61,18 @@ class ApiFront:
     faults, idempotent replay, parameter validation, the handler, expansion."""
 
     def __init__(
-        self, state: SimState, faults: Faults, keys: IdempotencyKeys, after: Callable[[], None]
+        self,
+        state: SimState,
+        faults: Faults,
+        keys: IdempotencyKeys,
+        after: Callable[[], None],
+        accounts: Accounts | None = None,
     ) -> None:
         self.state = state
+        if accounts is None:
+            accounts = Accounts()
+            accounts.add(state)
+        self.accounts = accounts
         self.faults = faults
         self.keys = keys
         self.after = after
@@ -84,7 +93,9 @@ class ApiFront:
     def _serve(self, request: Request, body: bytes, request_id: str) -> tuple[int, bytes, bool]:
         with self.state.lock:
             self.count += 1
-        self._authenticate(request.headers.get("authorization"))
+        state = self._authenticate(
+            request.headers.get("authorization"), request.headers.get("stripe-account")
+        )
         fault = self.faults.pick()
         if fault is not None:
             raise fault
@@ -93,44 +104,46 @@ class ApiFront:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True) if method == "POST" else []
         pairs += parse_qsl(request.url.query, keep_blank_values=True)
         key = request.headers.get("idempotency-key") if method == "POST" else None
-        with self.state.lock:
-            now = self.state.clock.now()
+        with state.lock:
+            now = state.clock.now()
             fingerprint = self.keys.fingerprint(method, path, repr(sorted(pairs)).encode())
+            # Idempotency keys are per account, as Stripe keeps them.
+            scoped = f"{state.account}:{key}"
             if key:
-                stored = self.keys.lookup(key, fingerprint, now)
+                stored = self.keys.lookup(scoped, fingerprint, now)
                 if stored is not None:
                     return stored.status, stored.body, True
-            self.state.request = RequestInfo(request_id, key)
+            state.request = RequestInfo(request_id, key)
             try:
-                status, payload = self._execute(route, path_args, pairs)
+                status, payload = self._execute(state, route, path_args, pairs)
             except ApiError as error:
                 if key and error.saved:
-                    self.keys.save(key, fingerprint, error.status, _dump(error.body()), now)
+                    self.keys.save(scoped, fingerprint, error.status, _dump(error.body()), now)
                 raise
             finally:
-                self.state.request = RequestInfo()
+                state.request = RequestInfo()
                 self.after()
             if key:
-                self.keys.save(key, fingerprint, status, payload, now)
+                self.keys.save(scoped, fingerprint, status, payload, now)
             return status, payload, False
 
+    @staticmethod
     def _execute(
-        self, route: Route, path_args: dict[str, str], pairs: list[tuple[str, str]]
+        state: SimState, route: Route, path_args: dict[str, str], pairs: list[tuple[str, str]]
     ) -> tuple[int, bytes]:
         params = parse_pairs(pairs)
         validate(params, route.spec)
-        ctx = Ctx(self.state, params, path_args)
+        ctx = Ctx(state, params, path_args)
         result = route.handler(ctx)
         paths = str_list(params, "expand")
-        result = expand(self.state, result, paths)
+        result = expand(state, result, paths)
         return ctx.status, _dump(result)
 
-    def _authenticate(self, header: str | None) -> None:
+    def _authenticate(self, header: str | None, stripe_account: str | None) -> SimState:
+        """The account the request acts on (``Stripe-Account``: a connected one of the key's)."""
         if not header or not header.lower().startswith("bearer "):
             raise auth_missing()
-        given = header[7:].strip()
-        if not _same(given, self.state.config.api_key):
-            raise auth_invalid(given)
+        return self.accounts.authenticate(header[7:].strip(), stripe_account)
 
     @staticmethod
     def _route(method: str, path: str) -> tuple[Route, dict[str, str]]:
@@ -141,23 +154,21 @@ class ApiFront:
         raise not_found_route(method, path)
 
 
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
 def _dump(obj: JsonDict) -> bytes:
     # Compact JSON: the C encoder is only used without ``indent`` (10x faster on big lists).
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def build_app(front: ApiFront) -> Starlette:
-    state = front.state
+    def state(request: Request) -> SimState:
+        # The hosted page serves the session of whichever account it lives in.
+        return front.accounts.holding(str(request.path_params["session_id"]))
 
     async def page(request: Request) -> Response:
-        return await hosted_page.get_page(request, state)
+        return await hosted_page.get_page(request, state(request))
 
     async def submit(request: Request) -> Response:
-        return await hosted_page.post_page(request, state, front.after)
+        return await hosted_page.post_page(request, state(request), front.after)
 
     async def api(request: Request) -> Response:
         return await front(request)

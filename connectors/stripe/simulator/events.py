@@ -40,6 +40,8 @@ def emit(state: SimState, event_type: str, obj: JsonDict, previous: JsonDict | N
         "request": {"id": state.request.id, "idempotency_key": state.request.idempotency_key},
         "type": event_type,
     }
+    if state.connected:
+        event["account"] = state.account  # Connect: the connected account the event happened on
     state.store.add(event)
     state.publish(event)
     return event

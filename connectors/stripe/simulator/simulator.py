@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,12 +14,14 @@ from typing import Any
 from connectors.lifecycle import Served
 from connectors.serving import ThreadedServer
 from connectors.stripe.simulator import checkout_flow, disputes, payouts, refunds, webhook_endpoints
+from connectors.stripe.simulator.accounts import Accounts
 from connectors.stripe.simulator.app import ApiFront, build_app
 from connectors.stripe.simulator.clock import SimClock
 from connectors.stripe.simulator.errors import invalid_param
 from connectors.stripe.simulator.faults import Faults
 from connectors.stripe.simulator.hosted_page import success_target
 from connectors.stripe.simulator.idempotency import IdempotencyKeys
+from connectors.stripe.simulator.ids import random_token
 from connectors.stripe.simulator.payment_methods import BEHAVIOURS, DEFAULT_EXPIRY
 from connectors.stripe.simulator.state import SimConfig, SimState
 from connectors.stripe.simulator.store import Store
@@ -53,6 +56,10 @@ class StripeSimulator(Served):
     ``exchange_rate`` on their balance transactions; by default each currency settles in itself.
     ``webhook_workers`` > 1 delivers webhooks concurrently (faster, and no longer in order).
     ``search_lag``: how long (simulator time) a new object stays invisible to Search.
+
+    ``api_key`` opens the first account; :meth:`add_account` adds more (their own key, or
+    connected to the first for Stripe Connect). Steering by object id finds the object's account;
+    the others take ``account`` (default: the first).
     """
 
     def __init__(
@@ -87,16 +94,18 @@ class StripeSimulator(Served):
             settlement_currency=settlement_currency.lower() if settlement_currency else None,
             search_lag_seconds=int(search_lag.total_seconds()),
         )
-        self._state = SimState(config, Store(), self.clock, self._lock, publish=self.webhooks.publish)
-        self.webhooks.subscribers = self._subscribers
+        self._state = SimState(config, Store(), self.clock, self._lock)
+        self._state.publish = self._publisher(self._state)
+        self._accounts = Accounts()
+        self._accounts.add(self._state)
         self.faults = Faults(fault_seed)
         self._keys = IdempotencyKeys()
-        self._front = ApiFront(self._state, self.faults, self._keys, self.webhooks.commit)
+        self._front = ApiFront(self._state, self.faults, self._keys, self.webhooks.commit, self._accounts)
         self._server = ThreadedServer(build_app(self._front), host, port)
         config.public_url = public_url or self._server.url
-        self._fail_payouts: list[bool] = []
-        if automatic_payouts:
-            payouts.schedule_daily(self._state, self._fail_payouts)
+        self._automatic_payouts = automatic_payouts
+        self._fail_payouts: dict[str, list[bool]] = {}
+        self._schedule_payouts(self._state)
         self._started = False
         self._stopped = False
 
@@ -131,12 +140,64 @@ class StripeSimulator(Served):
             self._started = False
 
     @contextmanager
-    def _acting(self) -> Iterator[SimState]:
+    def _acting(self, account: str | None = None, *, holding: str | None = None) -> Iterator[SimState]:
+        """The account named (the first by default), or the one holding the object ``holding``."""
         with self._lock:
             try:
-                yield self._state
+                yield self._account(account, holding=holding)
             finally:
                 self.webhooks.commit()
+
+    def _account(self, account: str | None = None, *, holding: str | None = None) -> SimState:
+        if holding is not None:
+            return self._accounts.holding(holding)
+        return self._accounts.get(account) if account else self._state
+
+    # accounts ------------------------------------------------------------------------------
+    def add_account(self, api_key: str | None = None, *, connected: bool = False) -> str:
+        """Another Stripe account, same fees and clock; returns its ``acct_`` id. ``connected``: a
+        Connect account of the first one, reached with the first account's key and the
+        ``Stripe-Account`` header, whose events carry ``account`` and go to the first account's
+        ``connect`` endpoints. Otherwise an account of its own, opened by ``api_key`` alone."""
+        if connected == bool(api_key):
+            raise ValueError("a connected account has no key of its own; any other account needs one")
+        with self._lock:
+            base = self._state.config
+            config = dataclasses.replace(base, api_key=api_key or "", usd_rates=dict(base.usd_rates))
+            state = SimState(
+                config,
+                Store(),
+                self.clock,
+                self._lock,
+                account="acct_1" + random_token(15),
+                connected=connected,
+            )
+            state.publish = self._publisher(state)
+            self._accounts.add(state, self._state.account if connected else None)
+            self._schedule_payouts(state)
+            return state.account
+
+    @property
+    def account_id(self) -> str:
+        """The first account's id (the platform, under Connect)."""
+        return self._state.account
+
+    def _schedule_payouts(self, state: SimState) -> None:
+        self._fail_payouts[state.account] = []
+        if self._automatic_payouts:
+            payouts.schedule_daily(state, self._fail_payouts[state.account])
+
+    def _publisher(self, state: SimState) -> Callable[[JsonDict], None]:
+        """Where an account's events go: its own endpoints, or (connected) its platform's Connect
+        endpoints; the endpoints are those subscribed when the event happens."""
+
+        def publish(event: JsonDict) -> None:
+            platform = self._accounts.platform(state)
+            owner = platform if platform is not None else state
+            found = webhook_endpoints.subscribers(owner, str(event["type"]), connect=platform is not None)
+            self.webhooks.publish(event, [Endpoint(s.url, s.secret) for s in found])
+
+        return publish
 
     # steering ------------------------------------------------------------------------------
     def add_webhook_endpoint(
@@ -146,68 +207,67 @@ class StripeSimulator(Served):
         enabled_events: tuple[str, ...] = ("*",),
         *,
         metadata: dict[str, str] | None = None,
+        account: str | None = None,
+        connect: bool = False,
     ) -> JsonDict:
         """Register an endpoint as the WebhookEndpoints API does, but with a chosen ``secret``
-        (a fresh ``whsec_`` one when None); returns it, ``secret`` included."""
+        (a fresh ``whsec_`` one when None); returns it, ``secret`` included. ``connect``: it gets
+        the events of the accounts connected to ``account`` instead of the account's own."""
         with self._lock:
             return webhook_endpoints.register(
-                self._state, url, enabled_events, secret=secret, metadata=metadata
+                self._account(account), url, enabled_events, secret=secret, metadata=metadata, connect=connect
             )
-
-    def _subscribers(self, event_type: str) -> list[Endpoint]:
-        with self._lock:
-            found = webhook_endpoints.subscribers(self._state, event_type)
-        return [Endpoint(s.url, s.secret) for s in found]
 
     def checkout_url(self, session_id: str) -> str:
         with self._lock:
-            return str(self._state.store.get("checkout.session", session_id)["url"])
+            return str(self._account(holding=session_id).store.get("checkout.session", session_id)["url"])
 
     def pay_checkout(self, session_id: str, outcome: str, expiry: tuple[int, int] = DEFAULT_EXPIRY) -> None:
         """What a person choosing ``outcome`` on the hosted page does (in setup mode: saves that
         method, a card with ``expiry`` as (month, year)). Declines leave the session open (as
         Stripe does); the PaymentIntent or SetupIntent and events record the attempt."""
-        with self._acting() as state:
+        with self._acting(holding=session_id) as state:
             session = state.store.get("checkout.session", session_id)
             checkout_flow.pay(state, session, outcome, expiry)
 
     def success_redirect(self, session_id: str) -> str:
         """Where the hosted page sends the payer after paying (``{CHECKOUT_SESSION_ID}`` filled in)."""
         with self._lock:
-            return success_target(self._state.store.get("checkout.session", session_id))
+            return success_target(self._account(holding=session_id).store.get("checkout.session", session_id))
 
-    def create_payout(self, *, fail: bool = False) -> str:
+    def create_payout(self, *, fail: bool = False, account: str | None = None) -> str:
         """Pay out the available balance now; ``fail=True`` makes it fail at arrival."""
-        with self._acting() as state:
+        with self._acting(account) as state:
             created = payouts.sweep(state, fail=fail)
             if not created:
                 raise invalid_param("amount", "There is no available balance to pay out.")
             return created[0]
 
-    def fail_next_payout(self) -> None:
+    def fail_next_payout(self, account: str | None = None) -> None:
         """The next automatic payout fails at its arrival date (``payout.failed``)."""
         with self._lock:
-            self._fail_payouts.append(True)
+            self._fail_payouts[self._account(account).account].append(True)
 
     def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> str:
-        with self._acting() as state:
+        with self._acting(holding=charge_id) as state:
             charge = state.store.get("charge", charge_id)
             return str(disputes.open_dispute(state, charge, reason)["id"])
 
     def close_dispute(self, dispute_id: str, won: bool) -> None:
-        with self._acting() as state:
+        with self._acting(holding=dispute_id) as state:
             disputes.close_dispute(state, state.store.get("dispute", dispute_id), won=won)
 
     def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> None:
         """The refund comes back from the customer's bank (``refund.failed``)."""
-        with self._acting() as state:
+        with self._acting(holding=refund_id) as state:
             refunds.fail_refund(state, state.store.get("refund", refund_id), reason)
 
     def set_exchange_rate(self, currency: str, usd_per_unit: Decimal) -> None:
         """Move a conversion rate (US dollars per unit of ``currency``) for what is settled from now
         on: markets move between a charge and its refund."""
         with self._lock:
-            self._state.config.usd_rates[currency.lower()] = usd_per_unit
+            for state in self._accounts:
+                state.config.usd_rates[currency.lower()] = usd_per_unit
 
     def roll_api_key(self, new_key: str) -> None:
         """What the dashboard's "Roll key" does: from now on only ``new_key`` is accepted."""
@@ -221,15 +281,17 @@ class StripeSimulator(Served):
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}")
         with self._lock:
-            self._state.store.get("payment_method", payment_method_id)
-            self._state.store.note(payment_method_id)["behaviour"] = behaviour
+            state = self._account(holding=payment_method_id)
+            state.store.get("payment_method", payment_method_id)
+            state.store.note(payment_method_id)["behaviour"] = behaviour
 
     # assertions ----------------------------------------------------------------------------
     def request_count(self) -> int:
         with self._lock:
             return self._front.count
 
-    def objects(self, kind: str) -> list[JsonDict]:
-        """Raw stored objects of a kind (``payment_intent``, ``checkout.session``, ``event`` …)."""
+    def objects(self, kind: str, account: str | None = None) -> list[JsonDict]:
+        """Raw stored objects of a kind (``payment_intent``, ``checkout.session``, ``event`` …) of
+        one account (the first by default)."""
         with self._lock:
-            return copy.deepcopy(self._state.store.all(kind))
+            return copy.deepcopy(self._account(account).store.all(kind))

@@ -56,14 +56,23 @@ class RequestInfo:
     idempotency_key: str | None = None
 
 
+# The id of the account ``StripeSimulator(api_key=…)`` opens (the platform, under Connect).
+FIRST_ACCOUNT = "acct_1SimPlatform0000"
+
+
 @dataclass
 class SimState:
+    """One Stripe account. ``connected``: a Connect account reached through its platform's key;
+    its events carry ``account`` (as Stripe's do) and go to the platform's Connect endpoints."""
+
     config: SimConfig
     store: Store
     clock: SimClock
     lock: threading.RLock
     request: RequestInfo = field(default_factory=RequestInfo)
     publish: Callable[[JsonDict], None] = lambda event: None
+    account: str = FIRST_ACCOUNT
+    connected: bool = False
 
     def now(self) -> int:
         return self.clock.timestamp()

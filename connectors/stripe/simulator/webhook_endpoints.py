@@ -115,6 +115,7 @@ def register(
     description: str | None = None,
     metadata: dict[str, str] | None = None,
     api_version: str | None = None,
+    connect: bool = False,
 ) -> JsonDict:
     """Record an endpoint (the API's create, and the simulator's own ``--webhook``); the returned
     copy carries ``secret``, which no later read shows."""
@@ -133,15 +134,23 @@ def register(
     }
     state.store.add(endpoint)
     state.store.note(endpoint["id"])["secret"] = secret or "whsec_" + random_token(32)
+    state.store.note(endpoint["id"])["connect"] = connect
     return {**copy.deepcopy(endpoint), "secret": state.store.note(endpoint["id"])["secret"]}
 
 
-def subscribers(state: SimState, event_type: str) -> list[Subscriber]:
-    """The enabled endpoints whose ``enabled_events`` take ``event_type``, oldest first."""
+def subscribers(state: SimState, event_type: str, *, connect: bool = False) -> list[Subscriber]:
+    """The enabled endpoints whose ``enabled_events`` take ``event_type``, oldest first: those made
+    with ``connect`` get the events of the accounts connected to ``state`` (``connect=True``), the
+    others the account's own."""
     found = []
     for endpoint in state.store.all(KIND):
         wanted = endpoint["enabled_events"]
-        if endpoint["status"] == "enabled" and ("*" in wanted or event_type in wanted):
+        for_connect = bool(state.store.note(endpoint["id"]).get("connect"))
+        if (
+            endpoint["status"] == "enabled"
+            and ("*" in wanted or event_type in wanted)
+            and for_connect == connect
+        ):
             secret = str(state.store.note(endpoint["id"])["secret"])
             found.append(Subscriber(str(endpoint["id"]), str(endpoint["url"]), secret))
     return found
@@ -158,6 +167,7 @@ def _create(ctx: Ctx) -> JsonDict:
         description=opt_str(params, "description"),
         metadata=merge_metadata({}, params.get("metadata")),
         api_version=opt_str(params, "api_version"),
+        connect=bool(opt_bool(params, "connect")),
     )
 
 

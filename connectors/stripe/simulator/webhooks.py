@@ -17,7 +17,6 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,8 +68,6 @@ class WebhookDispatcher:
         self.max_attempts = max_attempts
         self.timeout = 5.0
         self.attempts: list[Attempt] = []
-        # Set by the simulator: the endpoints subscribed to an event type when it is published.
-        self.subscribers: Callable[[str], list[Endpoint]] = lambda event_type: []
         self._staged: list[_Delivery] = []
         self._queue: list[tuple[float, int, _Delivery]] = []
         self._seq = itertools.count()
@@ -80,9 +77,8 @@ class WebhookDispatcher:
         self._workers = max(1, workers)
         self._threads: list[threading.Thread] = []
 
-    def publish(self, event: JsonDict) -> None:
-        """Stage an event for the endpoints subscribed now; it goes out at the next :meth:`commit`."""
-        endpoints = self.subscribers(str(event["type"]))
+    def publish(self, event: JsonDict, endpoints: list[Endpoint]) -> None:
+        """Stage an event for the endpoints subscribed to it now; it goes out at the next :meth:`commit`."""
         with self._cond:
             event["pending_webhooks"] = len(endpoints)
             body = json.dumps(event, indent=2).encode()

@@ -53,9 +53,11 @@ def _payer(session: Session, event: StripeEvent) -> str | None:
 
 
 def _account_company(ctx: Context, event: StripeEvent) -> str | None:
-    """Payouts are per Stripe account: the payout handler finds the company from what it settled."""
-    companies = ctx.settings.companies
-    return companies[0].realm_id if companies else None
+    """Payouts are per Stripe account: the company of the account the event happened on (on a
+    shared account the payout handler finds the company from what it settled); None for an
+    account no company is paid into."""
+    account = ctx.stripe_account_named(event.account)
+    return account.companies[0] if account is not None and account.companies else None
 
 
 def apply_event(ctx: Context, session: Session, event: StripeEvent) -> None:

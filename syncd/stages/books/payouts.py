@@ -34,13 +34,21 @@ from syncd.worker import Done
 NO_ENTRY = "-"
 
 
-def _owner(session: Session, txns: list[BalanceTxn], default: str) -> str:
-    """The company whose movements the payout settled (one Stripe account per company is the rule;
-    with several, the one owning most of them)."""
+def payout_company(ctx: Context, session: Session, txns: list[BalanceTxn], realm: str) -> str:
+    """The company a payout is booked to. A payout of a company's own (or connected) Stripe account
+    is that company's, whatever it settled. A payout of an account several companies share (the
+    ``[stripe]`` one) goes, whole, to the company owning most of what it settled among them: a
+    payout mixing companies cannot be split into one bank line each, which is why a company
+    whose payouts must never mix with another's gets an account of its own."""
+    account = ctx.stripe_account(realm)
+    if not account.shared:
+        return realm
     owners = Counter(
-        row.company_id for row in (session.get(MoneyMovement, t.id) for t in txns) if row is not None
+        row.company_id
+        for row in (session.get(MoneyMovement, t.id) for t in txns)
+        if row is not None and row.company_id in account.companies
     )
-    return owners.most_common(1)[0][0] if owners else default
+    return owners.most_common(1)[0][0] if owners else realm
 
 
 # A payout held for want of a bank account in its currency is tried again this often, so adding
@@ -116,7 +124,7 @@ def record_payout(ctx: Context, effect: Claimed) -> Done:
     txns = ctx.stripe.payout_balance_txns(payout.id)
     own = _own_txn(payout, txns, ("payout",))
     with ctx.db.transaction() as session:
-        realm = _owner(session, txns, effect.company_id)
+        realm = payout_company(ctx, session, txns, effect.company_id)
         carried = _carried(session, payout, [t for t in txns if t.id != own.id])
     accounts = books_accounts(ctx, realm, payout.currency)
     if accounts.bank is None:
@@ -178,7 +186,7 @@ def record_payout_failure(ctx: Context, effect: Claimed) -> Done:
     out = _own_txn(payout, txns, ("payout",))
     back = _own_txn(payout, txns, ("payout_failure", "payout_cancel"))
     with ctx.db.transaction() as session:
-        realm = _owner(session, [out], effect.company_id)
+        realm = payout_company(ctx, session, [out], effect.company_id)
         existing = session.get(MoneyMovement, out.id)
         transferred = existing is not None and any(e.role == "transfer" for e in entries_of(existing))
     entries_out: list[EntryLink] = []

@@ -55,6 +55,7 @@ SETTINGS = {
         "bank_debit_strikes",
         "refund_reopens_invoice",
         "locale",
+        "stripe_account",
     },
     "company.accounts": {"clearing", "fees", "bank", "banks", "vendor", "refund_income", "rounding"},
     "company.branding": {
@@ -66,6 +67,7 @@ SETTINGS = {
         "contact_phone",
         "message",
     },
+    "company.stripe": {"api_key", "webhook_secret"},
 }
 
 
@@ -125,9 +127,10 @@ def test_example_sets_nothing_config_does_not_know(credentials: Path) -> None:
     for table in ("database", "web", "quickbooks", "stripe", "smtp", "scheduler"):
         assert set(raw[table]) <= SETTINGS[table], table
     company = raw["company"][0]
-    assert set(company) - {"accounts", "branding"} <= SETTINGS["company"]
+    assert set(company) - {"accounts", "branding", "stripe"} <= SETTINGS["company"]
     assert set(company["accounts"]) <= SETTINGS["company.accounts"]
     assert set(company["branding"]) <= SETTINGS["company.branding"]
+    assert set(company["stripe"]) <= SETTINGS["company.stripe"]
 
 
 def test_checked_in_example_is_what_the_settings_render() -> None:
