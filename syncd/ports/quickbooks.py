@@ -8,23 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from syncd.domain import (
-    BooksAccounts,
-    CompanyInfo,
-    Invoice,
-    QboChanges,
-    QboDepositDraft,
-    QboEntry,
-    QboEntryRef,
-    QboPaymentBooked,
-    QboPaymentDraft,
-    QboPaymentReduction,
-    QboPaymentRestore,
-    QboPosting,
-    QboPurchaseDraft,
-    QboRefundDraft,
-    QboTransferDraft,
-)
+from syncd.domain import CompanyInfo, Invoice, QboChanges, ledger
 from syncd.errors import SyncdError
 
 # The batch-call budget every QuickBooks implementation keeps per company (QBO allows 40 a minute)
@@ -91,7 +75,7 @@ class WriteItem:
     """One queued write for :meth:`QuickBooks.write_batch`; ``request_id`` is the idempotency key."""
 
     request_id: str
-    draft: QboPaymentDraft | QboPurchaseDraft | QboTransferDraft | QboRefundDraft
+    draft: ledger.QboPaymentDraft | ledger.QboPurchaseDraft | ledger.QboTransferDraft | ledger.QboRefundDraft
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,22 +135,22 @@ class QuickBooks(Protocol):
     def invoice_pdf(self, invoice_id: str) -> bytes:
         """The invoice as QBO renders it."""
 
-    def create_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboEntryRef: ...
+    def create_payment(self, draft: ledger.QboPaymentDraft, *, request_id: str) -> ledger.QboEntryRef: ...
 
-    def book_payment(self, draft: QboPaymentDraft, *, request_id: str) -> QboPaymentBooked:
+    def book_payment(self, draft: ledger.QboPaymentDraft, *, request_id: str) -> ledger.QboPaymentBooked:
         """Create the Payment (or answer the one ``request_id`` created) with what it applied
         and left unapplied. OpenBalanceError when QBO refused a line because of its invoice (less
         open than the line, gone, another customer's): nothing was created for ``request_id``."""
 
-    def create_purchase(self, draft: QboPurchaseDraft, *, request_id: str) -> QboEntryRef: ...
+    def create_purchase(self, draft: ledger.QboPurchaseDraft, *, request_id: str) -> ledger.QboEntryRef: ...
 
-    def create_transfer(self, draft: QboTransferDraft, *, request_id: str) -> QboEntryRef: ...
+    def create_transfer(self, draft: ledger.QboTransferDraft, *, request_id: str) -> ledger.QboEntryRef: ...
 
-    def create_refund(self, draft: QboRefundDraft, *, request_id: str) -> QboEntryRef: ...
+    def create_refund(self, draft: ledger.QboRefundDraft, *, request_id: str) -> ledger.QboEntryRef: ...
 
-    def create_deposit(self, draft: QboDepositDraft, *, request_id: str) -> QboEntryRef: ...
+    def create_deposit(self, draft: ledger.QboDepositDraft, *, request_id: str) -> ledger.QboEntryRef: ...
 
-    def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
+    def get_entry(self, entity: str, entry_id: str) -> ledger.QboEntry | None:
         """One entry syncd wrote (Payment, Purchase, Transfer, RefundReceipt, Deposit) as QBO has
         it now, or None when it no longer exists (one read)."""
 
@@ -176,48 +160,48 @@ class QuickBooks(Protocol):
         start: date,
         end: date,
         known: Mapping[str, Collection[str]],
-    ) -> list[QboPosting]:
+    ) -> list[ledger.QboPosting]:
         """Every posting to ``account_ids`` by a Payment, SalesReceipt, Deposit, Purchase,
         RefundReceipt or Transfer dated in [start, end], and the postings of the ``known`` entries
         (entity -> Ids) whatever their date; a known entry that moves none of the accounts comes
         back once with its main account, one that no longer exists not at all. Batched queries:
         one request per 30 queries (a page is 1000 rows)."""
 
-    def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
+    def void_payment(self, payment_id: str, *, request_id: str) -> ledger.QboEntryRef:
         """Void a Payment (reading its SyncToken first); the invoices it paid reopen."""
 
-    def reduce_payment(self, reduction: QboPaymentReduction, *, request_id: str) -> QboEntryRef:
-        """Take an amount off a Payment so its invoices reopen (see QboPaymentReduction); a
+    def reduce_payment(self, reduction: ledger.QboPaymentReduction, *, request_id: str) -> ledger.QboEntryRef:
+        """Take an amount off a Payment so its invoices reopen (see ledger.QboPaymentReduction); a
         Payment already carrying the reduction's marker is left as it is. NotReducibleError when
         it is voided, deleted or holds less."""
 
-    def restore_payment(self, restore: QboPaymentRestore, *, request_id: str) -> QboEntryRef:
-        """Put a failed refund back on the Payment it was taken off (see QboPaymentRestore); a
+    def restore_payment(self, restore: ledger.QboPaymentRestore, *, request_id: str) -> ledger.QboEntryRef:
+        """Put a failed refund back on the Payment it was taken off (see ledger.QboPaymentRestore); a
         Payment already carrying the marker is left as it is."""
 
-    def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
+    def write_batch(self, items: Sequence[WriteItem]) -> list[ledger.QboEntryRef | SyncdError]:
         """Up to 30 creates in one batch call (PermanentError for more); one result per item, in
         order. QBO has no per-item requestid: replaying the same batch answers the same entries,
         but an item re-sent in a differently composed batch is created again. Today only the QBO
         benchmark calls it; the batched money effects to come will."""
 
-    def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> QboEntryRef:
+    def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> ledger.QboEntryRef:
         """Write the portal link on the invoice (configured custom field, else the memo)."""
 
     def set_invoice_links(
         self, items: Sequence[LinkWrite], *, request_id: str
-    ) -> list[QboEntryRef | SyncdError]:
+    ) -> list[ledger.QboEntryRef | SyncdError]:
         """Up to 30 link write-backs as sparse updates in one batch call under ``request_id``, from
         the SyncTokens and memos the pull stored (no read); a stale one is re-read and written
         alone. One result per item, in order."""
 
     def update_customer_contact(
         self, customer_id: str, *, email: str | None, phone: str | None, request_id: str
-    ) -> QboEntryRef:
+    ) -> ledger.QboEntryRef:
         """Sparse update of the customer's PrimaryEmailAddr / PrimaryPhone (None: unchanged);
         nothing is written when both already hold these values. Idempotent under ``request_id``."""
 
-    def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
+    def ensure_accounts(self, currency: str, names: AccountNames) -> ledger.BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 
     def keep_alive(self) -> None:
