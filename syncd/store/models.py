@@ -109,16 +109,22 @@ class Company(Base):
     first_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class Secret(Base):
+class NamedPerCompany:
+    """A value kept per company under a name and overwritten in place (secrets, cursors)."""
+
+    # The key first and updated_at last, in the order the tables were created (0001).
+    company_id: Mapped[str] = mapped_column(String(32), primary_key=True, sort_order=-1)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, sort_order=-1)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), sort_order=1)
+
+
+class Secret(NamedPerCompany, Base):
     """Encrypted at rest (Fernet); ``name`` is e.g. ``qbo_tokens``."""
 
     __tablename__ = "secrets"
 
-    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ConnectAttempt(Base):
@@ -135,13 +141,10 @@ class ConnectAttempt(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class Cursor(Base):
+class Cursor(NamedPerCompany, Base):
     __tablename__ = "cursors"
 
-    company_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class BooksAccount(Base):
