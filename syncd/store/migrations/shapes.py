@@ -71,6 +71,20 @@ def create_indexes(table: str, indexes: Mapping[str, Sequence[str]]) -> None:
         op.create_index(index, table, list(columns), unique=False)
 
 
+def add_columns(table: str, *columns: sa.Column[Any]) -> None:
+    """Add ``columns`` to ``table`` in one batch (SQLite alters a table only that way)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.add_column(column)
+
+
+def drop_columns(table: str, *names: str) -> None:
+    """Drop the columns ``names`` from ``table`` in one batch, in that order."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for name in names:
+            batch_op.drop_column(name)
+
+
 def drop_table(table: str, indexes: Sequence[str] = ()) -> None:
     """Drop ``table`` and, first, the named ``indexes`` on it."""
     for index in indexes:

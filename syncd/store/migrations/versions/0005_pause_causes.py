@@ -7,9 +7,16 @@ Revises: 0001
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
-from syncd.store.migrations.shapes import at, create_table, qbo_id, string
+from syncd.store.migrations.shapes import (
+    add_columns,
+    at,
+    create_table,
+    drop_columns,
+    drop_table,
+    qbo_id,
+    string,
+)
 
 revision = "0005"
 down_revision = "0003"
@@ -18,10 +25,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("companies", schema=None) as batch_op:
-        batch_op.add_column(string("pause_credential", 32, nullable=True))
-        batch_op.add_column(at("paused_at", nullable=True))
-        batch_op.add_column(string("pause_fingerprint", 64, nullable=True))
+    add_columns(
+        "companies",
+        string("pause_credential", 32, nullable=True),
+        at("paused_at", nullable=True),
+        string("pause_fingerprint", 64, nullable=True),
+    )
     create_table(
         "connect_attempts",
         string("state_hash", 64),
@@ -35,8 +44,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("connect_attempts")
-    with op.batch_alter_table("companies", schema=None) as batch_op:
-        batch_op.drop_column("pause_fingerprint")
-        batch_op.drop_column("paused_at")
-        batch_op.drop_column("pause_credential")
+    drop_table("connect_attempts")
+    drop_columns("companies", "pause_fingerprint", "paused_at", "pause_credential")
