@@ -37,10 +37,10 @@ class Action(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    endpoint_id: str
-    url: str
+    """The endpoint as Stripe holds it after the run, what the run did to it, and the ids it deleted."""
+
+    endpoint: WebhookEndpoint
     action: Action
-    events: tuple[str, ...]
     removed: tuple[str, ...]
 
 
@@ -90,14 +90,14 @@ def connect(
     removed = tuple(e.id for e in ours if e.id != kept.id)
     for endpoint_id in removed:
         endpoints.delete(endpoint_id)
-    return Outcome(kept.id, url, action, tuple(events), removed)
+    return Outcome(kept, action, removed)
 
 
 def describe(outcome: Outcome, settings: Settings) -> list[str]:
     """What the command prints: one line per fact, the last one the thing to do if any."""
     lines = [
-        f"Stripe webhook endpoint {outcome.endpoint_id} {outcome.action.value}: {outcome.url} "
-        f"({len(outcome.events)} event types).",
+        f"Stripe webhook endpoint {outcome.endpoint.id} {outcome.action.value}: {outcome.endpoint.url} "
+        f"({len(outcome.endpoint.enabled_events)} event types).",
     ]
     if outcome.removed:
         lines.append(f"Deleted syncd's other endpoints: {', '.join(outcome.removed)}.")
