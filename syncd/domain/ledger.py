@@ -63,46 +63,44 @@ class QboPaymentBooked:
     unapplied: Decimal
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QboEntryDraft:
+    """What every entry syncd writes carries: its total, currency and date, a memo for the
+    bookkeeper, and the Stripe reference that makes it findable (DocNumber). Keyword-only, so a
+    draft's own fields come first and no positional call can shift into these."""
+
+    amount: Decimal
+    currency: str
+    txn_date: date
+    memo: str
+    reference: str
+
+
 @dataclass(frozen=True, slots=True)
-class QboPurchaseDraft:
+class QboPurchaseDraft(QboEntryDraft):
     """An expense paid out of ``from_account_id`` (processor fee, dispute withdrawal and fee)."""
 
     vendor_id: str
     from_account_id: str
     expense_account_id: str
-    amount: Decimal
-    currency: str
-    txn_date: date
-    memo: str
-    reference: str
     exchange_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class QboTransferDraft:
+class QboTransferDraft(QboEntryDraft):
     """Money moved between two of the company's accounts (payout: clearing -> bank)."""
 
     from_account_id: str
     to_account_id: str
-    amount: Decimal
-    currency: str
-    txn_date: date
-    memo: str
-    reference: str
 
 
 @dataclass(frozen=True, slots=True)
-class QboRefundDraft:
+class QboRefundDraft(QboEntryDraft):
     """Money returned to a customer out of ``from_account_id``."""
 
     customer_id: str
     from_account_id: str
     income_account_id: str
-    amount: Decimal
-    currency: str
-    txn_date: date
-    memo: str
-    reference: str
     exchange_rate: Decimal | None = None
 
 
@@ -137,18 +135,13 @@ class QboPaymentRestore:
 
 
 @dataclass(frozen=True, slots=True)
-class QboDepositDraft:
+class QboDepositDraft(QboEntryDraft):
     """Money into ``to_account_id`` from ``from_account_id`` (a won dispute's reversal, a payout
     that needs rounding). ``rounding`` of the ``amount`` comes from ``rounding_account_id``
     instead, on a line of its own (negative: the rounding account takes it)."""
 
     to_account_id: str
     from_account_id: str
-    amount: Decimal
-    currency: str
-    txn_date: date
-    memo: str
-    reference: str
     exchange_rate: Decimal | None = None
     rounding_account_id: str | None = None
     rounding: Decimal = Decimal(0)

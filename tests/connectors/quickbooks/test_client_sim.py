@@ -166,7 +166,7 @@ def test_books_entries_land_in_the_simulator(sim: Any, token_store: Any, make_si
     fee = qbo.create_purchase(
         QboPurchaseDraft(
             books.stripe_vendor.qbo_id, books.clearing.qbo_id, books.fee_expense.qbo_id,
-            Decimal("2.93"), "USD", today, "Stripe fee", "txn_1",
+            amount=Decimal("2.93"), currency="USD", txn_date=today, memo="Stripe fee", reference="txn_1",
         ),
         request_id="qbo:fee:txn_1",
     )  # fmt: skip
@@ -175,7 +175,15 @@ def test_books_entries_land_in_the_simulator(sim: Any, token_store: Any, make_si
         a for a in sim.entities("Account") if a.get("AccountType") == "Bank" and a["Name"] == "Checking"
     )
     transfer = qbo.create_transfer(
-        QboTransferDraft(books.clearing.qbo_id, bank["Id"], Decimal("97.07"), "USD", today, "Payout", "po_1"),
+        QboTransferDraft(
+            books.clearing.qbo_id,
+            bank["Id"],
+            amount=Decimal("97.07"),
+            currency="USD",
+            txn_date=today,
+            memo="Payout",
+            reference="po_1",
+        ),
         request_id="qbo:payout:po_1",
     )
     assert Decimal(str(sim.entity("Transfer", transfer.qbo_id)["Amount"])) == Decimal("97.07")
@@ -183,7 +191,7 @@ def test_books_entries_land_in_the_simulator(sim: Any, token_store: Any, make_si
     refund = qbo.create_refund(
         QboRefundDraft(
             invoice["CustomerRef"]["value"], books.clearing.qbo_id, income["Id"],
-            Decimal("5.00"), "USD", today, "Refund", "re_1",
+            amount=Decimal("5.00"), currency="USD", txn_date=today, memo="Refund", reference="re_1",
         ),
         request_id="qbo:refund:re_1",
     )  # fmt: skip
@@ -309,7 +317,13 @@ def test_deposit_and_entry_reads_for_the_audit(sim: Any, token_store: Any, make_
     today = datetime.now(UTC).date()
     ref = qbo.create_deposit(
         QboDepositDraft(
-            books.clearing.qbo_id, books.fee_expense.qbo_id, Decimal("15.00"), "USD", today, "Won", "du_1"
+            books.clearing.qbo_id,
+            books.fee_expense.qbo_id,
+            amount=Decimal("15.00"),
+            currency="USD",
+            txn_date=today,
+            memo="Won",
+            reference="du_1",
         ),
         request_id="qbo:dispute-won:du_1",
     )

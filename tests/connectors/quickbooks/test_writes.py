@@ -43,7 +43,16 @@ def test_dumps_keeps_decimal_literals_and_refuses_floats() -> None:
 
 def test_purchase_is_a_cash_expense_out_of_clearing() -> None:
     body = purchase_body(
-        QboPurchaseDraft("56", "90", "91", Decimal("3.20"), "usd", date(2026, 1, 2), "Stripe fee", "txn_1")
+        QboPurchaseDraft(
+            "56",
+            "90",
+            "91",
+            amount=Decimal("3.20"),
+            currency="usd",
+            txn_date=date(2026, 1, 2),
+            memo="Stripe fee",
+            reference="txn_1",
+        )
     )
     assert body["PaymentType"] == "Cash"
     assert body["AccountRef"] == {"value": "90"}
@@ -56,12 +65,29 @@ def test_purchase_is_a_cash_expense_out_of_clearing() -> None:
 
 def test_transfer_and_refund_bodies() -> None:
     transfer = transfer_body(
-        QboTransferDraft("90", "35", Decimal("96.80"), "USD", date(2026, 1, 3), "Payout", "po_1")
+        QboTransferDraft(
+            "90",
+            "35",
+            amount=Decimal("96.80"),
+            currency="USD",
+            txn_date=date(2026, 1, 3),
+            memo="Payout",
+            reference="po_1",
+        )
     )
     assert transfer["FromAccountRef"] == {"value": "90"} and transfer["ToAccountRef"] == {"value": "35"}
     assert "po_1" in transfer["PrivateNote"]
     refund = refund_body(
-        QboRefundDraft("7", "90", "79", Decimal("10.00"), "USD", date(2026, 1, 4), "Refund", "re_1"),
+        QboRefundDraft(
+            "7",
+            "90",
+            "79",
+            amount=Decimal("10.00"),
+            currency="USD",
+            txn_date=date(2026, 1, 4),
+            memo="Refund",
+            reference="re_1",
+        ),
         item_id="12",
     )
     assert refund["DepositToAccountRef"] == {"value": "90"}
