@@ -32,10 +32,15 @@ class SavedMethod:
 
     @property
     def expires_on(self) -> date | None:
-        """The last day the card can be used (cards run to the end of their expiry month)."""
-        if self.exp_month is None or self.exp_year is None:
-            return None
-        return date(self.exp_year, self.exp_month, calendar.monthrange(self.exp_year, self.exp_month)[1])
+        return card_expires_on(self.exp_month, self.exp_year)
+
+
+def card_expires_on(exp_month: int | None, exp_year: int | None) -> date | None:
+    """The last day a card can be used (cards run to the end of their expiry month); None without
+    an expiry (bank accounts)."""
+    if exp_month is None or exp_year is None:
+        return None
+    return date(exp_year, exp_month, calendar.monthrange(exp_year, exp_month)[1])
 
 
 @dataclass(frozen=True, slots=True)

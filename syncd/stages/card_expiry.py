@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from syncd.catalog.payloads import CardExpiryEmail
 from syncd.context import Context
-from syncd.domain import MethodKind, SavedMethod
+from syncd.domain.methods import card_expires_on
 from syncd.stages.card_requests import email_context, open_request, request_key, token, url
 from syncd.stages.notify import local_now, send
 from syncd.store import effects, mirror
@@ -25,18 +25,7 @@ NOTICE_BEFORE = timedelta(days=30)
 
 
 def expires_on(row: SavedMethodRow) -> date | None:
-    if row.exp_month is None or row.exp_year is None:
-        return None
-    method = SavedMethod(
-        id=row.payment_method_id,
-        kind=MethodKind(row.kind),
-        last4=row.last4,
-        customer_id=row.stripe_customer_id,
-        created=row.attached_at,
-        exp_month=row.exp_month,
-        exp_year=row.exp_year,
-    )
-    return method.expires_on
+    return card_expires_on(row.exp_month, row.exp_year)
 
 
 def expiry_notices(ctx: Context, realm_id: str) -> int:
