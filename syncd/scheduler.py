@@ -7,7 +7,6 @@ company job takes or renews first; a replica that does not own a company skips i
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import threading
@@ -20,7 +19,6 @@ from typing import Any, Protocol
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd import companies, worker
@@ -188,6 +186,9 @@ class Scheduler:
                     log.exception("job_failed", job=job_id)
                 with self._lock:
                     if not state.again or self._stopping:
+                        # Stop running under the same lock that read ``again``: a wake in
+                        # between would see us running, set ``again`` and be lost.
+                        state.running = False
                         break
                     state.again = False
         finally:
@@ -213,8 +214,12 @@ class Scheduler:
             if state.running:
                 state.again = True
                 return
-        with contextlib.suppress(JobLookupError):
-            self._sched.modify_job(job_id, next_run_time=datetime.now(UTC))
+        # A one-off run, not the interval job moved to now: APScheduler counts that job's last run
+        # until just after ``_run`` returned and would skip, so lose, a wake landing meanwhile.
+        # ``_run`` itself keeps to one run of a job at a time.
+        job = self._sched.get_job(job_id)
+        if job is not None:
+            self._sched.add_job(job.func, args=job.args, name=f"{job_id} (woken)")
 
     def runs(self, job_id: str) -> int:
         return self._jobs[job_id].runs

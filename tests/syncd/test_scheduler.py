@@ -137,6 +137,65 @@ def test_first_pull_runs_at_start_and_wake_runs_it_again(sched: Scheduler, calls
     assert calls.pulls.count("111") == 2
 
 
+def test_a_wake_while_apscheduler_still_counts_the_last_run_is_not_lost(
+    sched: Scheduler, calls: Calls
+) -> None:
+    # APScheduler forgets a run only in a callback after ``_run`` returned; on a loaded machine a
+    # wake can land before that. Hold that moment open so this wake surely lands inside it.
+    executor = sched._sched._lookup_executor("default")
+    forget = executor._run_job_success
+    held = threading.Event()
+
+    def late(job_id: str, events: list[Any]) -> None:
+        if job_id == "pull:111":
+            held.wait(WAIT)
+        forget(job_id, events)
+
+    executor._run_job_success = late
+    try:
+        sched.start()
+        assert sched.wait_for_run("pull:111", 0, WAIT)
+        sched.wake("pull", "111")
+        assert sched.wait_for_run("pull:111", 1, WAIT)
+        assert calls.pulls.count("111") == 2
+    finally:
+        held.set()
+
+
+def test_a_wake_as_a_run_ends_is_not_lost(ctx: Context, calls: Calls) -> None:
+    just_pulled = threading.local()
+
+    def cycle(context: Context, realm: str) -> None:
+        calls.cycle(context, realm)
+        just_pulled.realm = realm
+
+    scheduler = Scheduler(ctx, stages=dataclasses.replace(calls.stages(), cycle=cycle), owner="me")
+    lock = scheduler._lock
+
+    class WakeAsTheRunEnds:
+        """The scheduler's lock; the first time a pull's thread lets go of it after pulling, a
+        wake arrives from another thread right then: the narrowest gap a real wake can hit."""
+
+        def __enter__(self) -> None:
+            lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+            if getattr(just_pulled, "realm", None) == "111" and calls.pulls.count("111") == 1:
+                just_pulled.realm = None
+                waker = threading.Thread(target=scheduler.wake, args=("pull", "111"))
+                waker.start()
+                waker.join(WAIT)
+
+    scheduler._lock = WakeAsTheRunEnds()  # type: ignore[assignment]
+    try:
+        scheduler.start()
+        assert scheduler.wait_for_run("pull:111", 1, WAIT)
+        assert calls.pulls.count("111") == 2
+    finally:
+        scheduler.shutdown()
+
+
 def test_wake_during_a_run_is_not_lost(sched: Scheduler, calls: Calls) -> None:
     calls.gate = threading.Event()
     sched.start()
