@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
@@ -243,14 +242,9 @@ def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Schedu
 
 @pytest.fixture
 def logged() -> Iterator[list[dict[str, Any]]]:
-    """Every event logged meanwhile, whatever level an in-process ``syncd run`` set before."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        with structlog.testing.capture_logs() as events:
-            yield events
-    finally:
-        structlog.configure(**saved)
+    """Every event logged meanwhile (``logging_kept`` undoes what an in-process run configured)."""
+    with structlog.testing.capture_logs() as events:
+        yield events
 
 
 def test_a_company_owned_elsewhere_is_logged_once_not_every_cycle(
