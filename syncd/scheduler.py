@@ -92,6 +92,7 @@ def default_owner() -> str:
 
 @dataclass
 class _JobState:
+    fn: Callable[[], None]
     running: bool = False
     again: bool = False
     runs: int = 0
@@ -131,7 +132,7 @@ class Scheduler:
     # -- building -----------------------------------------------------------------------------
 
     def _add(self, job_id: str, fn: Callable[[], None], seconds: float, *, first: datetime | None) -> None:
-        self._jobs[job_id] = _JobState()
+        self._jobs[job_id] = _JobState(fn)
         extra: dict[str, Any] = {"next_run_time": first} if first is not None else {}
         self._sched.add_job(
             self._run, "interval", seconds=seconds, id=job_id, name=job_id, args=(job_id, fn), **extra
@@ -217,9 +218,7 @@ class Scheduler:
         # A one-off run, not the interval job moved to now: APScheduler counts that job's last run
         # until just after ``_run`` returned and would skip, so lose, a wake landing meanwhile.
         # ``_run`` itself keeps to one run of a job at a time.
-        job = self._sched.get_job(job_id)
-        if job is not None:
-            self._sched.add_job(job.func, args=job.args, name=f"{job_id} (woken)")
+        self._sched.add_job(self._run, args=(job_id, state.fn), name=f"{job_id} (woken)")
 
     def runs(self, job_id: str) -> int:
         return self._jobs[job_id].runs
