@@ -9,7 +9,6 @@ not own the company is left as a request its owner takes on that beat.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import threading
@@ -22,7 +21,6 @@ from typing import Any, Protocol
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd import companies, worker
@@ -96,6 +94,7 @@ def default_owner() -> str:
 
 @dataclass
 class _JobState:
+    fn: Callable[[], None]
     running: bool = False
     again: bool = False
     runs: int = 0
@@ -138,7 +137,7 @@ class Scheduler:
     # -- building -----------------------------------------------------------------------------
 
     def _add(self, job_id: str, fn: Callable[[], None], seconds: float, *, first: datetime | None) -> None:
-        self._jobs[job_id] = _JobState()
+        self._jobs[job_id] = _JobState(fn)
         extra: dict[str, Any] = {"next_run_time": first} if first is not None else {}
         self._sched.add_job(
             self._run, "interval", seconds=seconds, id=job_id, name=job_id, args=(job_id, fn), **extra
@@ -194,6 +193,9 @@ class Scheduler:
                     log.exception("job_failed", job=job_id)
                 with self._lock:
                     if not state.again or self._stopping:
+                        # Stop running under the same lock that read ``again``: a wake in
+                        # between would see us running, set ``again`` and be lost.
+                        state.running = False
                         break
                     state.again = False
         finally:
@@ -223,8 +225,10 @@ class Scheduler:
             if state.running:
                 state.again = True
                 return
-        with contextlib.suppress(JobLookupError):
-            self._sched.modify_job(job_id, next_run_time=datetime.now(UTC))
+        # A one-off run, not the interval job moved to now: APScheduler counts that job's last run
+        # until just after ``_run`` returned and would skip, so lose, a wake landing meanwhile.
+        # ``_run`` itself keeps to one run of a job at a time.
+        self._sched.add_job(self._run, args=(job_id, state.fn), name=f"{job_id} (woken)")
 
     def runs(self, job_id: str) -> int:
         return self._jobs[job_id].runs

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from logging_kept import logging_kept  # noqa: F401  (autouse: every test)
 from sqlalchemy import create_engine, text
 from strictness import unavailable
 

@@ -15,7 +15,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from loopback import wait_healthy
+import pytest
+from loopback import healthy, wait_until
 
 # The venv's console script, as an operator types ``syncd``.
 SYNCD = str(Path(sys.executable).with_name("syncd"))
@@ -109,9 +110,17 @@ def signal_when_healthy(
     proc: subprocess.Popen[str], port: int, sig: signal.Signals = signal.SIGTERM
 ) -> tuple[str, str]:
     """Wait for ``syncd run`` to serve on ``port``, send it ``sig`` and collect (stdout, stderr);
-    killed instead if it has not ended by then."""
+    killed instead if it has not ended by then. A process that never served fails the test with
+    what it said: a signal sent into its start-up would only show as an unrelated traceback."""
     try:
-        wait_healthy(port)
+        wait_until(
+            lambda: proc.poll() is not None or healthy(port),
+            timeout=60,
+            what=f"syncd run to answer /healthz on port {port}",
+        )
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"syncd run ended with {proc.returncode} before it served:\n{out}{err}")
         proc.send_signal(sig)
         return proc.communicate(timeout=60)
     finally:

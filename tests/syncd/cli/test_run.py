@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from loopback import free_port
+from loopback import free_port, wait_until
 from processes import signal_when_healthy
 
 from connectors.stripe.simulator import StripeSimulator
@@ -78,19 +78,21 @@ def test_watchdog_interval_is_half_the_period_and_only_for_us() -> None:
 def test_watchdog_pings_only_while_healthy(notify_socket: tuple[socket.socket, str]) -> None:
     sock, path = notify_socket
     healthy = [True]
-    dog = sdnotify.Watchdog(lambda: healthy[0], env={"NOTIFY_SOCKET": path}, interval=0.02).start()
+    refused = [0]  # times the watchdog asked and heard "unhealthy"
+
+    def ask() -> bool:
+        answer = healthy[0]
+        refused[0] += not answer
+        return answer
+
+    dog = sdnotify.Watchdog(ask, env={"NOTIFY_SOCKET": path}, interval=0.02).start()
     try:
         assert sock.recv(100) == b"WATCHDOG=1"
         healthy[0] = False
-        time.sleep(0.1)
-        sock.setblocking(False)
-        while True:
-            try:
-                sock.recv(100)
-            except BlockingIOError:
-                break
+        # Once it has heard "unhealthy", any ping begun before has been counted.
+        wait_until(lambda: refused[0] >= 1, timeout=10, what="the watchdog to ask again", interval=0.01)
         before = dog.pings
-        time.sleep(0.1)
+        wait_until(lambda: refused[0] >= 5, timeout=10, what="four more unhealthy answers", interval=0.01)
         assert dog.pings == before
     finally:
         dog.stop()
