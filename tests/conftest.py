@@ -26,16 +26,6 @@ POSTGRES_URL = os.environ.get("SYNCD_TEST_POSTGRES_URL", "postgresql://postgres@
 
 
 @pytest.fixture(autouse=True)
-def structlog_as_configured() -> Iterator[None]:
-    """A test that runs syncd's own ``logs.configure`` (the CLI, the demo) changes structlog for
-    the whole process; put it back, or a later test's ``capture_logs`` misses what a level filter
-    left behind drops (info lines vanish after a test configured ``warning``)."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture(autouse=True)
 def fresh_qbo_budgets() -> None:
     """Each test talks to a new QBO simulator whose 60-second windows start empty; syncd's own
     record of what it sent (process-wide, per realm id, which seeded simulators share) must too,
