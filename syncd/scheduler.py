@@ -8,6 +8,7 @@ company job takes or renews first; a replica that does not own a company skips i
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import threading
@@ -15,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -39,6 +40,10 @@ DRAIN_ROUNDS = 20
 # The effects a payer or the books wait on (priority 0): they also run in the money lane.
 MONEY_KINDS = ("qbo.payment", "qbo.void", "stripe.checkout", "stripe.expire_checkout")
 STAFF_ONLY = ("email.staff",)
+# A pull woken again sooner than this after its last start waits for the rest: the QBO webhooks
+# of a burst of payments (syncd's own Payments among them) cost one CDC read per spacing, not one
+# each, and leave the company's request budget to the payments themselves.
+PULL_SPACING = 5.0
 # Old customer sign-in rows (``syncd.stages.account_cleanup``): hourly keeps the tables about a
 # day's size, off the sign-in request's path.
 CLEANUP_SECONDS = 3600.0
@@ -97,6 +102,7 @@ class _JobState:
     running: bool = False
     again: bool = False
     runs: int = 0
+    started: float = -math.inf  # monotonic time of the last run's start
     done: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -111,8 +117,10 @@ class Scheduler:
         owner: str | None = None,
         lease_seconds: float | None = None,
         max_workers: int | None = None,
+        pull_spacing: float = PULL_SPACING,
     ) -> None:
         self.ctx = ctx
+        self.pull_spacing = pull_spacing
         self.stages = stages or real_stages()
         self.owner = owner or default_owner()
         iv = ctx.settings.intervals
@@ -181,6 +189,8 @@ class Scheduler:
             state.running, state.again = True, False
         try:
             while True:
+                self._space(job_id, state)
+                state.started = time.monotonic()
                 try:
                     fn()
                 except Exception:
@@ -197,9 +207,22 @@ class Scheduler:
                 state.runs += 1
                 state.done.notify_all()
 
+    def _spacing(self, job_id: str, state: _JobState) -> float:
+        """Seconds a run of ``job_id`` starting now should wait (pulls only, see PULL_SPACING)."""
+        if not job_id.startswith("pull:"):
+            return 0.0
+        return max(0.0, state.started + self.pull_spacing - time.monotonic())
+
+    def _space(self, job_id: str, state: _JobState) -> None:
+        # A rerun asked for during a run (``again``) waits out the spacing in the job's own thread.
+        wait = self._spacing(job_id, state)
+        with state.done:
+            state.done.wait_for(lambda: self._stopping, wait)
+
     def wake(self, job: str, realm: str | None = None) -> None:
         """Run ``job`` (``pull``/``refresh`` with a realm; ``worker``, ``ingest``, ``backfill``) now.
-        A wake during a run makes the job run once more right after, so no wake is lost."""
+        A wake during a run makes the job run once more right after, so no wake is lost; a pull
+        runs at most once per ``pull_spacing`` seconds."""
         if job == "worker" and realm is None and "money" in self._jobs:
             self.wake("money")  # whatever woke the worker may have queued money
         job_id = f"{job}:{realm}" if realm else job
@@ -213,8 +236,9 @@ class Scheduler:
             if state.running:
                 state.again = True
                 return
+        at = datetime.now(UTC) + timedelta(seconds=self._spacing(job_id, state))
         with contextlib.suppress(JobLookupError):
-            self._sched.modify_job(job_id, next_run_time=datetime.now(UTC))
+            self._sched.modify_job(job_id, next_run_time=at)
 
     def runs(self, job_id: str) -> int:
         return self._jobs[job_id].runs
@@ -342,6 +366,9 @@ class Scheduler:
             if self._stopping:
                 return
             self._stopping = True
+        for state in self._jobs.values():
+            with state.done:
+                state.done.notify_all()  # a rerun waiting out its spacing stops waiting
         if self._sched.running:
             self._sched.shutdown(wait=wait)
         try:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from syncd.companies import pause
 from syncd.context import Context
 from syncd.errors import AuthError, PermanentError, TransientError
+from syncd.ports.quickbooks import money_first
 from syncd.retrying import Backoff
 from syncd.store import effects
 from syncd.store.effects import Claimed, LeaseLost
@@ -141,7 +142,8 @@ def perform(ctx: Context, effect: Claimed) -> None:
         bound.error("effect.unknown_kind")
         return
     try:
-        done = fn(ctx, effect)
+        with money_first(effects.priority_of(effect.kind) == 0):
+            done = fn(ctx, effect)
         with ctx.db.transaction() as session:
             effects.complete(session, effect, now=ctx.clock(), remote_id=done.remote_id)
             if done.apply is not None:
