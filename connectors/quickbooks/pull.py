@@ -92,7 +92,8 @@ def initial_pull(
             index, entity = wanted.pop(bid)
             rows = query_rows(_item({bid: item}, bid), entity)
             del item
-            early[index] = _changes(entity, rows, home_currency, as_of=as_of if index == len(pages) - 1 else None)
+            last = index == len(pages) - 1
+            early[index] = _changes(entity, rows, home_currency, as_of=as_of if last else None)
             del rows
             # QBO does not promise the request order: pages are handed on in order all the same.
             while position in early:

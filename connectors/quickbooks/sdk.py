@@ -81,9 +81,9 @@ class SdkCalls:
         of 5 query pages is never one object graph in memory (the first pull's peak)."""
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         params = {"minorversion": str(self.qb.minorversion)}
-        body = self.qb.transport.send(
-            "POST", self._url("batch"), headers=headers, params=params, data=dumps({"BatchItemRequest": items})
-        ).text
+        data = dumps({"BatchItemRequest": items})
+        url = self._url("batch")
+        body = self.qb.transport.send("POST", url, headers=headers, params=params, data=data).text
         yield from answer_items(body)
 
     def cdc(self, entities: str, changed_since: str) -> dict[str, Any]:
