@@ -30,7 +30,7 @@ from syncd.context import Context
 from syncd.errors import AuthError
 from syncd.stages import account_cleanup, events
 from syncd.stages.cycle import run_cycle
-from syncd.store import leases
+from syncd.store import effects, leases
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +44,10 @@ STAFF_ONLY = ("email.staff",)
 # of a burst of payments (syncd's own Payments among them) cost one CDC read per spacing, not one
 # each, and leave the company's request budget to the payments themselves.
 PULL_SPACING = 5.0
+# Company cycles (pull, publish, notify) running at once: a daemon of hundreds of companies
+# starts all their first syncs together, and they write to one database. The rest wait their turn
+# holding no connection, while the worker and money lanes go on.
+CYCLES_AT_ONCE = 4
 # Old customer sign-in rows (``syncd.stages.account_cleanup``): hourly keeps the tables about a
 # day's size, off the sign-in request's path.
 CLEANUP_SECONDS = 3600.0
@@ -137,6 +141,7 @@ class Scheduler:
         self._elsewhere: set[str] = set()
         self._renewed: dict[str, float] = {}
         self._stopping = False
+        self._cycles = threading.BoundedSemaphore(CYCLES_AT_ONCE)
 
     # -- building -----------------------------------------------------------------------------
 
@@ -151,9 +156,8 @@ class Scheduler:
         iv = self.ctx.settings.intervals
         now = datetime.now(UTC)
         for realm in self.realms:
-            self._add(
-                f"pull:{realm}", self._company_job(realm, self.stages.cycle), iv.pull_seconds, first=now
-            )
+            cycle = self._company_job(realm, self._gated_cycle)
+            self._add(f"pull:{realm}", cycle, iv.pull_seconds, first=now)
             self._add(
                 f"refresh:{realm}",
                 self._company_job(realm, self.stages.refresh),
@@ -299,6 +303,11 @@ class Scheduler:
 
         return job
 
+    def _gated_cycle(self, ctx: Context, realm: str) -> None:
+        with self._cycles:
+            if not self._stopping:
+                self.stages.cycle(ctx, realm)
+
     def _worker(self) -> None:
         def work(realm: str) -> None:
             if self.runnable(realm):
@@ -307,7 +316,7 @@ class Scheduler:
                 # Waiting for a person: only the alerts telling staff so may go out.
                 self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
 
-        self._each_owned(work, "worker_failed")
+        self._each_owned(work, "worker_failed", kinds=None)
 
     def _money_worker(self) -> None:
         """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while
@@ -317,12 +326,15 @@ class Scheduler:
             if self.runnable(realm):
                 self._drain(realm, limit=10, kinds=MONEY_KINDS)
 
-        self._each_owned(work, "money_worker_failed")
+        self._each_owned(work, "money_worker_failed", kinds=MONEY_KINDS)
 
-    def _each_owned(self, work: Callable[[str], None], failed: str) -> None:
-        """``work`` each company this replica owns, in turn, until stopping; an AuthError pauses
-        that company and anything else is logged as ``failed``, neither stopping the others."""
-        for realm in self.realms:
+    def _each_owned(self, work: Callable[[str], None], failed: str, *, kinds: Iterable[str] | None) -> None:
+        """``work`` each company this replica owns that has effects (of ``kinds``) due, in turn,
+        until stopping; an AuthError pauses that company and anything else is logged as
+        ``failed``, neither stopping the others."""
+        with self.ctx.db.transaction() as session:
+            due = effects.due_companies(session, now=self.ctx.clock(), companies=self.realms, kinds=kinds)
+        for realm in due:
             if self._stopping:
                 return
             try:

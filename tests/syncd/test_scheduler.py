@@ -19,7 +19,7 @@ from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
 from syncd.scheduler import Scheduler, Stages
 from syncd.secrets import SecretBox
-from syncd.store import accounts, leases
+from syncd.store import accounts, effects, leases
 from syncd.store.models import AccountSession, Company
 
 WAIT = 10.0
@@ -106,6 +106,20 @@ def sched(ctx: Context, calls: Calls) -> Iterator[Scheduler]:
     scheduler.shutdown()
 
 
+def due(ctx: Context, *realms: str) -> None:
+    """A payment effect due for each of ``realms``: the lanes go only where work is due."""
+    with ctx.db.transaction() as session:
+        for realm in realms:
+            effects.enqueue(
+                session,
+                key=f"qbo:payment:{realm}",
+                kind="qbo.payment",
+                company_id=realm,
+                payload={},
+                now=ctx.clock(),
+            )
+
+
 def status_of(ctx: Context, realm: str) -> str:
     with ctx.db.transaction() as session:
         row = session.get(Company, realm)
@@ -173,6 +187,7 @@ def test_a_failing_company_does_not_stop_another(sched: Scheduler, calls: Calls)
 
 def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Scheduler, calls: Calls) -> None:
     assert leases.acquire(ctx.db, "company:111", "other-replica", now=ctx.clock(), seconds=600)
+    due(ctx, "111", "222")
     sched.start()
     assert sched.wait_for_run("pull:111", 0, WAIT)
     assert sched.wait_for_run("pull:222", 0, WAIT)
@@ -291,9 +306,12 @@ def test_lease_renewal_is_cached_briefly_then_rechecked(ctx: Context, calls: Cal
     assert leases.holder(ctx.db, "company:111", now=later) == "other"
 
 
-def test_the_money_lane_runs_while_the_general_worker_is_busy(sched: Scheduler, calls: Calls) -> None:
+def test_the_money_lane_runs_while_the_general_worker_is_busy(
+    ctx: Context, sched: Scheduler, calls: Calls
+) -> None:
     from syncd.scheduler import MONEY_KINDS
 
+    due(ctx, "111")
     calls.busy = threading.Event()
     sched.start()
     assert sched.wait_for_run("money", 0, WAIT)
@@ -316,3 +334,23 @@ def test_the_cleanup_job_deletes_old_sign_in_rows_at_start_and_hourly(ctx: Conte
         assert [r.digest for r in session.query(AccountSession)] == ["new" * 21 + "n"]
     job = sched._sched.get_job("cleanup")
     assert job is not None and job.trigger.interval == timedelta(hours=1)
+
+
+def test_the_lanes_go_only_to_companies_with_work_due(ctx: Context, sched: Scheduler, calls: Calls) -> None:
+    due(ctx, "222")
+    sched.start()
+    assert sched.wait_for_run("worker", 0, WAIT)
+    assert sched.wait_for_run("money", 0, WAIT)
+    assert set(calls.effects) == {"222"}
+
+
+def test_a_woken_pull_waits_out_the_spacing_after_the_last(ctx: Context, calls: Calls) -> None:
+    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me", pull_spacing=3.0)
+    try:
+        scheduler.start()
+        assert scheduler.wait_for_run("pull:111", 0, WAIT)
+        scheduler.wake("pull", "111")
+        assert not scheduler.wait_for_run("pull:111", 1, 1.0)  # not at once
+        assert scheduler.wait_for_run("pull:111", 1, WAIT)
+    finally:
+        scheduler.shutdown()
