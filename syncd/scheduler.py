@@ -15,12 +15,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -48,6 +49,8 @@ PULL_SPACING = 5.0
 # starts all their first syncs together, and they write to one database. The rest wait their turn
 # holding no connection, while the worker and money lanes go on.
 CYCLES_AT_ONCE = 4
+# Companies the money lane serves side by side (each runs its own effects in parallel too).
+MONEY_COMPANIES_AT_ONCE = 4
 # Old customer sign-in rows (``syncd.stages.account_cleanup``): hourly keeps the tables about a
 # day's size, off the sign-in request's path.
 CLEANUP_SECONDS = 3600.0
@@ -132,7 +135,7 @@ class Scheduler:
         self.realms = tuple(c.realm_id for c in ctx.settings.companies)
         workers = max_workers or 4 + 2 * len(self.realms)
         self._sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            executors={"default": JobExecutor(max_workers=workers)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -326,15 +329,19 @@ class Scheduler:
             if self.runnable(realm):
                 self._drain(realm, limit=10, kinds=MONEY_KINDS)
 
-        self._each_owned(work, "money_worker_failed", kinds=MONEY_KINDS)
+        # Payments of many companies at once: one company's payment does not wait for another's.
+        self._each_owned(work, "money_worker_failed", kinds=MONEY_KINDS, at_once=MONEY_COMPANIES_AT_ONCE)
 
-    def _each_owned(self, work: Callable[[str], None], failed: str, *, kinds: Iterable[str] | None) -> None:
-        """``work`` each company this replica owns that has effects (of ``kinds``) due, in turn,
-        until stopping; an AuthError pauses that company and anything else is logged as
-        ``failed``, neither stopping the others."""
+    def _each_owned(
+        self, work: Callable[[str], None], failed: str, *, kinds: Iterable[str] | None, at_once: int = 1
+    ) -> None:
+        """``work`` each company this replica owns that has effects (of ``kinds``) due, ``at_once``
+        companies at a time, until stopping; an AuthError pauses that company and anything else is
+        logged as ``failed``, neither stopping the others."""
         with self.ctx.db.transaction() as session:
             due = effects.due_companies(session, now=self.ctx.clock(), companies=self.realms, kinds=kinds)
-        for realm in due:
+
+        def one(realm: str) -> None:
             if self._stopping:
                 return
             try:
@@ -344,6 +351,13 @@ class Scheduler:
                 self._pause(realm, exc)
             except Exception:
                 log.exception(failed, realm=realm)
+
+        if at_once <= 1 or len(due) <= 1:
+            for realm in due:
+                one(realm)
+            return
+        with ThreadPoolExecutor(max_workers=min(at_once, len(due)), thread_name_prefix="lane") as pool:
+            list(pool.map(one, due))
 
     def _drain(self, realm: str, *, limit: int, kinds: Iterable[str] | None = None) -> None:
         # Effects often enqueue follow-ups (a settled payment → its QBO write): keep going while
