@@ -145,6 +145,9 @@ class Scheduler:
         self._renewed: dict[str, float] = {}
         self._stopping = False
         self._cycles = threading.BoundedSemaphore(CYCLES_AT_ONCE)
+        # The money lane's companies in hand (value: due again meanwhile), on a pool of their own.
+        self._in_lane: dict[str, bool] = {}
+        self._lane = ThreadPoolExecutor(max_workers=MONEY_COMPANIES_AT_ONCE, thread_name_prefix="money")
 
     # -- building -----------------------------------------------------------------------------
 
@@ -323,25 +326,54 @@ class Scheduler:
 
     def _money_worker(self) -> None:
         """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while
-        the general worker is deep in a first sync's thousands of emails and link write-backs."""
+        the general worker is deep in a first sync's thousands of emails and link write-backs.
+        Each company with money due is handed to the lane's pool and this pass returns at once:
+        a payment never waits for another company's slower one to finish."""
 
         def work(realm: str) -> None:
             if self.runnable(realm):
                 self._drain(realm, limit=10, kinds=MONEY_KINDS)
 
-        # Payments of many companies at once: one company's payment does not wait for another's.
-        self._each_owned(work, "money_worker_failed", kinds=MONEY_KINDS, at_once=MONEY_COMPANIES_AT_ONCE)
+        def in_lane(realm: str) -> None:
+            while True:
+                self._each_owned(work, "money_worker_failed", kinds=None, realms=[realm])
+                with self._lock:
+                    if not self._in_lane.get(realm) or self._stopping:
+                        self._in_lane.pop(realm, None)
+                        return
+                    self._in_lane[realm] = False  # due again while it ran: once more
+
+        with self.ctx.db.transaction() as session:
+            due = effects.due_companies(
+                session, now=self.ctx.clock(), companies=self.realms, kinds=MONEY_KINDS
+            )
+        for realm in due:
+            with self._lock:
+                if self._stopping:
+                    return
+                if realm in self._in_lane:
+                    self._in_lane[realm] = True
+                    continue
+                self._in_lane[realm] = False
+            self._lane.submit(in_lane, realm)
 
     def _each_owned(
-        self, work: Callable[[str], None], failed: str, *, kinds: Iterable[str] | None, at_once: int = 1
+        self,
+        work: Callable[[str], None],
+        failed: str,
+        *,
+        kinds: Iterable[str] | None,
+        realms: Iterable[str] | None = None,
     ) -> None:
-        """``work`` each company this replica owns that has effects (of ``kinds``) due, ``at_once``
-        companies at a time, until stopping; an AuthError pauses that company and anything else is
-        logged as ``failed``, neither stopping the others."""
-        with self.ctx.db.transaction() as session:
-            due = effects.due_companies(session, now=self.ctx.clock(), companies=self.realms, kinds=kinds)
-
-        def one(realm: str) -> None:
+        """``work`` each company this replica owns that has effects (of ``kinds``) due, in turn,
+        until stopping (``realms``: those, as they are); an AuthError pauses that company and
+        anything else is logged as ``failed``, neither stopping the others."""
+        if realms is None:
+            with self.ctx.db.transaction() as session:
+                realms = effects.due_companies(
+                    session, now=self.ctx.clock(), companies=self.realms, kinds=kinds
+                )
+        for realm in realms:
             if self._stopping:
                 return
             try:
@@ -351,13 +383,6 @@ class Scheduler:
                 self._pause(realm, exc)
             except Exception:
                 log.exception(failed, realm=realm)
-
-        if at_once <= 1 or len(due) <= 1:
-            for realm in due:
-                one(realm)
-            return
-        with ThreadPoolExecutor(max_workers=min(at_once, len(due)), thread_name_prefix="lane") as pool:
-            list(pool.map(one, due))
 
     def _drain(self, realm: str, *, limit: int, kinds: Iterable[str] | None = None) -> None:
         # Effects often enqueue follow-ups (a settled payment → its QBO write): keep going while
@@ -397,6 +422,7 @@ class Scheduler:
                 state.done.notify_all()  # a rerun waiting out its spacing stops waiting
         if self._sched.running:
             self._sched.shutdown(wait=wait)
+        self._lane.shutdown(wait=wait, cancel_futures=True)
         try:
             self.stages.release(self.ctx, self.owner)
         except Exception:
