@@ -13,6 +13,7 @@ import click
 from connectors.quickbooks.bench import run_qbo_bench
 from syncd.bench_account import bench_account
 from syncd.bench_loop import bench_payments, bench_pull
+from syncd.bench_many import bench_many
 from syncd.bench_scale import run_scale
 from syncd.daemon import configure_logging
 
@@ -53,6 +54,7 @@ def table(results: dict[str, Any]) -> str:
         "first_pull": "First pull + publish of a big company (syncd process; simulator in its own process)",
         "writeback": "Publish WITH the link write-back: every payable invoice, until the last batch",
         "payments_during_first_sync": "Payment latency during a first sync: webhook -> QBO Payment",
+        "many_companies": "Many companies on one daemon, all syncing: webhook -> QBO Payment, daemon memory",
         "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
         "queries); sign-in link asked -> email in the mailbox (target < 1 s)",
     }
@@ -78,9 +80,13 @@ def main(
     as_json: bool = False,
     scale: bool = False,
     pull_invoices: int = 100_000,
+    many: int = 0,
+    invoices_each: int = 500,
 ) -> int:
     configure_logging("error")
-    if scale:
+    if many:
+        results = {"many_companies": bench_many(many, invoices=invoices_each, payments=payments, rate=rate)}
+    elif scale:
         results = run_scale(invoices=invoices, pull_invoices=pull_invoices, payments=payments, rate=rate)
     else:
         results = run_all(invoices=invoices, payments=payments, rate=rate)

@@ -149,6 +149,57 @@ def wait_quiet(ctx: Context, timeout: float) -> None:
         time.sleep(0.1)
 
 
+def pay_and_measure(
+    ctx: Context,
+    stripe: Any,
+    timed: TimedIntake,
+    targets: list[tuple[str, str]],
+    rate: float | None,
+    timeout: float,
+) -> tuple[dict[str, str], list[float]]:
+    """Pay each (realm, invoice) of ``targets`` through the portal backend and the Stripe
+    simulator's checkout, ``rate`` per second or all at once; the checkout session per invoice and
+    each payment's latency from its first webhook reaching the app to its QBO Payment."""
+    backend = PortalService(ctx)
+    sessions: dict[str, str] = {}
+    for realm, invoice_id in targets:
+        url = _start(backend, ctx.links.token(realm, invoice_id))
+        found = SESSION_ID.search(url)
+        if found is None:
+            raise RuntimeError(f"no checkout session id in {url}")
+        sessions[f"{realm}:{invoice_id}"] = found.group(0)
+    for session_id in sessions.values():
+        stripe.pay_checkout(session_id, "card_success")
+        if rate:
+            time.sleep(1.0 / rate)
+    # The ledger stamps each QBO Payment effect when QBO has answered the create: read the
+    # times from there afterwards rather than polling QBO beside the daemon.
+    created = _wait_for_payments(ctx, set(sessions.values()), timeout)
+    intents = {s["id"]: s.get("payment_intent") for s in stripe.objects("checkout.session")}
+    latencies = []
+    for session_id in sessions.values():
+        # The first webhook to name the payment, whether it names the session or the intent.
+        starts = [timed.arrivals.get(k) for k in (session_id, str(intents.get(session_id) or ""))]
+        arrived = min((t for t in starts if t is not None), default=None)
+        done = created.get(session_id)
+        if arrived is not None and done is not None:
+            latencies.append(max(0.0, done - arrived))
+    return sessions, latencies
+
+
+def latency_figures(sessions: dict[str, str], latencies: list[float], rate: float | None) -> dict[str, Any]:
+    """The payment latency figures ``syncd bench`` prints."""
+    return {
+        "payments": len(sessions),
+        "paid_per_second": rate if rate else "all at once",
+        "completed": len(latencies),
+        "p50_seconds": round(percentile(latencies, 50), 3) if latencies else None,
+        "p95_seconds": round(percentile(latencies, 95), 3) if latencies else None,
+        "max_seconds": round(max(latencies), 3) if latencies else None,
+        "mean_seconds": round(statistics.fmean(latencies), 3) if latencies else None,
+    }
+
+
 def bench_payments(
     payments: int,
     *,
@@ -178,52 +229,21 @@ def bench_payments(
             # Measure payments, not the first pull's backlog of emails and link write-backs.
             if settle:
                 wait_quiet(handle.ctx, timeout=120)
-            backend = PortalService(handle.ctx)
-            sessions: dict[str, str] = {}
-            for invoice_id in payable:
-                url = _start(backend, handle.ctx.links.token(realm, invoice_id))
-                found = SESSION_ID.search(url)
-                if found is None:
-                    raise RuntimeError(f"no checkout session id in {url}")
-                sessions[invoice_id] = found.group(0)
-            for session_id in sessions.values():
-                handle.stripe.pay_checkout(session_id, "card_success")
-                if rate:
-                    time.sleep(1.0 / rate)
-            # The ledger stamps each QBO Payment effect when QBO has answered the create: read the
-            # times from there afterwards rather than polling QBO beside the daemon.
-            created = _wait_for_payments(handle.ctx, set(sessions.values()), timeout)
-            intents = {s["id"]: s.get("payment_intent") for s in handle.stripe.objects("checkout.session")}
-            latencies = []
-            for session_id in sessions.values():
-                # The first webhook to name the payment, whether it names the session or the intent.
-                starts = [timed.arrivals.get(k) for k in (session_id, str(intents.get(session_id) or ""))]
-                arrived = min((t for t in starts if t is not None), default=None)
-                done = created.get(session_id)
-                if arrived is not None and done is not None:
-                    latencies.append(max(0.0, done - arrived))
+            targets = [(realm, invoice_id) for invoice_id in payable]
+            sessions, latencies = pay_and_measure(handle.ctx, handle.stripe, timed, targets, rate, timeout)
             qbo_counts = handle.qbo.counts()
         finally:
             handle.stop()
-    return {
-        "payments": len(sessions),
-        "paid_per_second": rate if rate else "all at once",
-        "completed": len(latencies),
-        "p50_seconds": round(percentile(latencies, 50), 3) if latencies else None,
-        "p95_seconds": round(percentile(latencies, 95), 3) if latencies else None,
-        "max_seconds": round(max(latencies), 3) if latencies else None,
-        "mean_seconds": round(statistics.fmean(latencies), 3) if latencies else None,
-        "qbo_throttled_429": qbo_counts.get("throttled", 0),
-    }
+    return {**latency_figures(sessions, latencies, rate), "qbo_throttled_429": qbo_counts.get("throttled", 0)}
 
 
 # -- (b) pull + publish throughput and memory ----------------------------------------------------
 
 
-class _SimulatorProcess:
+class SimulatorProcess:
     """The QBO simulator in its own process, so this process's memory is syncd's alone."""
 
-    def __init__(self, invoices: int) -> None:
+    def __init__(self, invoices: int, *options: str) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
             [
                 sys.executable,
@@ -234,6 +254,7 @@ class _SimulatorProcess:
                 "--invoices",
                 str(invoices),
                 "--json",
+                *options,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -294,7 +315,7 @@ def simulated_context(state: Path, info: dict[str, Any], writeback: str) -> tupl
 
 def bench_pull(invoices: int) -> dict[str, Any]:
 
-    sim = _SimulatorProcess(invoices)
+    sim = SimulatorProcess(invoices)
     try:
         with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
             ctx, realm = simulated_context(Path(state), sim.info, "off")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from syncd.bench_loop import (
-    _SimulatorProcess,
+    SimulatorProcess,
     bench_payments,
     bench_pull,
     current_rss_mb,
@@ -41,7 +41,7 @@ def _pending_links(ctx: Context) -> int:
 def bench_writeback(invoices: int, *, timeout: float = 1800.0) -> dict[str, Any]:
     """First pull + publish WITH the link written back on every payable invoice, until the last
     batch is written; QBO requests by kind and the 429s the connector saw."""
-    sim = _SimulatorProcess(invoices)
+    sim = SimulatorProcess(invoices)
     try:
         with TemporaryDirectory(prefix="syncd-bench-") as state:
             ctx, realm = simulated_context(Path(state), sim.info, "memo")

@@ -9,18 +9,20 @@ not own the company is left as a request its owner takes on that beat.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd import companies, worker
@@ -29,7 +31,7 @@ from syncd.context import Context
 from syncd.errors import AuthError
 from syncd.stages import account_cleanup, events
 from syncd.stages.cycle import run_cycle
-from syncd.store import leases, owners
+from syncd.store import effects, leases, owners
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +41,16 @@ DRAIN_ROUNDS = 20
 # The effects a payer or the books wait on (priority 0): they also run in the money lane.
 MONEY_KINDS = ("qbo.payment", "qbo.void", "stripe.checkout", "stripe.expire_checkout")
 STAFF_ONLY = ("email.staff",)
+# A pull woken again sooner than this after its last start waits for the rest: the QBO webhooks
+# of a burst of payments (syncd's own Payments among them) cost one CDC read per spacing, not one
+# each, and leave the company's request budget to the payments themselves.
+PULL_SPACING = 5.0
+# Company cycles (pull, publish, notify) running at once: a daemon of hundreds of companies
+# starts all their first syncs together, and they write to one database. The rest wait their turn
+# holding no connection, while the worker and money lanes go on.
+CYCLES_AT_ONCE = 4
+# Companies the money lane serves side by side (each runs its own effects in parallel too).
+MONEY_COMPANIES_AT_ONCE = 4
 # Old customer sign-in rows (``syncd.stages.account_cleanup``): hourly keeps the tables about a
 # day's size, off the sign-in request's path.
 CLEANUP_SECONDS = 3600.0
@@ -98,6 +110,7 @@ class _JobState:
     running: bool = False
     again: bool = False
     runs: int = 0
+    started: float = -math.inf  # monotonic time of the last run's start
     done: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -112,8 +125,10 @@ class Scheduler:
         owner: str | None = None,
         lease_seconds: float | None = None,
         max_workers: int | None = None,
+        pull_spacing: float = PULL_SPACING,
     ) -> None:
         self.ctx = ctx
+        self.pull_spacing = pull_spacing
         self.stages = stages or real_stages()
         self.owner = owner or default_owner()
         iv = ctx.settings.intervals
@@ -122,7 +137,7 @@ class Scheduler:
         self.realms = tuple(c.realm_id for c in ctx.settings.companies)
         workers = max_workers or 4 + 2 * len(self.realms)
         self._sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            executors={"default": JobExecutor(max_workers=workers)},
             # ``_run`` lets one instance of a job run at a time; a second instance allowed here is
             # a wake arriving as a run ends (APScheduler still counts it), which would else be lost.
             job_defaults={"max_instances": 2, "coalesce": True, "misfire_grace_time": None},
@@ -133,6 +148,10 @@ class Scheduler:
         self._elsewhere: set[str] = set()
         self._renewed: dict[str, float] = {}
         self._stopping = False
+        self._cycles = threading.BoundedSemaphore(CYCLES_AT_ONCE)
+        # The money lane's companies in hand (value: due again meanwhile), on a pool of their own.
+        self._in_lane: dict[str, bool] = {}
+        self._lane = ThreadPoolExecutor(max_workers=MONEY_COMPANIES_AT_ONCE, thread_name_prefix="money")
 
     # -- building -----------------------------------------------------------------------------
 
@@ -147,9 +166,8 @@ class Scheduler:
         iv = self.ctx.settings.intervals
         now = datetime.now(UTC)
         for realm in self.realms:
-            self._add(
-                f"pull:{realm}", self._company_job(realm, self.stages.cycle), iv.pull_seconds, first=now
-            )
+            cycle = self._company_job(realm, self._gated_cycle)
+            self._add(f"pull:{realm}", cycle, iv.pull_seconds, first=now)
             self._add(
                 f"refresh:{realm}",
                 self._company_job(realm, self.stages.refresh),
@@ -186,6 +204,8 @@ class Scheduler:
             state.running, state.again = True, False
         try:
             while True:
+                self._space(job_id, state)
+                state.started = time.monotonic()
                 try:
                     fn()
                 except Exception:
@@ -205,9 +225,22 @@ class Scheduler:
                 state.runs += 1
                 state.done.notify_all()
 
+    def _spacing(self, job_id: str, state: _JobState) -> float:
+        """Seconds a run of ``job_id`` starting now should wait (pulls only, see PULL_SPACING)."""
+        if not job_id.startswith("pull:"):
+            return 0.0
+        return max(0.0, state.started + self.pull_spacing - time.monotonic())
+
+    def _space(self, job_id: str, state: _JobState) -> None:
+        # A rerun asked for during a run (``again``) waits out the spacing in the job's own thread.
+        wait = self._spacing(job_id, state)
+        with state.done:
+            state.done.wait_for(lambda: self._stopping, wait)
+
     def wake(self, job: str, realm: str | None = None) -> None:
         """Run ``job`` (``pull``/``refresh`` with a realm; ``worker``, ``ingest``, ``backfill``) now.
-        A wake during a run makes the job run once more right after, so no wake is lost."""
+        A wake during a run makes the job run once more right after, so no wake is lost; a pull
+        runs at most once per ``pull_spacing`` seconds."""
         if job == "worker" and realm is None and "money" in self._jobs:
             self.wake("money")  # whatever woke the worker may have queued money
         if job == "pull" and realm is not None and realm not in self._renewed:
@@ -297,6 +330,11 @@ class Scheduler:
 
         return job
 
+    def _gated_cycle(self, ctx: Context, realm: str) -> None:
+        with self._cycles:
+            if not self._stopping:
+                self.stages.cycle(ctx, realm)
+
     def _worker(self) -> None:
         def work(realm: str) -> None:
             if self.runnable(realm):
@@ -305,7 +343,7 @@ class Scheduler:
                 # Waiting for a person: only the alerts telling staff so may go out.
                 self.stages.run_effects(self.ctx, owner=self.owner, realm_id=realm, kinds=STAFF_ONLY)
 
-        self._each_owned(work, "worker_failed")
+        self._each_owned(work, "worker_failed", kinds=None)
 
     def _hold_leases(self) -> None:
         """Renew this replica's companies and take over lapsed ones on a beat of its own, so a
@@ -322,18 +360,54 @@ class Scheduler:
 
     def _money_worker(self) -> None:
         """A lane of its own for money effects: a paid invoice reaches QBO in seconds even while
-        the general worker is deep in a first sync's thousands of emails and link write-backs."""
+        the general worker is deep in a first sync's thousands of emails and link write-backs.
+        Each company with money due is handed to the lane's pool and this pass returns at once:
+        a payment never waits for another company's slower one to finish."""
 
         def work(realm: str) -> None:
             if self.runnable(realm):
                 self._drain(realm, limit=10, kinds=MONEY_KINDS)
 
-        self._each_owned(work, "money_worker_failed")
+        def in_lane(realm: str) -> None:
+            while True:
+                self._each_owned(work, "money_worker_failed", kinds=None, realms=[realm])
+                with self._lock:
+                    if not self._in_lane.get(realm) or self._stopping:
+                        self._in_lane.pop(realm, None)
+                        return
+                    self._in_lane[realm] = False  # due again while it ran: once more
 
-    def _each_owned(self, work: Callable[[str], None], failed: str) -> None:
-        """``work`` each company this replica owns, in turn, until stopping; an AuthError pauses
-        that company and anything else is logged as ``failed``, neither stopping the others."""
-        for realm in self.realms:
+        with self.ctx.db.transaction() as session:
+            due = effects.due_companies(
+                session, now=self.ctx.clock(), companies=self.realms, kinds=MONEY_KINDS
+            )
+        for realm in due:
+            with self._lock:
+                if self._stopping:
+                    return
+                if realm in self._in_lane:
+                    self._in_lane[realm] = True
+                    continue
+                self._in_lane[realm] = False
+            self._lane.submit(in_lane, realm)
+
+    def _each_owned(
+        self,
+        work: Callable[[str], None],
+        failed: str,
+        *,
+        kinds: Iterable[str] | None,
+        realms: Iterable[str] | None = None,
+    ) -> None:
+        """``work`` each company this replica owns that has effects (of ``kinds``) due, in turn,
+        until stopping (``realms``: those, as they are); an AuthError pauses that company and
+        anything else is logged as ``failed``, neither stopping the others."""
+        if realms is None:
+            with self.ctx.db.transaction() as session:
+                realms = effects.due_companies(
+                    session, now=self.ctx.clock(), companies=self.realms, kinds=kinds
+                )
+        for realm in realms:
             if self._stopping:
                 return
             try:
@@ -377,8 +451,12 @@ class Scheduler:
             if self._stopping:
                 return
             self._stopping = True
+        for state in self._jobs.values():
+            with state.done:
+                state.done.notify_all()  # a rerun waiting out its spacing stops waiting
         if self._sched.running:
             self._sched.shutdown(wait=wait)
+        self._lane.shutdown(wait=wait, cancel_futures=True)
         try:
             self.stages.release(self.ctx, self.owner)
         except Exception:

@@ -26,10 +26,11 @@ from typing import cast
 import structlog
 from sqlalchemy.orm import Session
 
-from syncd.catalog import SPECS, resolve
+from syncd.catalog import MONEY, SPECS, resolve
 from syncd.companies import pause
 from syncd.context import Context
 from syncd.errors import AuthError, PermanentError, TransientError
+from syncd.ports.quickbooks import money_first
 from syncd.retrying import Backoff
 from syncd.store import effects
 from syncd.store.effects import Claimed, LeaseLost
@@ -57,11 +58,12 @@ HeldHook = Callable[[Context, Session, Claimed, str], None]
 
 @dataclass(frozen=True, slots=True)
 class Performer:
-    """How one kind is performed: its handler, and for a kind that must not fail, the hook run (in
-    a transaction) the first time it is held."""
+    """How one kind is performed: its handler; for a kind that must not fail, the hook run (in a
+    transaction) the first time it is held; and whether it is money, whose QBO requests go first."""
 
     handler: Handler
     on_held: HeldHook | None = None
+    money: bool = False
 
 
 Performers = Mapping[str, Performer]
@@ -75,6 +77,7 @@ def performers() -> Performers:
         kind.value: Performer(
             cast(Handler, resolve(spec.handler)),
             cast(HeldHook, resolve(spec.on_held)) if spec.on_held else None,
+            money=spec.priority == MONEY,
         )
         for kind, spec in SPECS.items()
     }
@@ -136,7 +139,8 @@ def perform(ctx: Context, effect: Claimed, table: Performers | None = None) -> N
         bound.error("effect.unknown_kind")
         return
     try:
-        done = performer.handler(ctx.for_company(effect.company_id), effect)  # its Stripe account
+        with money_first(performer.money):
+            done = performer.handler(ctx.for_company(effect.company_id), effect)  # its Stripe account
         with ctx.db.transaction() as session:
             effects.complete(session, effect, now=ctx.clock(), remote_id=done.remote_id)
             if done.apply is not None:

@@ -16,6 +16,10 @@ REQUESTS_PER_MINUTE = 500
 MAX_IN_FLIGHT = 10
 # Bulk work (link write-backs, pulls) leaves this much of each window to money effects.
 BULK_RESERVE_REQUESTS = 100
+# Money requests (see ``syncd.ports.quickbooks.money_first``) sent in the last PACE_SECONDS set the
+# pace the rest of the window is kept at for them: a burst of payments is not left to wait a
+# minute behind the fees, pulls and write-backs it set off, which go once money is quiet again.
+PACE_SECONDS = 10.0
 
 
 class BudgetBusy(Exception):
@@ -29,7 +33,7 @@ class BudgetBusy(Exception):
 class Window(Protocol):
     """A rate budget: ``acquire`` blocks until a request may go, ``done`` says its answer came back."""
 
-    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int: ...
+    def acquire(self, *, reserve: int = 0, patience: float | None = None, money: bool = False) -> int: ...
 
     def done(self, ticket: int) -> None: ...
 
@@ -61,13 +65,25 @@ class SlidingWindow:
         self._margin = margin
         self._lock = threading.Lock()
         self._stamps: dict[int, float] = {}  # ticket -> answer time (inf while in flight)
+        self._money: dict[int, float] = {}  # money tickets -> when they were sent
         self._next = 0
         self._hold_until = 0.0
 
-    def _wait(self, now: float, reserve: int) -> float:
+    def _wait(self, now: float, reserve: int, money: bool = False) -> float:
         floor = now - self.period - self._margin
         for ticket in [t for t, stamp in self._stamps.items() if stamp <= floor]:
             del self._stamps[ticket]
+            self._money.pop(ticket, None)
+        recent = [sent for sent in self._money.values() if sent > now - PACE_SECONDS]
+        if money or not recent:
+            return self._slot_wait(now, floor, reserve)
+        # What money will use of the rest of the window at its recent pace; that pace is looked
+        # at again when its oldest request leaves the last PACE_SECONDS.
+        pace = math.ceil(len(recent) * self.period / PACE_SECONDS)
+        wait = self._slot_wait(now, floor, reserve + pace)
+        return min(wait, max(0.01, min(recent) + PACE_SECONDS - now)) if wait > 0 else 0.0
+
+    def _slot_wait(self, now: float, floor: float, reserve: int) -> float:
         if now < self._hold_until:
             return self._hold_until - now
         if len(self._stamps) < max(1, self.limit - reserve):
@@ -78,23 +94,26 @@ class SlidingWindow:
             return max(0.01, finished[excess] - floor)
         return 0.05  # everything counted is still in flight: its answer frees the first slot
 
-    def try_acquire(self, *, reserve: int = 0) -> int | float:
-        """A ticket (an int), or the seconds to wait (a float) before trying again."""
+    def try_acquire(self, *, reserve: int = 0, money: bool = False) -> int | float:
+        """A ticket (an int), or the seconds to wait (a float) before trying again. Other work
+        also leaves ``money`` requests what they are using at their current pace."""
         with self._lock:
             now = self._clock()
-            wait = self._wait(now, reserve)
+            wait = self._wait(now, reserve, money)
             if wait > 0:
                 return wait
             ticket = self._next
             self._next += 1
             self._stamps[ticket] = math.inf
+            if money:
+                self._money[ticket] = now
             return ticket
 
-    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int:
+    def acquire(self, *, reserve: int = 0, patience: float | None = None, money: bool = False) -> int:
         """A ticket, once the window allows; BudgetBusy instead of waiting more than ``patience``."""
         waited = 0.0
         while True:
-            got = self.try_acquire(reserve=reserve)
+            got = self.try_acquire(reserve=reserve, money=money)
             if isinstance(got, int):
                 return got
             if patience is not None and waited + got > patience:
@@ -158,7 +177,7 @@ class TokenBucket:
         while (wait := self.try_take()) > 0:
             self._sleep(wait)
 
-    def acquire(self, *, reserve: int = 0, patience: float | None = None) -> int:
+    def acquire(self, *, reserve: int = 0, patience: float | None = None, money: bool = False) -> int:
         self.take()
         return 0
 
@@ -192,16 +211,21 @@ class CompanyLimits:
         )
 
     @contextmanager
-    def slot(self, *, batch: bool, bulk: bool = False, patience: float | None = None) -> Iterator[None]:
+    def slot(
+        self, *, batch: bool, bulk: bool = False, patience: float | None = None, money: bool = False
+    ) -> Iterator[None]:
         """Wait for the rate budget, then hold one of the in-flight slots for one request.
 
         ``bulk`` work leaves a reserve of each window to money effects, which go first; with
-        ``patience`` it raises BudgetBusy rather than wait longer (a worker is not kept blocked)."""
+        ``patience`` it raises BudgetBusy rather than wait longer (a worker is not kept blocked).
+        Everything but ``money`` also leaves money what it uses at its current pace."""
         with ExitStack() as stack:
             if batch:
-                ticket = self.batches.acquire(reserve=BULK_RESERVE_BATCHES if bulk else 0, patience=patience)
+                reserve = BULK_RESERVE_BATCHES if bulk else 0
+                ticket = self.batches.acquire(reserve=reserve, patience=patience, money=money)
                 stack.callback(self.batches.done, ticket)
-            request = self.requests.acquire(reserve=BULK_RESERVE_REQUESTS if bulk else 0, patience=patience)
+            reserve = BULK_RESERVE_REQUESTS if bulk else 0
+            request = self.requests.acquire(reserve=reserve, patience=patience, money=money)
             stack.callback(self.requests.done, request)
             with self.in_flight:
                 yield

@@ -80,13 +80,27 @@ def initial_pull(
         return
     for first in range(0, len(pages), PAGES_PER_BATCH):
         chunk = pages[first : first + PAGES_PER_BATCH]
-        answer = batch_items(
-            calls.batch([{"bId": f"{e}-{s}", "Query": _page_query(e, s)} for e, s in chunk], None)
-        )
-        for offset, (entity, start) in enumerate(chunk):
-            rows = query_rows(_item(answer, f"{entity}-{start}"), entity)
-            last = first + offset == len(pages) - 1
-            yield _changes(entity, rows, home_currency, as_of=as_of if last else None)
+        # Each page is decoded, mapped and handed on before the next one is decoded, and only
+        # its domain rows outlive that: the raw JSON of a page is dropped as soon as it is mapped.
+        wanted = {f"{e}-{s}": (first + offset, e) for offset, (e, s) in enumerate(chunk)}
+        early: dict[int, QboChanges] = {}
+        position = first
+        for item in calls.batch_items([{"bId": f"{e}-{s}", "Query": _page_query(e, s)} for e, s in chunk]):
+            bid = str(item.get("bId"))
+            if bid not in wanted:
+                continue
+            index, entity = wanted.pop(bid)
+            rows = query_rows(_item({bid: item}, bid), entity)
+            del item
+            last = index == len(pages) - 1
+            early[index] = _changes(entity, rows, home_currency, as_of=as_of if last else None)
+            del rows
+            # QBO does not promise the request order: pages are handed on in order all the same.
+            while position in early:
+                yield early.pop(position)
+                position += 1
+        if wanted:
+            raise PermanentError(f"QBO batch answer lacks item {next(iter(wanted))}")
 
 
 def _changes(entity: str, rows: list[Json], home_currency: str, *, as_of: datetime | None) -> QboChanges:

@@ -18,7 +18,7 @@ from connectors.quickbooks.errors import error_for_response
 from connectors.quickbooks.limits import BudgetBusy, CompanyLimits
 from connectors.quickbooks.oauth import TokenManager
 from syncd.errors import AuthError, Credential, StaleObjectError, SyncdError, ThrottledError, TransientError
-from syncd.ports.quickbooks import RequestCounts
+from syncd.ports.quickbooks import MONEY_FIRST, RequestCounts
 from syncd.retrying import Backoff, RetryPolicy, parse_retry_after
 
 _BULK: ContextVar[bool] = ContextVar("qbo_bulk", default=False)
@@ -178,7 +178,9 @@ class QboTransport:
         bulk_work = _BULK.get()
         patience = BULK_PATIENCE if bulk_work else None
         try:
-            with self.limits.slot(batch=kind is RequestKind.BATCH, bulk=bulk_work, patience=patience):
+            with self.limits.slot(
+                batch=kind is RequestKind.BATCH, bulk=bulk_work, patience=patience, money=MONEY_FIRST.get()
+            ):
                 token = self.tokens.access_token()
                 sent_headers = {"Accept": "application/json", **(headers or {})}
                 sent_headers["Authorization"] = f"Bearer {token}"

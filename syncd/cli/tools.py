@@ -43,7 +43,24 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
 @click.option(
     "--pull-invoices", default=100_000, show_default=True, help="Invoices for the --scale first pull."
 )
-def bench(as_json: bool, invoices: int, payments: int, rate: float, scale: bool, pull_invoices: int) -> int:
+@click.option(
+    "--many",
+    default=0,
+    type=click.IntRange(min=0),
+    help="The many-companies run instead: one daemon with this many simulated companies of "
+    "--invoices-each invoices, --payments paid over all of them at --rate while they sync.",
+)
+@click.option("--invoices-each", default=500, show_default=True, help="Invoices per company for --many.")
+def bench(
+    as_json: bool,
+    invoices: int,
+    payments: int,
+    rate: float,
+    scale: bool,
+    pull_invoices: int,
+    many: int,
+    invoices_each: int,
+) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
 
@@ -54,6 +71,8 @@ def bench(as_json: bool, invoices: int, payments: int, rate: float, scale: bool,
         as_json=as_json,
         scale=scale,
         pull_invoices=pull_invoices,
+        many=many,
+        invoices_each=invoices_each,
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -16,6 +17,20 @@ from syncd.errors import SyncdError
 BATCHES_PER_MINUTE = 40
 WINDOW_SECONDS = 60.0
 BULK_RESERVE_BATCHES = 8
+
+# Set while a money effect (a Payment a payer waits on, a void) talks to QBO: an implementation
+# gives its requests the company's budget first (see ``money_first``).
+MONEY_FIRST: ContextVar[bool] = ContextVar("qbo_money_first", default=False)
+
+
+@contextmanager
+def money_first(money: bool = True) -> Iterator[None]:
+    """QBO requests made inside (in this thread) take the company's budget before other work."""
+    token = MONEY_FIRST.set(money)
+    try:
+        yield
+    finally:
+        MONEY_FIRST.reset(token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from types import SimpleNamespace
@@ -105,6 +106,20 @@ def sched(ctx: Context, calls: Calls) -> Iterator[Scheduler]:
     ctx.wake = scheduler.wake
     yield scheduler
     scheduler.shutdown()
+
+
+def due(ctx: Context, *realms: str) -> None:
+    """A payment effect due for each of ``realms``: the lanes go only where work is due."""
+    with ctx.db.transaction() as session:
+        for realm in realms:
+            effects.enqueue(
+                session,
+                key=f"qbo:payment:{realm}",
+                kind="qbo.payment",
+                company_id=realm,
+                payload={},
+                now=ctx.clock(),
+            )
 
 
 def status_of(ctx: Context, realm: str) -> str:
@@ -234,6 +249,7 @@ def test_a_failing_company_does_not_stop_another(sched: Scheduler, calls: Calls)
 
 def test_company_owned_by_another_replica_is_skipped(ctx: Context, sched: Scheduler, calls: Calls) -> None:
     assert leases.acquire(ctx.db, "company:111", "other-replica", now=ctx.clock(), seconds=600)
+    due(ctx, "111", "222")
     sched.start()
     assert sched.wait_for_run("pull:111", 0, WAIT)
     assert sched.wait_for_run("pull:222", 0, WAIT)
@@ -353,15 +369,22 @@ def test_lease_renewal_is_cached_briefly_then_rechecked(
     assert leases.holder(ctx.db, "company:111", now=later) == "other"
 
 
-def test_the_money_lane_runs_while_the_general_worker_is_busy(sched: Scheduler, calls: Calls) -> None:
+def test_the_money_lane_runs_while_the_general_worker_is_busy(
+    ctx: Context, sched: Scheduler, calls: Calls
+) -> None:
     from syncd.scheduler import MONEY_KINDS
 
+    due(ctx, "111")
     calls.busy = threading.Event()
     sched.start()
     assert sched.wait_for_run("money", 0, WAIT)
     before = sched.runs("money")
     sched.wake("worker")  # as ingesting a Stripe event does: its QBO Payment is due now
     assert sched.wait_for_run("money", before, WAIT)
+    # The money job hands the company to its lane's pool and returns: wait for the lane.
+    deadline = time.monotonic() + WAIT
+    while tuple(MONEY_KINDS) not in calls.kinds and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sched.runs("worker") == 0  # still busy
     assert tuple(MONEY_KINDS) in calls.kinds and "qbo.payment" in MONEY_KINDS
     calls.busy.set()
@@ -417,3 +440,23 @@ def test_a_pull_asked_for_on_another_replica_runs_on_the_owner(
     assert sched.wait_for_run("pull:111", before, WAIT)
     assert calls.pulls.count("111") == 2
     assert leases.take_requests(ctx.db, ["pull:111"], now=ctx.clock()) == []  # taken once
+
+
+def test_the_lanes_go_only_to_companies_with_work_due(ctx: Context, sched: Scheduler, calls: Calls) -> None:
+    due(ctx, "222")
+    sched.start()
+    assert sched.wait_for_run("worker", 0, WAIT)
+    assert sched.wait_for_run("money", 0, WAIT)
+    assert set(calls.effects) == {"222"}
+
+
+def test_a_woken_pull_waits_out_the_spacing_after_the_last(ctx: Context, calls: Calls) -> None:
+    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me", pull_spacing=3.0)
+    try:
+        scheduler.start()
+        assert scheduler.wait_for_run("pull:111", 0, WAIT)
+        scheduler.wake("pull", "111")
+        assert not scheduler.wait_for_run("pull:111", 1, 1.0)  # not at once
+        assert scheduler.wait_for_run("pull:111", 1, WAIT)
+    finally:
+        scheduler.shutdown()

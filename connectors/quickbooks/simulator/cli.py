@@ -21,6 +21,12 @@ PROG = "python -m connectors.quickbooks.simulator"
 @click.option("--invoices", default=50, show_default=True, help="Open invoices in the seeded company.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated company.")
 @click.option("--realm-id", default="9130350000000001", show_default=True, help="The company id.")
+@click.option(
+    "--companies",
+    default=1,
+    show_default=True,
+    help="Companies served (realm ids counting up from --realm-id, seeds from --seed), each seeded alike.",
+)
 @click.option("--client-id", default="sim-client", show_default=True, help="The OAuth app's client id.")
 @click.option("--client-secret", default="sim-secret", show_default=True, help="The OAuth app's secret.")
 @click.option(
@@ -62,9 +68,21 @@ def serve(*, stop: threading.Event | None = None, **options: Any) -> int:
         webhook_format=options["webhook_format"],
         company_name=options["company_name"],
     )
+    for offset in range(1, options.get("companies", 1)):
+        sim.add_company(
+            realm_for(options["realm_id"], offset),
+            seed=options["seed"] + offset,
+            invoices=options["invoices"],
+            company_name=f"{options['company_name']} {offset + 1}",
+        )
     text = as_json if options["as_json"] else describe
     with console.port_in_use("--port", options["port"]):
         return console.serve_until_stopped(sim, lambda: text(sim, options), stop)
+
+
+def realm_for(first: str, offset: int) -> str:
+    """The realm id of the ``offset``-th extra company (ids count up from the first)."""
+    return str(int(first) + offset)
 
 
 def settings(sim: QboSimulator, options: dict[str, Any]) -> dict[str, object]:
@@ -121,6 +139,13 @@ def as_json(sim: QboSimulator, options: dict[str, Any]) -> str:
         "access_token": tokens["access_token"],
         "refresh_token": tokens["refresh_token"],
     }
+    if options.get("companies", 1) > 1:
+        # Every company's own token pair, the first one included.
+        info["companies"] = [
+            {"realm_id": realm, "access_token": pair["access_token"], "refresh_token": pair["refresh_token"]}
+            for realm in (realm_for(sim.realm_id, i) for i in range(options["companies"]))
+            for pair in (sim.mint_tokens(realm),)
+        ]
     return json.dumps(info, indent=2)
 
 

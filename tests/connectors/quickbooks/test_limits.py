@@ -135,3 +135,16 @@ def test_bulk_work_is_deferred_rather_than_kept_waiting() -> None:
     with limits.slot(batch=True):  # money still has its reserve, at once
         pass
     assert clock.slept == []
+
+
+def test_other_work_leaves_money_the_window_at_its_recent_pace() -> None:
+    clock = VirtualClock()
+    window = SlidingWindow(100, 60.0, clock=clock, sleep=clock.sleep)
+    for _ in range(10):  # 10 money requests in 10 s: 60 of the window stay theirs
+        window.done(window.acquire(money=True))
+    for _ in range(30):
+        window.done(window.acquire())
+    assert window.try_acquire() == 10.0  # until the money pace is looked at again
+    assert isinstance(window.try_acquire(money=True), int)
+    clock.now = 10.5  # money went quiet: the others go on
+    assert isinstance(window.try_acquire(), int)

@@ -1,0 +1,129 @@
+"""``syncd bench --many N``: one daemon running N simulated companies at once (their first syncs,
+link write-backs and pulls), payment latency across all of them, and the daemon's peak memory."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.email.sink import SmtpSink
+from connectors.serving import ThreadedServer
+from connectors.stripe.simulator import StripeSimulator
+from syncd.bench_loop import (
+    SimulatorProcess,
+    TimedIntake,
+    current_rss_mb,
+    latency_figures,
+    pay_and_measure,
+    peak_rss_mb,
+    wait_payable,
+)
+from syncd.bootstrap import build_context
+from syncd.config import parse
+from syncd.context import token_store
+from syncd.daemon import Service
+from syncd.demo import _LateApp
+from syncd.ports.quickbooks import QboTokens
+from syncd.secrets import SecretBox
+
+
+def _settings(
+    url: str,
+    port: int,
+    state: Path,
+    qbo: dict[str, Any],
+    stripe: StripeSimulator,
+    secret: str,
+    sink: SmtpSink,
+) -> dict[str, Any]:
+    return {
+        "secret_key": SecretBox.generate(),
+        "log_level": "error",
+        "database": {"url": f"sqlite:///{state}/syncd.db"},
+        "web": {"public_url": url, "host": "127.0.0.1", "port": port},
+        "quickbooks": {
+            "environment": qbo["discovery_url"],
+            "api_base_url": qbo["api_base_url"],
+            "client_id": qbo["client_id"],
+            "client_secret": qbo["client_secret"],
+            "webhook_verifier_token": qbo["webhook_verifier_token"],
+        },
+        "stripe": {"api_key": stripe.api_key, "webhook_secret": secret, "api_base": stripe.url},
+        "smtp": {"host": sink.host, "port": sink.port, "security": "none", "from": "billing@bench.example"},
+        # Every company with the defaults a real installation has (link write-back in the memo).
+        "company": [{"realm_id": c["realm_id"]} for c in qbo["companies"]],
+    }
+
+
+def bench_many(
+    companies: int, *, invoices: int = 500, payments: int = 200, rate: float = 20.0, timeout: float = 600.0
+) -> dict[str, Any]:
+    """Start one daemon with ``companies`` companies of ``invoices`` invoices each (the QBO
+    simulator in its own process), wait until each has a payable invoice, then pay ``payments``
+    invoices spread over all companies at ``rate`` per second while their first syncs go on."""
+    timed = TimedIntake()
+    late = _LateApp()
+    server = ThreadedServer(late, "127.0.0.1", 0)
+    webhooks = f"{server.url}/webhooks/quickbooks"
+    sim = SimulatorProcess(invoices, "--companies", str(max(2, companies)), "--webhook-url", webhooks)
+    stops: list[Any] = [sim.stop, server.stop]
+    try:
+        info = dict(sim.info)
+        info["companies"] = info["companies"][:companies]
+        sink = SmtpSink().start()
+        stops.append(sink.stop)
+        stripe = StripeSimulator().start()
+        stops.append(stripe.stop)
+        secret = "whsec_" + secrets.token_hex(24)
+        stripe.add_webhook_endpoint(f"{server.url}/webhooks/stripe", secret)
+        with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
+            settings = parse(_settings(server.url, server.port, Path(state), info, stripe, secret, sink))
+            ctx = build_context(settings, require_stripe=True)
+            service = Service(settings, ctx=ctx, mailbox=sink.mailbox, intake=timed)
+            now = ctx.clock()
+            for company in info["companies"]:
+                tokens = QboTokens(
+                    str(company["access_token"]),
+                    str(company["refresh_token"]),
+                    now + timedelta(hours=1),
+                    None,
+                )
+                token_store(ctx).save(str(company["realm_id"]), tokens)
+            rss_before = current_rss_mb()
+            late.app = service.app
+            server.start()
+            started = time.perf_counter()
+            service.start_jobs()
+            stops.append(service.stop_jobs)
+            realms = [str(c["realm_id"]) for c in info["companies"]]
+            per = -(-payments // len(realms))  # ceiling: every company gets its share
+            payable: dict[str, list[str]] = {}
+            for realm in realms:
+                payable[realm] = wait_payable(ctx, realm, per, timeout=timeout)
+            synced = time.perf_counter() - started
+            # Round-robin over the companies, so all of them have payments in flight at once.
+            targets = [
+                (realm, payable[realm][i]) for i in range(per) for realm in realms if i < len(payable[realm])
+            ]
+            sessions, latencies = pay_and_measure(ctx, stripe, timed, targets[:payments], rate, timeout)
+            figures = latency_figures(sessions, latencies, rate)
+            rss_after = current_rss_mb()
+            service.stop_jobs()
+            stops.remove(service.stop_jobs)
+            ctx.db.dispose()
+    finally:
+        for stop in reversed(stops):
+            stop()
+    return {
+        "companies": len(realms),
+        "invoices_each": invoices,
+        "all_payable_after_seconds": round(synced, 1),
+        **figures,
+        "rss_before_mb": round(rss_before, 1),
+        "rss_after_mb": round(rss_after, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
