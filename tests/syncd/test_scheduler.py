@@ -112,7 +112,7 @@ def due(ctx: Context, *realms: str) -> None:
     """A payment effect due for each of ``realms``: the lanes go only where work is due."""
     with ctx.db.transaction() as session:
         for realm in realms:
-            effects.enqueue(
+            effects.insert(
                 session,
                 key=f"qbo:payment:{realm}",
                 kind="qbo.payment",
