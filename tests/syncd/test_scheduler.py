@@ -102,7 +102,8 @@ def calls() -> Calls:
 
 @pytest.fixture
 def sched(ctx: Context, calls: Calls) -> Iterator[Scheduler]:
-    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me")
+    # Pulls spaced 0.1 s rather than 5 s: the spacing has its own test below.
+    scheduler = Scheduler(ctx, stages=calls.stages(), owner="me", pull_spacing=0.1)
     ctx.wake = scheduler.wake
     yield scheduler
     scheduler.shutdown()
