@@ -39,7 +39,6 @@ CONSENT = TEXT["method_consent"]
 OWNER = "portal:card-request"
 # Presses of a link's "add a card" button within ``accounts.RATE_WINDOW``: a person needs a few
 # (a declined card, a changed mind); a script pressing on does not reach Stripe.
-PRESS_KIND = accounts.TokenKind.CARD_PRESS
 PRESSES_PER_LINK = 10
 PRESSES_PER_IP = 30
 
@@ -231,14 +230,14 @@ def _count_press(ctx: Context, session: Session, request_digest: str, ip: str, n
     (the same ledger as the sign-in links; a press over the limit opens nothing at Stripe)."""
     ip_key = accounts.ip_digest(ctx.box.purpose_key(accounts.IP_PURPOSE), ip)
     by_link, by_ip = accounts.recent_requests(
-        session, email=request_digest, ip_digest=ip_key, now=now, kind=PRESS_KIND
+        session, email=request_digest, ip_digest=ip_key, now=now, kind=accounts.TokenKind.CARD_PRESS
     )
     if by_link >= PRESSES_PER_LINK or by_ip >= PRESSES_PER_IP:
         raise ThrottledError(TEXT["card_too_many"], retry_after=accounts.RATE_WINDOW.total_seconds())
     accounts.record_token(
         session,
         token_digest=accounts.digest(accounts.new_secret()),
-        kind=PRESS_KIND,
+        kind=accounts.TokenKind.CARD_PRESS,
         now=now,
         lifetime=accounts.RATE_WINDOW,
         email=request_digest,
