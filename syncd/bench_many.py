@@ -26,7 +26,7 @@ from syncd.bootstrap import build_context
 from syncd.config import parse
 from syncd.context import token_store
 from syncd.daemon import Service
-from syncd.demo import _LateApp
+from syncd.demo import LateApp
 from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 
@@ -66,7 +66,7 @@ def bench_many(
     simulator in its own process), wait until each has a payable invoice, then pay ``payments``
     invoices spread over all companies at ``rate`` per second while their first syncs go on."""
     timed = TimedIntake()
-    late = _LateApp()
+    late = LateApp()
     server = ThreadedServer(late, "127.0.0.1", 0)
     webhooks = f"{server.url}/webhooks/quickbooks"
     sim = SimulatorProcess(invoices, "--companies", str(max(2, companies)), "--webhook-url", webhooks)

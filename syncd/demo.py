@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 COMPANY_NAME = "Northwind IT Services"
 
 
-class _LateApp:
+class LateApp:
     """The server must be bound (to learn its port) before the app that needs its URL exists."""
 
     def __init__(self) -> None:
@@ -196,7 +196,7 @@ def start_demo(
     directory.mkdir(parents=True, exist_ok=True)
     stops: list[Any] = []
     try:
-        late = _LateApp()
+        late = LateApp()
         server = ThreadedServer(late, "127.0.0.1", port)
         url = server.url
         stops.append(server.stop)
