@@ -1,0 +1,75 @@
+"""The tables, one module per area; importing this package declares every one on ``Base.metadata``.
+
+Every change here needs an Alembic revision in ``syncd/store/migrations/versions/``; a new area
+gets its own module here and one import line below.
+"""
+
+from __future__ import annotations
+
+from syncd.store.models.core import (
+    LINK_OF_INVOICE,
+    AccountSession,
+    AccountToken,
+    BooksAccount,
+    CardRequest,
+    Company,
+    ConnectAttempt,
+    CreditHold,
+    Cursor,
+    CustomerRow,
+    Effect,
+    EntryReview,
+    InboxEvent,
+    InvoiceRow,
+    Lease,
+    MethodConsent,
+    MoneyMovement,
+    NamedPerCompany,
+    Passkey,
+    PaymentRow,
+    PortalLink,
+    SavedMethodRow,
+    Secret,
+)
+from syncd.store.models.staff import StaffMembership, StaffRole, StaffUser
+from syncd.store.models.types import (
+    NAMING,
+    Amount,
+    Base,
+    DecimalAmount,
+    UtcDateTime,
+)
+
+__all__ = [
+    "LINK_OF_INVOICE",
+    "NAMING",
+    "AccountSession",
+    "AccountToken",
+    "Amount",
+    "Base",
+    "BooksAccount",
+    "CardRequest",
+    "Company",
+    "ConnectAttempt",
+    "CreditHold",
+    "Cursor",
+    "CustomerRow",
+    "DecimalAmount",
+    "Effect",
+    "EntryReview",
+    "InboxEvent",
+    "InvoiceRow",
+    "Lease",
+    "MethodConsent",
+    "MoneyMovement",
+    "NamedPerCompany",
+    "Passkey",
+    "PaymentRow",
+    "PortalLink",
+    "SavedMethodRow",
+    "Secret",
+    "StaffMembership",
+    "StaffRole",
+    "StaffUser",
+    "UtcDateTime",
+]
