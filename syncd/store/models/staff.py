@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from syncd.domain.staff import StaffRole
 from syncd.store.models.types import Base, UtcDateTime
-
-
-class StaffRole(enum.StrEnum):
-    """What a staff member may do in one company (the console enforces it on every route)."""
-
-    OWNER = "owner"  # everything, including staff and settings
-    BOOKKEEPER = "bookkeeper"  # the books, the queue, the reports
-    COLLECTOR = "collector"  # the overdue accounts they own
-    READ_ONLY = "read_only"  # sees, never acts
 
 
 class StaffUser(Base):
@@ -49,3 +40,6 @@ class StaffMembership(Base):
     company_id: Mapped[str] = mapped_column(String(32), ForeignKey("companies.realm_id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))  # a StaffRole value
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+__all__ = ["StaffMembership", "StaffRole", "StaffUser"]
