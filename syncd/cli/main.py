@@ -22,6 +22,7 @@ from syncd.cli.failed import failed
 from syncd.cli.holds import holds
 from syncd.cli.options import CliState
 from syncd.cli.preview import preview
+from syncd.cli.report import report
 from syncd.cli.templates import templates
 from syncd.errors import AuthError, ConfigError, SyncdError, TransientError, UnavailableError
 
@@ -59,6 +60,7 @@ for command in (
     failed,
     holds,
     preview,
+    report,
     request_card,
     templates,
 ):
