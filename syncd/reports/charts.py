@@ -14,8 +14,12 @@ from markupsafe import Markup, escape
 
 from syncd.reports.common import ZERO, ChartData
 
-WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 72, 16, 40, 64
+# A narrow canvas with large type: on a 390 px phone the chart is drawn at about 0.7 of these
+# units, so 15-unit text still reads at about 10 px.
+WIDTH, HEIGHT = 480, 300
+LEFT, RIGHT, BOTTOM = 52, 8, 30
+FONT = 15
+CHAR = Decimal("8.5")  # a generous average glyph width at FONT, to keep labels apart
 # Distinguishable for the common colour-vision deficiencies (Okabe-Ito).
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
 _CENT = Decimal("0.01")
@@ -45,19 +49,45 @@ def _peak(chart: ChartData) -> Decimal:
     return max((max(v, default=ZERO) for _, v in chart.series), default=ZERO)
 
 
-def _text(x: Decimal | int, y: Decimal | int, body: str, *, anchor: str = "middle", extra: str = "") -> str:
+def _text(x: Decimal | int, y: Decimal | int, body: str, *, anchor: str = "middle") -> str:
     return (
-        f'<text x="{_n(Decimal(x))}" y="{_n(Decimal(y))}" text-anchor="{anchor}" font-size="12" '
-        f'fill="#333333"{extra}>{escape(body)}</text>'
+        f'<text x="{_n(Decimal(x))}" y="{_n(Decimal(y))}" text-anchor="{anchor}" font-size="{FONT}" '
+        f'fill="#333333">{escape(body)}</text>'
     )
+
+
+def tick(value: Decimal) -> str:
+    """An axis label, short (``2.5k``, ``1M``); the marks and the table carry the exact figures."""
+    for size, suffix in ((Decimal(1_000_000), "M"), (Decimal(1000), "k")):
+        if abs(value) >= size:
+            return f"{(value / size).normalize():f}{suffix}"
+    return f"{value.normalize():f}"
+
+
+def _legend_rows(chart: ChartData) -> list[list[tuple[int, str, Decimal]]]:
+    """The legend's entries (series index, name, x), wrapped into rows that fit the width."""
+    rows: list[list[tuple[int, str, Decimal]]] = []
+    if len(chart.series) < 2:
+        return rows
+    x = Decimal(WIDTH + 1)
+    for s, (name, _values) in enumerate(chart.series):
+        width = 22 + CHAR * len(name)
+        if x + width > WIDTH - RIGHT:
+            rows.append([])
+            x = Decimal(LEFT)
+        rows[-1].append((s, name, x))
+        x += width + 10
+    return rows
 
 
 def render(chart: ChartData) -> Markup:
     """The chart as an inline ``<svg>`` element."""
     ident = f"chart-{next(_ids)}"
     top = nice_ceiling(_peak(chart))
-    plot_w, plot_h = Decimal(WIDTH - LEFT - RIGHT), Decimal(HEIGHT - TOP - BOTTOM)
-    base = Decimal(TOP) + plot_h
+    legend = _legend_rows(chart)
+    head = 16 + 22 * len(legend)
+    plot_w, plot_h = Decimal(WIDTH - LEFT - RIGHT), Decimal(HEIGHT - head - BOTTOM)
+    base = Decimal(head) + plot_h
     slots = max(len(chart.labels), 1)
     slot_w = plot_w / slots
 
@@ -75,14 +105,23 @@ def render(chart: ChartData) -> Markup:
         value = top * step / 4
         y = y_of(value)
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" y2="{_n(y)}" stroke="#dddddd"/>')
-        parts.append(_text(LEFT - 6, y + 4, f"{value.normalize():f}", anchor="end"))
-    every = max(1, -(-len(chart.labels) // 8))  # at most eight category labels: readable at 390 px
+        parts.append(_text(LEFT - 6, y + 5, tick(value), anchor="end"))
+    # Only as many category labels as fit side by side; every mark still has its own <title>.
+    longest = max((len(label) for label in chart.labels), default=1)
+    fit = max(1, int(plot_w / (CHAR * longest + 12)))
+    every = max(1, -(-len(chart.labels) // fit))
     for i, label in enumerate(chart.labels):
         if i % every == 0:
             x = Decimal(LEFT) + slot_w * i + slot_w / 2
-            parts.append(_text(x, base + 18, label))
+            parts.append(_text(x, base + 20, label))
     parts.extend(_marks(chart, slot_w, y_of, base))
-    parts.extend(_legend(chart))
+    for row, entries in enumerate(legend):
+        for s, name, x in entries:
+            y = 6 + 22 * row
+            parts.append(
+                f'<rect x="{_n(x)}" y="{y}" width="14" height="14" fill="{PALETTE[s % len(PALETTE)]}"/>'
+            )
+            parts.append(_text(x + 18, y + 12, name, anchor="start"))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every label and title above was escaped
 
@@ -127,17 +166,4 @@ def _marks(chart: ChartData, slot_w: Decimal, y_of: Callable[[Decimal], Decimal]
                 f'fill="{colour}" data-series="{escape(name)}" data-label="{escape(label)}" '
                 f'data-value="{escape(str(value))}">{_mark_title(label, name, value)}</rect>'
             )
-    return out
-
-
-def _legend(chart: ChartData) -> list[str]:
-    if len(chart.series) < 2:
-        return []
-    out = []
-    x = Decimal(LEFT)
-    for s, (name, _values) in enumerate(chart.series):
-        colour = PALETTE[s % len(PALETTE)]
-        out.append(f'<rect x="{_n(x)}" y="12" width="12" height="12" fill="{colour}"/>')
-        out.append(_text(x + 16, 22, name, anchor="start"))
-        x += 24 + 7 * len(name)
     return out

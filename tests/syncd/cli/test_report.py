@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 from report_app import seed
@@ -19,8 +18,10 @@ from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> str:
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One configured, migrated and seeded store for the module: the command only reads."""
+    tmp_path = tmp_path_factory.mktemp("report")
     path = tmp_path / "syncd.toml"
     url = f"sqlite:///{tmp_path}/s.db"
     path.write_text(

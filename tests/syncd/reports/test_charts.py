@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from report_app import parse_svg
 
-from syncd.reports.charts import nice_ceiling, render
+from syncd.reports.charts import nice_ceiling, render, tick
 from syncd.reports.common import ChartData
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -36,7 +36,7 @@ def test_every_number_is_in_the_svg_exactly(kind: str) -> None:
     root = parse_svg(svg)
     assert root.tag == f"{SVG}svg"
     assert root.attrib["role"] == "img" and root.attrib["width"] == "100%"
-    assert root.attrib["viewBox"] == "0 0 640 320"
+    assert root.attrib["viewBox"] == "0 0 480 300"
     assert root.find(f"{SVG}title").text == "Collected (USD)"  # type: ignore[union-attr]
     expected = [
         (label, name, v)
@@ -53,9 +53,24 @@ def test_stacked_bars_stack_and_scale() -> None:
     chart = ChartData("t", ("a",), (("x", (D("30"),)), ("y", (D("10"),))), kind="stacked")
     root = parse_svg(str(render(chart)))
     bars = {e.attrib["data-series"]: e for e in root.iter(f"{SVG}rect") if "data-series" in e.attrib}
-    # 40 in a 50-high axis: the plot is 216 units high from y=40 to y=256
-    assert D(bars["x"].attrib["height"]) == D("129.6") and D(bars["y"].attrib["height"]) == D("43.2")
-    assert D(bars["y"].attrib["y"]) + D(bars["y"].attrib["height"]) == D(bars["x"].attrib["y"])
+    x_top, x_height = D(bars["x"].attrib["y"]), D(bars["x"].attrib["height"])
+    y_top, y_height = D(bars["y"].attrib["y"]), D(bars["y"].attrib["height"])
+    assert x_height == 3 * y_height  # 30 and 10
+    assert y_top + y_height == x_top  # y sits on x
+    gridlines = sorted({D(e.attrib["y1"]) for e in root.iter(f"{SVG}line")})
+    base, axis_top = gridlines[-1], gridlines[0]
+    assert x_top + x_height == base
+    assert (base - y_top) / (base - axis_top) == D("0.8")  # 40 on an axis to 50
+
+
+def test_ticks_are_short() -> None:
+    assert [tick(D(v)) for v in ("0", "12.5", "2500", "1000000", "2000000")] == [
+        "0",
+        "12.5",
+        "2.5k",
+        "1M",
+        "2M",
+    ]
 
 
 def test_labels_are_escaped() -> None:

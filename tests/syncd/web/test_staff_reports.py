@@ -17,17 +17,23 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from syncd.reports.run import NAMES
 from syncd.store.engine import Database
+from syncd.store.migrate import upgrade
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
 
-@pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One seeded SQLite store for the module: the pages only read (the reports' own tests run on
+    both databases)."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('reports') / 's.db'}")
+    upgrade(db)
     seed(db)
     with TestClient(report_app(db)) as c:
         yield c
+    db.dispose()
 
 
 class Cells(HTMLParser):
