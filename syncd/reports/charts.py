@@ -116,12 +116,12 @@ def render(chart: ChartData) -> Markup:
             parts.append(_text(x, base + 20, label))
     parts.extend(_marks(chart, slot_w, y_of, base))
     for row, entries in enumerate(legend):
-        for s, name, x in entries:
-            y = 6 + 22 * row
+        for s, name, left in entries:
+            line = 6 + 22 * row
             parts.append(
-                f'<rect x="{_n(x)}" y="{y}" width="14" height="14" fill="{PALETTE[s % len(PALETTE)]}"/>'
+                f'<rect x="{_n(left)}" y="{line}" width="14" height="14" fill="{PALETTE[s % len(PALETTE)]}"/>'
             )
-            parts.append(_text(x + 18, y + 12, name, anchor="start"))
+            parts.append(_text(left + 18, line + 12, name, anchor="start"))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every label and title above was escaped
 
