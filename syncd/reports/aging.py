@@ -91,8 +91,9 @@ class Aging(Tabular):
 
 
 def build(session: Session, company_id: str, *, as_of: date) -> Aging:
-    """One query: every open invoice's customer, currency, due date and balance."""
-    rows = session.execute(
+    """One query: every open invoice's customer, currency, due date and balance (plain rows, not
+    ORM objects: a big company has tens of thousands)."""
+    rows = session.connection().execute(
         select(
             InvoiceRow.currency,
             InvoiceRow.customer_id,

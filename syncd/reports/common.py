@@ -4,18 +4,19 @@ shapes the CLI and the web page render through."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from syncd.domain.invoices import InvoiceStatus
+from syncd.domain.money import display_exponent
 from syncd.errors import ConfigError
-from syncd.presentation import plain_amount
 from syncd.store.models import Company
 
 # What is still owed: QBO's open and partly paid invoices (their balance is what is owed).
@@ -126,7 +127,17 @@ def figure(value: Decimal | int | None) -> str:
     return "" if value is None else str(value)
 
 
+@functools.cache
+def _digits(currency: str) -> tuple[Decimal, int]:
+    exponent = display_exponent(currency)
+    return Decimal(1).scaleb(-exponent), exponent
+
+
 def money(value: Decimal | None, currency: str) -> str:
-    """An amount as the CSV and JSON carry it: the currency's digits, no grouping (``1234.50``),
-    the same from either database; blank when there is none."""
-    return "" if value is None else plain_amount(value, currency)
+    """An amount as the CSV and JSON carry it: the currency's digits rounded half up, no grouping
+    (``1234.50``), the same from either database; blank when there is none. (Big tables call this
+    per cell, hence the cached digits.)"""
+    if value is None:
+        return ""
+    quantum, exponent = _digits(currency)
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):.{exponent}f}"
