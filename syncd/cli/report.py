@@ -20,7 +20,10 @@ def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     """Aligned columns: text to the left, figures to the right."""
     cells = [tuple(shown(c) for c in header), *(tuple(shown(c) for c in row) for row in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    numeric = [all(_figure(row[i]) for row in cells[1:]) and len(cells) > 1 for i in range(len(header))]
+    numeric = [
+        len(cells) > 1 and not header[i].endswith("_id") and all(_figure(row[i]) for row in cells[1:])
+        for i in range(len(header))
+    ]
     lines = []
     for row in cells:
         parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric, strict=True)]

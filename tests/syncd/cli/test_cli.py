@@ -37,6 +37,7 @@ COMMANDS = [
     ["preview"],
     ["entries"],
     ["request-card"],
+    ["report"],
 ]
 
 

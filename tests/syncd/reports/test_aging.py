@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from report_rows import REALM, company, invoice
 
+from syncd.errors import ConfigError
 from syncd.reports import aging
 from syncd.reports.common import company_zone, local_day
 from syncd.store.engine import Database
@@ -110,3 +111,10 @@ def test_empty_company_has_no_lines(db: Database) -> None:
     with db.transaction() as s:
         report = aging.build(s, REALM, as_of=AS_OF)
     assert report.table() == [] and report.charts() == []
+
+
+def test_an_unknown_zone_is_named(db: Database) -> None:
+    with db.transaction() as s:
+        s.add(company(timezone="Mars/Olympus_Mons"))
+    with db.transaction() as s, pytest.raises(ConfigError, match="unknown timezone 'Mars/Olympus_Mons'"):
+        company_zone(s, REALM, None)
