@@ -85,6 +85,14 @@ class Collections(Tabular):
             labels = tuple(p.period.isoformat() for p in mine)
             charts.append(
                 ChartData(
+                    f"Collected per {self.grain} ({currency})",
+                    labels,
+                    (("total", tuple(p.total for p in mine)),),
+                    kind="line",
+                )
+            )
+            charts.append(
+                ChartData(
                     f"Collected by method ({currency})",
                     labels,
                     tuple((m, tuple(p.by_method[i] for p in mine)) for i, m in enumerate(METHODS)),

@@ -120,12 +120,15 @@ def test_table_json_and_charts_agree(seeded: Database) -> None:
     ) in table
     charts = report.charts()
     assert [c.title for c in charts] == [
+        "Collected per week (EUR)",
         "Collected by method (EUR)",
         "Collected by channel (EUR)",
+        "Collected per week (USD)",
         "Collected by method (USD)",
         "Collected by channel (USD)",
     ]
-    usd_methods = dict(charts[2].series)
+    assert charts[3].kind == "line" and charts[3].series == (("total", (D("85.00"), D("70.00"), D("47.00"))),)
+    usd_methods = dict(charts[4].series)
     assert usd_methods["in_quickbooks"] == (0, D("40"), D("35"))
 
 
