@@ -10,14 +10,24 @@ import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
-from report_app import PATH, parse_svg, report_app, seed
+from report_app import NOW, PATH, parse_svg, report_app, seed
+from report_rows import REALM
 from starlette.exceptions import StarletteDeprecationWarning
 
+from syncd.config import parse
+from syncd.context import Context
+from syncd.errors import ConfigError
 from syncd.reports.run import NAMES
+from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 from syncd.store.migrate import upgrade
+from syncd.web.staff_reports import ReportDesk
+from syncd.web.templating import Templating
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -133,3 +143,18 @@ def test_stylesheet_is_same_origin(client: TestClient) -> None:
     assert '<link rel="stylesheet" href="?format=css">' in html
     css = client.get(f"{PATH}/dso?format=css")
     assert css.headers["content-type"].startswith("text/css") and "figure.chart" in css.text
+
+
+def test_the_desk_of_a_context_reads_the_configured_zone(tmp_path: Path) -> None:
+    settings = parse(
+        {
+            "secret_key": SecretBox.generate(),
+            "database": {"url": f"sqlite:///{tmp_path / 's.db'}"},
+            "company": [{"realm_id": REALM, "timezone": "Europe/Berlin"}],
+        }
+    )
+    ctx = cast(Context, SimpleNamespace(settings=settings, db=None, clock=lambda: NOW))
+    desk = ReportDesk.of(ctx, Templating(None))
+    assert desk.timezone_of(REALM) == "Europe/Berlin" and desk.clock() == NOW
+    with pytest.raises(ConfigError, match="no company 'other' is configured"):
+        desk.timezone_of("other")
