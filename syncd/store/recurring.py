@@ -31,7 +31,10 @@ def schedule_of(row: RecurringRow) -> Schedule:
 
 
 def apply(row: RecurringRow, template: RecurringTemplate, today: date, now: datetime) -> None:
-    """Copy a template as QBO has it now onto its row."""
+    """Copy a template as QBO has it now onto its row. A template the customer stopped that is
+    active again was resumed by the bookkeeper: the customer's action is forgotten."""
+    if template.active and row.active is False and row.action is not None:
+        row.action = row.action_at = None
     s = template.schedule
     row.customer_id = template.customer_id
     row.name = template.name[:200]

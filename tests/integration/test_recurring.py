@@ -190,3 +190,50 @@ def test_a_customer_cancels_a_recurring_service_from_the_account_page(loop: Loop
     clock.advance(62)
     loop.qbo.run_recurring()
     assert len(_made_from(loop, template)) == 1
+
+
+def test_continue_from_the_reminder_keeps_the_trial_and_its_first_invoice_comes(
+    loop: Loop, clock: Shifted
+) -> None:
+    customer = _customer(loop)
+    template = loop.qbo.add_recurring(customer.qbo_id, start=clock.today() + timedelta(days=3))
+    _cycle(loop, clock)
+    reminder = next(m for m in _mails(loop, customer.email or "") if "trial" in m.subject)
+    found = TRIAL_LINK.search(reminder.text or "")
+    assert found is not None
+    link = found.group(0).replace("choice=cancel", "choice=continue")
+    browser = requests.Session()
+    page = browser.get(link, timeout=10)
+    assert "Continue after your trial?" in page.text
+    form = {"choice": "continue", "csrf_token": _form_value(page.text, "csrf_token")}
+    done = browser.post(link.split("?")[0], data=form, timeout=10)
+    assert done.status_code == 200 and "Thank you" in done.text
+    loop.drain()
+    assert loop.qbo.entity("RecurringTransaction", template)["RecurringInfo"]["Active"] is True
+    clock.advance(4)
+    loop.qbo.run_recurring()
+    assert len(_made_from(loop, template)) == 1
+
+
+@pytest.mark.parametrize("loop", [{"recurring": {"allow_pause": True}}], indirect=True)
+def test_a_paused_service_resumed_by_the_bookkeeper_can_be_paused_again(loop: Loop, clock: Shifted) -> None:
+    customer = _customer(loop)
+    template = loop.qbo.add_recurring(customer.qbo_id, start=clock.today() - timedelta(days=1), name="Patrol")
+    _cycle(loop, clock)
+    browser = requests.Session()
+    from_invoice = f"{loop.ctx.links.url(loop.realm, _made_from(loop, template)[0]['Id'])}/account"
+    browser.get(from_invoice, timeout=10)
+    pause = f"{loop.url}/account/recurring/{template}/pause"
+    assert browser.get(f"{loop.url}/account/recurring/{template}/cancel", timeout=10).status_code == 404
+    confirm = browser.get(pause, timeout=10)
+    posted = browser.post(pause, data={"csrf_token": _form_value(confirm.text, "csrf_token")}, timeout=10)
+    assert "The service is paused" in posted.text
+    loop.drain()
+    info = loop.qbo.entity("RecurringTransaction", template)["RecurringInfo"]
+    assert info["Active"] is False and "EndDate" not in info["ScheduleInfo"], "a pause ends nothing"
+    assert any("paused" in m.subject for m in _mails(loop, customer.email or ""))
+    assert "Paused" in browser.get(f"{loop.url}/account", timeout=10).text
+    loop.qbo.update_entity("RecurringTransaction", template, RecurringInfo={**info, "Active": True})
+    _cycle(loop, clock)
+    again = browser.get(from_invoice, timeout=10).text  # two hours on: the idle session ended
+    assert pause.removeprefix(loop.url) in again, "resumed in QuickBooks: it can be paused again"
