@@ -44,6 +44,9 @@ def test_cancel_a_recurring_service_on_a_phone(
         section = page.get_by_test_id("recurring")
         expect(section).to_contain_text("Alarm monitoring")
         expect(section).to_contain_text("Next invoices")
+        expect(section).to_contain_text("Monthly")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        section.screenshot(path=str(screenshots / "account.png"))
         page.get_by_role("link", name="Cancel").click()
         expect(page.get_by_role("heading", name="Cancel this service?")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
