@@ -350,10 +350,13 @@ class RecurringUpdate(Payload):
     """Pause (make inactive) or cancel (inactive, ending on ``end_date``) a QBO recurring template."""
 
     KIND = K.QBO_RECURRING_UPDATE
-    KEY = "qbo:recurring:{realm}:{template_id}:{action}"
+    KEY = "qbo:recurring:{realm}:{template_id}:{action}:{version}"
     template_id: str
     action: str  # a RecurAction value
     end_date: str | None = None  # ISO date a cancel ends the template on
+    # The template's SyncToken when the customer asked: a template resumed in QBO and stopped again
+    # is a new change, with a new key.
+    version: str = key_part("")
 
 
 @dataclass(frozen=True, slots=True)

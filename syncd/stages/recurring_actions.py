@@ -1,6 +1,6 @@
 """A customer stopping a recurring service (pause or cancel, from the account page or a trial's
 reminder): recorded on the template's row with three effects in one transaction — the QBO update
-(``qbo:recurring:<realm>:<id>:<action>``, its requestid), a staff email and the customer's
+(``qbo:recurring:<realm>:<id>:<action>:<SyncToken>``, its requestid), a staff email and the customer's
 confirmation. The template in QuickBooks is what stops the invoices; the bookkeeper sees it there.
 """
 
@@ -50,10 +50,11 @@ def request(
     realm = customer.company_id
     row.action, row.action_at = action.value, now
     end = today.isoformat() if action is RecurAction.CANCEL else None
-    effects.enqueue(session, RecurringUpdate(row.qbo_id, action.value, end), company_id=realm, now=now)
-    effects.enqueue(
-        session, RecurringEmail(row.qbo_id, action.value, action.value), company_id=realm, now=now
-    )
+    version = row.sync_token
+    update = RecurringUpdate(row.qbo_id, action.value, end, version=version)
+    effects.enqueue(session, update, company_id=realm, now=now)
+    confirmation = RecurringEmail(row.qbo_id, action.value, f"{action.value}-{version}")
+    effects.enqueue(session, confirmation, company_id=realm, now=now)
     done = _DONE[action]
     what = "made inactive and ended today" if action is RecurAction.CANCEL else "made inactive"
     alert = StaffAlert(
@@ -63,7 +64,7 @@ def request(
             f"(recurring template {row.qbo_id}) from {source}. syncd has the template {what} in "
             "QuickBooks, so it makes no more invoices; the customer was sent a confirmation."
         ),
-        ident=f"recurring-{action.value}:{realm}:{row.qbo_id}",
+        ident=f"recurring-{action.value}:{realm}:{row.qbo_id}:{version}",
     )
     effects.enqueue(session, alert, company_id=realm, now=now)
     return True

@@ -237,3 +237,8 @@ def test_a_paused_service_resumed_by_the_bookkeeper_can_be_paused_again(loop: Lo
     _cycle(loop, clock)
     again = browser.get(from_invoice, timeout=10).text  # two hours on: the idle session ended
     assert pause.removeprefix(loop.url) in again, "resumed in QuickBooks: it can be paused again"
+    confirm = browser.get(pause, timeout=10)
+    browser.post(pause, data={"csrf_token": _form_value(confirm.text, "csrf_token")}, timeout=10)
+    loop.drain()
+    assert loop.qbo.entity("RecurringTransaction", template)["RecurringInfo"]["Active"] is False
+    assert len([m for m in _mails(loop, customer.email or "") if "paused" in m.subject]) == 2

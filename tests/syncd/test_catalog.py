@@ -173,7 +173,7 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         "email:card-expiry:c1:pm_1:2026-12",
         None,
     ),
-    (p.RecurringUpdate("9", "cancel", "2026-11-01"), "qbo:recurring:c1:9:cancel", None),
+    (p.RecurringUpdate("9", "cancel", "2026-11-01", version="3"), "qbo:recurring:c1:9:cancel:3", None),
     (p.RecurringEmail("9", "trial", "2026-12-01"), "email:recurring:c1:9:trial:2026-12-01", None),
 ]
 
