@@ -133,9 +133,9 @@ def test_deactivate_and_end_once_under_its_request_id(backend: Backend) -> None:
     assert fresh.sync_token == first.sync_token, "already as asked: nothing written"
 
 
+@pytest.mark.parametrize("backend", ["sim"], indirect=True)  # the fake has no HTTP to fault
 def test_a_stale_sync_token_is_read_again(backend: Backend) -> None:
-    if backend.stale is None:
-        pytest.skip("the fake has no HTTP to fault")
+    assert backend.stale is not None
     template_id = backend.add()
     backend.stale(1)
     done = backend.connector.update_recurring(
@@ -147,3 +147,18 @@ def test_a_stale_sync_token_is_read_again(backend: Backend) -> None:
 def test_a_deleted_template_is_a_permanent_error(backend: Backend) -> None:
     with pytest.raises(PermanentError):
         backend.connector.update_recurring(RecurringChange("987654", active=False), request_id="gone-1")
+
+
+def test_the_connector_reads_the_sample_over_http(
+    stub: Any, make_stub_connector: Callable[..., Any], token_store: Any
+) -> None:
+    token_store.save(stub.realm, stub.tokens())
+    body = (QBO_SAMPLES / "recurring_transaction_query.json").read_text()
+    stub.queue.append((200, body, {"Content-Type": "application/json"}))
+    with make_stub_connector(token_store) as qbo:
+        templates = qbo.recurring_templates()
+    assert [(t.template_id, t.amount, t.currency) for t in templates] == [
+        ("9", Decimal("39.00"), "USD"),
+        ("12", Decimal("25.00"), "CAD"),
+    ]
+    assert [path for _, path, _ in stub.seen] == ["/query"], "one read for fewer than 1000 templates"
