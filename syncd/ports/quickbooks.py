@@ -228,7 +228,7 @@ class QuickBooks(Protocol):
         """Make a template inactive and/or end it on ``change.end_date`` (an earlier end it already
         has is kept), as a sparse update of its RecurringInfo read with its SyncToken; the template
         as it is now. Nothing is written when it already is as asked, so a replay under
-        ``request_id`` changes nothing twice. NotFoundError-like PermanentError when it was deleted."""
+        ``request_id`` changes nothing twice. PermanentError when QBO no longer has it."""
 
     def keep_alive(self) -> None:
         """Refresh the access token if it is about to expire, with no metered read: keeps the
