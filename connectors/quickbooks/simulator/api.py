@@ -159,6 +159,9 @@ def _batch_item(company: SimCompany, item: dict[str, Any], faults: Faults) -> di
         raise validation("A batch item names exactly one entity", code="2010")
     name = canonical_entity(names[0])
     assert name is not None
+    if name == recurring.NAME:
+        # Unmodelled: recurring templates are written one call at a time (syncd never batches them).
+        raise validation("RecurringTransaction writes are not supported in a batch", code="2010")
     include = "void" if item.get("optionsData") == "void" else None
     row = _entity_write(company, name, operation, include, item[names[0]], faults)
     return {name: row}

@@ -142,3 +142,18 @@ def test_an_update_that_breaks_the_schedule_is_refused(sim: QboSimulator, api: A
     refused = api.post("recurringtransaction", body)
     assert refused.status_code == 400
     assert _template(api, template_id)["RecurringInfo"]["Active"] is True
+
+
+def test_a_batch_reads_templates_wrapped_and_refuses_to_write_them(sim: QboSimulator, api: Any) -> None:
+    template_id = sim.add_recurring(start=TODAY + timedelta(days=3))
+    body = {
+        "BatchItemRequest": [
+            {"bId": "q", "Query": "select * from RecurringTransaction"},
+            {"bId": "w", "operation": "update", "RecurringTransaction": {"Invoice": {"Id": template_id}}},
+        ]
+    }
+    items = {i["bId"]: i for i in api.json(api.post("batch", body))["BatchItemResponse"]}
+    rows = items["q"]["QueryResponse"]["RecurringTransaction"]
+    assert any(r["Invoice"]["Id"] == template_id for r in rows)
+    assert "Fault" in items["w"]
+    assert _template(api, template_id)["SyncToken"] == "0"
