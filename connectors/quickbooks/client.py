@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from intuitlib.client import AuthClient
 
-from connectors.quickbooks import accounts, clearing, links, pull, reductions, writes
+from connectors.quickbooks import accounts, clearing, links, pull, recurring, reductions, writes
 from connectors.quickbooks.errors import (
     QboNotFoundError,
     error_for_fault,
@@ -48,6 +48,7 @@ from syncd.domain import (
     QboRefundDraft,
     QboTransferDraft,
 )
+from syncd.domain.recurring import RecurringChange, RecurringTemplate
 from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, SyncdError
 from syncd.ports.quickbooks import (
     AccountNames,
@@ -360,6 +361,12 @@ class QboConnector:
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         return accounts.ensure_accounts(self.calls, self.realm_id, currency, self.home_currency(), names)
+
+    def recurring_templates(self) -> list[RecurringTemplate]:
+        return list(recurring.read_all(self.calls, self.home_currency()))
+
+    def update_recurring(self, change: RecurringChange, *, request_id: str) -> RecurringTemplate:
+        return recurring.update(self.calls, change, request_id=request_id, home_currency=self.home_currency())
 
     # -- bookkeeping -------------------------------------------------------------------------
 

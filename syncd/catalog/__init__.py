@@ -68,6 +68,9 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.QBO_CUSTOMER_CONTACT: Spec(p.CustomerContact, f"{_STAGES}.account:write_contact", BOOKS),
     EffectKind.QBO_INVOICE_LINKS: Spec(p.InvoiceLinks, f"{_STAGES}.link_writeback:write_links", BOOKS),
     EffectKind.QBO_INVOICE_LINK: Spec(p.InvoiceLink, f"{_STAGES}.link_writeback:write_link", BOOKS),
+    EffectKind.QBO_RECURRING_UPDATE: Spec(
+        p.RecurringUpdate, f"{_STAGES}.recurring_actions:update_template", BOOKS
+    ),
     EffectKind.BOOKS_DISPUTE: Spec(p.DisputePlan, f"{_BOOKS}.disputes:plan_dispute", LATER),
     EffectKind.BOOKS_PAYOUT_FAILED: Spec(p.PayoutFailed, f"{_BOOKS}.payouts:record_payout_failure", LATER),
     EffectKind.EMAIL_RECEIPT: Spec(p.ReceiptEmail, _PAYMENT_EMAIL, PAYER),
@@ -80,6 +83,9 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_REMINDER: Spec(p.ReminderEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
     EffectKind.EMAIL_CARD_REQUEST: Spec(p.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
     EffectKind.EMAIL_CARD_EXPIRY: Spec(p.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER),
+    EffectKind.EMAIL_RECURRING: Spec(
+        p.RecurringEmail, f"{_STAGES}.recurring_notices:send_recurring_email", LATER
+    ),
 }
 
 

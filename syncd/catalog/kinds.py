@@ -26,6 +26,7 @@ class EffectKind(enum.StrEnum):
     QBO_CUSTOMER_CONTACT = "qbo.customer_contact"
     QBO_INVOICE_LINKS = "qbo.invoice_links"
     QBO_INVOICE_LINK = "qbo.invoice_link"  # one link per effect: rows queued before batches
+    QBO_RECURRING_UPDATE = "qbo.recurring_update"
     # Books planning (reads Stripe, queues the QBO writes)
     BOOKS_DISPUTE = "books.dispute"
     BOOKS_PAYOUT_FAILED = "books.payout_failed"
@@ -40,6 +41,7 @@ class EffectKind(enum.StrEnum):
     EMAIL_REMINDER = "email.reminder"  # likewise
     EMAIL_CARD_REQUEST = "email.card_request"
     EMAIL_CARD_EXPIRY = "email.card_expiry"
+    EMAIL_RECURRING = "email.recurring"
 
 
 class Serial(enum.Enum):

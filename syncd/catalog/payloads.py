@@ -345,6 +345,33 @@ class CardExpiryEmail(Payload):
     expiry: str = key_part()  # YYYY-MM of the card
 
 
+@dataclass(frozen=True, slots=True)
+class RecurringUpdate(Payload):
+    """Pause (make inactive) or cancel (inactive, ending on ``end_date``) a QBO recurring template."""
+
+    KIND = K.QBO_RECURRING_UPDATE
+    KEY = "qbo:recurring:{realm}:{template_id}:{action}:{version}"
+    template_id: str
+    action: str  # a RecurAction value
+    end_date: str | None = None  # ISO date a cancel ends the template on
+    # The template's SyncToken when the customer asked: a template resumed in QBO and stopped again
+    # is a new change, with a new key.
+    version: str = key_part("")
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringEmail(Payload):
+    """A customer's email about one recurring service: ``topic`` pause / cancel (confirmation),
+    contract_end or trial; ``ident`` makes it once per template and occasion (an end date, a first
+    date, an action)."""
+
+    KIND = K.EMAIL_RECURRING
+    KEY = "email:recurring:{realm}:{template_id}:{topic}:{ident}"
+    template_id: str
+    topic: str
+    ident: str
+
+
 PAYLOADS: dict[K, type[Payload]] = {
     cls.KIND: cls
     for cls in (
@@ -375,6 +402,8 @@ PAYLOADS: dict[K, type[Payload]] = {
         ReminderEmail,
         CardRequestEmail,
         CardExpiryEmail,
+        RecurringUpdate,
+        RecurringEmail,
     )
 }
 

@@ -20,6 +20,7 @@ from syncd.config.models import (
     WebhookSecret,
     shaped,
 )
+from syncd.config.recurring import RecurringSettings
 from syncd.ports.quickbooks import AccountNames
 
 
@@ -196,6 +197,11 @@ class CompanySettings(Section):
         documented="none",
     )
     branding: BrandingSettings = setting(BrandingSettings(), "How the payment page and emails look.")
+    recurring: RecurringSettings = setting(
+        RecurringSettings(),
+        "Recurring services from QuickBooks: pause / cancel on the account page, contract-end notices "
+        "and trial reminders.",
+    )
     stripe: CompanyStripeSettings = setting(
         CompanyStripeSettings(),
         "The company's own Stripe account (its payouts, balance and audit are its alone).",

@@ -34,6 +34,7 @@ KINDS = (
     "card_request",
     "card_expiry",
     "sign_in",
+    "recurring",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -71,7 +72,9 @@ class EmailRenderer:
     needs ``company_name``, ``title``, ``body`` and optionally ``link``; ``card_request`` needs
     ``customer_name``, ``reason`` (or None), ``expires_at`` and ``link``; ``card_expiry`` needs
     ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``; ``sign_in`` needs
-    ``company_name``, ``sign_in_url`` and ``minutes``.
+    ``company_name``, ``sign_in_url`` and ``minutes``; ``recurring`` needs ``customer_name``,
+    ``service_name``, ``amount``, ``currency``, ``topic`` (trial, contract_end, cancel, pause),
+    ``first_date``, ``ends_on``, ``account_url`` and, for a trial, ``continue_link`` and ``cancel_link``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

@@ -8,7 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from syncd.domain.recurring import RecurAction
 from syncd.ports.portal import Branding, Consenting
+from syncd.ports.recurring import RecurringItem
 
 
 class SignIn(enum.Enum):
@@ -106,6 +108,7 @@ class AccountView:
     methods: tuple[MethodItem, ...] = ()
     consent_text: str = ""  # shown by "Add a card or bank account", and recorded as shown
     keep_offer: str | None = None  # the "keep this card for next time" text, when offered
+    recurring: tuple[RecurringItem, ...] = ()  # recurring services from QuickBooks templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,11 @@ class AccountBackend(Protocol):
 
     def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
         """Write new billing email / phone back to the QBO customer (through the effect ledger)."""
+
+    def recurring_action(self, sid: str, template_id: str, action: RecurAction) -> bool:
+        """Pause or cancel one of the chosen account's recurring services (QBO template made
+        inactive through the effect ledger, staff told, customer confirmed); False when it is not
+        the account's, the company does not allow it, or it is already stopped."""
 
     def sign_out(self, sid: str, everywhere: bool) -> None:
         """End this session, or every session of the person (or of the customer)."""

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from syncd.domain import CompanyInfo, Invoice, QboChanges, ledger
+from syncd.domain.recurring import RecurringChange, RecurringTemplate
 from syncd.errors import SyncdError
 
 # The batch-call budget every QuickBooks implementation keeps per company (QBO allows 40 a minute)
@@ -218,6 +219,16 @@ class QuickBooks(Protocol):
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> ledger.BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
+
+    def recurring_templates(self) -> list[RecurringTemplate]:
+        """Every recurring Invoice template (RecurringTransaction) of the company, active or not, in
+        reads of up to 1000 rows; templates of other types (bills, journal entries…) are left out."""
+
+    def update_recurring(self, change: RecurringChange, *, request_id: str) -> RecurringTemplate:
+        """Make a template inactive and/or end it on ``change.end_date`` (an earlier end it already
+        has is kept), as a sparse update of its RecurringInfo read with its SyncToken; the template
+        as it is now. Nothing is written when it already is as asked, so a replay under
+        ``request_id`` changes nothing twice. PermanentError when QBO no longer has it."""
 
     def keep_alive(self) -> None:
         """Refresh the access token if it is about to expire, with no metered read: keeps the

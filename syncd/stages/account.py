@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from syncd.catalog.payloads import CustomerContact, SignInEmail
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
+from syncd.domain.recurring import RecurAction
 from syncd.errors import PermanentError, SyncdError
 from syncd.ports.account import (
     AccountChoice,
@@ -36,9 +37,17 @@ from syncd.ports.account import (
 )
 from syncd.ports.account_text import TEXT
 from syncd.ports.portal import Consenting
-from syncd.stages import account_methods, account_view, checkouts, methods, passkeys, views
+from syncd.stages import (
+    account_methods,
+    account_view,
+    checkouts,
+    methods,
+    passkeys,
+    recurring_account,
+    views,
+)
 from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
-from syncd.stages.notify import queue_staff_alert, send
+from syncd.stages.notify import local_now, queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import AccountSession, CustomerRow, InvoiceRow, PaymentRow, PortalLink
@@ -227,6 +236,7 @@ class AccountService:
             realm = customer.company_id
             invoices = account_page.invoices(session, realm, customer.qbo_id)
             found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
+            services = recurring_account.items(ctx, session, customer)
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
@@ -241,7 +251,9 @@ class AccountService:
         )
         consent = TEXT["method_consent"].format(company=brand.name)
         keep = views.keep_offer(company.save_methods, offered, brand.name)
-        return dataclasses.replace(view, methods=on_file, consent_text=consent, keep_offer=keep)
+        return dataclasses.replace(
+            view, methods=on_file, consent_text=consent, keep_offer=keep, recurring=services
+        )
 
     # -- payment methods ----------------------------------------------------------------------
 
@@ -377,6 +389,27 @@ class AccountService:
         # One payable session per invoice: every rival is closed before this URL is handed out.
         checkouts.settle(ctx, waiting, owner=OWNER)
         return self.portal._checkout_url(key)
+
+    # -- recurring services -------------------------------------------------------------------
+
+    def recurring_action(self, sid: str, template_id: str, action: RecurAction) -> bool:
+        ctx = self.ctx
+        with ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            realm = current[1].company_id if current else None
+        if realm is None:
+            return False
+        today = local_now(ctx, realm).date()
+        with ctx.db.transaction() as session:
+            current = self._current(session, sid)
+            if current is None or current[1].company_id != realm:
+                return False
+            done = recurring_account.act(
+                ctx, session, current[1], template_id, action, today=today, now=ctx.clock()
+            )
+        if done:
+            ctx.wake("worker", None)
+        return done
 
     # -- contact details ----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""One company's scheduled cycle: pull, then publish, then notify (invoices, then card expiry)."""
+"""One company's scheduled cycle: pull, then publish, then notify (invoices, card expiry, then
+recurring services)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.notify import notify
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
+from syncd.stages.recurring import recurring
 
 
 def run_cycle(ctx: Context, realm_id: str) -> None:
@@ -14,3 +16,4 @@ def run_cycle(ctx: Context, realm_id: str) -> None:
     publish(ctx, realm_id)
     notify(ctx, realm_id)
     expiry_notices(ctx, realm_id)
+    recurring(ctx, realm_id)

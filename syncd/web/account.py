@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from syncd.domain.recurring import RecurAction
 from syncd.errors import PermanentError, ThrottledError, TransientError
 from syncd.ports.account import AccountBackend, Change, SignIn
 from syncd.ports.account_text import TEXT
@@ -56,6 +57,13 @@ def _set(response: Response, request: Request, name: str, value: str, max_age: i
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+
+
+def _recur_action(value: str) -> RecurAction | None:
+    try:
+        return RecurAction(value)
+    except ValueError:
+        return None
 
 
 def _request_id(fields: Fields) -> str:
@@ -237,6 +245,33 @@ class _Pages:
             notice_kind=notice_kind,
             request_id=nonce,
         )
+
+    async def recurring_confirm(self, request: Request, sid: str) -> Response:
+        """What pausing or cancelling one recurring service does; its button POSTs the choice."""
+        action = _recur_action(request.path_params["action"])
+        view = await run_in_threadpool(self.backend.account, sid)
+        if view is None:
+            return self.to_sign_in(request)
+        item = next((i for i in view.recurring if i.template_id == request.path_params["template"]), None)
+        if (
+            action is None
+            or item is None
+            or not (item.can_cancel if action is RecurAction.CANCEL else item.can_pause)
+        ):
+            return self.not_found(request)
+        return self.page(
+            request, "account/recurring_confirm.html", brand=view.branding, item=item, action=action.value
+        )
+
+    async def recurring_act(self, request: Request, fields: Fields, sid: str) -> Response:
+        action = _recur_action(request.path_params["action"])
+        template = request.path_params["template"]
+        if action is None or not await run_in_threadpool(
+            self.backend.recurring_action, sid, template, action
+        ):
+            return self.not_found(request)
+        root = request.scope.get("root_path", "")
+        return RedirectResponse(f"{root}/account?done=recurring_{action.value}", status_code=303)
 
     async def choose(self, request: Request) -> Response:
         fields = await self.form(request)
@@ -436,6 +471,18 @@ def account_routes(
             name="account_pdf",
         ),
         Route("/account/contact", p.signed(p.contact), methods=["POST"], name="account_contact"),
+        Route(
+            "/account/recurring/{template}/{action}",
+            p.with_session(p.recurring_confirm),
+            methods=["GET"],
+            name="account_recurring",
+        ),
+        Route(
+            "/account/recurring/{template}/{action}",
+            p.signed(p.recurring_act),
+            methods=["POST"],
+            name="account_recurring_act",
+        ),
         Route("/account/sign-out", p.sign_out, methods=["POST"], name="account_sign_out"),
         Route(
             "/account/passkeys/{purpose}/options", p.passkey_options, methods=["POST"], name="passkey_options"

@@ -18,6 +18,7 @@ from syncd.stages.account import AccountService
 from syncd.stages.card_requests import CardRequests
 from syncd.stages.collect import PortalService
 from syncd.stages.connect import finish_connect
+from syncd.stages.recurring_links import TrialLinks
 from syncd.web.account import account_routes
 from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
@@ -28,6 +29,7 @@ from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.templating import Templating
+from syncd.web.trial import trial_routes
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
 
 
@@ -67,6 +69,7 @@ def create_app(
         *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),
         *card_request_routes(CardRequests(ctx), templates, csrf),
+        *trial_routes(TrialLinks(ctx), templates, csrf),
         *account_routes(accounts, templates, csrf, checkout_origin(ctx)),
         *connect_routes(connect),
     ]

@@ -61,6 +61,8 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_REMINDER: [{"invoice_id": "1", "days": 7}],
     EffectKind.EMAIL_CARD_REQUEST: [{"customer_id": "7", "ident": "2026-11-01"}],
     EffectKind.EMAIL_CARD_EXPIRY: [{"payment_method_id": "pm_1", "ident": "expiry-pm_1-2026-12"}],
+    EffectKind.QBO_RECURRING_UPDATE: [{"template_id": "9", "action": "cancel", "end_date": "2026-11-01"}],
+    EffectKind.EMAIL_RECURRING: [{"template_id": "9", "topic": "contract_end", "ident": "2027-01-01"}],
 }
 
 
@@ -171,6 +173,8 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         "email:card-expiry:c1:pm_1:2026-12",
         None,
     ),
+    (p.RecurringUpdate("9", "cancel", "2026-11-01", version="3"), "qbo:recurring:c1:9:cancel:3", None),
+    (p.RecurringEmail("9", "trial", "2026-12-01"), "email:recurring:c1:9:trial:2026-12-01", None),
 ]
 
 

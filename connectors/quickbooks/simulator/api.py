@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.quickbooks.simulator import reads
+from connectors.quickbooks.simulator import reads, recurring
 from connectors.quickbooks.simulator.company import SimCompany
 from connectors.quickbooks.simulator.faults import Faults
 from connectors.quickbooks.simulator.pdf import invoice_pdf
@@ -72,6 +72,22 @@ def _entity_write(
     return books.create(name, body)
 
 
+def _template_write(
+    company: SimCompany, params: Mapping[str, str], body: Any, faults: Faults
+) -> dict[str, Any]:
+    templates = company.recurring
+    row = recurring.unwrap(body)
+    has_id = row.get("Id") not in (None, "")
+    if has_id and faults.take_stale():
+        raise stale_object(recurring.NAME)
+    operation = params.get("operation")
+    if operation == "delete":
+        return templates.delete(row)
+    if operation not in (None, "create", "update"):
+        raise validation(f"Unsupported operation {operation!r}", code="2010")
+    return templates.update(row) if has_id else templates.create(row)
+
+
 def _read(company: SimCompany, tail: list[str], params: Mapping[str, str]) -> Reply:
     head = tail[0].lower()
     state = company.state
@@ -103,7 +119,8 @@ def _read(company: SimCompany, tail: list[str], params: Mapping[str, str]) -> Re
             raw=invoice_pdf(row, str(state.company_info["CompanyName"])),
             media_type="application/pdf",
         )
-    return Reply(200, "read", {name: company.books.read(name, tail[1])})
+    row = company.books.read(name, tail[1])
+    return Reply(200, "read", {name: recurring.wrap(row) if name == recurring.NAME else row})
 
 
 def _batch(company: SimCompany, body: Any, faults: Faults) -> Reply:
@@ -142,6 +159,9 @@ def _batch_item(company: SimCompany, item: dict[str, Any], faults: Faults) -> di
         raise validation("A batch item names exactly one entity", code="2010")
     name = canonical_entity(names[0])
     assert name is not None
+    if name == recurring.NAME:
+        # Unmodelled: recurring templates are written one call at a time (syncd never batches them).
+        raise validation("RecurringTransaction writes are not supported in a batch", code="2010")
     include = "void" if item.get("optionsData") == "void" else None
     row = _entity_write(company, name, operation, include, item[names[0]], faults)
     return {name: row}
@@ -182,6 +202,8 @@ def process(
     name = canonical_entity(head)
     if name is None or len(tail) != 1:
         raise unknown_route("/" + "/".join(tail))
+    if name == recurring.NAME:
+        return Reply(200, "write", {name: recurring.wrap(_template_write(company, params, parsed, faults))})
     row = _entity_write(company, name, params.get("operation"), params.get("include"), parsed, faults)
     return Reply(200, "write", {name: row})
 

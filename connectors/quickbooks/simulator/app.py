@@ -223,6 +223,9 @@ def _answer(
     request_id: str | None,
 ) -> Response:
     with company.state.lock:
+        # QBO makes invoices from its recurring templates on their dates: the simulator does it as
+        # its clock is found to have moved past them.
+        company.recurring.run()
         if request_id is not None:
             stored = company.replies.get(request_id)
             if stored is not None:

@@ -97,6 +97,10 @@ class Books:
         self.state.emit(name, entity_id, "Create", when)
         return row
 
+    def prepare_invoice(self, row: Entity) -> None:
+        """Fill an invoice's defaults and totals as a create does, creating nothing (a template's probe)."""
+        self._prepare_invoice(row)
+
     def _prepare_invoice(self, row: Entity) -> None:
         customer = self._customer_of(row)
         self._currency(row, customer)

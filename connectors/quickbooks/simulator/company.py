@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from connectors.quickbooks.simulator.books import Books
+from connectors.quickbooks.simulator.recurring import Recurrences
 from connectors.quickbooks.simulator.seed import CompanySeed
 from connectors.quickbooks.simulator.store import RealmState
 
@@ -35,6 +36,11 @@ class SimCompany:
     @property
     def realm_id(self) -> str:
         return self.state.realm_id
+
+    @property
+    def recurring(self) -> Recurrences:
+        """The company's recurring templates (stateless over ``state``: built on each use)."""
+        return Recurrences(self.state, self.books, self.books.now)
 
     def count(self, kind: str) -> None:
         with self.counts_lock:

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.quickbooks.simulator import query as ql
+from connectors.quickbooks.simulator.recurring import NAME as RECURRING
+from connectors.quickbooks.simulator.recurring import wrap
 from connectors.quickbooks.simulator.store import RealmState, Table, canonical_entity
 from connectors.quickbooks.simulator.wire import QboFault, parse_time, qbo_time, query_fault, validation
 
@@ -105,6 +107,8 @@ def run_query(state: RealmState, text: str) -> dict[str, Any]:
     page, total = _table_query(state.table(canonical), parsed)
     if parsed.count:
         return {"totalCount": total}
+    if canonical == RECURRING:
+        page = [wrap(row) for row in page]
     return _page(canonical, page, parsed.start, total)
 
 

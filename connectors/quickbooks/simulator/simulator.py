@@ -267,6 +267,69 @@ class QboSimulator(Served):
                 body["BillEmail"] = {"Address": email}
             return str(company.books.create("Invoice", body)["Id"])
 
+    def add_recurring(
+        self,
+        customer_id: str | None = None,
+        amount: Decimal = Decimal("50.00"),
+        *,
+        start: date,
+        realm_id: str | None = None,
+        name: str = "Monthly monitoring",
+        interval: str = "Monthly",
+        every: int = 1,
+        end_date: date | None = None,
+        max_occurrences: int | None = None,
+        active: bool = True,
+        recur_type: str = "Automated",
+        description: str = "Monitoring",
+    ) -> str:
+        """A bookkeeper's recurring invoice template (RecurringTransaction) for ``customer_id``
+        (default: the first customer), first billing on ``start``; returns its Id."""
+        company = self._company(realm_id)
+        with company.state.lock:
+            customer_id = customer_id or company.state.table("Customer").ids()[0]
+            item = company.state.table("Item").ids()[0]
+            schedule: dict[str, Any] = {
+                "IntervalType": interval,
+                "NumInterval": every,
+                "StartDate": start.isoformat(),
+                "NextDate": start.isoformat(),
+            }
+            if interval in ("Monthly", "Yearly"):
+                schedule["DayOfMonth"] = start.day
+            if end_date is not None:
+                schedule["EndDate"] = end_date.isoformat()
+            if max_occurrences is not None:
+                schedule["MaxOccurrences"] = max_occurrences
+            body: dict[str, Any] = {
+                "CustomerRef": {"value": customer_id},
+                "Line": [
+                    {
+                        "Amount": money(amount),
+                        "Description": description,
+                        "DetailType": "SalesItemLineDetail",
+                        "SalesItemLineDetail": {
+                            "ItemRef": {"value": item},
+                            "Qty": 1,
+                            "UnitPrice": money(amount),
+                        },
+                    }
+                ],
+                "RecurringInfo": {
+                    "Name": name,
+                    "RecurType": recur_type,
+                    "Active": active,
+                    "ScheduleInfo": schedule,
+                },
+            }
+            return str(company.recurring.create(body)["Id"])
+
+    def run_recurring(self, *, realm_id: str | None = None) -> list[str]:
+        """Make the invoices now due from recurring templates (any API call does it too); their Ids."""
+        company = self._company(realm_id)
+        with company.state.lock:
+            return company.recurring.run()
+
     # --- raw state for assertions -------------------------------------------------------------
     def entity(self, name: str, entity_id: str, *, realm_id: str | None = None) -> dict[str, Any] | None:
         company = self._company(realm_id)

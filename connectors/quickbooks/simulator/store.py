@@ -30,6 +30,7 @@ ENTITY_NAMES = (
     "SalesReceipt",
     "Term",
     "Class",
+    "RecurringTransaction",
 )
 _BY_LOWER = {name.lower(): name for name in ENTITY_NAMES}
 

@@ -31,6 +31,7 @@ from syncd.store.models.core import (
     SavedMethodRow,
     Secret,
 )
+from syncd.store.models.recurring import RecurringLink, RecurringRow
 from syncd.store.models.staff import StaffMembership, StaffRole, StaffUser
 from syncd.store.models.types import (
     NAMING,
@@ -66,6 +67,8 @@ __all__ = [
     "Passkey",
     "PaymentRow",
     "PortalLink",
+    "RecurringLink",
+    "RecurringRow",
     "SavedMethodRow",
     "Secret",
     "StaffMembership",

@@ -19,6 +19,7 @@ from connectors.quickbooks.errors import (
 )
 from connectors.quickbooks.mapping import parse_time, query_rows, to_customer, to_invoice
 from connectors.quickbooks.pull import CDC_MAX_ROWS, batch_items, changes_from_cdc, deleted_ids_from_cdc_xml
+from connectors.quickbooks.recurring import to_template, unwrapped
 from connectors.quickbooks.writes import entry_ref, payment_body
 from syncd.domain import InvoiceStatus, QboPaymentDraft, QboPaymentLine
 from syncd.errors import (
@@ -51,8 +52,20 @@ def test_every_sample_is_covered_by_a_test_here() -> None:
         "purchase_entity_sandbox_2025.json", "refund_receipt_read.xml", "throttle_403_legacy.xml",
         "throttle_429.xml", "transfer.xml", "webhook_cloudevents.json", "webhook_legacy.json",
         "webhook_legacy_signed_dotnet.raw.json", "webhook_legacy_signed_dotnet.signature.json",
+        "recurring_transaction_query.json",
     }  # fmt: skip
     assert {p.name for p in CONTRACTS.iterdir() if p.suffix in (".json", ".xml")} <= covered
+
+
+def test_recurring_templates_map_from_the_wrapped_query_rows() -> None:
+    # Assembled by syncd (see PROVENANCE.md): held to the shape, field by field in test_recurring.py.
+    rows = query_rows(load("recurring_transaction_query.json"), "RecurringTransaction")
+    inner = [unwrapped(row) for row in rows]
+    templates = [to_template(row, home_currency="USD") for row in inner if row is not None]
+    assert [(t.template_id, t.currency, t.active) for t in templates] == [
+        ("9", "USD", True),
+        ("12", "CAD", True),
+    ]
 
 
 def test_open_invoice_maps_exactly() -> None:

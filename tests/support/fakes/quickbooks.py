@@ -30,6 +30,7 @@ from syncd.domain import (
     QboRefundDraft,
     QboTransferDraft,
 )
+from syncd.domain.recurring import RecurringChange, RecurringTemplate, Schedule
 from syncd.errors import (
     NotReducibleError,
     OpenBalanceError,
@@ -101,6 +102,7 @@ class FakeQuickBooks:
         self.entries: dict[tuple[str, str], _Entry] = {}
         self.accounts: dict[str, AccountRef] = {}  # by name
         self.links: dict[str, str] = {}  # invoice id -> url written back
+        self.templates: dict[str, RecurringTemplate] = {}  # recurring invoice templates by id
         self._done: dict[str, object] = {}  # request id -> what it answered
         self._ids = 100
         self._reads = self._writes = self._batches = 0
@@ -497,6 +499,40 @@ class FakeQuickBooks:
             refund_income=account(names.refund_income),
             rounding=account(names.rounding),
         )
+
+    def add_template(
+        self, customer: Customer, amount: Decimal, schedule: Schedule, *, name: str = "Monthly service"
+    ) -> RecurringTemplate:
+        """A recurring invoice template as a bookkeeper sets one up (active, automated)."""
+        template = RecurringTemplate(
+            self._next_id(), "0", name, customer.qbo_id, amount, customer.currency, True, True, schedule
+        )
+        self.templates[template.template_id] = template
+        return template
+
+    def recurring_templates(self) -> list[RecurringTemplate]:
+        self._read()
+        return list(self.templates.values())
+
+    def update_recurring(self, change: RecurringChange, *, request_id: str) -> RecurringTemplate:
+        def update() -> RecurringTemplate:
+            current = self.templates.get(change.template_id)
+            if current is None:
+                raise PermanentError(f"QBO recurring template {change.template_id} does not exist")
+            active = current.active if change.active is None else change.active
+            end = current.schedule.end_date
+            if change.end_date is not None and (end is None or end > change.end_date):
+                end = max(change.end_date, current.schedule.start)
+            if active == current.active and end == current.schedule.end_date:
+                return current
+            schedule = dataclasses.replace(current.schedule, end_date=end)
+            changed = dataclasses.replace(
+                current, active=active, schedule=schedule, sync_token=str(int(current.sync_token) + 1)
+            )
+            self.templates[change.template_id] = changed
+            return changed
+
+        return self._once(request_id, update)
 
     def keep_alive(self) -> None:
         if not self.connected:

@@ -40,6 +40,13 @@ def context(**changes: object) -> dict[str, object]:
         "expires_on": date(2026, 4, 30),
         "sign_in_url": "https://pay.acme.example/account/link/tok_xyz",
         "minutes": 15,
+        "topic": "trial",
+        "service_name": "Alarm monitoring",
+        "first_date": date(2026, 4, 19),
+        "ends_on": date(2027, 1, 31),
+        "account_url": "https://pay.acme.example/account",
+        "continue_link": "https://pay.acme.example/t/tok_trial?choice=continue",
+        "cancel_link": "https://pay.acme.example/t/tok_trial?choice=cancel",
         "invoices": [
             {
                 "invoice_number": "INV-1042",
@@ -79,6 +86,9 @@ def test_every_kind_renders_branded(kind: str) -> None:
     if kind in CARD_KINDS:
         for body in (email.text, email.html):
             assert "https://pay.acme.example/c/tok_card" in body and "billing@acme.example" in body
+    elif kind == "recurring":
+        for body in (email.text, email.html):
+            assert "Alarm monitoring" in body and "https://pay.acme.example/t/tok_trial?choice=cancel" in body
     elif kind == "sign_in":
         assert "https://pay.acme.example/account/link/tok_xyz" in email.text
     elif kind != "staff_alert":
@@ -226,3 +236,24 @@ def test_an_email_speaks_the_companys_locale() -> None:
     # A subject is one plain line: the no-break space becomes a space there.
     assert email.subject == "Invoice INV-1042 from Acme Alarm Co: 73,40 € due 4. April 2026"
     assert "4. April 2026" in email.text and "73,40\u00a0€" in email.html
+
+
+@pytest.mark.parametrize(
+    ("topic", "subject", "text"),
+    [
+        (
+            "trial",
+            "first charge on April 19, 2026",
+            "Cancel: https://pay.acme.example/t/tok_trial?choice=cancel",
+        ),
+        ("contract_end", "ends on January 31, 2027", "ends on January 31, 2027"),
+        ("cancel", "is cancelled", "makes no more invoices"),
+        ("pause", "is paused", "until it is resumed"),
+    ],
+)
+def test_recurring_emails_say_what_happens_and_escape_the_service_name(
+    topic: str, subject: str, text: str
+) -> None:
+    email = EmailRenderer(None).render("recurring", context(topic=topic, service_name="<b>Alarm</b>"))
+    assert subject in email.subject and text in email.text
+    assert "<b>Alarm</b>" not in email.html and "&lt;b&gt;Alarm&lt;/b&gt;" in email.html

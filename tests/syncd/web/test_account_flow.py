@@ -8,6 +8,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from syncd.store.models import (
     InvoiceRow,
     Passkey,
     PaymentRow,
+    RecurringRow,
     SavedMethodRow,
 )
 from syncd.web.account import account_routes
@@ -203,6 +205,7 @@ WALKED = {
     "/account/receipts/{ref:path}",
     "/account/invoices/{invoice_id}/pdf",
     "/account/contact",
+    "/account/recurring/{template}/{action}",
     "/account/sign-out",
     "/account/passkeys",
     "/account/switch",
@@ -240,6 +243,25 @@ def _b_has_everything(loop: Loop, b: str, b_invoice: InvoiceRow) -> tuple[str, s
             )
         )
         accounts.open_session(s, session_digest=accounts.digest("b" * 43), now=now, email="b@two.test")
+        s.add(
+            RecurringRow(
+                company_id=loop.realm,
+                qbo_id="9999",
+                customer_id=b,
+                name="B's secret trial",
+                amount=Decimal("9.00"),
+                currency="USD",
+                active=True,
+                automated=True,
+                interval="Monthly",
+                every=1,
+                start_date=now.date() + timedelta(days=5),
+                next_date=now.date() + timedelta(days=5),
+                kind="trial",  # a trial can always be cancelled: only ownership stands in the way
+                sync_token="0",
+                pulled_at=now,
+            )
+        )
     return f"pay:{loop.realm}:{b_invoice.qbo_id}:9", "b-credential-id"
 
 
@@ -264,7 +286,13 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             if cid == b:
                 b_name = row.display_name
     receipt, credential = _b_has_everything(loop, b, b_invoices[0])
-    b_texts = {f">{i.doc_number}<" for i in b_invoices} | {b_name, "b@two.test", credential, "pm_b_card"}
+    b_texts = {f">{i.doc_number}<" for i in b_invoices} | {
+        b_name,
+        "b@two.test",
+        credential,
+        "pm_b_card",
+        "secret trial",
+    }
     with httpx.Client(base_url=loop.url, follow_redirects=False) as client:
         for how in ("email", "invoice"):
             client.cookies.clear()
@@ -291,6 +319,9 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             for answer in seen:
                 assert not any(text in answer.text for text in b_texts), (how, answer.url)
             assert client.get(f"/account/receipts/{receipt}").status_code == 404
+            assert client.get("/account/recurring/9999/cancel").status_code == 404
+            stopped = client.post("/account/recurring/9999/cancel", data={"csrf_token": csrf})
+            assert stopped.status_code == 404 and "secret trial" not in stopped.text
             mine = client.get(f"/account/invoices/{a_invoices[0].qbo_id}/pdf")
             assert mine.status_code == 200 and mine.content.startswith(b"%PDF-")
             for b_invoice in b_invoices:
@@ -344,6 +375,9 @@ def test_no_account_route_reaches_another_customers_data(loop: Loop) -> None:
             for e in s.scalars(select(Effect).where(Effect.kind == "qbo.customer_contact"))
         }
         assert changed == {a}
+        trial = s.get(RecurringRow, (loop.realm, "9999"))
+        assert trial is not None and trial.action is None
+        assert not list(s.scalars(select(Effect).where(Effect.kind == "qbo.recurring_update")))
 
 
 def test_every_account_post_refuses_a_missing_csrf_token(loop: Loop) -> None:
@@ -358,6 +392,7 @@ def test_every_account_post_refuses_a_missing_csrf_token(loop: Loop) -> None:
             "/account/methods/default",
             "/account/methods/remove",
             "/account/contact",
+            "/account/recurring/1/cancel",
             "/account/sign-out",
             "/account/passkeys/remove",
             "/account/link/whatever",
