@@ -22,6 +22,7 @@ from syncd.cli.failed import failed
 from syncd.cli.holds import holds
 from syncd.cli.options import CliState
 from syncd.cli.preview import preview
+from syncd.cli.staff import staff
 from syncd.cli.templates import templates
 from syncd.errors import AuthError, ConfigError, SyncdError, TransientError, UnavailableError
 
@@ -60,6 +61,7 @@ for command in (
     holds,
     preview,
     request_card,
+    staff,
     templates,
 ):
     cli.add_command(command)

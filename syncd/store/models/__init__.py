@@ -31,7 +31,14 @@ from syncd.store.models.core import (
     SavedMethodRow,
     Secret,
 )
-from syncd.store.models.staff import StaffMembership, StaffRole, StaffUser
+from syncd.store.models.staff import (
+    StaffAction,
+    StaffMembership,
+    StaffRole,
+    StaffSession,
+    StaffSignInAttempt,
+    StaffUser,
+)
 from syncd.store.models.types import (
     NAMING,
     Amount,
@@ -68,8 +75,11 @@ __all__ = [
     "PortalLink",
     "SavedMethodRow",
     "Secret",
+    "StaffAction",
     "StaffMembership",
     "StaffRole",
+    "StaffSession",
+    "StaffSignInAttempt",
     "StaffUser",
     "UtcDateTime",
 ]
