@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
-from staff_console import PASSWORD, A, B, Clock, add_person, console_context, seed_company
+from staff_console import PASSWORD, A, B, Clock, add_person, cheap_hashing, console_context, seed_company
 
 from connectors.serving import ThreadedServer
 from syncd.context import Context
@@ -29,6 +29,8 @@ VIEWPORTS = {"desktop": {"width": 1200, "height": 900}, "phone": {"width": 390, 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, str]]:
+    patch = pytest.MonkeyPatch()
+    cheap_hashing(patch)
     contexts = console_context(tmp_path_factory.mktemp("staff"), Clock())
     ctx = next(contexts)
     seed_company(ctx, A)
@@ -44,6 +46,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context,
     with ThreadedServer(create_app(ctx)) as server:
         yield ctx, server.url
     contexts.close()
+    patch.undo()
 
 
 def sign_in(page: Page, url: str, email: str) -> None:

@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
 from starlette.exceptions import StarletteDeprecationWarning
 
 from syncd.bootstrap import build_context
@@ -33,6 +35,16 @@ A, B = "111", "222"  # two companies; people get roles in one or both
 PASSWORD = "correct horse battery staple"
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+# argon2 at its production cost takes a second or more on a busy test machine; the tests check
+# what is hashed and when, not how hard, so they hash at the lowest cost argon2 allows.
+CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def cheap_hashing(patch: pytest.MonkeyPatch) -> None:
+    patch.setattr(roster, "HASHER", CHEAP)
+    patch.setattr(roster, "_DUMMY_HASH", CHEAP.hash("unknown"))
 
 
 def console_settings(tmp_path: Path, database_url: str | None = None) -> dict[str, Any]:

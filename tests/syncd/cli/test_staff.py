@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from staff_console import cheap_hashing
 
 from syncd.cli.main import run
 from syncd.secrets import SecretBox
@@ -17,6 +18,11 @@ from syncd.store.models import StaffSession
 
 REALM = "9130350000000001"
 ONE_TIME = re.compile(r"One-time password[^:]*: (\S+)")
+
+
+@pytest.fixture(autouse=True)
+def cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_hashing(monkeypatch)
 
 
 @pytest.fixture

@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from staff_console import Clock, console_context
+from staff_console import Clock, cheap_hashing, console_context
 
 from syncd.context import Context
+
+
+@pytest.fixture(autouse=True)
+def cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    cheap_hashing(monkeypatch)
 
 
 @pytest.fixture
