@@ -62,9 +62,9 @@ def sign_in(page: Page, url: str, email: str) -> None:
 
 
 def open_page(factory: Callable[[], BrowserContext], viewport: str) -> Page:
-    context = factory()
-    context.set_viewport_size(VIEWPORTS[viewport])
-    return context.new_page()
+    page = factory().new_page()
+    page.set_viewport_size(VIEWPORTS[viewport])  # type: ignore[arg-type]
+    return page
 
 
 def fits(page: Page) -> None:
