@@ -171,7 +171,8 @@ def staff_route(
         signed = await run_in_threadpool(gate.signed, request)
         if signed is None or signed.totp_pending:
             if request.method == "GET":
-                return RedirectResponse("/staff/sign-in", status_code=303)
+                owed = signed is not None  # the password was right: the code is what is missing
+                return RedirectResponse("/staff/totp" if owed else "/staff/sign-in", status_code=303)
             return gate.message(request, 403, "Signed out", "Your session ended: sign in again.")
         who = signed.principal
         request.scope[SCOPE_KEY] = who

@@ -87,7 +87,8 @@ def test_totp_enrolment_then_sign_in_asks_for_the_code(ctx: Context) -> None:
     fresh = client_for(ctx)
     first = sign_in(fresh, "owner@firm.test")
     assert first.status_code == 303 and first.headers["location"] == "/staff/totp"
-    assert fresh.get("/staff").status_code == 303  # the password alone opens nothing
+    owed = fresh.get("/staff")  # the password alone opens nothing
+    assert owed.status_code == 303 and owed.headers["location"] == "/staff/totp"
     form = fresh.get("/staff/totp")
     assert fresh.post("/staff/totp", data={"csrf_token": token(form), "code": "123456"}).status_code == 400
     done = fresh.post("/staff/totp", data={"csrf_token": token(form), "code": pyotp.TOTP(secret).now()})
