@@ -279,3 +279,28 @@ def held_customers(session: Session, realm_id: str) -> list[tuple[CreditHold, st
         .order_by(CreditHold.placed_at, CreditHold.customer_id)
     )
     return [(hold, name or hold.customer_id) for hold, name in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLeft:
+    """A charge booked partly or wholly as customer credit (what syncd emailed staff about)."""
+
+    at: datetime
+    text: str
+
+
+def credits_left(session: Session, realm_id: str, *, since: datetime) -> list[CreditLeft]:
+    """Charges left as customer credit since ``since``, newest first: a person applies the credit
+    to another invoice or refunds it in QuickBooks (syncd's staff email said which)."""
+    rows = session.scalars(
+        select(Effect)
+        .where(
+            Effect.company_id == realm_id,
+            Effect.kind == "email.staff",
+            Effect.key.like("email:staff:credit:%"),
+            Effect.created_at >= since,
+        )
+        .order_by(Effect.created_at.desc())
+        .limit(100)
+    )
+    return [CreditLeft(e.created_at, str(e.payload.get("body", ""))) for e in rows]

@@ -1,6 +1,7 @@
 """The needs-a-person queue: effects that failed for good (Retry, as ``syncd failed --retry``),
-charges QuickBooks has not accepted yet, entries deleted or changed in QuickBooks (Rebook or
-Release, as ``syncd entries``) and customers on credit hold (Release, as ``syncd holds``).
+charges QuickBooks has not accepted yet, charges booked as customer credit (the last 30 days),
+entries deleted or changed in QuickBooks (Rebook or Release, as ``syncd entries``) and customers
+on credit hold (Release, as ``syncd holds``).
 
 Every button asks first: the POST without ``confirm=yes`` answers a confirmation page whose form
 posts the same fields with it. Owners and bookkeepers act; read-only members only see.
@@ -9,6 +10,7 @@ posts the same fields with it. Owners and bookkeepers act; read-only members onl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -50,12 +52,16 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+CREDITS_SHOWN = timedelta(days=30)
+
+
 @dataclass(frozen=True, slots=True)
 class Queue:
     failed: list[Effect]
     unbooked: list[Unbooked]
     reviews: list[EntryReview]
     holds: list[tuple[CreditHold, str]]
+    credits: list[views.CreditLeft]
 
 
 class _Queue:
@@ -73,6 +79,7 @@ class _Queue:
                     unbooked(session, realm),
                     reviews.listed(session, realm, open_only=True),
                     views.held_customers(session, realm),
+                    views.credits_left(session, realm, since=gate.clock() - CREDITS_SHOWN),
                 )
                 session.expunge_all()
                 return queue

@@ -14,6 +14,7 @@ from staff_console import A, B, seed_company, signed_in, token
 from syncd.companies import CompanyStatus, set_status
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
+from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects
 from syncd.store import holds as credit_holds
 
@@ -76,6 +77,24 @@ def test_queue_retries_a_failed_effect_after_confirming_and_audits_it(ctx: Conte
         and "owner@firm.test" in activity.text
         and "test:failed:111" in activity.text
     )
+
+
+def test_queue_lists_charges_left_as_customer_credit(ctx: Context) -> None:
+    with ctx.db.transaction() as s:
+        queue_staff_alert(
+            ctx,
+            s,
+            A,
+            "credit:pi_123",
+            "Payment left as customer credit",
+            "Stripe payment pi_123 of 80 USD",
+            ctx.clock(),
+        )
+        queue_staff_alert(ctx, s, A, "paused:x", "Paused", "not a credit", ctx.clock())
+    client = signed_in(ctx, "reader@firm.test", {A: StaffRole.READ_ONLY})
+    page = client.get(f"/staff/c/{A}/queue").text
+    credits = page.split('id="credits"')[1].split("</section>")[0]
+    assert "Stripe payment pi_123 of 80 USD" in credits and "not a credit" not in credits
 
 
 def test_queue_releases_a_credit_hold(ctx: Context) -> None:
