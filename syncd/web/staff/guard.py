@@ -28,6 +28,7 @@ from syncd.web.templating import Templating
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+NAMES_KEY = "syncd.staff.names"  # the signed-in person's companies by name, for the switcher
 ACTION = "staff"  # the CSRF action of every staff form: the session, not the form, is what matters
 EVERYONE = frozenset(StaffRole)
 ACTORS = frozenset({StaffRole.OWNER, StaffRole.BOOKKEEPER})
@@ -72,6 +73,7 @@ class Signed:
     """A live session: the person, whether TOTP is still owed, whether their password is temporary."""
 
     principal: StaffPrincipal
+    names: dict[str, str]  # company → its name, for the switcher
     cookie: str
     totp_pending: bool
     temporary_password: bool
@@ -96,8 +98,8 @@ class StaffGate:
             opened = sessions.resolve(session, cookie, now=self.clock())
             if opened is None:
                 return None
-            who = roster.principal(session, opened.user)
-            return Signed(who, cookie, opened.totp_pending, opened.user.password_temporary)
+            who, names = roster.principal(session, opened.user)
+            return Signed(who, names, cookie, opened.totp_pending, opened.user.password_temporary)
 
     def page(
         self, request: Request, name: str, context: Mapping[str, object], *, status_code: int = 200
@@ -110,7 +112,7 @@ class StaffGate:
             "me": principal,
             "company_id": company_id,
             "role": principal.role_in(company_id) if principal and company_id else None,
-            "companies": sorted(principal.roles) if principal else [],
+            "companies": sorted(request.scope.get(NAMES_KEY, {}).items(), key=lambda c: (c[1].lower(), c[0])),
             "csrf_field": FIELD,
             "csrf_token": issued.token,
             **context,
@@ -176,6 +178,7 @@ def staff_route(
             return gate.message(request, 403, "Signed out", "Your session ended: sign in again.")
         who = signed.principal
         request.scope[SCOPE_KEY] = who
+        request.scope[NAMES_KEY] = signed.names
         if signed.temporary_password and not temporary_ok:
             return RedirectResponse("/staff/password", status_code=303)
         company_id = request.path_params.get("company_id")

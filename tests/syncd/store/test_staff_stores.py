@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 from staff_console import CHEAP, NOW, A, B, seed_company
 
-from syncd.domain.staff import StaffRole
+from syncd.domain.staff import StaffPrincipal, StaffRole
 from syncd.store import effects, staff_sessions
 from syncd.store import staff as roster
 from syncd.store import staff_views as views
@@ -114,7 +114,10 @@ def test_sessions_resolve_until_revoked_or_idle(ctx: Any) -> None:
         cookie = staff_sessions.open_session(s, user.id, totp_pending=False, now=NOW)
     with ctx.db.transaction() as s:
         opened = staff_sessions.resolve(s, cookie, now=NOW + timedelta(minutes=5))
-        assert opened is not None and roster.principal(s, opened.user).roles == {A: StaffRole.OWNER}
+        assert opened is not None and roster.principal(s, opened.user) == (
+            StaffPrincipal(opened.user.id, "ann@x.test", "Ann", {A: StaffRole.OWNER}),
+            {A: "Alpha"},
+        )
         assert staff_sessions.resolve(s, cookie, now=NOW + timedelta(minutes=6) + staff_sessions.IDLE) is None
         staff_sessions.revoke(s, cookie, now=NOW)
         assert staff_sessions.resolve(s, cookie, now=NOW) is None

@@ -17,6 +17,7 @@ from syncd.domain.staff import StaffRole
 from syncd.stages.notify import queue_staff_alert
 from syncd.store import effects
 from syncd.store import holds as credit_holds
+from syncd.store.models import Company
 
 BOTH = {A: StaffRole.OWNER, B: StaffRole.BOOKKEEPER}
 
@@ -154,9 +155,16 @@ def test_customer_page_shows_invoices_hold_and_messages(ctx: Context) -> None:
 
 
 def test_switching_goes_only_to_companies_of_the_person(ctx: Context) -> None:
+    with ctx.db.transaction() as s:
+        company = s.get(Company, B)
+        assert company is not None
+        company.name = "Blue Harbor <Cleaning>"
     client = signed_in(ctx, "firm@firm.test", BOTH)
     page = client.get(f"/staff/c/{A}")
-    assert 'name="company"' in page.text and f'value="{B}"' in page.text
+    assert (
+        'name="company"' in page.text
+        and f'<option value="{B}">Blue Harbor &lt;Cleaning&gt;</option>' in page.text
+    )
     switched = client.get(f"/staff/switch?company={B}")
     assert switched.headers["location"] == f"/staff/c/{B}"
     assert client.get("/staff/switch?company=999").headers["location"] == "/staff"
