@@ -4,6 +4,8 @@ with a role, and signing them in over HTTP (TestClient or any httpx-like client)
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from syncd.domain.staff import StaffRole
 from syncd.secrets import SecretBox
 from syncd.store import effects, migrate
 from syncd.store import staff as roster
+from syncd.store.engine import Database
 from syncd.store.models import CreditHold, CustomerRow, InvoiceRow, StaffUser
 from syncd.web.app import create_app
 
@@ -69,10 +72,26 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+_MIGRATED: list[Path] = []  # one migrated SQLite file per test session, copied for each test
+
+
+def _migrated_copy(target: Path) -> None:
+    if not _MIGRATED:
+        template = Path(tempfile.mkdtemp(prefix="syncd-staff-")) / "template.db"
+        db = Database(f"sqlite:///{template}")
+        migrate.upgrade(db)
+        db.dispose()  # the last connection closing folds the WAL into the file
+        _MIGRATED.append(template)
+    shutil.copyfile(_MIGRATED[0], target)
+
+
 def console_context(tmp_path: Path, clock: Clock, database_url: str | None = None) -> Iterator[Context]:
+    if database_url is None:
+        _migrated_copy(tmp_path / "syncd.db")
     ctx = build_context(parse(console_settings(tmp_path, database_url)))
     ctx.clock = clock
-    migrate.upgrade(ctx.db)
+    if database_url is not None:
+        migrate.upgrade(ctx.db)
     ensure_companies(ctx)
     yield ctx
     ctx.db.dispose()
