@@ -112,7 +112,18 @@ def limited(session: Session, email: str, ip: str, *, now: datetime) -> bool:
     return int(by_email) >= PER_EMAIL or int(by_ip) >= PER_ADDRESS
 
 
-def forget_before(session: Session, *, now: datetime) -> int:
-    """Drop failed attempts older than the window (they no longer count)."""
-    result = session.execute(delete(StaffSignInAttempt).where(StaffSignInAttempt.at <= now - WINDOW))
-    return int(getattr(result, "rowcount", 0))
+def purge(session: Session, *, now: datetime) -> int:
+    """Drop failed attempts older than the window (they no longer count) and sessions that ended
+    a day ago or more (revoked, idle or too old): how many rows went."""
+    attempts = session.execute(delete(StaffSignInAttempt).where(StaffSignInAttempt.at <= now - WINDOW))
+    day = timedelta(days=1)
+    ended = session.execute(
+        delete(StaffSession).where(
+            or_(
+                StaffSession.revoked_at <= now - day,
+                StaffSession.last_seen_at <= now - IDLE - day,
+                StaffSession.created_at <= now - ABSOLUTE - day,
+            )
+        )
+    )
+    return int(getattr(attempts, "rowcount", 0)) + int(getattr(ended, "rowcount", 0))

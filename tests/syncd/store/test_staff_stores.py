@@ -104,7 +104,7 @@ def test_rate_limit_counts_per_email_and_per_address(ctx: Any) -> None:
         assert staff_sessions.limited(s, "a@x.test", "10.9.9.9", now=NOW)
         assert not staff_sessions.limited(s, "a@x.test", "10.9.9.9", now=NOW + staff_sessions.WINDOW)
         assert not staff_sessions.limited(s, "b@x.test", "10.0.0.1", now=NOW)
-        assert staff_sessions.forget_before(s, now=NOW + staff_sessions.WINDOW) == staff_sessions.PER_EMAIL
+        assert staff_sessions.purge(s, now=NOW + staff_sessions.WINDOW) == staff_sessions.PER_EMAIL
 
 
 def test_sessions_resolve_until_revoked_or_idle(ctx: Any) -> None:
@@ -121,6 +121,10 @@ def test_sessions_resolve_until_revoked_or_idle(ctx: Any) -> None:
         assert staff_sessions.resolve(s, cookie, now=NOW + timedelta(minutes=6) + staff_sessions.IDLE) is None
         staff_sessions.revoke(s, cookie, now=NOW)
         assert staff_sessions.resolve(s, cookie, now=NOW) is None
+        live = staff_sessions.open_session(s, user.id, totp_pending=False, now=NOW + timedelta(days=1))
+    with ctx.db.transaction() as s:
+        assert staff_sessions.purge(s, now=NOW + timedelta(days=1, seconds=1)) == 1  # the revoked one
+        assert staff_sessions.resolve(s, live, now=NOW + timedelta(days=1, seconds=1)) is not None
 
 
 def test_requeue_one_effect_of_the_company_only(ctx: Any) -> None:
