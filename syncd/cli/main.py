@@ -23,6 +23,7 @@ from syncd.cli.holds import holds
 from syncd.cli.options import CliState
 from syncd.cli.preview import preview
 from syncd.cli.report import report
+from syncd.cli.staff import staff
 from syncd.cli.templates import templates
 from syncd.errors import AuthError, ConfigError, SyncdError, TransientError, UnavailableError
 
@@ -62,6 +63,7 @@ for command in (
     preview,
     report,
     request_card,
+    staff,
     templates,
 ):
     cli.add_command(command)

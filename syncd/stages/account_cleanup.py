@@ -1,11 +1,12 @@
-"""The scheduled cleanup of customer sign-in state: old sign-in links, ended sessions, used challenges."""
+"""The scheduled cleanup of sign-in state: customers' old sign-in links, ended sessions and used
+challenges; the staff console's ended sessions and failed sign-ins past the rate-limit window."""
 
 from __future__ import annotations
 
 import structlog
 
 from syncd.context import Context
-from syncd.store import accounts
+from syncd.store import accounts, staff_sessions
 
 log = structlog.get_logger(__name__)
 
@@ -15,7 +16,7 @@ def run(ctx: Context) -> int:
     The rows it removes can sign no one in already (``accounts.live`` / ``accounts.peek`` refuse
     them), so when it runs is a matter of table size, not of safety."""
     with ctx.db.transaction() as session:
-        gone = accounts.purge(session, ctx.clock())
+        gone = accounts.purge(session, ctx.clock()) + staff_sessions.purge(session, now=ctx.clock())
     if gone:
         log.info("account_cleanup", deleted=gone)
     return gone

@@ -313,6 +313,21 @@ def requeue_failed(db: Database, *, company_id: str | None, now: datetime) -> in
         return int(getattr(result, "rowcount", 0)) + int(getattr(moved, "rowcount", 0))
 
 
+def requeue_one(db: Database, *, company_id: str, key: str, now: datetime) -> bool:
+    """``requeue_failed`` for one effect of the company (failed, or held): False when it is neither."""
+    with db.transaction() as session:
+        effect = session.scalar(select(Effect).where(Effect.key == key, Effect.company_id == company_id))
+        if effect is None:
+            return False
+        if effect.status == EffectStatus.FAILED.value:
+            effect.status = EffectStatus.PENDING.value
+            effect.done_at = None
+        elif effect.status != EffectStatus.PENDING.value or effect.held_at is None:
+            return False
+        effect.next_attempt_at = min(effect.next_attempt_at, now)
+        return True
+
+
 def counts(session: Session, company_id: str | None = None) -> dict[str, int]:
     """Effects per status (``pending``, ``done``, ``failed``)."""
     stmt = select(Effect.status, func.count()).group_by(Effect.status)

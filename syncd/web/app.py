@@ -1,4 +1,5 @@
-"""The one ASGI app: portal, webhooks, health, metrics (and the demo mailbox), behind security headers."""
+"""The one ASGI app: portal, webhooks, health, metrics, the staff console (and the demo mailbox),
+behind security headers."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from syncd.web.mailbox import mailbox_routes
 from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
+from syncd.web.staff import staff_gate, staff_routes
 from syncd.web.templating import Templating
 from syncd.web.trial import trial_routes
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
@@ -72,6 +74,7 @@ def create_app(
         *trial_routes(TrialLinks(ctx), templates, csrf),
         *account_routes(accounts, templates, csrf, checkout_origin(ctx)),
         *connect_routes(connect),
+        *staff_routes(ctx, templates),
     ]
     if mailbox is not None:
         routes.extend(mailbox_routes(mailbox, templates))
@@ -87,4 +90,5 @@ def create_app(
         ],
     )
     app.state.metrics = metrics
+    app.state.staff_gate = staff_gate(ctx, templates)
     return app

@@ -32,7 +32,14 @@ from syncd.store.models.core import (
     Secret,
 )
 from syncd.store.models.recurring import RecurringLink, RecurringRow
-from syncd.store.models.staff import StaffMembership, StaffRole, StaffUser
+from syncd.store.models.staff import (
+    StaffAction,
+    StaffMembership,
+    StaffRole,
+    StaffSession,
+    StaffSignInAttempt,
+    StaffUser,
+)
 from syncd.store.models.types import (
     NAMING,
     Amount,
@@ -71,8 +78,11 @@ __all__ = [
     "RecurringRow",
     "SavedMethodRow",
     "Secret",
+    "StaffAction",
     "StaffMembership",
     "StaffRole",
+    "StaffSession",
+    "StaffSignInAttempt",
     "StaffUser",
     "UtcDateTime",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from syncd.domain.staff import StaffRole
@@ -27,6 +27,8 @@ class StaffUser(Base):
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A password the CLI printed once: the console asks for a new one before anything else.
+    password_temporary: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StaffMembership(Base):
@@ -42,4 +44,57 @@ class StaffMembership(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-__all__ = ["StaffMembership", "StaffRole", "StaffUser"]
+class StaffSession(Base):
+    """A signed-in browser, keyed by the SHA-256 of its cookie (the cookie itself is never stored).
+    ``totp_pending`` while the password was right but the second factor is still owed."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_staff_id", "staff_id"),)
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"))
+    totp_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StaffSignInAttempt(Base):
+    """One failed sign-in, by email and address: what the rate limit counts."""
+
+    __tablename__ = "staff_sign_in_attempts"
+    __table_args__ = (
+        Index("ix_staff_sign_in_attempts_email", "email", "at"),
+        Index("ix_staff_sign_in_attempts_ip", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StaffAction(Base):
+    """What a staff member did in the console: who, what, when, in which company, to what. The
+    email is copied so the record outlives the user."""
+
+    __tablename__ = "staff_actions"
+    __table_args__ = (Index("ix_staff_actions_company_at", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(Integer)
+    staff_email: Mapped[str] = mapped_column(String(320))
+    company_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+__all__ = [
+    "StaffAction",
+    "StaffMembership",
+    "StaffRole",
+    "StaffSession",
+    "StaffSignInAttempt",
+    "StaffUser",
+]

@@ -1,0 +1,143 @@
+"""The staff console in Chromium, on a desktop and on a 390 px phone: sign-in with a TOTP code,
+each role seeing only what it may, the needs-a-person queue retrying a failed effect and
+releasing a hold (each after its confirmation), and switching companies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyotp
+import pytest
+from staff_console import PASSWORD, A, B, Clock, add_person, cheap_hashing, console_context, seed_company
+
+from connectors.serving import ThreadedServer
+from syncd.context import Context
+from syncd.domain.staff import StaffRole
+from syncd.store import effects
+from syncd.store import holds as credit_holds
+from syncd.store import staff as roster
+from syncd.web.app import create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+SECRET = pyotp.random_base32()
+VIEWPORTS = {"desktop": {"width": 1200, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, str]]:
+    patch = pytest.MonkeyPatch()
+    cheap_hashing(patch)
+    contexts = console_context(tmp_path_factory.mktemp("staff"), Clock())
+    ctx = next(contexts)
+    seed_company(ctx, A)
+    seed_company(ctx, B)
+    add_person(ctx, "owner@firm.test", {A: StaffRole.OWNER, B: StaffRole.BOOKKEEPER})
+    with ctx.db.transaction() as s:
+        user = roster.find(s, "owner@firm.test")
+        assert user is not None
+        roster.seal_totp(user, ctx.box, SECRET)
+        user.totp_confirmed = True
+    add_person(ctx, "reader@firm.test", {A: StaffRole.READ_ONLY})
+    add_person(ctx, "collector@firm.test", {A: StaffRole.COLLECTOR})
+    with ThreadedServer(create_app(ctx)) as server:
+        yield ctx, server.url
+    contexts.close()
+    patch.undo()
+
+
+def sign_in(page: Page, url: str, email: str) -> None:
+    page.goto(f"{url}/staff")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    if email == "owner@firm.test":
+        page.wait_for_url(f"{url}/staff/totp")
+        page.fill("#code", pyotp.TOTP(SECRET).now())
+        page.click("main button[type=submit]")
+    page.wait_for_url(f"{url}/staff")
+
+
+def open_page(factory: Callable[[], BrowserContext], viewport: str) -> Page:
+    page = factory().new_page()
+    page.set_viewport_size(VIEWPORTS[viewport])  # type: ignore[arg-type]
+    return page
+
+
+def fits(page: Page) -> None:
+    """Nothing wider than the screen (a table may scroll inside its card)."""
+    size = page.viewport_size
+    assert size is not None
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"] + 1
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_sign_in_with_totp_and_switch_company(
+    browser_context_factory: Callable[[], BrowserContext],
+    console: tuple[Context, str],
+    viewport: str,
+    screenshots: Path,
+) -> None:
+    _ctx, url = console
+    page = open_page(browser_context_factory, viewport)
+    sign_in(page, url, "owner@firm.test")
+    assert page.locator("[data-company]").count() == 2
+    fits(page)
+    page.click(f"a[href='/staff/c/{A}']")
+    page.select_option("#company-switch", B)
+    page.click(".switch button")
+    page.wait_for_url(f"{url}/staff/c/{B}")
+    assert "Connections" in page.content()
+    page.screenshot(path=str(screenshots / f"switched-{viewport}.png"))
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_each_role_sees_only_its_pages(
+    browser_context_factory: Callable[[], BrowserContext], console: tuple[Context, str], viewport: str
+) -> None:
+    _ctx, url = console
+    reader = open_page(browser_context_factory, viewport)
+    sign_in(reader, url, "reader@firm.test")
+    reader.goto(f"{url}/staff/c/{A}/queue")
+    assert reader.locator("#failed li").count() >= 1
+    assert reader.locator("button", has_text="Retry").count() == 0
+    assert reader.locator("nav.tabs a", has_text="Activity").count() == 0
+    fits(reader)
+
+    collector = open_page(browser_context_factory, viewport)
+    sign_in(collector, url, "collector@firm.test")
+    collector.goto(f"{url}/staff/c/{A}")
+    collector.wait_for_url(f"{url}/staff/c/{A}/invoices")
+    tabs = collector.locator("nav.tabs").inner_text()
+    assert "Invoices" in tabs and "Needs a person" not in tabs and "Health" not in tabs
+    answer = collector.goto(f"{url}/staff/c/{A}/queue")
+    assert answer is not None and answer.status == 403
+    fits(collector)
+
+
+def test_queue_retries_a_failed_effect_and_releases_a_hold(
+    browser_context_factory: Callable[[], BrowserContext], console: tuple[Context, str], screenshots: Path
+) -> None:
+    ctx, url = console
+    for viewport, realm in (("desktop", A), ("phone", B)):
+        page = open_page(browser_context_factory, viewport)
+        sign_in(page, url, "owner@firm.test")
+        page.goto(f"{url}/staff/c/{realm}/queue")
+        fits(page)
+        page.locator(f"li[data-key='test:failed:{realm}'] button", has_text="Retry").click()
+        page.wait_for_selector("text=Please confirm")
+        page.click("text=Yes, do it")
+        page.wait_for_selector("text=Queued again")
+        with ctx.db.transaction() as s:
+            row = effects.get(s, f"test:failed:{realm}")
+            assert row is not None and row.status == "pending"
+        page.goto(f"{url}/staff/c/{realm}/queue")
+        page.locator("li[data-customer='c1'] button", has_text="Release").click()
+        page.click("text=Yes, do it")
+        page.wait_for_selector("text=Released")
+        with ctx.db.transaction() as s:
+            assert credit_holds.active(s, realm, "c1") is None
+        page.screenshot(path=str(screenshots / f"released-{viewport}.png"))

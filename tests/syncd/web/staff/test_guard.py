@@ -1,0 +1,200 @@
+"""The console's guard on every route: each role gets exactly what it may, other companies are
+404, every POST needs the staff CSRF token, and customer and staff sessions never cross."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from staff_console import A, B, client_for, seed_company, signed_in, token
+from starlette.routing import Route
+
+from syncd.context import Context
+from syncd.domain.staff import StaffRole
+from syncd.store import effects
+from syncd.store.models import AccountSession
+from syncd.web.app import create_app
+
+PUBLIC = {"/staff/sign-in", "/staff/totp"}  # reachable signed out: they sign in
+PARAMS = {"company_id": A, "customer_id": "c1", "action": "retry"}
+
+
+def staff_routes(ctx: Context) -> list[Route]:
+    routes = [r for r in create_app(ctx).routes if isinstance(r, Route) and r.path.startswith("/staff")]
+    assert len(routes) > 10
+    return routes
+
+
+def concrete(path: str, **changes: str) -> str:
+    params = {**PARAMS, **changes}
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: params[m.group(1)], path)
+
+
+def failed_status(ctx: Context) -> str:
+    with ctx.db.transaction() as s:
+        row = effects.get(s, "test:failed:111")
+        assert row is not None
+        return row.status
+
+
+def test_every_staff_route_is_guarded_or_a_sign_in_page(ctx: Context) -> None:
+    for route in staff_routes(ctx):
+        assert hasattr(route, "staff_roles") or route.path in PUBLIC, (
+            f"{route.path} is not mounted with staff_route"
+        )
+
+
+OWNER, BOOKKEEPER, COLLECTOR, READ_ONLY = StaffRole
+EVERYONE = frozenset(StaffRole)
+# Who may use each console route, written out here rather than read from the routes, so a route
+# that loosens its roles fails this test. Other areas' pages (collections, reports) are checked
+# against the roles they declare to staff_route.
+POLICY: dict[tuple[str, str], frozenset[StaffRole]] = {
+    ("GET", "/staff"): EVERYONE,
+    ("GET", "/staff/switch"): EVERYONE,
+    ("POST", "/staff/sign-out"): EVERYONE,
+    ("GET", "/staff/password"): EVERYONE,
+    ("POST", "/staff/password"): EVERYONE,
+    ("GET", "/staff/authenticator"): EVERYONE,
+    ("POST", "/staff/authenticator"): EVERYONE,
+    ("GET", "/staff/c/{company_id}"): EVERYONE,
+    ("POST", "/staff/c/{company_id}/resume"): frozenset({OWNER, BOOKKEEPER}),
+    ("GET", "/staff/c/{company_id}/invoices"): EVERYONE,
+    ("GET", "/staff/c/{company_id}/customers/{customer_id}"): EVERYONE,
+    ("GET", "/staff/c/{company_id}/queue"): frozenset({OWNER, BOOKKEEPER, READ_ONLY}),
+    ("POST", "/staff/c/{company_id}/queue/{action}"): frozenset({OWNER, BOOKKEEPER}),
+    ("GET", "/staff/c/{company_id}/activity"): frozenset({OWNER}),
+}
+
+
+def test_the_console_routes_are_the_ones_the_policy_names(ctx: Context) -> None:
+    mounted = {
+        (method, route.path)
+        for route in staff_routes(ctx)
+        if route.path not in PUBLIC
+        and not route.path.startswith(("/staff/c/{company_id}/collect", "/staff/c/{company_id}/reports"))
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+    assert mounted == set(POLICY)
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+def test_each_role_gets_exactly_what_it_may_on_every_route(ctx: Context, role: StaffRole) -> None:
+    seed_company(ctx, A)
+    client = signed_in(ctx, f"{role.value}@firm.test", {A: role})
+    csrf = token(client.get("/staff"))
+    checked = 0
+    for route in staff_routes(ctx):
+        declared: frozenset[StaffRole] | None = getattr(route, "staff_roles", None)
+        if declared is None:
+            continue
+        for method in sorted(route.methods or ()):
+            if method == "HEAD":
+                continue
+            allowed = POLICY.get((method, route.path), declared)
+            path = concrete(route.path)
+            if method == "GET":
+                answer = client.get(path)
+            else:
+                # Without confirm=yes a queue or resume POST only asks: nothing is changed here.
+                answer = client.post(path, data={"csrf_token": csrf, "key": "k", "customer": "c1"})
+            if path == "/staff/sign-out":
+                assert answer.status_code == 303
+                client = signed_in(ctx, f"{role.value}@firm.test", {A: role})
+                csrf = token(client.get("/staff"))
+                continue
+            if role in allowed:
+                assert answer.status_code not in (403, 404), (method, path, answer.status_code)
+            else:
+                assert answer.status_code == 403, (method, path, answer.status_code)
+            if "{company_id}" in route.path:
+                elsewhere = concrete(route.path, company_id=B)
+                other = (
+                    client.get(elsewhere)
+                    if method == "GET"
+                    else client.post(elsewhere, data={"csrf_token": csrf})
+                )
+                assert other.status_code == 404, (method, elsewhere, other.status_code)
+            checked += 1
+    assert checked >= len(POLICY) - 1
+
+
+def test_read_only_never_acts(ctx: Context) -> None:
+    seed_company(ctx, A)
+    client = signed_in(ctx, "reader@firm.test", {A: StaffRole.READ_ONLY})
+    queue = client.get(f"/staff/c/{A}/queue")
+    assert queue.status_code == 200 and "test:failed:111" in queue.text
+    assert 'action="/staff/c/111/queue/retry"' not in queue.text
+    csrf = token(queue)
+    answer = client.post(
+        f"/staff/c/{A}/queue/retry", data={"csrf_token": csrf, "key": "test:failed:111", "confirm": "yes"}
+    )
+    assert answer.status_code == 403
+    assert failed_status(ctx) == "failed"
+
+
+def test_collector_sees_collections_pages_only(ctx: Context) -> None:
+    seed_company(ctx, A)
+    client = signed_in(ctx, "collector@firm.test", {A: StaffRole.COLLECTOR})
+    home = client.get(f"/staff/c/{A}")
+    assert home.status_code == 303 and home.headers["location"].endswith("/invoices")
+    invoices = client.get(f"/staff/c/{A}/invoices")
+    assert (
+        invoices.status_code == 200
+        and "Needs a person" not in invoices.text
+        and "Activity" not in invoices.text
+    )
+    assert client.get(f"/staff/c/{A}/queue").status_code == 403
+    assert client.get(f"/staff/c/{A}/activity").status_code == 403
+
+
+def test_every_staff_post_refuses_a_missing_or_foreign_token(ctx: Context) -> None:
+    seed_company(ctx, A)
+    client = signed_in(ctx, "owner@firm.test", {A: StaffRole.OWNER})
+    portal_like = client_for(ctx)
+    foreign = token(portal_like.get("/staff/sign-in"))  # minted for another browser's cookie
+    posts = [r for r in staff_routes(ctx) if "POST" in (r.methods or ())]
+    assert len(posts) >= 6
+    for route in posts:
+        path = concrete(route.path)
+        for data in ({}, {"csrf_token": "1.forged"}, {"csrf_token": foreign}):
+            fields = {**data, "key": "test:failed:111", "customer": "c1", "confirm": "yes", "email": "x@y.z"}
+            answer = client.post(path, data=fields)
+            assert answer.status_code == 403, (path, data, answer.status_code)
+    assert failed_status(ctx) == "failed"
+    assert client.get("/staff").status_code == 200  # still signed in: sign-out needs the token too
+
+
+def test_customer_session_reaches_no_staff_route(ctx: Context) -> None:
+    sid = "c" * 43
+    with ctx.db.transaction() as s:
+        s.add(
+            AccountSession(
+                digest=hashlib.sha256(sid.encode()).hexdigest(),
+                email="payer@example.com",
+                company_id=A,
+                customer_id="c1",
+                created_at=ctx.clock(),
+                last_seen_at=ctx.clock(),
+            )
+        )
+    client = client_for(ctx)
+    client.cookies.set("syncd_account", sid)
+    client.cookies.set("syncd_staff", sid)  # the same value as a staff cookie means nothing either
+    for route in staff_routes(ctx):
+        if route.path in PUBLIC or route.path.startswith("/staff/assets"):
+            continue
+        path = concrete(route.path)
+        if "GET" in (route.methods or ()):
+            answer = client.get(path)
+            assert answer.status_code == 303 and answer.headers["location"] == "/staff/sign-in", path
+        if "POST" in (route.methods or ()):
+            assert client.post(path, data={}).status_code == 403, path
+
+
+def test_staff_session_opens_no_customer_page(ctx: Context) -> None:
+    client = signed_in(ctx, "owner@firm.test", {A: StaffRole.OWNER})
+    account = client.get("/account")
+    assert account.status_code == 303 and account.headers["location"].endswith("/account/sign-in")
