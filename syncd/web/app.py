@@ -30,6 +30,8 @@ from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.staff import staff_gate, staff_routes
+from syncd.web.staff.guard import READERS, staff_route
+from syncd.web.staff_reports import ReportDesk, install, report_page
 from syncd.web.templating import Templating
 from syncd.web.trial import trial_routes
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
@@ -74,7 +76,11 @@ def create_app(
         *trial_routes(TrialLinks(ctx), templates, csrf),
         *account_routes(accounts, templates, csrf, checkout_origin(ctx)),
         *connect_routes(connect),
-        *staff_routes(ctx, templates),
+        *staff_routes(
+            ctx,
+            templates,
+            extra=[staff_route("/staff/c/{company_id}/reports/{name}", report_page, roles=READERS)],
+        ),
     ]
     if mailbox is not None:
         routes.extend(mailbox_routes(mailbox, templates))
@@ -91,4 +97,5 @@ def create_app(
     )
     app.state.metrics = metrics
     app.state.staff_gate = staff_gate(ctx, templates)
+    install(app, ReportDesk.of(ctx, templates))
     return app

@@ -127,3 +127,11 @@ async def render_report(request: Request, *, company_id: str, name: str) -> Resp
             "json_href": "?" + urlencode({**kept, "format": "json"}),
         },
     )
+
+
+async def report_page(request: Request) -> Response:
+    """The console's route to :func:`render_report`: company and report from the path (the
+    console's guard has checked the staff member may read the company)."""
+    return await render_report(
+        request, company_id=request.path_params["company_id"], name=request.path_params["name"]
+    )
