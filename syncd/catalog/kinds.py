@@ -40,6 +40,8 @@ class EffectKind(enum.StrEnum):
     EMAIL_REMINDER = "email.reminder"  # likewise
     EMAIL_CARD_REQUEST = "email.card_request"
     EMAIL_CARD_EXPIRY = "email.card_expiry"
+    # Texts
+    SMS_MESSAGE = "sms.message"
 
 
 class Serial(enum.Enum):

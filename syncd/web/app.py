@@ -28,6 +28,7 @@ from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.templating import Templating
+from syncd.web.texts import text_routes
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
 
 
@@ -63,6 +64,7 @@ def create_app(
     metrics = WebMetrics(ctx)
     routes: list[BaseRoute] = [
         *webhook_routes(ctx, intake, metrics, max_body=max_body),
+        *text_routes(ctx, metrics),
         *health_routes(ctx),
         *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),

@@ -61,6 +61,7 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_REMINDER: [{"invoice_id": "1", "days": 7}],
     EffectKind.EMAIL_CARD_REQUEST: [{"customer_id": "7", "ident": "2026-11-01"}],
     EffectKind.EMAIL_CARD_EXPIRY: [{"payment_method_id": "pm_1", "ident": "expiry-pm_1-2026-12"}],
+    EffectKind.SMS_MESSAGE: [{"customer_id": "7", "body": "Pay: https://x/p/1", "queued_at": "2026-11-01"}],
 }
 
 
@@ -169,6 +170,11 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     (
         p.CardExpiryEmail("pm_1", "expiry-pm_1-2026-12", expiry="2026-12"),
         "email:card-expiry:c1:pm_1:2026-12",
+        None,
+    ),
+    (
+        p.TextMessage("7", "Pay: https://x/p/1", "2026-11-01T12:00:00+00:00", purpose="reminder", ref="1-3"),
+        "sms:c1:reminder:1-3",
         None,
     ),
 ]

@@ -31,6 +31,7 @@ from syncd.store.models.core import (
     SavedMethodRow,
     Secret,
 )
+from syncd.store.models.sms import TextNumber, TextRow
 from syncd.store.models.staff import StaffMembership, StaffRole, StaffUser
 from syncd.store.models.types import (
     NAMING,
@@ -71,5 +72,7 @@ __all__ = [
     "StaffMembership",
     "StaffRole",
     "StaffUser",
+    "TextNumber",
+    "TextRow",
     "UtcDateTime",
 ]
