@@ -14,7 +14,9 @@ from sqlalchemy import select
 from texting import CUSTOMER, PHONE, REALM, T0, Texting, consent, send_texts, texting_world
 
 from syncd.config.sms import SmsSettings
-from syncd.stages import texts
+from syncd.domain import Customer
+from syncd.domain.phones import InvalidPhoneError
+from syncd.stages import text_consent, texts
 from syncd.stages.texts import TextOutcome, invoice_text, queue_text, segments
 from syncd.store import effects
 from syncd.store import texts as store
@@ -173,3 +175,50 @@ def test_texts_are_short_with_the_pay_link() -> None:
     long = invoice_text("N" * 200, "Invoice 1", "https://p.example/i/x")
     assert segments(long) == 1 and "https://p.example/i/x" in long
     assert segments("é" * 160) == 1 and segments("€" * 71) == 2
+
+
+def test_attested_qbo_mobiles_become_textable_until_a_stop(tmp_path: Path) -> None:
+    with texting_world(tmp_path, attest_qbo_mobile=True) as world:
+        ctx = world.ctx
+        pulled = [
+            Customer(CUSTOMER, "Amy", None, None, "USD", True, T0, mobile="(415) 555-0123"),
+            Customer("59", "Bo", None, None, "USD", True, T0, mobile="not a phone"),
+        ]
+        with ctx.db.transaction() as s:
+            assert text_consent.attest_mobiles(ctx, s, REALM, pulled, now=T0) == 1
+            row = store.number_of(s, REALM, CUSTOMER)
+            assert row is not None and (row.number, row.source) == (PHONE, "qbo_mobile")
+            assert store.number_of(s, REALM, "59") is None
+            store.opt_out(s, [REALM], PHONE, T0)
+        moved = [Customer(CUSTOMER, "Amy", None, None, "USD", True, T0, mobile="+1 415 555 0199")]
+        with ctx.db.transaction() as s:
+            assert text_consent.attest_mobiles(ctx, s, REALM, moved, now=T0) == 0  # a STOP stays a STOP
+        NOW[0] = T0
+        assert _queue(world) is TextOutcome.OPTED_OUT
+
+
+def test_portal_consent_records_how_and_refuses_a_bad_number(world: Texting) -> None:
+    with world.ctx.db.transaction() as s:
+        row = text_consent.give_consent(
+            world.ctx,
+            s,
+            company_id=REALM,
+            customer_id=CUSTOMER,
+            number="415 555 0123",
+            now=T0,
+            ip="203.0.113.9",
+            user_agent="Phone/1.0",
+        )
+        assert (row.number, row.source, row.ip) == (PHONE, "portal", "203.0.113.9")
+        assert "Reply STOP" in row.consent_text and row.consented_at == T0
+        with pytest.raises(InvalidPhoneError):
+            text_consent.give_consent(
+                world.ctx,
+                s,
+                company_id=REALM,
+                customer_id="59",
+                number="12",
+                now=T0,
+                ip=None,
+                user_agent=None,
+            )
