@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from syncd.catalog.payloads import CustomerContact, SignInEmail
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
-from syncd.errors import PermanentError, SyncdError
+from syncd.domain.phones import InvalidPhoneError
+from syncd.errors import PermanentError, SyncdError, ValidationError
 from syncd.ports.account import (
     AccountChoice,
     AccountView,
@@ -36,7 +37,7 @@ from syncd.ports.account import (
 )
 from syncd.ports.account_text import TEXT
 from syncd.ports.portal import Consenting
-from syncd.stages import account_methods, account_view, checkouts, methods, passkeys, views
+from syncd.stages import account_methods, account_view, checkouts, methods, passkeys, text_consent, views
 from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
 from syncd.stages.notify import queue_staff_alert, send
 from syncd.store import account_page, accounts, effects, payments, reviews
@@ -380,7 +381,9 @@ class AccountService:
 
     # -- contact details ----------------------------------------------------------------------
 
-    def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
+    def update_contact(
+        self, sid: str, email: str | None, phone: str | None, texts: Consenting | None = None
+    ) -> bool:
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -388,6 +391,20 @@ class AccountService:
             if current is None:
                 return False
             _, customer = current
+            if texts is not None:
+                try:
+                    text_consent.give_consent(
+                        ctx,
+                        session,
+                        company_id=customer.company_id,
+                        customer_id=customer.qbo_id,
+                        number=phone or "",
+                        now=now,
+                        ip=texts.ip,
+                        user_agent=texts.user_agent,
+                    )
+                except InvalidPhoneError as exc:
+                    raise ValidationError(str(exc)) from None
             fingerprint = accounts.digest(f"{customer.company_id}|{customer.qbo_id}|{email}|{phone}")[:24]
             change = CustomerContact(customer.qbo_id, email=email, phone=phone, fingerprint=fingerprint)
             effects.enqueue(session, change, company_id=customer.company_id, now=now)

@@ -11,14 +11,12 @@ from sqlalchemy.orm import Session
 from syncd.context import Context
 from syncd.domain import Customer
 from syncd.domain.phones import e164, maybe_e164
+from syncd.ports.account_text import TEXTS_CONSENT
 from syncd.store import texts as store
 from syncd.store.models import TextNumber
 from syncd.store.texts import ConsentSource
 
-PORTAL_CONSENT = (
-    "Text me payment reminders with a link to pay at this number. Message and data rates may apply. "
-    "Reply STOP to end, HELP for help."
-)
+PORTAL_CONSENT = TEXTS_CONSENT
 ATTESTED = "The business attests this customer agreed to texts at their QBO Mobile number."
 
 
