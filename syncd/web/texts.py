@@ -43,6 +43,10 @@ class _TwilioHooks:
         return Signed(url, params, request.headers.get("x-twilio-signature"))
 
     async def _answer(self, source: str, request: Request, handle: Callable[[Signed], Response]) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_FORM:
+            self.metrics.webhook(source, "too_large")
+            return PlainTextResponse("too large", status_code=413)
         try:
             signed = await self._signed(request)
             response = await run_in_threadpool(handle, signed)

@@ -141,6 +141,11 @@ def test_status_callbacks_are_recorded_and_never_move_back(
         assert (row.status, row.error_code, row.sid) == ("undelivered", 30005, "SMfake")
 
 
+def test_an_oversized_form_is_refused_unread(client: TestClient, sim: TwilioSimulator) -> None:
+    form = _inbound(sim, "x" * 70_000)
+    assert _post(client, "/webhooks/twilio", form, sim.auth_token).status_code == 413
+
+
 def test_a_malformed_callback_is_a_400(client: TestClient, sim: TwilioSimulator) -> None:
     form = {"AccountSid": sim.account_sid, "MessageSid": "SM1", "MessageStatus": "exploded"}
     assert _post(client, "/webhooks/twilio/status", form, sim.auth_token).status_code == 400
