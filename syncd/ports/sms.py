@@ -24,6 +24,8 @@ class TextStatus(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     CANCELED = "canceled"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    READ = "read"
     RECEIVED = "received"
     DROPPED = "dropped"
 
