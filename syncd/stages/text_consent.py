@@ -52,17 +52,22 @@ def attest_mobiles(
     ctx: Context, session: Session, realm_id: str, customers: Sequence[Customer], *, now: datetime
 ) -> int:
     """For a company that attests consent, the pulled customers' valid QBO Mobile numbers become
-    textable; a customer's own consent (portal) and every opt-out stay as they are. How many."""
+    textable; a customer's own consent (portal) and every opt-out stay as they are. How many.
+    Mirrored customers with a Mobile number and no texting row yet (the attestation was switched
+    on after they were pulled) are attested in the same pass."""
     company = next((c for c in ctx.settings.companies if c.realm_id == realm_id), None)
     settings = company.sms if company is not None else None
     if settings is None or not (settings.enabled and settings.attest_qbo_mobile):
         return 0
+    pulled = {c.qbo_id: (c.mobile, c.deleted) for c in customers}
+    for mirrored in store.unattested(session, realm_id):
+        pulled.setdefault(mirrored.qbo_id, (mirrored.mobile, mirrored.deleted))
     made = 0
-    for customer in customers:
-        number = maybe_e164(customer.mobile, settings.country)
-        if number is None or customer.deleted:
+    for customer_id, (mobile, deleted) in pulled.items():
+        number = maybe_e164(mobile, settings.country)
+        if number is None or deleted:
             continue
-        row = store.number_of(session, realm_id, customer.qbo_id)
+        row = store.number_of(session, realm_id, customer_id)
         if row is not None and (row.source != ConsentSource.QBO_MOBILE or row.number == number):
             continue
         if row is not None and row.opted_out_at is not None:
@@ -70,7 +75,7 @@ def attest_mobiles(
         store.consent(
             session,
             company_id=realm_id,
-            customer_id=customer.qbo_id,
+            customer_id=customer_id,
             number=number,
             source=ConsentSource.QBO_MOBILE,
             text=ATTESTED,

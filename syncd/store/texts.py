@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from syncd.ports.sms import TextStatus
-from syncd.store.models import TextNumber, TextRow
+from syncd.store.models import CustomerRow, TextNumber, TextRow
 
 
 class ConsentSource(enum.StrEnum):
@@ -56,6 +56,25 @@ def consent(
     row.opted_out_at = None
     row.updated_at = now
     return row
+
+
+def unattested(session: Session, company_id: str) -> list[CustomerRow]:
+    """The company's live customers with a QBO Mobile number and no texting row at all."""
+    stmt = (
+        select(CustomerRow)
+        .outerjoin(
+            TextNumber,
+            (TextNumber.company_id == CustomerRow.company_id)
+            & (TextNumber.customer_id == CustomerRow.qbo_id),
+        )
+        .where(
+            CustomerRow.company_id == company_id,
+            CustomerRow.mobile.is_not(None),
+            CustomerRow.deleted.is_(False),
+            TextNumber.customer_id.is_(None),
+        )
+    )
+    return list(session.scalars(stmt))
 
 
 def opt_out(session: Session, company_ids: list[str], number: str, now: datetime) -> int:

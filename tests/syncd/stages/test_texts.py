@@ -195,6 +195,14 @@ def test_attested_qbo_mobiles_become_textable_until_a_stop(tmp_path: Path) -> No
             assert text_consent.attest_mobiles(ctx, s, REALM, moved, now=T0) == 0  # a STOP stays a STOP
         NOW[0] = T0
         assert _queue(world) is TextOutcome.OPTED_OUT
+        # Switched on after customer 60 was mirrored: the next pull's pass attests them too.
+        with ctx.db.transaction() as s:
+            cy = CustomerRow(company_id=REALM, qbo_id="60", display_name="Cy", currency="USD", updated_at=T0)
+            cy.mobile = "415-555-0160"
+            s.add(cy)
+            s.flush()
+            assert text_consent.attest_mobiles(ctx, s, REALM, [], now=T0) == 1
+            assert store.number_of(s, REALM, "60") is not None
 
 
 def test_portal_consent_records_how_and_refuses_a_bad_number(world: Texting) -> None:
