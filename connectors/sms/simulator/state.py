@@ -81,6 +81,7 @@ class State:
         self.opted_out: set[tuple[str, str]] = set()  # (customer's number, business number)
         self.interval = 1.0 / mps if mps > 0 else 0.0
         self._next_slot: dict[str, float] = {}
+        self._last_sent: dict[str, float] = {}
         self.throttled = 0
 
     def queue(self, to: str, sender: str, body: str, callback: str | None, service: str | None) -> Message:
@@ -151,13 +152,21 @@ class State:
             return next((m for m in self.messages if m.sid == sid), None)
 
     def due(self) -> list[Message]:
-        """Queued messages whose turn has come, marked sent."""
+        """Queued messages whose turn has come, marked sent: at most one per sender, and only
+        ``interval`` after that sender's last send (a late tick never sends two at once)."""
         now = time.monotonic()
+        ready: list[Message] = []
         with self.lock:
-            ready = [m for m in self.messages if m.status == "queued" and m.due <= now]
-            for message in ready:
+            for message in self.messages:
+                if message.status != "queued" or message.due > now:
+                    continue
+                last = self._last_sent.get(message.from_)
+                if last is not None and now - last < self.interval:
+                    continue
+                self._last_sent[message.from_] = now
                 message.status = "sent"
                 message.sent = message.updated = datetime.now(UTC)
+                ready.append(message)
             return ready
 
     def numbers(self) -> list[str]:
