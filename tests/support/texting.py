@@ -3,6 +3,9 @@ consented number, and the effect worker run for the ``sms.message`` kind only.""
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from syncd.context import Context
 from syncd.secrets import SecretBox
 from syncd.store import migrate
 from syncd.store import texts as store
+from syncd.store.engine import Database
 from syncd.store.models import Company, CustomerRow
 from syncd.store.texts import ConsentSource
 from syncd.web.app import create_app
@@ -41,6 +45,22 @@ def sms_table(sim: TwilioSimulator, **changes: Any) -> dict[str, Any]:
         "api_base": sim.url,
         **changes,
     }
+
+
+_MIGRATED: list[Path] = []
+
+
+def _migrated_copy(target: Path) -> None:
+    """A migrated SQLite file at ``target``: the schema is built once per test process and
+    copied, so each test starts on an empty store without running every migration again."""
+    if not _MIGRATED:
+        template = Path(tempfile.mkdtemp(prefix="syncd-texting-")) / "template.db"
+        atexit.register(shutil.rmtree, template.parent, True)
+        db = Database(f"sqlite:///{template}")
+        migrate.upgrade(db)
+        db.dispose()
+        _MIGRATED.append(template)
+    shutil.copyfile(_MIGRATED[0], target)
 
 
 @contextmanager
@@ -65,8 +85,8 @@ def texting_context(
             ],
         }
     )
+    _migrated_copy(tmp_path / "syncd.db")
     ctx = build_context(settings, clock=clock or (lambda: T0))
-    migrate.upgrade(ctx.db)
     with ctx.db.transaction() as s:
         s.add(Company(realm_id=REALM, name="Northwind", timezone="America/New_York", created_at=T0))
         s.flush()

@@ -25,7 +25,7 @@ CONTRACTS = Path(__file__).parents[2] / "contracts" / "twilio"
 KEY = f"sms:{REALM}:reminder:1042-0"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sim() -> Iterator[TwilioSimulator]:
     with TwilioSimulator() as running:  # its credentials and number; the tests post as Twilio would
         yield running
