@@ -8,12 +8,14 @@ from typing import Any, NoReturn, cast
 from connectors.email.smtp import SmtpMailer
 from connectors.quickbooks.application import QboApplication
 from connectors.quickbooks.client import QboConnector
+from connectors.sms.client import TwilioConnector
 from connectors.stripe.client import StripeConnector
 from syncd.clock import Clock, utcnow
 from syncd.config import Settings, StripeAccount
 from syncd.context import Context
 from syncd.errors import ConfigError
 from syncd.ports.quickbooks import QuickBooks
+from syncd.ports.sms import Sms
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store import webhook_secret
@@ -42,6 +44,18 @@ def qbo_factory(settings: Settings, tokens: EncryptedTokenStore, clock: Clock) -
         company = next((c for c in settings.companies if c.realm_id == realm_id), None)
         field_id = custom_field_of(company.link_writeback) if company is not None else None
         return QboConnector(settings.qbo, realm_id, tokens, link_custom_field_id=field_id, clock=clock)
+
+    return build
+
+
+def sms_factory(settings: Settings) -> Callable[[str], Sms]:
+    """A company's Twilio connector, from its ``[company.sms]`` table."""
+
+    def build(realm_id: str) -> Sms:
+        sms = settings.company(realm_id).sms
+        if not (sms.account_sid and sms.auth_token):
+            raise ConfigError(f"company {realm_id} sms", "account_sid and auth_token are needed to text")
+        return TwilioConnector(sms.account_sid, sms.auth_token, api_base=sms.api_base)
 
     return build
 
@@ -95,6 +109,7 @@ def build_context(
         qbo_app=QboApplication(settings.qbo),
         clock=clock,
         stripe_factory=stripe_factory(settings, stored),
+        sms_factory=sms_factory(settings),
         **extra,
     )
 

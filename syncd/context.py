@@ -13,6 +13,7 @@ from syncd.config import DEFAULT_ACCOUNT, Settings, StripeAccount, account_of
 from syncd.links import Links
 from syncd.ports.email import Mailer
 from syncd.ports.quickbooks import QboApp, QuickBooks
+from syncd.ports.sms import Sms
 from syncd.ports.stripe import Stripe
 from syncd.secrets import SecretBox
 from syncd.store.engine import Database
@@ -25,6 +26,10 @@ def _no_wake(job: str, realm: str | None) -> None:
 
 def _no_stripe_factory(account: StripeAccount) -> Stripe:
     raise LookupError(f"no Stripe connector can be built for account {account.key}")
+
+
+def _no_sms_factory(realm_id: str) -> Sms:
+    raise LookupError(f"no SMS connector can be built for company {realm_id}")
 
 
 @dataclass
@@ -46,7 +51,9 @@ class Context:
     clock: Clock = utcnow
     wake: Callable[[str, str | None], None] = _no_wake
     stripe_factory: Callable[[StripeAccount], Stripe] = _no_stripe_factory
+    sms_factory: Callable[[str], Sms] = _no_sms_factory
     _qbo: dict[str, QuickBooks] = field(default_factory=dict)
+    _sms: dict[str, Sms] = field(default_factory=dict)
     _stripe: dict[str, Stripe] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,6 +72,14 @@ class Context:
             client = self._qbo.get(realm_id)
             if client is None:
                 client = self._qbo[realm_id] = self.qbo_factory(realm_id)
+            return client
+
+    def sms(self, realm_id: str) -> Sms:
+        """The company's texting connector (its ``[company.sms]`` account), built on first use."""
+        with self._lock:
+            client = self._sms.get(realm_id)
+            if client is None:
+                client = self._sms[realm_id] = self.sms_factory(realm_id)
             return client
 
     def stripe_accounts(self) -> tuple[StripeAccount, ...]:

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from connectors.email.sink import Mailbox, SmtpSink
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.serving import ThreadedServer
+from connectors.sms.simulator import TwilioSimulator
 from connectors.stripe.simulator import StripeSimulator
 from syncd.bootstrap import build_context
 from syncd.config import load
@@ -71,6 +72,29 @@ def demo_banks(qbo: QboSimulator) -> None:
         )
 
 
+def demo_mobiles(qbo: QboSimulator) -> None:
+    """Every demo customer gets a mobile number in QBO (texted under the company's attestation)."""
+    for n, customer in enumerate(qbo.entities("Customer")):
+        qbo.update_entity(
+            "Customer", str(customer["Id"]), Mobile={"FreeFormNumber": f"(415) 555-{n % 100:04d}"}
+        )
+
+
+def demo_sms(twilio: TwilioSimulator) -> dict[str, object]:
+    """``[company.sms]`` on the Twilio simulator: QBO mobiles attested, no quiet hours (a demo runs
+    at any hour)."""
+    return {
+        "enabled": True,
+        "account_sid": twilio.account_sid,
+        "auth_token": twilio.auth_token,
+        "from_number": twilio.number,
+        "api_base": twilio.url,
+        "attest_qbo_mobile": True,
+        "quiet_start": 0,
+        "quiet_end": 0,
+    }
+
+
 DEMO_INTERVALS: dict[str, float] = {
     "pull_seconds": 5.0,
     "worker_seconds": 0.5,
@@ -90,6 +114,7 @@ def demo_config(
     sink: SmtpSink,
     secret: str,
     intervals: dict[str, float] | None = None,
+    twilio: TwilioSimulator | None = None,
 ) -> str:
     """The configuration file the demo daemon runs with (written to the state dir, then loaded)."""
     parts = [
@@ -130,6 +155,8 @@ def demo_config(
         _table("company.accounts", {"bank": "Checking"}),
         _table("company.accounts.banks", {code: f"Checking {code}" for code in DEMO_FOREIGN}),
     ]
+    if twilio is not None:
+        parts.append(_table("company.sms", demo_sms(twilio)))
     return "\n".join(parts)
 
 
@@ -158,6 +185,7 @@ class DemoHandle:
     _stops: list[Any] = field(default_factory=list)
     _owned_dir: bool = False
     _stopped: bool = False
+    twilio: TwilioSimulator | None = None
 
     def stop(self) -> None:
         """Stop the daemon (jobs finish, leases are returned), then the simulators and the sink."""
@@ -205,6 +233,9 @@ def start_demo(
         qbo = QboSimulator(seed=0, invoices=invoices, webhook_url=f"{url}/webhooks/quickbooks").start()
         stops.append(qbo.stop)
         demo_banks(qbo)
+        demo_mobiles(qbo)
+        twilio = TwilioSimulator(sms_url=f"{url}/webhooks/twilio").start()
+        stops.append(twilio.stop)
         stripe = StripeSimulator().start()
         stops.append(stripe.stop)
         secret = "whsec_" + secrets.token_hex(24)
@@ -220,6 +251,7 @@ def start_demo(
                 sink=sink,
                 secret=secret,
                 intervals=intervals,
+                twilio=twilio,
             )
         )
         config_path.chmod(0o600)
@@ -240,7 +272,7 @@ def start_demo(
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
         raise
-    return DemoHandle(url, sink.mailbox, qbo, stripe, ctx, service, directory, stops, owned)
+    return DemoHandle(url, sink.mailbox, qbo, stripe, ctx, service, directory, stops, owned, twilio=twilio)
 
 
 def where_to_click(handle: DemoHandle) -> str:
@@ -251,6 +283,11 @@ def where_to_click(handle: DemoHandle) -> str:
             "",
             f"  1. Open the mailbox:          {handle.url}/mailbox",
             "     Each new invoice is emailed there; open one and click its payment link.",
+            *(
+                [f"     Texts to the customers' phones: {handle.twilio.phone_url()} (reply STOP there)."]
+                if handle.twilio is not None
+                else []
+            ),
             "  2. Pay on the portal with the simulated Stripe Checkout (pick a test card or bank).",
             f"  3. Watch QuickBooks:           {handle.qbo.url}/",
             "     The invoice turns paid and a Payment appears, written exactly once.",

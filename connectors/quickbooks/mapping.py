@@ -154,6 +154,7 @@ def to_customer(obj: Json, *, home_currency: str) -> Customer:
         active=bool(obj.get("Active", True)),
         updated_at=_updated_at(obj),
         deleted=is_deleted(obj),
+        mobile=_nested(obj, "Mobile", "FreeFormNumber"),
     )
 
 

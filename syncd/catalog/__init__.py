@@ -86,6 +86,7 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_RECURRING: Spec(
         p.RecurringEmail, f"{_STAGES}.recurring_notices:send_recurring_email", LATER
     ),
+    EffectKind.SMS_MESSAGE: Spec(p.TextMessage, f"{_STAGES}.texts:send_text", LATER),
 }
 
 

@@ -42,6 +42,8 @@ class EffectKind(enum.StrEnum):
     EMAIL_CARD_REQUEST = "email.card_request"
     EMAIL_CARD_EXPIRY = "email.card_expiry"
     EMAIL_RECURRING = "email.recurring"
+    # Texts
+    SMS_MESSAGE = "sms.message"
 
 
 class Serial(enum.Enum):

@@ -372,6 +372,23 @@ class RecurringEmail(Payload):
     ident: str
 
 
+# Texts -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextMessage(Payload):
+    """One text to one customer's consented number; ``purpose`` and ``ref`` say what it is for
+    (e.g. ``reminder`` and an invoice and step), so the same text is never queued twice."""
+
+    KIND = K.SMS_MESSAGE
+    KEY = "sms:{realm}:{purpose}:{ref}"
+    customer_id: str
+    body: str
+    queued_at: str  # ISO 8601 UTC: Twilio is searched from then on a retry (see ports.sms)
+    purpose: str = key_part()
+    ref: str = key_part()
+
+
 PAYLOADS: dict[K, type[Payload]] = {
     cls.KIND: cls
     for cls in (
@@ -404,6 +421,7 @@ PAYLOADS: dict[K, type[Payload]] = {
         CardExpiryEmail,
         RecurringUpdate,
         RecurringEmail,
+        TextMessage,
     )
 }
 

@@ -1,4 +1,4 @@
-"""``syncd simulate quickbooks|stripe|mail``: the outside services on this machine, each printing
+"""``syncd simulate quickbooks|stripe|twilio|mail``: the outside services on this machine, each printing
 the ``syncd.toml`` settings that point syncd at it."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import click
 
 from connectors.console import facts, fragment, port_in_use, toml_table, until_stopped, wait
 from connectors.quickbooks.simulator.cli import command as quickbooks
+from connectors.sms.simulator.cli import command as twilio
 from connectors.stripe.simulator.cli import command as stripe
 
 SMTP_PORT = 1025
@@ -48,3 +49,4 @@ def mail(host: str, smtp_port: int, port: int) -> int:
 
 simulate.add_command(quickbooks)
 simulate.add_command(stripe)
+simulate.add_command(twilio)

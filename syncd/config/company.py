@@ -21,6 +21,7 @@ from syncd.config.models import (
     shaped,
 )
 from syncd.config.recurring import RecurringSettings
+from syncd.config.sms import SmsSettings
 from syncd.ports.quickbooks import AccountNames
 
 
@@ -206,6 +207,8 @@ class CompanySettings(Section):
         CompanyStripeSettings(),
         "The company's own Stripe account (its payouts, balance and audit are its alone).",
     )
+
+    sms: SmsSettings = setting(SmsSettings(), "Texts to customers through Twilio, with their consent.")
 
     def own_stripe(self) -> bool:
         """Whether the company has a Stripe account of its own (own key or connected account)."""

@@ -18,3 +18,4 @@ class Customer:
     active: bool
     updated_at: datetime
     deleted: bool = False
+    mobile: str | None = None  # QBO's Mobile field, as typed there (texts need consent first)

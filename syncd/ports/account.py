@@ -173,8 +173,13 @@ class AccountBackend(Protocol):
         """The PDF of one of the chosen account's invoices (open or paid); None when it is not
         the account's, was deleted, or QuickBooks cannot render it now."""
 
-    def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
-        """Write new billing email / phone back to the QBO customer (through the effect ledger)."""
+    def update_contact(
+        self, sid: str, email: str | None, phone: str | None, texts: Consenting | None = None
+    ) -> bool:
+        """Write new billing email / phone back to the QBO customer (through the effect ledger).
+        With ``texts`` (the "text me reminders" box ticked) consent to texts at ``phone`` is
+        recorded with who gave it; a phone that is no real number raises ValidationError (a
+        one-line reason) and nothing is written."""
 
     def recurring_action(self, sid: str, template_id: str, action: RecurAction) -> bool:
         """Pause or cancel one of the chosen account's recurring services (QBO template made

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+# The words a customer agrees to by ticking "text me reminders"; recorded with the consent.
+TEXTS_CONSENT = (
+    "Text me payment reminders with a link to pay at this number. Message and data rates may apply. "
+    "Reply STOP to end, HELP for help."
+)
+
 TEXT = MappingProxyType(
     {
         "sign_in_title": "See all your invoices",
@@ -47,6 +53,7 @@ TEXT = MappingProxyType(
         "contact_title": "Your contact details",
         "contact_lead": "Changes are sent to {company} and used for your next invoices.",
         "phone_label": "Phone",
+        "texts_label": TEXTS_CONSENT,
         "save": "Save",
         "contact_invalid_title": "Those details look wrong",
         "contact_invalid_text": "Enter an email address like name@example.com and a phone number of digits.",

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from syncd.catalog.payloads import CustomerContact, SignInEmail
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
+from syncd.domain.phones import InvalidPhoneError
 from syncd.domain.recurring import RecurAction
-from syncd.errors import PermanentError, SyncdError
+from syncd.errors import PermanentError, SyncdError, ValidationError
 from syncd.ports.account import (
     AccountChoice,
     AccountView,
@@ -44,6 +45,7 @@ from syncd.stages import (
     methods,
     passkeys,
     recurring_account,
+    text_consent,
     views,
 )
 from syncd.stages.collect import OWNER, PortalService, open_attempt, record_keep
@@ -413,7 +415,9 @@ class AccountService:
 
     # -- contact details ----------------------------------------------------------------------
 
-    def update_contact(self, sid: str, email: str | None, phone: str | None) -> bool:
+    def update_contact(
+        self, sid: str, email: str | None, phone: str | None, texts: Consenting | None = None
+    ) -> bool:
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -421,6 +425,20 @@ class AccountService:
             if current is None:
                 return False
             _, customer = current
+            if texts is not None:
+                try:
+                    text_consent.give_consent(
+                        ctx,
+                        session,
+                        company_id=customer.company_id,
+                        customer_id=customer.qbo_id,
+                        number=phone or "",
+                        now=now,
+                        ip=texts.ip,
+                        user_agent=texts.user_agent,
+                    )
+                except InvalidPhoneError as exc:
+                    raise ValidationError(str(exc)) from None
             fingerprint = accounts.digest(f"{customer.company_id}|{customer.qbo_id}|{email}|{phone}")[:24]
             change = CustomerContact(customer.qbo_id, email=email, phone=phone, fingerprint=fingerprint)
             effects.enqueue(session, change, company_id=customer.company_id, now=now)

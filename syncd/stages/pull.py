@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from syncd.context import Context
 from syncd.domain import InvoiceStatus, QboChanges
-from syncd.stages import entries, hooks
+from syncd.stages import entries, hooks, text_consent
 from syncd.store import cursors, mirror
 from syncd.store.models import Company
 
@@ -86,6 +86,7 @@ def _full(ctx: Context, realm_id: str, started: datetime) -> PullResult:
 def _save(ctx: Context, session: Session, realm_id: str, changes: QboChanges) -> int:
     now = ctx.clock()
     mirror.upsert_customers(session, realm_id, changes.customers, now=now)
+    text_consent.attest_mobiles(ctx, session, realm_id, changes.customers, now=now)
     if changes.deleted_customer_ids:
         mirror.mark_customers_deleted(session, realm_id, changes.deleted_customer_ids)
     transitions = mirror.upsert_invoices(session, realm_id, changes.invoices, now=now)

@@ -64,6 +64,7 @@ def upsert_customers(session: Session, realm: str, customers: Sequence[Customer]
         row.display_name = c.display_name
         row.email = c.email
         row.phone = c.phone
+        row.mobile = c.mobile
         row.currency = c.currency
         row.active = c.active
         row.deleted = c.deleted

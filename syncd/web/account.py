@@ -350,7 +350,12 @@ class _Pages:
         phone = str(fields.get("phone", "")).strip() or None
         if (email and not _EMAIL.fullmatch(email)) or (phone and not _PHONE.fullmatch(phone)):
             return self.message(request, 400, TEXT["contact_invalid_title"], TEXT["contact_invalid_text"])
-        if not await run_in_threadpool(self.backend.update_contact, sid, email, phone):
+        texts = consenting(request) if fields.get("texts") == "on" else None
+        try:
+            updated = await run_in_threadpool(self.backend.update_contact, sid, email, phone, texts)
+        except PermanentError as exc:
+            return self.message(request, 400, TEXT["contact_invalid_title"], str(exc))
+        if not updated:
             return self.to_sign_in(request)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/account?done=contact", status_code=303)
 

@@ -33,6 +33,7 @@ from syncd.web.staff import staff_gate, staff_routes
 from syncd.web.staff.guard import READERS, staff_route
 from syncd.web.staff_reports import ReportDesk, install, report_page
 from syncd.web.templating import Templating
+from syncd.web.texts import text_routes
 from syncd.web.trial import trial_routes
 from syncd.web.webhooks import MAX_BODY, Intake, webhook_routes
 
@@ -69,6 +70,7 @@ def create_app(
     metrics = WebMetrics(ctx)
     routes: list[BaseRoute] = [
         *webhook_routes(ctx, intake, metrics, max_body=max_body),
+        *text_routes(ctx, metrics),
         *health_routes(ctx),
         *metrics_routes(metrics, ctx.settings.metrics_token),
         *portal_routes(backend, templates, csrf),

@@ -63,6 +63,7 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_CARD_EXPIRY: [{"payment_method_id": "pm_1", "ident": "expiry-pm_1-2026-12"}],
     EffectKind.QBO_RECURRING_UPDATE: [{"template_id": "9", "action": "cancel", "end_date": "2026-11-01"}],
     EffectKind.EMAIL_RECURRING: [{"template_id": "9", "topic": "contract_end", "ident": "2027-01-01"}],
+    EffectKind.SMS_MESSAGE: [{"customer_id": "7", "body": "Pay: https://x/p/1", "queued_at": "2026-11-01"}],
 }
 
 
@@ -175,6 +176,11 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     ),
     (p.RecurringUpdate("9", "cancel", "2026-11-01", version="3"), "qbo:recurring:c1:9:cancel:3", None),
     (p.RecurringEmail("9", "trial", "2026-12-01"), "email:recurring:c1:9:trial:2026-12-01", None),
+    (
+        p.TextMessage("7", "Pay: https://x/p/1", "2026-11-01T12:00:00+00:00", purpose="reminder", ref="1-3"),
+        "sms:c1:reminder:1-3",
+        None,
+    ),
 ]
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from syncd.demo import DemoHandle, start_demo, where_to_click
+from syncd.store.models import TextNumber
 
 WAIT = 30.0
 
@@ -93,6 +95,19 @@ def test_hints_name_the_places_to_click(demo: DemoHandle) -> None:
     assert f"{demo.url}/mailbox" in text
     assert demo.qbo.url in text
     assert "syncd" in text and "status" in text
+    assert demo.twilio is not None and f"{demo.twilio.url}/phone" in text
+
+
+def test_customers_mobiles_are_textable_under_the_attestation(demo: DemoHandle) -> None:
+    """The demo company attests consent for QBO Mobile numbers: each pulled customer is textable."""
+    customers = len(demo.qbo.entities("Customer"))
+
+    def numbers() -> list[TextNumber]:
+        with demo.ctx.db.transaction() as s:
+            return list(s.scalars(select(TextNumber)))
+
+    assert wait_until(lambda: len(numbers()) == customers)
+    assert all(n.source == "qbo_mobile" and n.number.startswith("+1415555") for n in numbers())
 
 
 def test_stop_is_clean(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from syncd.store.models.core import (
     Secret,
 )
 from syncd.store.models.recurring import RecurringLink, RecurringRow
+from syncd.store.models.sms import TextNumber, TextRow
 from syncd.store.models.staff import (
     StaffAction,
     StaffMembership,
@@ -84,5 +85,7 @@ __all__ = [
     "StaffSession",
     "StaffSignInAttempt",
     "StaffUser",
+    "TextNumber",
+    "TextRow",
     "UtcDateTime",
 ]

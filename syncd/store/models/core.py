@@ -119,6 +119,7 @@ class CustomerRow(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    mobile: Mapped[str | None] = mapped_column(String(64))  # 0017: QBO's Mobile, for attested texts
 
 
 class InvoiceRow(Base):

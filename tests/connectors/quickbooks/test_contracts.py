@@ -116,6 +116,9 @@ def test_customer_maps() -> None:
     assert customer.display_name == "Dukes Basketball Camp"
     assert customer.email == "Dukes_bball@intuit.com"
     assert customer.phone == "(520) 420-5638"
+    assert customer.mobile is None
+    mobile = {**load("customer_read.json")["Customer"], "Mobile": {"FreeFormNumber": "(415) 555-0123"}}
+    assert to_customer(mobile, home_currency="USD").mobile == "(415) 555-0123"
     assert customer.currency == "USD" and customer.active
 
 

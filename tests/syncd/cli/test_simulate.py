@@ -1,4 +1,4 @@
-"""``syncd simulate quickbooks|stripe|mail``: one command per simulator, shared with
+"""``syncd simulate quickbooks|stripe|twilio|mail``: one command per simulator, shared with
 ``python -m connectors.<vendor>.simulator``, every option exposed, stable default ports, and on
 start everything syncd needs, as facts and as a ``syncd.toml`` fragment that works."""
 
@@ -17,6 +17,9 @@ from processes import Process, parse_fragment
 
 from connectors.quickbooks.simulator import QboSimulator
 from connectors.quickbooks.simulator import cli as qbo_cli
+from connectors.sms.client import TwilioConnector
+from connectors.sms.simulator import TwilioSimulator
+from connectors.sms.simulator import cli as twilio_cli
 from connectors.stripe.simulator import StripeSimulator
 from connectors.stripe.simulator import cli as stripe_cli
 from syncd.cli.simulate import MAILBOX_PORT, SMTP_PORT, simulate
@@ -32,14 +35,20 @@ def option_names(command: click.Command) -> set[str]:
 def test_syncd_simulate_and_python_m_are_one_command() -> None:
     assert simulate.commands["quickbooks"] is qbo_cli.command
     assert simulate.commands["stripe"] is stripe_cli.command
-    assert set(simulate.commands) == {"quickbooks", "stripe", "mail"}
-    for module in ("quickbooks", "stripe"):
+    assert simulate.commands["twilio"] is twilio_cli.command
+    assert set(simulate.commands) == {"quickbooks", "stripe", "twilio", "mail"}
+    for module in ("quickbooks", "stripe", "sms"):
         main = Path(__file__).resolve().parents[3] / "connectors" / module / "simulator" / "__main__.py"
         assert "import PROG, command" in main.read_text()
 
 
 @pytest.mark.parametrize(
-    ("command", "simulator"), [(qbo_cli.command, QboSimulator), (stripe_cli.command, StripeSimulator)]
+    ("command", "simulator"),
+    [
+        (qbo_cli.command, QboSimulator),
+        (stripe_cli.command, StripeSimulator),
+        (twilio_cli.command, TwilioSimulator),
+    ],
 )
 def test_every_simulator_setting_is_an_option(command: click.Command, simulator: type) -> None:
     wanted = set(inspect.signature(simulator).parameters) - TEST_ONLY
@@ -51,7 +60,7 @@ def test_default_ports_are_stable() -> None:
         name: next(p.default for p in cmd.params if p.name == "port")
         for name, cmd in simulate.commands.items()
     }
-    assert defaults == {"quickbooks": 12110, "stripe": 12111, "mail": MAILBOX_PORT}
+    assert defaults == {"quickbooks": 12110, "stripe": 12111, "twilio": 12112, "mail": MAILBOX_PORT}
     assert (SMTP_PORT, MAILBOX_PORT) == (1025, 8025)
 
 
@@ -103,6 +112,26 @@ def test_stripe_without_webhooks_says_how_to_register_one(tmp_path: Path) -> Non
         assert proc.stop() == 0
 
 
+def test_twilio_prints_the_company_sms_table_and_it_sends(tmp_path: Path) -> None:
+    proc = Process("syncd simulate twilio --port 0 --sms-url http://127.0.0.1:9/webhooks/twilio", tmp_path)
+    try:
+        sms = parse_fragment(proc.fragment())["company"]["sms"]
+        assert sms["enabled"] is True and sms["from_number"] == "+15005550006"
+        twilio = TwilioConnector(sms["account_sid"], sms["auth_token"], api_base=sms["api_base"])
+        sent = twilio.send(
+            to="+14155550123",
+            from_=sms["from_number"],
+            body="hi",
+            status_callback="http://127.0.0.1:9/s",
+            key="k",
+        )
+        assert sent.sid.startswith("SM")
+        phone = proc.wait_for(r"Phone page:\s+(\S+)").group(1)
+        assert "+14155550123" in requests.get(phone, timeout=5).text
+    finally:
+        assert proc.stop() == 0
+
+
 def test_mail_serves_the_sink_and_the_mailbox_page_alone(tmp_path: Path) -> None:
     proc = Process("syncd simulate mail --smtp-port 0 --port 0", tmp_path)
     try:
@@ -125,6 +154,7 @@ def test_mail_serves_the_sink_and_the_mailbox_page_alone(tmp_path: Path) -> None
     [
         ("syncd simulate quickbooks --port {port}", "--port"),
         ("python -m connectors.stripe.simulator --port {port}", "--port"),
+        ("syncd simulate twilio --port {port}", "--port"),
         ("syncd simulate mail --smtp-port {port} --port 0", "--smtp-port"),
         ("syncd simulate mail --smtp-port 0 --port {port}", "--port"),
     ],

@@ -36,6 +36,7 @@ from syncd.store.models import (
     PaymentRow,
     RecurringRow,
     SavedMethodRow,
+    TextNumber,
 )
 from syncd.web.account import account_routes
 from syncd.web.csrf import Csrf
@@ -437,6 +438,32 @@ def test_contact_change_is_written_to_the_qbo_customer_and_staff_are_told(loop: 
     assert qbo_customer["PrimaryEmailAddr"]["Address"] == "new@bakery.test"
     assert qbo_customer["PrimaryPhone"]["FreeFormNumber"] == "+1 555 0100"
     assert any(m.to == "staff@northwind.test" for m in loop.sink.mailbox.all())
+
+
+def test_text_me_reminders_records_consent_and_refuses_a_number_that_is_none(loop: Loop) -> None:
+    customer, _ = _customer_with(loop, 1, "texts@bakery.test")
+    with httpx.Client(
+        base_url=loop.url, follow_redirects=False, headers={"User-Agent": "Phone/1.0"}
+    ) as client:
+        _sign_in(loop, client, "texts@bakery.test")
+        page = client.get("/account")
+        assert 'name="texts"' in page.text and "Reply STOP to end" in page.text
+        form = {"csrf_token": _csrf(page), "email": "texts@bakery.test", "texts": "on"}
+        refused = client.post("/account/contact", data={**form, "phone": "555 0100"})
+        assert refused.status_code == 400 and "555 0100" in refused.text
+        with loop.ctx.db.transaction() as s:
+            assert s.get(TextNumber, (loop.realm, customer)) is None
+        assert client.post("/account/contact", data={**form, "phone": "(415) 555-0123"}).status_code == 303
+    with loop.ctx.db.transaction() as s:
+        row = s.get(TextNumber, (loop.realm, customer))
+        assert row is not None
+        assert (row.number, row.source, row.ip, row.user_agent) == (
+            "+14155550123",
+            "portal",
+            "127.0.0.1",
+            "Phone/1.0",
+        )
+        assert row.consent_text.startswith("Text me payment reminders")
 
 
 def test_qbo_strings_are_escaped_and_the_invoice_page_leads_into_the_account(loop: Loop) -> None:

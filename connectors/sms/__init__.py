@@ -1,0 +1,1 @@
+"""Texting through Twilio: the one package that imports ``twilio``."""

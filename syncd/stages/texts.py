@@ -1,0 +1,186 @@
+"""Texts to customers: queue one (consent checked), and the worker's handler that sends it.
+
+``queue_text`` is what any stage that texts calls (reminders, notices); it queues an ``sms.message``
+effect keyed ``sms:{realm}:{purpose}:{ref}`` in the caller's transaction, only for a customer whose
+E.164 number has consent and no opt-out. ``send_text`` reads consent again right before sending, so
+a STOP that arrived after the text was queued drops it (recorded as ``dropped``, nothing sent).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
+
+import structlog
+from sqlalchemy.orm import Session
+
+from syncd.catalog.payloads import TextMessage
+from syncd.config.sms import SmsSettings
+from syncd.context import Context
+from syncd.errors import TransientError
+from syncd.ports.sms import InvalidNumberError, OptedOutError, TextStatus
+from syncd.stages.notify import local_now
+from syncd.store import effects
+from syncd.store import texts as store
+from syncd.store.effects import Claimed
+from syncd.store.models import CustomerRow
+from syncd.worker import Done
+
+log = structlog.get_logger("syncd.texts")
+
+STATUS_PATH = "/webhooks/twilio/status"
+GSM_SEGMENT = 160
+# The GSM 03.38 basic set: a text of these only fits 160 characters to a segment (others: 70).
+_GSM = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+class TextOutcome(enum.Enum):
+    """What ``queue_text`` did. Only QUEUED queued anything."""
+
+    QUEUED = "queued"  # queued now, or queued before under the same purpose and ref
+    NO_NUMBER = "no_number"  # no mobile number known for the customer
+    NO_CONSENT = "no_consent"  # a number is known but the customer never agreed to texts
+    OPTED_OUT = "opted_out"  # the customer replied STOP
+    QUIET = "quiet"  # the company's quiet hours: ask again after them (only with ``settings``)
+    DISABLED = "disabled"  # the company does not text (only with ``settings``)
+
+
+def queue_text(
+    session: Session,
+    *,
+    company_id: str,
+    customer_id: str,
+    purpose: str,
+    ref: str,
+    body: str,
+    now: datetime,
+    settings: SmsSettings | None = None,
+    local_hour: int | None = None,
+) -> TextOutcome:
+    """Queue ``body`` for the customer's consented number, once per ``purpose`` and ``ref`` (a
+    second call with the same pair is a no-op answering QUEUED). With ``settings`` (and the
+    company's ``local_hour``) a company that does not text answers DISABLED and quiet hours QUIET;
+    without them the sending handler applies both when the text is due."""
+    if settings is not None and not settings.enabled:
+        return TextOutcome.DISABLED
+    number = store.number_of(session, company_id, customer_id)
+    if number is None:
+        customer = session.get(CustomerRow, (company_id, customer_id))
+        known = customer is not None and bool(customer.mobile or customer.phone)
+        return TextOutcome.NO_CONSENT if known else TextOutcome.NO_NUMBER
+    if number.opted_out_at is not None:
+        return TextOutcome.OPTED_OUT
+    if settings is not None and local_hour is not None and settings.quiet(local_hour):
+        return TextOutcome.QUIET
+    payload = TextMessage(customer_id, body, now.isoformat(), purpose=purpose, ref=ref)
+    if effects.enqueue(session, payload, company_id=company_id, now=now):
+        store.record_text(
+            session,
+            key=payload.key(company_id),
+            company_id=company_id,
+            customer_id=customer_id,
+            number=number.number,
+            status=TextStatus.QUEUED,
+            now=now,
+        )
+    return TextOutcome.QUEUED
+
+
+def segments(body: str) -> int:
+    """How many SMS segments ``body`` takes (GSM-7: 160, then 153 each; otherwise 70, then 67)."""
+    single, multi = (GSM_SEGMENT, 153) if set(body) <= _GSM else (70, 67)
+    return 1 if len(body) <= single else -(-len(body) // multi)
+
+
+def invoice_text(business: str, what: str, url: str) -> str:
+    """A short text with the pay link, one segment whenever the names allow: ``what`` is e.g.
+    "Invoice 1042 ($120.00) is due today"."""
+    tail = f" Pay: {url} STOP to end"
+    head = f"{business}: {what}."
+    room = GSM_SEGMENT - len(tail)
+    if len(head) > room > 10:
+        head = head[: room - 3] + "..."  # GSM-7 has no ellipsis character
+    return head + tail
+
+
+def _until_quiet_ends(settings: SmsSettings, local: datetime) -> timedelta:
+    end = local.replace(hour=settings.quiet_end, minute=0, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end - local
+
+
+def send_text(ctx: Context, effect: Claimed) -> Done:
+    """Send one queued text, unless its number opted out or lost consent meanwhile (then dropped).
+
+    A retry (the text may have reached Twilio before a crash) passes the time it was queued, so
+    the connector finds that message instead of sending it again (see ``ports.sms``)."""
+    payload = TextMessage.of(effect)
+    realm = effect.company_id
+    settings = ctx.settings.company(realm).sms
+    now = ctx.clock()
+    with ctx.db.transaction() as session:
+        number = store.number_of(session, realm, payload.customer_id)
+        to = number.number if number is not None else ""
+        sendable = settings.enabled and number is not None and number.opted_out_at is None
+    if not sendable:
+        log.info("text.dropped", effect=effect.key, company=realm)
+        return Done(apply=_recorder(effect, payload, to, TextStatus.DROPPED, now))
+    local = local_now(ctx, realm)
+    if settings.quiet(local.hour):
+        wait = _until_quiet_ends(settings, local)
+        raise TransientError("quiet hours for texts", retry_after=wait.total_seconds())
+    since = datetime.fromisoformat(payload.queued_at) if effect.attempts > 1 else None
+    callback = urljoin(ctx.settings.public_url.rstrip("/") + "/", STATUS_PATH.lstrip("/"))
+    try:
+        sent = ctx.sms(realm).send(
+            to=to,
+            from_=settings.sender(),
+            body=payload.body,
+            status_callback=callback,
+            key=effect.key,
+            since=since,
+        )
+    except OptedOutError:
+        # Twilio knows of a STOP we missed: honour it here too, and drop the text.
+        def opted_out(session: Session) -> None:
+            store.opt_out(session, [realm], to, now)
+            _recorder(effect, payload, to, TextStatus.DROPPED, now, error=21610)(session)
+
+        return Done(apply=opted_out)
+    except InvalidNumberError:
+        with ctx.db.transaction() as session:
+            _recorder(effect, payload, to, TextStatus.FAILED, now, error=21211)(session)
+        raise
+    return Done(remote_id=sent.sid, apply=_recorder(effect, payload, to, sent.status, now, sid=sent.sid))
+
+
+def _recorder(
+    effect: Claimed,
+    payload: TextMessage,
+    to: str,
+    status: TextStatus,
+    now: datetime,
+    *,
+    sid: str | None = None,
+    error: int | None = None,
+) -> Callable[[Session], None]:
+    def apply(session: Session) -> None:
+        store.record_text(
+            session,
+            key=effect.key,
+            company_id=effect.company_id,
+            customer_id=payload.customer_id,
+            number=to,
+            status=status,
+            now=now,
+            sid=sid,
+            error_code=error,
+        )
+
+    return apply
