@@ -80,6 +80,7 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_REMINDER: Spec(p.ReminderEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
     EffectKind.EMAIL_CARD_REQUEST: Spec(p.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
     EffectKind.EMAIL_CARD_EXPIRY: Spec(p.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER),
+    EffectKind.EMAIL_DUNNING: Spec(p.Dunning, f"{_STAGES}.reminders:send_dunning", LATER),
 }
 
 

@@ -40,6 +40,7 @@ class EffectKind(enum.StrEnum):
     EMAIL_REMINDER = "email.reminder"  # likewise
     EMAIL_CARD_REQUEST = "email.card_request"
     EMAIL_CARD_EXPIRY = "email.card_expiry"
+    EMAIL_DUNNING = "email.dunning"  # a reminder-policy step (one per customer and local day)
 
 
 class Serial(enum.Enum):

@@ -345,6 +345,21 @@ class CardExpiryEmail(Payload):
     expiry: str = key_part()  # YYYY-MM of the card
 
 
+@dataclass(frozen=True, slots=True)
+class Dunning(Payload):
+    """A reminder-policy message: the customer's invoices at one step, on one local day. Whether
+    it was emailed is part of it; a text for it is queued under the same key as its ref."""
+
+    KIND = K.EMAIL_DUNNING
+    KEY = "email:dunning:{realm}:{customer_id}:{day}:{step}"
+    customer_id: str
+    day: str  # ISO date, the company's local day
+    step: int  # days from the due date
+    template: str
+    invoice_ids: tuple[str, ...]
+    to: str | None = None  # None: the step went by text only
+
+
 PAYLOADS: dict[K, type[Payload]] = {
     cls.KIND: cls
     for cls in (
@@ -375,6 +390,7 @@ PAYLOADS: dict[K, type[Payload]] = {
         ReminderEmail,
         CardRequestEmail,
         CardExpiryEmail,
+        Dunning,
     )
 }
 

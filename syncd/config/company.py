@@ -20,6 +20,7 @@ from syncd.config.models import (
     WebhookSecret,
     shaped,
 )
+from syncd.config.reminders import CollectionsSettings
 from syncd.ports.quickbooks import AccountNames
 
 
@@ -196,6 +197,9 @@ class CompanySettings(Section):
         documented="none",
     )
     branding: BrandingSettings = setting(BrandingSettings(), "How the payment page and emails look.")
+    collections: CollectionsSettings = setting(
+        CollectionsSettings(), "Reminder steps, collectors, credit hold and small debts."
+    )
     stripe: CompanyStripeSettings = setting(
         CompanyStripeSettings(),
         "The company's own Stripe account (its payouts, balance and audit are its alone).",

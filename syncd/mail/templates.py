@@ -34,6 +34,10 @@ KINDS = (
     "card_request",
     "card_expiry",
     "sign_in",
+    "reminder_before",
+    "reminder_due",
+    "reminder_after",
+    "final_notice",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -71,7 +75,10 @@ class EmailRenderer:
     needs ``company_name``, ``title``, ``body`` and optionally ``link``; ``card_request`` needs
     ``customer_name``, ``reason`` (or None), ``expires_at`` and ``link``; ``card_expiry`` needs
     ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``; ``sign_in`` needs
-    ``company_name``, ``sign_in_url`` and ``minutes``.
+    ``company_name``, ``sign_in_url`` and ``minutes``; the reminder steps (``reminder_before``,
+    ``reminder_due``, ``reminder_after``, ``final_notice``) need ``customer_name`` and ``invoices``
+    (``invoice_number``, ``amount_due``, ``currency``, ``due_date``, ``portal_url``,
+    ``days_overdue``).
     """
 
     def __init__(self, override_dir: Path | None) -> None:

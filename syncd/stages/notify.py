@@ -142,7 +142,7 @@ def _candidates(
 ) -> list[tuple[PortalLink, InvoiceRow]]:
     """Live links of payable invoices not yet emailed, or old enough for a reminder step."""
     wanted: ColumnElement[bool] = PortalLink.notified_at.is_(None)
-    if company.reminder_days:
+    if reminder_days(company):
         reminder_due = and_(
             InvoiceRow.due_date <= today - timedelta(days=min(company.reminder_days)),
             or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < max(company.reminder_days)),
@@ -206,8 +206,13 @@ def _mark(link: PortalLink, step: int | None, now: datetime) -> None:
         link.reminded_step = step
 
 
+def reminder_days(company: CompanySettings) -> tuple[int, ...]:
+    """The old single cadence; none when the company's reminder policy (``stages.reminders``) runs."""
+    return () if company.collections.policy else company.reminder_days
+
+
 def _step(company: CompanySettings, due: date | None, today: date) -> int | None:
-    if due is None or not company.reminder_days:
+    if due is None or not reminder_days(company):
         return None
     return _latest_step(company.reminder_days, due, today)
 

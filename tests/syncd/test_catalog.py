@@ -61,6 +61,16 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_REMINDER: [{"invoice_id": "1", "days": 7}],
     EffectKind.EMAIL_CARD_REQUEST: [{"customer_id": "7", "ident": "2026-11-01"}],
     EffectKind.EMAIL_CARD_EXPIRY: [{"payment_method_id": "pm_1", "ident": "expiry-pm_1-2026-12"}],
+    EffectKind.EMAIL_DUNNING: [
+        {
+            "customer_id": "7",
+            "day": "2026-11-03",
+            "step": -3,
+            "template": "reminder_before",
+            "invoice_ids": ["1", "2"],
+            "to": "ap@example.com",
+        }
+    ],
 }
 
 
@@ -169,6 +179,11 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     (
         p.CardExpiryEmail("pm_1", "expiry-pm_1-2026-12", expiry="2026-12"),
         "email:card-expiry:c1:pm_1:2026-12",
+        None,
+    ),
+    (
+        p.Dunning("7", day="2026-11-03", step=-3, template="reminder_before", invoice_ids=("1",)),
+        "email:dunning:c1:7:2026-11-03:-3",
         None,
     ),
 ]

@@ -6,6 +6,14 @@ gets its own module here and one import line below.
 
 from __future__ import annotations
 
+from syncd.store.models.collections import (
+    CollectionAccount,
+    CollectionActivity,
+    DisputedInvoice,
+    OfflinePayment,
+    PaymentPromise,
+    WriteOff,
+)
 from syncd.store.models.core import (
     LINK_OF_INVOICE,
     AccountSession,
@@ -49,12 +57,15 @@ __all__ = [
     "Base",
     "BooksAccount",
     "CardRequest",
+    "CollectionAccount",
+    "CollectionActivity",
     "Company",
     "ConnectAttempt",
     "CreditHold",
     "Cursor",
     "CustomerRow",
     "DecimalAmount",
+    "DisputedInvoice",
     "Effect",
     "EntryReview",
     "InboxEvent",
@@ -63,7 +74,9 @@ __all__ = [
     "MethodConsent",
     "MoneyMovement",
     "NamedPerCompany",
+    "OfflinePayment",
     "Passkey",
+    "PaymentPromise",
     "PaymentRow",
     "PortalLink",
     "SavedMethodRow",
@@ -72,4 +85,5 @@ __all__ = [
     "StaffRole",
     "StaffUser",
     "UtcDateTime",
+    "WriteOff",
 ]
