@@ -4,18 +4,19 @@ expiry), then the escalation ladder."""
 from __future__ import annotations
 
 from syncd.context import Context
+from syncd.ports.texts import TextQueue
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.ladder import escalate
 from syncd.stages.notify import notify
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
-from syncd.stages.reminders import remind
+from syncd.stages.reminders import NO_TEXTS, remind
 
 
-def run_cycle(ctx: Context, realm_id: str) -> None:
+def run_cycle(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> None:
     pull(ctx, realm_id)
     publish(ctx, realm_id)
     notify(ctx, realm_id)
-    remind(ctx, realm_id)
+    remind(ctx, realm_id, texts)
     expiry_notices(ctx, realm_id)
     escalate(ctx, realm_id)
