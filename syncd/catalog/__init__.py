@@ -68,6 +68,9 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.QBO_CUSTOMER_CONTACT: Spec(p.CustomerContact, f"{_STAGES}.account:write_contact", BOOKS),
     EffectKind.QBO_INVOICE_LINKS: Spec(p.InvoiceLinks, f"{_STAGES}.link_writeback:write_links", BOOKS),
     EffectKind.QBO_INVOICE_LINK: Spec(p.InvoiceLink, f"{_STAGES}.link_writeback:write_link", BOOKS),
+    EffectKind.QBO_OFFLINE_PAYMENT: Spec(
+        p.OfflinePaymentEntry, f"{_STAGES}.offline_payments:book_offline_payment", BOOKS, Serial.MONEY
+    ),
     EffectKind.BOOKS_DISPUTE: Spec(p.DisputePlan, f"{_BOOKS}.disputes:plan_dispute", LATER),
     EffectKind.BOOKS_PAYOUT_FAILED: Spec(p.PayoutFailed, f"{_BOOKS}.payouts:record_payout_failure", LATER),
     EffectKind.EMAIL_RECEIPT: Spec(p.ReceiptEmail, _PAYMENT_EMAIL, PAYER),

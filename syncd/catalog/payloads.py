@@ -221,6 +221,17 @@ class InvoiceLink(Payload):
     invoice_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class OfflinePaymentEntry(Payload):
+    """A payment a collector recorded (``offline_payments`` row), written as a QBO Payment."""
+
+    KIND = K.QBO_OFFLINE_PAYMENT
+    CUSTOMER = "customer_id"
+    KEY = "qbo:offline_payment:{realm}:{request_id}"
+    request_id: str
+    customer_id: str = key_part()
+
+
 # Books planning ----------------------------------------------------------------------------------
 
 
@@ -378,6 +389,7 @@ PAYLOADS: dict[K, type[Payload]] = {
         CustomerContact,
         InvoiceLinks,
         InvoiceLink,
+        OfflinePaymentEntry,
         DisputePlan,
         PayoutFailed,
         ReceiptEmail,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from syncd.store.models.types import Amount, Base, UtcDateTime
@@ -69,14 +69,17 @@ class PaymentPromise(Base):
 
 class OfflinePayment(Base):
     """A check, cash or other payment a collector took, booked as a QBO Payment by the effect
-    ``qbo:offline_payment:<realm>:<id>``; ``qbo_payment_id`` once it is."""
+    ``qbo:offline_payment:<realm>:<request_id>``; ``qbo_payment_id`` once it is. ``request_id``
+    names the form submission, so submitting it twice records one payment."""
 
     __tablename__ = "offline_payments"
+    __table_args__ = (UniqueConstraint("company_id", "request_id"),)
 
     id: Mapped[int] = mapped_column(SERIAL, primary_key=True)
     company_id: Mapped[str] = mapped_column(String(32), ForeignKey("companies.realm_id"))
     customer_id: Mapped[str] = mapped_column(String(32))
     invoice_id: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[str] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(16))  # an OfflineMethod value
     amount: Mapped[Decimal] = mapped_column(Amount())
     currency: Mapped[str] = mapped_column(String(3))

@@ -82,6 +82,7 @@ def upgrade() -> None:
         qbo_id("company_id"),
         qbo_id("customer_id"),
         qbo_id("invoice_id"),
+        string("request_id", 64),
         string("method", 16),
         money("amount"),
         currency(),
@@ -90,6 +91,7 @@ def upgrade() -> None:
         at("recorded_at"),
         qbo_id("qbo_payment_id", nullable=True),
         key=("id",),
+        unique=("company_id", "request_id"),
         of_company=True,
     )
     create_table(
