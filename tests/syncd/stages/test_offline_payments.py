@@ -46,7 +46,7 @@ def test_a_check_appears_once_in_quickbooks(tmp_path: Path) -> None:
                 request_id=form,
             ).created
 
-        with pytest.raises(PermanentError, match="more than the 250.00 open"):
+        with pytest.raises(PermanentError, match=r"more than the 250\.00 open"):
             check("300.00", "form-0")
         assert check("250.00", "form-1") and not check("250.00", "form-1")  # sent twice: one
         loop.drain()
