@@ -91,6 +91,20 @@ def overdue(session: Session, realm_id: str, customer_id: str, today: date) -> l
     return list(rows)
 
 
+def open_invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:
+    """The customer's payable invoices, due first."""
+    rows = session.scalars(
+        select(InvoiceRow)
+        .where(
+            InvoiceRow.company_id == realm_id,
+            InvoiceRow.customer_id == customer_id,
+            InvoiceRow.status.in_(PAYABLE),
+        )
+        .order_by(InvoiceRow.due_date, InvoiceRow.qbo_id)
+    )
+    return list(rows)
+
+
 def owed(session: Session, realm_id: str, customer_id: str, today: date) -> Decimal:
     """What the customer owes overdue today."""
     return sum((i.balance for i in overdue(session, realm_id, customer_id, today)), Decimal(0))
