@@ -4,9 +4,9 @@ quiet hours), who collects overdue accounts, and the escalation and small-debt t
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
 from syncd.config.fields import Section, setting
 from syncd.domain.collections import AssignRule, Channel, ReminderStep
@@ -61,6 +61,19 @@ def parse_rule(spelled: str) -> AssignRule:
     return AssignRule(to=to.lower(), min_owed=owed, min_days=days, customer=found.get("customer"))
 
 
+def _amount(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError('must be an amount like "500.00"') from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError('must be an amount like "500.00"')
+    return amount
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+
+
 class CollectionsSettings(Section):
     """How syncd chases what is owed, and when it stops extending credit."""
 
@@ -92,6 +105,13 @@ class CollectionsSettings(Section):
         "the customer is put on credit hold. 0: never.",
         ge=0,
         le=365,
+    )
+
+    agency_above: Amount = setting(
+        Decimal("0"),
+        "Accounts past the last step owing at least this overdue go into `syncd collect export`, "
+        'the CSV for a collections agency ("0": none).',
+        example=Decimal("500.00"),
     )
 
     @field_validator("steps", mode="before")

@@ -68,8 +68,17 @@ def record_offline_payment(
         number = invoice.doc_number or invoice_id
         if invoice.status not in collections.PAYABLE:
             raise PermanentError(f"invoice {number} has nothing open to pay")
-        if amount > invoice.balance:
-            raise PermanentError(f"{amount} is more than the {invoice.balance} open on invoice {number}")
+        # Payments taken since the invoice was last mirrored are not in its balance yet.
+        taken = session.scalars(
+            select(OfflinePayment.amount).where(
+                OfflinePayment.company_id == realm_id,
+                OfflinePayment.invoice_id == invoice_id,
+                OfflinePayment.recorded_at > invoice.mirrored_at,
+            )
+        )
+        open_now = invoice.balance - sum(taken, Decimal(0))
+        if amount > open_now:
+            raise PermanentError(f"{amount} is more than the {open_now} open on invoice {number}")
         row = OfflinePayment(
             company_id=realm_id,
             customer_id=customer_id,

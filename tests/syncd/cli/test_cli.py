@@ -37,6 +37,9 @@ COMMANDS = [
     ["preview"],
     ["entries"],
     ["request-card"],
+    ["collect"],
+    ["collect", "assign"],
+    ["collect", "export"],
 ]
 
 

@@ -68,6 +68,15 @@ SETTINGS = {
         "message",
     },
     "company.stripe": {"api_key", "webhook_secret"},
+    "company.collections": {
+        "policy",
+        "steps",
+        "quiet_start",
+        "quiet_end",
+        "assign",
+        "hold_after_days",
+        "agency_above",
+    },
 }
 
 
@@ -127,7 +136,8 @@ def test_example_sets_nothing_config_does_not_know(credentials: Path) -> None:
     for table in ("database", "web", "quickbooks", "stripe", "smtp", "scheduler"):
         assert set(raw[table]) <= SETTINGS[table], table
     company = raw["company"][0]
-    assert set(company) - {"accounts", "branding", "stripe"} <= SETTINGS["company"]
+    assert set(company) - {"accounts", "branding", "stripe", "collections"} <= SETTINGS["company"]
+    assert set(company["collections"]) <= SETTINGS["company.collections"]
     assert set(company["accounts"]) <= SETTINGS["company.accounts"]
     assert set(company["branding"]) <= SETTINGS["company.branding"]
     assert set(company["stripe"]) <= SETTINGS["company.stripe"]

@@ -49,6 +49,8 @@ def test_a_check_appears_once_in_quickbooks(tmp_path: Path) -> None:
         with pytest.raises(PermanentError, match=r"more than the 250\.00 open"):
             check("300.00", "form-0")
         assert check("250.00", "form-1") and not check("250.00", "form-1")  # sent twice: one
+        with pytest.raises(PermanentError, match=r"more than the 0\.00 open"):
+            check("250.00", "form-2")  # the same check entered again before the pull: refused
         loop.drain()
 
         def payments() -> list[dict[str, object]]:
