@@ -35,7 +35,7 @@ from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
 from syncd.store import collections, effects, mirror, reviews
 from syncd.store.effects import Claimed
-from syncd.store.models import LINK_OF_INVOICE, Company, Effect, InvoiceRow, PortalLink
+from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, Effect, InvoiceRow, PortalLink
 from syncd.worker import Done
 
 # One check per reason an invoice gets no reminder; each is built once per run (it may load a set)
@@ -111,12 +111,29 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
                 continue
             plans.setdefault(invoice.customer_id, _Plan()).entries.append((link, invoice, step))
         messaged = _messaged(session, realm_id, today)
-        for customer_id, plan in plans.items():
-            if customer_id in messaged:
-                continue  # one message a day: the steps wait until tomorrow
-            if _queue(ctx, session, realm_id, customer_id, plan, policy, texts, today, now):
-                queued += 1
+        emails = _emails(session, realm_id, [c for c in plans if c not in messaged])
+        with session.no_autoflush:  # the links are marked as each message is queued: no flush per row
+            for customer_id, plan in plans.items():
+                if customer_id in messaged:
+                    continue  # one message a day: the steps wait until tomorrow
+                to = plan.entries[0][1].email or emails.get(customer_id)
+                if _queue(ctx, session, realm_id, customer_id, plan, to, policy, texts, today, now):
+                    queued += 1
     return queued
+
+
+def _emails(session: Session, realm_id: str, customer_ids: Sequence[str]) -> dict[str, str | None]:
+    """The customers' billing emails, read in chunks (an invoice's own email wins over these)."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start : start + 500]
+        rows = session.execute(
+            select(CustomerRow.qbo_id, CustomerRow.email).where(
+                CustomerRow.company_id == realm_id, CustomerRow.qbo_id.in_(chunk)
+            )
+        )
+        found.update({row.qbo_id: row.email for row in rows})
+    return found
 
 
 def _candidates(
@@ -158,6 +175,7 @@ def _queue(
     realm_id: str,
     customer_id: str,
     plan: _Plan,
+    to: str | None,
     policy: CollectionsSettings,
     texts: TextQueue,
     today: date,
@@ -166,14 +184,13 @@ def _queue(
     step = plan.step()
     texting = step.channel.texts and not isinstance(texts, NoTexts)
     emailing = step.channel.emails or not texting  # no text channel yet: the step goes by email
-    first = plan.entries[0][1]
     payload = Dunning(
         customer_id,
         day=today.isoformat(),
         step=step.days,
         template=step.template,
         invoice_ids=tuple(invoice.qbo_id for _, invoice, _ in plan.entries),
-        to=views.recipient(session, first) if emailing else None,
+        to=to if emailing else None,
     )
     if not effects.enqueue(session, payload, company_id=realm_id, now=now):
         return False
