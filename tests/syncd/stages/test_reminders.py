@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from syncd.config import parse
 from syncd.domain.collections import Channel, ReminderStep
+from syncd.preview import preview, tomorrow_at
 from syncd.stages import collectors
 from syncd.stages.cycle import run_cycle
 from syncd.stages.reminders import due_step
@@ -239,3 +240,20 @@ def test_a_wrong_policy_names_the_setting(collections_table: dict[str, Any], pro
     data = {"secret_key": "x" * 44, "company": [{"realm_id": "1", "collections": collections_table}]}
     with pytest.raises(Exception, match=problem):
         parse(data)
+
+
+def test_preview_tomorrow_lists_who_gets_which_step(tmp_path: Path) -> None:
+    with ladder_loop(tmp_path) as (loop, _clock):
+        ctx, realm = loop.ctx, loop.realm
+        loop.qbo.add_invoice(
+            amount=Decimal("75.00"), due_date=START.date() + timedelta(days=4), email="ap@customer.test"
+        )
+        run_cycle(ctx, realm)
+        loop.drain()
+        assert preview(ctx, realm, read_quickbooks=False).emails == ()  # today: nothing more
+        tomorrow = preview(ctx, realm, read_quickbooks=False, at=tomorrow_at(ctx, realm))
+        (planned,) = tomorrow.emails
+        assert (planned.to, planned.template) == ("ap@customer.test", "reminder_before")
+        assert planned.invoices[0].days == -3
+        with ctx.db.transaction() as s:  # rehearsed: nothing was queued
+            assert s.scalars(select(Effect).where(Effect.kind == "email.dunning")).all() == []
