@@ -84,6 +84,7 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_CARD_REQUEST: Spec(p.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
     EffectKind.EMAIL_CARD_EXPIRY: Spec(p.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER),
     EffectKind.EMAIL_DUNNING: Spec(p.Dunning, f"{_STAGES}.reminders:send_dunning", LATER),
+    EffectKind.EMAIL_COLLECTOR_DIGEST: Spec(p.CollectorDigest, f"{_STAGES}.digests:send_digest", LATER),
 }
 
 

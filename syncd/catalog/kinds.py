@@ -42,6 +42,7 @@ class EffectKind(enum.StrEnum):
     EMAIL_CARD_REQUEST = "email.card_request"
     EMAIL_CARD_EXPIRY = "email.card_expiry"
     EMAIL_DUNNING = "email.dunning"  # a reminder-policy step (one per customer and local day)
+    EMAIL_COLLECTOR_DIGEST = "email.collector_digest"
 
 
 class Serial(enum.Enum):

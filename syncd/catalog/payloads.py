@@ -371,6 +371,16 @@ class Dunning(Payload):
     to: str | None = None  # None: the step went by text only
 
 
+@dataclass(frozen=True, slots=True)
+class CollectorDigest(Payload):
+    """A collector's morning list of their accounts (one per collector and local day)."""
+
+    KIND = K.EMAIL_COLLECTOR_DIGEST
+    KEY = "email:collector_digest:{realm}:{collector}:{day}"
+    collector: str
+    day: str  # ISO date, the company's local day
+
+
 PAYLOADS: dict[K, type[Payload]] = {
     cls.KIND: cls
     for cls in (
@@ -403,6 +413,7 @@ PAYLOADS: dict[K, type[Payload]] = {
         CardRequestEmail,
         CardExpiryEmail,
         Dunning,
+        CollectorDigest,
     )
 }
 

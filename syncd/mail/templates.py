@@ -38,6 +38,7 @@ KINDS = (
     "reminder_due",
     "reminder_after",
     "final_notice",
+    "collector_digest",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -78,7 +79,8 @@ class EmailRenderer:
     ``company_name``, ``sign_in_url`` and ``minutes``; the reminder steps (``reminder_before``,
     ``reminder_due``, ``reminder_after``, ``final_notice``) need ``customer_name`` and ``invoices``
     (``invoice_number``, ``amount_due``, ``currency``, ``due_date``, ``portal_url``,
-    ``days_overdue``).
+    ``days_overdue``); ``collector_digest`` needs ``company_name``, ``collector`` and ``accounts``
+    (``name``, ``owed``, ``currency``, ``days_overdue``, ``promise``, ``on_hold``, ``url``).
     """
 
     def __init__(self, override_dir: Path | None) -> None:

@@ -109,6 +109,7 @@ def test_a_full_ladder_for_one_customer(tmp_path: Path) -> None:
         due = START.date() + timedelta(days=5)
         invoice = loop.qbo.add_invoice(amount=Decimal("120.00"), due_date=due, email="ap@customer.test")
         days: dict[int, list[str]] = {}
+        digests: dict[int, list[str]] = {}  # the collector's morning emails
         seen = 0
 
         def day(offset: int) -> list[str]:
@@ -116,10 +117,11 @@ def test_a_full_ladder_for_one_customer(tmp_path: Path) -> None:
             clock.now = datetime.combine(due + timedelta(days=offset), START.timetz())
             run_cycle(ctx, realm, texts)
             loop.drain()
-            got = subjects(loop, seen)
-            seen += len(got)
-            days[offset] = got
-            return got
+            new = mails(loop)[seen:]
+            seen += len(new)
+            days[offset] = [m.subject for m in new if m.to != ANA]
+            digests[offset] = [m.subject for m in new if m.to == ANA]
+            return days[offset]
 
         clock.now = START
         run_cycle(ctx, realm, texts)  # the new invoice's own email
@@ -172,6 +174,9 @@ def test_a_full_ladder_for_one_customer(tmp_path: Path) -> None:
             assert holds.active(s, realm, customer) is None
             assert collections.history(s, realm, customer)[0].body == "released: paid"
         assert day(40) == []
+        assert all(not sent for o, sent in digests.items() if o < 30)
+        assert digests[30] == digests[34] == ["1 overdue account to follow up today at Northwind IT Services"]
+        assert digests[40] == []  # paid: nothing to follow up, no digest
         with ctx.db.transaction() as s:
             keys = set(s.scalars(select(Effect.key).where(Effect.kind == "email.dunning")))
         assert {k.rsplit(":", 1)[1] for k in keys} == {"-3", "0", "3", "10", "30"}
