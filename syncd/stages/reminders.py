@@ -26,7 +26,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from syncd.catalog.payloads import Dunning
-from syncd.config.reminders import CollectionsSettings
 from syncd.context import Context
 from syncd.domain.collections import ReminderStep
 from syncd.formatting import format_money
@@ -111,14 +110,23 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
                 continue
             plans.setdefault(invoice.customer_id, _Plan()).entries.append((link, invoice, step))
         messaged = _messaged(session, realm_id, today)
-        emails = _emails(session, realm_id, [c for c in plans if c not in messaged])
-        with session.no_autoflush:  # the links are marked as each message is queued: no flush per row
-            for customer_id, plan in plans.items():
-                if customer_id in messaged:
-                    continue  # one message a day: the steps wait until tomorrow
-                to = plan.entries[0][1].email or emails.get(customer_id)
-                if _queue(ctx, session, realm_id, customer_id, plan, to, policy, texts, today, now):
-                    queued += 1
+        plans = {c: plan for c, plan in plans.items() if c not in messaged}  # one message a day
+        emails = _emails(session, realm_id, list(plans))
+        last = steps[-1].days
+        with session.no_autoflush:  # the links are marked once the messages are queued: no flush per row
+            payloads = {
+                customer_id: _payload(
+                    customer_id, plan, plan.entries[0][1].email or emails.get(customer_id), texts, today
+                )
+                for customer_id, plan in plans.items()
+            }
+            created = effects.enqueue_many(session, payloads.values(), company_id=realm_id, now=now)
+            for customer_id, payload in payloads.items():
+                if payload.key(realm_id) not in created:
+                    continue  # queued by an earlier run today
+                plan = plans[customer_id]
+                _after(ctx, session, realm_id, customer_id, plan, payload, texts, last, today, now)
+                queued += 1
     return queued
 
 
@@ -169,22 +177,11 @@ def _messaged(session: Session, realm_id: str, today: date) -> set[str]:
     return {key.split(":")[3] for key in keys}
 
 
-def _queue(
-    ctx: Context,
-    session: Session,
-    realm_id: str,
-    customer_id: str,
-    plan: _Plan,
-    to: str | None,
-    policy: CollectionsSettings,
-    texts: TextQueue,
-    today: date,
-    now: datetime,
-) -> bool:
+def _payload(customer_id: str, plan: _Plan, to: str | None, texts: TextQueue, today: date) -> Dunning:
     step = plan.step()
     texting = step.channel.texts and not isinstance(texts, NoTexts)
     emailing = step.channel.emails or not texting  # no text channel yet: the step goes by email
-    payload = Dunning(
+    return Dunning(
         customer_id,
         day=today.isoformat(),
         step=step.days,
@@ -192,9 +189,23 @@ def _queue(
         invoice_ids=tuple(invoice.qbo_id for _, invoice, _ in plan.entries),
         to=to if emailing else None,
     )
-    if not effects.enqueue(session, payload, company_id=realm_id, now=now):
-        return False
-    if texting:
+
+
+def _after(
+    ctx: Context,
+    session: Session,
+    realm_id: str,
+    customer_id: str,
+    plan: _Plan,
+    payload: Dunning,
+    texts: TextQueue,
+    last: int,
+    today: date,
+    now: datetime,
+) -> None:
+    """What follows a queued message: its text, the links marked, the ladder after the last step."""
+    step = plan.step()
+    if step.channel.texts and not isinstance(texts, NoTexts):
         texts.queue_text(
             session,
             company_id=realm_id,
@@ -206,9 +217,8 @@ def _queue(
         )
     for link, _, invoice_step in plan.entries:
         link.reminded_step = invoice_step.days
-    if step.days == policy.reminder_steps()[-1].days:
+    if step.days == last:
         ladder.reached_last_step(ctx, session, realm_id, customer_id, today=today, now=now)
-    return True
 
 
 def text_body(
