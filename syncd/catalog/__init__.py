@@ -68,6 +68,7 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.QBO_CUSTOMER_CONTACT: Spec(p.CustomerContact, f"{_STAGES}.account:write_contact", BOOKS),
     EffectKind.QBO_INVOICE_LINKS: Spec(p.InvoiceLinks, f"{_STAGES}.link_writeback:write_links", BOOKS),
     EffectKind.QBO_INVOICE_LINK: Spec(p.InvoiceLink, f"{_STAGES}.link_writeback:write_link", BOOKS),
+    EffectKind.QBO_HOLD_NOTE: Spec(p.HoldNote, f"{_STAGES}.ladder:write_hold_note", BOOKS),
     EffectKind.QBO_OFFLINE_PAYMENT: Spec(
         p.OfflinePaymentEntry, f"{_STAGES}.offline_payments:book_offline_payment", BOOKS, Serial.MONEY
     ),

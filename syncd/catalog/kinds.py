@@ -27,6 +27,7 @@ class EffectKind(enum.StrEnum):
     QBO_INVOICE_LINKS = "qbo.invoice_links"
     QBO_INVOICE_LINK = "qbo.invoice_link"  # one link per effect: rows queued before batches
     QBO_OFFLINE_PAYMENT = "qbo.offline_payment"  # a check or cash a collector took
+    QBO_HOLD_NOTE = "qbo.hold_note"  # the credit-hold line in the QBO customer's Notes
     # Books planning (reads Stripe, queues the QBO writes)
     BOOKS_DISPUTE = "books.dispute"
     BOOKS_PAYOUT_FAILED = "books.payout_failed"

@@ -232,6 +232,18 @@ class OfflinePaymentEntry(Payload):
     customer_id: str = key_part()
 
 
+@dataclass(frozen=True, slots=True)
+class HoldNote(Payload):
+    """The credit-hold line in the QBO customer's Notes, set when a hold is placed (``line``) and
+    removed when it is released (None); ``change`` names the hold and which of the two."""
+
+    KIND = K.QBO_HOLD_NOTE
+    KEY = "qbo:hold_note:{realm}:{customer_id}:{change}"
+    customer_id: str
+    line: str | None = None
+    change: str = key_part("")  # "placed:<seq>" or "released:<seq>"
+
+
 # Books planning ----------------------------------------------------------------------------------
 
 
@@ -400,6 +412,7 @@ PAYLOADS: dict[K, type[Payload]] = {
         InvoiceLinks,
         InvoiceLink,
         OfflinePaymentEntry,
+        HoldNote,
         DisputePlan,
         PayoutFailed,
         ReceiptEmail,

@@ -99,3 +99,16 @@ class WriteOffEntry(enum.StrEnum):
 
     CREDIT_MEMO = "credit_memo"
     BAD_DEBT = "bad_debt"  # a credit memo against the bad-debt item/account the company names
+
+
+HOLD_NOTE = "[syncd credit hold]"
+NOTES_MAX = 4000  # QBO Customer.Notes
+
+
+def with_hold_note(notes: str, line: str | None) -> str:
+    """The customer's QBO Notes with syncd's credit-hold line replaced by ``line`` (None: removed);
+    the bookkeeper's own lines are kept as they are."""
+    kept = [n for n in notes.splitlines() if not n.startswith(HOLD_NOTE)]
+    if line is not None:
+        kept.append(f"{HOLD_NOTE} {line}")
+    return "\n".join(kept)[-NOTES_MAX:]

@@ -14,11 +14,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from syncd.catalog.payloads import HoldNote
 from syncd.context import Context
 from syncd.domain.collections import ActivityKind, PromiseStatus
 from syncd.stages.notify import local_now, queue_staff_alert
-from syncd.store import collections, holds, mirror
+from syncd.store import collections, effects, holds, mirror
+from syncd.store.effects import Claimed
 from syncd.store.models import CollectionAccount
+from syncd.worker import Done
 
 SYNCD = "syncd"
 RULE = "rule"
@@ -112,6 +115,8 @@ def _hold_or_release(
     if not owed:
         if active is not None and account.hold_reason is not None:
             holds.release(session, realm_id, customer_id, now=now)
+            note = HoldNote(customer_id, None, change=f"released:{active.seq}")
+            effects.enqueue(session, note, company_id=realm_id, now=now)
             collections.record(
                 session, realm_id, customer_id, ActivityKind.HOLD, by=SYNCD, now=now, body="released: paid"
             )
@@ -131,6 +136,10 @@ def _hold_or_release(
         session, realm_id, customer_id, strikes=holds.strikes(session, realm_id, customer_id), now=now
     )
     account.hold_reason = HOLD_REASON.format(days=hold_after)
+    line = f"on hold since {now.date().isoformat()}: {account.hold_reason}; paying all overdue releases it"
+    effects.enqueue(
+        session, HoldNote(customer_id, line, change=f"placed:{hold.seq}"), company_id=realm_id, now=now
+    )
     collections.record(
         session, realm_id, customer_id, ActivityKind.HOLD, by=SYNCD, now=now, body=account.hold_reason
     )
@@ -146,3 +155,10 @@ def _hold_or_release(
         f"syncd holds --company {realm_id} --release {customer_id}",
         now,
     )
+
+
+def write_hold_note(ctx: Context, effect: Claimed) -> Done:
+    """Set or clear the credit-hold line of the QBO customer's Notes, so the bookkeeper sees it."""
+    note = HoldNote.of(effect)
+    ref = ctx.qbo(effect.company_id).set_hold_note(note.customer_id, note.line, request_id=effect.key)
+    return Done(remote_id=ref.qbo_id)

@@ -62,6 +62,10 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_CARD_REQUEST: [{"customer_id": "7", "ident": "2026-11-01"}],
     EffectKind.EMAIL_CARD_EXPIRY: [{"payment_method_id": "pm_1", "ident": "expiry-pm_1-2026-12"}],
     EffectKind.QBO_OFFLINE_PAYMENT: [{"request_id": "f3a9"}],
+    EffectKind.QBO_HOLD_NOTE: [
+        {"customer_id": "7", "line": "on hold since 2026-11-03"},
+        {"customer_id": "7"},
+    ],
     EffectKind.EMAIL_COLLECTOR_DIGEST: [{"collector": "ana@x.test", "day": "2026-11-03"}],
     EffectKind.EMAIL_DUNNING: [
         {
@@ -184,6 +188,7 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         None,
     ),
     (p.OfflinePaymentEntry("f3a9", customer_id="7"), "qbo:offline_payment:c1:f3a9", "money:c1:7"),
+    (p.HoldNote("7", "x", change="placed:1"), "qbo:hold_note:c1:7:placed:1", None),
     (
         p.CollectorDigest("ana@x.test", day="2026-11-03"),
         "email:collector_digest:c1:ana@x.test:2026-11-03",

@@ -166,6 +166,11 @@ def test_a_full_ladder_for_one_customer(tmp_path: Path) -> None:
             assert holds.active(s, realm, customer) is not None
             history = [a.kind for a in collections.history(s, realm, customer)]
             assert history[:2] == ["hold", "assigned"]
+        # The bookkeeper sees it on the QBO customer.
+        qbo_customer = loop.qbo.entity("Customer", customer)
+        assert qbo_customer is not None and "[syncd credit hold] on hold since" in str(
+            qbo_customer.get("Notes")
+        )
 
         # Paying everything overdue releases the hold on its own.
         loop.qbo.record_offline_payment(invoice, Decimal("120.00"))
@@ -173,6 +178,7 @@ def test_a_full_ladder_for_one_customer(tmp_path: Path) -> None:
         with ctx.db.transaction() as s:
             assert holds.active(s, realm, customer) is None
             assert collections.history(s, realm, customer)[0].body == "released: paid"
+        assert "[syncd credit hold]" not in str((loop.qbo.entity("Customer", customer) or {}).get("Notes"))
         assert day(40) == []
         assert all(not sent for o, sent in digests.items() if o < 30)
         assert digests[30] == digests[34] == ["1 overdue account to follow up today at Northwind IT Services"]
