@@ -32,7 +32,7 @@ from syncd.formatting import format_money
 from syncd.ports.texts import NoTexts, TextQueue
 from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
-from syncd.store import collections, effects, mirror, reviews
+from syncd.store import collections, effects, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, Effect, InvoiceRow, PortalLink
 from syncd.worker import Done
@@ -247,24 +247,32 @@ def send_dunning(ctx: Context, effect: Claimed) -> Done:
         return Done(remote_id="text-only")
     today = date.fromisoformat(dunning.day)
     with ctx.db.transaction() as session:
-        lines: list[dict[str, Any]] = []
-        first: dict[str, Any] | None = None
-        for invoice_id in dunning.invoice_ids:
-            invoice = mirror.get_invoice(session, effect.company_id, invoice_id)
-            if invoice is None or invoice.status not in collections.PAYABLE:
-                continue
-            context = views.invoice_email_context(ctx, session, invoice)[1]
-            first = first or context
-            due = context["due_date"]
-            lines.append(
-                {
-                    **{
-                        k: context[k]
-                        for k in ("invoice_number", "amount_due", "currency", "due_date", "portal_url")
-                    },
-                    "days_overdue": (today - due).days if due is not None and due < today else 0,
-                }
+        # One read for the invoices; the branding and names come from the first one's context.
+        invoices = {
+            invoice.qbo_id: invoice
+            for invoice in session.scalars(
+                select(InvoiceRow).where(
+                    InvoiceRow.company_id == effect.company_id,
+                    InvoiceRow.qbo_id.in_(dunning.invoice_ids),
+                    InvoiceRow.status.in_(collections.PAYABLE),
+                )
             )
+        }
+        live = [invoices[i] for i in dunning.invoice_ids if i in invoices]
+        first = views.invoice_email_context(ctx, session, live[0])[1] if live else None
+        lines: list[dict[str, Any]] = [
+            {
+                "invoice_number": invoice.doc_number,
+                "amount_due": invoice.balance,
+                "currency": invoice.currency,
+                "due_date": invoice.due_date,
+                "portal_url": ctx.links.url(effect.company_id, invoice.qbo_id),
+                "days_overdue": (today - invoice.due_date).days
+                if invoice.due_date and invoice.due_date < today
+                else 0,
+            }
+            for invoice in live
+        ]
     if first is None:
         return Done(remote_id="skipped:not-payable")
     context = {
