@@ -34,7 +34,7 @@ from syncd.domain import InvoiceStatus
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
 from syncd.stages import views
-from syncd.store import effects, mirror, reviews
+from syncd.store import collections, effects, mirror, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
 from syncd.worker import Done
@@ -110,9 +110,11 @@ def notify(ctx: Context, realm_id: str) -> int:
                 continue  # another address of the same customer: a later day
             draft.urgent = draft.urgent or urgent
             draft.entries.append((link, item))
+        # With a reminder policy, a customer who had a reminder step today hears nothing more today.
+        stepped = collections.messaged_on(session, realm_id, today) if company.collections.policy else set()
         for customer_id, draft in drafts.items():
-            if not draft.urgent:
-                continue  # only reminders, before the sending hour
+            if not draft.urgent or customer_id in stepped:
+                continue  # only reminders, before the sending hour; or already a message today
             notice = Notice(
                 customer_id,
                 day=today.isoformat(),

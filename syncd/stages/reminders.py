@@ -34,7 +34,7 @@ from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
 from syncd.store import collections, effects, reviews
 from syncd.store.effects import Claimed
-from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, Effect, InvoiceRow, PortalLink
+from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, InvoiceRow, PortalLink
 from syncd.worker import Done
 
 # One check per reason an invoice gets no reminder; each is built once per run (it may load a set)
@@ -109,7 +109,7 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
             if step is None or any(skip(invoice) for skip in skips):
                 continue
             plans.setdefault(invoice.customer_id, _Plan()).entries.append((link, invoice, step))
-        messaged = _messaged(session, realm_id, today)
+        messaged = collections.messaged_on(session, realm_id, today)
         plans = {c: plan for c, plan in plans.items() if c not in messaged}  # one message a day
         emails = _emails(session, realm_id, list(plans))
         last = steps[-1].days
@@ -162,19 +162,6 @@ def _candidates(
         .order_by(InvoiceRow.customer_id, InvoiceRow.due_date, InvoiceRow.qbo_id)
     ).all()
     return [(link, invoice) for link, invoice in rows]
-
-
-def _messaged(session: Session, realm_id: str, today: date) -> set[str]:
-    """Customers who already have a message for the local day ``today``."""
-    day = today.isoformat()
-    notice, dunning = f"email:notice:{realm_id}:", f"email:dunning:{realm_id}:"
-    keys = session.scalars(
-        select(Effect.key).where(
-            Effect.company_id == realm_id,
-            or_(Effect.key.like(f"{notice}%:{day}"), Effect.key.like(f"{dunning}%:{day}:%")),
-        )
-    )
-    return {key.split(":")[3] for key in keys}
 
 
 def _payload(customer_id: str, plan: _Plan, to: str | None, texts: TextQueue, today: date) -> Dunning:

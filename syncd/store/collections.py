@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from syncd.domain import InvoiceStatus
@@ -20,6 +20,7 @@ from syncd.store.models import (
     CollectionAccount,
     CollectionActivity,
     DisputedInvoice,
+    Effect,
     InvoiceRow,
     PaymentPromise,
 )
@@ -89,6 +90,22 @@ def overdue(session: Session, realm_id: str, customer_id: str, today: date) -> l
         .order_by(InvoiceRow.due_date, InvoiceRow.qbo_id)
     )
     return list(rows)
+
+
+def messaged_on(session: Session, realm_id: str, day: date) -> set[str]:
+    """Customers who already have a message for the company-local ``day``: a customer message
+    (``email:notice:…:<day>``) or a reminder step (``email:dunning:…:<day>:<step>``)."""
+    iso = day.isoformat()
+    keys = session.scalars(
+        select(Effect.key).where(
+            Effect.company_id == realm_id,
+            or_(
+                Effect.key.like(f"email:notice:{realm_id}:%:{iso}"),
+                Effect.key.like(f"email:dunning:{realm_id}:%:{iso}:%"),
+            ),
+        )
+    )
+    return {key.split(":")[3] for key in keys}
 
 
 def open_invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:

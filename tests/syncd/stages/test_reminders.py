@@ -268,3 +268,29 @@ def test_preview_tomorrow_lists_who_gets_which_step(tmp_path: Path) -> None:
         assert planned.invoices[0].days == -3
         with ctx.db.transaction() as s:  # rehearsed: nothing was queued
             assert s.scalars(select(Effect).where(Effect.kind == "email.dunning")).all() == []
+
+
+def test_a_new_invoice_after_a_reminder_step_waits_a_day(tmp_path: Path) -> None:
+    with ladder_loop(tmp_path) as (loop, clock):
+        ctx, realm = loop.ctx, loop.realm
+        loop.qbo.add_invoice(
+            amount=Decimal("60.00"), due_date=START.date() + timedelta(days=3), email="ap@customer.test"
+        )
+        run_cycle(ctx, realm)  # its own email today (the -3 step had passed already: not sent)
+        loop.drain()
+        clock.now += timedelta(days=3)  # due today: the reminder_due step
+        run_cycle(ctx, realm)
+        loop.drain()
+        assert [m.subject for m in mails(loop)][-1] == "Due today: 1 invoice from Northwind IT Services"
+        seen = len(mails(loop))
+        loop.qbo.add_invoice(
+            amount=Decimal("90.00"), due_date=START.date() + timedelta(days=30), email="ap@customer.test"
+        )
+        run_cycle(ctx, realm)  # same customer, same day: the new invoice waits
+        loop.drain()
+        assert mails(loop)[seen:] == []
+        clock.now += timedelta(days=1)
+        run_cycle(ctx, realm)
+        loop.drain()
+        (message,) = mails(loop)[seen:]
+        assert "90.00" in (message.text or "")
