@@ -294,3 +294,28 @@ def test_a_new_invoice_after_a_reminder_step_waits_a_day(tmp_path: Path) -> None
         loop.drain()
         (message,) = mails(loop)[seen:]
         assert "90.00" in (message.text or "")
+
+
+@pytest.mark.parametrize("texting", [True, False], ids=["text-channel", "no-text-channel"])
+def test_an_sms_step_texts_only_and_falls_back_to_email_without_sms(tmp_path: Path, texting: bool) -> None:
+    texts = MemoryTexts()
+    with ladder_loop(tmp_path, steps=["2:sms:reminder_after", "9:email:final_notice"]) as (loop, clock):
+        ctx, realm = loop.ctx, loop.realm
+        loop.qbo.add_invoice(
+            amount=Decimal("45.00"), due_date=START.date() + timedelta(days=1), email="ap@customer.test"
+        )
+        run_cycle(ctx, realm)
+        loop.drain()
+        seen = len(mails(loop))
+        clock.now += timedelta(days=3)
+        if texting:
+            run_cycle(ctx, realm, texts)
+        else:
+            run_cycle(ctx, realm)
+        loop.drain()
+        new = [m.subject for m in mails(loop)[seen:]]
+        if texting:
+            assert new == [] and len(texts.sent) == 1
+            assert "is overdue" in next(iter(texts.sent.values())).body
+        else:
+            assert new == ["Overdue: 1 invoice from Northwind IT Services"] and texts.sent == {}
