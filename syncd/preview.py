@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import Dunning
 from syncd.companies import ensure_companies
 from syncd.context import Context
 from syncd.ports.email import EmailMessage
-from syncd.stages.notify import NOTICE_KIND, Reason, items_of, notify, template_for
+from syncd.stages.notify import NOTICE_KIND, Reason, items_of, local_now, notify, template_for
 from syncd.stages.publish import publish
 from syncd.stages.pull import pull
+from syncd.stages.reminders import remind
 from syncd.store.effects import EffectStatus
 from syncd.store.models import LINK_OF_INVOICE, Company, Effect, InvoiceRow, PortalLink
 from syncd.store.rehearsal import Rehearsal
@@ -67,13 +71,18 @@ class CompanyPreview:
         return dataclasses.asdict(self)
 
 
-def preview(ctx: Context, realm_id: str, *, read_quickbooks: bool = True) -> CompanyPreview:
-    """Rehearse one company's next cycle and report the emails it would queue."""
+def preview(
+    ctx: Context, realm_id: str, *, read_quickbooks: bool = True, at: datetime | None = None
+) -> CompanyPreview:
+    """Rehearse one company's next cycle (or the one ``at`` a later time, e.g. tomorrow's sending
+    hour) and report the emails it would queue."""
     settings = ctx.settings.company(realm_id)
     if read_quickbooks:
         ctx.qbo(realm_id).company_info()
     with Rehearsal(ctx.db) as db:
         rehearsed = dataclasses.replace(ctx, db=db, mailer=_NoMail())
+        if at is not None:
+            rehearsed.clock = lambda: at
         with db.transaction() as session:
             before = {
                 key
@@ -91,6 +100,7 @@ def preview(ctx: Context, realm_id: str, *, read_quickbooks: bool = True) -> Com
             pull(rehearsed, realm_id)
         new_links = publish(rehearsed, realm_id)
         notify(rehearsed, realm_id)
+        remind(rehearsed, realm_id)
         with db.transaction() as session:
             row = session.get(Company, realm_id)
             name = (row.name if row else "") or settings.branding.name or realm_id
@@ -137,8 +147,32 @@ def _planned(session: Any, ctx: Context, effect: Effect, queued_before: bool) ->
             invoices=tuple(invoices),
             queued_before=queued_before,
         )
+    if effect.kind == EffectKind.EMAIL_DUNNING:
+        dunning = Dunning.from_json(payload)
+        docs = []
+        for invoice_id in dunning.invoice_ids:
+            row = session.get(InvoiceRow, (effect.company_id, invoice_id))
+            docs.append(
+                PlannedInvoice(
+                    row.doc_number if row and row.doc_number else invoice_id, "reminder", dunning.step
+                )
+            )
+        return PlannedEmail(
+            to=dunning.to or "(by text only)",
+            template=dunning.template,
+            key=effect.key,
+            invoices=tuple(docs),
+            queued_before=queued_before,
+        )
     company = ctx.settings.company(effect.company_id)
     to = (company.staff_email or "") if effect.kind == "email.staff" else "(the payer)"
     return PlannedEmail(
         to=to, template=effect.kind.removeprefix("email."), key=effect.key, queued_before=queued_before
     )
+
+
+def tomorrow_at(ctx: Context, realm_id: str) -> datetime:
+    """Tomorrow at the company's sending hour, in its time zone (as UTC)."""
+    local = local_now(ctx, realm_id)
+    hour = ctx.settings.company(realm_id).sending_hour
+    return (local + timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0).astimezone(UTC)

@@ -48,6 +48,7 @@ from syncd.domain import (
     QboRefundDraft,
     QboTransferDraft,
 )
+from syncd.domain.collections import with_hold_note
 from syncd.domain.recurring import RecurringChange, RecurringTemplate
 from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, SyncdError
 from syncd.ports.quickbooks import (
@@ -316,6 +317,14 @@ class QboConnector:
             if phone and (customer.get("PrimaryPhone") or {}).get("FreeFormNumber") != phone:
                 fields["PrimaryPhone"] = {"FreeFormNumber": phone}
             return fields or None
+
+        return self._update_with_retry("Customer", customer_id, request_id, change)
+
+    def set_hold_note(self, customer_id: str, line: str | None, *, request_id: str) -> QboEntryRef:
+        def change(customer: Json) -> Json | None:
+            notes = str(customer.get("Notes") or "")
+            wanted = with_hold_note(notes, line)
+            return None if wanted == notes else {"Notes": wanted}
 
         return self._update_with_retry("Customer", customer_id, request_id, change)
 

@@ -50,7 +50,7 @@ def payment_body(draft: QboPaymentDraft) -> Json:
         "CustomerRef": _ref(draft.customer_id),
         "TotalAmt": draft.total,
         **_currency(draft.currency, draft.exchange_rate),
-        "DepositToAccountRef": _ref(draft.deposit_account_id),
+        **({"DepositToAccountRef": _ref(draft.deposit_account_id)} if draft.deposit_account_id else {}),
         "TxnDate": draft.txn_date.isoformat(),
         "PaymentRefNum": draft.reference[:_REF_NUM_MAX],
         "PrivateNote": draft.memo[:_NOTE_MAX],

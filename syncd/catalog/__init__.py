@@ -71,6 +71,10 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.QBO_RECURRING_UPDATE: Spec(
         p.RecurringUpdate, f"{_STAGES}.recurring_actions:update_template", BOOKS
     ),
+    EffectKind.QBO_HOLD_NOTE: Spec(p.HoldNote, f"{_STAGES}.ladder:write_hold_note", BOOKS),
+    EffectKind.QBO_OFFLINE_PAYMENT: Spec(
+        p.OfflinePaymentEntry, f"{_STAGES}.offline_payments:book_offline_payment", BOOKS, Serial.MONEY
+    ),
     EffectKind.BOOKS_DISPUTE: Spec(p.DisputePlan, f"{_BOOKS}.disputes:plan_dispute", LATER),
     EffectKind.BOOKS_PAYOUT_FAILED: Spec(p.PayoutFailed, f"{_BOOKS}.payouts:record_payout_failure", LATER),
     EffectKind.EMAIL_RECEIPT: Spec(p.ReceiptEmail, _PAYMENT_EMAIL, PAYER),
@@ -87,6 +91,8 @@ SPECS: dict[EffectKind, Spec] = {
         p.RecurringEmail, f"{_STAGES}.recurring_notices:send_recurring_email", LATER
     ),
     EffectKind.SMS_MESSAGE: Spec(p.TextMessage, f"{_STAGES}.texts:send_text", LATER),
+    EffectKind.EMAIL_DUNNING: Spec(p.Dunning, f"{_STAGES}.reminders:send_dunning", LATER),
+    EffectKind.EMAIL_COLLECTOR_DIGEST: Spec(p.CollectorDigest, f"{_STAGES}.digests:send_digest", LATER),
 }
 
 

@@ -27,6 +27,8 @@ class EffectKind(enum.StrEnum):
     QBO_INVOICE_LINKS = "qbo.invoice_links"
     QBO_INVOICE_LINK = "qbo.invoice_link"  # one link per effect: rows queued before batches
     QBO_RECURRING_UPDATE = "qbo.recurring_update"
+    QBO_OFFLINE_PAYMENT = "qbo.offline_payment"  # a check or cash a collector took
+    QBO_HOLD_NOTE = "qbo.hold_note"  # the credit-hold line in the QBO customer's Notes
     # Books planning (reads Stripe, queues the QBO writes)
     BOOKS_DISPUTE = "books.dispute"
     BOOKS_PAYOUT_FAILED = "books.payout_failed"
@@ -44,6 +46,8 @@ class EffectKind(enum.StrEnum):
     EMAIL_RECURRING = "email.recurring"
     # Texts
     SMS_MESSAGE = "sms.message"
+    EMAIL_DUNNING = "email.dunning"  # a reminder-policy step (one per customer and local day)
+    EMAIL_COLLECTOR_DIGEST = "email.collector_digest"
 
 
 class Serial(enum.Enum):

@@ -221,6 +221,29 @@ class InvoiceLink(Payload):
     invoice_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class OfflinePaymentEntry(Payload):
+    """A payment a collector recorded (``offline_payments`` row), written as a QBO Payment."""
+
+    KIND = K.QBO_OFFLINE_PAYMENT
+    CUSTOMER = "customer_id"
+    KEY = "qbo:offline_payment:{realm}:{request_id}"
+    request_id: str
+    customer_id: str = key_part()
+
+
+@dataclass(frozen=True, slots=True)
+class HoldNote(Payload):
+    """The credit-hold line in the QBO customer's Notes, set when a hold is placed (``line``) and
+    removed when it is released (None); ``change`` names the hold and which of the two."""
+
+    KIND = K.QBO_HOLD_NOTE
+    KEY = "qbo:hold_note:{realm}:{customer_id}:{change}"
+    customer_id: str
+    line: str | None = None
+    change: str = key_part("")  # "placed:<seq>" or "released:<seq>"
+
+
 # Books planning ----------------------------------------------------------------------------------
 
 
@@ -389,6 +412,31 @@ class TextMessage(Payload):
     ref: str = key_part()
 
 
+@dataclass(frozen=True, slots=True)
+class Dunning(Payload):
+    """A reminder-policy message: the customer's invoices at one step, on one local day. Whether
+    it was emailed is part of it; a text for it is queued under the same key as its ref."""
+
+    KIND = K.EMAIL_DUNNING
+    KEY = "email:dunning:{realm}:{customer_id}:{day}:{step}"
+    customer_id: str
+    day: str  # ISO date, the company's local day
+    step: int  # days from the due date
+    template: str
+    invoice_ids: tuple[str, ...]
+    to: str | None = None  # None: the step went by text only
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorDigest(Payload):
+    """A collector's morning list of their accounts (one per collector and local day)."""
+
+    KIND = K.EMAIL_COLLECTOR_DIGEST
+    KEY = "email:collector_digest:{realm}:{collector}:{day}"
+    collector: str
+    day: str  # ISO date, the company's local day
+
+
 PAYLOADS: dict[K, type[Payload]] = {
     cls.KIND: cls
     for cls in (
@@ -407,6 +455,8 @@ PAYLOADS: dict[K, type[Payload]] = {
         CustomerContact,
         InvoiceLinks,
         InvoiceLink,
+        OfflinePaymentEntry,
+        HoldNote,
         DisputePlan,
         PayoutFailed,
         ReceiptEmail,
@@ -422,6 +472,8 @@ PAYLOADS: dict[K, type[Payload]] = {
         RecurringUpdate,
         RecurringEmail,
         TextMessage,
+        Dunning,
+        CollectorDigest,
     )
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
 from syncd.cli.cards import request_card
+from syncd.cli.collect import collect
 from syncd.cli.entries import entries
 from syncd.cli.failed import failed
 from syncd.cli.holds import holds
@@ -57,6 +58,7 @@ for command in (
     *commands.COMMANDS,
     *tools.COMMANDS,
     audit,
+    collect,
     entries,
     failed,
     holds,

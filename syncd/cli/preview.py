@@ -23,14 +23,20 @@ BACKLOG = {
     is_flag=True,
     help="Plan from syncd's own copy of the invoices instead of reading QuickBooks first.",
 )
+@click.option(
+    "--tomorrow",
+    is_flag=True,
+    help="Rehearse tomorrow's cycle at the company's sending hour instead (who gets which reminder step).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def preview(realm_id: str | None, no_pull: bool, as_json: bool) -> int:
+def preview(realm_id: str | None, no_pull: bool, tomorrow: bool, as_json: bool) -> int:
     """List the emails the next cycle would send (to whom, which invoices, which template).
 
     The cycle is rehearsed: QuickBooks is read, links and messages are planned, and every change
     is rolled back. Nothing is sent and syncd's state is left as it was.
     """
     from syncd.preview import preview as rehearse
+    from syncd.preview import tomorrow_at
     from syncd.store import migrate as schema
 
     ctx = state().context()
@@ -40,7 +46,12 @@ def preview(realm_id: str | None, no_pull: bool, as_json: bool) -> int:
         realms = [realm_id] if realm_id else [c.realm_id for c in ctx.settings.companies]
         for realm in realms:
             ctx.settings.company(realm)
-        results = [rehearse(ctx, realm, read_quickbooks=not no_pull) for realm in realms]
+        results = [
+            rehearse(
+                ctx, realm, read_quickbooks=not no_pull, at=tomorrow_at(ctx, realm) if tomorrow else None
+            )
+            for realm in realms
+        ]
     finally:
         ctx.db.dispose()
     if as_json:

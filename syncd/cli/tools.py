@@ -51,6 +51,12 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     "--invoices-each invoices, --payments paid over all of them at --rate while they sync.",
 )
 @click.option("--invoices-each", default=500, show_default=True, help="Invoices per company for --many.")
+@click.option(
+    "--reminders",
+    is_flag=True,
+    help="The reminder run instead: --invoices overdue invoices across half as many customers, "
+    "every message planned and rendered.",
+)
 def bench(
     as_json: bool,
     invoices: int,
@@ -60,6 +66,7 @@ def bench(
     pull_invoices: int,
     many: int,
     invoices_each: int,
+    reminders: bool,
 ) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
@@ -73,6 +80,7 @@ def bench(
         pull_invoices=pull_invoices,
         many=many,
         invoices_each=invoices_each,
+        reminders=reminders,
     )
 
 

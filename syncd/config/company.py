@@ -21,6 +21,7 @@ from syncd.config.models import (
     shaped,
 )
 from syncd.config.recurring import RecurringSettings
+from syncd.config.reminders import CollectionsSettings
 from syncd.config.sms import SmsSettings
 from syncd.ports.quickbooks import AccountNames
 
@@ -202,6 +203,9 @@ class CompanySettings(Section):
         RecurringSettings(),
         "Recurring services from QuickBooks: pause / cancel on the account page, contract-end notices "
         "and trial reminders.",
+    )
+    collections: CollectionsSettings = setting(
+        CollectionsSettings(), "Reminder steps, collectors, credit hold and small debts."
     )
     stripe: CompanyStripeSettings = setting(
         CompanyStripeSettings(),

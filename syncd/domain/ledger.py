@@ -45,7 +45,7 @@ class QboPaymentDraft:
     total: Decimal
     currency: str
     txn_date: date
-    deposit_account_id: str
+    deposit_account_id: str | None  # None: Undeposited Funds (a check or cash deposited later)
     lines: tuple[QboPaymentLine, ...]
     reference: str
     memo: str

@@ -35,6 +35,11 @@ KINDS = (
     "card_expiry",
     "sign_in",
     "recurring",
+    "reminder_before",
+    "reminder_due",
+    "reminder_after",
+    "final_notice",
+    "collector_digest",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -74,7 +79,12 @@ class EmailRenderer:
     ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``; ``sign_in`` needs
     ``company_name``, ``sign_in_url`` and ``minutes``; ``recurring`` needs ``customer_name``,
     ``service_name``, ``amount``, ``currency``, ``topic`` (trial, contract_end, cancel, pause),
-    ``first_date``, ``ends_on``, ``account_url`` and, for a trial, ``continue_link`` and ``cancel_link``.
+    ``first_date``, ``ends_on``, ``account_url`` and, for a trial, ``continue_link`` and
+    ``cancel_link``; the reminder steps (``reminder_before``, ``reminder_due``, ``reminder_after``,
+    ``final_notice``) need ``customer_name`` and ``invoices``
+    (``invoice_number``, ``amount_due``, ``currency``, ``due_date``, ``portal_url``,
+    ``days_overdue``); ``collector_digest`` needs ``company_name``, ``collector`` and ``accounts``
+    (``name``, ``owed``, ``currency``, ``days_overdue``, ``promise``, ``on_hold``, ``url``).
     """
 
     def __init__(self, override_dir: Path | None) -> None:

@@ -217,6 +217,11 @@ class QuickBooks(Protocol):
         """Sparse update of the customer's PrimaryEmailAddr / PrimaryPhone (None: unchanged);
         nothing is written when both already hold these values. Idempotent under ``request_id``."""
 
+    def set_hold_note(self, customer_id: str, line: str | None, *, request_id: str) -> ledger.QboEntryRef:
+        """Sparse update of the customer's Notes: syncd's credit-hold line set to ``line`` (None:
+        removed), the rest kept; nothing is written when Notes already read so. Idempotent under
+        ``request_id``; QboNotFoundError when the customer is gone."""
+
     def ensure_accounts(self, currency: str, names: AccountNames) -> ledger.BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""
 

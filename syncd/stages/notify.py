@@ -34,7 +34,7 @@ from syncd.domain import InvoiceStatus
 from syncd.mail.message import build_message
 from syncd.mail.templates import EmailRenderer
 from syncd.stages import views
-from syncd.store import effects, mirror, reviews
+from syncd.store import collections, effects, mirror, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, PortalLink
 from syncd.worker import Done
@@ -110,9 +110,11 @@ def notify(ctx: Context, realm_id: str) -> int:
                 continue  # another address of the same customer: a later day
             draft.urgent = draft.urgent or urgent
             draft.entries.append((link, item))
+        # With a reminder policy, a customer who had a reminder step today hears nothing more today.
+        stepped = collections.messaged_on(session, realm_id, today) if company.collections.policy else set()
         for customer_id, draft in drafts.items():
-            if not draft.urgent:
-                continue  # only reminders, before the sending hour
+            if not draft.urgent or customer_id in stepped:
+                continue  # only reminders, before the sending hour; or already a message today
             notice = Notice(
                 customer_id,
                 day=today.isoformat(),
@@ -142,7 +144,7 @@ def _candidates(
 ) -> list[tuple[PortalLink, InvoiceRow]]:
     """Live links of payable invoices not yet emailed, or old enough for a reminder step."""
     wanted: ColumnElement[bool] = PortalLink.notified_at.is_(None)
-    if company.reminder_days:
+    if reminder_days(company):
         reminder_due = and_(
             InvoiceRow.due_date <= today - timedelta(days=min(company.reminder_days)),
             or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < max(company.reminder_days)),
@@ -206,8 +208,13 @@ def _mark(link: PortalLink, step: int | None, now: datetime) -> None:
         link.reminded_step = step
 
 
+def reminder_days(company: CompanySettings) -> tuple[int, ...]:
+    """The old single cadence; none when the company's reminder policy (``stages.reminders``) runs."""
+    return () if company.collections.policy else company.reminder_days
+
+
 def _step(company: CompanySettings, due: date | None, today: date) -> int | None:
-    if due is None or not company.reminder_days:
+    if due is None or not reminder_days(company):
         return None
     return _latest_step(company.reminder_days, due, today)
 

@@ -50,6 +50,46 @@ class TextOutcome(enum.Enum):
     DISABLED = "disabled"  # the company does not text (only with ``settings``)
 
 
+class ConsentedTexts:
+    """The reminder run's text channel for one texting company (``ports.texts.TextQueue``): texts
+    go only to consented, not opted-out numbers, and not in the company's quiet hours."""
+
+    def __init__(self, settings: SmsSettings, local_hour: int) -> None:
+        self.settings = settings
+        self.local_hour = local_hour
+
+    def queue_text(
+        self,
+        session: Session,
+        *,
+        company_id: str,
+        customer_id: str,
+        purpose: str,
+        ref: str,
+        body: str,
+        now: datetime,
+    ) -> TextOutcome:
+        return queue_text(
+            session,
+            company_id=company_id,
+            customer_id=customer_id,
+            purpose=purpose,
+            ref=ref,
+            body=body,
+            now=now,
+            settings=self.settings,
+            local_hour=self.local_hour,
+        )
+
+
+def text_channel(ctx: Context, realm_id: str) -> ConsentedTexts | None:
+    """The company's text channel, or None when it does not text (its steps go by email)."""
+    settings = ctx.settings.company(realm_id).sms
+    if not settings.enabled:
+        return None
+    return ConsentedTexts(settings, local_now(ctx, realm_id).hour)
+
+
 def queue_text(
     session: Session,
     *,

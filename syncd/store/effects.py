@@ -86,6 +86,40 @@ def enqueue(
     )
 
 
+def enqueue_many(
+    session: Session, payloads: Iterable[Payload], *, company_id: str, now: datetime, chunk: int = 500
+) -> set[str]:
+    """``enqueue`` for many payloads in a few statements (a reminder run queues thousands); returns
+    the keys this call created (a key that existed already is left as it was)."""
+    rows = [
+        {
+            "serial_group": catalog.serial_group(payload, company_id),
+            "key": payload.key(company_id),
+            "kind": payload.KIND.value,
+            "priority": catalog.spec_of(payload).priority,
+            "company_id": company_id,
+            "payload": payload.to_json(),
+            "status": EffectStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for payload in payloads
+    ]
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    created: set[str] = set()
+    for start in range(0, len(rows), chunk):
+        stmt = (
+            insert_(Effect)
+            .values(rows[start : start + chunk])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Effect.key)
+        )
+        created.update(session.scalars(stmt))
+    return created
+
+
 def insert(
     session: Session,
     *,

@@ -18,10 +18,13 @@ from syncd.ports.portal import PortalBackend
 from syncd.stages.account import AccountService
 from syncd.stages.card_requests import CardRequests
 from syncd.stages.collect import PortalService
+from syncd.stages.collection_desk import Desk
 from syncd.stages.connect import finish_connect
 from syncd.stages.recurring_links import TrialLinks
 from syncd.web.account import account_routes
 from syncd.web.card_request import card_request_routes
+from syncd.web.collections import ROLES as COLLECT_ROLES
+from syncd.web.collections import collect_routes
 from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
 from syncd.web.health import health_routes
@@ -30,6 +33,7 @@ from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.staff import staff_gate, staff_routes
+from syncd.web.staff.guard import ACTION as STAFF_ACTION
 from syncd.web.staff.guard import READERS, staff_route
 from syncd.web.staff_reports import ReportDesk, install, report_page
 from syncd.web.templating import Templating
@@ -68,6 +72,16 @@ def create_app(
     templates = Templating(ctx.settings.template_dir)
     csrf = Csrf(ctx.box.purpose_key("csrf"))
     metrics = WebMetrics(ctx)
+    gate = staff_gate(ctx, templates)
+    collect_pages = [
+        staff_route(
+            page.path,
+            page.endpoint,
+            roles=COLLECT_ROLES[page.name],
+            methods=(page.methods or set()) - {"HEAD"},
+        )
+        for page in collect_routes(Desk(ctx), templates, gate.csrf, action=STAFF_ACTION)
+    ]
     routes: list[BaseRoute] = [
         *webhook_routes(ctx, intake, metrics, max_body=max_body),
         *text_routes(ctx, metrics),
@@ -81,7 +95,10 @@ def create_app(
         *staff_routes(
             ctx,
             templates,
-            extra=[staff_route("/staff/c/{company_id}/reports/{name}", report_page, roles=READERS)],
+            extra=[
+                staff_route("/staff/c/{company_id}/reports/{name}", report_page, roles=READERS),
+                *collect_pages,
+            ],
         ),
     ]
     if mailbox is not None:
@@ -98,6 +115,6 @@ def create_app(
         ],
     )
     app.state.metrics = metrics
-    app.state.staff_gate = staff_gate(ctx, templates)
+    app.state.staff_gate = gate
     install(app, ReportDesk.of(ctx, templates))
     return app

@@ -64,6 +64,22 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.QBO_RECURRING_UPDATE: [{"template_id": "9", "action": "cancel", "end_date": "2026-11-01"}],
     EffectKind.EMAIL_RECURRING: [{"template_id": "9", "topic": "contract_end", "ident": "2027-01-01"}],
     EffectKind.SMS_MESSAGE: [{"customer_id": "7", "body": "Pay: https://x/p/1", "queued_at": "2026-11-01"}],
+    EffectKind.QBO_OFFLINE_PAYMENT: [{"request_id": "f3a9"}],
+    EffectKind.QBO_HOLD_NOTE: [
+        {"customer_id": "7", "line": "on hold since 2026-11-03"},
+        {"customer_id": "7"},
+    ],
+    EffectKind.EMAIL_COLLECTOR_DIGEST: [{"collector": "ana@x.test", "day": "2026-11-03"}],
+    EffectKind.EMAIL_DUNNING: [
+        {
+            "customer_id": "7",
+            "day": "2026-11-03",
+            "step": -3,
+            "template": "reminder_before",
+            "invoice_ids": ["1", "2"],
+            "to": "ap@example.com",
+        }
+    ],
 }
 
 
@@ -179,6 +195,18 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     (
         p.TextMessage("7", "Pay: https://x/p/1", "2026-11-01T12:00:00+00:00", purpose="reminder", ref="1-3"),
         "sms:c1:reminder:1-3",
+        None,
+    ),
+    (p.OfflinePaymentEntry("f3a9", customer_id="7"), "qbo:offline_payment:c1:f3a9", "money:c1:7"),
+    (p.HoldNote("7", "x", change="placed:1"), "qbo:hold_note:c1:7:placed:1", None),
+    (
+        p.CollectorDigest("ana@x.test", day="2026-11-03"),
+        "email:collector_digest:c1:ana@x.test:2026-11-03",
+        None,
+    ),
+    (
+        p.Dunning("7", day="2026-11-03", step=-3, template="reminder_before", invoice_ids=("1",)),
+        "email:dunning:c1:7:2026-11-03:-3",
         None,
     ),
 ]

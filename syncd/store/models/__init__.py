@@ -6,6 +6,14 @@ gets its own module here and one import line below.
 
 from __future__ import annotations
 
+from syncd.store.models.collections import (
+    CollectionAccount,
+    CollectionActivity,
+    DisputedInvoice,
+    OfflinePayment,
+    PaymentPromise,
+    WriteOff,
+)
 from syncd.store.models.core import (
     LINK_OF_INVOICE,
     AccountSession,
@@ -58,12 +66,15 @@ __all__ = [
     "Base",
     "BooksAccount",
     "CardRequest",
+    "CollectionAccount",
+    "CollectionActivity",
     "Company",
     "ConnectAttempt",
     "CreditHold",
     "Cursor",
     "CustomerRow",
     "DecimalAmount",
+    "DisputedInvoice",
     "Effect",
     "EntryReview",
     "InboxEvent",
@@ -72,7 +83,9 @@ __all__ = [
     "MethodConsent",
     "MoneyMovement",
     "NamedPerCompany",
+    "OfflinePayment",
     "Passkey",
+    "PaymentPromise",
     "PaymentRow",
     "PortalLink",
     "RecurringLink",
@@ -88,4 +101,5 @@ __all__ = [
     "TextNumber",
     "TextRow",
     "UtcDateTime",
+    "WriteOff",
 ]

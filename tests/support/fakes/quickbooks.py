@@ -30,6 +30,7 @@ from syncd.domain import (
     QboRefundDraft,
     QboTransferDraft,
 )
+from syncd.domain.collections import with_hold_note
 from syncd.domain.recurring import RecurringChange, RecurringTemplate, Schedule
 from syncd.errors import (
     NotReducibleError,
@@ -97,6 +98,7 @@ class FakeQuickBooks:
         self.clock = clock
         self.connected = True
         self.customers: dict[str, Customer] = {}
+        self.notes: dict[str, str] = {}  # Customer.Notes
         self.invoices: dict[str, Invoice] = {}
         self.deleted: dict[str, datetime] = {}  # invoice id -> when
         self.entries: dict[tuple[str, str], _Entry] = {}
@@ -475,6 +477,15 @@ class FakeQuickBooks:
             )
             if new != old:
                 self.customers[customer_id] = dataclasses.replace(new, updated_at=self.clock())
+            return QboEntryRef("Customer", customer_id, "0")
+
+        return self._once(request_id, update)
+
+    def set_hold_note(self, customer_id: str, line: str | None, *, request_id: str) -> QboEntryRef:
+        def update() -> QboEntryRef:
+            if customer_id not in self.customers:
+                raise PermanentError(f"QBO has no Customer {customer_id}")
+            self.notes[customer_id] = with_hold_note(self.notes.get(customer_id, ""), line)
             return QboEntryRef("Customer", customer_id, "0")
 
         return self._once(request_id, update)

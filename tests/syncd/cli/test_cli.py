@@ -38,6 +38,15 @@ COMMANDS = [
     ["entries"],
     ["request-card"],
     ["report"],
+    ["collect"],
+    ["collect", "assign"],
+    ["collect", "export"],
+    ["staff"],
+    ["staff", "add"],
+    ["staff", "remove"],
+    ["staff", "reset"],
+    ["staff", "list"],
+    ["simulate", "twilio"],
 ]
 
 

@@ -68,6 +68,28 @@ SETTINGS = {
         "message",
     },
     "company.stripe": {"api_key", "webhook_secret"},
+    "company.sms": {
+        "enabled",
+        "account_sid",
+        "auth_token",
+        "from_number",
+        "messaging_service_sid",
+        "api_base",
+        "country",
+        "attest_qbo_mobile",
+        "quiet_start",
+        "quiet_end",
+    },
+    "company.recurring": {"allow_cancel", "allow_pause", "contract_end_notice_days", "trial_reminder_days"},
+    "company.collections": {
+        "policy",
+        "steps",
+        "quiet_start",
+        "quiet_end",
+        "assign",
+        "hold_after_days",
+        "agency_above",
+    },
 }
 
 
@@ -127,10 +149,11 @@ def test_example_sets_nothing_config_does_not_know(credentials: Path) -> None:
     for table in ("database", "web", "quickbooks", "stripe", "smtp", "scheduler"):
         assert set(raw[table]) <= SETTINGS[table], table
     company = raw["company"][0]
-    assert set(company) - {"accounts", "branding", "stripe"} <= SETTINGS["company"]
-    assert set(company["accounts"]) <= SETTINGS["company.accounts"]
-    assert set(company["branding"]) <= SETTINGS["company.branding"]
-    assert set(company["stripe"]) <= SETTINGS["company.stripe"]
+    tables = {key for key, value in company.items() if isinstance(value, dict)}
+    assert {"accounts", "branding", "stripe"} <= tables
+    assert set(company) - tables <= SETTINGS["company"]
+    for table in tables:
+        assert set(company[table]) <= SETTINGS[f"company.{table}"], table
 
 
 def test_checked_in_example_is_what_the_settings_render() -> None:

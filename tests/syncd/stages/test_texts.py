@@ -230,3 +230,29 @@ def test_portal_consent_records_how_and_refuses_a_bad_number(world: Texting) -> 
                 ip=None,
                 user_agent=None,
             )
+
+
+def test_the_reminder_runs_text_channel_is_the_companys_own_and_keeps_its_consent(world: Texting) -> None:
+    """The cycle hands the reminder run ``text_channel``: a consented number gets the text queued,
+    an unconsented one nothing; a company whose texting is off has no channel (steps go by email)."""
+    ctx = world.ctx
+    channel = texts.text_channel(ctx, REALM)
+    assert channel is not None
+
+    def ask(ref: str) -> TextOutcome:
+        with ctx.db.transaction() as s:
+            return channel.queue_text(
+                s, company_id=REALM, customer_id=CUSTOMER, purpose="reminder", ref=ref, body=BODY, now=T0
+            )
+
+    assert ask("before-consent") is TextOutcome.NO_NUMBER  # customer 58 has no QBO number
+    consent(ctx)
+    assert ask("after-consent") is TextOutcome.QUEUED
+    with ctx.db.transaction() as s:
+        kinds = [e.key for e in s.scalars(select(Effect)) if e.kind == "sms.message"]
+    assert kinds == [f"sms:{REALM}:reminder:after-consent"]
+
+
+def test_a_company_that_does_not_text_has_no_text_channel(tmp_path: Path) -> None:
+    with texting_world(tmp_path, enabled=False) as off:
+        assert texts.text_channel(off.ctx, REALM) is None

@@ -1,0 +1,277 @@
+"""The reminder run: each company's policy steps (before, on and after the due date) by email
+and/or text, at most one message a customer a local day.
+
+A step is due for an invoice when the company-local date has reached ``due + days``, the step is
+later than the one the invoice last had (``portal_links.reminded_step``), and it was reached no
+earlier than the day the invoice was first settled by notify (its invoice email, or the first
+sync), so a new invoice is not followed by the steps it had already passed. If several steps were
+missed (the daemon was down), only the latest goes. A customer's invoices at their steps make one
+message, an ``email.dunning`` effect keyed ``email:dunning:<realm>:<customer>:<day>:<step>``; a
+customer who already had a message that day (a new-invoice notice or another step) waits a day.
+The links are marked in the same transaction as the effect, so nothing goes twice.
+
+Invoices are skipped by the checks in :data:`SKIPS` (one line each: "on autopay" and "in an
+active plan" join them there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from syncd.catalog.payloads import Dunning
+from syncd.context import Context
+from syncd.domain.collections import ReminderStep
+from syncd.formatting import format_money
+from syncd.ports.texts import NoTexts, TextQueue
+from syncd.stages import ladder, views
+from syncd.stages.notify import local_now, send
+from syncd.store import collections, effects, reviews
+from syncd.store.effects import Claimed
+from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, InvoiceRow, PortalLink
+from syncd.worker import Done
+
+# One check per reason an invoice gets no reminder; each is built once per run (it may load a set)
+# and answers for one invoice.
+SkipCheck = Callable[[Session, str, date], Callable[[InvoiceRow], bool]]
+NO_TEXTS = NoTexts()
+TEXT_PURPOSE = "reminder"
+
+
+def _under_review(session: Session, realm_id: str, today: date) -> Callable[[InvoiceRow], bool]:
+    held = reviews.held_invoices(session, realm_id)
+    return lambda invoice: invoice.qbo_id in held
+
+
+def _disputed(session: Session, realm_id: str, today: date) -> Callable[[InvoiceRow], bool]:
+    disputed = collections.disputed_invoices(session, realm_id)
+    return lambda invoice: invoice.qbo_id in disputed
+
+
+def _promised(session: Session, realm_id: str, today: date) -> Callable[[InvoiceRow], bool]:
+    promised = collections.promised_customers(session, realm_id, today)
+    return lambda invoice: invoice.customer_id in promised
+
+
+SKIPS: tuple[SkipCheck, ...] = (_under_review, _disputed, _promised)
+
+
+def due_step(
+    steps: Sequence[ReminderStep], due: date, today: date, *, since: date, after: int | None
+) -> ReminderStep | None:
+    """The latest step reached by ``today``, not before ``since`` and later than ``after``."""
+    reached = [
+        s
+        for s in steps
+        if since <= due + timedelta(days=s.days) <= today and (after is None or s.days > after)
+    ]
+    return max(reached, key=lambda s: s.days) if reached else None
+
+
+@dataclass
+class _Plan:
+    entries: list[tuple[PortalLink, InvoiceRow, ReminderStep]] = field(default_factory=list)
+
+    def step(self) -> ReminderStep:
+        return max((s for _, _, s in self.entries), key=lambda s: s.days)
+
+
+def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
+    """Queue today's reminder-policy messages; returns how many customers get one."""
+    company = ctx.settings.company(realm_id)
+    policy = company.collections
+    if not policy.policy:
+        return 0
+    local = local_now(ctx, realm_id)
+    if local.hour < company.sending_hour or policy.quiet(local.hour):
+        return 0
+    today = local.date()
+    now = ctx.clock()
+    steps = policy.reminder_steps()
+    queued = 0
+    with ctx.db.transaction() as session:
+        row = session.get(Company, realm_id)
+        if row is None or row.first_sync_at is None:
+            return 0  # notify settles the backlog first
+        skips = [check(session, realm_id, today) for check in SKIPS]
+        plans: dict[str, _Plan] = {}
+        for link, invoice in _candidates(session, realm_id, today, steps):
+            if invoice.due_date is None or link.notified_at is None:
+                continue  # excluded by the query
+            since = link.notified_at.astimezone(local.tzinfo).date()
+            step = due_step(steps, invoice.due_date, today, since=since, after=link.reminded_step)
+            if step is None or any(skip(invoice) for skip in skips):
+                continue
+            plans.setdefault(invoice.customer_id, _Plan()).entries.append((link, invoice, step))
+        messaged = collections.messaged_on(session, realm_id, today)
+        plans = {c: plan for c, plan in plans.items() if c not in messaged}  # one message a day
+        emails = _emails(session, realm_id, list(plans))
+        last = steps[-1].days
+        with session.no_autoflush:  # the links are marked once the messages are queued: no flush per row
+            payloads = {
+                customer_id: _payload(
+                    customer_id, plan, plan.entries[0][1].email or emails.get(customer_id), texts, today
+                )
+                for customer_id, plan in plans.items()
+            }
+            created = effects.enqueue_many(session, payloads.values(), company_id=realm_id, now=now)
+            for customer_id, payload in payloads.items():
+                if payload.key(realm_id) not in created:
+                    continue  # queued by an earlier run today
+                plan = plans[customer_id]
+                _after(ctx, session, realm_id, customer_id, plan, payload, texts, last, today, now)
+                queued += 1
+    return queued
+
+
+def _emails(session: Session, realm_id: str, customer_ids: Sequence[str]) -> dict[str, str | None]:
+    """The customers' billing emails, read in chunks (an invoice's own email wins over these)."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start : start + 500]
+        rows = session.execute(
+            select(CustomerRow.qbo_id, CustomerRow.email).where(
+                CustomerRow.company_id == realm_id, CustomerRow.qbo_id.in_(chunk)
+            )
+        )
+        found.update({row.qbo_id: row.email for row in rows})
+    return found
+
+
+def _candidates(
+    session: Session, realm_id: str, today: date, steps: Sequence[ReminderStep]
+) -> list[tuple[PortalLink, InvoiceRow]]:
+    """Live, settled links of payable invoices that have reached the first step and not the last."""
+    rows = session.execute(
+        select(PortalLink, InvoiceRow)
+        .join(InvoiceRow, LINK_OF_INVOICE)
+        .where(
+            PortalLink.company_id == realm_id,
+            PortalLink.revoked_at.is_(None),
+            PortalLink.notified_at.is_not(None),
+            InvoiceRow.status.in_(collections.PAYABLE),
+            InvoiceRow.due_date <= today - timedelta(days=steps[0].days),
+            or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < steps[-1].days),
+        )
+        .order_by(InvoiceRow.customer_id, InvoiceRow.due_date, InvoiceRow.qbo_id)
+    ).all()
+    return [(link, invoice) for link, invoice in rows]
+
+
+def _payload(customer_id: str, plan: _Plan, to: str | None, texts: TextQueue, today: date) -> Dunning:
+    step = plan.step()
+    texting = step.channel.texts and not isinstance(texts, NoTexts)
+    emailing = step.channel.emails or not texting  # no text channel yet: the step goes by email
+    return Dunning(
+        customer_id,
+        day=today.isoformat(),
+        step=step.days,
+        template=step.template,
+        invoice_ids=tuple(invoice.qbo_id for _, invoice, _ in plan.entries),
+        to=to if emailing else None,
+    )
+
+
+def _after(
+    ctx: Context,
+    session: Session,
+    realm_id: str,
+    customer_id: str,
+    plan: _Plan,
+    payload: Dunning,
+    texts: TextQueue,
+    last: int,
+    today: date,
+    now: datetime,
+) -> None:
+    """What follows a queued message: its text, the links marked, the ladder after the last step."""
+    step = plan.step()
+    if step.channel.texts and not isinstance(texts, NoTexts):
+        texts.queue_text(
+            session,
+            company_id=realm_id,
+            customer_id=customer_id,
+            purpose=TEXT_PURPOSE,
+            ref=payload.key(realm_id),
+            body=text_body(ctx, session, realm_id, [invoice for _, invoice, _ in plan.entries], step),
+            now=now,
+        )
+    for link, _, invoice_step in plan.entries:
+        link.reminded_step = invoice_step.days
+    if step.days == last:
+        ladder.reached_last_step(ctx, session, realm_id, customer_id, today=today, now=now)
+
+
+def text_body(
+    ctx: Context, session: Session, realm_id: str, invoices: Sequence[InvoiceRow], step: ReminderStep
+) -> str:
+    """A short text with the pay link: one invoice's page, or the account page for several."""
+    company = ctx.settings.company(realm_id)
+    name = views.company_name(ctx, realm_id, session)
+    total = sum((i.balance for i in invoices), Decimal(0))
+    amount = format_money(total, invoices[0].currency, locale=company.locale)
+    url = ctx.links.url(realm_id, invoices[0].qbo_id)
+    what = f"invoice {invoices[0].doc_number}" if len(invoices) == 1 else f"{len(invoices)} invoices"
+    if len(invoices) > 1:
+        url += "/account"
+    when = "is due soon" if step.days < 0 else "is due today" if step.days == 0 else "is overdue"
+    if step.template == "final_notice":
+        when = "is still unpaid (final notice)"
+    return f"{name}: {what}, {amount}, {when}. Pay: {url}"
+
+
+def send_dunning(ctx: Context, effect: Claimed) -> Done:
+    """Email one reminder-policy message. Invoices paid or voided since it was planned are left
+    out; none left (or the step went by text only), nothing is sent."""
+    dunning = Dunning.of(effect)
+    if not dunning.to:
+        return Done(remote_id="text-only")
+    today = date.fromisoformat(dunning.day)
+    with ctx.db.transaction() as session:
+        # One read for the invoices; the branding and names come from the first one's context.
+        invoices = {
+            invoice.qbo_id: invoice
+            for invoice in session.scalars(
+                select(InvoiceRow).where(
+                    InvoiceRow.company_id == effect.company_id,
+                    InvoiceRow.qbo_id.in_(dunning.invoice_ids),
+                    InvoiceRow.status.in_(collections.PAYABLE),
+                )
+            )
+        }
+        live = [invoices[i] for i in dunning.invoice_ids if i in invoices]
+        first = views.invoice_email_context(ctx, session, live[0])[1] if live else None
+        lines: list[dict[str, Any]] = [
+            {
+                "invoice_number": invoice.doc_number,
+                "amount_due": invoice.balance,
+                "currency": invoice.currency,
+                "due_date": invoice.due_date,
+                "portal_url": ctx.links.url(effect.company_id, invoice.qbo_id),
+                "days_overdue": (today - invoice.due_date).days
+                if invoice.due_date and invoice.due_date < today
+                else 0,
+            }
+            for invoice in live
+        ]
+    if first is None:
+        return Done(remote_id="skipped:not-payable")
+    context = {
+        k: first[k]
+        for k in (
+            "company_name",
+            "brand_color",
+            "logo_url",
+            "contact_email",
+            "contact_phone",
+            "customer_name",
+        )
+    }
+    context["invoices"] = lines
+    return send(ctx, effect, dunning.template, dunning.to, context)
