@@ -50,6 +50,9 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.STRIPE_DETACH_METHOD: Spec(
         p.DetachMethod, f"{_STAGES}.saved_methods:detach", MONEY, Serial.METHODS
     ),
+    EffectKind.STRIPE_AUTOPAY_CHARGE: Spec(
+        p.AutopayCharge, f"{_STAGES}.autopay_charges:charge", MONEY, Serial.MONEY
+    ),
     EffectKind.QBO_PAYMENT: Spec(
         p.QboPayment,
         f"{_STAGES}.reconcile:record_payment",
@@ -80,6 +83,10 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_REMINDER: Spec(p.ReminderEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
     EffectKind.EMAIL_CARD_REQUEST: Spec(p.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
     EffectKind.EMAIL_CARD_EXPIRY: Spec(p.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER),
+    EffectKind.EMAIL_AUTOPAY_NOTICE: Spec(p.AutopayNoticeEmail, f"{_STAGES}.autopay_mail:send_notice", LATER),
+    EffectKind.EMAIL_AUTOPAY_OUTCOME: Spec(
+        p.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
+    ),
 }
 
 

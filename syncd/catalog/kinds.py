@@ -15,6 +15,7 @@ class EffectKind(enum.StrEnum):
     STRIPE_SETUP_CHECKOUT = "stripe.setup_checkout"
     STRIPE_DEFAULT_METHOD = "stripe.default_method"
     STRIPE_DETACH_METHOD = "stripe.detach_method"
+    STRIPE_AUTOPAY_CHARGE = "stripe.autopay_charge"
     # QuickBooks
     QBO_PAYMENT = "qbo.payment"
     QBO_VOID = "qbo.void"
@@ -40,6 +41,8 @@ class EffectKind(enum.StrEnum):
     EMAIL_REMINDER = "email.reminder"  # likewise
     EMAIL_CARD_REQUEST = "email.card_request"
     EMAIL_CARD_EXPIRY = "email.card_expiry"
+    EMAIL_AUTOPAY_NOTICE = "email.autopay_notice"
+    EMAIL_AUTOPAY_OUTCOME = "email.autopay_outcome"
 
 
 class Serial(enum.Enum):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
+from syncd.cli.autopay import autopay
 from syncd.cli.cards import request_card
 from syncd.cli.entries import entries
 from syncd.cli.failed import failed
@@ -55,6 +56,7 @@ for command in (
     *commands.COMMANDS,
     *tools.COMMANDS,
     audit,
+    autopay,
     entries,
     failed,
     holds,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import babel
 from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
+from syncd.config.autopay import AutopaySettings
 from syncd.config.fields import Section, setting
 from syncd.config.models import (
     PAYMENT_METHODS,
@@ -196,6 +197,9 @@ class CompanySettings(Section):
         documented="none",
     )
     branding: BrandingSettings = setting(BrandingSettings(), "How the payment page and emails look.")
+    autopay: AutopaySettings = setting(
+        AutopaySettings(), "Automatic payments on the due date, after a notice (off by default)."
+    )
     stripe: CompanyStripeSettings = setting(
         CompanyStripeSettings(),
         "The company's own Stripe account (its payouts, balance and audit are its alone).",

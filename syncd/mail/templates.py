@@ -34,6 +34,8 @@ KINDS = (
     "card_request",
     "card_expiry",
     "sign_in",
+    "autopay_notice",
+    "autopay_outcome",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -71,7 +73,10 @@ class EmailRenderer:
     needs ``company_name``, ``title``, ``body`` and optionally ``link``; ``card_request`` needs
     ``customer_name``, ``reason`` (or None), ``expires_at`` and ``link``; ``card_expiry`` needs
     ``customer_name``, ``brand``, ``last4``, ``expires_on`` and ``link``; ``sign_in`` needs
-    ``company_name``, ``sign_in_url`` and ``minutes``.
+    ``company_name``, ``sign_in_url`` and ``minutes``; ``autopay_notice`` needs
+    ``customer_name``, ``invoice_number``, ``amount``, ``currency``, ``charge_on``, ``method``,
+    ``skip_link`` and ``stop_link``; ``autopay_outcome`` the same plus ``outcome`` (retry,
+    failed, hard, action, over_cap), ``pay_link`` and, for hard, ``card_link``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

@@ -1,8 +1,10 @@
-"""One company's scheduled cycle: pull, then publish, then notify (invoices, then card expiry)."""
+"""One company's scheduled cycle: pull, then publish, then notify (invoices, then card expiry),
+then autopay (notices, and the day's charges from the charge hour)."""
 
 from __future__ import annotations
 
 from syncd.context import Context
+from syncd.stages import autopay
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.notify import notify
 from syncd.stages.publish import publish
@@ -14,3 +16,4 @@ def run_cycle(ctx: Context, realm_id: str) -> None:
     publish(ctx, realm_id)
     notify(ctx, realm_id)
     expiry_notices(ctx, realm_id)
+    autopay.run(ctx, realm_id)

@@ -15,10 +15,12 @@ from syncd.ports.account import AccountBackend
 from syncd.ports.mailbox import Mailbox
 from syncd.ports.portal import PortalBackend
 from syncd.stages.account import AccountService
+from syncd.stages.autopay_account import AutopayService
 from syncd.stages.card_requests import CardRequests
 from syncd.stages.collect import PortalService
 from syncd.stages.connect import finish_connect
 from syncd.web.account import account_routes
+from syncd.web.autopay import autopay_routes
 from syncd.web.card_request import card_request_routes
 from syncd.web.connect import Finish, connect_routes
 from syncd.web.csrf import Csrf
@@ -68,6 +70,7 @@ def create_app(
         *portal_routes(backend, templates, csrf),
         *card_request_routes(CardRequests(ctx), templates, csrf),
         *account_routes(accounts, templates, csrf, checkout_origin(ctx)),
+        *autopay_routes(AutopayService(ctx), templates, csrf),
         *connect_routes(connect),
     ]
     if mailbox is not None:

@@ -61,6 +61,9 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_REMINDER: [{"invoice_id": "1", "days": 7}],
     EffectKind.EMAIL_CARD_REQUEST: [{"customer_id": "7", "ident": "2026-11-01"}],
     EffectKind.EMAIL_CARD_EXPIRY: [{"payment_method_id": "pm_1", "ident": "expiry-pm_1-2026-12"}],
+    EffectKind.STRIPE_AUTOPAY_CHARGE: [{"charge_key": "autopay:c1:1:120.000:1"}],
+    EffectKind.EMAIL_AUTOPAY_NOTICE: [{"charge_key": "autopay:c1:1:120.000:1"}],
+    EffectKind.EMAIL_AUTOPAY_OUTCOME: [{"charge_key": "autopay:c1:1:120.000:1", "outcome": "retry"}],
 }
 
 
@@ -169,6 +172,17 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     (
         p.CardExpiryEmail("pm_1", "expiry-pm_1-2026-12", expiry="2026-12"),
         "email:card-expiry:c1:pm_1:2026-12",
+        None,
+    ),
+    (
+        p.AutopayCharge("autopay:c1:1:120.000:1", customer_id="7"),
+        "stripe:autopay:c1:1:120.000:1",
+        "money:c1:7",
+    ),
+    (p.AutopayNoticeEmail("autopay:c1:1:120.000:1"), "email:notice:autopay:c1:1:120.000:1", None),
+    (
+        p.AutopayOutcomeEmail("autopay:c1:1:120.000:1", "retry"),
+        "email:outcome:autopay:c1:1:120.000:1:retry",
         None,
     ),
 ]

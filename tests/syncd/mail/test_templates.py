@@ -40,6 +40,13 @@ def context(**changes: object) -> dict[str, object]:
         "expires_on": date(2026, 4, 30),
         "sign_in_url": "https://pay.acme.example/account/link/tok_xyz",
         "minutes": 15,
+        "charge_on": date(2026, 4, 4),
+        "method": "Visa ending 4242",
+        "skip_link": "https://pay.acme.example/autopay/tok_skip",
+        "stop_link": "https://pay.acme.example/autopay/tok_stop",
+        "pay_link": "https://pay.acme.example/i/tok_abc",
+        "card_link": "https://pay.acme.example/c/tok_card",
+        "outcome": "retry",
         "invoices": [
             {
                 "invoice_number": "INV-1042",
@@ -66,6 +73,7 @@ def context(**changes: object) -> dict[str, object]:
 
 
 CARD_KINDS = ("card_request", "card_expiry")
+AUTOPAY_KINDS = ("autopay_notice", "autopay_outcome")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -81,6 +89,11 @@ def test_every_kind_renders_branded(kind: str) -> None:
             assert "https://pay.acme.example/c/tok_card" in body and "billing@acme.example" in body
     elif kind == "sign_in":
         assert "https://pay.acme.example/account/link/tok_xyz" in email.text
+    elif kind in AUTOPAY_KINDS:
+        for body in (email.text, email.html):
+            assert "INV-1042" in body and "Visa ending 4242" in body and "April 4, 2026" in body
+            assert "/autopay/tok_skip" in body and "/autopay/tok_stop" in body
+        assert "INV-1042" in email.subject
     elif kind != "staff_alert":
         assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
         for body in (email.text, email.html):
@@ -171,6 +184,20 @@ def test_override_dir_takes_precedence(tmp_path: Path) -> None:
     assert "Amount due: $73.40" in email.text  # not overridden: packaged default
     for kind in KINDS:
         renderer.render(kind, context())
+
+
+@pytest.mark.parametrize("outcome", ["retry", "failed", "hard", "action", "over_cap"])
+def test_autopay_outcome_says_what_to_do(outcome: str) -> None:
+    email = EmailRenderer(None).render("autopay_outcome", context(outcome=outcome, amount=Decimal("73.40")))
+    expected = {
+        "retry": "https://pay.acme.example/autopay/tok_skip",
+        "failed": "https://pay.acme.example/i/tok_abc",
+        "hard": "https://pay.acme.example/c/tok_card",
+        "action": "https://pay.acme.example/i/tok_abc",
+        "over_cap": "https://pay.acme.example/i/tok_abc",
+    }[outcome]
+    assert expected in email.text and expected in email.html and "\n" not in email.subject
+    assert ("try again on April 4, 2026" in email.text) is (outcome == "retry")
 
 
 def test_missing_value_is_a_permanent_error() -> None:

@@ -1,0 +1,367 @@
+"""Autopay over both simulators: enrollment with a recorded authorisation on the account page, a
+notice ``notice_days`` before the due date, the off-session charge on it (booked once in QBO),
+"don't charge this one", an invoice paid offline after its notice, and each kind of decline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from loop_harness import Loop, running_loop
+from method_rows import card_on_file
+from sqlalchemy import select
+
+from syncd.domain.autopay import ChargeStatus
+from syncd.stages import autopay, stripe_customers
+from syncd.stages.cycle import run_cycle
+from syncd.stages.events import ingest
+from syncd.store import autopay as store
+from syncd.store.effects import EffectStatus
+from syncd.store.models import (
+    AutopayCharge,
+    AutopayEnrollment,
+    CardRequest,
+    Effect,
+    MethodConsent,
+    PaymentRow,
+)
+
+AUTOPAY = {"enabled": True, "charge_hour": 10, "notice_days": 3, "retry_days": [2]}
+SKIP = re.compile(r"https?://[^\s\"'<>]+/autopay/[A-Za-z0-9_-]{32}")
+
+
+class MovableClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Scene:
+    """One loop; customer ``n`` has one invoice due in 5 days and card ``n`` on file."""
+
+    loop: Loop
+    clock: MovableClock
+    invoice_ids: list[str]
+    method_ids: list[str]
+
+    @property
+    def invoice_id(self) -> str:
+        return self.invoice_ids[0]
+
+    @property
+    def method_id(self) -> str:
+        return self.method_ids[0]
+
+    @property
+    def realm(self) -> str:
+        return self.loop.realm
+
+    def cycle(self, days: int = 0, hour: int | None = None) -> None:
+        """Move both simulators' clocks and syncd's on, then run a company cycle and its effects."""
+        if days:
+            self.clock.now += timedelta(days=days)
+            self.loop.stripe.clock.advance(timedelta(days=days))
+        if hour is not None:
+            self.clock.now = self.clock.now.replace(hour=hour)
+        run_cycle(self.loop.ctx, self.realm)
+        self.loop.drain()
+
+    def charges(self, n: int = 0) -> list[AutopayCharge]:
+        with self.loop.ctx.db.transaction() as s:
+            return store.charges_of(s, self.realm, self.invoice_ids[n])
+
+    def emails(self, word: str, n: int = 0) -> list[Any]:
+        invoice = self.loop.qbo.entity("Invoice", self.invoice_ids[n])
+        assert invoice is not None
+        number = f" {invoice['DocNumber']}"
+        return [m for m in self.loop.sink.mailbox.all() if word in m.subject and number in m.subject]
+
+    def intents(self, n: int | None = None) -> list[dict[str, Any]]:
+        found = self.loop.stripe.objects("payment_intent")
+        return [i for i in found if n is None or i["metadata"].get("invoice_ids") == self.invoice_ids[n]]
+
+    def qbo_payments(self, n: int = 0) -> list[dict[str, Any]]:
+        return [
+            p
+            for p in self.loop.qbo.entities("Payment")
+            if any(
+                t.get("TxnId") == self.invoice_ids[n]
+                for line in p.get("Line", [])
+                for t in line.get("LinkedTxn", [])
+            )
+        ]
+
+
+def _attach(loop: Loop, token: str, stripe_customer: str) -> str:
+    """A test card put on file at the Stripe simulator, as setup-mode Checkout would leave it."""
+    answer = requests.post(
+        f"{loop.stripe.url}/v1/payment_methods/{token}/attach",
+        data={"customer": stripe_customer},
+        headers={"Authorization": f"Bearer {loop.stripe.api_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+@pytest.fixture
+def scene_for(tmp_path: Path) -> Iterator[Any]:
+    opened: list[Any] = []
+
+    def build(*methods: str, enroll: bool = True) -> Scene:
+        clock = MovableClock(datetime.now(UTC).replace(hour=11, minute=0, second=0, microsecond=0))
+        context = running_loop(tmp_path, invoices=0, clock=clock, timezone="UTC", autopay=AUTOPAY)
+        loop = context.__enter__()
+        opened.append(context)
+        loop.stripe.webhooks.paused = True  # delivered when a test flushes them
+        customers = [c["Id"] for c in loop.qbo.entities("Customer")]
+        customers += [
+            loop.qbo.create_entity(
+                "Customer",
+                {"DisplayName": f"Autopay {n}", "PrimaryEmailAddr": {"Address": f"c{n}@example.com"}},
+            )
+            for n in range(len(customers), len(methods))
+        ]
+        due = clock.now.date() + timedelta(days=5)
+        invoice_ids = [
+            loop.qbo.add_invoice(customers[n], Decimal("120.00"), due_date=due, email=f"c{n}@example.com")
+            for n in range(len(methods or ("pm_card_visa",)))
+        ]
+        run_cycle(loop.ctx, loop.realm)
+        loop.drain()
+        method_ids = []
+        for n, token in enumerate(methods or ("pm_card_visa",)):
+            customer = customers[n]
+            cus = stripe_customers.ensure(loop.ctx, loop.realm, customer, name=f"C{n}", email=None)
+            method_id = _attach(loop, token, cus)
+            method_ids.append(method_id)
+            with loop.ctx.db.transaction() as s:
+                s.add(card_on_file(method_id, loop.realm, customer, clock.now, stripe_customer_id=cus))
+                if enroll:
+                    _enroll(s, loop.realm, customer, method_id, clock.now)
+        return Scene(loop, clock, invoice_ids, method_ids)
+
+    yield build
+    for context in reversed(opened):
+        context.__exit__(None, None, None)
+
+
+def _enroll(s: Any, realm: str, customer: str, method_id: str, now: datetime) -> None:
+    reference = f"autopay:test:{customer}"
+    s.add(
+        MethodConsent(
+            reference=reference,
+            company_id=realm,
+            qbo_customer_id=customer,
+            text="I authorise",
+            consented_at=now,
+        )
+    )
+    store.enroll(
+        s,
+        realm_id=realm,
+        customer_id=customer,
+        method_id=method_id,
+        cap=None,
+        consent_reference=reference,
+        now=now,
+    )
+
+
+def _form_value(html: str, name: str) -> str:
+    found = re.search(rf"name=\"?{name}\"?\s+value=['\"]([^'\"]+)['\"]", html)
+    assert found is not None, f"no {name} in page"
+    return found.group(1)
+
+
+def test_enroll_notice_then_charge_on_the_due_date_booked_once(scene_for: Any) -> None:
+    scene: Scene = scene_for(enroll=False)
+    scene.loop.stripe.webhooks.paused = False
+    loop = scene.loop
+    browser = requests.Session()
+    browser.headers["User-Agent"] = "AutopayTest/1.0"
+    signed = browser.get(f"{loop.ctx.links.url(scene.realm, scene.invoice_id)}/account", timeout=10)
+    assert signed.status_code == 200
+    page = browser.get(f"{loop.url}/account/autopay", timeout=10)
+    assert page.status_code == 200 and "Turn on autopay" in page.text and "Visa ending 4242" in page.text
+    assert "120.00" in page.text  # what would be charged, and when
+    form = {"csrf_token": _form_value(page.text, "csrf_token"), "method": scene.method_id, "cap": "500"}
+    refused = browser.post(f"{loop.url}/account/autopay", data=form, allow_redirects=False, timeout=10)
+    assert refused.status_code == 400  # not agreed
+    forged = browser.post(
+        f"{loop.url}/account/autopay", data={**form, "agree": "1", "csrf_token": "x"}, timeout=10
+    )
+    assert forged.status_code == 403
+    page = browser.get(f"{loop.url}/account/autopay", timeout=10)
+    form["csrf_token"] = _form_value(page.text, "csrf_token")
+    done = browser.post(
+        f"{loop.url}/account/autopay", data={**form, "agree": "1"}, allow_redirects=False, timeout=10
+    )
+    assert done.status_code == 303, done.text
+    with loop.ctx.db.transaction() as s:
+        enrollment = s.scalars(select(AutopayEnrollment)).one()
+        assert (enrollment.payment_method_id, enrollment.cap) == (scene.method_id, Decimal("500"))
+        consent = s.get(MethodConsent, enrollment.consent_reference)
+        assert consent is not None and consent.user_agent == "AutopayTest/1.0" and consent.ip == "127.0.0.1"
+        assert (
+            "Visa ending 4242" in consent.text and "up to 500" in consent.text and "autopay-1" in consent.text
+        )
+
+    scene.cycle()  # due in 5 days: no notice yet
+    assert scene.charges() == [] and not scene.emails("will charge")
+    scene.cycle(days=2)
+    [planned] = scene.charges()
+    assert planned.status == "scheduled" and planned.charge_on == scene.clock.now.date() + timedelta(days=3)
+    [notice] = scene.emails("will charge")
+    assert (
+        "120.00" in notice.text and "Visa ending 4242" in notice.text and len(SKIP.findall(notice.text)) == 2
+    )
+
+    scene.cycle(days=3, hour=9)  # the due date, before the charge hour
+    assert scene.intents() == []
+    scene.cycle(hour=10)
+    [intent] = scene.intents()
+    assert intent["status"] == "succeeded" and intent["amount"] == 12000
+    assert intent["metadata"]["invoice_ids"] == scene.invoice_id
+    assert intent["metadata"]["payment_key"] == planned.key
+    loop.stripe.webhooks.flush()
+    ingest(loop.ctx)
+    loop.drain()
+    scene.cycle()
+    assert len(scene.intents()) == 1
+    [booked] = scene.qbo_payments()
+    assert Decimal(str(booked["TotalAmt"])) == Decimal("120.00")
+    assert Decimal(str(loop.qbo.entity("Invoice", scene.invoice_id)["Balance"])) == 0
+    assert [c.status for c in scene.charges()] == ["succeeded"]
+    # Five days on, the invoice link's session has ended: the customer comes in through it again.
+    browser.get(f"{loop.ctx.links.url(scene.realm, scene.invoice_id)}/account", timeout=10)
+    off = browser.get(f"{loop.url}/account/autopay", timeout=10)
+    assert "Autopay is <strong>on</strong>" in off.text
+    turned = browser.post(
+        f"{loop.url}/account/autopay/off",
+        data={"csrf_token": _form_value(off.text, "csrf_token")},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert turned.status_code == 303
+    with loop.ctx.db.transaction() as s:
+        assert s.scalars(select(AutopayEnrollment)).one().stopped_at is not None
+
+
+def test_dont_charge_this_one_from_the_notice(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    scene.cycle(days=2)
+    [notice] = scene.emails("will charge")
+    links = SKIP.findall(notice.text)
+    assert len(links) == 2
+    browser = requests.Session()
+    shown = browser.get(links[0], timeout=10)  # the first button: don't charge this one
+    assert shown.status_code == 200 and "charge this one" in shown.text
+    assert [c.status for c in scene.charges()] == ["scheduled"]  # a GET never acts
+    used = browser.post(links[0], data={"csrf_token": _form_value(shown.text, "csrf_token")}, timeout=10)
+    assert used.status_code == 200 and "will not be charged automatically" in used.text
+    assert [c.status for c in scene.charges()] == ["skipped"]
+    scene.cycle(days=3)
+    scene.cycle()
+    assert scene.intents() == [] and [c.status for c in scene.charges()] == ["skipped"]
+    assert browser.get(links[0].replace(links[0][-5:], "AAAAA"), timeout=10).status_code == 404
+
+
+def test_an_invoice_paid_offline_after_its_notice_is_not_charged(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    scene.cycle(days=2)
+    assert [c.status for c in scene.charges()] == ["scheduled"]
+    scene.loop.qbo.record_offline_payment(scene.invoice_id, Decimal("120.00"))
+    scene.clock.now += timedelta(days=3)
+    # No pull: the charge itself re-reads the invoice from QBO.
+    autopay.run(scene.loop.ctx, scene.realm)
+    scene.loop.drain()
+    assert scene.intents() == [] and [c.status for c in scene.charges()] == ["cancelled"]
+
+
+def test_a_lowered_invoice_is_charged_its_balance_then(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    scene.cycle(days=2)
+    scene.loop.qbo.record_offline_payment(scene.invoice_id, Decimal("20.00"))
+    scene.clock.now += timedelta(days=3)
+    autopay.run(scene.loop.ctx, scene.realm)
+    scene.loop.drain()
+    [intent] = scene.intents()
+    assert intent["amount"] == 10000
+
+
+DECLINES = (
+    # (test card, what the attempt ends as, a word of the email the customer gets)
+    ("pm_card_chargeDeclinedInsufficientFunds", "declined", "try again"),
+    ("pm_card_chargeDeclinedProcessingError", "declined", "try again"),
+    ("pm_card_chargeDeclinedExpiredCard", "declined", "stopped"),
+    ("pm_card_chargeDeclinedLostCard", "declined", "stopped"),
+    ("pm_card_authenticationRequired", "needs_action", "confirm"),
+)
+
+
+def test_each_decline_kind(scene_for: Any) -> None:
+    scene: Scene = scene_for(*(token for token, _, _ in DECLINES))
+    scene.cycle(days=2)
+    scene.cycle(days=3)
+    with scene.loop.ctx.db.transaction() as s:
+        enrollments = {e.customer_id: e for e in s.scalars(select(AutopayEnrollment))}
+        card_requests = {r.qbo_customer_id for r in s.scalars(select(CardRequest))}
+    for n, (token, status, word) in enumerate(DECLINES):
+        first = scene.charges(n)[0]
+        assert (first.status, first.attempt) == (status, 1), token
+        [told] = scene.emails(word, n)
+        enrollment = enrollments[first.customer_id]
+        with scene.loop.ctx.db.transaction() as s:
+            payment = s.get(PaymentRow, first.key)
+            assert payment is not None and payment.status == "failed"
+        if word == "try again":  # soft: one retry planned on the schedule, with its own notice
+            retry = scene.charges(n)[1]
+            assert (retry.attempt, retry.status) == (2, "scheduled"), token
+            assert retry.charge_on == scene.clock.now.date() + timedelta(days=2)
+            assert enrollment.stopped_at is None and len(SKIP.findall(told.text)) == 2
+        elif word == "stopped":  # hard: autopay off for the method, an update-card link
+            assert enrollment.stopped_at is not None and "declined" in (enrollment.stop_reason or "")
+            assert first.customer_id in card_requests and "/c/" in told.text
+        else:  # authentication required: a link to pay on the invoice's own page
+            assert enrollment.stopped_at is None and "/i/" in told.text
+    scene.cycle(days=2)  # the retries' day: declined again, and no retry is left
+    for n, (token, _, word) in enumerate(DECLINES):
+        expected = ["declined", "declined"] if word == "try again" else [scene.charges(n)[0].status]
+        assert [c.status for c in scene.charges(n)] == expected, token
+        assert len(scene.intents(n)) == len(expected)  # each attempt its own key, no more
+        assert scene.qbo_payments(n) == []
+    assert scene.emails("did not go through", 0) and scene.emails("did not go through", 1)
+
+
+def test_a_replayed_charge_never_charges_twice(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    scene.cycle(days=2)
+    scene.cycle(days=3)
+    [charge] = scene.charges()
+    assert charge.status == ChargeStatus.SUCCEEDED.value
+    with scene.loop.ctx.db.transaction() as s:
+        row = s.get(AutopayCharge, charge.key)
+        assert row is not None
+        # As if the worker died after Stripe charged and before it recorded the answer.
+        row.status = ChargeStatus.CHARGING.value
+        effect = s.scalars(select(Effect).where(Effect.kind == "stripe.autopay_charge")).one()
+        effect.status, effect.done_at, effect.next_attempt_at = (
+            EffectStatus.PENDING.value,
+            None,
+            scene.clock.now,
+        )
+    scene.loop.stripe.clock.advance(timedelta(hours=25))  # past Stripe's key window
+    scene.loop.drain()
+    assert len(scene.intents()) == 1 and [c.status for c in scene.charges()] == ["succeeded"]
+    assert len(scene.qbo_payments()) == 1
