@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 
@@ -44,6 +45,16 @@ class ChargeOutcome(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Mandate:
+    """The customer's online acceptance of debits from their bank account (from their autopay
+    authorisation): what Stripe needs as ``mandate_data`` to debit a US bank account off-session."""
+
+    accepted_at: datetime
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SavedCharge:
     """One off-session charge of a saved method: what autopay (and later installment plans and
     holds) asks the charge primitive. ``payment_key`` names the syncd payment the books find by
@@ -58,3 +69,4 @@ class SavedCharge:
     currency: str
     payment_key: str
     idempotency_key: str
+    mandate: Mandate | None = None  # bank debits only

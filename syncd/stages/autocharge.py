@@ -64,6 +64,7 @@ def charge(ctx: Context, request: SavedCharge) -> PaymentIntent:
         currency=request.currency,
         metadata=metadata(request),
         idempotency_key=request.idempotency_key,
+        mandate=request.mandate,
     )
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from syncd.catalog.payloads import AutopayCharge as ChargeEffect
 from syncd.catalog.payloads import AutopayOutcomeEmail
 from syncd.context import Context
-from syncd.domain.autopay import ChargeOutcome, ChargeStatus, SavedCharge
+from syncd.domain import MethodKind
+from syncd.domain.autopay import ChargeOutcome, ChargeStatus, Mandate, SavedCharge
 from syncd.domain.stripe import PaymentIntent, PaymentIntentStatus
 from syncd.errors import DeclinedError, DeclineKind
 from syncd.stages import autocharge
@@ -28,7 +29,7 @@ from syncd.stages.notify import local_now
 from syncd.store import autopay as store
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
-from syncd.store.models import AutopayCharge, SavedMethodRow
+from syncd.store.models import AutopayCharge, AutopayEnrollment, MethodConsent, SavedMethodRow
 from syncd.worker import Done
 
 
@@ -58,6 +59,7 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         stripe_customer = method.stripe_customer_id if method else ""
         method_kind = method.kind if method else "card"
         capped = enrollment is not None and over_cap(enrollment, noticed + tolerance)
+        mandate = _mandate(session, enrollment) if method_kind == MethodKind.US_BANK_ACCOUNT.value else None
     if not usable:
         return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:autopay-off")
     amount = sent
@@ -79,6 +81,7 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         currency=currency,
         payment_key=key,
         idempotency_key=effect.key,
+        mandate=mandate,
     )
     with ctx.db.transaction() as session:
         # Committed before Stripe is called: a replay sends this amount, and the webhook of the
@@ -97,6 +100,14 @@ def charge(ctx: Context, effect: Claimed) -> Done:
             remote_id=f"declined:{exc.code}", apply=lambda s: _declined(ctx, s, request, declined, today)
         )
     return Done(remote_id=intent.id, apply=lambda s: _charged(ctx, s, request, intent))
+
+
+def _mandate(session: Session, enrollment: AutopayEnrollment | None) -> Mandate | None:
+    """The bank debit's mandate: the customer's autopay authorisation, as they gave it."""
+    consent = session.get(MethodConsent, enrollment.consent_reference) if enrollment else None
+    if consent is None:
+        return None
+    return Mandate(accepted_at=consent.consented_at, ip=consent.ip, user_agent=consent.user_agent)
 
 
 def _finish(

@@ -31,6 +31,7 @@ from syncd.store.models import (
     Effect,
     MethodConsent,
     PaymentRow,
+    SavedMethodRow,
 )
 
 AUTOPAY = {"enabled": True, "charge_hour": 10, "notice_days": 3, "retry_days": [2]}
@@ -365,3 +366,45 @@ def test_a_replayed_charge_never_charges_twice(scene_for: Any) -> None:
     scene.loop.drain()
     assert len(scene.intents()) == 1 and [c.status for c in scene.charges()] == ["succeeded"]
     assert len(scene.qbo_payments()) == 1
+
+
+def test_a_changed_invoice_gets_a_new_notice_and_a_later_charge(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    scene.cycle(days=2)
+    scene.loop.qbo.record_offline_payment(scene.invoice_id, Decimal("20.00"))
+    scene.cycle(days=1)  # the pull sees the lower balance: beyond the tolerance of 0.00
+    first, second = scene.charges()
+    assert (first.status, first.balance) == ("superseded", Decimal("120.00"))
+    assert (second.status, second.balance) == ("scheduled", Decimal("100.00"))
+    assert second.charge_on == scene.clock.now.date() + timedelta(days=3)  # a day after the due date
+    assert len(scene.emails("will charge")) == 2
+    scene.cycle(days=2)  # the due date: the charge has moved
+    assert scene.intents() == []
+    scene.cycle(days=1)
+    [intent] = scene.intents()
+    assert intent["amount"] == 10000
+
+
+def test_over_the_cap_the_customer_gets_the_link_instead(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    with scene.loop.ctx.db.transaction() as s:
+        enrollment = s.scalars(select(AutopayEnrollment)).one()
+        enrollment.cap = Decimal("100.00")
+    scene.cycle(days=2)
+    assert [c.status for c in scene.charges()] == ["over_cap"]
+    [told] = scene.emails("limit")
+    assert "/i/" in told.text and not scene.emails("will charge")
+    scene.cycle(days=3)
+    assert scene.intents() == [] and len(scene.charges()) == 1
+
+
+def test_a_bank_debit_is_charged_under_the_customers_mandate_and_stays_processing(scene_for: Any) -> None:
+    scene: Scene = scene_for("pm_usBankAccount")
+    with scene.loop.ctx.db.transaction() as s:
+        s.get(SavedMethodRow, scene.method_id).kind = "us_bank_account"  # type: ignore[union-attr]
+    scene.cycle(days=2)
+    scene.cycle(days=3)
+    [intent] = scene.intents()
+    assert intent["status"] == "processing"
+    assert [c.status for c in scene.charges()] == ["processing"]
+    assert scene.qbo_payments() == []  # not paid until it settles
