@@ -37,6 +37,8 @@ COMMANDS = [
     ["preview"],
     ["entries"],
     ["request-card"],
+    ["autopay"],
+    ["autopay", "list"],
 ]
 
 

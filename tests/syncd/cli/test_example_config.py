@@ -68,6 +68,14 @@ SETTINGS = {
         "message",
     },
     "company.stripe": {"api_key", "webhook_secret"},
+    "company.autopay": {
+        "enabled",
+        "charge_hour",
+        "notice_days",
+        "charge_on",
+        "change_tolerance",
+        "retry_days",
+    },
 }
 
 
@@ -127,7 +135,8 @@ def test_example_sets_nothing_config_does_not_know(credentials: Path) -> None:
     for table in ("database", "web", "quickbooks", "stripe", "smtp", "scheduler"):
         assert set(raw[table]) <= SETTINGS[table], table
     company = raw["company"][0]
-    assert set(company) - {"accounts", "branding", "stripe"} <= SETTINGS["company"]
+    assert set(company) - {"accounts", "branding", "stripe", "autopay"} <= SETTINGS["company"]
+    assert set(company["autopay"]) <= SETTINGS["company.autopay"]
     assert set(company["accounts"]) <= SETTINGS["company.accounts"]
     assert set(company["branding"]) <= SETTINGS["company.branding"]
     assert set(company["stripe"]) <= SETTINGS["company.stripe"]
