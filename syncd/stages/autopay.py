@@ -126,7 +126,7 @@ def _plan_invoice(
                 return 0
             store.move(row, ChargeStatus.SUPERSEDED, now=now)
             attempt = row.attempt
-        elif row.balance == balance and status in _SETTLED:
+        elif row.balance == balance and _stands(status, row, enrollment):
             return 0
     # Never sooner than notice_days after the notice this sends.
     charge_on = max(day, today + timedelta(days=settings.notice_days))
@@ -151,6 +151,15 @@ def _plan_invoice(
         outcome = AutopayOutcomeEmail(charge_key=planned.key, outcome=ChargeOutcome.OVER_CAP.value)
         return effects.enqueue(session, outcome, company_id=realm, now=now)
     return announce(ctx, session, planned, now)
+
+
+def _stands(status: ChargeStatus, row: AutopayCharge, enrollment: AutopayEnrollment) -> bool:
+    """Whether an earlier attempt at this balance rules out planning it again. Money taken stands
+    for good; a skip, decline or cap only for the enrollment it met (turned on again, perhaps with
+    a new card or limit, the balance is planned anew)."""
+    if status in (ChargeStatus.SUCCEEDED, ChargeStatus.PROCESSING):
+        return True
+    return status in _SETTLED and row.created_at >= enrollment.enrolled_at
 
 
 def announce(ctx: Context, session: Session, charge: AutopayCharge, now: datetime) -> int:

@@ -69,6 +69,12 @@ class Scene:
         with self.loop.ctx.db.transaction() as s:
             return store.charges_of(s, self.realm, self.invoice_ids[n])
 
+    def charges_customer(self, n: int) -> str:
+        """The QBO customer of invoice ``n``."""
+        invoice = self.loop.qbo.entity("Invoice", self.invoice_ids[n])
+        assert invoice is not None
+        return str(invoice["CustomerRef"]["value"])
+
     def emails(self, word: str, n: int = 0) -> list[Any]:
         invoice = self.loop.qbo.entity("Invoice", self.invoice_ids[n])
         assert invoice is not None
@@ -137,8 +143,10 @@ def autopay_scene(tmp_path: Path, *methods: str, enroll: bool = True, **company:
         yield Scene(loop, clock, invoice_ids, method_ids)
 
 
-def enroll_customer(s: Any, realm: str, customer: str, method_id: str, now: datetime) -> None:
-    reference = f"autopay:test:{customer}"
+def enroll_customer(
+    s: Any, realm: str, customer: str, method_id: str, now: datetime, reference: str | None = None
+) -> None:
+    reference = reference or f"autopay:test:{customer}"
     s.add(
         MethodConsent(
             reference=reference,

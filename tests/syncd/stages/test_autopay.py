@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import requests
-from autopay_scene import SKIP, Scene, autopay_scene
+from autopay_scene import SKIP, Scene, attach, autopay_scene, enroll_customer
+from method_rows import card_on_file
 from sqlalchemy import select
 
 from syncd.domain.autopay import ChargeStatus
@@ -141,27 +142,19 @@ def test_dont_charge_this_one_from_the_notice(scene_for: Any) -> None:
     assert browser.get(links[0].replace(links[0][-5:], "AAAAA"), timeout=10).status_code == 404
 
 
-def test_an_invoice_paid_offline_after_its_notice_is_not_charged(scene_for: Any) -> None:
-    scene: Scene = scene_for()
+def test_invoices_paid_offline_after_their_notice_are_never_over_charged(scene_for: Any) -> None:
+    scene: Scene = scene_for("pm_card_visa", "pm_card_visa")
     scene.cycle(days=2)
-    assert [c.status for c in scene.charges()] == ["scheduled"]
-    scene.loop.qbo.record_offline_payment(scene.invoice_id, Decimal("120.00"))
+    assert [c.status for n in (0, 1) for c in scene.charges(n)] == ["scheduled", "scheduled"]
+    scene.loop.qbo.record_offline_payment(scene.invoice_ids[0], Decimal("120.00"))  # paid in full
+    scene.loop.qbo.record_offline_payment(scene.invoice_ids[1], Decimal("20.00"))  # lowered
     scene.clock.now += timedelta(days=3)
-    # No pull: the charge itself re-reads the invoice from QBO.
+    # No pull: the charge itself re-reads each invoice from QBO.
     autopay.run(scene.loop.ctx, scene.realm)
     scene.loop.drain()
-    assert scene.intents() == [] and [c.status for c in scene.charges()] == ["cancelled"]
-
-
-def test_a_lowered_invoice_is_charged_its_balance_then(scene_for: Any) -> None:
-    scene: Scene = scene_for()
-    scene.cycle(days=2)
-    scene.loop.qbo.record_offline_payment(scene.invoice_id, Decimal("20.00"))
-    scene.clock.now += timedelta(days=3)
-    autopay.run(scene.loop.ctx, scene.realm)
-    scene.loop.drain()
-    [intent] = scene.intents()
-    assert intent["amount"] == 10000
+    assert scene.intents(0) == [] and [c.status for c in scene.charges(0)] == ["cancelled"]
+    [intent] = scene.intents(1)
+    assert intent["amount"] == 10000 and [c.status for c in scene.charges(1)] == ["succeeded"]
 
 
 DECLINES = (
@@ -231,9 +224,16 @@ def test_a_replayed_charge_never_charges_twice(scene_for: Any) -> None:
     assert len(scene.qbo_payments()) == 1
 
 
-def test_a_changed_invoice_gets_a_new_notice_and_a_later_charge(scene_for: Any) -> None:
-    scene: Scene = scene_for()
+def test_a_changed_invoice_gets_a_new_notice_and_one_over_the_cap_the_link(scene_for: Any) -> None:
+    scene: Scene = scene_for("pm_card_visa", "pm_card_visa")
+    with scene.loop.ctx.db.transaction() as s:
+        capped = s.get(AutopayEnrollment, (scene.realm, scene.charges_customer(1)))
+        assert capped is not None
+        capped.cap = Decimal("100.00")
     scene.cycle(days=2)
+    assert [c.status for c in scene.charges(1)] == ["over_cap"]
+    [told] = scene.emails("limit", 1)
+    assert "/i/" in told.text and not scene.emails("will charge", 1)
     scene.loop.qbo.record_offline_payment(scene.invoice_id, Decimal("20.00"))
     scene.cycle(days=1)  # the pull sees the lower balance: beyond the tolerance of 0.00
     first, second = scene.charges()
@@ -246,19 +246,7 @@ def test_a_changed_invoice_gets_a_new_notice_and_a_later_charge(scene_for: Any) 
     scene.cycle(days=1)
     [intent] = scene.intents()
     assert intent["amount"] == 10000
-
-
-def test_over_the_cap_the_customer_gets_the_link_instead(scene_for: Any) -> None:
-    scene: Scene = scene_for()
-    with scene.loop.ctx.db.transaction() as s:
-        enrollment = s.scalars(select(AutopayEnrollment)).one()
-        enrollment.cap = Decimal("100.00")
-    scene.cycle(days=2)
-    assert [c.status for c in scene.charges()] == ["over_cap"]
-    [told] = scene.emails("limit")
-    assert "/i/" in told.text and not scene.emails("will charge")
-    scene.cycle(days=3)
-    assert scene.intents() == [] and len(scene.charges()) == 1
+    assert scene.intents(1) == [] and len(scene.charges(1)) == 1  # over the cap: never charged
 
 
 def test_a_bank_debit_is_charged_under_the_customers_mandate_and_stays_processing(scene_for: Any) -> None:
@@ -271,3 +259,26 @@ def test_a_bank_debit_is_charged_under_the_customers_mandate_and_stays_processin
     assert intent["status"] == "processing"
     assert [c.status for c in scene.charges()] == ["processing"]
     assert scene.qbo_payments() == []  # not paid until it settles
+
+
+def test_after_a_hard_decline_a_new_card_and_a_new_enrollment_charge_the_invoice(scene_for: Any) -> None:
+    scene: Scene = scene_for("pm_card_chargeDeclinedExpiredCard")
+    scene.cycle(days=2)
+    scene.cycle(days=3)
+    assert [c.status for c in scene.charges()] == ["declined"]
+    scene.cycle(days=1)
+    assert len(scene.charges()) == 1  # autopay is off: nothing more is planned
+    customer = scene.charges()[0].customer_id
+    cus = scene.loop.ctx.stripe.ensure_customer(
+        company=scene.realm, qbo_customer_id=customer, name="C0", email=None, idempotency_key="again"
+    )
+    method_id = attach(scene.loop, "pm_card_visa", cus)
+    with scene.loop.ctx.db.transaction() as s:
+        s.add(card_on_file(method_id, scene.realm, customer, scene.clock.now, stripe_customer_id=cus))
+        enroll_customer(s, scene.realm, customer, method_id, scene.clock.now, reference="autopay:again")
+    scene.cycle(days=1)
+    _, planned = scene.charges()
+    assert (planned.attempt, planned.status, planned.payment_method_id) == (2, "scheduled", method_id)
+    scene.cycle(days=3)
+    assert [c.status for c in scene.charges()] == ["declined", "succeeded"]
+    assert scene.intents()[-1]["status"] == "succeeded"
