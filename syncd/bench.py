@@ -12,6 +12,7 @@ import click
 
 from connectors.quickbooks.bench import run_qbo_bench
 from syncd.bench_account import bench_account
+from syncd.bench_autopay import bench_autopay
 from syncd.bench_loop import bench_payments, bench_pull
 from syncd.bench_many import bench_many
 from syncd.bench_scale import run_scale
@@ -55,6 +56,7 @@ def table(results: dict[str, Any]) -> str:
         "writeback": "Publish WITH the link write-back: every payable invoice, until the last batch",
         "payments_during_first_sync": "Payment latency during a first sync: webhook -> QBO Payment",
         "many_companies": "Many companies on one daemon, all syncing: webhook -> QBO Payment, daemon memory",
+        "autopay": "Autopay notices: planned and queued, then rendered (target: 10,000 in < 60 s)",
         "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
         "queries); sign-in link asked -> email in the mailbox (target < 1 s)",
     }
@@ -82,9 +84,12 @@ def main(
     pull_invoices: int = 100_000,
     many: int = 0,
     invoices_each: int = 500,
+    autopay: int = 0,
 ) -> int:
     configure_logging("error")
-    if many:
+    if autopay:
+        results = {"autopay": bench_autopay(autopay)}
+    elif many:
         results = {"many_companies": bench_many(many, invoices=invoices_each, payments=payments, rate=rate)}
     elif scale:
         results = run_scale(invoices=invoices, pull_invoices=pull_invoices, payments=payments, rate=rate)

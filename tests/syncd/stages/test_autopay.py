@@ -133,6 +133,8 @@ def test_dont_charge_this_one_from_the_notice(scene_for: Any) -> None:
     shown = browser.get(links[0], timeout=10)  # the first button: don't charge this one
     assert shown.status_code == 200 and "charge this one" in shown.text
     assert [c.status for c in scene.charges()] == ["scheduled"]  # a GET never acts
+    forged = requests.post(links[0], data={"csrf_token": "forged"}, timeout=10)
+    assert forged.status_code == 403 and [c.status for c in scene.charges()] == ["scheduled"]
     used = browser.post(links[0], data={"csrf_token": _form_value(shown.text, "csrf_token")}, timeout=10)
     assert used.status_code == 200 and "will not be charged automatically" in used.text
     assert [c.status for c in scene.charges()] == ["skipped"]
