@@ -60,7 +60,8 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         method_kind = method.kind if method else "card"
         capped = enrollment is not None and over_cap(enrollment, noticed + tolerance)
         mandate = _mandate(session, enrollment) if method_kind == MethodKind.US_BANK_ACCOUNT.value else None
-    if not usable:
+    if not usable and sent is None:
+        # Once an amount was sent, Stripe may have taken it: a replay must learn the outcome.
         return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:autopay-off")
     amount = sent
     if amount is None:
