@@ -12,6 +12,7 @@ import click
 
 from connectors.quickbooks.bench import run_qbo_bench
 from syncd.bench_account import bench_account
+from syncd.bench_autopay import bench_autopay
 from syncd.bench_loop import bench_payments, bench_pull
 from syncd.bench_many import bench_many
 from syncd.bench_reminders import bench_reminders
@@ -58,6 +59,7 @@ def table(results: dict[str, Any]) -> str:
         "many_companies": "Many companies on one daemon, all syncing: webhook -> QBO Payment, daemon memory",
         "reminders": "Reminder run: every overdue customer's message planned, then rendered by the worker "
         "(target < 60 s for 10,000 invoices across 5,000 customers)",
+        "autopay": "Autopay notices: planned and queued, then rendered (target: 10,000 in < 60 s)",
         "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
         "queries); sign-in link asked -> email in the mailbox (target < 1 s)",
     }
@@ -86,10 +88,13 @@ def main(
     many: int = 0,
     invoices_each: int = 500,
     reminders: bool = False,
+    autopay: int = 0,
 ) -> int:
     configure_logging("error")
     if reminders:
         results = {"reminders": bench_reminders(invoices, customers=max(1, invoices // 2))}
+    elif autopay:
+        results = {"autopay": bench_autopay(autopay)}
     elif many:
         results = {"many_companies": bench_many(many, invoices=invoices_each, payments=payments, rate=rate)}
     elif scale:

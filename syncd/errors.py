@@ -52,17 +52,41 @@ class OpenBalanceError(ValidationError):
     open now."""
 
 
-class DeclinedError(PermanentError):
-    """A card or bank debit was declined; ``customer_message`` is safe to show the payer."""
+class DeclineKind(enum.Enum):
+    """What a decline calls for. SOFT: the same method may work later (retry on a schedule);
+    HARD: it will not (stop charging it, ask for another); AUTHENTICATION: only with the payer
+    present (3-D Secure), so send them to pay on-session."""
 
-    def __init__(self, message: str, *, customer_message: str, code: str | None = None) -> None:
+    SOFT = "soft"
+    HARD = "hard"
+    AUTHENTICATION = "authentication"
+
+
+class DeclinedError(PermanentError):
+    """A card or bank debit was declined; ``customer_message`` is safe to show the payer, ``kind``
+    is what the vendor's code means for a retry (unknown codes are HARD: never retried blindly)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        customer_message: str,
+        code: str | None = None,
+        kind: DeclineKind = DeclineKind.HARD,
+    ) -> None:
         super().__init__(message)
         self.customer_message = customer_message
         self.code = code
+        self.kind = kind
 
 
 class AuthenticationRequiredError(DeclinedError):
     """An off-session charge needs the customer present (3-D Secure)."""
+
+    def __init__(self, message: str, *, customer_message: str, code: str | None = None) -> None:
+        super().__init__(
+            message, customer_message=customer_message, code=code, kind=DeclineKind.AUTHENTICATION
+        )
 
 
 class StaleObjectError(TransientError):

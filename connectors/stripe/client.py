@@ -32,6 +32,7 @@ from syncd.domain import (
     SetupRequest,
     StripeEvent,
 )
+from syncd.domain.autopay import Mandate
 from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
 from syncd.ports.stripe import StripeSettings
 
@@ -218,6 +219,7 @@ class StripeConnector:
         currency: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        mandate: Mandate | None = None,
     ) -> PaymentIntent:
         """A replay finds the first attempt (by key, or by ``metadata.syncd_key`` once Stripe has
         forgotten the key) and answers as it did: the same PaymentIntent or the same decline."""
@@ -238,6 +240,8 @@ class StripeConnector:
             "metadata": idempotency.tagged(metadata, key),
             "expand": INTENT_EXPAND,
         }
+        if mandate is not None:
+            params["mandate_data"] = methods.mandate_data(mandate)
         options = self._options(key)
         created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
         return mapping.payment_intent(created.to_dict())

@@ -11,6 +11,7 @@ from syncd.errors import (
     AuthError,
     Credential,
     DeclinedError,
+    DeclineKind,
     PermanentError,
     SignatureError,
     SyncdError,
@@ -40,6 +41,19 @@ _CUSTOMER_MESSAGES: dict[str, str] = {
         "Your bank could not confirm this payment. Please try again or use another card."
     ),
 }
+# Decline codes that may pass on a later try with the same method (Stripe's "try again" advice);
+# every other code, generic card_declined and do_not_honor included, stops charging that method:
+# retrying a generic decline rarely works and banks count repeated attempts against the merchant.
+SOFT_DECLINES = frozenset(
+    {
+        "insufficient_funds",
+        "try_again_later",
+        "processing_error",
+        "issuer_not_available",
+        "reenter_transaction",
+        "approve_with_id",
+    }
+)
 GENERIC_DECLINE = "Your payment was declined. Please use another card or contact your bank."
 
 
@@ -78,7 +92,16 @@ def declined(message: str, code: object, decline_code: object) -> DeclinedError:
             code="authentication_required",
         )
     reason = decline_code if isinstance(decline_code, str) else code if isinstance(code, str) else None
-    return DeclinedError(message, customer_message=customer_message(reason), code=reason)
+    return DeclinedError(
+        message, customer_message=customer_message(reason), code=reason, kind=decline_kind(reason)
+    )
+
+
+def decline_kind(reason: str | None) -> DeclineKind:
+    """What Stripe's decline code (or error code, when it gave none) means for a retry."""
+    if reason == "authentication_required":
+        return DeclineKind.AUTHENTICATION
+    return DeclineKind.SOFT if reason in SOFT_DECLINES else DeclineKind.HARD
 
 
 def _declined(exc: stripe.StripeError) -> DeclinedError:

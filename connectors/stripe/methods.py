@@ -11,6 +11,7 @@ from connectors.stripe.amounts import wire_currency
 from connectors.stripe.checkout import METADATA_VALUE_LIMIT, success_url
 from connectors.stripe.mapping import Json, expanded, metadata, ref_id, timestamp
 from syncd.domain import MethodChange, MethodKind, SavedMethod, SetupRequest
+from syncd.domain.autopay import Mandate
 from syncd.errors import PermanentError, ValidationError
 
 METHOD_EVENTS = ("payment_method.attached", "payment_method.detached")
@@ -132,3 +133,18 @@ def change(obj: Json, event_type: str, previous: object) -> MethodChange | None:
             metadata=metadata(obj),
         )
     return None
+
+
+def mandate_data(mandate: Mandate) -> stripe.params.PaymentIntentCreateParamsMandateData:
+    """The customer's acceptance as Stripe records a mandate: online (with the IP address and user
+    agent it was given from) when both are known, else offline, at the time it was given."""
+    accepted_at = int(mandate.accepted_at.timestamp())
+    if mandate.ip and mandate.user_agent:
+        return {
+            "customer_acceptance": {
+                "type": "online",
+                "accepted_at": accepted_at,
+                "online": {"ip_address": mandate.ip, "user_agent": mandate.user_agent},
+            }
+        }
+    return {"customer_acceptance": {"type": "offline", "accepted_at": accepted_at, "offline": {}}}

@@ -50,6 +50,9 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.STRIPE_DETACH_METHOD: Spec(
         p.DetachMethod, f"{_STAGES}.saved_methods:detach", MONEY, Serial.METHODS
     ),
+    EffectKind.STRIPE_AUTOPAY_CHARGE: Spec(
+        p.AutopayCharge, f"{_STAGES}.autopay_charges:charge", MONEY, Serial.MONEY
+    ),
     EffectKind.QBO_PAYMENT: Spec(
         p.QboPayment,
         f"{_STAGES}.reconcile:record_payment",
@@ -93,6 +96,10 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.SMS_MESSAGE: Spec(p.TextMessage, f"{_STAGES}.texts:send_text", LATER),
     EffectKind.EMAIL_DUNNING: Spec(p.Dunning, f"{_STAGES}.reminders:send_dunning", LATER),
     EffectKind.EMAIL_COLLECTOR_DIGEST: Spec(p.CollectorDigest, f"{_STAGES}.digests:send_digest", LATER),
+    EffectKind.EMAIL_AUTOPAY_NOTICE: Spec(p.AutopayNoticeEmail, f"{_STAGES}.autopay_mail:send_notice", LATER),
+    EffectKind.EMAIL_AUTOPAY_OUTCOME: Spec(
+        p.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
+    ),
 }
 
 

@@ -15,6 +15,7 @@ class EffectKind(enum.StrEnum):
     STRIPE_SETUP_CHECKOUT = "stripe.setup_checkout"
     STRIPE_DEFAULT_METHOD = "stripe.default_method"
     STRIPE_DETACH_METHOD = "stripe.detach_method"
+    STRIPE_AUTOPAY_CHARGE = "stripe.autopay_charge"
     # QuickBooks
     QBO_PAYMENT = "qbo.payment"
     QBO_VOID = "qbo.void"
@@ -48,6 +49,8 @@ class EffectKind(enum.StrEnum):
     SMS_MESSAGE = "sms.message"
     EMAIL_DUNNING = "email.dunning"  # a reminder-policy step (one per customer and local day)
     EMAIL_COLLECTOR_DIGEST = "email.collector_digest"
+    EMAIL_AUTOPAY_NOTICE = "email.autopay_notice"
+    EMAIL_AUTOPAY_OUTCOME = "email.autopay_outcome"
 
 
 class Serial(enum.Enum):

@@ -437,6 +437,37 @@ class CollectorDigest(Payload):
     day: str  # ISO date, the company's local day
 
 
+# Autopay -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AutopayCharge(Payload):
+    """``charge_key`` is ``autopay:<realm>:<invoice>:<balance>:<attempt>``: one key per attempt."""
+
+    KIND = K.STRIPE_AUTOPAY_CHARGE
+    CUSTOMER = "customer_id"
+    KEY = "stripe:{charge_key}"
+    charge_key: str
+    customer_id: str = key_part()
+
+
+@dataclass(frozen=True, slots=True)
+class AutopayNoticeEmail(Payload):
+    KIND = K.EMAIL_AUTOPAY_NOTICE
+    KEY = "email:notice:{charge_key}"
+    charge_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AutopayOutcomeEmail(Payload):
+    """``outcome`` is a ``ChargeOutcome`` value: one email per attempt and outcome."""
+
+    KIND = K.EMAIL_AUTOPAY_OUTCOME
+    KEY = "email:outcome:{charge_key}:{outcome}"
+    charge_key: str
+    outcome: str
+
+
 PAYLOADS: dict[K, type[Payload]] = {
     cls.KIND: cls
     for cls in (
@@ -474,6 +505,9 @@ PAYLOADS: dict[K, type[Payload]] = {
         TextMessage,
         Dunning,
         CollectorDigest,
+        AutopayCharge,
+        AutopayNoticeEmail,
+        AutopayOutcomeEmail,
     )
 }
 

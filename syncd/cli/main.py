@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
+from syncd.cli.autopay import autopay
 from syncd.cli.cards import request_card
 from syncd.cli.collect import collect
 from syncd.cli.entries import entries
@@ -59,6 +60,7 @@ for command in (
     *tools.COMMANDS,
     audit,
     collect,
+    autopay,
     entries,
     failed,
     holds,

@@ -57,6 +57,13 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     help="The reminder run instead: --invoices overdue invoices across half as many customers, "
     "every message planned and rendered.",
 )
+@click.option(
+    "--autopay",
+    default=0,
+    type=click.IntRange(min=0),
+    help="The autopay run instead: notices for this many enrolled customers' charges planned, queued "
+    "and rendered (target: 10,000 in < 60 s).",
+)
 def bench(
     as_json: bool,
     invoices: int,
@@ -67,6 +74,7 @@ def bench(
     many: int,
     invoices_each: int,
     reminders: bool,
+    autopay: int,
 ) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
@@ -81,6 +89,7 @@ def bench(
         many=many,
         invoices_each=invoices_each,
         reminders=reminders,
+        autopay=autopay,
     )
 
 

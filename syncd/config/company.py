@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import babel
 from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
+from syncd.config.autopay import AutopaySettings
 from syncd.config.fields import Section, setting
 from syncd.config.models import (
     PAYMENT_METHODS,
@@ -206,6 +207,9 @@ class CompanySettings(Section):
     )
     collections: CollectionsSettings = setting(
         CollectionsSettings(), "Reminder steps, collectors, credit hold and small debts."
+    )
+    autopay: AutopaySettings = setting(
+        AutopaySettings(), "Automatic payments on the due date, after a notice (off by default)."
     )
     stripe: CompanyStripeSettings = setting(
         CompanyStripeSettings(),

@@ -40,6 +40,8 @@ KINDS = (
     "reminder_after",
     "final_notice",
     "collector_digest",
+    "autopay_notice",
+    "autopay_outcome",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -84,7 +86,10 @@ class EmailRenderer:
     ``final_notice``) need ``customer_name`` and ``invoices``
     (``invoice_number``, ``amount_due``, ``currency``, ``due_date``, ``portal_url``,
     ``days_overdue``); ``collector_digest`` needs ``company_name``, ``collector`` and ``accounts``
-    (``name``, ``owed``, ``currency``, ``days_overdue``, ``promise``, ``on_hold``, ``url``).
+    (``name``, ``owed``, ``currency``, ``days_overdue``, ``promise``, ``on_hold``, ``url``);
+    ``autopay_notice`` needs ``customer_name``, ``invoice_number``, ``amount``, ``currency``,
+    ``charge_on``, ``method``, ``skip_link`` and ``stop_link``; ``autopay_outcome`` the same plus
+    ``outcome`` (retry, failed, hard, action, over_cap), ``pay_link`` and, for hard, ``card_link``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

@@ -109,6 +109,7 @@ class AccountView:
     consent_text: str = ""  # shown by "Add a card or bank account", and recorded as shown
     keep_offer: str | None = None  # the "keep this card for next time" text, when offered
     recurring: tuple[RecurringItem, ...] = ()  # recurring services from QuickBooks templates
+    autopay: bool = False  # the company offers autopay: the page links to its enrollment
 
 
 @dataclass(frozen=True, slots=True)

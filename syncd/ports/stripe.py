@@ -20,6 +20,7 @@ from syncd.domain import (
     SetupRequest,
     StripeEvent,
 )
+from syncd.domain.autopay import Mandate
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,11 @@ class Stripe(Protocol):
         currency: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        mandate: Mandate | None = None,
     ) -> PaymentIntent:
-        """Autopay. Declines raise DeclinedError; 3-D Secure raises AuthenticationRequiredError."""
+        """Autopay. Declines raise DeclinedError (``kind`` soft or hard); 3-D Secure raises
+        AuthenticationRequiredError. ``mandate``: the customer's online acceptance, sent as
+        ``mandate_data`` (a US bank account debit needs it)."""
 
     def refund(
         self,

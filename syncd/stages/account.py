@@ -194,6 +194,11 @@ class AccountService:
             return None
         return row, customer
 
+    def current_customer(self, session: Session, sid: str) -> CustomerRow | None:
+        """The customer a live session looks at (for the account's other pages, autopay's)."""
+        found = self._current(session, sid)
+        return found[1] if found is not None else None
+
     def choices(self, sid: str) -> list[AccountChoice] | None:
         with self.ctx.db.transaction() as session:
             row = self._session(session, sid)
@@ -254,7 +259,12 @@ class AccountService:
         consent = TEXT["method_consent"].format(company=brand.name)
         keep = views.keep_offer(company.save_methods, offered, brand.name)
         return dataclasses.replace(
-            view, methods=on_file, consent_text=consent, keep_offer=keep, recurring=services
+            view,
+            methods=on_file,
+            consent_text=consent,
+            keep_offer=keep,
+            recurring=services,
+            autopay=company.autopay.enabled,
         )
 
     # -- payment methods ----------------------------------------------------------------------

@@ -16,12 +16,14 @@ from syncd.ports.account import AccountBackend
 from syncd.ports.mailbox import Mailbox
 from syncd.ports.portal import PortalBackend
 from syncd.stages.account import AccountService
+from syncd.stages.autopay_account import AutopayService
 from syncd.stages.card_requests import CardRequests
 from syncd.stages.collect import PortalService
 from syncd.stages.collection_desk import Desk
 from syncd.stages.connect import finish_connect
 from syncd.stages.recurring_links import TrialLinks
 from syncd.web.account import account_routes
+from syncd.web.autopay import autopay_routes
 from syncd.web.card_request import card_request_routes
 from syncd.web.collections import ROLES as COLLECT_ROLES
 from syncd.web.collections import collect_routes
@@ -91,6 +93,7 @@ def create_app(
         *card_request_routes(CardRequests(ctx), templates, csrf),
         *trial_routes(TrialLinks(ctx), templates, csrf),
         *account_routes(accounts, templates, csrf, checkout_origin(ctx)),
+        *autopay_routes(AutopayService(ctx), templates, csrf),
         *connect_routes(connect),
         *staff_routes(
             ctx,

@@ -80,6 +80,9 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
             "to": "ap@example.com",
         }
     ],
+    EffectKind.STRIPE_AUTOPAY_CHARGE: [{"charge_key": "autopay:c1:1:120.000:1"}],
+    EffectKind.EMAIL_AUTOPAY_NOTICE: [{"charge_key": "autopay:c1:1:120.000:1"}],
+    EffectKind.EMAIL_AUTOPAY_OUTCOME: [{"charge_key": "autopay:c1:1:120.000:1", "outcome": "retry"}],
 }
 
 
@@ -207,6 +210,17 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     (
         p.Dunning("7", day="2026-11-03", step=-3, template="reminder_before", invoice_ids=("1",)),
         "email:dunning:c1:7:2026-11-03:-3",
+        None,
+    ),
+    (
+        p.AutopayCharge("autopay:c1:1:120.000:1", customer_id="7"),
+        "stripe:autopay:c1:1:120.000:1",
+        "money:c1:7",
+    ),
+    (p.AutopayNoticeEmail("autopay:c1:1:120.000:1"), "email:notice:autopay:c1:1:120.000:1", None),
+    (
+        p.AutopayOutcomeEmail("autopay:c1:1:120.000:1", "retry"),
+        "email:outcome:autopay:c1:1:120.000:1:retry",
         None,
     ),
 ]

@@ -23,6 +23,7 @@ PREFIX_KIND: dict[str, str] = {
     "cus_": "customer",
     "pm_": "payment_method",
     "seti_": "setup_intent",
+    "mandate_": "mandate",
     "we_": "webhook_endpoint",
 }
 
@@ -38,6 +39,7 @@ KIND_PREFIX: dict[str, str] = {
     "customer": "cus_",
     "payment_method": "pm_",
     "setup_intent": "seti_",
+    "mandate": "mandate_",
     "webhook_endpoint": "we_",
     "request": "req_",
 }

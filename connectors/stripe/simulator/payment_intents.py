@@ -9,7 +9,7 @@ from connectors.stripe.simulator.currency import exponent
 from connectors.stripe.simulator.errors import ApiError, bad_state, card_error, invalid_param
 from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, req_int, req_str, str_list
-from connectors.stripe.simulator.ids import random_token
+from connectors.stripe.simulator.ids import new_id, random_token
 from connectors.stripe.simulator.payment_methods import resolve
 from connectors.stripe.simulator.payments import AUTH_MESSAGE, attempt
 from connectors.stripe.simulator.resources import list_route, retrieve_route
@@ -121,6 +121,13 @@ def confirm(state: SimState, pi: JsonDict, pm_id: str | None, *, off_session: bo
             f"The provided PaymentMethod belongs to a different customer than {pi['customer']}.",
             "payment_method_invalid_parameter",
         )
+    if off_session and pm["type"] == "us_bank_account" and not _mandate_of(state, pi, pm):
+        raise invalid_param(
+            "mandate_data",
+            "A mandate is required to debit this us_bank_account off-session: pass mandate_data with "
+            "the customer's acceptance, or use a payment method set up with a mandate.",
+            "payment_intent_mandate_invalid",
+        )
     result = attempt(state, pi, pm, off_session=off_session)
     if result == "declined":
         error = pi["last_payment_error"]
@@ -142,6 +149,31 @@ def confirm(state: SimState, pi: JsonDict, pm_id: str | None, *, off_session: bo
     return pi
 
 
+def _mandate_of(state: SimState, pi: JsonDict, pm: JsonDict) -> str | None:
+    found = state.store.note(pi["id"]).get("mandate") or state.store.note(pm["id"]).get("mandate")
+    return str(found) if found else None
+
+
+def _accept_mandate(state: SimState, pi: JsonDict, raw: object) -> None:
+    """``mandate_data[customer_acceptance]``: online needs the IP address and user agent."""
+    acceptance = raw.get("customer_acceptance") if isinstance(raw, dict) else None
+    kind = acceptance.get("type") if isinstance(acceptance, dict) else None
+    if kind not in ("online", "offline"):
+        raise invalid_param(
+            "mandate_data[customer_acceptance][type]", "Must be online or offline.", "parameter_invalid_empty"
+        )
+    online = acceptance.get("online") if isinstance(acceptance, dict) else None
+    if kind == "online" and not (
+        isinstance(online, dict) and online.get("ip_address") and online.get("user_agent")
+    ):
+        raise invalid_param(
+            "mandate_data[customer_acceptance][online]",
+            "An online acceptance needs ip_address and user_agent.",
+            "parameter_missing",
+        )
+    state.store.note(pi["id"])["mandate"] = new_id("mandate")
+
+
 def _create(ctx: Ctx) -> JsonDict:
     params = ctx.params
     if "payment_method_types" in params:
@@ -161,6 +193,8 @@ def _create(ctx: Ctx) -> JsonDict:
     if pm_id is not None:
         pi["payment_method"] = resolve(ctx.state, pm_id)["id"]
         pi["status"] = "requires_confirmation"
+    if params.get("mandate_data"):
+        _accept_mandate(ctx.state, pi, params["mandate_data"])
     if opt_bool(params, "confirm"):
         confirm(ctx.state, pi, None, off_session=_off_session(params))
     return pi

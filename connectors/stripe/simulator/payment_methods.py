@@ -24,6 +24,10 @@ TEST_TOKENS: dict[str, tuple[str, str, str]] = {
     "pm_card_authenticationRequired": ("card", "3184", "requires_action"),
     "pm_card_chargeDeclined": ("card", "0002", "card_declined"),
     "pm_card_chargeDeclinedInsufficientFunds": ("card", "9995", "insufficient_funds"),
+    "pm_card_chargeDeclinedLostCard": ("card", "9987", "lost_card"),
+    "pm_card_chargeDeclinedStolenCard": ("card", "9979", "stolen_card"),
+    "pm_card_chargeDeclinedExpiredCard": ("card", "0069", "expired_card"),
+    "pm_card_chargeDeclinedProcessingError": ("card", "0119", "processing_error"),
     "pm_usBankAccount": ("us_bank_account", "6789", "ach_success"),
 }
 
@@ -32,6 +36,12 @@ BEHAVIOURS = frozenset(
         "card_success",
         "card_declined",
         "insufficient_funds",
+        "lost_card",
+        "stolen_card",
+        "expired_card",
+        "processing_error",
+        "try_again_later",
+        "do_not_honor",
         "requires_action",
         "ach_success",
         "ach_failure",

@@ -18,6 +18,18 @@ DECLINES: dict[str, tuple[str, str, str]] = {
     # behaviour -> (code, decline_code, message)
     "card_declined": ("card_declined", "generic_decline", "Your card was declined."),
     "insufficient_funds": ("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    # Stripe's test cards 4000000000009987 / 9979 / 0069 / 0119; the last two are their own codes.
+    "lost_card": ("card_declined", "lost_card", "Your card was declined."),
+    "stolen_card": ("card_declined", "stolen_card", "Your card was declined."),
+    "expired_card": ("expired_card", "expired_card", "Your card has expired."),
+    "processing_error": (
+        "processing_error",
+        "processing_error",
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
+    # No test card gives these two; ``set_payment_method_behaviour`` does.
+    "try_again_later": ("card_declined", "try_again_later", "Your card was declined."),
+    "do_not_honor": ("card_declined", "do_not_honor", "Your card was declined."),
 }
 
 AUTH_MESSAGE = "Your card was declined. This transaction requires authentication."

@@ -8,7 +8,7 @@ from typing import Any
 from connectors.stripe.simulator.errors import bad_state, card_error
 from connectors.stripe.simulator.events import emit, record_new
 from connectors.stripe.simulator.forms import merge_metadata, opt_bool, opt_str, str_list
-from connectors.stripe.simulator.ids import random_token
+from connectors.stripe.simulator.ids import new_id, random_token
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of, resolve
 from connectors.stripe.simulator.payments import DECLINES, payment_error
 from connectors.stripe.simulator.resources import retrieve_route
@@ -105,6 +105,9 @@ def confirm_setup(state: SimState, seti: JsonDict, pm_id: str | None) -> JsonDic
         raise card_error(code, decline_code, message, payment_intent=None, charge=None)
     if seti["customer"] is not None:
         attach(state, pm, seti["customer"])
+    if pm["type"] == "us_bank_account":
+        # Setting up a bank account records the customer's mandate: later debits reuse it.
+        seti["mandate"] = state.store.note(pm["id"])["mandate"] = new_id("mandate")
     seti["status"] = "succeeded"
     emit(state, "setup_intent.succeeded", seti)
     return seti

@@ -6,6 +6,7 @@ gets its own module here and one import line below.
 
 from __future__ import annotations
 
+from syncd.store.models.autopay import AutopayCharge, AutopayEnrollment, AutopayLink
 from syncd.store.models.collections import (
     CollectionAccount,
     CollectionActivity,
@@ -63,6 +64,9 @@ __all__ = [
     "AccountSession",
     "AccountToken",
     "Amount",
+    "AutopayCharge",
+    "AutopayEnrollment",
+    "AutopayLink",
     "Base",
     "BooksAccount",
     "CardRequest",

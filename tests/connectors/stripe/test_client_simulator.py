@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,14 @@ from syncd.domain import (
     PayoutStatus,
     StripeEventKind,
 )
-from syncd.errors import AuthenticationRequiredError, DeclinedError, SignatureError
+from syncd.domain.autopay import Mandate
+from syncd.errors import (
+    AuthenticationRequiredError,
+    DeclinedError,
+    DeclineKind,
+    SignatureError,
+    ValidationError,
+)
 
 pytest.importorskip("connectors.stripe.simulator")
 
@@ -311,6 +318,61 @@ def test_off_session_charges(sim: Any, connector: StripeConnector) -> None:
         charge("pm_card_chargeDeclined", "autopay:140:3")
     assert charge("pm_card_visa", "autopay:140:1").id == paid.id
     assert len(sim.objects("payment_intent")) == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "code", "kind"),
+    [
+        # Stripe's documented test cards for each decline an automatic charge may meet.
+        ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds", DeclineKind.SOFT),
+        ("pm_card_chargeDeclinedProcessingError", "processing_error", DeclineKind.SOFT),
+        ("pm_card_chargeDeclinedExpiredCard", "expired_card", DeclineKind.HARD),
+        ("pm_card_chargeDeclinedLostCard", "lost_card", DeclineKind.HARD),
+        ("pm_card_chargeDeclinedStolenCard", "stolen_card", DeclineKind.HARD),
+        ("pm_card_chargeDeclined", "generic_decline", DeclineKind.HARD),
+        ("pm_card_authenticationRequired", "authentication_required", DeclineKind.AUTHENTICATION),
+    ],
+)
+def test_off_session_declines_by_kind(
+    connector: StripeConnector, method: str, code: str, kind: DeclineKind
+) -> None:
+    customer = connector.ensure_customer(
+        company=COMPANY, qbo_customer_id="61", name="D", email=None, idempotency_key="c61"
+    )
+    with pytest.raises(DeclinedError) as declined:
+        connector.charge_off_session(
+            customer_id=customer,
+            payment_method_id=method,
+            amount=Decimal("42.00"),
+            currency="USD",
+            metadata={"company": COMPANY, "invoice_ids": "141"},
+            idempotency_key=f"autopay:141:{method}",
+        )
+    assert (declined.value.code, declined.value.kind) == (code, kind)
+    assert declined.value.customer_message
+
+
+def test_an_off_session_bank_debit_needs_a_mandate(connector: StripeConnector) -> None:
+    customer = connector.ensure_customer(
+        company=COMPANY, qbo_customer_id="62", name="B", email=None, idempotency_key="c62"
+    )
+
+    def debit(key: str, mandate: Mandate | None) -> Any:
+        return connector.charge_off_session(
+            customer_id=customer,
+            payment_method_id="pm_usBankAccount",
+            amount=Decimal("42.00"),
+            currency="USD",
+            metadata={"company": COMPANY, "invoice_ids": "142"},
+            idempotency_key=key,
+            mandate=mandate,
+        )
+
+    with pytest.raises(ValidationError, match="mandate"):
+        debit("autopay:142:1", None)
+    accepted = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    paid = debit("autopay:142:2", Mandate(accepted_at=accepted, ip="203.0.113.7", user_agent="Phone/1.0"))
+    assert paid.status is PaymentIntentStatus.PROCESSING
 
 
 def test_forged_webhook_is_refused(sim: Any, connector: StripeConnector, receiver: WebhookReceiver) -> None:

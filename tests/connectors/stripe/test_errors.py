@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 import stripe
 
-from connectors.stripe.errors import GENERIC_DECLINE, customer_message, translate
+from connectors.stripe.errors import GENERIC_DECLINE, customer_message, decline_kind, translate
 from connectors.stripe.throttle import backoff_delay, call
 from syncd.errors import (
     AuthenticationRequiredError,
     AuthError,
     DeclinedError,
+    DeclineKind,
     PermanentError,
     SignatureError,
     ThrottledError,
@@ -34,6 +35,39 @@ def _body(kind: str, code: str | None = None, decline_code: str | None = None) -
     if decline_code:
         error["decline_code"] = decline_code
     return {"error": error}
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("insufficient_funds", DeclineKind.SOFT),
+        ("try_again_later", DeclineKind.SOFT),
+        ("processing_error", DeclineKind.SOFT),
+        ("expired_card", DeclineKind.HARD),
+        ("lost_card", DeclineKind.HARD),
+        ("stolen_card", DeclineKind.HARD),
+        ("do_not_honor", DeclineKind.HARD),
+        ("generic_decline", DeclineKind.HARD),
+        ("card_declined", DeclineKind.HARD),
+        ("something_new", DeclineKind.HARD),  # never retried blindly
+        (None, DeclineKind.HARD),
+        ("authentication_required", DeclineKind.AUTHENTICATION),
+    ],
+)
+def test_decline_kinds(code: str | None, kind: DeclineKind) -> None:
+    assert decline_kind(code) is kind
+
+
+def test_a_soft_decline_says_so() -> None:
+    exc = CardError(
+        "Try again later.",
+        None,
+        "card_declined",
+        http_status=402,
+        json_body=_body("card_error", "card_declined", "try_again_later"),
+    )
+    error = translate(exc)
+    assert isinstance(error, DeclinedError) and error.kind is DeclineKind.SOFT
 
 
 def test_card_declined() -> None:

@@ -30,6 +30,7 @@ from syncd.domain import (
     StripeEvent,
     StripeEventKind,
 )
+from syncd.domain.autopay import Mandate
 from syncd.errors import (
     AuthenticationRequiredError,
     AuthError,
@@ -324,6 +325,7 @@ class FakeStripe:
         currency: str,
         metadata: dict[str, str],
         idempotency_key: str,
+        mandate: Mandate | None = None,
     ) -> PaymentIntent:
         self._customer(customer_id)
 

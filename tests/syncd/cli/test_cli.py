@@ -47,6 +47,8 @@ COMMANDS = [
     ["staff", "reset"],
     ["staff", "list"],
     ["simulate", "twilio"],
+    ["autopay"],
+    ["autopay", "list"],
 ]
 
 

@@ -90,6 +90,14 @@ SETTINGS = {
         "hold_after_days",
         "agency_above",
     },
+    "company.autopay": {
+        "enabled",
+        "charge_hour",
+        "notice_days",
+        "charge_on",
+        "change_tolerance",
+        "retry_days",
+    },
 }
 
 

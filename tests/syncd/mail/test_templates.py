@@ -47,6 +47,25 @@ def context(**changes: object) -> dict[str, object]:
         "account_url": "https://pay.acme.example/account",
         "continue_link": "https://pay.acme.example/t/tok_trial?choice=continue",
         "cancel_link": "https://pay.acme.example/t/tok_trial?choice=cancel",
+        "charge_on": date(2026, 4, 4),
+        "method": "Visa ending 4242",
+        "skip_link": "https://pay.acme.example/autopay/tok_skip",
+        "stop_link": "https://pay.acme.example/autopay/tok_stop",
+        "pay_link": "https://pay.acme.example/i/tok_abc",
+        "card_link": "https://pay.acme.example/c/tok_card",
+        "outcome": "retry",
+        "collector": "Ana",
+        "accounts": [
+            {
+                "name": "Blue Bottle Bakery",
+                "owed": Decimal("73.40"),
+                "currency": "USD",
+                "days_overdue": 3,
+                "promise": None,
+                "on_hold": False,
+                "url": "https://pay.acme.example/staff/c/1/collect/7",
+            }
+        ],
         "invoices": [
             {
                 "invoice_number": "INV-1042",
@@ -73,6 +92,8 @@ def context(**changes: object) -> dict[str, object]:
 
 
 CARD_KINDS = ("card_request", "card_expiry")
+AUTOPAY_KINDS = ("autopay_notice", "autopay_outcome")
+DUNNING_KINDS = ("reminder_before", "reminder_due", "reminder_after", "final_notice")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -91,6 +112,17 @@ def test_every_kind_renders_branded(kind: str) -> None:
             assert "Alarm monitoring" in body and "https://pay.acme.example/t/tok_trial?choice=cancel" in body
     elif kind == "sign_in":
         assert "https://pay.acme.example/account/link/tok_xyz" in email.text
+    elif kind in DUNNING_KINDS:  # one message for all of the customer's invoices at the step
+        for body in (email.text, email.html):
+            assert "INV-1042" in body and "INV-0977" in body and "https://pay.acme.example/i/tok_abc" in body
+    elif kind == "collector_digest":
+        for body in (email.text, email.html):
+            assert "Blue Bottle Bakery" in body and "/staff/c/1/collect/7" in body
+    elif kind in AUTOPAY_KINDS:
+        for body in (email.text, email.html):
+            assert "INV-1042" in body and "Visa ending 4242" in body and "April 4, 2026" in body
+            assert "/autopay/tok_skip" in body and "/autopay/tok_stop" in body
+        assert "INV-1042" in email.subject
     elif kind != "staff_alert":
         assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
         for body in (email.text, email.html):
@@ -181,6 +213,20 @@ def test_override_dir_takes_precedence(tmp_path: Path) -> None:
     assert "Amount due: $73.40" in email.text  # not overridden: packaged default
     for kind in KINDS:
         renderer.render(kind, context())
+
+
+@pytest.mark.parametrize("outcome", ["retry", "failed", "hard", "action", "over_cap"])
+def test_autopay_outcome_says_what_to_do(outcome: str) -> None:
+    email = EmailRenderer(None).render("autopay_outcome", context(outcome=outcome, amount=Decimal("73.40")))
+    expected = {
+        "retry": "https://pay.acme.example/autopay/tok_skip",
+        "failed": "https://pay.acme.example/i/tok_abc",
+        "hard": "https://pay.acme.example/c/tok_card",
+        "action": "https://pay.acme.example/i/tok_abc",
+        "over_cap": "https://pay.acme.example/i/tok_abc",
+    }[outcome]
+    assert expected in email.text and expected in email.html and "\n" not in email.subject
+    assert ("try again on April 4, 2026" in email.text) is (outcome == "retry")
 
 
 def test_missing_value_is_a_permanent_error() -> None:

@@ -1,7 +1,7 @@
 """recurring invoice templates mirrored from QBO, and trial reminder links
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from syncd.store.migrations.shapes import at, create_indexes, create_table, currency, money, qbo_id, string
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
