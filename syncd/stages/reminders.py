@@ -10,8 +10,8 @@ message, an ``email.dunning`` effect keyed ``email:dunning:<realm>:<customer>:<d
 customer who already had a message that day (a new-invoice notice or another step) waits a day.
 The links are marked in the same transaction as the effect, so nothing goes twice.
 
-Invoices are skipped by the checks in :data:`SKIPS` (one line each: "on autopay" and "in an
-active plan" join them there).
+Invoices are skipped by the checks in :data:`SKIPS` (under review, disputed, promised, on
+autopay; "in an active plan" joins them there with one line).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from syncd.formatting import format_money
 from syncd.ports.texts import NoTexts, TextQueue
 from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
-from syncd.store import collections, effects, reviews
+from syncd.store import autopay, collections, effects, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, InvoiceRow, PortalLink
 from syncd.worker import Done
@@ -59,7 +59,15 @@ def _promised(session: Session, realm_id: str, today: date) -> Callable[[Invoice
     return lambda invoice: invoice.customer_id in promised
 
 
-SKIPS: tuple[SkipCheck, ...] = (_under_review, _disputed, _promised)
+def _on_autopay(session: Session, realm_id: str, today: date) -> Callable[[InvoiceRow], bool]:
+    """Autopay charges them on the due date after its own notice; one whose charge was declined,
+    needs the payer or is over the cap is chased like any other."""
+    enrolled = {row.customer_id for row in autopay.enrolled(session, realm_id) if row.stopped_at is None}
+    chased = autopay.chased_invoices(session, realm_id) if enrolled else set()
+    return lambda invoice: invoice.customer_id in enrolled and invoice.qbo_id not in chased
+
+
+SKIPS: tuple[SkipCheck, ...] = (_under_review, _disputed, _promised, _on_autopay)
 
 
 def due_step(

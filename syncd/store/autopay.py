@@ -189,3 +189,16 @@ def add_link(
 
 def link(session: Session, digest: str) -> AutopayLink | None:
     return session.get(AutopayLink, digest)
+
+
+def chased_invoices(session: Session, realm_id: str) -> set[str]:
+    """Invoices autopay could not pay by itself: a charge declined, waiting for the payer to
+    confirm on-session, or over the customer's cap (the reminders chase these like any other)."""
+    stuck = [ChargeStatus.DECLINED.value, ChargeStatus.NEEDS_ACTION.value, ChargeStatus.OVER_CAP.value]
+    return set(
+        session.scalars(
+            select(AutopayCharge.invoice_id).where(
+                AutopayCharge.company_id == realm_id, AutopayCharge.status.in_(stuck)
+            )
+        )
+    )

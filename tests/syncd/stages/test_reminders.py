@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.config import parse
+from syncd.domain.autopay import ChargeStatus
 from syncd.domain.collections import Channel, ReminderStep
 from syncd.preview import preview, tomorrow_at
 from syncd.stages import collectors
 from syncd.stages.cycle import run_cycle
 from syncd.stages.reminders import due_step
 from syncd.store import collections, holds
-from syncd.store.models import CollectionAccount, Effect, InvoiceRow
+from syncd.store.models import AutopayCharge, AutopayEnrollment, CollectionAccount, Effect, InvoiceRow
 
 STAFF = "staff@northwind.test"
 ANA = "ana@northwind.test"
@@ -319,3 +320,54 @@ def test_an_sms_step_texts_only_and_falls_back_to_email_without_sms(tmp_path: Pa
             assert "is overdue" in next(iter(texts.sent.values())).body
         else:
             assert new == ["Overdue: 1 invoice from Northwind IT Services"] and texts.sent == {}
+
+
+def test_autopay_customers_are_not_chased_until_their_charge_fails(tmp_path: Path) -> None:
+    """An enrolled customer's invoice is paid on its due date by autopay: no reminder; once its
+    charge is declined (or needs the payer, or is over the cap) the reminders chase it."""
+    with ladder_loop(tmp_path, steps=["2:email:reminder_after", "9:email:final_notice"]) as (loop, clock):
+        ctx, realm = loop.ctx, loop.realm
+        due = START.date() + timedelta(days=1)
+        invoice = loop.qbo.add_invoice(amount=Decimal("45.00"), due_date=due, email="ap@customer.test")
+        run_cycle(ctx, realm)
+        loop.drain()
+        with ctx.db.transaction() as s:
+            row = s.get(InvoiceRow, (realm, invoice))
+            assert row is not None
+            customer = row.customer_id
+            s.add(
+                AutopayEnrollment(
+                    company_id=realm,
+                    customer_id=customer,
+                    payment_method_id="pm_card_visa",
+                    consent_reference="consent:1",
+                    enrolled_at=clock.now,
+                    updated_at=clock.now,
+                )
+            )
+        seen = len(mails(loop))
+        clock.now += timedelta(days=3)
+        run_cycle(ctx, realm)
+        loop.drain()
+        assert subjects(loop, seen) == []
+        with ctx.db.transaction() as s:
+            s.add(
+                AutopayCharge(
+                    key=f"autopay:{realm}:{invoice}:45.000:1",
+                    company_id=realm,
+                    customer_id=customer,
+                    invoice_id=invoice,
+                    balance=Decimal("45.00"),
+                    currency="USD",
+                    attempt=1,
+                    charge_on=due,
+                    status=ChargeStatus.DECLINED.value,
+                    payment_method_id="pm_card_visa",
+                    created_at=clock.now,
+                    updated_at=clock.now,
+                )
+            )
+        clock.now += timedelta(days=1)
+        run_cycle(ctx, realm)
+        loop.drain()
+        assert subjects(loop, seen) == ["Overdue: 1 invoice from Northwind IT Services"]
