@@ -34,6 +34,7 @@ from syncd.errors import AuthError
 from syncd.stages import account_cleanup, events
 from syncd.stages.cycle import run_cycle
 from syncd.store import effects, leases, owners, replicas
+from syncd.turns import Turns
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +50,8 @@ STAFF_ONLY = ("email.staff",)
 PULL_SPACING = 5.0
 # Company cycles (pull, publish, notify) running at once: a daemon of hundreds of companies
 # starts all their first syncs together, and they write to one database. The rest wait their turn
-# holding no connection, while the worker and money lanes go on.
+# holding no connection, while the worker and money lanes go on; the company whose last cycle began
+# longest ago goes next, so first syncs go before webhook-woken re-pulls (``syncd.turns``).
 CYCLES_AT_ONCE = 4
 # Companies the money lane serves side by side (each runs its own effects in parallel too).
 MONEY_COMPANIES_AT_ONCE = 4
@@ -153,7 +155,7 @@ class Scheduler:
         self._share: int | None = None
         self._counting = threading.Lock()
         self._stopping = False
-        self._cycles = threading.BoundedSemaphore(CYCLES_AT_ONCE)
+        self._cycles = Turns(CYCLES_AT_ONCE)
         # The money lane's companies in hand (value: due again meanwhile), on a pool of their own.
         self._in_lane: dict[str, bool] = {}
         self._lane = ThreadPoolExecutor(max_workers=MONEY_COMPANIES_AT_ONCE, thread_name_prefix="money")
@@ -376,7 +378,7 @@ class Scheduler:
         return job
 
     def _gated_cycle(self, ctx: Context, realm: str) -> None:
-        with self._cycles:
+        with self._cycles.turn(realm):
             if not self._stopping:
                 self.stages.cycle(ctx, realm)
 
