@@ -129,4 +129,7 @@ def bench_many(
         "rss_before_mb": round(rss_before, 1),
         "rss_after_mb": round(rss_after, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        # Issue 14's targets for this run: p95 and peak memory below these, no 429.
+        "target_p95_seconds_below": 2.0,
+        "target_peak_rss_mb_below": 400,
     }

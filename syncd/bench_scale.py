@@ -111,6 +111,7 @@ def run_scale(*, invoices: int, pull_invoices: int, payments: int, rate: float) 
     results: dict[str, Any] = {"first_pull": bench_first_pull(pull_invoices)}
     results["first_pull"]["peak_rss_mb_process"] = round(peak_rss_mb(), 1)
     results["first_pull"]["rss_now_mb"] = round(current_rss_mb(), 1)
+    results["first_pull"]["target_peak_rss_mb_below"] = 250
     results["first_pull_linearity"] = linearity(small, results["first_pull"])
     results["writeback"] = bench_writeback(invoices)
     results["payments_during_first_sync"] = bench_payments(
