@@ -333,7 +333,9 @@ class Scheduler:
         live ones: its fair share of the companies."""
         now = self.ctx.clock()
         if alive:
-            replicas.beat(self.ctx.db, self.owner, now=now, seconds=self.lease_seconds)
+            # Renewed every beat, yet lapsing sooner than the company leases (renewed every third
+            # of theirs): a dead replica has stopped counting by the time its companies are free.
+            replicas.beat(self.ctx.db, self.owner, now=now, seconds=self.lease_seconds * 2 / 3)
         self._share = replicas.fair_share(len(self.realms), replicas.live(self.ctx.db, now=now))
 
     def _give_back(self) -> None:

@@ -2,7 +2,7 @@
 
 Each running scheduler holds a lease ``replica:<owner>`` that its lease beat renews, so the
 replicas live now are the rows that have not lapsed; a killed replica drops out once its row lapses,
-no sooner than its company leases (renewed less often, lapsing first). A replica takes an unowned
+which the scheduler makes no later than its company leases. A replica takes an unowned
 company only while it holds fewer than ``fair_share`` of them, and gives back what it holds beyond
 that, so two or three replicas on one database split the companies between them instead of the
 first to start holding them all.
