@@ -332,9 +332,19 @@ def test_replicas_share_companies_and_take_over_a_killed_one(
     world.wait_until(
         lambda: len(_receipts(world)) >= len(payer.paid), timeout=30, what="a receipt for every payment"
     )
+    # QBO answers before the effect's own transaction commits: under load that may take a moment.
+    world.wait_until(
+        lambda: _done_payments(db) >= len(payer.paid), timeout=30, what="every QBO Payment effect done"
+    )
     _assert_no_duplicates(world, db, payer)
     for replica in running:
         assert replica.daemon.stop() == 0, replica.daemon.tail()
+
+
+def _done_payments(db: Database) -> int:
+    with db.transaction() as session:
+        done = select(func.count()).select_from(Effect).where(Effect.status == "done")
+        return int(session.scalar(done.where(Effect.kind == "qbo.payment")) or 0)
 
 
 def _assert_no_duplicates(world: World, db: Database, payer: Payer) -> None:
