@@ -54,6 +54,7 @@ def table(results: dict[str, Any]) -> str:
         "payments_burst": "Payment latency, every payment at once (a stress figure, not the target)",
         "qbo_requests": "QBO requests (connector benchmark)",
         "first_pull": "First pull + publish of a big company (syncd process; simulator in its own process)",
+        "first_pull_linearity": "First pull + publish: cost per 1,000 invoices, big company vs 10,000",
         "writeback": "Publish WITH the link write-back: every payable invoice, until the last batch",
         "payments_during_first_sync": "Payment latency during a first sync: webhook -> QBO Payment",
         "many_companies": "Many companies on one daemon, all syncing: webhook -> QBO Payment, daemon memory",

@@ -204,14 +204,23 @@ class Payer:
         return all(_booked(self.world, self.paid[i], i) for i in intents or self.paid)
 
 
+def _shared(db: Database, running: list[Replica], companies: int) -> bool:
+    """Every company held, by the running replicas only, none holding more than its fair share
+    (ceil(companies / replicas)) and each holding at least one."""
+    holders = _holders(db)
+    counts = Counter(_pid(owner) for owner in holders.values())
+    share = -(-companies // len(running))
+    pids = {r.pid for r in running}
+    return len(holders) == companies and set(counts) == pids and max(counts.values()) <= share
+
+
 def _new_invoice_through_idle_replica(world: World, db: Database, running: list[Replica]) -> None:
     """QBO's webhook for a new invoice reaches a replica that does not own the company: the owner
     pulls it at once, not a pull interval later."""
-    owners = {_pid(owner) for owner in _holders(db).values()}
-    idle = next((r for r in running if r.pid not in owners), None)
-    assert idle is not None, "one replica should own every company here (the first to claim them)"
-    world.qbo.set_webhook_url(f"{idle.url}/webhooks/quickbooks")
+    holders = _holders(db)
     realm = next(iter(EXTRA))
+    idle = next(r for r in running if r.pid != _pid(holders[realm]))
+    world.qbo.set_webhook_url(f"{idle.url}/webhooks/quickbooks")
     started = time.monotonic()
     invoice = world.qbo.add_invoice(amount=Decimal("321.00"), realm_id=realm)
 
@@ -242,7 +251,8 @@ def _kill_owner(replicas: list[Replica], db: Database, world: World, payer: Paye
     booked: dict[str, float] = {}
     live = {r.pid for r in survivors}
     deadline = killed_at + TAKEOVER_BOUND + 30
-    while len(booked) < len(orphans) and time.monotonic() < deadline:
+    # Until each is booked and pulled: under load a pull may end after the payment is booked.
+    while min(len(booked), len(pulled)) < len(orphans) and time.monotonic() < deadline:
         now = time.monotonic() - killed_at
         holders = _holders(db)
         pulls = _last_pulls(db)
@@ -281,11 +291,10 @@ def test_replicas_share_companies_and_take_over_a_killed_one(
     running = [first, second]
     for replica in running:
         replica.daemon.start()
-    # Every company held by exactly one of the two, and its invoices emailed once.
+    # The two share the companies (two and one), each held by one of them; its invoices emailed once.
     world.wait_until(
-        lambda: set(_holders(db)) == set(realms), timeout=30, what=lambda: f"leases: {_holders(db)}"
+        lambda: _shared(db, running, len(realms)), timeout=30, what=lambda: f"leases: {_holders(db)}"
     )
-    assert {_pid(o) for o in _holders(db).values()} <= {r.pid for r in running}
     world.wait_until(
         lambda: {n for n, _ in _links(world)} == set(names.values()),
         timeout=60,
@@ -307,10 +316,13 @@ def test_replicas_share_companies_and_take_over_a_killed_one(
     for replica in (third, killed):
         replica.daemon.start()
         running.append(replica)
+    # Three replicas, three companies: one each (the survivor gives back what it took over).
+    world.wait_until(
+        lambda: _shared(db, running, len(realms)), timeout=30, what=lambda: f"leases: {_holders(db)}"
+    )
     for i, realm in enumerate(realms):
         payer.pay(realm, running[i % 3])
     world.wait_until(payer.booked, timeout=30, what="payments booked with three replicas")
-    assert set(_holders(db)) == set(realms)
 
     second_kill = _kill_owner(running, db, world, payer)
     assert second_kill["taken"] <= TAKEOVER_BOUND
@@ -320,9 +332,19 @@ def test_replicas_share_companies_and_take_over_a_killed_one(
     world.wait_until(
         lambda: len(_receipts(world)) >= len(payer.paid), timeout=30, what="a receipt for every payment"
     )
+    # QBO answers before the effect's own transaction commits: under load that may take a moment.
+    world.wait_until(
+        lambda: _done_payments(db) >= len(payer.paid), timeout=30, what="every QBO Payment effect done"
+    )
     _assert_no_duplicates(world, db, payer)
     for replica in running:
         assert replica.daemon.stop() == 0, replica.daemon.tail()
+
+
+def _done_payments(db: Database) -> int:
+    with db.transaction() as session:
+        done = select(func.count()).select_from(Effect).where(Effect.status == "done")
+        return int(session.scalar(done.where(Effect.kind == "qbo.payment")) or 0)
 
 
 def _assert_no_duplicates(world: World, db: Database, payer: Payer) -> None:
@@ -338,8 +360,13 @@ def _assert_no_duplicates(world: World, db: Database, payer: Payer) -> None:
         ).all()
         done = select(func.count()).select_from(Effect).where(Effect.status == "done")
         payments = session.scalar(done.where(Effect.kind == "qbo.payment"))
+        undone = session.execute(
+            select(Effect.key, Effect.status, Effect.lease_owner, Effect.attempts, Effect.last_error).where(
+                Effect.kind == "qbo.payment", Effect.status != "done"
+            )
+        ).all()
     assert twice == []
-    assert payments == len(payer.paid)
+    assert payments == len(payer.paid), f"QBO Payment effects not done: {undone}"
     identities = {invoice: {m for m, _ in mails} for invoice, mails in _invoice_mail(world).items()}
     assert identities and all(len(ids) == 1 for ids in identities.values()), identities
     assert len(_receipts(world)) == len(payer.paid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncd.bench_scale import bench_writeback
+from syncd.bench_scale import bench_writeback, linearity
 
 
 def test_writeback_bench_small_company() -> None:
@@ -13,3 +13,11 @@ def test_writeback_bench_small_company() -> None:
     assert result["reads_during_writeback"] == 0 and result["writes"] == 0
     assert result["reads"] <= 12
     assert result["throttled_429"] == 0
+
+
+def test_linearity_compares_the_cost_per_1000_invoices() -> None:
+    small = {"invoices": 10_000, "seconds_per_1000": 0.4}
+    big = {"invoices": 100_000, "seconds_per_1000": 0.5}
+    figures = linearity(small, big)
+    assert figures["per_1000_ratio"] == 1.25
+    assert figures["invoices_big"] == 100_000 and figures["target_ratio_at_most"] == 1.5

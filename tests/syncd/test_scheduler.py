@@ -19,9 +19,9 @@ from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
-from syncd.scheduler import Scheduler, Stages
+from syncd.scheduler import Scheduler, Stages, _JobState
 from syncd.secrets import SecretBox
-from syncd.store import accounts, effects, leases
+from syncd.store import accounts, effects, leases, replicas
 from syncd.store.models import AccountSession, Company
 
 WAIT = 10.0
@@ -461,3 +461,93 @@ def test_a_woken_pull_waits_out_the_spacing_after_the_last(ctx: Context, calls: 
         assert scheduler.wait_for_run("pull:111", 1, WAIT)
     finally:
         scheduler.shutdown()
+
+
+def _holders(ctx: Context, at: Any = None) -> dict[str, str | None]:
+    now = at or ctx.clock()
+    return {realm: leases.holder(ctx.db, f"company:{realm}", now=now) for realm in ("111", "222")}
+
+
+def test_replicas_share_the_companies_and_a_survivor_takes_a_dead_ones(ctx: Context, calls: Calls) -> None:
+    first = Scheduler(ctx, stages=calls.stages(), owner="a", lease_seconds=60)
+    second = Scheduler(ctx, stages=calls.stages(), owner="b", lease_seconds=60)
+    try:
+        first._hold_leases()  # alone: its fair share is every company
+        assert _holders(ctx) == {"111": "a", "222": "a"}
+        second._hold_leases()  # two live replicas: one company each, none free yet
+        assert _holders(ctx) == {"111": "a", "222": "a"}
+        assert not second.owns("222")
+        first._hold_leases()  # holds one beyond its share: gives the last back
+        assert _holders(ctx) == {"111": "a", "222": None}
+        assert not first.owns("222")  # nor takes it again
+        second._hold_leases()
+        assert _holders(ctx) == {"111": "a", "222": "b"}
+        # "a" dies: its company and replica leases lapse, and the survivor's share is both.
+        later = ctx.clock() + timedelta(seconds=61)
+        second.ctx = dataclasses.replace(ctx, clock=lambda: later)
+        second._renewed.clear()  # a minute later: every renewal is rechecked
+        second._hold_leases()
+        assert _holders(ctx, later) == {"111": "b", "222": "b"}
+    finally:
+        second.shutdown()
+        first.shutdown()
+
+
+def test_a_replica_mid_cycle_gives_the_company_back_after_the_cycle(ctx: Context, calls: Calls) -> None:
+    first = Scheduler(ctx, stages=calls.stages(), owner="a", lease_seconds=60)
+    try:
+        first._hold_leases()
+        replicas.beat(ctx.db, "b", now=ctx.clock(), seconds=60)
+        first._jobs["pull:222"] = _JobState(lambda: None, running=True)
+        first._hold_leases()
+        assert _holders(ctx)["222"] == "a"  # its pull is running: kept for now
+        first._jobs["pull:222"].running = False
+        first._hold_leases()
+        assert _holders(ctx)["222"] is None
+    finally:
+        first.shutdown()
+
+
+def test_the_money_lane_serves_many_companies_side_by_side(database_url: str) -> None:
+    """Payments of many companies arriving together are booked side by side, not four at a time:
+    a lane of four serving 20 payments a second queued them behind each other (p95 3.3 s)."""
+    from syncd.scheduler import MONEY_KINDS
+
+    realms = [str(9000 + i) for i in range(12)]
+    raw: dict[str, Any] = {
+        "secret_key": SecretBox.generate(),
+        "database": {"url": database_url},
+        "stripe": {"api_key": "sk_test_1", "webhook_secret": "whsec_1"},
+        "scheduler": {"pull_seconds": 3600, "worker_seconds": 3600, "inbox_seconds": 3600},
+        "company": [{"realm_id": realm} for realm in realms],
+    }
+    context = build_context(parse(raw))
+    ensure_companies(context)
+    lock = threading.Lock()
+    inside: set[str] = set()
+    peak = 0
+    release = threading.Event()
+
+    def run_effects(ctx: Context, *, owner: str, realm_id: str | None = None, **kw: Any) -> int:
+        nonlocal peak
+        if kw.get("kinds") is None or tuple(kw["kinds"]) != tuple(MONEY_KINDS) or realm_id is None:
+            return 0
+        with lock:
+            inside.add(realm_id)
+            peak = max(peak, len(inside))
+        release.wait(WAIT)
+        return 0
+
+    stages = dataclasses.replace(Calls().stages(), run_effects=run_effects)
+    scheduler = Scheduler(context, stages=stages, owner="me")
+    try:
+        due(context, *realms)
+        scheduler.start()
+        deadline = time.monotonic() + WAIT
+        while peak < len(realms) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert peak == len(realms)
+    finally:
+        release.set()
+        scheduler.shutdown()
+        context.db.dispose()
