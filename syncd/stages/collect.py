@@ -25,7 +25,7 @@ from syncd.errors import AuthError, Credential, PermanentError, SyncdError, Tran
 from syncd.formatting import format_money
 from syncd.ports.portal import Consenting, InvoiceView, Outcome, PaymentState
 from syncd.stages import checkouts, hooks, methods, payment_status, stripe_customers, views
-from syncd.store import effects, mirror, payments, saved_methods
+from syncd.store import autopay, effects, mirror, payments, saved_methods
 from syncd.store.effects import Claimed
 from syncd.store.models import Company, InvoiceRow, MethodConsent, PaymentRow, PortalLink
 from syncd.worker import Done, perform_now
@@ -269,6 +269,8 @@ def _reusable(
     ):
         if row.invoice_ids != [invoice.qbo_id] or row.amount != amount:
             continue
+        if row.key.startswith(autopay.KEY_PREFIX):
+            continue  # an automatic charge in flight has no Checkout to send the payer to
         if (session.get(MethodConsent, row.key) is not None) != keep:
             continue  # saves the card when it should not, or does not when it should
         if row.checkout_session_id and not methods.offers_exactly(row.offered_methods, allowed):

@@ -117,10 +117,13 @@ def due(session: Session, realm_id: str, today: date) -> list[AutopayCharge]:
     )
 
 
+KEY_PREFIX = "autopay:"  # of every automatic charge's payment key
+
+
 def charge_key(realm_id: str, invoice_id: str, balance: Decimal, attempt: int) -> str:
     """The attempt's key: its payment key and, with a prefix, its Stripe idempotency key."""
     # Three decimals whatever the database gave back, so one balance always spells one key.
-    return f"autopay:{realm_id}:{invoice_id}:{balance.quantize(Decimal('0.001')):f}:{attempt}"
+    return f"{KEY_PREFIX}{realm_id}:{invoice_id}:{balance.quantize(Decimal('0.001')):f}:{attempt}"
 
 
 def plan(

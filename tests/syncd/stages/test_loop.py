@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from loop_harness import running_loop
+from sqlalchemy import select
 
 from syncd.domain.payments import PaymentStatus
 from syncd.ports.portal import Outcome
 from syncd.stages.collect import PortalService
 from syncd.stages.cycle import run_cycle
 from syncd.stages.events import ingest
+from syncd.store.autopay import charge_key
 from syncd.store.models import InvoiceRow, PaymentRow, PortalLink
 
 
@@ -135,3 +137,34 @@ def test_balance_changed_in_qbo_expires_the_larger_checkout(tmp_path: Path) -> N
 
             statuses = sorted((p.amount, p.status) for p in s.scalars(select(PaymentRow)))
         assert statuses == [(invoice.balance - 10, "open"), (invoice.balance, "expired")]
+
+
+def test_the_portal_never_sends_a_payer_to_an_automatic_charge_in_flight(tmp_path: Path) -> None:
+    """An autopay charge of the same invoice and amount that is still being made has no Checkout:
+    a click on Pay opens an attempt of its own instead of waiting on it."""
+    with running_loop(tmp_path, first_sync="email_open") as loop:
+        ctx = loop.ctx
+        run_cycle(ctx, loop.realm)
+        loop.drain()
+        invoice = _open_invoice(loop)
+        automatic = charge_key(loop.realm, invoice.qbo_id, invoice.balance, 1)
+        with ctx.db.transaction() as s:
+            s.add(
+                PaymentRow(
+                    key=automatic,
+                    company_id=loop.realm,
+                    customer_id=invoice.customer_id,
+                    invoice_ids=[invoice.qbo_id],
+                    amount=invoice.balance,
+                    currency=invoice.currency,
+                    status=PaymentStatus.CREATING.value,
+                    created_at=ctx.clock(),
+                    updated_at=ctx.clock(),
+                )
+            )
+        token = ctx.links.url(loop.realm, invoice.qbo_id).rsplit("/", 1)[1]
+        checkout_url = PortalService(ctx).start_payment(token, None)
+        loop.drain()
+        with ctx.db.transaction() as s:
+            keys = sorted(row.key for row in s.scalars(select(PaymentRow)))
+        assert checkout_url and keys == sorted([automatic, f"pay:{loop.realm}:{invoice.qbo_id}:1"])
