@@ -27,6 +27,8 @@ class Rehearsal(Database):
         self._sessions = sessionmaker(
             bind=self._connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        # Its transactions are savepoints on its one connection: no turn to take with the others.
+        self._turn = None
 
     def close(self) -> None:
         """Roll back everything written through this rehearsal."""
