@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 
 class TextQueue(Protocol):
-    """Queues one text to a customer in the caller's transaction.
+    """Queues one text to a customer in the caller's transaction; says whether one would go.
 
     ``queue_text`` records the text as an effect keyed by ``purpose`` and ``ref`` (so queuing the
     same text again queues nothing), unless the customer has no consented mobile number or has
@@ -29,6 +29,11 @@ class TextQueue(Protocol):
         now: datetime,
     ) -> object: ...
 
+    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
+        """Whether a text to the customer would be queued now (a consented number, not opted out):
+        a step that only texts goes by email to a customer it does not reach."""
+        ...
+
 
 class NoTexts:
     """The channel before SMS is set up: nothing is texted (``sms`` steps go by email instead)."""
@@ -47,3 +52,6 @@ class NoTexts:
         now: datetime,
     ) -> object:
         return None
+
+    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
+        return False

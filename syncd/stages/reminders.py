@@ -121,10 +121,20 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
         plans = {c: plan for c, plan in plans.items() if c not in messaged}  # one message a day
         emails = _emails(session, realm_id, list(plans))
         last = steps[-1].days
+        reached = {
+            customer_id
+            for customer_id, plan in plans.items()
+            if plan.step().channel.texts
+            and texts.reaches(session, company_id=realm_id, customer_id=customer_id)
+        }
         with session.no_autoflush:  # the links are marked once the messages are queued: no flush per row
             payloads = {
                 customer_id: _payload(
-                    customer_id, plan, plan.entries[0][1].email or emails.get(customer_id), texts, today
+                    customer_id,
+                    plan,
+                    plan.entries[0][1].email or emails.get(customer_id),
+                    customer_id in reached,
+                    today,
                 )
                 for customer_id, plan in plans.items()
             }
@@ -133,7 +143,19 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
                 if payload.key(realm_id) not in created:
                     continue  # queued by an earlier run today
                 plan = plans[customer_id]
-                _after(ctx, session, realm_id, customer_id, plan, payload, texts, last, today, now)
+                _after(
+                    ctx,
+                    session,
+                    realm_id,
+                    customer_id,
+                    plan,
+                    payload,
+                    texts,
+                    customer_id in reached,
+                    last,
+                    today,
+                    now,
+                )
                 queued += 1
     return queued
 
@@ -172,10 +194,10 @@ def _candidates(
     return [(link, invoice) for link, invoice in rows]
 
 
-def _payload(customer_id: str, plan: _Plan, to: str | None, texts: TextQueue, today: date) -> Dunning:
+def _payload(customer_id: str, plan: _Plan, to: str | None, reached: bool, today: date) -> Dunning:
     step = plan.step()
-    texting = step.channel.texts and not isinstance(texts, NoTexts)
-    emailing = step.channel.emails or not texting  # no text channel yet: the step goes by email
+    texting = step.channel.texts and reached
+    emailing = step.channel.emails or not texting  # no text reaches them: the step goes by email
     return Dunning(
         customer_id,
         day=today.isoformat(),
@@ -194,13 +216,14 @@ def _after(
     plan: _Plan,
     payload: Dunning,
     texts: TextQueue,
+    reached: bool,
     last: int,
     today: date,
     now: datetime,
 ) -> None:
     """What follows a queued message: its text, the links marked, the ladder after the last step."""
     step = plan.step()
-    if step.channel.texts and not isinstance(texts, NoTexts):
+    if step.channel.texts and reached:
         texts.queue_text(
             session,
             company_id=realm_id,

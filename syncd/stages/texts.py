@@ -81,6 +81,10 @@ class ConsentedTexts:
             local_hour=self.local_hour,
         )
 
+    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
+        number = store.number_of(session, company_id, customer_id)
+        return number is not None and number.opted_out_at is None and not self.settings.quiet(self.local_hour)
+
 
 def text_channel(ctx: Context, realm_id: str) -> ConsentedTexts | None:
     """The company's text channel, or None when it does not text (its steps go by email)."""

@@ -52,8 +52,9 @@ class Text:
 class MemoryTexts:
     """The text channel as a list: what the reminder run queued, once per ref."""
 
-    def __init__(self) -> None:
+    def __init__(self, reaching: bool = True) -> None:
         self.sent: dict[str, Text] = {}
+        self.reaching = reaching  # whether the customer has a number that takes texts
 
     def queue_text(
         self,
@@ -68,6 +69,9 @@ class MemoryTexts:
     ) -> object:
         self.sent.setdefault(ref, Text(customer_id, purpose, ref, body))
         return None
+
+    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
+        return self.reaching
 
 
 @contextmanager
@@ -371,3 +375,22 @@ def test_autopay_customers_are_not_chased_until_their_charge_fails(tmp_path: Pat
         run_cycle(ctx, realm)
         loop.drain()
         assert subjects(loop, seen) == ["Overdue: 1 invoice from Northwind IT Services"]
+
+
+def test_a_text_only_step_emails_a_customer_no_text_reaches(tmp_path: Path) -> None:
+    """The company texts, but this customer has no consented number (or said STOP): the step
+    that only texts goes to them by email instead of not at all."""
+    texts = MemoryTexts(reaching=False)
+    with ladder_loop(tmp_path, steps=["2:sms:reminder_after", "9:email:final_notice"]) as (loop, clock):
+        ctx, realm = loop.ctx, loop.realm
+        loop.qbo.add_invoice(
+            amount=Decimal("45.00"), due_date=START.date() + timedelta(days=1), email="ap@customer.test"
+        )
+        run_cycle(ctx, realm)
+        loop.drain()
+        seen = len(mails(loop))
+        clock.now += timedelta(days=3)
+        run_cycle(ctx, realm, texts)
+        loop.drain()
+        assert subjects(loop, seen) == ["Overdue: 1 invoice from Northwind IT Services"]
+        assert texts.sent == {}
