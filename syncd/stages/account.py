@@ -229,7 +229,8 @@ class AccountService:
     # -- the account page ---------------------------------------------------------------------
 
     def account(self, sid: str) -> AccountView | None:
-        """Three statements for any number of invoices (``store.account_page``)."""
+        """Three statements for any number of invoices (``store.account_page``), a fourth for a
+        customer with recurring services."""
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -243,7 +244,7 @@ class AccountService:
             realm = customer.company_id
             invoices = account_page.invoices(session, realm, customer.qbo_id)
             found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
-            services = recurring_account.items(ctx, session, customer)
+            services = recurring_account.items(ctx, session, customer) if top.recurring else ()
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:

@@ -27,6 +27,7 @@ from syncd.store.models import (
     EntryReview,
     InvoiceRow,
     PaymentRow,
+    RecurringRow,
     SavedMethodRow,
 )
 
@@ -40,6 +41,7 @@ class Head:
     company_name: str | None
     on_hold: bool
     accounts: int
+    recurring: bool  # the customer has recurring templates (read only then: most have none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +75,13 @@ def head(session: Session, session_digest: str) -> Head | None:
         )
         .scalar_subquery()
     )
+    recurring = exists().where(
+        RecurringRow.company_id == AccountSession.company_id,
+        RecurringRow.customer_id == AccountSession.customer_id,
+        RecurringRow.gone_at.is_(None),
+    )
     row = session.execute(
-        select(AccountSession, CustomerRow, Company.name, hold, accounts)
+        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring)
         .outerjoin(
             CustomerRow,
             and_(
@@ -87,7 +94,7 @@ def head(session: Session, session_digest: str) -> Head | None:
     ).first()
     if row is None:
         return None
-    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0))
+    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]))
 
 
 def invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:
