@@ -106,7 +106,12 @@ def test_export_lists_the_big_accounts_past_the_last_step(
     assert [r["invoice_number"] for r in rows] == ["1070", "1071"]
     first = rows[0]
     assert first["customer_name"] == "'=SUM(A1)"  # never a formula in the agency's spreadsheet
-    assert first["balance"] == "600.00" and first["days_overdue"] == "45"
+    # The export counts days in the company's today (UTC here), read when it runs: a run that
+    # crosses midnight after the fixture must not change the count it is checked against.
+    due = date.fromisoformat(first["due_date"])
+    assert due == TODAY - timedelta(days=45)
+    assert first["balance"] == "600.00"
+    assert first["days_overdue"] == str((datetime.now(UTC).date() - due).days)
     assert first["reminders_sent"] == "1" and first["last_reminder"] == NOW.date().isoformat()
     assert first["promises"] == f"100 by {(TODAY - timedelta(days=3)).isoformat()} (open)"
 
