@@ -79,28 +79,23 @@ def unattested(session: Session, company_id: str) -> list[CustomerRow]:
 
 def opt_out(session: Session, company_ids: list[str], number: str, now: datetime) -> int:
     """Mark ``number`` opted out in each of ``company_ids`` (a STOP); how many customers it ends."""
-    result = session.execute(
-        update(TextNumber)
-        .where(
-            TextNumber.company_id.in_(company_ids),
-            TextNumber.number == number,
-            TextNumber.opted_out_at.is_(None),
-        )
-        .values(opted_out_at=now, updated_at=now)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return _mark(session, company_ids, number, opted_out_at=now, now=now)
 
 
 def opt_in(session: Session, company_ids: list[str], number: str, now: datetime) -> int:
     """Undo an opt-out of ``number`` (a START): texts resume under the consent given before."""
+    return _mark(session, company_ids, number, opted_out_at=None, now=now)
+
+
+def _mark(
+    session: Session, company_ids: list[str], number: str, *, opted_out_at: datetime | None, now: datetime
+) -> int:
+    """Set the opt-out of ``number``'s rows that do not have it yet; how many changed."""
+    unchanged = TextNumber.opted_out_at.is_(None) if opted_out_at else TextNumber.opted_out_at.is_not(None)
     result = session.execute(
         update(TextNumber)
-        .where(
-            TextNumber.company_id.in_(company_ids),
-            TextNumber.number == number,
-            TextNumber.opted_out_at.is_not(None),
-        )
-        .values(opted_out_at=None, updated_at=now)
+        .where(TextNumber.company_id.in_(company_ids), TextNumber.number == number, unchanged)
+        .values(opted_out_at=opted_out_at, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

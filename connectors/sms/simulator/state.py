@@ -109,19 +109,7 @@ class State:
     def received(self, sender: str, to: str, body: str) -> Message:
         """A message a phone sent to a business number; STOP and START change what may be sent."""
         with self.lock:
-            now = datetime.now(UTC)
-            message = Message(
-                sid=new_sid(),
-                account_sid=self.account_sid,
-                to=to,
-                from_=sender,
-                body=body,
-                direction="inbound",
-                status="received",
-                created=now,
-                sent=now,
-            )
-            self.messages.append(message)
+            message = self._settled(to=to, sender=sender, body=body, direction="inbound", status="received")
             word = body.strip().upper()
             if word in STOP:
                 self.opted_out.add((sender, to))
@@ -132,20 +120,26 @@ class State:
     def replied(self, to: str, sender: str, body: str) -> Message:
         """A TwiML ``<Message>`` answer to an incoming one: sent at once."""
         with self.lock:
-            now = datetime.now(UTC)
-            message = Message(
-                sid=new_sid(),
-                account_sid=self.account_sid,
-                to=to,
-                from_=sender,
-                body=body,
-                direction="outbound-reply",
-                status="delivered",
-                created=now,
-                sent=now,
+            return self._settled(
+                to=to, sender=sender, body=body, direction="outbound-reply", status="delivered"
             )
-            self.messages.append(message)
-            return message
+
+    def _settled(self, *, to: str, sender: str, body: str, direction: str, status: str) -> Message:
+        """A message that is already where it goes (no queue, no callback); the lock is held."""
+        now = datetime.now(UTC)
+        message = Message(
+            sid=new_sid(),
+            account_sid=self.account_sid,
+            to=to,
+            from_=sender,
+            body=body,
+            direction=direction,
+            status=status,
+            created=now,
+            sent=now,
+        )
+        self.messages.append(message)
+        return message
 
     def find(self, sid: str) -> Message | None:
         with self.lock:
