@@ -16,7 +16,8 @@ from syncd.store import effects
 from syncd.store.models import AccountSession
 from syncd.web.app import create_app
 
-PUBLIC = {"/staff/sign-in", "/staff/totp"}  # reachable signed out: they sign in
+# Reachable signed out: they sign in (the passkey endpoints check the sign-in page's CSRF token).
+PUBLIC = {"/staff/sign-in", "/staff/totp", "/staff/passkey/options", "/staff/passkey/sign-in"}
 PARAMS = {"company_id": A, "customer_id": "c1", "action": "retry", "name": "aging"}
 
 
@@ -58,6 +59,10 @@ POLICY: dict[tuple[str, str], frozenset[StaffRole]] = {
     ("POST", "/staff/password"): EVERYONE,
     ("GET", "/staff/authenticator"): EVERYONE,
     ("POST", "/staff/authenticator"): EVERYONE,
+    ("GET", "/staff/passkeys"): EVERYONE,
+    ("POST", "/staff/passkeys/options"): EVERYONE,
+    ("POST", "/staff/passkeys/register"): EVERYONE,
+    ("POST", "/staff/passkeys/remove"): EVERYONE,
     ("GET", "/staff/c/{company_id}"): EVERYONE,
     ("POST", "/staff/c/{company_id}/resume"): frozenset({OWNER, BOOKKEEPER}),
     ("GET", "/staff/c/{company_id}/invoices"): EVERYONE,
@@ -98,6 +103,8 @@ def test_each_role_gets_exactly_what_it_may_on_every_route(ctx: Context, role: S
             path = concrete(route.path, **({"action": "note"} if "/collect/" in route.path else {}))
             if method == "GET":
                 answer = client.get(path)
+            elif getattr(route, "staff_csrf_header", False):  # a script's POST: the token in a header
+                answer = client.post(path, content=b"{}", headers={"X-CSRF-Token": csrf})
             else:
                 # Without confirm=yes a queue or resume POST only asks: nothing is changed here.
                 answer = client.post(path, data={"csrf_token": csrf, "key": "k", "customer": "c1"})
@@ -167,6 +174,10 @@ def test_every_staff_post_refuses_a_missing_or_foreign_token(ctx: Context) -> No
             fields = {**data, "key": "test:failed:111", "customer": "c1", "confirm": "yes", "email": "x@y.z"}
             answer = client.post(path, data=fields)
             assert answer.status_code == 403, (path, data, answer.status_code)
+            # A script's POST carries the token in a header: a forged or foreign one there is no better.
+            headers = {"X-CSRF-Token": data["csrf_token"]} if data else {}
+            answer = client.post(path, content=b'{"id": "x"}', headers=headers)
+            assert answer.status_code == 403, (path, "header", data, answer.status_code)
     assert failed_status(ctx) == "failed"
     assert client.get("/staff").status_code == 200  # still signed in: sign-out needs the token too
 
