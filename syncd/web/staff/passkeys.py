@@ -3,8 +3,9 @@ with one instead of a password and TOTP code.
 
 The ceremonies are ``syncd.stages.passkey_ceremony``'s (the customers' passkeys use the same);
 the keys and their single-use challenges are ``syncd.store.staff_passkeys``'s. The script's POSTs
-carry the staff CSRF token in a header. A failed passkey sign-in counts against the address like
-a wrong password, so the sign-in rate limit covers both.
+carry the staff CSRF token in a header. A failed passkey sign-in is counted like a wrong password,
+under the address and a name of its own per address (``(passkey) <address>``): five within the
+window refuse passkeys from that address, and they count towards the address's twenty.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ from syncd.web.staff.guard import (
 )
 
 MAX_ANSWER = 64 * 1024  # a WebAuthn answer is a few kilobytes; anything larger is not one
-PASSKEY_EMAIL = "(passkey)"  # what a failed passkey sign-in is counted under, besides its address
+
+
+def _counted_as(ip: str) -> str:
+    """The name a failed passkey sign-in is counted under: per address, never one shared by all
+    (five strangers' failures must not lock everyone out of their passkeys)."""
+    return f"(passkey) {ip}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,7 @@ class _Passkeys:
         """``(outcome, cookie)``: outcome is ``limited``, ``wrong`` or ``in``."""
         now = gate.clock()
         with gate.db.transaction() as session:
-            if sessions.limited(session, PASSKEY_EMAIL, ip, now=now):
+            if sessions.limited(session, _counted_as(ip), ip, now=now):
                 return "limited", None
             key = session.get(StaffPasskey, answer.credential_id) if answer is not None else None
             found = (key.public_key, key.sign_count, key.staff_id) if key is not None else None
@@ -190,7 +196,7 @@ class _Passkeys:
         with gate.db.transaction() as session:
             user = session.get(StaffUser, found[2]) if found is not None else None
             if count is None or answer is None or user is None or user.disabled_at is not None:
-                sessions.failed(session, PASSKEY_EMAIL, ip, now=now)
+                sessions.failed(session, _counted_as(ip), ip, now=now)
                 return "wrong", None
             key = session.get(StaffPasskey, answer.credential_id)
             if key is None:
