@@ -26,10 +26,9 @@ from staff_console import (
 from connectors.serving import ThreadedServer
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
-from syncd.store import effects
+from syncd.store import effects, staff_passkeys
 from syncd.store import holds as credit_holds
 from syncd.store import staff as roster
-from syncd.store import staff_passkeys
 from syncd.web.app import create_app
 
 if TYPE_CHECKING:
