@@ -53,7 +53,10 @@ def cheap_hashing(patch: pytest.MonkeyPatch) -> None:
 
 
 def console_settings(
-    tmp_path: Path, database_url: str | None = None, public_url: str = "http://testserver"
+    tmp_path: Path,
+    database_url: str | None = None,
+    public_url: str = "http://testserver",
+    companies: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "secret_key": SecretBox.generate(),
@@ -61,7 +64,7 @@ def console_settings(
         "web": {"public_url": public_url},
         "quickbooks": {"client_id": "c", "client_secret": "s", "webhook_verifier_token": "verifier"},
         "stripe": {"api_key": "sk_test_123", "webhook_secret": "whsec_test"},
-        "company": [{"realm_id": A}, {"realm_id": B}],
+        "company": companies or [{"realm_id": A}, {"realm_id": B}],
     }
 
 
@@ -90,12 +93,17 @@ def _migrated_copy(target: Path) -> None:
 
 
 def console_context(
-    tmp_path: Path, clock: Clock, database_url: str | None = None, public_url: str = "http://testserver"
+    tmp_path: Path,
+    clock: Clock,
+    database_url: str | None = None,
+    public_url: str = "http://testserver",
+    companies: list[dict[str, Any]] | None = None,
 ) -> Iterator[Context]:
-    """``public_url``: the console's address (passkeys are for its host, which cannot be an IP)."""
+    """``public_url``: the console's address (passkeys are for its host, which cannot be an IP);
+    ``companies``: the ``[[company]]`` tables (A and B, configured by default)."""
     if database_url is None:
         _migrated_copy(tmp_path / "syncd.db")
-    ctx = build_context(parse(console_settings(tmp_path, database_url, public_url)))
+    ctx = build_context(parse(console_settings(tmp_path, database_url, public_url, companies)))
     ctx.clock = clock
     if database_url is not None:
         migrate.upgrade(ctx.db)
