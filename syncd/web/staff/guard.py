@@ -36,6 +36,15 @@ ACTORS = frozenset({StaffRole.OWNER, StaffRole.BOOKKEEPER})
 READERS = frozenset({StaffRole.OWNER, StaffRole.BOOKKEEPER, StaffRole.READ_ONLY})
 OWNERS = frozenset({StaffRole.OWNER})
 COLLECTORS = frozenset({StaffRole.OWNER, StaffRole.COLLECTOR})
+# Each report in the company nav, in the order of ``syncd.reports.run.NAMES``.
+REPORT_LINKS = (
+    ("aging", "Aging"),
+    ("collections", "Collections"),
+    ("dso", "DSO"),
+    ("forecast", "Forecast"),
+    ("health", "Payment health"),
+    ("audits", "Audits"),
+)
 CSRF_HEADER = "x-csrf-token"  # where a script's POST (the passkey ceremonies) carries the token
 # The passkey pages run the one same-origin script syncd serves; every other page runs none.
 SCRIPT_CSP = content_security_policy(DEFAULT_CHECKOUT_ORIGIN).replace(
@@ -129,6 +138,8 @@ class StaffGate:
             "csrf_field": FIELD,
             "csrf_token": issued.token,
             "script": script,
+            "report_links": REPORT_LINKS,
+            "report_name": None,
             **context,
         }
         headers = {"Content-Security-Policy": SCRIPT_CSP} if script else None
