@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from syncd.domain.payments import PaymentStatus
+from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 from syncd.web.security import SecurityHeadersMiddleware
-from syncd.secrets import SecretBox
 from syncd.web.staff.guard import StaffCsrf, StaffGate
 from syncd.web.staff_reports import ReportDesk, install, render_report
 from syncd.web.templating import Templating
