@@ -197,3 +197,26 @@ def test_sessions_end_when_idle_or_old_and_on_sign_out(ctx: Context, clock: Cloc
     assert out.status_code == 303
     client.cookies.set("syncd_staff", kept)  # a copy of the cookie kept after signing out
     assert client.get("/staff").status_code == 303
+
+
+def test_five_wrong_codes_refuse_even_the_right_one(ctx: Context, clock: Clock) -> None:
+    add_person(ctx, "owner@firm.test", OWNER)
+    secret = pyotp.random_base32()
+    with ctx.db.transaction() as s:
+        user = roster.find(s, "owner@firm.test")
+        assert user is not None
+        roster.seal_totp(user, ctx.box, secret)
+        user.totp_confirmed = True
+    client = client_for(ctx)
+    assert sign_in(client, "owner@firm.test").headers["location"] == "/staff/totp"
+    form = client.get("/staff/totp")
+    right = pyotp.TOTP(secret).now()
+    wrong = str((int(right) + 1) % 1_000_000).zfill(6)
+    for _ in range(5):
+        assert client.post("/staff/totp", data={"csrf_token": token(form), "code": wrong}).status_code == 400
+    limited = client.post("/staff/totp", data={"csrf_token": token(form), "code": right})
+    assert limited.status_code == 429 and "Too many failed sign-ins" in limited.text
+    assert client.get("/staff").headers["location"] == "/staff/totp"
+    clock.advance(minutes=16)  # the window passed (the session, two hours idle at most, lives on)
+    done = client.post("/staff/totp", data={"csrf_token": token(form), "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 303 and client.get("/staff").status_code == 200
