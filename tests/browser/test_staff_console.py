@@ -133,6 +133,7 @@ def test_each_role_sees_only_its_pages(
     assert reader.locator("#failed li").count() >= 1
     assert reader.locator("button", has_text="Retry").count() == 0
     assert reader.locator("nav.tabs a", has_text="Activity").count() == 0
+    assert reader.locator("nav.reports a").count() == 6  # every report, read-only
     fits(reader)
 
     collector = open_page(browser_context_factory, viewport)
@@ -141,6 +142,7 @@ def test_each_role_sees_only_its_pages(
     collector.wait_for_url(f"{url}/staff/c/{A}/invoices")
     tabs = collector.locator("nav.tabs").inner_text()
     assert "Invoices" in tabs and "Needs a person" not in tabs and "Health" not in tabs
+    assert collector.locator("nav.reports").count() == 0
     answer = collector.goto(f"{url}/staff/c/{A}/queue")
     assert answer is not None and answer.status == 403
     fits(collector)
