@@ -167,15 +167,22 @@ class _Passkeys:
         if not gate.csrf.verify(request, ACTION, request.headers.get(CSRF_HEADER)):
             return JSONResponse({"error": "expired"}, status_code=403)
 
-        def options() -> str:
+        ip = _ip(request)
+
+        def options() -> str | None:
+            """The options, or None when the address is over its limit (no challenge stored)."""
             made = ceremony.authentication_options(self.rp)
+            now = gate.clock()
             with gate.db.transaction() as session:
-                keys.remember_challenge(
-                    session, made.challenge_text, keys.SIGN_IN, staff_id=None, now=gate.clock()
-                )
+                if sessions.limited(session, _counted_as(ip), ip, now=now):
+                    return None
+                keys.remember_challenge(session, made.challenge_text, keys.SIGN_IN, staff_id=None, now=now)
             return made.json
 
-        return Response(await run_in_threadpool(options), media_type="application/json")
+        made = await run_in_threadpool(options)
+        if made is None:
+            return JSONResponse({"error": "too many failed sign-ins"}, status_code=429)
+        return Response(made, media_type="application/json")
 
     def _sign_in(self, gate: StaffGate, answer: ceremony.Answer | None, ip: str) -> tuple[str, str | None]:
         """``(outcome, cookie)``: outcome is ``limited``, ``wrong`` or ``in``."""
