@@ -1,6 +1,7 @@
 """Every report page inside the real console in Chromium, on a phone (390 px) and a desktop: reached
 from the company nav after signing in, the SVG chart renders and fits the screen, nothing breaks
-the CSP, the numbers in the table are the CSV link's, and every figure a chart draws is one of them."""
+the CSP, the numbers in the table are the CSV link's, every figure a chart draws is one of them, and
+the company switcher opens the same report of the other company."""
 
 from __future__ import annotations
 
@@ -99,4 +100,9 @@ def test_every_report_renders_its_chart_with_the_csv_numbers(
             # The chart fits the screen: no sideways scrolling to read it.
             assert chart["left"] >= 0 and chart["right"] <= seen["width"], (name, chart)
         assert seen["scrollWidth"] <= seen["width"], f"{name} scrolls sideways at {size}"
+    # The switcher on a report page opens the same report of the other company.
+    page.select_option("#company-switch", B)
+    page.click(".switch button")
+    page.wait_for_url(f"{base_url}/staff/c/{B}/reports/{NAMES[-1]}")
+    page.locator("svg.chart").first.wait_for(state="visible")
     assert not problems, problems  # a CSP violation is reported on the console
