@@ -48,7 +48,8 @@ def add(email: str, realm_id: str, role: str, name: str | None) -> int:
 @staff.command("remove")
 @click.argument("email")
 def remove(email: str) -> int:
-    """Take EMAIL out of every company and end their sessions at once (their actions stay audited)."""
+    """Take EMAIL out of every company, end their sessions and forget their passkeys at once (their
+    actions stay audited)."""
     from syncd.store import staff as roster
 
     with opened_context() as ctx, ctx.db.transaction() as session:
@@ -61,13 +62,14 @@ def remove(email: str) -> int:
 @staff.command("reset")
 @click.argument("email")
 def reset(email: str) -> int:
-    """A new one-time password for EMAIL; their authenticator app is forgotten, their sessions end."""
+    """A new one-time password for EMAIL; their authenticator app and passkeys are forgotten, their
+    sessions end."""
     from syncd.store import staff as roster
 
     with opened_context() as ctx, ctx.db.transaction() as session:
         password = roster.reset(session, email, now=ctx.clock())
     click.echo(f"One-time password for {shown(roster.normal_email(email))} (shown once): {password}")
-    click.echo("Their authenticator app was forgotten and every session of theirs ended.")
+    click.echo("Their authenticator app and passkeys were forgotten and every session of theirs ended.")
     return 0
 
 

@@ -2,28 +2,14 @@
 
 Each ceremony's challenge is a single-use account token (kind ``pk-register`` / ``pk-sign-in``,
 five minutes), stored as its digest and used up by the verification that presents it, so an
-assertion cannot be replayed. The relying party is the host of ``web.public_url``.
+assertion cannot be replayed. The relying party is the host of ``web.public_url``; the ceremonies
+themselves are ``syncd.stages.passkey_ceremony``'s (the staff console's passkeys use them too).
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
-
-import webauthn
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, parse_client_data_json
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
-
 from syncd.context import Context
+from syncd.stages import passkey_ceremony as ceremony
 from syncd.store import accounts
 from syncd.store.models import Passkey
 
@@ -31,95 +17,62 @@ REGISTER = accounts.TokenKind.PASSKEY_REGISTER
 SIGN_IN = accounts.TokenKind.PASSKEY_SIGN_IN
 
 
-def _rp(ctx: Context) -> tuple[str, str]:
-    """(rp id, origin) from the public URL."""
-    parts = urlsplit(ctx.settings.public_url)
-    return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
+def _rp(ctx: Context) -> ceremony.RelyingParty:
+    return ceremony.RelyingParty.of(ctx.settings.public_url)
 
 
-def _remember(ctx: Context, challenge: bytes, kind: accounts.TokenKind, email: str | None) -> None:
+def _remember(ctx: Context, options: ceremony.Options, kind: accounts.TokenKind, email: str | None) -> str:
     with ctx.db.transaction() as session:
         accounts.record_token(
             session,
-            token_digest=accounts.digest(bytes_to_base64url(challenge)),
+            token_digest=accounts.digest(options.challenge_text),
             kind=kind,
             now=ctx.clock(),
             lifetime=accounts.CHALLENGE_LIFETIME,
             email=email,
         )
+    return options.json
 
 
-@dataclass(frozen=True, slots=True)
-class _Used:
-    """A ceremony's challenge, used up, with whom it was issued to."""
-
-    challenge: bytes
-    email: str | None
-    rp_id: str
-    origin: str
-
-    def expected(self) -> dict[str, Any]:
-        """What the browser's response must match, as py_webauthn's verifiers name it."""
-        return {
-            "expected_challenge": self.challenge,
-            "expected_rp_id": self.rp_id,
-            "expected_origin": self.origin,
-        }
-
-
-def _use_challenge(ctx: Context, client_data: str, kind: accounts.TokenKind) -> _Used | None:
-    """The challenge the browser signed, used up now, and whom it was issued to."""
-    try:
-        challenge = parse_client_data_json(base64url_to_bytes(client_data)).challenge
-    except Exception:  # any malformed client data is simply not a sign-in
-        return None
+def _use_challenge(
+    ctx: Context, answer: ceremony.Answer, kind: accounts.TokenKind
+) -> tuple[bool, str | None]:
+    """Whether the challenge the browser signed was live (it is used up now), and for whom."""
     with ctx.db.transaction() as session:
-        row = accounts.consume(session, accounts.digest(bytes_to_base64url(challenge)), kind, ctx.clock())
-        if row is None:
-            return None
-        email = row.email
-    return _Used(challenge, email, *_rp(ctx))
+        row = accounts.consume(session, accounts.digest(answer.challenge_text), kind, ctx.clock())
+        return (False, None) if row is None else (True, row.email)
 
 
 def register_options(ctx: Context, email: str) -> str:
-    rp_id, _ = _rp(ctx)
     with ctx.db.transaction() as session:
         existing = [p.credential_id for p in accounts.passkeys_of(session, email)]
-    options = webauthn.generate_registration_options(
-        rp_id=rp_id,
+    options = ceremony.registration_options(
+        _rp(ctx),
         rp_name="syncd customer account",
         user_name=email,
         user_id=accounts.digest(f"user:{email}").encode()[:32],
-        challenge=secrets.token_bytes(32),
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.REQUIRED,
-            user_verification=UserVerificationRequirement.PREFERRED,
-        ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in existing],
+        existing=existing,
     )
-    _remember(ctx, options.challenge, REGISTER, email)
-    return webauthn.options_to_json(options)
+    return _remember(ctx, options, REGISTER, email)
 
 
 def register(ctx: Context, email: str, credential_json: str) -> bool:
-    try:
-        client_data = str(json.loads(credential_json)["response"]["clientDataJSON"])
-    except (ValueError, KeyError, TypeError):
+    answer = ceremony.read_answer(credential_json)
+    if answer is None:
         return False
-    used = _use_challenge(ctx, client_data, REGISTER)
-    if used is None or used.email != email:
+    live, issued_to = _use_challenge(ctx, answer, REGISTER)
+    if not live or issued_to != email:
         return False
-    try:
-        verified = webauthn.verify_registration_response(credential=credential_json, **used.expected())
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
+    made = ceremony.verify_registration(_rp(ctx), answer)
+    if made is None:
         return False
     with ctx.db.transaction() as session:
         session.add(
             Passkey(
-                credential_id=bytes_to_base64url(verified.credential_id),
+                credential_id=made.credential_id,
                 email=email,
-                public_key=verified.credential_public_key,
-                sign_count=verified.sign_count,
+                public_key=made.public_key,
+                sign_count=made.sign_count,
                 created_at=ctx.clock(),
             )
         )
@@ -127,48 +80,30 @@ def register(ctx: Context, email: str, credential_json: str) -> bool:
 
 
 def sign_in_options(ctx: Context) -> str:
-    rp_id, _ = _rp(ctx)
-    # Discoverable credentials: the browser offers the person's passkeys; no address is asked, so
-    # the options reveal nothing about who has one.
-    options = webauthn.generate_authentication_options(
-        rp_id=rp_id,
-        challenge=secrets.token_bytes(32),
-        user_verification=UserVerificationRequirement.PREFERRED,
-    )
-    _remember(ctx, options.challenge, SIGN_IN, None)
-    return webauthn.options_to_json(options)
+    return _remember(ctx, ceremony.authentication_options(_rp(ctx)), SIGN_IN, None)
 
 
 def sign_in(ctx: Context, credential_json: str) -> str | None:
     """The email of the person whose passkey signed the challenge, or None."""
-    try:
-        body = json.loads(credential_json)
-        credential_id = str(body["id"])
-        client_data = str(body["response"]["clientDataJSON"])
-    except (ValueError, KeyError, TypeError):
+    answer = ceremony.read_answer(credential_json)
+    if answer is None:
         return None
     with ctx.db.transaction() as session:
-        key = session.get(Passkey, credential_id)
+        key = session.get(Passkey, answer.credential_id)
         if key is None:
             return None
         public_key, count, email = key.public_key, key.sign_count, key.email
-    used = _use_challenge(ctx, client_data, SIGN_IN)
-    if used is None:
+    live, _ = _use_challenge(ctx, answer, SIGN_IN)
+    if not live:
         return None
-    try:
-        verified = webauthn.verify_authentication_response(
-            credential=credential_json,
-            credential_public_key=public_key,
-            credential_current_sign_count=count,
-            **used.expected(),
-        )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+    new_count = ceremony.verify_authentication(_rp(ctx), answer, public_key, count)
+    if new_count is None:
         return None
     with ctx.db.transaction() as session:
-        key = session.get(Passkey, credential_id)
+        key = session.get(Passkey, answer.credential_id)
         if key is None:
             return None
-        key.sign_count = verified.new_sign_count
+        key.sign_count = new_count
         key.last_used_at = ctx.clock()
     return email
 

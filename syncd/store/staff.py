@@ -1,17 +1,22 @@
 """The staff roster: adding, removing and resetting people, their passwords and second factor.
 
 Every function works inside the caller's transaction. Passwords are argon2 hashes (argon2-cffi);
-TOTP secrets are sealed with the instance's ``SecretBox``. Removing, disabling or resetting a
-person revokes every session they hold in the same transaction, so no browser outlives it.
+TOTP secrets are sealed with the instance's ``SecretBox``, and a TOTP code is accepted once: the
+step it was made for must be later than the last one accepted. Removing, disabling or resetting
+a person revokes every session they hold and forgets their passkeys in the same transaction, so
+no browser and no authenticator outlives it.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session
 from syncd.domain.staff import StaffPrincipal, StaffRole
 from syncd.errors import PermanentError
 from syncd.secrets import SecretBox
+from syncd.store import staff_passkeys
 from syncd.store.models import Company, StaffMembership, StaffSession, StaffUser
 
 HASHER = PasswordHasher()
@@ -119,6 +125,7 @@ def remove(session: Session, email: str, *, now: datetime) -> StaffUser:
     user.disabled_at = now
     session.execute(delete(StaffMembership).where(StaffMembership.staff_id == user.id))
     revoke_sessions(session, user.id, now=now)
+    staff_passkeys.remove_all(session, user.id)
     return user
 
 
@@ -132,7 +139,9 @@ def reset(session: Session, email: str, *, now: datetime) -> str:
     user.password_temporary = True
     user.totp_sealed = None
     user.totp_confirmed = False
+    user.totp_last_step = None
     revoke_sessions(session, user.id, now=now)
+    staff_passkeys.remove_all(session, user.id)
     return password
 
 
@@ -146,6 +155,22 @@ def set_password(user: StaffUser, password: str) -> None:
 
 def totp_secret(user: StaffUser, box: SecretBox) -> str | None:
     return box.decrypt(user.totp_sealed).decode() if user.totp_sealed else None
+
+
+def accept_totp(user: StaffUser, secret: str, code: str, *, at: float | None = None) -> bool:
+    """True when ``code`` is the secret's code for the step of ``at`` (now by default) or one step
+    either side, and that step is later than the last code accepted; it then becomes the last.
+    So a code that worked once is refused when presented again (a replayed or shoulder-surfed one)."""
+    totp = pyotp.TOTP(secret)
+    now = time.time() if at is None else at
+    current = int(now) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if len(code) == totp.digits and hmac.compare_digest(totp.at(step * totp.interval), code):
+            user.totp_last_step = step
+            return True
+    return False
 
 
 def seal_totp(user: StaffUser, box: SecretBox, secret: str) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from syncd.store import staff_passkeys
 from syncd.store.models import StaffSession, StaffSignInAttempt, StaffUser
 
 IDLE = timedelta(hours=2)
@@ -113,8 +114,9 @@ def limited(session: Session, email: str, ip: str, *, now: datetime) -> bool:
 
 
 def purge(session: Session, *, now: datetime) -> int:
-    """Drop failed attempts older than the window (they no longer count) and sessions that ended
-    a day ago or more (revoked, idle or too old): how many rows went."""
+    """Drop failed attempts older than the window (they no longer count), sessions that ended
+    a day ago or more (revoked, idle or too old) and unanswered passkey challenges: how many rows
+    went."""
     attempts = session.execute(delete(StaffSignInAttempt).where(StaffSignInAttempt.at <= now - WINDOW))
     day = timedelta(days=1)
     ended = session.execute(
@@ -126,4 +128,5 @@ def purge(session: Session, *, now: datetime) -> int:
             )
         )
     )
-    return int(getattr(attempts, "rowcount", 0)) + int(getattr(ended, "rowcount", 0))
+    challenges = staff_passkeys.purge(session, now=now)
+    return int(getattr(attempts, "rowcount", 0)) + int(getattr(ended, "rowcount", 0)) + challenges

@@ -304,3 +304,34 @@ def credits_left(session: Session, realm_id: str, *, since: datetime) -> list[Cr
         .limit(100)
     )
     return [CreditLeft(e.created_at, str(e.payload.get("body", ""))) for e in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TextsSeen:
+    """How the company's texts went lately: the last one Twilio took and the last that failed
+    for good (with why), for the Twilio line of the health page (one query)."""
+
+    last_sent_at: datetime | None
+    last_failed_at: datetime | None
+    last_error: str | None
+
+    @property
+    def failing(self) -> bool:
+        """The most recent text to finish failed for good."""
+        return self.last_failed_at is not None and (
+            self.last_sent_at is None or self.last_failed_at >= self.last_sent_at
+        )
+
+
+def texts_seen(session: Session, realm_id: str, kind: str) -> TextsSeen:
+    """The company's latest finished text effect of each outcome (``kind``: the texts' effect kind)."""
+    finished = [EffectStatus.DONE.value, EffectStatus.FAILED.value]
+    rows = session.execute(
+        select(Effect.status, Effect.done_at, Effect.last_error)
+        .where(Effect.company_id == realm_id, Effect.kind == kind, Effect.status.in_(finished))
+        .order_by(Effect.done_at.desc(), Effect.id.desc())
+        .limit(50)
+    ).all()
+    sent = next((r.done_at for r in rows if r.status == EffectStatus.DONE.value), None)
+    failed = next((r for r in rows if r.status == EffectStatus.FAILED.value), None)
+    return TextsSeen(sent, failed.done_at if failed else None, failed.last_error if failed else None)

@@ -1,6 +1,7 @@
-"""The staff report pages: one report as HTML (SVG charts over the table of its figures), and the
-same figures as CSV or JSON. Whoever mounts ``render_report`` has already checked that the staff
-member may see the company."""
+"""The staff report pages: one report as HTML (SVG charts over the table of its figures) inside the
+console's layout (its nav, company switcher and the links to every report), and the same figures
+as CSV or JSON. Whoever mounts ``render_report`` has already checked that the staff member may see
+the company (``syncd.web.staff.guard.staff_route``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from syncd.reports.charts import render
 from syncd.reports.common import Tabular, company_zone, local_day
 from syncd.reports.run import NAMES, Ask, build
 from syncd.store.engine import Database
+from syncd.store.models import Company
+from syncd.web.staff.guard import gate_of
 from syncd.web.templating import Templating
 
 FORMATS = ("html", "csv", "json", "css")
@@ -63,12 +66,15 @@ def _day(request: Request, name: str) -> date | None:
 
 def _built(
     desk: ReportDesk, company_id: str, name: str, as_of: date | None, start: date | None, grain: str
-) -> Tabular:
+) -> tuple[Tabular, str]:
+    """The report, and the company's name for the page."""
     with desk.db.transaction() as session:
+        row = session.get(Company, company_id)
+        company_name = (row.name if row is not None else None) or company_id
         zone = company_zone(session, company_id, desk.timezone_of(company_id))
         day = as_of if as_of is not None else local_day(desk.clock(), zone)
         try:
-            return build(session, company_id, name, Ask(day, zone, start, grain))
+            return build(session, company_id, name, Ask(day, zone, start, grain)), company_name
         except ValueError as exc:
             raise BadAsk(str(exc)) from None
 
@@ -97,7 +103,7 @@ async def render_report(request: Request, *, company_id: str, name: str) -> Resp
         if grain not in ("week", "month"):
             raise BadAsk("by: week or month")
         as_of, start = _day(request, "as_of"), _day(request, "from")
-        report = await run_in_threadpool(_built, desk, company_id, name, as_of, start, grain)
+        report, company_name = await run_in_threadpool(_built, desk, company_id, name, as_of, start, grain)
     except BadAsk as exc:
         return PlainTextResponse(str(exc), status_code=400)
     stem = _FILENAME.sub("_", f"{name}-{company_id}")
@@ -110,12 +116,13 @@ async def render_report(request: Request, *, company_id: str, name: str) -> Resp
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )
     kept = {k: v for k, v in request.query_params.items() if k in ("as_of", "from", "by") and v}
-    return desk.templates.response(
+    return gate_of(request).page(
+        request,
         "staff_reports/report.html",
         {
             "report": report,
-            "names": NAMES,
-            "company_id": company_id,
+            "report_name": report.name,
+            "company_name": company_name,
             "header": report.header(),
             "rows": report.table(),
             "charts": [(c.title, render(c)) for c in report.charts()],

@@ -1,8 +1,8 @@
 """Redraw the README's staff console screenshots: `python tests/browser/staff_screenshots.py`.
 
 Two companies of an accounting firm over a throwaway store, signed in as their owner in Debian's
-chromium: the overview on a desktop and the needs-a-person queue on a 390 px phone, written to
-docs/images/ (each kept under 150 KB)."""
+chromium: the overview on a desktop, the needs-a-person queue on a 390 px phone and the aging report
+in the console on a desktop, written to docs/images/ (each kept under 150 KB)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def main() -> int:
             shots = [
                 ("staff-overview.png", 1100, "/staff"),
                 ("staff-queue-phone.png", 390, f"/staff/c/{A}/queue"),
+                ("staff-report-aging.png", 1100, f"/staff/c/{A}/reports/aging"),
             ]
             for name, width, path in shots:
                 page = browser.new_context(viewport={"width": width, "height": 760}).new_page()

@@ -1,21 +1,32 @@
 """The staff console in Chromium, on a desktop and on a 390 px phone: sign-in with a TOTP code,
 each role seeing only what it may, the needs-a-person queue retrying a failed effect and
-releasing a hold (each after its confirmation), and switching companies."""
+releasing a hold (each after its confirmation), switching companies, and a passkey registered
+from the console then signing in (Chromium's virtual authenticator over CDP)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
-from staff_console import PASSWORD, A, B, Clock, add_person, cheap_hashing, console_context, seed_company
+from staff_console import (
+    PASSWORD,
+    A,
+    B,
+    Clock,
+    add_person,
+    cheap_hashing,
+    console_context,
+    fresh_code,
+    seed_company,
+)
 
 from connectors.serving import ThreadedServer
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
-from syncd.store import effects
+from syncd.store import effects, staff_passkeys
 from syncd.store import holds as credit_holds
 from syncd.store import staff as roster
 from syncd.web.app import create_app
@@ -27,11 +38,24 @@ SECRET = pyotp.random_base32()
 VIEWPORTS = {"desktop": {"width": 1200, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
+class _Late:
+    """The app, set once the server has its port (the console's address names the port)."""
+
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, str]]:
     patch = pytest.MonkeyPatch()
     cheap_hashing(patch)
-    contexts = console_context(tmp_path_factory.mktemp("staff"), Clock())
+    late = _Late()
+    server = ThreadedServer(late)
+    # WebAuthn refuses an IP address as its relying party: the browser calls the console localhost.
+    url = server.url.replace("127.0.0.1", "localhost")
+    contexts = console_context(tmp_path_factory.mktemp("staff"), Clock(), public_url=url)
     ctx = next(contexts)
     seed_company(ctx, A)
     seed_company(ctx, B)
@@ -43,20 +67,24 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context,
         user.totp_confirmed = True
     add_person(ctx, "reader@firm.test", {A: StaffRole.READ_ONLY})
     add_person(ctx, "collector@firm.test", {A: StaffRole.COLLECTOR})
-    with ThreadedServer(create_app(ctx)) as server:
-        yield ctx, server.url
+    for viewport in VIEWPORTS:
+        add_person(ctx, f"keys-{viewport}@firm.test", {A: StaffRole.BOOKKEEPER})
+    late.app = create_app(ctx)
+    with server:
+        yield ctx, url
     contexts.close()
     patch.undo()
 
 
-def sign_in(page: Page, url: str, email: str) -> None:
+def sign_in(page: Page, console: tuple[Context, str], email: str) -> None:
+    ctx, url = console
     page.goto(f"{url}/staff")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     if email == "owner@firm.test":
         page.wait_for_url(f"{url}/staff/totp")
-        page.fill("#code", pyotp.TOTP(SECRET).now())
+        page.fill("#code", fresh_code(ctx, email, SECRET))  # each code signs in once
         page.click("main button[type=submit]")
     page.wait_for_url(f"{url}/staff")
 
@@ -83,7 +111,7 @@ def test_sign_in_with_totp_and_switch_company(
 ) -> None:
     _ctx, url = console
     page = open_page(browser_context_factory, viewport)
-    sign_in(page, url, "owner@firm.test")
+    sign_in(page, console, "owner@firm.test")
     assert page.locator("[data-company]").count() == 2
     fits(page)
     page.click(f"a[href='/staff/c/{A}']")
@@ -100,19 +128,21 @@ def test_each_role_sees_only_its_pages(
 ) -> None:
     _ctx, url = console
     reader = open_page(browser_context_factory, viewport)
-    sign_in(reader, url, "reader@firm.test")
+    sign_in(reader, console, "reader@firm.test")
     reader.goto(f"{url}/staff/c/{A}/queue")
     assert reader.locator("#failed li").count() >= 1
     assert reader.locator("button", has_text="Retry").count() == 0
     assert reader.locator("nav.tabs a", has_text="Activity").count() == 0
+    assert reader.locator("nav.reports a").count() == 6  # every report, read-only
     fits(reader)
 
     collector = open_page(browser_context_factory, viewport)
-    sign_in(collector, url, "collector@firm.test")
+    sign_in(collector, console, "collector@firm.test")
     collector.goto(f"{url}/staff/c/{A}")
     collector.wait_for_url(f"{url}/staff/c/{A}/invoices")
     tabs = collector.locator("nav.tabs").inner_text()
     assert "Invoices" in tabs and "Needs a person" not in tabs and "Health" not in tabs
+    assert collector.locator("nav.reports").count() == 0
     answer = collector.goto(f"{url}/staff/c/{A}/queue")
     assert answer is not None and answer.status == 403
     fits(collector)
@@ -124,7 +154,7 @@ def test_queue_retries_a_failed_effect_and_releases_a_hold(
     ctx, url = console
     for viewport, realm in (("desktop", A), ("phone", B)):
         page = open_page(browser_context_factory, viewport)
-        sign_in(page, url, "owner@firm.test")
+        sign_in(page, console, "owner@firm.test")
         page.goto(f"{url}/staff/c/{realm}/queue")
         fits(page)
         page.locator(f"li[data-key='test:failed:{realm}'] button", has_text="Retry").click()
@@ -141,3 +171,57 @@ def test_queue_retries_a_failed_effect_and_releases_a_hold(
         with ctx.db.transaction() as s:
             assert credit_holds.active(s, realm, "c1") is None
         page.screenshot(path=str(screenshots / f"released-{viewport}.png"))
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_register_a_passkey_then_sign_in_with_it(
+    browser_context_factory: Callable[[], BrowserContext],
+    console: tuple[Context, str],
+    viewport: str,
+    screenshots: Path,
+) -> None:
+    from playwright.sync_api import expect
+
+    ctx, url = console
+    email = f"keys-{viewport}@firm.test"
+    page = open_page(browser_context_factory, viewport)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator: dict[str, Any] = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    sign_in(page, console, email)
+    page.get_by_role("link", name="Passkeys").click()
+    expect(page.locator("#passkey-count")).to_have_text("Passkeys: 0")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.locator("#passkey-count")).to_have_text("Passkeys: 1")
+    stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator["authenticatorId"]})
+    assert len(stored["credentials"]) == 1
+    fits(page)
+    page.screenshot(path=str(screenshots / f"passkeys-{viewport}.png"))
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{url}/staff/sign-in")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    page.wait_for_url(f"{url}/staff")
+    expect(page.locator(f"[data-company='{A}']")).to_be_visible()
+    with ctx.db.transaction() as s:
+        user = roster.find(s, email)
+        assert user is not None
+        [key] = staff_passkeys.keys_of(s, user.id)
+        assert key.last_used_at is not None
+
+    page.goto(f"{url}/staff/passkeys")
+    page.locator("ul.passkeys button", has_text="Remove").click()
+    page.click("text=Yes, do it")
+    expect(page.locator("#passkey-count")).to_have_text("Passkeys: 0")

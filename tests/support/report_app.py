@@ -1,5 +1,6 @@
-"""A tiny Starlette app mounting ``render_report`` for every report (as the staff console will),
-over a store seeded with a company that has something in every report."""
+"""A tiny Starlette app mounting ``render_report`` for every report without the console's guard
+(the console mounts it behind ``staff_route``), over a store seeded with a company that has
+something in every report."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from syncd.domain.payments import PaymentStatus
+from syncd.secrets import SecretBox
 from syncd.store.engine import Database
 from syncd.web.security import SecurityHeadersMiddleware
+from syncd.web.staff.guard import StaffCsrf, StaffGate
 from syncd.web.staff_reports import ReportDesk, install, render_report
 from syncd.web.templating import Templating
 
@@ -25,7 +28,7 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 def seed(db: Database) -> None:
     """Two currencies, open and partly paid invoices, payments, an email, a failure, movements."""
     with db.transaction() as s:
-        s.add(company())
+        s.merge(company())  # the console may have made the row from its configuration already
         s.add_all(
             [
                 invoice("1", total="120.00", balance="20.00", status="partial", due=date(2026, 2, 10)),
@@ -46,22 +49,25 @@ def seed(db: Database) -> None:
 
 
 def report_app(db: Database) -> Starlette:
-    """``/staff/{company}/reports/{name}`` behind the same security headers as every syncd page."""
+    """``/staff/c/{company_id}/reports/{name}`` behind the same security headers as every syncd page."""
 
     async def page(request: Request) -> Response:
         return await render_report(
-            request, company_id=request.path_params["company"], name=request.path_params["name"]
+            request, company_id=request.path_params["company_id"], name=request.path_params["name"]
         )
 
     app = Starlette(
-        routes=[Route("/staff/{company}/reports/{name}", page, methods=["GET"])],
+        routes=[Route("/staff/c/{company_id}/reports/{name}", page, methods=["GET"])],
         middleware=[Middleware(SecurityHeadersMiddleware)],
     )
-    install(app, ReportDesk(db, Templating(None), lambda: NOW, lambda realm: None))
+    templates = Templating(None)
+    install(app, ReportDesk(db, templates, lambda: NOW, lambda realm: None))
+    csrf = StaffCsrf(SecretBox(SecretBox.generate()).purpose_key("staff-csrf"))
+    app.state.staff_gate = StaffGate(db, lambda: NOW, csrf, templates)
     return app
 
 
-PATH = f"/staff/{REALM}/reports"
+PATH = f"/staff/c/{REALM}/reports"
 
 
 def parse_svg(svg: str) -> ET.Element:

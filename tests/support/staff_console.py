@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from starlette.exceptions import StarletteDeprecationWarning
@@ -50,14 +52,19 @@ def cheap_hashing(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(roster, "_DUMMY_HASH", CHEAP.hash("unknown"))
 
 
-def console_settings(tmp_path: Path, database_url: str | None = None) -> dict[str, Any]:
+def console_settings(
+    tmp_path: Path,
+    database_url: str | None = None,
+    public_url: str = "http://testserver",
+    companies: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "secret_key": SecretBox.generate(),
         "database": {"url": database_url or f"sqlite:///{tmp_path / 'syncd.db'}"},
-        "web": {"public_url": "http://testserver"},
+        "web": {"public_url": public_url},
         "quickbooks": {"client_id": "c", "client_secret": "s", "webhook_verifier_token": "verifier"},
         "stripe": {"api_key": "sk_test_123", "webhook_secret": "whsec_test"},
-        "company": [{"realm_id": A}, {"realm_id": B}],
+        "company": companies or [{"realm_id": A}, {"realm_id": B}],
     }
 
 
@@ -85,10 +92,18 @@ def _migrated_copy(target: Path) -> None:
     shutil.copyfile(_MIGRATED[0], target)
 
 
-def console_context(tmp_path: Path, clock: Clock, database_url: str | None = None) -> Iterator[Context]:
+def console_context(
+    tmp_path: Path,
+    clock: Clock,
+    database_url: str | None = None,
+    public_url: str = "http://testserver",
+    companies: list[dict[str, Any]] | None = None,
+) -> Iterator[Context]:
+    """``public_url``: the console's address (passkeys are for its host, which cannot be an IP);
+    ``companies``: the ``[[company]]`` tables (A and B, configured by default)."""
     if database_url is None:
         _migrated_copy(tmp_path / "syncd.db")
-    ctx = build_context(parse(console_settings(tmp_path, database_url)))
+    ctx = build_context(parse(console_settings(tmp_path, database_url, public_url, companies)))
     ctx.clock = clock
     if database_url is not None:
         migrate.upgrade(ctx.db)
@@ -115,6 +130,22 @@ def add_person(ctx: Context, email: str, roles: dict[str, StaffRole], *, tempora
             user.password_temporary = False
             password = PASSWORD
     return password
+
+
+def fresh_code(ctx: Context, email: str, secret: str) -> str:
+    """A TOTP code the console has not accepted yet for ``email`` (each code is good once): the
+    current step or, when that was used, the next (waiting for time to move on if need be)."""
+    with ctx.db.transaction() as s:
+        user = roster.find(s, email)
+        assert user is not None
+        last = user.totp_last_step
+    totp = pyotp.TOTP(secret)
+    while True:
+        current = int(time.time()) // totp.interval
+        step = current if last is None else max(current, last + 1)  # not the last step: it may pass
+        if step <= current + 1:
+            return totp.at(step * totp.interval)
+        time.sleep(1)
 
 
 def token(page: Any) -> str:

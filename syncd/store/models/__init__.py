@@ -50,6 +50,7 @@ from syncd.store.models.staff import (
     StaffSignInAttempt,
     StaffUser,
 )
+from syncd.store.models.staff_passkeys import StaffPasskey, StaffPasskeyChallenge
 from syncd.store.models.types import (
     NAMING,
     Amount,
@@ -98,6 +99,8 @@ __all__ = [
     "Secret",
     "StaffAction",
     "StaffMembership",
+    "StaffPasskey",
+    "StaffPasskeyChallenge",
     "StaffRole",
     "StaffSession",
     "StaffSignInAttempt",

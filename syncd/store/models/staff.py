@@ -29,6 +29,8 @@ class StaffUser(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # A password the CLI printed once: the console asks for a new one before anything else.
     password_temporary: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The 30-second TOTP step of the last code accepted: a code is good once, never replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class StaffMembership(Base):

@@ -1,5 +1,6 @@
-"""The staff console under ``/staff``: sign-in, the overview of a person's companies, and per
-company its health, invoices, customers, the needs-a-person queue and the owners' activity log.
+"""The staff console under ``/staff``: sign-in (password, TOTP, passkeys), the overview of a
+person's companies, and per company its health, invoices, customers, the needs-a-person queue
+and the owners' activity log.
 
 Every page is mounted with ``guard.staff_route`` (signed in, role per company, CSRF on POST);
 other areas mount theirs the same way through ``extra`` (collections, reports).
@@ -20,6 +21,7 @@ from syncd.web.staff.customers import customer_routes
 from syncd.web.staff.guard import StaffCsrf, StaffGate
 from syncd.web.staff.invoices import invoice_routes
 from syncd.web.staff.overview import overview_routes
+from syncd.web.staff.passkeys import passkey_routes
 from syncd.web.staff.queue import queue_routes
 from syncd.web.staff.sign_in import sign_in_routes
 from syncd.web.templating import Templating
@@ -41,6 +43,7 @@ def staff_routes(ctx: Context, templates: Templating, extra: Iterable[BaseRoute]
     return [
         Route("/assets/staff.css", stylesheet, methods=["GET"], name="staff_css"),
         *sign_in_routes(ctx.box),
+        *passkey_routes(ctx),
         *overview_routes(),
         *company_routes(ctx),
         *invoice_routes(),

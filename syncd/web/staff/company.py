@@ -1,6 +1,6 @@
-"""A company's home in the console: connection health (QuickBooks, Stripe, email) with the
-reason for a pause and the Resume button (what ``syncd resume`` does); collectors land on the
-invoice list instead."""
+"""A company's home in the console: connection health (QuickBooks, Stripe, email and, when the
+company texts, Twilio) with the reason for a pause and the Resume button (what ``syncd resume``
+does); collectors land on the invoice list instead."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from syncd import companies
+from syncd.catalog.kinds import EffectKind
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
 from syncd.errors import Credential
 from syncd.store import staff_audit as audit
+from syncd.store import staff_views as views
 from syncd.store.models import Company, Secret
 from syncd.store.tokens import TOKENS
 from syncd.web.staff.guard import ACTORS, EVERYONE, form_of, gate_of, principal_of, staff_route
@@ -30,7 +32,29 @@ class Connection:
     detail: str
 
 
-def _connections(ctx: Context, row: Company, connected: bool) -> list[Connection]:
+def _texts(seen: views.TextsSeen, realm: str) -> Connection:
+    """Twilio's line: a refused text does not pause the company (payments go on), so its reason
+    is read from the last text that failed for good."""
+    if seen.failing:
+        error = (seen.last_error or "no reason recorded").splitlines()[0][:300]
+        if "20003" in error or " 401 " in f" {error} ":
+            fix = (
+                "Twilio refused the account SID or auth token: correct [company.sms] account_sid and "
+                "auth_token for this company, restart syncd, then Retry the texts under Needs a person"
+            )
+        else:
+            fix = "see the failed texts under Needs a person, and Retry them once the cause is fixed"
+        return Connection("Texts (Twilio)", False, f"{error} — {fix}")
+    if seen.last_sent_at is not None:
+        return Connection(
+            "Texts (Twilio)", True, f"last text accepted {seen.last_sent_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return Connection("Texts (Twilio)", True, f"configured, no text sent yet ({realm})")
+
+
+def _connections(
+    ctx: Context, row: Company, connected: bool, texts: views.TextsSeen | None = None
+) -> list[Connection]:
     refused = Credential(row.pause_credential) if row.pause_credential else None
     fix = companies.fix_for(refused, row.realm_id) if refused else ""
 
@@ -47,11 +71,14 @@ def _connections(ctx: Context, row: Company, connected: bool) -> list[Connection
         )
     smtp = ctx.settings.smtp
     mail = f"{smtp.host}:{smtp.port}" if smtp.host else "not configured (emails wait)"
-    return [
+    found = [
         qbo,
         line("Stripe", (Credential.STRIPE_KEY,), "API key accepted"),
         line("Email (SMTP)", (Credential.SMTP,), mail),
     ]
+    if texts is not None:
+        found.append(_texts(texts, row.realm_id))
+    return found
 
 
 class _Company:
@@ -71,7 +98,9 @@ class _Company:
                     return None, []
                 session.expunge(row)
                 connected = session.get(Secret, (realm, TOKENS)) is not None
-                return row, _connections(self.ctx, row, connected)
+                texting = self.ctx.settings.company(realm).sms.enabled
+                texts = views.texts_seen(session, realm, EffectKind.SMS_MESSAGE.value) if texting else None
+                return row, _connections(self.ctx, row, connected, texts)
 
         row, connections = await run_in_threadpool(read)
         if row is None:

@@ -24,6 +24,7 @@ from syncd.store import staff as roster
 from syncd.store import staff_sessions as sessions
 from syncd.store.engine import Database
 from syncd.web.csrf import FIELD, Csrf
+from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, content_security_policy
 from syncd.web.templating import Templating
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -35,6 +36,20 @@ ACTORS = frozenset({StaffRole.OWNER, StaffRole.BOOKKEEPER})
 READERS = frozenset({StaffRole.OWNER, StaffRole.BOOKKEEPER, StaffRole.READ_ONLY})
 OWNERS = frozenset({StaffRole.OWNER})
 COLLECTORS = frozenset({StaffRole.OWNER, StaffRole.COLLECTOR})
+# Each report in the company nav, in the order of ``syncd.reports.run.NAMES``.
+REPORT_LINKS = (
+    ("aging", "Aging"),
+    ("collections", "Collections"),
+    ("dso", "DSO"),
+    ("forecast", "Forecast"),
+    ("health", "Payment health"),
+    ("audits", "Audits"),
+)
+CSRF_HEADER = "x-csrf-token"  # where a script's POST (the passkey ceremonies) carries the token
+# The passkey pages run the one same-origin script syncd serves; every other page runs none.
+SCRIPT_CSP = content_security_policy(DEFAULT_CHECKOUT_ORIGIN).replace(
+    "script-src 'none'", "script-src 'self'"
+)
 
 
 class StaffCsrf(Csrf):
@@ -102,9 +117,16 @@ class StaffGate:
             return Signed(who, names, cookie, opened.totp_pending, opened.user.password_temporary)
 
     def page(
-        self, request: Request, name: str, context: Mapping[str, object], *, status_code: int = 200
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, object],
+        *,
+        status_code: int = 200,
+        script: bool = False,
     ) -> Response:
-        """A staff page: the template with the signed-in person, their companies and a CSRF token."""
+        """A staff page: the template with the signed-in person, their companies and a CSRF token;
+        ``script``: the page loads the passkey script (its CSP allows same-origin scripts)."""
         issued = self.csrf.issue(request, ACTION)
         principal = request.scope.get(SCOPE_KEY)
         company_id = request.path_params.get("company_id")
@@ -115,9 +137,13 @@ class StaffGate:
             "companies": sorted(request.scope.get(NAMES_KEY, {}).items(), key=lambda c: (c[1].lower(), c[0])),
             "csrf_field": FIELD,
             "csrf_token": issued.token,
+            "script": script,
+            "report_links": REPORT_LINKS,
+            "report_name": None,
             **context,
         }
-        response = self.templates.response(name, full, status_code=status_code)
+        headers = {"Content-Security-Policy": SCRIPT_CSP} if script else None
+        response = self.templates.response(name, full, status_code=status_code, headers=headers)
         self.csrf.apply(response, request, issued)
         return response
 
@@ -160,12 +186,14 @@ def staff_route(
     methods: Collection[str] = ("GET",),
     name: str | None = None,
     temporary_ok: bool = False,
+    csrf_header: bool = False,
 ) -> Route:
     """Mount ``endpoint`` at ``path`` behind the guard: signed in (TOTP done), a role in ``roles``
     in the path's ``{company_id}`` (404 with no role there, 403 with another one), the CSRF token
     on POST (then ``form_of(request)`` holds the fields). Without ``{company_id}`` in the path,
     any role in any company will do. ``temporary_ok``: reachable before the one-time password
-    was replaced (the page that replaces it)."""
+    was replaced (the page that replaces it). ``csrf_header``: a script's POST, whose token is
+    in the ``X-CSRF-Token`` header (the body is the endpoint's to read)."""
     allowed = frozenset(roles)
 
     async def guarded(request: Request) -> Response:
@@ -192,7 +220,10 @@ def staff_route(
                 )
         elif not any(role in allowed for role in who.roles.values()):
             return gate.message(request, 403, "Not allowed", "None of your roles can open this page.")
-        if request.method == "POST":
+        if request.method == "POST" and csrf_header:
+            if not gate.csrf.verify(request, ACTION, request.headers.get(CSRF_HEADER)):
+                return gate.message(request, 403, "Form expired", "Reload the page and try again.")
+        elif request.method == "POST":
             fields = await gate.checked_form(request)
             if fields is None:
                 return gate.message(request, 403, "Form expired", "Reload the page and try again.")
@@ -201,4 +232,5 @@ def staff_route(
 
     route = Route(path, guarded, methods=list(methods), name=name)
     route.staff_roles = allowed  # type: ignore[attr-defined]  # what the route-enumerating tests read
+    route.staff_csrf_header = csrf_header  # type: ignore[attr-defined]
     return route

@@ -9,7 +9,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from syncd.store import staff_views as views
-from syncd.web.staff.guard import EVERYONE, gate_of, principal_of, staff_route
+from syncd.web.staff.guard import EVERYONE, READERS, REPORT_LINKS, gate_of, principal_of, staff_route
+
+REPORT_NAMES = frozenset(name for name, _title in REPORT_LINKS)
 
 
 async def overview(request: Request) -> Response:
@@ -25,11 +27,17 @@ async def overview(request: Request) -> Response:
 
 
 async def switch(request: Request) -> Response:
-    """``?company=<realm>`` from the switcher; a company the person has no role in goes nowhere."""
+    """``?company=<realm>`` from the switcher; a company the person has no role in goes nowhere.
+    From a report (``&report=<name>``), the same report of the other company when the role there
+    may read reports; otherwise the company's home."""
     who = principal_of(request)
     wanted = request.query_params.get("company", "")
-    if who.role_in(wanted) is None:
+    role = who.role_in(wanted)
+    if role is None:
         return RedirectResponse("/staff", status_code=303)
+    report = request.query_params.get("report", "")
+    if report in REPORT_NAMES and role in READERS:
+        return RedirectResponse(f"/staff/c/{wanted}/reports/{report}", status_code=303)
     return RedirectResponse(f"/staff/c/{wanted}", status_code=303)
 
 

@@ -1,5 +1,6 @@
 """Signing in and out of the console: email and password, then a TOTP code when the person has
-one; replacing a one-time password; enrolling an authenticator app.
+one (each code good once); replacing a one-time password; enrolling an authenticator app.
+Passkeys are ``syncd.web.staff.passkeys``.
 
 Every answer to a wrong email or password is the same one line after the same argon2 work, so
 the form tells nothing about who is on the roster. Five failures for an email (or twenty from an
@@ -45,7 +46,7 @@ class _SignIn:
         self.box = box
 
     async def form(self, request: Request) -> Response:
-        return gate_of(request).page(request, "staff/sign_in.html", {"error": None, "email": ""})
+        return gate_of(request).page(request, "staff/sign_in.html", {"error": None, "email": ""}, script=True)
 
     def _check(self, gate: StaffGate, email: str, password: str, ip: str) -> tuple[str, str | None]:
         """``(outcome, cookie)``: outcome is ``limited``, ``wrong``, ``totp`` or ``in``."""
@@ -98,7 +99,7 @@ class _SignIn:
             if sessions.limited(session, user.email, ip, now=now):
                 return "limited", None
             secret = roster.totp_secret(user, self.box)
-            if secret is None or not pyotp.TOTP(secret).verify(code, valid_window=1):
+            if secret is None or not roster.accept_totp(user, secret, code):
                 sessions.failed(session, user.email, ip, now=now)
                 return "wrong", None
             audit.record(session, None, "sign_in.totp", now=now, email=user.email)
@@ -203,7 +204,7 @@ class _SignIn:
                 user = roster.find(session, who.email)
                 assert user is not None
                 secret = roster.totp_secret(user, self.box)
-                if secret is None or not pyotp.TOTP(secret).verify(code, valid_window=1):
+                if secret is None or not roster.accept_totp(user, secret, code):
                     return secret
                 user.totp_confirmed = True
                 audit.record(session, who, "totp.enrolled", now=now)

@@ -1,5 +1,5 @@
 """``syncd staff add|list|reset|remove``: the first owner from the command line, a one-time
-password shown once, and a reset or removal that ends every session."""
+password shown once, and a reset or removal that ends every session and forgets every passkey."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from staff_console import cheap_hashing
 from syncd.cli.main import run
 from syncd.secrets import SecretBox
 from syncd.store import staff as roster
-from syncd.store import staff_sessions
+from syncd.store import staff_passkeys, staff_sessions
 from syncd.store.engine import Database
 from syncd.store.models import StaffSession
 
@@ -44,6 +44,13 @@ def _sessions(db: Database, email: str) -> list[StaffSession]:
         user = roster.find(s, email)
         assert user is not None
         return [row for row in s.query(StaffSession).filter_by(staff_id=user.id) if row.revoked_at is None]
+
+
+def _passkeys(db: Database, email: str) -> list[str]:
+    with db.transaction() as s:
+        user = roster.find(s, email)
+        assert user is not None
+        return [k.credential_id for k in staff_passkeys.keys_of(s, user.id)]
 
 
 def test_add_prints_a_one_time_password_that_signs_in(
@@ -89,12 +96,23 @@ def test_reset_and_remove_end_every_session(
         assert user is not None
         for _ in range(2):
             staff_sessions.open_session(s, user.id, totp_pending=False, now=user.created_at)
+        for n in range(2):
+            staff_passkeys.add(s, user.id, f"cred-{n}", b"key", 0, now=user.created_at)
     assert len(_sessions(db, "ann@example.com")) == 2
+    assert len(_passkeys(db, "ann@example.com")) == 2
     assert run([*base, "staff", "reset", "ann@example.com"]) == 0
-    second = ONE_TIME.search(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    second = ONE_TIME.search(out)
     assert second and second.group(1) != first.group(1)
+    assert "passkeys were forgotten" in out
     assert _sessions(db, "ann@example.com") == []
+    assert _passkeys(db, "ann@example.com") == []  # a lost phone's passkey signs in no more
+    with db.transaction() as s:
+        user = roster.find(s, "ann@example.com")
+        assert user is not None
+        staff_passkeys.add(s, user.id, "cred-new", b"key", 0, now=user.created_at)
     assert run([*base, "staff", "remove", "ann@example.com"]) == 0
+    assert _passkeys(db, "ann@example.com") == []
     assert run([*base, "staff", "list"]) == 0
     assert "(removed)" in capsys.readouterr().out
     assert run([*base, "staff", "reset", "nobody@example.com"]) == 1

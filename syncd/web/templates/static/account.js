@@ -1,4 +1,5 @@
-// Passkeys for the customer account: the only script syncd serves (same origin, no inline code).
+// Passkeys for the customer account and the staff console: the only script syncd serves (same
+// origin, no inline code). A button's data-options / data-verify name its ceremony's endpoints.
 "use strict";
 (function () {
   const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -11,21 +12,24 @@
       .filter((k) => c.response[k]).map((k) => [k, b64(c.response[k])])),
     clientExtensionResults: {},
   });
-  async function register() {
-    const options = await (await post("/account/passkeys/register/options")).json();
+  const at = (button, name, fallback) => button.dataset[name] || fallback;
+  async function register(event) {
+    const button = event.currentTarget;
+    const options = await (await post(at(button, "options", "/account/passkeys/register/options"))).json();
     options.challenge = bytes(options.challenge);
     options.user.id = bytes(options.user.id);
     options.excludeCredentials = (options.excludeCredentials || []).map((c) => ({ ...c, id: bytes(c.id) }));
     const made = await navigator.credentials.create({ publicKey: options });
-    const answer = await post("/account/passkeys/register", cred(made));
+    const answer = await post(at(button, "verify", "/account/passkeys/register"), cred(made));
     if (answer.ok) location.reload();
   }
-  async function signIn() {
-    const options = await (await post("/account/passkeys/sign-in/options")).json();
+  async function signIn(event) {
+    const button = event.currentTarget;
+    const options = await (await post(at(button, "options", "/account/passkeys/sign-in/options"))).json();
     options.challenge = bytes(options.challenge);
     options.allowCredentials = (options.allowCredentials || []).map((c) => ({ ...c, id: bytes(c.id) }));
     const got = await navigator.credentials.get({ publicKey: options });
-    const answer = await post("/account/passkeys/sign-in", cred(got));
+    const answer = await post(at(button, "verify", "/account/passkeys/sign-in"), cred(got));
     const result = await answer.json();
     if (result.ok) location.assign(result.next);
   }

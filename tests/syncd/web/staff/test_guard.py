@@ -16,7 +16,8 @@ from syncd.store import effects
 from syncd.store.models import AccountSession
 from syncd.web.app import create_app
 
-PUBLIC = {"/staff/sign-in", "/staff/totp"}  # reachable signed out: they sign in
+# Reachable signed out: they sign in (the passkey endpoints check the sign-in page's CSRF token).
+PUBLIC = {"/staff/sign-in", "/staff/totp", "/staff/passkey/options", "/staff/passkey/sign-in"}
 PARAMS = {"company_id": A, "customer_id": "c1", "action": "retry", "name": "aging"}
 
 
@@ -47,9 +48,8 @@ def test_every_staff_route_is_guarded_or_a_sign_in_page(ctx: Context) -> None:
 
 OWNER, BOOKKEEPER, COLLECTOR, READ_ONLY = StaffRole
 EVERYONE = frozenset(StaffRole)
-# Who may use each console route, written out here rather than read from the routes, so a route
-# that loosens its roles fails this test. Other areas' pages (collections, reports) are checked
-# against the roles they declare to staff_route.
+# Who may use each route under /staff, written out here rather than read from the routes, so a
+# route that loosens its roles fails this test, and so does a new route without an entry here.
 POLICY: dict[tuple[str, str], frozenset[StaffRole]] = {
     ("GET", "/staff"): EVERYONE,
     ("GET", "/staff/switch"): EVERYONE,
@@ -58,6 +58,10 @@ POLICY: dict[tuple[str, str], frozenset[StaffRole]] = {
     ("POST", "/staff/password"): EVERYONE,
     ("GET", "/staff/authenticator"): EVERYONE,
     ("POST", "/staff/authenticator"): EVERYONE,
+    ("GET", "/staff/passkeys"): EVERYONE,
+    ("POST", "/staff/passkeys/options"): EVERYONE,
+    ("POST", "/staff/passkeys/register"): EVERYONE,
+    ("POST", "/staff/passkeys/remove"): EVERYONE,
     ("GET", "/staff/c/{company_id}"): EVERYONE,
     ("POST", "/staff/c/{company_id}/resume"): frozenset({OWNER, BOOKKEEPER}),
     ("GET", "/staff/c/{company_id}/invoices"): EVERYONE,
@@ -66,18 +70,28 @@ POLICY: dict[tuple[str, str], frozenset[StaffRole]] = {
     ("POST", "/staff/c/{company_id}/queue/{action}"): frozenset({OWNER, BOOKKEEPER}),
     ("GET", "/staff/c/{company_id}/activity"): frozenset({OWNER}),
     ("GET", "/staff/c/{company_id}/reports/{name}"): frozenset({OWNER, BOOKKEEPER, READ_ONLY}),
+    ("GET", "/staff/c/{company_id}/collect"): frozenset({OWNER, BOOKKEEPER, COLLECTOR}),
+    ("GET", "/staff/c/{company_id}/collect/{customer_id}"): frozenset({OWNER, BOOKKEEPER, COLLECTOR}),
+    ("POST", "/staff/c/{company_id}/collect/{customer_id}/{action}"): frozenset({OWNER, COLLECTOR}),
 }
 
 
 def test_the_console_routes_are_the_ones_the_policy_names(ctx: Context) -> None:
+    """Every route the app mounts under /staff (the console's and other areas') has its entry."""
     mounted = {
         (method, route.path)
         for route in staff_routes(ctx)
-        if route.path not in PUBLIC and not route.path.startswith("/staff/c/{company_id}/collect")
+        if route.path not in PUBLIC
         for method in route.methods or ()
         if method != "HEAD"
     }
-    assert mounted == set(POLICY)
+    assert mounted - set(POLICY) == set(), "a route under /staff without a POLICY entry"
+    assert set(POLICY) - mounted == set(), "a POLICY entry for a route no longer mounted"
+    for route in staff_routes(ctx):
+        declared = getattr(route, "staff_roles", None)
+        for method in (route.methods or set()) - {"HEAD"}:
+            if (method, route.path) in POLICY:
+                assert declared == POLICY[(method, route.path)], (method, route.path, declared)
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
@@ -98,6 +112,8 @@ def test_each_role_gets_exactly_what_it_may_on_every_route(ctx: Context, role: S
             path = concrete(route.path, **({"action": "note"} if "/collect/" in route.path else {}))
             if method == "GET":
                 answer = client.get(path)
+            elif getattr(route, "staff_csrf_header", False):  # a script's POST: the token in a header
+                answer = client.post(path, content=b"{}", headers={"X-CSRF-Token": csrf})
             else:
                 # Without confirm=yes a queue or resume POST only asks: nothing is changed here.
                 answer = client.post(path, data={"csrf_token": csrf, "key": "k", "customer": "c1"})
@@ -167,6 +183,10 @@ def test_every_staff_post_refuses_a_missing_or_foreign_token(ctx: Context) -> No
             fields = {**data, "key": "test:failed:111", "customer": "c1", "confirm": "yes", "email": "x@y.z"}
             answer = client.post(path, data=fields)
             assert answer.status_code == 403, (path, data, answer.status_code)
+            # A script's POST carries the token in a header: a forged or foreign one there is no better.
+            headers = {"X-CSRF-Token": data["csrf_token"]} if data else {}
+            answer = client.post(path, content=b'{"id": "x"}', headers=headers)
+            assert answer.status_code == 403, (path, "header", data, answer.status_code)
     assert failed_status(ctx) == "failed"
     assert client.get("/staff").status_code == 200  # still signed in: sign-out needs the token too
 
@@ -198,7 +218,30 @@ def test_customer_session_reaches_no_staff_route(ctx: Context) -> None:
             assert client.post(path, data={}).status_code == 403, path
 
 
+ACCOUNT_PUBLIC = {"/account/sign-in", "/account/help", "/account/link/{token}"}
+ACCOUNT_PARAMS = {"token": "t" * 43, "ref": "r1", "invoice_id": "1", "template": "t1", "action": "skip"}
+
+
 def test_staff_session_opens_no_customer_page(ctx: Context) -> None:
+    seed_company(ctx, A)
     client = signed_in(ctx, "owner@firm.test", {A: StaffRole.OWNER})
     account = client.get("/account")
     assert account.status_code == 303 and account.headers["location"].endswith("/account/sign-in")
+    # Even the staff cookie's value presented as the customer's cookie opens nothing.
+    client.cookies.set("syncd_account", client.cookies["syncd_staff"])
+    staff_csrf = token(client.get("/staff"))
+    pages = [r for r in create_app(ctx).routes if isinstance(r, Route) and r.path.startswith("/account")]
+    assert len(pages) > 10
+    for route in pages:
+        if route.path in ACCOUNT_PUBLIC:
+            continue
+        path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: ACCOUNT_PARAMS.get(m.group(1), "register"), route.path)
+        if "GET" in (route.methods or ()):
+            answer = client.get(path)
+            assert answer.status_code in (303, 401, 403, 404), (path, answer.status_code)
+        if "POST" in (route.methods or ()):
+            # The console's CSRF token is no customer form's, in the body or in a header.
+            answer = client.post(path, data={"csrf_token": staff_csrf}, headers={"X-CSRF-Token": staff_csrf})
+            assert answer.status_code in (303, 400, 401, 403, 404), (path, answer.status_code)
+            assert answer.status_code != 303 or "/staff" not in answer.headers["location"], path
+    assert client.get("/staff").status_code == 200  # and the console session is untouched

@@ -168,3 +168,15 @@ def test_switching_goes_only_to_companies_of_the_person(ctx: Context) -> None:
     switched = client.get(f"/staff/switch?company={B}")
     assert switched.headers["location"] == f"/staff/c/{B}"
     assert client.get("/staff/switch?company=999").headers["location"] == "/staff"
+
+
+def test_switching_from_a_report_opens_the_same_report_where_the_role_may_read_it(ctx: Context) -> None:
+    client = signed_in(ctx, "firm@firm.test", {A: StaffRole.OWNER, B: StaffRole.READ_ONLY})
+    report = client.get(f"/staff/c/{A}/reports/forecast")
+    assert '<input type="hidden" name="report" value="forecast">' in report.text
+    switched = client.get(f"/staff/switch?company={B}&report=forecast")
+    assert switched.headers["location"] == f"/staff/c/{B}/reports/forecast"
+    assert client.get(f"/staff/switch?company={B}&report=../queue").headers["location"] == f"/staff/c/{B}"
+    collector = signed_in(ctx, "mixed@firm.test", {A: StaffRole.OWNER, B: StaffRole.COLLECTOR})
+    moved = collector.get(f"/staff/switch?company={B}&report=forecast")
+    assert moved.headers["location"] == f"/staff/c/{B}"  # a collector reads no reports there

@@ -1,8 +1,10 @@
-"""Signing in to the console: password then TOTP, one-time passwords replaced first, the rate
-limit, the same answer for unknown people, and sessions that end (sign out, idle, age, removal,
-reset)."""
+"""Signing in to the console: password then TOTP (each code good once), one-time passwords
+replaced first, the rate limit, the same answer for unknown people, and sessions that end (sign
+out, idle, age, removal, reset)."""
 
 from __future__ import annotations
+
+import time
 
 import pyotp
 from staff_console import (
@@ -77,12 +79,14 @@ def test_totp_enrolment_then_sign_in_asks_for_the_code(ctx: Context) -> None:
     assert "otpauth://totp/" in enrol.text
     wrong = client.post("/staff/authenticator", data={"csrf_token": token(enrol), "code": "000000"})
     assert wrong.status_code == 400 and not user_row(ctx, "owner@firm.test").totp_confirmed
-    code = pyotp.TOTP(secret).now()
+    step = int(time.time()) // 30
+    code = pyotp.TOTP(secret).at(step * 30)
     assert (
         client.post("/staff/authenticator", data={"csrf_token": token(enrol), "code": code}).status_code
         == 200
     )
     assert user_row(ctx, "owner@firm.test").totp_confirmed
+    following = pyotp.TOTP(secret).at((step + 1) * 30)  # the enrolment's code is used up
 
     fresh = client_for(ctx)
     first = sign_in(fresh, "owner@firm.test")
@@ -91,9 +95,42 @@ def test_totp_enrolment_then_sign_in_asks_for_the_code(ctx: Context) -> None:
     assert owed.status_code == 303 and owed.headers["location"] == "/staff/totp"
     form = fresh.get("/staff/totp")
     assert fresh.post("/staff/totp", data={"csrf_token": token(form), "code": "123456"}).status_code == 400
-    done = fresh.post("/staff/totp", data={"csrf_token": token(form), "code": pyotp.TOTP(secret).now()})
+    again = fresh.post("/staff/totp", data={"csrf_token": token(form), "code": code})
+    assert again.status_code == 400  # the code enrolment accepted is not accepted twice
+    done = fresh.post("/staff/totp", data={"csrf_token": token(form), "code": following})
     assert done.status_code == 303 and done.headers["location"] == "/staff"
     assert fresh.get("/staff").status_code == 200
+
+    # Someone who saw the code typed cannot sign in with it within its window, password or not.
+    other = client_for(ctx)
+    assert sign_in(other, "owner@firm.test").headers["location"] == "/staff/totp"
+    form = other.get("/staff/totp")
+    replayed = other.post("/staff/totp", data={"csrf_token": token(form), "code": following})
+    assert replayed.status_code == 400 and "Wrong code" in replayed.text
+    assert other.get("/staff").headers["location"] == "/staff/totp"
+
+
+def test_a_totp_code_is_accepted_once_and_never_an_older_one(ctx: Context) -> None:
+    add_person(ctx, "owner@firm.test", OWNER)
+    secret = pyotp.random_base32()
+    totp = pyotp.TOTP(secret)
+    at = 1_800_000_000.0  # some instant; steps are 30 s
+    with ctx.db.transaction() as s:
+        user = roster.find(s, "owner@firm.test")
+        assert user is not None
+        assert not roster.accept_totp(user, secret, totp.at(at - 60), at=at)  # outside the window
+        assert roster.accept_totp(user, secret, totp.at(at), at=at)
+        assert not roster.accept_totp(user, secret, totp.at(at), at=at)  # replayed
+        assert not roster.accept_totp(user, secret, totp.at(at - 30), at=at)  # older than the last
+        assert not roster.accept_totp(user, secret, totp.at(at), at=at + 20)  # same step, later
+        assert roster.accept_totp(user, secret, totp.at(at + 30), at=at + 20)  # the next step
+        assert not roster.accept_totp(user, secret, "12345", at=at + 30)
+        step = user.totp_last_step
+    with ctx.db.transaction() as s:
+        user = roster.find(s, "owner@firm.test")
+        assert user is not None and user.totp_last_step == step  # stored, so it holds across processes
+        roster.reset(s, "owner@firm.test", now=ctx.clock())
+        assert user.totp_last_step is None
 
 
 def test_one_time_password_must_be_replaced_first(ctx: Context) -> None:
@@ -160,3 +197,26 @@ def test_sessions_end_when_idle_or_old_and_on_sign_out(ctx: Context, clock: Cloc
     assert out.status_code == 303
     client.cookies.set("syncd_staff", kept)  # a copy of the cookie kept after signing out
     assert client.get("/staff").status_code == 303
+
+
+def test_five_wrong_codes_refuse_even_the_right_one(ctx: Context, clock: Clock) -> None:
+    add_person(ctx, "owner@firm.test", OWNER)
+    secret = pyotp.random_base32()
+    with ctx.db.transaction() as s:
+        user = roster.find(s, "owner@firm.test")
+        assert user is not None
+        roster.seal_totp(user, ctx.box, secret)
+        user.totp_confirmed = True
+    client = client_for(ctx)
+    assert sign_in(client, "owner@firm.test").headers["location"] == "/staff/totp"
+    form = client.get("/staff/totp")
+    right = pyotp.TOTP(secret).now()
+    wrong = str((int(right) + 1) % 1_000_000).zfill(6)
+    for _ in range(5):
+        assert client.post("/staff/totp", data={"csrf_token": token(form), "code": wrong}).status_code == 400
+    limited = client.post("/staff/totp", data={"csrf_token": token(form), "code": right})
+    assert limited.status_code == 429 and "Too many failed sign-ins" in limited.text
+    assert client.get("/staff").headers["location"] == "/staff/totp"
+    clock.advance(minutes=16)  # the window passed (the session, two hours idle at most, lives on)
+    done = client.post("/staff/totp", data={"csrf_token": token(form), "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 303 and client.get("/staff").status_code == 200
