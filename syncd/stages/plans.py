@@ -97,13 +97,14 @@ def create(
         return plan.id
 
 
-def cancel(ctx: Context, realm_id: str, plan_id: int) -> InstallmentPlan:
-    """Cancel a plan in force: what is not paid or being charged is not charged or sent."""
+def cancel(ctx: Context, realm_id: str | None, plan_id: int) -> InstallmentPlan:
+    """Cancel a plan in force (of ``realm_id`` when given): what is not paid or being charged is
+    neither charged nor sent, and the invoice is reminded and autopaid as any other again."""
     now = ctx.clock()
     with ctx.db.transaction() as session:
         plan = session.get(InstallmentPlan, plan_id)
-        if plan is None or plan.company_id != realm_id:
-            raise PlanError(f"no plan {plan_id} in company {realm_id}")
+        if plan is None or (realm_id is not None and plan.company_id != realm_id):
+            raise PlanError(f"no plan {plan_id}" + (f" in company {realm_id}" if realm_id else ""))
         if plan.status not in store.IN_FORCE:
             raise PlanError(f"plan {plan_id} is {plan.status} already")
         store.move_plan(plan, PlanStatus.CANCELLED, "cancelled by staff", now=now)
