@@ -52,12 +52,13 @@ def in_force(session: Session, realm_id: str, invoice_id: str) -> InstallmentPla
 
 
 def active_invoices(session: Session, realm_id: str) -> set[str]:
-    """The invoices an active plan pays: no reminder step and no autopay charge for these."""
+    """The invoices a plan in force pays: no reminder step and no autopay charge for these. A
+    suspended plan holds its invoice too, until staff cancel it (then the invoice is reminded and
+    autopaid as any other)."""
     return set(
         session.scalars(
             select(InstallmentPlan.invoice_id).where(
-                InstallmentPlan.company_id == realm_id,
-                InstallmentPlan.status == PlanStatus.ACTIVE.value,
+                InstallmentPlan.company_id == realm_id, InstallmentPlan.status.in_(IN_FORCE)
             )
         )
     )
