@@ -226,6 +226,11 @@ def test_without_autopay_each_installment_is_a_link_for_its_amount_and_an_unpaid
     _pay_by_link(scene, "20.00")
     _settle(scene)
     assert [i.status for i in _installments(scene)] == ["paid", "scheduled", "scheduled"]
+    browser = requests.Session()  # the customer's account page shows the plan and its schedule
+    assert browser.get(f"{loop.ctx.links.url(loop.realm, scene.invoice_id)}/account", timeout=10).ok
+    page = browser.get(f"{loop.url}/account", timeout=10)
+    assert page.status_code == 200 and 'data-testid="plans"' in page.text
+    assert "Down payment" in page.text and "Installment 2" in page.text and "Paid so far: $20.00" in page.text
     scene.cycle(days=14)
     assert [i.status for i in _installments(scene)][1] == "link_sent"
     scene.cycle(days=6)
