@@ -26,6 +26,7 @@ from syncd.domain import InvoiceStatus
 from syncd.domain.autopay import ChargeStatus
 from syncd.domain.payments import PaymentStatus
 from syncd.domain.plans import Cadence, InstallmentStatus, PlanError, PlanStatus, due_dates, split
+from syncd.stages import views
 from syncd.stages.notify import local_now
 from syncd.store import autopay, effects, mirror
 from syncd.store import plans as store
@@ -73,6 +74,12 @@ def create(
             raise PlanError(
                 f"invoice {invoice.doc_number or invoice.qbo_id} is already in plan {existing.id} "
                 f"({existing.status}); cancel that one first"
+            )
+        settled, processing = views.in_flight(session, invoice)
+        if settled or processing:
+            raise PlanError(
+                f"a payment of invoice {invoice.doc_number or invoice.qbo_id} is on its way to QuickBooks: "
+                "make the plan once it is booked (the balance then is what the plan splits)"
             )
         if start is not None and start < today:
             raise PlanError(f"the start date {start} is in the past (today is {today})")

@@ -305,3 +305,41 @@ def _pay_by_link_whole(scene: Scene) -> None:
     found = CHECKOUT.search(answer.headers["location"])
     assert found is not None
     loop.stripe.pay_checkout(found.group(1), "card_success")
+
+
+def test_a_replayed_installment_charge_never_charges_twice(scene_for: Any) -> None:
+    scene: Scene = scene_for()
+    loop = scene.loop
+    plans.create(loop.ctx, loop.realm, scene.invoice_id, down=Decimal("40.00"), count=1, every=Cadence.MONTH)
+    scene.cycle()  # the notice; the down payment moves to three days on
+    scene.cycle(days=3)
+    [intent] = scene.intents()
+    assert intent["amount"] == 4000
+    with loop.ctx.db.transaction() as s:
+        row = s.get(PlanInstallment, (1, 0))
+        assert row is not None and row.status == "paid"
+        # As if the worker died after Stripe charged and before it recorded the answer.
+        row.status = "charging"
+        effect = s.scalars(select(Effect).where(Effect.kind == "stripe.plan_charge")).one()
+        effect.status, effect.done_at, effect.next_attempt_at = (
+            EffectStatus.PENDING.value,
+            None,
+            scene.clock.now,
+        )
+    loop.stripe.clock.advance(timedelta(hours=25))  # past Stripe's key window
+    loop.drain()
+    _settle(scene)
+    assert len(scene.intents()) == 1 and _installments(scene)[0].status == "paid"
+    assert [Decimal(str(p["TotalAmt"])) for p in scene.qbo_payments()] == [Decimal("40.00")]
+
+
+def test_a_plan_cannot_be_made_over_a_payment_on_its_way_to_quickbooks(scene_for: Any) -> None:
+    scene: Scene = scene_for(enroll=False)
+    loop = scene.loop
+    _pay_by_link_whole(scene)  # paid at Stripe; the webhook not ingested yet, the books not written
+    loop.stripe.webhooks.flush()
+    ingest(loop.ctx)
+    with pytest.raises(plans.PlanError, match="on its way"):
+        plans.create(
+            loop.ctx, loop.realm, scene.invoice_id, down=Decimal("20.00"), count=2, every=Cadence.WEEK
+        )
