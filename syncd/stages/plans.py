@@ -189,13 +189,28 @@ def _follow(ctx: Context, session: Session, plan: InstallmentPlan, local: dateti
     queued = 0
     for row in rows:
         status = InstallmentStatus(row.status)
-        if status is InstallmentStatus.SCHEDULED:
+        if status is InstallmentStatus.PROCESSING:
+            queued += _settled_debit(ctx, session, row, now)
+        elif status is InstallmentStatus.SCHEDULED:
             queued += _due(ctx, session, plan, row, method, local, now)
         elif status is InstallmentStatus.LINK_SENT and today >= row.due_on + timedelta(
             days=settings.plan_missed_days
         ):
             queued += missed(ctx, session, row, "the link was not paid", now)
     return queued
+
+
+def _settled_debit(ctx: Context, session: Session, row: PlanInstallment, now: datetime) -> int:
+    """A bank debit that was processing: paid once it settled, missed when it failed."""
+    payment = session.get(PaymentRow, store.charge_key(row.company_id, row.plan_id, row.seq, row.attempt))
+    if payment is None:
+        return 0
+    if payment.status == PaymentStatus.SUCCEEDED.value:
+        row.paid_at = now
+        store.move(row, InstallmentStatus.PAID, now=now)
+    elif payment.status in (PaymentStatus.FAILED.value, PaymentStatus.RETURNED.value):
+        return missed(ctx, session, row, "the bank debit did not go through", now)
+    return 0
 
 
 def _cover_links(rows: list[PlanInstallment], by_link: Decimal, now: datetime) -> None:

@@ -343,3 +343,20 @@ def test_a_plan_cannot_be_made_over_a_payment_on_its_way_to_quickbooks(scene_for
         plans.create(
             loop.ctx, loop.realm, scene.invoice_id, down=Decimal("20.00"), count=2, every=Cadence.WEEK
         )
+
+
+def test_an_installment_debited_from_a_bank_account_is_paid_once_it_settles(scene_for: Any) -> None:
+    scene: Scene = scene_for("pm_usBankAccount")
+    loop = scene.loop
+    with loop.ctx.db.transaction() as s:
+        s.get(SavedMethodRow, scene.method_id).kind = "us_bank_account"  # type: ignore[union-attr]
+    plans.create(loop.ctx, loop.realm, scene.invoice_id, down=Decimal("40.00"), count=1, every=Cadence.MONTH)
+    scene.cycle()
+    scene.cycle(days=3)
+    [intent] = scene.intents()
+    assert intent["status"] == "processing" and _installments(scene)[0].status == "processing"
+    assert scene.qbo_payments() == []  # not paid until it settles
+    scene.cycle(days=6)  # four business days on, Stripe settles it
+    _settle(scene)
+    assert _installments(scene)[0].status == "paid"
+    assert [Decimal(str(p["TotalAmt"])) for p in scene.qbo_payments()] == [Decimal("40.00")]
