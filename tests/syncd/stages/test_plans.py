@@ -26,6 +26,7 @@ from syncd.stages.reminders import SKIPS
 from syncd.store.effects import EffectStatus
 from syncd.store.models import (
     AutopayCharge,
+    AutopayEnrollment,
     Effect,
     InstallmentPlan,
     InvoiceRow,
@@ -360,3 +361,36 @@ def test_an_installment_debited_from_a_bank_account_is_paid_once_it_settles(scen
     _settle(scene)
     assert _installments(scene)[0].status == "paid"
     assert [Decimal(str(p["TotalAmt"])) for p in scene.qbo_payments()] == [Decimal("40.00")]
+
+
+@pytest.mark.parametrize(
+    ("token", "autopay_stays_on"),
+    [("pm_card_chargeDeclinedExpiredCard", False), ("pm_card_authenticationRequired", True)],
+)
+def test_a_hard_decline_or_authentication_required_misses_the_installment_at_once(
+    scene_for: Any, token: str, autopay_stays_on: bool
+) -> None:
+    scene: Scene = scene_for(token)
+    loop = scene.loop
+    plans.create(loop.ctx, loop.realm, scene.invoice_id, down=Decimal("40.00"), count=2, every=Cadence.WEEK)
+    scene.cycle()
+    scene.cycle(days=3)
+    assert len(scene.intents()) == 1  # no retry
+    assert _installments(scene)[0].status == "missed" and _installments(scene)[0].attempt == 1
+    [missed] = _customer(scene, "Installment missed")
+    assert loop.ctx.links.url(loop.realm, scene.invoice_id) in missed.text
+    assert len(_staff(scene, "Installment missed")) == 1
+    with loop.ctx.db.transaction() as s:
+        enrollment = s.scalars(select(AutopayEnrollment)).one()
+        assert (enrollment.stopped_at is None) is autopay_stays_on
+    assert scene.qbo_payments() == []
+
+
+def test_a_payment_recorded_in_quickbooks_suspends_the_plan(scene_for: Any) -> None:
+    scene: Scene = scene_for(enroll=False)
+    loop = scene.loop
+    plans.create(loop.ctx, loop.realm, scene.invoice_id, down=Decimal("20.00"), count=2, every=Cadence.WEEK)
+    loop.qbo.record_offline_payment(scene.invoice_id, Decimal("15.00"))
+    scene.cycle()
+    assert _plan(scene).status == "suspended" and _customer(scene, "Installment due") == []
+    assert len(_staff(scene, "suspended")) == 1
