@@ -76,7 +76,8 @@ def create(
                 f"({existing.status}); cancel that one first"
             )
         settled, processing = views.in_flight(session, invoice)
-        if settled or processing:
+        charging = autopay.charges_of(session, realm_id, invoice.qbo_id, [ChargeStatus.CHARGING])
+        if settled or processing or charging:
             raise PlanError(
                 f"a payment of invoice {invoice.doc_number or invoice.qbo_id} is on its way to QuickBooks: "
                 "make the plan once it is booked (the balance then is what the plan splits)"

@@ -221,6 +221,21 @@ def test_one_plan_per_invoice_then_list_and_cancel(
     db.dispose()
 
 
+def test_no_plan_while_autopay_is_charging_the_invoice(
+    config: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, url = config
+    db = Database(url)
+    with db.transaction() as s:
+        [charge] = autopay.charges_of(s, REALM, "40")
+        autopay.move(charge, ChargeStatus.CHARGING, now=T0)
+    db.dispose()
+    args = ["--config", path, "plan", "create", "--company", REALM, "--invoice", "D40", "--down", "25"]
+    assert run([*args, "--count", "3", "--every", "week"]) == 1
+    assert "on its way to QuickBooks" in capsys.readouterr().err
+    assert _plans(url) == []
+
+
 def test_a_start_date_in_the_past_is_refused(
     config: tuple[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
