@@ -97,7 +97,10 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
     brand = branding(ctx, session, invoice.company_id)
     offered = methods.offered(ctx, session, invoice.company_id, invoice.customer_id)
     asked = plans.due_by_link(session, invoice.company_id, invoice.qbo_id) if status.payable else None
-    asked = min(asked, balance) if asked is not None else None
+    if asked is not None:
+        # A payment on its way to QuickBooks already pays the installment (the plan sees it next).
+        asked = min(asked - settled, balance)
+        asked = asked if asked > 0 else None
     return InvoiceView(
         token=token,
         branding=brand,
