@@ -35,6 +35,7 @@ from syncd.store.models import InstallmentPlan, InvoiceRow, PaymentRow, PlanInst
 _CLOSED = (InvoiceStatus.PAID.value,)
 _GONE = (InvoiceStatus.VOIDED.value, InvoiceStatus.DELETED.value)
 _BY_LINK = store.BY_LINK
+_COVERABLE = (InstallmentStatus.SCHEDULED.value, *_BY_LINK)
 
 
 def find_invoice(session: Session, realm_id: str, ref: str) -> InvoiceRow | None:
@@ -215,17 +216,21 @@ def _settled_debit(ctx: Context, session: Session, row: PlanInstallment, now: da
 
 
 def _cover_links(rows: list[PlanInstallment], by_link: Decimal, now: datetime) -> None:
-    """Mark paid, oldest first, the installments the link payments cover (``charged`` stays None
-    on those: it is what tells them from charged ones)."""
+    """Mark paid, oldest first, the parts the customer's own payments (through a link or the
+    invoice page) cover: a part sent or missed, or one not due yet, which is then never charged.
+    ``charged`` stays None on those: it is what tells them from charged ones."""
     available = by_link - sum(
         (r.amount for r in rows if r.status == InstallmentStatus.PAID.value and r.charged is None),
         Decimal(0),
     )
     for row in rows:
-        if row.status in _BY_LINK and row.amount <= available:
-            available -= row.amount
-            row.paid_at = now
-            store.move(row, InstallmentStatus.PAID, now=now)
+        if row.status not in _COVERABLE:
+            continue
+        if row.amount > available:
+            break
+        available -= row.amount
+        row.paid_at = now
+        store.move(row, InstallmentStatus.PAID, now=now)
 
 
 def _autopay_method(session: Session, plan: InstallmentPlan) -> str | None:

@@ -394,3 +394,40 @@ def test_a_payment_recorded_in_quickbooks_suspends_the_plan(scene_for: Any) -> N
     scene.cycle()
     assert _plan(scene).status == "suspended" and _customer(scene, "Installment due") == []
     assert len(_staff(scene, "suspended")) == 1
+
+
+def test_paying_ahead_through_the_invoice_page_covers_the_next_parts_which_are_never_charged(
+    scene_for: Any,
+) -> None:
+    scene: Scene = scene_for(allow_partial=True)  # on autopay; any part of an invoice may be paid
+    loop = scene.loop
+    today = scene.clock.now.date()
+    plans.create(
+        loop.ctx,
+        loop.realm,
+        scene.invoice_id,
+        down=Decimal("60.00"),
+        count=2,
+        every=Cadence.WEEK,
+        start=today + timedelta(days=7),
+    )
+    scene.cycle()
+    _align(scene)
+    browser = requests.Session()  # the customer pays the down payment early, by themselves
+    url = loop.ctx.links.url(loop.realm, scene.invoice_id)
+    token = CSRF.search(browser.get(url, timeout=10).text)
+    assert token is not None
+    answer = browser.post(
+        f"{url}/pay",
+        data={"csrf_token": token.group(1), "amount": "60.00"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 303
+    found = CHECKOUT.search(answer.headers["location"])
+    assert found is not None
+    loop.stripe.pay_checkout(found.group(1), "card_success")
+    _settle(scene)
+    assert [i.status for i in _installments(scene)] == ["paid", "scheduled", "scheduled"]
+    scene.cycle(days=7)  # the down payment's day: nothing charged
+    assert [i["amount"] for i in scene.intents()] == [6000]
