@@ -11,6 +11,9 @@ from typing import Any
 from syncd.catalog import payloads as p
 from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
+from syncd.catalog.payloads_plans import PLAN_PAYLOADS, PlanCharge, PlanEmail
+
+PAYLOADS.update({cls.KIND: cls for cls in PLAN_PAYLOADS})
 
 # Money first: a payer is waiting on a checkout, and the books should show a payment within
 # seconds even right after a first pull queued thousands of invoice emails.
@@ -100,6 +103,9 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_AUTOPAY_OUTCOME: Spec(
         p.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
     ),
+    # Installment plans
+    EffectKind.STRIPE_PLAN_CHARGE: Spec(PlanCharge, f"{_STAGES}.plan_charges:charge", MONEY, Serial.MONEY),
+    EffectKind.EMAIL_PLAN: Spec(PlanEmail, f"{_STAGES}.plan_mail:send_plan_email", LATER),
 }
 
 

@@ -51,6 +51,9 @@ class EffectKind(enum.StrEnum):
     EMAIL_COLLECTOR_DIGEST = "email.collector_digest"
     EMAIL_AUTOPAY_NOTICE = "email.autopay_notice"
     EMAIL_AUTOPAY_OUTCOME = "email.autopay_outcome"
+    # Installment plans
+    STRIPE_PLAN_CHARGE = "stripe.plan_charge"
+    EMAIL_PLAN = "email.plan"
 
 
 class Serial(enum.Enum):

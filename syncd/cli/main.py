@@ -23,6 +23,7 @@ from syncd.cli.entries import entries
 from syncd.cli.failed import failed
 from syncd.cli.holds import holds
 from syncd.cli.options import CliState
+from syncd.cli.plans import plan
 from syncd.cli.preview import preview
 from syncd.cli.report import report
 from syncd.cli.staff import staff
@@ -69,6 +70,7 @@ for command in (
     request_card,
     staff,
     templates,
+    plan,
 ):
     cli.add_command(command)
 

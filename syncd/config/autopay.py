@@ -61,6 +61,13 @@ class AutopaySettings(Section):
         "After a soft decline (insufficient funds, try again later, processing error), try again "
         "this many days after each failed attempt, one entry per retry ([]: never).",
     )
+    plan_missed_days: StrictInt = setting(
+        7,
+        "Days (1 to 60) after an installment's date that its emailed link may stay unpaid before "
+        "the installment counts as missed (the customer is reminded and staff told).",
+        ge=1,
+        le=60,
+    )
 
     @field_validator("retry_days", mode="before")
     @classmethod

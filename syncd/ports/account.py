@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from syncd.domain.recurring import RecurAction
+from syncd.ports.plans import PlanItem
 from syncd.ports.portal import Branding, Consenting
 from syncd.ports.recurring import RecurringItem
 
@@ -110,6 +111,7 @@ class AccountView:
     keep_offer: str | None = None  # the "keep this card for next time" text, when offered
     recurring: tuple[RecurringItem, ...] = ()  # recurring services from QuickBooks templates
     autopay: bool = False  # the company offers autopay: the page links to its enrollment
+    plans: tuple[PlanItem, ...] = ()  # installment plans over the customer's invoices
 
 
 @dataclass(frozen=True, slots=True)

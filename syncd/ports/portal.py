@@ -71,6 +71,9 @@ class InvoiceView:
     payment_methods: tuple[str, ...] = ("card",)
     # The "keep this card for next time" consent text, None when saving is not offered.
     keep_offer: str | None = None
+    # What an installment plan asks now through this page: the amount offered (and accepted,
+    # whatever min_partial says), None when the invoice is in no plan or nothing is due.
+    plan_amount: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

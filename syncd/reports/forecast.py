@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import ClassVar, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from syncd.domain.plans import InstallmentStatus, PlanStatus
 from syncd.reports.common import OWED, ZERO, ChartData, Tabular, money
-from syncd.store.models import InvoiceRow
+from syncd.store.models import InstallmentPlan, InvoiceRow, PlanInstallment
 
 WEEKS = 8
 OVERDUE = "overdue"
@@ -28,8 +29,8 @@ class Expected:
 
 
 class ForecastSource(Protocol):
-    """Something that expects money: open invoices by due date; autopay schedules and instalment
-    plans add a source each (one class with a ``name`` and ``expected``) once their tables exist."""
+    """Something that expects money: open invoices by due date, installment plans' installments;
+    autopay schedules add a source (one class with a ``name`` and ``expected``)."""
 
     name: str
 
@@ -39,15 +40,25 @@ class ForecastSource(Protocol):
         ...
 
 
+def _planned(company_id: str) -> Select[str]:
+    """The invoices an active installment plan pays (the installments source counts those)."""
+    return select(InstallmentPlan.invoice_id).where(
+        InstallmentPlan.company_id == company_id, InstallmentPlan.status == PlanStatus.ACTIVE.value
+    )
+
+
 class DueDates:
-    """Open invoices' balances on their due dates (their date when they have none)."""
+    """Open invoices' balances on their due dates (their date when they have none), but for those
+    an active installment plan pays."""
 
     name = "due_dates"
 
     def expected(self, session: Session, company_id: str, *, until: date) -> Iterable[Expected]:
         rows = session.execute(
             select(InvoiceRow.due_date, InvoiceRow.txn_date, InvoiceRow.currency, InvoiceRow.balance).where(
-                InvoiceRow.company_id == company_id, InvoiceRow.status.in_(OWED)
+                InvoiceRow.company_id == company_id,
+                InvoiceRow.status.in_(OWED),
+                InvoiceRow.qbo_id.not_in(_planned(company_id)),
             )
         )
         for due, txn_date, currency, balance in rows:
@@ -56,7 +67,31 @@ class DueDates:
                 yield Expected(day, currency, balance)
 
 
-SOURCES: tuple[ForecastSource, ...] = (DueDates(),)
+class Installments:
+    """The open installments of active plans, each on the day it is next charged or was due (a
+    missed one, or one waiting on its link since before the forecast starts, is overdue)."""
+
+    name = "installments"
+
+    def expected(self, session: Session, company_id: str, *, until: date) -> Iterable[Expected]:
+        rows = session.execute(
+            select(PlanInstallment.status, PlanInstallment.due_on, PlanInstallment.charge_on)
+            .add_columns(PlanInstallment.currency, PlanInstallment.amount)
+            .join(InstallmentPlan, InstallmentPlan.id == PlanInstallment.plan_id)
+            .where(
+                InstallmentPlan.company_id == company_id,
+                InstallmentPlan.status == PlanStatus.ACTIVE.value,
+                PlanInstallment.status.not_in(_SETTLED),
+            )
+        )
+        for status, due_on, charge_on, currency, amount in rows:
+            day = charge_on if status == InstallmentStatus.SCHEDULED.value else due_on
+            if day <= until:
+                yield Expected(day, currency, amount)
+
+
+_SETTLED = (InstallmentStatus.PAID.value, InstallmentStatus.CANCELLED.value)
+SOURCES: tuple[ForecastSource, ...] = (DueDates(), Installments())
 
 
 @dataclass(frozen=True, slots=True)

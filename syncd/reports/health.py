@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -14,15 +14,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from syncd.domain.payments import PaymentStatus
+from syncd.domain.plans import InstallmentStatus, PlanStatus
 from syncd.reports.common import ChartData, Tabular, day_start
 from syncd.store.effects import EffectStatus
-from syncd.store.models import CreditHold, Effect, PaymentRow
+from syncd.store.models import CreditHold, Effect, InstallmentPlan, PaymentRow, PlanInstallment
 
 # Effect kinds are "<family>.<what>": the family is who it talks to.
 FAMILIES = ("stripe", "qbo", "books", "email")
 EFFECT_STATES = ("failed", "held", "retrying", "done")
 PAYMENT_STATES = tuple(s.value for s in PaymentStatus)
 HOLD_STATES = ("on_hold", "placed", "released")
+# Installment plans: parts paid, declined and retrying, missed; plans suspended now.
+INSTALLMENT_STATES = ("paid", "retrying", "missed", "suspended_plans")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,10 @@ class Health(Tabular):
       ``done`` were completed in the window;
     - credit holds: customers on hold now, holds placed and released in the window.
 
-    Autopay and instalment failures join here as areas of their own once syncd charges on its own."""
+    - installments: parts of installment plans paid and missed in the window, those declined and
+      waiting for a retry now, and plans suspended now (their invoice changed in QuickBooks).
+
+    Autopay failures join here as an area of its own."""
 
     name: ClassVar[str] = "health"
     title: ClassVar[str] = "Payment health"
@@ -86,7 +92,7 @@ def _n(count: int) -> Decimal:
 
 
 def build(session: Session, company_id: str, *, as_of: date, zone: ZoneInfo, days: int = 30) -> Health:
-    """The ``days`` days ending on ``as_of``; three queries."""
+    """The ``days`` days ending on ``as_of``; five queries."""
     start = as_of - timedelta(days=days - 1)
     begin, until = day_start(start, zone), day_start(as_of + timedelta(days=1), zone)
     measures: list[Measure] = []
@@ -132,4 +138,28 @@ def build(session: Session, company_id: str, *, as_of: date, zone: ZoneInfo, day
         holds["placed"] += begin <= placed_at < until
         holds["released"] += released_at is not None and begin <= released_at < until
     measures += [Measure("credit_holds", s, holds[s]) for s in HOLD_STATES]
+    measures += _installments(session, company_id, begin, until)
     return Health(company_id, start, as_of, tuple(measures))
+
+
+def _installments(session: Session, company_id: str, begin: datetime, until: datetime) -> list[Measure]:
+    parts = Counter[str]()
+    for status, attempt, paid_at, missed_at in session.execute(
+        select(
+            PlanInstallment.status,
+            PlanInstallment.attempt,
+            PlanInstallment.paid_at,
+            PlanInstallment.missed_at,
+        ).where(PlanInstallment.company_id == company_id)
+    ):
+        parts["paid"] += paid_at is not None and begin <= paid_at < until
+        parts["missed"] += missed_at is not None and begin <= missed_at < until
+        parts["retrying"] += status == InstallmentStatus.SCHEDULED.value and attempt > 0
+    parts["suspended_plans"] = len(
+        session.scalars(
+            select(InstallmentPlan.id).where(
+                InstallmentPlan.company_id == company_id, InstallmentPlan.status == PlanStatus.SUSPENDED.value
+            )
+        ).all()
+    )
+    return [Measure("installments", s, parts[s]) for s in INSTALLMENT_STATES]

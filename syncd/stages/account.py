@@ -44,6 +44,7 @@ from syncd.stages import (
     checkouts,
     methods,
     passkeys,
+    plan_views,
     recurring_account,
     text_consent,
     views,
@@ -230,7 +231,7 @@ class AccountService:
 
     def account(self, sid: str) -> AccountView | None:
         """Three statements for any number of invoices (``store.account_page``), a fourth for a
-        customer with recurring services."""
+        customer with recurring services, three more for one with installment plans."""
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -245,6 +246,7 @@ class AccountService:
             invoices = account_page.invoices(session, realm, customer.qbo_id)
             found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
             services = recurring_account.items(ctx, session, customer) if top.recurring else ()
+            planned = plan_views.items(session, realm, customer.qbo_id) if top.plans else ()
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
@@ -266,6 +268,7 @@ class AccountService:
             keep_offer=keep,
             recurring=services,
             autopay=company.autopay.enabled,
+            plans=planned,
         )
 
     # -- payment methods ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from syncd.domain import InvoiceStatus
 from syncd.domain.autopay import ChargeOutcome, ChargeStatus
 from syncd.stages.notify import local_now
 from syncd.store import autopay as store
-from syncd.store import effects
+from syncd.store import effects, plans
 from syncd.store.models import AutopayCharge, AutopayEnrollment, InvoiceRow, SavedMethodRow
 
 # Links in a notice work until well after the charge day (a retry's notice names a later one).
@@ -62,6 +62,8 @@ def run(ctx: Context, realm_id: str) -> int:
     with ctx.db.transaction() as session:
         customers = [e.customer_id for e in store.enrolled(session, realm_id) if e.stopped_at is None]
         open_invoices = _open_invoices(session, realm_id, set(customers))
+        # An installment plan charges these itself: never two charges for one balance.
+        planned = plans.active_invoices(session, realm_id)
     for customer_id in customers:
         # One transaction per customer: a day of thousands of notices never holds one huge session.
         with ctx.db.transaction() as session:
@@ -70,11 +72,13 @@ def run(ctx: Context, realm_id: str) -> int:
                 invoices = [
                     session.get(InvoiceRow, (realm_id, i)) for i in open_invoices.get(customer_id, [])
                 ]
-                found = [i for i in invoices if i is not None and i.status in _PAYABLE]
+                found = [
+                    i for i in invoices if i is not None and i.status in _PAYABLE and i.qbo_id not in planned
+                ]
                 queued += _plan_customer(ctx, session, settings, enrollment, found, today, now)
     if local.hour >= settings.charge_hour:
         with ctx.db.transaction() as session:
-            queued += _start_due(session, realm_id, today, now)
+            queued += _start_due(session, realm_id, today, now, plans.active_invoices(session, realm_id))
     if queued:
         ctx.wake("worker", None)
     return queued
@@ -198,11 +202,15 @@ def add_links(ctx: Context, session: Session, charge: AutopayCharge, now: dateti
         )
 
 
-def _start_due(session: Session, realm_id: str, today: date, now: datetime) -> int:
+def _start_due(session: Session, realm_id: str, today: date, now: datetime, planned: set[str]) -> int:
     started = 0
     for row in store.due(session, realm_id, today):
         enrollment = store.active(session, realm_id, row.customer_id)
-        if enrollment is None or enrollment.payment_method_id != row.payment_method_id:
+        if (
+            enrollment is None
+            or enrollment.payment_method_id != row.payment_method_id
+            or row.invoice_id in planned
+        ):
             store.move(row, ChargeStatus.CANCELLED, now=now)
             continue
         store.move(row, ChargeStatus.CHARGING, now=now)

@@ -111,6 +111,9 @@ def _mandate(session: Session, enrollment: AutopayEnrollment | None) -> Mandate 
     return Mandate(accepted_at=consent.consented_at, ip=consent.ip, user_agent=consent.user_agent)
 
 
+mandate_of = _mandate  # what installment charges send with a bank debit too
+
+
 def _finish(
     ctx: Context, key: str, status: ChargeStatus, remote: str, outcome: ChargeOutcome | None = None
 ) -> Done:

@@ -1,12 +1,12 @@
 """One company's scheduled cycle: pull, then publish, then notify (invoices, reminder steps, card
 expiry, recurring services), then the escalation ladder and the collectors' digests, then
-autopay (notices, and the day's charges from the charge hour)."""
+installment plans and autopay (notices, and the day's charges from the charge hour)."""
 
 from __future__ import annotations
 
 from syncd.context import Context
 from syncd.ports.texts import TextQueue
-from syncd.stages import autopay
+from syncd.stages import autopay, plans
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.digests import queue_digests
 from syncd.stages.ladder import escalate
@@ -28,4 +28,5 @@ def run_cycle(ctx: Context, realm_id: str, texts: TextQueue | None = None) -> No
     recurring(ctx, realm_id)
     escalate(ctx, realm_id)
     queue_digests(ctx, realm_id)
+    plans.run(ctx, realm_id)
     autopay.run(ctx, realm_id)

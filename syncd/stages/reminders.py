@@ -32,7 +32,7 @@ from syncd.formatting import format_money
 from syncd.ports.texts import NoTexts, TextQueue
 from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
-from syncd.store import autopay, collections, effects, reviews
+from syncd.store import autopay, collections, effects, plans, reviews
 from syncd.store.effects import Claimed
 from syncd.store.models import LINK_OF_INVOICE, Company, CustomerRow, InvoiceRow, PortalLink
 from syncd.worker import Done
@@ -67,7 +67,13 @@ def _on_autopay(session: Session, realm_id: str, today: date) -> Callable[[Invoi
     return lambda invoice: invoice.customer_id in enrolled and invoice.qbo_id not in chased
 
 
-SKIPS: tuple[SkipCheck, ...] = (_under_review, _disputed, _promised, _on_autopay)
+def _in_plan(session: Session, realm_id: str, today: date) -> Callable[[InvoiceRow], bool]:
+    """An active installment plan sends its own emails (the installment due, missed)."""
+    planned = plans.active_invoices(session, realm_id)
+    return lambda invoice: invoice.qbo_id in planned
+
+
+SKIPS: tuple[SkipCheck, ...] = (_under_review, _disputed, _promised, _on_autopay, _in_plan)
 
 
 def due_step(

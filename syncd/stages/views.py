@@ -15,7 +15,7 @@ from syncd.domain.payments import PaymentStatus
 from syncd.ports.account_text import TEXT
 from syncd.ports.portal import Branding, InvoiceView, PaymentState
 from syncd.stages import methods
-from syncd.store import mirror, reviews
+from syncd.store import mirror, plans, reviews
 from syncd.store.models import Company, InvoiceRow, PaymentRow
 
 
@@ -96,6 +96,11 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
     today = ctx.clock().date()
     brand = branding(ctx, session, invoice.company_id)
     offered = methods.offered(ctx, session, invoice.company_id, invoice.customer_id)
+    asked = plans.due_by_link(session, invoice.company_id, invoice.qbo_id) if status.payable else None
+    if asked is not None:
+        # A payment on its way to QuickBooks already pays the installment (the plan sees it next).
+        asked = min(asked - settled, balance)
+        asked = asked if asked > 0 else None
     return InvoiceView(
         token=token,
         branding=brand,
@@ -112,11 +117,12 @@ def invoice_view(ctx: Context, session: Session, invoice: InvoiceRow, token: str
         status=status,
         payment_state=state,
         overdue=bool(status.payable and invoice.due_date and invoice.due_date < today),
-        allow_partial=company.allow_partial,
-        min_partial=company.min_partial,
+        allow_partial=company.allow_partial or asked is not None,
+        min_partial=min(company.min_partial, asked) if asked is not None else company.min_partial,
         memo=None,
         payment_methods=offered,
         keep_offer=keep_offer(company.save_methods, offered, brand.name),
+        plan_amount=asked,
     )
 
 

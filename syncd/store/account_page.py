@@ -25,6 +25,7 @@ from syncd.store.models import (
     CustomerRow,
     Effect,
     EntryReview,
+    InstallmentPlan,
     InvoiceRow,
     PaymentRow,
     RecurringRow,
@@ -42,6 +43,7 @@ class Head:
     on_hold: bool
     accounts: int
     recurring: bool  # the customer has recurring templates (read only then: most have none)
+    plans: bool = False  # the customer has installment plans (read only then, likewise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,12 @@ def head(session: Session, session_digest: str) -> Head | None:
         RecurringRow.customer_id == AccountSession.customer_id,
         RecurringRow.gone_at.is_(None),
     )
+    planned = exists().where(
+        InstallmentPlan.company_id == AccountSession.company_id,
+        InstallmentPlan.customer_id == AccountSession.customer_id,
+    )
     row = session.execute(
-        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring)
+        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring, planned)
         .outerjoin(
             CustomerRow,
             and_(
@@ -94,7 +100,7 @@ def head(session: Session, session_digest: str) -> Head | None:
     ).first()
     if row is None:
         return None
-    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]))
+    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]), bool(row[6]))
 
 
 def invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:

@@ -190,7 +190,7 @@ class _Pages(LinkPages[PortalBackend]):
             csrf_token=issued.token if issued else "",
             amount_value=amount_value
             if amount_value is not None
-            else plain_amount(view.balance, view.currency),
+            else plain_amount(view.plan_amount or view.balance, view.currency),
         )
         response = self.templates.response("portal/invoice.html", context, status_code=status_code)
         if issued is not None:

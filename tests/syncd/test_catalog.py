@@ -10,6 +10,7 @@ import pytest
 from syncd import worker
 from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve, serial_group
 from syncd.catalog import payloads as p
+from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.errors import PermanentError
 from syncd.store import effects
 from syncd.store.engine import Database
@@ -83,6 +84,9 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.STRIPE_AUTOPAY_CHARGE: [{"charge_key": "autopay:c1:1:120.000:1"}],
     EffectKind.EMAIL_AUTOPAY_NOTICE: [{"charge_key": "autopay:c1:1:120.000:1"}],
     EffectKind.EMAIL_AUTOPAY_OUTCOME: [{"charge_key": "autopay:c1:1:120.000:1", "outcome": "retry"}],
+    # Installment plans
+    EffectKind.STRIPE_PLAN_CHARGE: [{"charge_key": "plan:c1:1:2:1"}],
+    EffectKind.EMAIL_PLAN: [{"plan_id": 1, "seq": 2, "topic": "missed", "attempt": 1}],
 }
 
 
@@ -223,6 +227,9 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         "email:outcome:autopay:c1:1:120.000:1:retry",
         None,
     ),
+    # Installment plans
+    (PlanCharge("plan:c1:4:2:1", customer_id="7"), "stripe:plan:c1:4:2:1", "money:c1:7"),
+    (PlanEmail(4, 2, "missed", 1), "email:plan:c1:4:2:missed:1", None),
 ]
 
 

@@ -40,6 +40,7 @@ from syncd.store.models.core import (
     SavedMethodRow,
     Secret,
 )
+from syncd.store.models.plans import InstallmentPlan, PlanInstallment
 from syncd.store.models.recurring import RecurringLink, RecurringRow
 from syncd.store.models.sms import TextNumber, TextRow
 from syncd.store.models.staff import (
@@ -83,6 +84,7 @@ __all__ = [
     "Effect",
     "EntryReview",
     "InboxEvent",
+    "InstallmentPlan",
     "InvoiceRow",
     "Lease",
     "MethodConsent",
@@ -92,6 +94,7 @@ __all__ = [
     "Passkey",
     "PaymentPromise",
     "PaymentRow",
+    "PlanInstallment",
     "PortalLink",
     "RecurringLink",
     "RecurringRow",

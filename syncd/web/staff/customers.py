@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from syncd.stages import plan_views
 from syncd.store import staff_views as views
 from syncd.web.staff.guard import EVERYONE, gate_of, staff_route
 
@@ -32,6 +33,13 @@ SECTIONS: list[Section] = [
     Section("Methods on file", "staff/customer/methods.html"),
     Section("Messages sent", "staff/customer/messages.html"),
 ]
+
+
+def _plans(session: Session, realm: str, customer_id: str) -> Mapping[str, object]:
+    return {"plans": plan_views.items(session, realm, customer_id, everything=True)}
+
+
+SECTIONS.append(Section("Installment plans", "staff/customer/plans.html", _plans))
 
 
 async def customer_page(request: Request) -> Response:

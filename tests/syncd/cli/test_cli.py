@@ -49,6 +49,10 @@ COMMANDS = [
     ["simulate", "twilio"],
     ["autopay"],
     ["autopay", "list"],
+    ["plan"],
+    ["plan", "create"],
+    ["plan", "list"],
+    ["plan", "cancel"],
 ]
 
 

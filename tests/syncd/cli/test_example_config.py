@@ -97,6 +97,7 @@ SETTINGS = {
         "charge_on",
         "change_tolerance",
         "retry_days",
+        "plan_missed_days",
     },
 }
 

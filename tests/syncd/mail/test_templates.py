@@ -54,6 +54,8 @@ def context(**changes: object) -> dict[str, object]:
         "pay_link": "https://pay.acme.example/i/tok_abc",
         "card_link": "https://pay.acme.example/c/tok_card",
         "outcome": "retry",
+        "installment": "2 of 4",
+        "due_on": date(2026, 4, 4),
         "collector": "Ana",
         "accounts": [
             {
@@ -122,6 +124,10 @@ def test_every_kind_renders_branded(kind: str) -> None:
         for body in (email.text, email.html):
             assert "INV-1042" in body and "Visa ending 4242" in body and "April 4, 2026" in body
             assert "/autopay/tok_skip" in body and "/autopay/tok_stop" in body
+        assert "INV-1042" in email.subject
+    elif kind == "plan":  # an installment: its own amount, not the invoice's balance
+        for body in (email.text, email.html):
+            assert "INV-1042" in body and "2 of 4" in body and "$20.00" in body and "/i/tok_abc" in body
         assert "INV-1042" in email.subject
     elif kind != "staff_alert":
         assert "billing@acme.example" in email.html and "billing@acme.example" in email.text
@@ -227,6 +233,25 @@ def test_autopay_outcome_says_what_to_do(outcome: str) -> None:
     }[outcome]
     assert expected in email.text and expected in email.html and "\n" not in email.subject
     assert ("try again on April 4, 2026" in email.text) is (outcome == "retry")
+
+
+@pytest.mark.parametrize("topic", ["due", "retry", "missed"])
+def test_an_installment_email_names_the_installment_and_links_its_invoice(topic: str) -> None:
+    email = EmailRenderer(None).render("plan", context(topic=topic, amount=Decimal("30.00")))
+    for body in (email.text, email.html):
+        assert "2 of 4" in body and "INV-1042" in body and "https://pay.acme.example/i/tok_abc" in body
+    assert "INV-1042" in email.subject and "\n" not in email.subject
+    assert ("try again on April 4, 2026" in email.text) is (topic == "retry")
+
+
+def test_an_installment_notice_is_autopays_notice_with_the_installment_and_no_skip_link() -> None:
+    email = EmailRenderer(None).render("autopay_notice", context(skip_link=None, stop_link=None))
+    for body in (email.text, email.html):
+        assert "2 of 4" in body and "Visa ending 4242" in body and "/i/tok_abc" in body
+        assert "/autopay/" not in body
+    plain = context()
+    del plain["installment"]
+    assert "Installment" not in EmailRenderer(None).render("autopay_notice", plain).text
 
 
 def test_missing_value_is_a_permanent_error() -> None:

@@ -64,17 +64,18 @@ def test_weeks_overdue_and_sources(db: Database) -> None:
     assert len(charts[1].labels) == 8  # the overdue line is in the table, not the weekly chart
 
 
-def test_default_sources_are_due_dates(db: Database) -> None:
+def test_default_sources_are_due_dates_and_installments(db: Database) -> None:
     with db.transaction() as s:
         s.add(company())
         s.flush()
         s.add(invoice("1", total="10.00", due=date(2026, 3, 4)))
     with db.transaction() as s:
         report = forecast.build(s, REALM, as_of=AS_OF)
-    assert report.sources == ("due_dates",)
+    assert report.sources == ("due_dates", "installments")
     assert report.to_json()["rows"][0] == {
         "week": "2026-03-02",
         "currency": "USD",
         "due_dates": "10.00",
+        "installments": "0.00",
         "total": "10.00",
     }
