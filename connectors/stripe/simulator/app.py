@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route as WebRoute
 
 from connectors.stripe.simulator import (
+    captures,
     balance,
     charges,
     checkout,
@@ -46,6 +47,7 @@ ROUTES: list[Route] = [
     *setup_intents.ROUTES,
     *checkout.ROUTES,
     *payment_intents.ROUTES,
+    *captures.ROUTES,
     *charges.ROUTES,
     *refunds.ROUTES,
     *disputes.ROUTES,
