@@ -312,7 +312,9 @@ class StripeConnector:
             "expand": ["latest_charge"],
         }
         options = self._options(idempotency.wire_key(idempotency_key))
-        captured = self._call(lambda: self._client.v1.payment_intents.capture(payment_intent_id, params, options))
+        captured = self._call(
+            lambda: self._client.v1.payment_intents.capture(payment_intent_id, params, options)
+        )
         return authorizations.authorization(captured.to_dict())
 
     def cancel_authorization(self, payment_intent_id: str, *, idempotency_key: str) -> CardAuthorization:
@@ -327,7 +329,9 @@ class StripeConnector:
         }
         options = self._options(idempotency.wire_key(idempotency_key))
         try:
-            gone = self._call(lambda: self._client.v1.payment_intents.cancel(payment_intent_id, params, options))
+            gone = self._call(
+                lambda: self._client.v1.payment_intents.cancel(payment_intent_id, params, options)
+            )
         except ValidationError:
             after = self.get_authorization(payment_intent_id)
             if after.held:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.catalog import payloads as p
+from syncd.catalog import payloads_authorizations as pa
 from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
+from syncd.catalog.payloads_authorizations import AUTHORIZATION_PAYLOADS
 
 # Money first: a payer is waiting on a checkout, and the books should show a payment within
 # seconds even right after a first pull queued thousands of invoice emails.
@@ -100,7 +102,21 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_AUTOPAY_OUTCOME: Spec(
         p.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
     ),
+    # Card authorisations
+    EffectKind.STRIPE_AUTHORIZE: Spec(
+        pa.AuthorizationPlace, f"{_STAGES}.authorizations:authorize", MONEY, Serial.MONEY
+    ),
+    EffectKind.STRIPE_AUTHORIZATION_CAPTURE: Spec(
+        pa.AuthorizationCapture, f"{_STAGES}.authorization_effects:capture", MONEY, Serial.MONEY
+    ),
+    EffectKind.STRIPE_AUTHORIZATION_RELEASE: Spec(
+        pa.AuthorizationRelease, f"{_STAGES}.authorization_effects:release", MONEY, Serial.MONEY
+    ),
+    EffectKind.EMAIL_AUTHORIZATION: Spec(
+        pa.AuthorizationEmail, f"{_STAGES}.authorization_mail:send_authorization_email", LATER
+    ),
 }
+PAYLOADS.update({cls.KIND: cls for cls in AUTHORIZATION_PAYLOADS})
 
 
 def spec_of(payload: Payload) -> Spec:

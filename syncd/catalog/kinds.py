@@ -51,6 +51,11 @@ class EffectKind(enum.StrEnum):
     EMAIL_COLLECTOR_DIGEST = "email.collector_digest"
     EMAIL_AUTOPAY_NOTICE = "email.autopay_notice"
     EMAIL_AUTOPAY_OUTCOME = "email.autopay_outcome"
+    # Card authorisations (a hold placed before the job, captured by the next invoice)
+    STRIPE_AUTHORIZE = "stripe.authorize"
+    STRIPE_AUTHORIZATION_CAPTURE = "stripe.authorization_capture"
+    STRIPE_AUTHORIZATION_RELEASE = "stripe.authorization_release"
+    EMAIL_AUTHORIZATION = "email.authorization"
 
 
 class Serial(enum.Enum):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
+from syncd.cli.authorize import authorize
 from syncd.cli.autopay import autopay
 from syncd.cli.cards import request_card
 from syncd.cli.collect import collect
@@ -69,6 +70,7 @@ for command in (
     request_card,
     staff,
     templates,
+    authorize,
 ):
     cli.add_command(command)
 

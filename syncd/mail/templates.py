@@ -42,6 +42,7 @@ KINDS = (
     "collector_digest",
     "autopay_notice",
     "autopay_outcome",
+    "authorization",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -89,7 +90,10 @@ class EmailRenderer:
     (``name``, ``owed``, ``currency``, ``days_overdue``, ``promise``, ``on_hold``, ``url``);
     ``autopay_notice`` needs ``customer_name``, ``invoice_number``, ``amount``, ``currency``,
     ``charge_on``, ``method``, ``skip_link`` and ``stop_link``; ``autopay_outcome`` the same plus
-    ``outcome`` (retry, failed, hard, action, over_cap), ``pay_link`` and, for hard, ``card_link``.
+    ``outcome`` (retry, failed, hard, action, over_cap), ``pay_link`` and, for hard, ``card_link``;
+    ``authorization`` needs ``customer_name``, ``event`` (placed, captured, released), ``held``,
+    ``amount`` (captured), ``currency``, ``method``, ``reason``, ``release_on``,
+    ``invoice_number`` and ``account_url``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

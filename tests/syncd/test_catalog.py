@@ -83,6 +83,11 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.STRIPE_AUTOPAY_CHARGE: [{"charge_key": "autopay:c1:1:120.000:1"}],
     EffectKind.EMAIL_AUTOPAY_NOTICE: [{"charge_key": "autopay:c1:1:120.000:1"}],
     EffectKind.EMAIL_AUTOPAY_OUTCOME: [{"charge_key": "autopay:c1:1:120.000:1", "outcome": "retry"}],
+    # Card authorisations
+    EffectKind.STRIPE_AUTHORIZE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
+    EffectKind.STRIPE_AUTHORIZATION_CAPTURE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
+    EffectKind.STRIPE_AUTHORIZATION_RELEASE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
+    EffectKind.EMAIL_AUTHORIZATION: [{"authorization_id": "auth_0a1b2c3d4e5f", "event": "placed"}],
 }
 
 

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route as WebRoute
 
 from connectors.stripe.simulator import (
-    captures,
     balance,
+    captures,
     charges,
     checkout,
     customers,

@@ -97,9 +97,7 @@ def release(state: SimState, pi: JsonDict, reason: str | None) -> JsonDict:
     """Cancel an uncaptured PaymentIntent: the whole authorisation goes back to the card."""
     charge = state.store.get("charge", str(pi["latest_charge"]))
     charge.update(refunded=True, amount_refunded=int(charge["amount"]))
-    pi.update(
-        status="canceled", canceled_at=state.now(), cancellation_reason=reason, amount_capturable=0
-    )
+    pi.update(status="canceled", canceled_at=state.now(), cancellation_reason=reason, amount_capturable=0)
     if reason == "automatic":
         emit(state, "charge.expired", charge)
     emit(state, "charge.refunded", charge)

@@ -16,9 +16,9 @@ def _event_types(client: Any) -> list[str]:
     return [e.type for e in reversed(client.v1.events.list(params={"limit": 100}).data)]
 
 
-def _hold(client: Any, amount: int = 5000, token: str = "pm_card_visa") -> Any:
+def _hold(client: Any, amount: int = 5000, method: str = "pm_card_visa") -> Any:
     customer = client.v1.customers.create(params={"email": "hold@acme.test"})
-    pm = client.v1.payment_methods.attach(token, params={"customer": customer.id})
+    pm = client.v1.payment_methods.attach(method, params={"customer": customer.id})
     return client.v1.payment_intents.create(
         params={
             "amount": amount,
@@ -42,7 +42,12 @@ def test_manual_capture_authorises_without_taking_money(sim: StripeSimulator, cl
         0,
     )
     charge = client.v1.charges.retrieve(pi.latest_charge)
-    assert (charge.status, charge.paid, charge.captured, charge.amount_captured) == ("succeeded", True, False, 0)
+    assert (charge.status, charge.paid, charge.captured, charge.amount_captured) == (
+        "succeeded",
+        True,
+        False,
+        0,
+    )
     assert charge.balance_transaction is None
     before = charge.payment_method_details.card.capture_before
     assert before == int((sim.clock.now() + timedelta(days=7)).timestamp())
@@ -118,7 +123,7 @@ def test_captured_intent_does_not_expire(sim: StripeSimulator, client: Any) -> N
 
 def test_declined_card_is_not_authorised(client: Any) -> None:
     with pytest.raises(stripe.CardError) as declined:
-        _hold(client, token="pm_card_chargeDeclinedInsufficientFunds")
+        _hold(client, method="pm_card_chargeDeclinedInsufficientFunds")
     assert declined.value.code == "card_declined"
 
 
