@@ -215,11 +215,10 @@ def next_invoice(session: Session, row: CardAuthorizationRow) -> InvoiceRow | No
             InvoiceRow.status.in_(_PAYABLE),
             InvoiceRow.currency == row.currency,
             InvoiceRow.txn_date >= row.placed_on,
-            InvoiceRow.balance > 0,
         )
         .order_by(InvoiceRow.txn_date, InvoiceRow.qbo_id)
     )
-    return next((i for i in candidates if i.qbo_id not in skip), None)
+    return next((i for i in candidates if i.qbo_id not in skip and i.balance > 0), None)
 
 
 def _start_release(session: Session, row: CardAuthorizationRow, reason: str, now: datetime) -> int:

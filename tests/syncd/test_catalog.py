@@ -10,6 +10,7 @@ import pytest
 from syncd import worker
 from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve, serial_group
 from syncd.catalog import payloads as p
+from syncd.catalog import payloads_authorizations as pa
 from syncd.errors import PermanentError
 from syncd.store import effects
 from syncd.store.engine import Database
@@ -228,6 +229,10 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         "email:outcome:autopay:c1:1:120.000:1:retry",
         None,
     ),
+    (pa.AuthorizationPlace("auth_1", customer_id="7"), "stripe:authorize:auth_1", "money:c1:7"),
+    (pa.AuthorizationCapture("auth_1", customer_id="7"), "stripe:capture:auth_1", "money:c1:7"),
+    (pa.AuthorizationRelease("auth_1", customer_id="7"), "stripe:release:auth_1", "money:c1:7"),
+    (pa.AuthorizationEmail("auth_1", "captured"), "email:authorization:auth_1:captured", None),
 ]
 
 
