@@ -10,6 +10,7 @@ from typing import Protocol
 
 from syncd.domain.recurring import RecurAction
 from syncd.ports.portal import Branding, Consenting
+from syncd.ports.authorizations import HoldItem
 from syncd.ports.recurring import RecurringItem
 
 
@@ -110,6 +111,7 @@ class AccountView:
     keep_offer: str | None = None  # the "keep this card for next time" text, when offered
     recurring: tuple[RecurringItem, ...] = ()  # recurring services from QuickBooks templates
     autopay: bool = False  # the company offers autopay: the page links to its enrollment
+    holds: tuple[HoldItem, ...] = ()  # card authorisations placed before a job, newest first
 
 
 @dataclass(frozen=True, slots=True)

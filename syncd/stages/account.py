@@ -41,6 +41,7 @@ from syncd.ports.portal import Consenting
 from syncd.stages import (
     account_methods,
     account_view,
+    authorizations,
     checkouts,
     methods,
     passkeys,
@@ -229,8 +230,8 @@ class AccountService:
     # -- the account page ---------------------------------------------------------------------
 
     def account(self, sid: str) -> AccountView | None:
-        """Three statements for any number of invoices (``store.account_page``), a fourth for a
-        customer with recurring services."""
+        """Three statements for any number of invoices (``store.account_page``), one more for a
+        customer with recurring services, and one more for a customer with card authorisations."""
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -245,6 +246,7 @@ class AccountService:
             invoices = account_page.invoices(session, realm, customer.qbo_id)
             found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
             services = recurring_account.items(ctx, session, customer) if top.recurring else ()
+            holds = authorizations.hold_items(session, realm, customer.qbo_id) if top.authorizations else ()
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
@@ -266,6 +268,7 @@ class AccountService:
             keep_offer=keep,
             recurring=services,
             autopay=company.autopay.enabled,
+            holds=holds,
         )
 
     # -- payment methods ----------------------------------------------------------------------

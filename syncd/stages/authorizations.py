@@ -27,6 +27,7 @@ from syncd.context import Context
 from syncd.domain import InvoiceStatus, MethodKind
 from syncd.domain.authorizations import AuthorizationStatus, CardAuthorization
 from syncd.errors import DeclinedError, ValidationError
+from syncd.ports.authorizations import HoldItem
 from syncd.stages.notify import local_now
 from syncd.store import authorizations as store
 from syncd.store import effects, mirror
@@ -226,3 +227,26 @@ def _start_release(session: Session, row: CardAuthorizationRow, reason: str, now
     store.move(row, AuthorizationStatus.RELEASING, now=now)
     release = AuthorizationRelease(authorization_id=row.id, customer_id=row.customer_id)
     return int(effects.enqueue(session, release, company_id=row.company_id, now=now))
+
+
+def hold_items(session: Session, realm_id: str, customer_id: str) -> tuple[HoldItem, ...]:
+    """The customer's latest authorisations as the account page and the console show them."""
+    items = []
+    for row in store.of_customer(session, realm_id, customer_id):
+        invoice = mirror.get_invoice(session, realm_id, row.invoice_id) if row.invoice_id else None
+        captured = row.status == AuthorizationStatus.CAPTURED.value
+        items.append(
+            HoldItem(
+                id=row.id,
+                amount=row.amount,
+                currency=row.currency,
+                state=row.status,
+                placed_at=row.placed_at,
+                until=row.release_at,
+                note=row.note,
+                captured=row.captured_amount if captured else None,
+                invoice_number=(invoice.doc_number or invoice.qbo_id) if invoice else row.invoice_id,
+                ended_at=row.captured_at or row.released_at,
+            )
+        )
+    return tuple(items)

@@ -20,6 +20,7 @@ from syncd.ports.account import MethodItem
 from syncd.store.effects import EffectStatus, payload_text
 from syncd.store.models import (
     AccountSession,
+    CardAuthorizationRow,
     Company,
     CreditHold,
     CustomerRow,
@@ -42,6 +43,7 @@ class Head:
     on_hold: bool
     accounts: int
     recurring: bool  # the customer has recurring templates (read only then: most have none)
+    authorizations: bool = False  # card authorisations were placed (read only then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,12 @@ def head(session: Session, session_digest: str) -> Head | None:
         RecurringRow.customer_id == AccountSession.customer_id,
         RecurringRow.gone_at.is_(None),
     )
+    authorized = exists().where(
+        CardAuthorizationRow.company_id == AccountSession.company_id,
+        CardAuthorizationRow.customer_id == AccountSession.customer_id,
+    )
     row = session.execute(
-        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring)
+        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring, authorized)
         .outerjoin(
             CustomerRow,
             and_(
@@ -94,7 +100,7 @@ def head(session: Session, session_digest: str) -> Head | None:
     ).first()
     if row is None:
         return None
-    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]))
+    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]), bool(row[6]))
 
 
 def invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:

@@ -186,3 +186,19 @@ def test_a_killed_capture_retried_never_captures_twice(scene: Scene) -> None:
     assert [(c["amount_captured"], c["amount_refunded"]) for c in charges] == [(9000, 6000)]
     assert len(_payments_of(scene, job)) == 1
     assert_clean(scene.loop)
+
+
+def test_the_customer_sees_the_hold_on_the_account_page(scene: Scene) -> None:
+    import requests
+
+    authorization_id = _place(scene, "150.00")
+    browser = requests.Session()
+    signed = browser.get(f"{scene.loop.ctx.links.url(scene.realm, scene.invoice_id)}/account", timeout=10)
+    assert signed.status_code == 200
+    page = browser.get(f"{scene.loop.url}/account", timeout=10).text
+    assert f'data-hold="{authorization_id}"' in page and "$150.00" in page and "Job #7" in page
+    assert "released by" in page and "held" in page
+    _new_invoice(scene, "90.00")
+    scene.cycle()
+    page = browser.get(f"{scene.loop.url}/account", timeout=10).text
+    assert "$90.00 paid invoice" in page and "charged" in page

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from syncd.stages import authorizations
 from syncd.store import staff_views as views
 from syncd.web.staff.guard import EVERYONE, gate_of, staff_route
 
@@ -32,6 +33,13 @@ SECTIONS: list[Section] = [
     Section("Methods on file", "staff/customer/methods.html"),
     Section("Messages sent", "staff/customer/messages.html"),
 ]
+
+
+def _holds(session: Session, realm: str, customer_id: str) -> Mapping[str, object]:
+    return {"holds": authorizations.hold_items(session, realm, customer_id)}
+
+
+SECTIONS.append(Section("Card holds", "staff/customer/holds.html", _holds))
 
 
 async def customer_page(request: Request) -> Response:
