@@ -21,12 +21,14 @@ class AuthorizationPlace(Payload):
 
 @dataclass(frozen=True, slots=True)
 class AuthorizationCapture(Payload):
-    """One per authorisation: an authorisation is captured at most once."""
+    """One per authorisation and matched invoice (an invoice paid before its capture ran leaves
+    the hold for the next one); the handler and the connector make sure it is captured once."""
 
     KIND = K.STRIPE_AUTHORIZATION_CAPTURE
     CUSTOMER = "customer_id"
-    KEY = "stripe:capture:{authorization_id}"
+    KEY = "stripe:capture:{authorization_id}:{invoice_id}"
     authorization_id: str
+    invoice_id: str
     customer_id: str = key_part()
 
 

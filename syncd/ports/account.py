@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from syncd.domain.recurring import RecurAction
-from syncd.ports.portal import Branding, Consenting
 from syncd.ports.authorizations import HoldItem
+from syncd.ports.portal import Branding, Consenting
 from syncd.ports.recurring import RecurringItem
 
 

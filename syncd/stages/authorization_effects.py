@@ -30,12 +30,15 @@ from syncd.worker import Done
 
 
 def capture(ctx: Context, effect: Claimed) -> Done:
-    authorization_id = AuthorizationCapture.of(effect).authorization_id
+    payload = AuthorizationCapture.of(effect)
+    authorization_id = payload.authorization_id
     realm = effect.company_id
     with ctx.db.transaction() as session:
         row = session.get(CardAuthorizationRow, authorization_id)
         if row is None or row.status != AuthorizationStatus.CAPTURING.value:
             return Done(remote_id=f"skipped:{row.status if row else 'gone'}")
+        if row.invoice_id != payload.invoice_id:
+            return Done(remote_id="skipped:other-invoice")
         invoice_id, held, sent = row.invoice_id, row.amount, row.captured_amount
         intent_id, key = row.payment_intent_id, row.payment_key
         customer_id, currency = row.customer_id, row.currency

@@ -4,7 +4,7 @@ cycle matches a held authorisation to the customer's next invoice (queueing its 
 releases it once it has gone unused for ``release_days``.
 
 Every remote step is an effect with its own key (``stripe:authorize:<id>``,
-``stripe:capture:<id>``, ``stripe:release:<id>``); the capture and release are in
+``stripe:capture:<id>:<invoice>``, ``stripe:release:<id>``); the capture and release are in
 ``authorization_effects``, the emails in ``authorization_mail``.
 """
 
@@ -197,7 +197,9 @@ def run(ctx: Context, realm_id: str) -> int:
             row.invoice_id = invoice.qbo_id
             row.payment_key = payment_key(row.id)
             store.move(row, AuthorizationStatus.CAPTURING, now=now)
-            capture = AuthorizationCapture(authorization_id=row.id, customer_id=row.customer_id)
+            capture = AuthorizationCapture(
+                authorization_id=row.id, invoice_id=invoice.qbo_id, customer_id=row.customer_id
+            )
             queued += effects.enqueue(session, capture, company_id=realm_id, now=now)
     if queued:
         ctx.wake("worker", None)

@@ -86,7 +86,7 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.EMAIL_AUTOPAY_OUTCOME: [{"charge_key": "autopay:c1:1:120.000:1", "outcome": "retry"}],
     # Card authorisations
     EffectKind.STRIPE_AUTHORIZE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
-    EffectKind.STRIPE_AUTHORIZATION_CAPTURE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
+    EffectKind.STRIPE_AUTHORIZATION_CAPTURE: [{"authorization_id": "auth_0a1b2c3d4e5f", "invoice_id": "130"}],
     EffectKind.STRIPE_AUTHORIZATION_RELEASE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
     EffectKind.EMAIL_AUTHORIZATION: [{"authorization_id": "auth_0a1b2c3d4e5f", "event": "placed"}],
 }
@@ -230,7 +230,7 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         None,
     ),
     (pa.AuthorizationPlace("auth_1", customer_id="7"), "stripe:authorize:auth_1", "money:c1:7"),
-    (pa.AuthorizationCapture("auth_1", customer_id="7"), "stripe:capture:auth_1", "money:c1:7"),
+    (pa.AuthorizationCapture("auth_1", "130", customer_id="7"), "stripe:capture:auth_1:130", "money:c1:7"),
     (pa.AuthorizationRelease("auth_1", customer_id="7"), "stripe:release:auth_1", "money:c1:7"),
     (pa.AuthorizationEmail("auth_1", "captured"), "email:authorization:auth_1:captured", None),
 ]

@@ -14,7 +14,7 @@ from syncd.store.models.types import Amount, Base, UtcDateTime
 
 class CardAuthorizationRow(Base):
     """One authorisation. ``id`` names it in the CLI and every effect key made for it
-    (``stripe:authorize:<id>``, ``stripe:capture:<id>``, ``stripe:release:<id>``); ``payment_key``
+    (``stripe:authorize:<id>``, ``stripe:capture:<id>:<invoice>``, ``stripe:release:<id>``); ``payment_key``
     is the syncd payment its capture books. ``known_invoice_ids`` are the customer's invoices
     mirrored when it was placed: only a later one is captured from it."""
 
