@@ -49,6 +49,10 @@ COMMANDS = [
     ["simulate", "twilio"],
     ["autopay"],
     ["autopay", "list"],
+    ["authorize"],
+    ["authorize", "place"],
+    ["authorize", "list"],
+    ["authorize", "release"],
 ]
 
 
