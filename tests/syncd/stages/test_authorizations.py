@@ -84,7 +84,7 @@ def test_staff_release_a_held_authorisation(scene: Scene) -> None:
     scene.loop.drain()
     row = _row(scene, authorization_id)
     assert (row.status, row.release_reason) == ("released", "staff")
-    intent = [i for i in scene.loop.stripe.objects("payment_intent") if i["id"] == row.payment_intent_id][0]
+    intent = next(i for i in scene.loop.stripe.objects("payment_intent") if i["id"] == row.payment_intent_id)
     assert intent["status"] == "canceled"
     with pytest.raises(ValidationError, match="released: nothing to release"):
         authorizations.release_now(ctx, scene.realm, authorization_id)
@@ -102,7 +102,7 @@ def test_an_invoice_paid_before_its_capture_leaves_the_hold_for_the_next(scene: 
     scene.loop.drain()
     row = _row(scene, authorization_id)
     assert (row.status, row.invoice_id, row.captured_amount) == ("held", None, None)
-    intent = [i for i in scene.loop.stripe.objects("payment_intent") if i["id"] == row.payment_intent_id][0]
+    intent = next(i for i in scene.loop.stripe.objects("payment_intent") if i["id"] == row.payment_intent_id)
     assert intent["status"] == "requires_capture"
     second = qbo.add_invoice(customer, Decimal("40.00"))
     scene.cycle()
