@@ -6,6 +6,7 @@ capture effect killed after Stripe captured is retried without capturing twice."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,26 @@ def test_the_customer_sees_the_hold_on_the_account_page(scene: Scene) -> None:
     scene.cycle()
     page = browser.get(f"{scene.loop.url}/account", timeout=10).text
     assert "$90.00 paid invoice" in page and "charged" in page
+
+
+def test_the_rest_of_the_invoice_goes_by_autopay(tmp_path: Path) -> None:
+    with autopay_scene(tmp_path) as scene:  # enrolled in autopay
+        scene.loop.stripe.webhooks.paused = False
+        authorization_id = _place(scene, "50.00")
+        customer = scene.charges_customer(0)
+        due = scene.clock.now.date() + timedelta(days=5)
+        job = scene.loop.qbo.add_invoice(customer, Decimal("80.00"), due_date=due, email="c0@example.com")
+        scene.cycle()
+        assert _row(scene, authorization_id).captured_amount == Decimal("50.00")
+        for _ in range(6):
+            scene.cycle(days=1)
+            settle(scene.loop)
+        payments = sorted(Decimal(str(p["TotalAmt"])) for p in _payments_of(scene, job))
+        assert payments == [Decimal("30.00"), Decimal("50.00")]  # the hold, then autopay for the rest
+        invoice = scene.loop.qbo.entity("Invoice", job)
+        assert invoice is not None and Decimal(str(invoice["Balance"])) == 0
+        job_intents = [
+            i for i in scene.loop.stripe.objects("payment_intent") if i["metadata"].get("invoice_ids") == job
+        ]
+        assert sorted(i["amount_received"] for i in job_intents) == [3000, 5000]
+        # (No audit here: this scene names no bank account for the payouts its days bring.)
