@@ -260,7 +260,9 @@ def _cancel(ctx: Ctx) -> JsonDict:
         return release(ctx.state, pi, reason)
     if pi["status"] not in CONFIRMABLE:
         raise bad_state(
-            f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.",
+            f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. Only a "
+            "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+            "requires_capture, requires_confirmation, requires_action, processing.",
             "payment_intent_unexpected_state",
         )
     pi.update(

@@ -119,6 +119,9 @@ def test_captured_intent_does_not_expire(sim: StripeSimulator, client: Any) -> N
     client.v1.payment_intents.capture(pi.id)
     sim.clock.advance(timedelta(days=8))
     assert client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.cancel(pi.id)
+    assert "may be canceled: requires_payment_method, requires_capture" in str(refused.value)
 
 
 def test_declined_card_is_not_authorised(client: Any) -> None:
