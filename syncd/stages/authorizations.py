@@ -28,7 +28,7 @@ from syncd.domain import InvoiceStatus, MethodKind
 from syncd.domain.authorizations import AuthorizationStatus, CardAuthorization
 from syncd.errors import DeclinedError, ValidationError
 from syncd.ports.authorizations import HoldItem
-from syncd.stages.notify import local_now
+from syncd.stages.notify import local_now, queue_staff_alert
 from syncd.store import authorizations as store
 from syncd.store import effects, mirror
 from syncd.store import saved_methods as methods
@@ -169,10 +169,25 @@ def _held(ctx: Context, session: Session, authorization_id: str, held: CardAutho
 
 
 def _declined(ctx: Context, session: Session, authorization_id: str, code: str) -> None:
+    """Nothing is held: staff are told (the customer was never told of a hold)."""
     row = session.get(CardAuthorizationRow, authorization_id)
     assert row is not None
+    now = ctx.clock()
     row.decline_code = code[:64]
-    store.move(row, AuthorizationStatus.DECLINED, now=ctx.clock())
+    store.move(row, AuthorizationStatus.DECLINED, now=now)
+    customer = mirror.get_customer(session, row.company_id, row.customer_id)
+    name = customer.display_name if customer else row.customer_id
+    queue_staff_alert(
+        ctx,
+        session,
+        row.company_id,
+        f"authorization-declined:{row.id}",
+        f"Card hold declined for {name}",
+        f"The hold of {row.amount} {row.currency} ({row.id}) on {name}'s card was not authorised "
+        f"({row.decline_code}). Nothing is held; ask the customer for another card or take payment "
+        "by the invoice link.",
+        now,
+    )
 
 
 def tell(session: Session, row: CardAuthorizationRow, event: str, now: datetime) -> None:

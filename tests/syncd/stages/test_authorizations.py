@@ -67,7 +67,8 @@ def test_a_declined_card_holds_nothing(declining: Scene) -> None:
     scene.loop.qbo.add_invoice(scene.charges_customer(0), Decimal("90.00"))
     scene.cycle()
     assert _row(scene, authorization_id).status == "declined"
-    assert not [m for m in scene.loop.sink.mailbox.all() if "hold" in m.subject]
+    subjects = [m.subject for m in scene.loop.sink.mailbox.all() if "hold" in m.subject.lower()]
+    assert len(subjects) == 1 and subjects[0].endswith("Card hold declined for Union Meadow Dental")
 
 
 def test_staff_release_a_held_authorisation(scene: Scene) -> None:
