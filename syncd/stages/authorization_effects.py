@@ -67,7 +67,8 @@ def capture(ctx: Context, effect: Claimed) -> Done:
         # Committed before Stripe is called: a replay captures this amount, and the webhook of
         # the payment finds its row.
         row = session.get(CardAuthorizationRow, authorization_id)
-        assert row is not None
+        if row is None or row.status != AuthorizationStatus.CAPTURING.value:
+            return Done(remote_id=f"skipped:{row.status if row else 'gone'}")
         row.captured_amount = amount
         autocharge.open_payment(session, request, method_kind="card", now=ctx.clock())
     try:

@@ -152,6 +152,9 @@ def authorize(ctx: Context, effect: Claimed) -> Done:
     except DeclinedError as exc:
         code = exc.code or "declined"
         return Done(remote_id=f"declined:{code}", apply=lambda s: _declined(ctx, s, authorization_id, code))
+    except ValidationError:
+        # Stripe refused the request itself (a method no longer the customer's, say): nothing held.
+        return Done(remote_id="refused", apply=lambda s: _declined(ctx, s, authorization_id, "refused"))
     return Done(remote_id=held.id, apply=lambda s: _held(ctx, s, authorization_id, held))
 
 
@@ -201,8 +204,16 @@ def run(ctx: Context, realm_id: str) -> int:
     now = ctx.clock()
     queued = 0
     with ctx.db.transaction() as session:
-        for row in store.of_company(session, realm_id, [AuthorizationStatus.HELD]):
+        held = [AuthorizationStatus.HELD, AuthorizationStatus.CAPTURING]
+        for row in store.of_company(session, realm_id, held):
             limit = row.expires_at or row.placed_at + NETWORK_LIMIT
+            if row.status == AuthorizationStatus.CAPTURING.value:
+                # A capture that never reached Stripe by the network's limit never will: the
+                # release reads what Stripe did with the hold. One that may have is left to its
+                # effect, whose replay reads the intent back.
+                if row.captured_amount is None and now >= limit:
+                    queued += _start_release(session, row, "expired", now)
+                continue
             if now >= row.release_at or now >= limit - timedelta(hours=12):
                 queued += _start_release(session, row, "unused", now)
                 continue

@@ -5,6 +5,7 @@ for the next one), and a hold that only matches invoices in its own currency."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,3 +110,20 @@ def test_an_invoice_paid_before_its_capture_leaves_the_hold_for_the_next(scene: 
     scene.cycle()
     row = _row(scene, authorization_id)
     assert (row.status, row.invoice_id, row.captured_amount) == ("captured", second, Decimal("40.00"))
+
+
+def test_a_capture_stuck_past_the_network_limit_ends_as_expired(scene: Scene) -> None:
+    ctx = scene.loop.ctx
+    customer = scene.charges_customer(0)
+    authorization_id = authorizations.place(ctx, scene.realm, customer, Decimal("150.00"), None)
+    scene.loop.drain()
+    scene.loop.qbo.add_invoice(customer, Decimal("60.00"))
+    run_cycle(ctx, scene.realm)  # the capture is queued but its effect never gets to run ...
+    assert _row(scene, authorization_id).status == "capturing"
+    scene.clock.now += timedelta(days=7, hours=1)
+    scene.loop.stripe.clock.advance(timedelta(days=7, hours=1))  # ... until Stripe let the hold go
+    authorizations.run(ctx, scene.realm)
+    scene.loop.drain()
+    row = _row(scene, authorization_id)
+    assert (row.status, row.release_reason, row.captured_amount) == ("expired", "expired", None)
+    assert scene.loop.qbo.entities("Payment") == []
