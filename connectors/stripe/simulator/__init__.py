@@ -11,7 +11,8 @@ Use it through the official SDK exactly as against Stripe::
 Modules, by noun: ``app`` (wire protocol), ``routing``/``forms``/``listing``/``expand``/
 ``search`` (request plumbing), ``customers``, ``payment_methods``, ``setup_intents``,
 ``checkout``/``checkout_flow``/``hosted_page``, ``payment_intents``/``payments``/``charges``,
-``captures`` (manual capture, and expiry of an uncaptured card authorisation after 7 days), ``ach``, ``refunds``, ``disputes``, ``balance``, ``payouts``, ``events``, ``webhooks``,
+``captures`` (manual capture; an uncaptured card authorisation expires after 7 days), ``ach``,
+``refunds``, ``disputes``, ``balance``, ``payouts``, ``events``, ``webhooks``,
 ``idempotency``, ``faults``, ``clock``, ``store``/``state``/``ids``/``currency``/``errors``.
 """
 

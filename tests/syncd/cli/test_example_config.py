@@ -98,6 +98,7 @@ SETTINGS = {
         "change_tolerance",
         "retry_days",
     },
+    "company.authorizations": {"release_days"},
 }
 
 
