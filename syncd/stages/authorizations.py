@@ -26,6 +26,7 @@ from syncd.catalog.payloads_authorizations import (
 from syncd.context import Context
 from syncd.domain import InvoiceStatus, MethodKind
 from syncd.domain.authorizations import AuthorizationStatus, CardAuthorization
+from syncd.domain.money import display_exponent
 from syncd.errors import DeclinedError, ValidationError
 from syncd.ports.authorizations import HoldItem
 from syncd.stages.notify import local_now, queue_staff_alert
@@ -56,8 +57,8 @@ def default_card(session: Session, realm_id: str, customer_id: str) -> SavedMeth
 def place(ctx: Context, realm_id: str, customer_id: str, amount: Decimal, note: str | None) -> str:
     """Record the authorisation and queue its Stripe effect; returns its id. ValidationError (one
     line) for an amount that is not positive, an unknown customer or one with no card on file."""
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(f"the amount must be positive with at most 2 decimals, not {amount}")
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError(f"the amount must be a positive number, not {amount}")
     placed_on = local_now(ctx, realm_id).date()
     release_days = ctx.settings.company(realm_id).authorizations.release_days
     now = ctx.clock()
@@ -65,6 +66,12 @@ def place(ctx: Context, realm_id: str, customer_id: str, amount: Decimal, note: 
         customer = mirror.get_customer(session, realm_id, customer_id)
         if customer is None or customer.deleted:
             raise ValidationError(f"no customer {customer_id} in company {realm_id}")
+        # What the card can be charged in, and QuickBooks can book (to the cent).
+        digits = min(display_exponent(customer.currency), 2)
+        if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+            raise ValidationError(
+                f"the amount {amount} has more than {digits} decimals for {customer.currency}"
+            )
         card = default_card(session, realm_id, customer_id)
         if card is None:
             raise ValidationError(f"customer {customer_id} has no default card on file")
