@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import stripe
 import structlog
 
-from connectors.stripe import events, idempotency, mapping, methods, webhooks
+from connectors.stripe import authorizations, events, idempotency, mapping, methods, webhooks
 from connectors.stripe.amounts import to_minor, wire_currency
 from connectors.stripe.checkout import session_params
 from connectors.stripe.errors import declined
@@ -32,6 +32,7 @@ from syncd.domain import (
     SetupRequest,
     StripeEvent,
 )
+from syncd.domain.authorizations import CardAuthorization
 from syncd.domain.autopay import Mandate
 from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
 from syncd.ports.stripe import StripeSettings
@@ -245,6 +246,98 @@ class StripeConnector:
         options = self._options(key)
         created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
         return mapping.payment_intent(created.to_dict())
+
+    def authorize_card(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> CardAuthorization:
+        """An off-session, manual-capture PaymentIntent confirmed on the saved card; a replay finds
+        the first one (by key, or by ``metadata.syncd_key``) and answers as it did."""
+        minor = to_minor(amount, currency)
+        if minor <= 0:
+            raise ValidationError(f"refusing to authorise {amount} {currency}")
+        key = idempotency.wire_key(idempotency_key)
+        earlier = self._call(lambda: idempotency.find_payment_intent(self._client, key=key))
+        if earlier is not None:
+            found = self._hold(earlier)
+            _settled_or_declined(found)
+            return authorizations.authorization(found)
+        params: stripe.params.PaymentIntentCreateParams = {
+            "amount": minor,
+            "currency": wire_currency(currency),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "capture_method": "manual",
+            "confirm": True,
+            "off_session": True,
+            "metadata": idempotency.tagged(metadata, key),
+            "expand": ["latest_charge"],
+        }
+        options = self._options(key)
+        created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
+        return authorizations.authorization(created.to_dict())
+
+    def _hold(self, payment_intent_id: str) -> dict[str, Any]:
+        found = self._call(
+            lambda: self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": ["latest_charge"]})
+        )
+        return found.to_dict()
+
+    def get_authorization(self, payment_intent_id: str) -> CardAuthorization:
+        return authorizations.authorization(self._hold(payment_intent_id))
+
+    def capture_authorization(
+        self, payment_intent_id: str, *, amount: Decimal, metadata: dict[str, str], idempotency_key: str
+    ) -> CardAuthorization:
+        """Capture ``amount`` (the rest is released). Read first: an intent already captured (a
+        replay, whatever its key) answers as it is and is never captured again; one that is no
+        longer capturable raises PermanentError."""
+        current = self.get_authorization(payment_intent_id)
+        if current.captured:
+            return current
+        if not current.held:
+            raise PermanentError(f"authorisation {payment_intent_id} is {current.status}: nothing to capture")
+        minor = to_minor(amount, current.currency)
+        if minor <= 0 or amount > current.amount_capturable:
+            raise ValidationError(f"refusing to capture {amount} of {current.amount_capturable}")
+        params: stripe.params.PaymentIntentCaptureParams = {
+            "amount_to_capture": minor,
+            "metadata": metadata,
+            "expand": ["latest_charge"],
+        }
+        options = self._options(idempotency.wire_key(idempotency_key))
+        captured = self._call(
+            lambda: self._client.v1.payment_intents.capture(payment_intent_id, params, options)
+        )
+        return authorizations.authorization(captured.to_dict())
+
+    def cancel_authorization(self, payment_intent_id: str, *, idempotency_key: str) -> CardAuthorization:
+        """Release the whole hold; one already cancelled (by a replay or by expiry) or captured
+        answers as it is."""
+        current = self.get_authorization(payment_intent_id)
+        if not current.held:
+            return current
+        params: stripe.params.PaymentIntentCancelParams = {
+            "cancellation_reason": "abandoned",
+            "expand": ["latest_charge"],
+        }
+        options = self._options(idempotency.wire_key(idempotency_key))
+        try:
+            gone = self._call(
+                lambda: self._client.v1.payment_intents.cancel(payment_intent_id, params, options)
+            )
+        except ValidationError:
+            after = self.get_authorization(payment_intent_id)
+            if after.held:
+                raise
+            return after  # it expired or was captured meanwhile
+        return authorizations.authorization(gone.to_dict())
 
     def refund(
         self,

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.catalog import payloads as p
+from syncd.catalog import payloads_authorizations as pa
 from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
+from syncd.catalog.payloads_authorizations import AUTHORIZATION_PAYLOADS
 from syncd.catalog.payloads_plans import PLAN_PAYLOADS, PlanCharge, PlanEmail
 
 PAYLOADS.update({cls.KIND: cls for cls in PLAN_PAYLOADS})
@@ -106,7 +108,21 @@ SPECS: dict[EffectKind, Spec] = {
     # Installment plans
     EffectKind.STRIPE_PLAN_CHARGE: Spec(PlanCharge, f"{_STAGES}.plan_charges:charge", MONEY, Serial.MONEY),
     EffectKind.EMAIL_PLAN: Spec(PlanEmail, f"{_STAGES}.plan_mail:send_plan_email", LATER),
+    # Card authorisations
+    EffectKind.STRIPE_AUTHORIZE: Spec(
+        pa.AuthorizationPlace, f"{_STAGES}.authorizations:authorize", MONEY, Serial.MONEY
+    ),
+    EffectKind.STRIPE_AUTHORIZATION_CAPTURE: Spec(
+        pa.AuthorizationCapture, f"{_STAGES}.authorization_effects:capture", MONEY, Serial.MONEY
+    ),
+    EffectKind.STRIPE_AUTHORIZATION_RELEASE: Spec(
+        pa.AuthorizationRelease, f"{_STAGES}.authorization_effects:release", MONEY, Serial.MONEY
+    ),
+    EffectKind.EMAIL_AUTHORIZATION: Spec(
+        pa.AuthorizationEmail, f"{_STAGES}.authorization_mail:send_authorization_email", LATER
+    ),
 }
+PAYLOADS.update({cls.KIND: cls for cls in AUTHORIZATION_PAYLOADS})
 
 
 def spec_of(payload: Payload) -> Spec:

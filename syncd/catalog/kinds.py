@@ -54,6 +54,11 @@ class EffectKind(enum.StrEnum):
     # Installment plans
     STRIPE_PLAN_CHARGE = "stripe.plan_charge"
     EMAIL_PLAN = "email.plan"
+    # Card authorisations (a hold placed before the job, captured by the next invoice)
+    STRIPE_AUTHORIZE = "stripe.authorize"
+    STRIPE_AUTHORIZATION_CAPTURE = "stripe.authorization_capture"
+    STRIPE_AUTHORIZATION_RELEASE = "stripe.authorization_release"
+    EMAIL_AUTHORIZATION = "email.authorization"
 
 
 class Serial(enum.Enum):

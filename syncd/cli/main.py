@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from syncd.cli import commands, tools
 from syncd.cli.audit import audit
+from syncd.cli.authorize import authorize
 from syncd.cli.autopay import autopay
 from syncd.cli.cards import request_card
 from syncd.cli.collect import collect
@@ -71,6 +72,7 @@ for command in (
     staff,
     templates,
     plan,
+    authorize,
 ):
     cli.add_command(command)
 

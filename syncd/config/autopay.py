@@ -29,6 +29,18 @@ def _tolerance(value: Any) -> Decimal:
     return found
 
 
+class AuthorizationSettings(Section):
+    """Card authorisations staff place before a job (``syncd authorize place``)."""
+
+    release_days: StrictInt = setting(
+        6,
+        "Days (1 to 6) after which an authorisation no invoice has used is released; card networks "
+        "end an uncaptured authorisation after 7 days.",
+        ge=1,
+        le=6,
+    )
+
+
 class AutopaySettings(Section):
     """Automatic payments of enrolled customers' invoices, each announced by a notice first."""
 

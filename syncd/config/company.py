@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import babel
 from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
 
-from syncd.config.autopay import AutopaySettings
+from syncd.config.autopay import AuthorizationSettings, AutopaySettings
 from syncd.config.fields import Section, setting
 from syncd.config.models import (
     PAYMENT_METHODS,
@@ -210,6 +210,9 @@ class CompanySettings(Section):
     )
     autopay: AutopaySettings = setting(
         AutopaySettings(), "Automatic payments on the due date, after a notice (off by default)."
+    )
+    authorizations: AuthorizationSettings = setting(
+        AuthorizationSettings(), "Card authorisations placed before a job and captured by its invoice."
     )
     stripe: CompanyStripeSettings = setting(
         CompanyStripeSettings(),

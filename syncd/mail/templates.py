@@ -43,6 +43,7 @@ KINDS = (
     "autopay_notice",
     "autopay_outcome",
     "plan",
+    "authorization",
 )
 _LINE_BREAKS = re.compile(r"[\t\r\n\x0b\x0c\x85\u2028\u2029]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,7 +95,9 @@ class EmailRenderer:
     (an installment's notice adds ``installment``, with ``skip_link`` and ``stop_link`` None and a
     ``pay_link``); ``plan`` needs ``customer_name``, ``invoice_number``, ``installment``,
     ``amount``, ``currency``, ``due_on``, ``charge_on``, ``method``, ``topic`` (due, retry, missed)
-    and ``pay_link``.
+    and ``pay_link``; ``authorization`` needs ``customer_name``, ``event`` (placed, captured,
+    released), ``held``, ``amount`` (captured), ``currency``, ``method``, ``reason``,
+    ``release_on``, ``invoice_number`` and ``account_url``.
     """
 
     def __init__(self, override_dir: Path | None) -> None:

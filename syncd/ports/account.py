@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from syncd.domain.recurring import RecurAction
+from syncd.ports.authorizations import HoldItem
 from syncd.ports.plans import PlanItem
 from syncd.ports.portal import Branding, Consenting
 from syncd.ports.recurring import RecurringItem
@@ -112,6 +113,7 @@ class AccountView:
     recurring: tuple[RecurringItem, ...] = ()  # recurring services from QuickBooks templates
     autopay: bool = False  # the company offers autopay: the page links to its enrollment
     plans: tuple[PlanItem, ...] = ()  # installment plans over the customer's invoices
+    holds: tuple[HoldItem, ...] = ()  # card authorisations placed before a job, newest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from syncd.domain import (
     SetupRequest,
     StripeEvent,
 )
+from syncd.domain.authorizations import CardAuthorization
 from syncd.domain.autopay import Mandate
 
 
@@ -110,6 +111,33 @@ class Stripe(Protocol):
         """Autopay. Declines raise DeclinedError (``kind`` soft or hard); 3-D Secure raises
         AuthenticationRequiredError. ``mandate``: the customer's online acceptance, sent as
         ``mandate_data`` (a US bank account debit needs it)."""
+
+    def authorize_card(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> CardAuthorization:
+        """A hold before the job: an off-session, manual-capture PaymentIntent on the saved card.
+        Declines raise DeclinedError, 3-D Secure AuthenticationRequiredError; a replay answers
+        with the first attempt's authorisation or decline."""
+
+    def get_authorization(self, payment_intent_id: str) -> CardAuthorization: ...
+
+    def capture_authorization(
+        self, payment_intent_id: str, *, amount: Decimal, metadata: dict[str, str], idempotency_key: str
+    ) -> CardAuthorization:
+        """Capture ``amount`` (at most what is capturable; the rest is released) and write
+        ``metadata`` on the intent so its ``payment_intent.succeeded`` finds the syncd payment.
+        An intent already captured is returned as it is (never captured twice); one no longer
+        capturable raises PermanentError."""
+
+    def cancel_authorization(self, payment_intent_id: str, *, idempotency_key: str) -> CardAuthorization:
+        """Release the hold; an intent already cancelled or captured is returned as it is."""
 
     def refund(
         self,

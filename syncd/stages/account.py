@@ -41,6 +41,7 @@ from syncd.ports.portal import Consenting
 from syncd.stages import (
     account_methods,
     account_view,
+    authorizations,
     checkouts,
     methods,
     passkeys,
@@ -231,7 +232,8 @@ class AccountService:
 
     def account(self, sid: str) -> AccountView | None:
         """Three statements for any number of invoices (``store.account_page``), a fourth for a
-        customer with recurring services, three more for one with installment plans."""
+        customer with recurring services, three more for one with installment plans, and one more
+        for one with card authorisations."""
         ctx = self.ctx
         now = ctx.clock()
         with ctx.db.transaction() as session:
@@ -247,6 +249,7 @@ class AccountService:
             found = account_page.movements(session, realm, customer.qbo_id, account_methods.CHANGING)
             services = recurring_account.items(ctx, session, customer) if top.recurring else ()
             planned = plan_views.items(session, realm, customer.qbo_id) if top.plans else ()
+            holds = authorizations.hold_items(session, realm, customer.qbo_id) if top.authorizations else ()
         company = ctx.settings.company(realm)
         offered = methods.on_hold(company.payment_methods) if top.on_hold else company.payment_methods
         if company.bank_debit_strikes == 0:
@@ -269,6 +272,7 @@ class AccountService:
             recurring=services,
             autopay=company.autopay.enabled,
             plans=planned,
+            holds=holds,
         )
 
     # -- payment methods ----------------------------------------------------------------------

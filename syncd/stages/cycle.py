@@ -1,12 +1,13 @@
 """One company's scheduled cycle: pull, then publish, then notify (invoices, reminder steps, card
 expiry, recurring services), then the escalation ladder and the collectors' digests, then
-installment plans and autopay (notices, and the day's charges from the charge hour)."""
+installment plans, card authorisations (captured by the next invoice, or released unused), then
+autopay (notices, and the day's charges from the charge hour)."""
 
 from __future__ import annotations
 
 from syncd.context import Context
 from syncd.ports.texts import TextQueue
-from syncd.stages import autopay, plans
+from syncd.stages import authorizations, autopay, plans
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.digests import queue_digests
 from syncd.stages.ladder import escalate
@@ -29,4 +30,6 @@ def run_cycle(ctx: Context, realm_id: str, texts: TextQueue | None = None) -> No
     escalate(ctx, realm_id)
     queue_digests(ctx, realm_id)
     plans.run(ctx, realm_id)
+    # Before autopay: a hold captured by an invoice leaves autopay only the rest.
+    authorizations.run(ctx, realm_id)
     autopay.run(ctx, realm_id)

@@ -20,6 +20,7 @@ from syncd.ports.account import MethodItem
 from syncd.store.effects import EffectStatus, payload_text
 from syncd.store.models import (
     AccountSession,
+    CardAuthorizationRow,
     Company,
     CreditHold,
     CustomerRow,
@@ -44,6 +45,7 @@ class Head:
     accounts: int
     recurring: bool  # the customer has recurring templates (read only then: most have none)
     plans: bool = False  # the customer has installment plans (read only then, likewise)
+    authorizations: bool = False  # card authorisations were placed (read only then)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,12 @@ def head(session: Session, session_digest: str) -> Head | None:
         InstallmentPlan.company_id == AccountSession.company_id,
         InstallmentPlan.customer_id == AccountSession.customer_id,
     )
+    authorized = exists().where(
+        CardAuthorizationRow.company_id == AccountSession.company_id,
+        CardAuthorizationRow.customer_id == AccountSession.customer_id,
+    )
     row = session.execute(
-        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring, planned)
+        select(AccountSession, CustomerRow, Company.name, hold, accounts, recurring, planned, authorized)
         .outerjoin(
             CustomerRow,
             and_(
@@ -100,7 +106,9 @@ def head(session: Session, session_digest: str) -> Head | None:
     ).first()
     if row is None:
         return None
-    return Head(row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]), bool(row[6]))
+    return Head(
+        row[0], row[1], row[2], bool(row[3]), int(row[4] or 0), bool(row[5]), bool(row[6]), bool(row[7])
+    )
 
 
 def invoices(session: Session, realm_id: str, customer_id: str) -> list[InvoiceRow]:

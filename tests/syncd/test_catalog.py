@@ -10,6 +10,7 @@ import pytest
 from syncd import worker
 from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve, serial_group
 from syncd.catalog import payloads as p
+from syncd.catalog import payloads_authorizations as pa
 from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.errors import PermanentError
 from syncd.store import effects
@@ -87,6 +88,11 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     # Installment plans
     EffectKind.STRIPE_PLAN_CHARGE: [{"charge_key": "plan:c1:1:2:1"}],
     EffectKind.EMAIL_PLAN: [{"plan_id": 1, "seq": 2, "topic": "missed", "attempt": 1}],
+    # Card authorisations
+    EffectKind.STRIPE_AUTHORIZE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
+    EffectKind.STRIPE_AUTHORIZATION_CAPTURE: [{"authorization_id": "auth_0a1b2c3d4e5f", "invoice_id": "130"}],
+    EffectKind.STRIPE_AUTHORIZATION_RELEASE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
+    EffectKind.EMAIL_AUTHORIZATION: [{"authorization_id": "auth_0a1b2c3d4e5f", "event": "placed"}],
 }
 
 
@@ -230,6 +236,10 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     # Installment plans
     (PlanCharge("plan:c1:4:2:1", customer_id="7"), "stripe:plan:c1:4:2:1", "money:c1:7"),
     (PlanEmail(4, 2, "missed", 1), "email:plan:c1:4:2:missed:1", None),
+    (pa.AuthorizationPlace("auth_1", customer_id="7"), "stripe:authorize:auth_1", "money:c1:7"),
+    (pa.AuthorizationCapture("auth_1", "130", customer_id="7"), "stripe:capture:auth_1:130", "money:c1:7"),
+    (pa.AuthorizationRelease("auth_1", customer_id="7"), "stripe:release:auth_1", "money:c1:7"),
+    (pa.AuthorizationEmail("auth_1", "captured"), "email:authorization:auth_1:captured", None),
 ]
 
 

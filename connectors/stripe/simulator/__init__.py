@@ -6,12 +6,13 @@ Use it through the official SDK exactly as against Stripe::
         client = stripe.StripeClient(sim.api_key, base_addresses={"api": sim.url})
         session = client.v1.checkout.sessions.create(params={...})
         sim.pay_checkout(session.id, "card_success")   # or open session.url in a browser
-        sim.clock.advance(timedelta(days=3))            # ACH settlement, availability, payouts
+        sim.clock.advance(timedelta(days=3))            # ACH settlement, payouts, hold expiry
 
 Modules, by noun: ``app`` (wire protocol), ``routing``/``forms``/``listing``/``expand``/
 ``search`` (request plumbing), ``customers``, ``payment_methods``, ``setup_intents``,
 ``checkout``/``checkout_flow``/``hosted_page``, ``payment_intents``/``payments``/``charges``,
-``ach``, ``refunds``, ``disputes``, ``balance``, ``payouts``, ``events``, ``webhooks``,
+``captures`` (manual capture; an uncaptured card authorisation expires after 7 days), ``ach``,
+``refunds``, ``disputes``, ``balance``, ``payouts``, ``events``, ``webhooks``,
 ``idempotency``, ``faults``, ``clock``, ``store``/``state``/``ids``/``currency``/``errors``.
 """
 

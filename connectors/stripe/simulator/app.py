@@ -15,6 +15,7 @@ from starlette.routing import Route as WebRoute
 
 from connectors.stripe.simulator import (
     balance,
+    captures,
     charges,
     checkout,
     customers,
@@ -46,6 +47,7 @@ ROUTES: list[Route] = [
     *setup_intents.ROUTES,
     *checkout.ROUTES,
     *payment_intents.ROUTES,
+    *captures.ROUTES,
     *charges.ROUTES,
     *refunds.ROUTES,
     *disputes.ROUTES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from connectors.stripe.simulator.captures import CANCELLATION_REASONS, release
 from connectors.stripe.simulator.currency import exponent
 from connectors.stripe.simulator.errors import ApiError, bad_state, card_error, invalid_param
 from connectors.stripe.simulator.events import emit, record_new
@@ -47,8 +48,13 @@ def new_payment_intent(
     receipt_email: str | None = None,
     method_types: list[str] | None = None,
     allowed_method_types: list[str] | None = None,
+    capture_method: str | None = None,
 ) -> JsonDict:
     currency = currency.lower()
+    if capture_method not in (None, "automatic", "automatic_async", "manual"):
+        raise invalid_param(
+            "capture_method", "Invalid capture_method: must be one of automatic, automatic_async, or manual"
+        )
     check_amount(amount, currency)
     if customer is not None:
         state.store.get("customer", customer, "customer")
@@ -66,7 +72,7 @@ def new_payment_intent(
         "automatic_payment_methods": None,
         "canceled_at": None,
         "cancellation_reason": None,
-        "capture_method": "automatic",
+        "capture_method": capture_method or "automatic",
         "client_secret": f"{pi_id}_secret_{random_token(25)}",
         "confirmation_method": "automatic",
         "created": state.now(),
@@ -188,6 +194,7 @@ def _create(ctx: Ctx) -> JsonDict:
         setup_future_usage=opt_str(params, "setup_future_usage"),
         receipt_email=opt_str(params, "receipt_email"),
         allowed_method_types=str_list(params, "allowed_payment_method_types") or None,
+        capture_method=opt_str(params, "capture_method"),
     )
     pm_id = opt_str(params, "payment_method")
     if pm_id is not None:
@@ -243,9 +250,19 @@ def _confirm(ctx: Ctx) -> JsonDict:
 
 def _cancel(ctx: Ctx) -> JsonDict:
     pi = ctx.state.store.get("payment_intent", ctx.path["id"])
+    reason = opt_str(ctx.params, "cancellation_reason")
+    if reason is not None and reason not in CANCELLATION_REASONS:
+        raise invalid_param(
+            "cancellation_reason",
+            "Invalid cancellation_reason: must be one of " + ", ".join(CANCELLATION_REASONS),
+        )
+    if pi["status"] == "requires_capture":
+        return release(ctx.state, pi, reason)
     if pi["status"] not in CONFIRMABLE:
         raise bad_state(
-            f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}.",
+            f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. Only a "
+            "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+            "requires_capture, requires_confirmation, requires_action, processing.",
             "payment_intent_unexpected_state",
         )
     pi.update(

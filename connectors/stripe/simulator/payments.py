@@ -7,6 +7,7 @@ from typing import Any
 
 from connectors.stripe.simulator import ach
 from connectors.stripe.simulator.balance import book_charge, card_fee
+from connectors.stripe.simulator.captures import authorize
 from connectors.stripe.simulator.charges import mark_failed, new_charge
 from connectors.stripe.simulator.events import emit
 from connectors.stripe.simulator.payment_methods import attach, behaviour_of
@@ -106,6 +107,9 @@ def _decline(state: SimState, pi: JsonDict, pm: JsonDict, code: str, decline_cod
 
 
 def _card_success(state: SimState, pi: JsonDict, pm: JsonDict) -> str:
+    if pi.get("capture_method") == "manual" and pm["type"] == "card":
+        _save_method(state, pi, pm)
+        return authorize(state, pi, pm)
     charge = new_charge(state, pi, pm, "succeeded")
     amount = int(pi["amount"])
     txn = book_charge(state, pi, charge, card_fee, "charge")

@@ -7,6 +7,7 @@ gets its own module here and one import line below.
 from __future__ import annotations
 
 from syncd.store.models.autopay import AutopayCharge, AutopayEnrollment, AutopayLink
+from syncd.store.models.card_holds import CardAuthorizationRow
 from syncd.store.models.collections import (
     CollectionAccount,
     CollectionActivity,
@@ -71,6 +72,7 @@ __all__ = [
     "AutopayLink",
     "Base",
     "BooksAccount",
+    "CardAuthorizationRow",
     "CardRequest",
     "CollectionAccount",
     "CollectionActivity",

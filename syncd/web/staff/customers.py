@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from syncd.stages import plan_views
+from syncd.stages import authorizations, plan_views
 from syncd.store import staff_views as views
 from syncd.web.staff.guard import EVERYONE, gate_of, staff_route
 
@@ -40,6 +40,13 @@ def _plans(session: Session, realm: str, customer_id: str) -> Mapping[str, objec
 
 
 SECTIONS.append(Section("Installment plans", "staff/customer/plans.html", _plans))
+
+
+def _holds(session: Session, realm: str, customer_id: str) -> Mapping[str, object]:
+    return {"holds": authorizations.hold_items(session, realm, customer_id)}
+
+
+SECTIONS.append(Section("Card holds", "staff/customer/holds.html", _holds))
 
 
 async def customer_page(request: Request) -> Response:

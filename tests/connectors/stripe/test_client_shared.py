@@ -275,3 +275,40 @@ def test_a_webhook_is_read_only_when_signed_with_the_secret_in_time(backend: Any
     for forged in (sign(body, "whsec_other", at), sign(body, SECRET, at - 3600), None):
         with pytest.raises(SignatureError):
             backend.connector.parse_webhook(body, forged)
+
+
+@STATEFUL
+def test_a_hold_is_captured_once_up_to_what_it_holds(backend: Backend) -> None:
+    stripe = backend.connector
+    customer = stripe.ensure_customer(
+        company="9341452", qbo_customer_id="78", name="Hold", email=None, idempotency_key="shared:c78"
+    )
+
+    def hold(key: str) -> Any:
+        return stripe.authorize_card(
+            customer_id=customer,
+            payment_method_id="pm_card_visa",
+            amount=Decimal("150.00"),
+            currency="USD",
+            metadata={"company": "9341452"},
+            idempotency_key=key,
+        )
+
+    held = hold("shared:hold:1")
+    assert held.held and held.amount_capturable == Decimal("150.00") and held.capture_before is not None
+    assert hold("shared:hold:1").id == held.id
+    with pytest.raises(ValidationError):
+        stripe.capture_authorization(held.id, amount=Decimal("150.01"), metadata={}, idempotency_key="c:0")
+    taken = stripe.capture_authorization(
+        held.id, amount=Decimal("90.00"), metadata={"payment_key": "p1"}, idempotency_key="c:1"
+    )
+    assert (
+        taken.captured and taken.amount_received == Decimal("90.00") and taken.metadata["payment_key"] == "p1"
+    )
+    again = stripe.capture_authorization(held.id, amount=Decimal("90.00"), metadata={}, idempotency_key="c:2")
+    assert again.amount_received == Decimal("90.00")
+    assert stripe.get_payment_intent(held.id).amount_received == Decimal("90.00")
+    assert stripe.cancel_authorization(held.id, idempotency_key="r:1").captured
+    other = hold("shared:hold:2")
+    gone = stripe.cancel_authorization(other.id, idempotency_key="r:2")
+    assert gone.canceled and stripe.cancel_authorization(other.id, idempotency_key="r:3").canceled

@@ -30,6 +30,7 @@ from syncd.domain import (
     StripeEvent,
     StripeEventKind,
 )
+from syncd.domain.authorizations import CardAuthorization
 from syncd.domain.autopay import Mandate
 from syncd.errors import (
     AuthenticationRequiredError,
@@ -77,6 +78,7 @@ class FakeStripe:
         self.txns: dict[str, BalanceTxn] = {}
         self.paid_out: dict[str, list[str]] = {}  # payout id -> balance transaction ids
         self.events: list[StripeEvent] = []
+        self.holds: dict[str, CardAuthorization] = {}
         self._keys: dict[str, object] = {}
         self._n = 0
 
@@ -348,6 +350,78 @@ class FakeStripe:
         if isinstance(answer, DeclinedError):
             raise answer
         return answer
+
+    def authorize_card(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> CardAuthorization:
+        self._customer(customer_id)
+
+        def hold() -> CardAuthorization | DeclinedError:
+            if payment_method_id == DECLINED:
+                return DeclinedError(
+                    "card_declined", customer_message="Your card was declined.", code="card_declined"
+                )
+            held = CardAuthorization(
+                id=self._id("pi"),
+                status="requires_capture",
+                amount=amount,
+                amount_capturable=amount,
+                amount_received=Decimal(0),
+                currency=currency.upper(),
+                metadata=dict(metadata),
+                capture_before=self.clock() + timedelta(days=7),
+            )
+            self.holds[held.id] = held
+            return held
+
+        answer = self._once(idempotency_key, hold)
+        if isinstance(answer, DeclinedError):
+            raise answer
+        return answer
+
+    def get_authorization(self, payment_intent_id: str) -> CardAuthorization:
+        return self._get(self.holds, "payment_intent", payment_intent_id)
+
+    def capture_authorization(
+        self, payment_intent_id: str, *, amount: Decimal, metadata: dict[str, str], idempotency_key: str
+    ) -> CardAuthorization:
+        held = self.get_authorization(payment_intent_id)
+        if held.captured:
+            return held
+        if not held.held:
+            raise PermanentError(f"authorisation {payment_intent_id} is {held.status}: nothing to capture")
+        if not Decimal(0) < amount <= held.amount_capturable:
+            raise ValidationError(f"refusing to capture {amount} of {held.amount_capturable}")
+        tags = {**held.metadata, **metadata}
+        intent = self._succeed(amount, held.currency, tags, None)
+        self.intents[payment_intent_id] = dataclasses.replace(
+            self.intents.pop(intent.id), id=payment_intent_id
+        )
+        done = dataclasses.replace(
+            held, status="succeeded", amount_received=amount, amount_capturable=Decimal(0), metadata=tags
+        )
+        self.holds[payment_intent_id] = done
+        self._emit(
+            "payment_intent.succeeded", payment_intent_id, metadata=tags, payment_intent_id=payment_intent_id
+        )
+        return done
+
+    def cancel_authorization(self, payment_intent_id: str, *, idempotency_key: str) -> CardAuthorization:
+        held = self.get_authorization(payment_intent_id)
+        if not held.held:
+            return held
+        gone = dataclasses.replace(
+            held, status="canceled", amount_capturable=Decimal(0), cancellation_reason="abandoned"
+        )
+        self.holds[payment_intent_id] = gone
+        return gone
 
     def refund(
         self,

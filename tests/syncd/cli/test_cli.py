@@ -53,6 +53,10 @@ COMMANDS = [
     ["plan", "create"],
     ["plan", "list"],
     ["plan", "cancel"],
+    ["authorize"],
+    ["authorize", "place"],
+    ["authorize", "list"],
+    ["authorize", "release"],
 ]
 
 

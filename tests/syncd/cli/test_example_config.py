@@ -99,6 +99,7 @@ SETTINGS = {
         "retry_days",
         "plan_missed_days",
     },
+    "company.authorizations": {"release_days"},
 }
 
 

@@ -56,6 +56,9 @@ def context(**changes: object) -> dict[str, object]:
         "outcome": "retry",
         "installment": "2 of 4",
         "due_on": date(2026, 4, 4),
+        "event": "placed",
+        "held": Decimal("150.00"),
+        "release_on": date(2026, 4, 10),
         "collector": "Ana",
         "accounts": [
             {
@@ -120,6 +123,10 @@ def test_every_kind_renders_branded(kind: str) -> None:
     elif kind == "collector_digest":
         for body in (email.text, email.html):
             assert "Blue Bottle Bakery" in body and "/staff/c/1/collect/7" in body
+    elif kind == "authorization":
+        for body in (email.text, email.html):
+            assert "$150.00" in body and "Visa ending 4242" in body and "April 10, 2026" in body
+            assert "https://pay.acme.example/account" in body
     elif kind in AUTOPAY_KINDS:
         for body in (email.text, email.html):
             assert "INV-1042" in body and "Visa ending 4242" in body and "April 4, 2026" in body
@@ -328,3 +335,17 @@ def test_recurring_emails_say_what_happens_and_escape_the_service_name(
     email = EmailRenderer(None).render("recurring", context(topic=topic, service_name="<b>Alarm</b>"))
     assert subject in email.subject and text in email.text
     assert "<b>Alarm</b>" not in email.html and "&lt;b&gt;Alarm&lt;/b&gt;" in email.html
+
+
+@pytest.mark.parametrize("event", ["placed", "captured", "released"])
+def test_authorization_email_says_what_happened_to_the_hold(event: str) -> None:
+    email = EmailRenderer(None).render(
+        "authorization", context(event=event, amount=Decimal("90.00"), held=Decimal("150.00"))
+    )
+    said = {
+        "placed": "hold (an authorisation, not a charge) of $150.00",
+        "captured": "$90.00 was charged. The rest of the hold ($60.00) is released.",
+        "released": "is released: nothing was charged",
+    }[event]
+    assert said in email.text and "\n" not in email.subject
+    assert ("INV-1042" in email.subject) is (event == "captured")

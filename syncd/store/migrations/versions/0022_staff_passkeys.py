@@ -12,7 +12,7 @@ from alembic import op
 from syncd.store.migrations.shapes import add_columns, at, create_indexes, drop_columns, drop_table, string
 
 revision = "0022"
-down_revision = "0018"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
