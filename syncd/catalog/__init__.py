@@ -11,6 +11,7 @@ from typing import Any
 from syncd.catalog import payloads as p
 from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
+from syncd.catalog.payloads_writeoff import WriteOffBooking
 
 # Money first: a payer is waiting on a checkout, and the books should show a payment within
 # seconds even right after a first pull queued thousands of invoice emails.
@@ -101,6 +102,11 @@ SPECS: dict[EffectKind, Spec] = {
         p.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
     ),
 }
+# Collections: small-debt write-offs
+PAYLOADS[EffectKind.QBO_WRITE_OFF] = WriteOffBooking
+SPECS[EffectKind.QBO_WRITE_OFF] = Spec(
+    WriteOffBooking, f"{_STAGES}.writeoffs:book_write_off", BOOKS, Serial.MONEY
+)
 
 
 def spec_of(payload: Payload) -> Spec:

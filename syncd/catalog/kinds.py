@@ -51,6 +51,8 @@ class EffectKind(enum.StrEnum):
     EMAIL_COLLECTOR_DIGEST = "email.collector_digest"
     EMAIL_AUTOPAY_NOTICE = "email.autopay_notice"
     EMAIL_AUTOPAY_OUTCOME = "email.autopay_outcome"
+    # Collections: small-debt write-offs
+    QBO_WRITE_OFF = "qbo.write_off"  # an approved write-off: a credit memo applied to the invoices
 
 
 class Serial(enum.Enum):
