@@ -10,6 +10,7 @@ import pytest
 from syncd import worker
 from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve, serial_group
 from syncd.catalog import payloads as p
+from syncd.catalog.payloads_writeoff import WriteOffBooking, WrittenOffLine
 from syncd.errors import PermanentError
 from syncd.store import effects
 from syncd.store.engine import Database
@@ -83,6 +84,15 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.STRIPE_AUTOPAY_CHARGE: [{"charge_key": "autopay:c1:1:120.000:1"}],
     EffectKind.EMAIL_AUTOPAY_NOTICE: [{"charge_key": "autopay:c1:1:120.000:1"}],
     EffectKind.EMAIL_AUTOPAY_OUTCOME: [{"charge_key": "autopay:c1:1:120.000:1", "outcome": "retry"}],
+    EffectKind.QBO_WRITE_OFF: [
+        {
+            "write_off_id": 4,
+            "entry": "bad_debt",
+            "item_id": "21",
+            "currency": "USD",
+            "invoices": [{"invoice_id": "1", "amount": "30.00"}, {"invoice_id": "2", "amount": "9.50"}],
+        }
+    ],
 }
 
 
@@ -222,6 +232,11 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         p.AutopayOutcomeEmail("autopay:c1:1:120.000:1", "retry"),
         "email:outcome:autopay:c1:1:120.000:1:retry",
         None,
+    ),
+    (
+        WriteOffBooking(4, "credit_memo", "1", "USD", (WrittenOffLine("1", "30.00"),), customer_id="7"),
+        "qbo:write_off:c1:4",
+        "money:c1:7",
     ),
 ]
 
