@@ -199,6 +199,10 @@ def decide(ctx: Context, write_off_id: int, *, approve: bool, by: str, realm_id:
         raise PermanentError("--by must be the email of the staff member deciding")
     now = ctx.clock()
     with ctx.db.transaction() as session:
+        found = session.get(WriteOff, write_off_id)
+        company = found.company_id if found is not None else None
+    today = local_now(ctx, company).date() if company is not None else now.date()
+    with ctx.db.transaction() as session:
         row = store.locked(session, write_off_id)
         if row is None or (realm_id is not None and row.company_id != realm_id):
             where = f" in company {realm_id}" if realm_id is not None else ""
@@ -219,12 +223,13 @@ def decide(ctx: Context, write_off_id: int, *, approve: bool, by: str, realm_id:
                 body=f"write-off {row.id} of {row.amount} {row.currency} declined",
             )
             return f"Write-off {row.id} declined: {who} is chased as before."
-        return _approve(ctx, session, row, who, by=by, now=now)
+        return _approve(ctx, session, row, who, by=by, today=today, now=now)
 
 
-def _approve(ctx: Context, session: Session, row: WriteOff, who: str, *, by: str, now: datetime) -> str:
+def _approve(
+    ctx: Context, session: Session, row: WriteOff, who: str, *, by: str, today: date, now: datetime
+) -> str:
     realm, customer_id = row.company_id, row.customer_id
-    today = local_now(ctx, realm).date()
     invoices = collections.overdue(session, realm, customer_id, today)
     owed = sum((i.balance for i in invoices), Decimal(0))
     if owed <= 0:
