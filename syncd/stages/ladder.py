@@ -210,11 +210,11 @@ def _hold_or_release(
     ctx: Context, session: Session, account: CollectionAccount, hold_after: int, *, today: date, now: datetime
 ) -> None:
     realm_id, customer_id = account.company_id, account.customer_id
-    # A hold for failed automatic charges lasts while anything is due (charges fail on the due day).
-    failed_charges = FAILED_CHARGES in (account.hold_reason or "")
-    owed = collections.owed(
-        session, realm_id, customer_id, today + timedelta(days=1 if failed_charges else 0)
-    )
+    if FAILED_CHARGES in (account.hold_reason or ""):
+        # Automatic charges fail on the due (or invoice) date: the hold lasts while anything is open.
+        owed = sum((i.balance for i in collections.open_invoices(session, realm_id, customer_id)), Decimal(0))
+    else:
+        owed = collections.owed(session, realm_id, customer_id, today)
     active = holds.active(session, realm_id, customer_id)
     if not owed:
         if active is not None and account.hold_reason is not None:

@@ -59,7 +59,11 @@ def config(tmp_path: Path) -> tuple[str, Database]:
     with db.transaction() as s:
         s.add(Company(realm_id=REALM, name="Northwind", created_at=NOW))
         for qbo_id, name, owed in (("7", "Corner Deli", "30.00"), ("8", "Old \x1b[31mMill", "12.00")):
-            s.add(CustomerRow(company_id=REALM, qbo_id=qbo_id, display_name=name, currency="USD", updated_at=NOW))
+            s.add(
+                CustomerRow(
+                    company_id=REALM, qbo_id=qbo_id, display_name=name, currency="USD", updated_at=NOW
+                )
+            )
             s.flush()
             s.add(_invoice(f"{qbo_id}0", qbo_id, owed))
             s.add(CollectionAccount(company_id=REALM, customer_id=qbo_id, escalated_at=NOW))
@@ -99,13 +103,18 @@ def test_list_approve_and_decline(config: tuple[str, Database], capsys: pytest.C
     assert run(approve) == 0
     assert "approved: 30.00 USD of Corner Deli (customer 7)" in capsys.readouterr().out
     assert run(approve) == 1  # decided already: one line, nothing queued twice
-    assert capsys.readouterr().err.strip() == f"syncd: write-off {ids['7']} was approved already (by owner@x.test)"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"syncd: write-off {ids['7']} was approved already (by owner@x.test)"
+    )
     with db.transaction() as s:
         (effect,) = s.scalars(select(Effect).where(Effect.kind == "qbo.write_off"))
         assert effect.key == f"qbo:write_off:{REALM}:{ids['7']}"
         assert effect.payload["entry"] == "bad_debt" and effect.payload["item_id"] == "21"
 
-    assert run(["--config", path, "collect", "writeoff", "decline", str(ids["8"]), "--by", "owner@x.test"]) == 0
+    assert (
+        run(["--config", path, "collect", "writeoff", "decline", str(ids["8"]), "--by", "owner@x.test"]) == 0
+    )
     assert "declined" in capsys.readouterr().out
     assert run(["--config", path, "collect", "writeoffs", "--company", REALM]) == 0
     assert "0 write-off(s) waiting" in capsys.readouterr().out
@@ -125,7 +134,9 @@ def test_approving_a_changed_balance_or_an_unknown_write_off_is_refused(
         row.balance = Decimal("25.00")  # part paid in QBO since the proposal
     assert run(["--config", path, "collect", "writeoff", "approve", str(ids["7"]), "--by", "o@x.test"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"syncd: write-off {ids['7']} not approved: Corner Deli (customer 7) owes 25.00 USD")
+    assert err.startswith(
+        f"syncd: write-off {ids['7']} not approved: Corner Deli (customer 7) owes 25.00 USD"
+    )
     assert "\n" not in err
     assert run(["--config", path, "collect", "writeoff", "approve", "999", "--by", "o@x.test"]) == 1
     assert "there is no write-off 999" in capsys.readouterr().err
