@@ -496,7 +496,11 @@ class FakeQuickBooks:
         def write() -> QboWriteOffBooked:
             for line in draft.invoices:
                 invoice = self.invoices.get(line.invoice_id)
-                if invoice is None or invoice.customer_id != draft.customer_id or line.amount > invoice.balance:
+                if (
+                    invoice is None
+                    or invoice.customer_id != draft.customer_id
+                    or line.amount > invoice.balance
+                ):
                     raise OpenBalanceError(f"invoice {line.invoice_id} cannot take {line.amount}")
             memo_id, payment_id = self._next_id(), self._next_id()
             for line in draft.invoices:
