@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from staff_console import A, B, seed_company, signed_in, token
 from sqlalchemy import select
+from staff_console import A, B, seed_company, signed_in, token
 
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
