@@ -26,6 +26,7 @@ from syncd.domain.collections import (
     WriteOffStatus,
     WrittenOffInvoice,
 )
+from syncd.domain.money import to_qbo_cent
 from syncd.errors import OpenBalanceError, PermanentError
 from syncd.stages.notify import local_now, queue_staff_alert
 from syncd.store import collections, effects, mirror
@@ -86,7 +87,7 @@ def propose(
     if threshold <= 0 or account.escalated_at is None:
         return None
     invoices = collections.overdue(session, realm_id, customer_id, today)
-    owed = sum((i.balance for i in invoices), Decimal(0))
+    owed = to_qbo_cent(sum((i.balance for i in invoices), Decimal(0)))
     if not invoices or owed <= 0 or owed >= threshold or len({i.currency for i in invoices}) != 1:
         return None
     if collections.open_promise(session, realm_id, customer_id) is not None:
@@ -159,7 +160,7 @@ def listing(
                     row.company_id,
                     row.customer_id,
                     customer.display_name if customer else "",
-                    row.amount,
+                    to_qbo_cent(row.amount),
                     row.currency,
                     row.status,
                     row.proposed_at,
@@ -220,7 +221,7 @@ def decide(ctx: Context, write_off_id: int, *, approve: bool, by: str, realm_id:
                 ActivityKind.WRITE_OFF,
                 by=by,
                 now=now,
-                body=f"write-off {row.id} of {row.amount} {row.currency} declined",
+                body=f"write-off {row.id} of {to_qbo_cent(row.amount)} {row.currency} declined",
             )
             return f"Write-off {row.id} declined: {who} is chased as before."
         return _approve(ctx, session, row, who, by=by, today=today, now=now)
@@ -231,7 +232,8 @@ def _approve(
 ) -> str:
     realm, customer_id = row.company_id, row.customer_id
     invoices = collections.overdue(session, realm, customer_id, today)
-    owed = sum((i.balance for i in invoices), Decimal(0))
+    owed = to_qbo_cent(sum((i.balance for i in invoices), Decimal(0)))
+    amount = to_qbo_cent(row.amount)
     if owed <= 0:
         raise PermanentError(
             f"write-off {row.id} not approved: {who} has paid meanwhile (nothing overdue now); decline it"
@@ -239,7 +241,7 @@ def _approve(
     if owed != row.amount or any(i.currency != row.currency for i in invoices):
         raise PermanentError(
             f"write-off {row.id} not approved: {who} owes {owed} {invoices[0].currency} overdue now, not the "
-            f"{row.amount} {row.currency} proposed; decline it (the next daily run proposes what is owed now)"
+            f"{amount} {row.currency} proposed; decline it (the next daily run proposes what is owed now)"
         )
     if _unmirrored_payments(session, realm, invoices):
         raise PermanentError(
@@ -251,7 +253,7 @@ def _approve(
         wanted = "bad_debt_item" if entry is WriteOffEntry.BAD_DEBT else "write_off_item"
         raise PermanentError(f"write-off {row.id} not approved: set {wanted} in [company.collections] first")
     row.status, row.decided_by, row.decided_at = WriteOffStatus.APPROVED.value, by, now
-    lines = tuple(WrittenOffLine(i.qbo_id, f"{i.balance:f}") for i in invoices)
+    lines = tuple(WrittenOffLine(i.qbo_id, f"{to_qbo_cent(i.balance):f}") for i in invoices)
     booking = WriteOffBooking(row.id, entry.value, item_id, row.currency, lines, customer_id=customer_id)
     effects.enqueue(session, booking, company_id=realm, now=now)
     collections.record(
@@ -261,11 +263,11 @@ def _approve(
         ActivityKind.WRITE_OFF,
         by=by,
         now=now,
-        body=f"write-off {row.id} of {row.amount} {row.currency} approved ({entry.value})",
+        body=f"write-off {row.id} of {amount} {row.currency} approved ({entry.value})",
     )
     ctx.wake("worker", realm)
     return (
-        f"Write-off {row.id} approved: {row.amount} {row.currency} of {who} goes into QuickBooks as "
+        f"Write-off {row.id} approved: {amount} {row.currency} of {who} goes into QuickBooks as "
         f"{ENTRY_WORDS[entry]} applied to {len(lines)} invoice(s)."
     )
 

@@ -52,8 +52,11 @@ def _charge(scene: Scene, customer: str, invoice: str, attempt: int, status: Cha
         )
 
 
-def test_failures_in_a_row_count_and_a_success_breaks_the_run(tmp_path: Path) -> None:
-    with autopay_scene(tmp_path, collections={"hold_after_failed_charges": 3}) as scene:
+def test_failures_in_a_row_count_and_a_success_breaks_the_run(tmp_path: Path, database_url: str) -> None:
+    """On both backends."""
+    with autopay_scene(
+        tmp_path, collections={"hold_after_failed_charges": 3}, database_url=database_url
+    ) as scene:
         loop, realm = scene.loop, scene.realm
         customer = scene.charges_customer(0)
         for attempt, status in enumerate(

@@ -45,11 +45,18 @@ class Clock:
 
 
 @contextmanager
-def write_off_loop(tmp_path: Path, **settings: Any) -> Iterator[tuple[Loop, Clock]]:
+def write_off_loop(
+    tmp_path: Path, database_url: str | None = None, **settings: Any
+) -> Iterator[tuple[Loop, Clock]]:
     clock = Clock(START)
     policy = {**POLICY, **settings}
     with running_loop(
-        tmp_path, invoices=0, clock=clock, timezone="America/New_York", collections=policy
+        tmp_path,
+        invoices=0,
+        clock=clock,
+        timezone="America/New_York",
+        collections=policy,
+        database_url=database_url,
     ) as loop:
         run_cycle(loop.ctx, loop.realm)
         loop.drain()
@@ -143,8 +150,11 @@ def test_a_small_debt_past_the_final_notice_is_proposed_once(tmp_path: Path) -> 
         assert _customer_of(loop, first) == small
 
 
-def test_approve_rechecks_the_mirror_and_decline_keeps_the_same_debt_away(tmp_path: Path) -> None:
-    with write_off_loop(tmp_path) as (loop, clock):
+def test_approve_rechecks_the_mirror_and_decline_keeps_the_same_debt_away(
+    tmp_path: Path, database_url: str
+) -> None:
+    """On both backends (the decision locks the row on PostgreSQL)."""
+    with write_off_loop(tmp_path, database_url) as (loop, clock):
         ctx, realm = loop.ctx, loop.realm
         customer, other = _customers(loop, 2)
         old = START.date() - timedelta(days=40)
