@@ -2,8 +2,9 @@
 company's rules, or waits for one by hand); promises are judged when their date comes (kept if
 paid, else broken and reminders resume); an account still owing ``hold_after_days`` after it went
 to a collector, with no open promise, goes on credit hold, and so does a customer whose last
-``hold_after_failed_charges`` automatic charges all failed; paying everything overdue releases
-either. A small debt past the last step is proposed for write-off (``syncd.stages.writeoffs``).
+``hold_after_failed_charges`` automatic charges all failed; paying everything overdue (for the
+latter: everything open) releases it. A small debt past the last step is proposed for write-off
+(``syncd.stages.writeoffs``).
 
 Runs once a cycle per company (``escalate``); every change is recorded on the account's history
 and staff are told by an effect in the same transaction.
@@ -174,7 +175,7 @@ def _hold_failed_chargers(ctx: Context, session: Session, realm_id: str, *, now:
             continue
         account = collections.account(session, realm_id, customer_id)
         reason = FAILED_CHARGES_REASON.format(n=failed)
-        seq = _place_hold(ctx, session, account, reason, now=now)
+        seq = _place_hold(session, account, reason, releases="everything open", now=now)
         queue_staff_alert(
             ctx,
             session,
@@ -183,14 +184,14 @@ def _hold_failed_chargers(ctx: Context, session: Session, realm_id: str, *, now:
             "Customer on credit hold",
             f"The last {failed} automatic charges of {_who(session, realm_id, customer_id)} failed "
             "(hold_after_failed_charges), so syncd put them on credit hold: autopay enrollment is refused "
-            "until it is released. Paying everything due releases it; or run: "
+            "until it is released. Paying every open invoice releases it; or run: "
             f"syncd holds --company {realm_id} --release {customer_id}",
             now,
         )
 
 
 def _place_hold(
-    ctx: Context, session: Session, account: CollectionAccount, reason: str, *, now: datetime
+    session: Session, account: CollectionAccount, reason: str, *, releases: str, now: datetime
 ) -> int:
     """Place the hold syncd decided, with its QBO note and history line; the hold's number."""
     realm_id, customer_id = account.company_id, account.customer_id
@@ -198,7 +199,7 @@ def _place_hold(
         session, realm_id, customer_id, strikes=holds.strikes(session, realm_id, customer_id), now=now
     )
     account.hold_reason = reason
-    line = f"on hold since {now.date().isoformat()}: {reason}; paying all overdue releases it"
+    line = f"on hold since {now.date().isoformat()}: {reason}; paying {releases} releases it"
     effects.enqueue(
         session, HoldNote(customer_id, line, change=f"placed:{hold.seq}"), company_id=realm_id, now=now
     )
@@ -236,7 +237,7 @@ def _hold_or_release(
         or collections.open_promise(session, realm_id, customer_id) is not None
     ):
         return
-    seq = _place_hold(ctx, session, account, HOLD_REASON.format(days=hold_after), now=now)
+    seq = _place_hold(session, account, HOLD_REASON.format(days=hold_after), releases="all overdue", now=now)
     queue_staff_alert(
         ctx,
         session,
