@@ -238,3 +238,33 @@ def test_nothing_is_proposed_while_write_off_below_is_zero(tmp_path: Path) -> No
             ladder.assign(s, loop.realm, customer, ANA, by=OWNER, now=clock.now)
         _day(loop, clock, START + timedelta(days=1))
         assert _write_offs(loop) == []
+
+
+def test_an_invoice_paid_in_quickbooks_before_booking_fails_alone_and_says_so(tmp_path: Path) -> None:
+    with write_off_loop(tmp_path) as (loop, clock):
+        ctx, realm = loop.ctx, loop.realm
+        paid_meanwhile, fine = _customers(loop, 2)
+        old = START.date() - timedelta(days=40)
+        invoices = {
+            c: loop.qbo.add_invoice(c, Decimal("25.00"), due_date=old) for c in (paid_meanwhile, fine)
+        }
+        run_cycle(ctx, realm)
+        with ctx.db.transaction() as s:
+            for customer in invoices:
+                ladder.assign(s, realm, customer, ANA, by=OWNER, now=clock.now)
+        _day(loop, clock, START + timedelta(hours=1))
+        for row in _write_offs(loop):
+            writeoffs.decide(ctx, row.id, approve=True, by=OWNER)
+        # The check arrives in QuickBooks after the approval, before the daemon books it.
+        loop.qbo.record_offline_payment(invoices[paid_meanwhile], Decimal("25.00"))
+        loop.drain()
+        with ctx.db.transaction() as s:
+            states = {
+                e.payload["write_off_id"]: (e.status, e.last_error or "")
+                for e in s.scalars(select(Effect).where(Effect.kind == "qbo.write_off"))
+            }
+        by_customer = {w.customer_id: w.id for w in _write_offs(loop)}
+        status, error = states[by_customer[paid_meanwhile]]
+        assert status == "failed" and "stays as customer credit" in error
+        assert states[by_customer[fine]][0] == "done"  # the other one is booked all the same
+        assert Decimal(str((loop.qbo.entity("Invoice", invoices[fine]) or {})["Balance"])) == 0
