@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from intuitlib.client import AuthClient
 
-from connectors.quickbooks import accounts, clearing, links, pull, recurring, reductions, writes
+from connectors.quickbooks import accounts, clearing, links, pull, recurring, reductions, write_offs, writes
 from connectors.quickbooks.errors import (
     QboNotFoundError,
     error_for_fault,
@@ -48,7 +48,7 @@ from syncd.domain import (
     QboRefundDraft,
     QboTransferDraft,
 )
-from syncd.domain.collections import with_hold_note
+from syncd.domain.collections import QboWriteOffBooked, QboWriteOffDraft, with_hold_note
 from syncd.domain.recurring import RecurringChange, RecurringTemplate
 from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, SyncdError
 from syncd.ports.quickbooks import (
@@ -327,6 +327,9 @@ class QboConnector:
             return None if wanted == notes else {"Notes": wanted}
 
         return self._update_with_retry("Customer", customer_id, request_id, change)
+
+    def write_off(self, draft: QboWriteOffDraft, *, request_id: str) -> QboWriteOffBooked:
+        return write_offs.write_off(self.calls, draft, request_id=request_id)
 
     def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
         """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries a

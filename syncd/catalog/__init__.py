@@ -16,6 +16,7 @@ from syncd.catalog.payloads_authorizations import AUTHORIZATION_PAYLOADS
 from syncd.catalog.payloads_plans import PLAN_PAYLOADS, PlanCharge, PlanEmail
 
 PAYLOADS.update({cls.KIND: cls for cls in PLAN_PAYLOADS})
+from syncd.catalog.payloads_writeoff import WriteOffBooking
 
 # Money first: a payer is waiting on a checkout, and the books should show a payment within
 # seconds even right after a first pull queued thousands of invoice emails.
@@ -123,6 +124,11 @@ SPECS: dict[EffectKind, Spec] = {
     ),
 }
 PAYLOADS.update({cls.KIND: cls for cls in AUTHORIZATION_PAYLOADS})
+# Collections: small-debt write-offs
+PAYLOADS[EffectKind.QBO_WRITE_OFF] = WriteOffBooking
+SPECS[EffectKind.QBO_WRITE_OFF] = Spec(
+    WriteOffBooking, f"{_STAGES}.writeoffs:book_write_off", BOOKS, Serial.MONEY
+)
 
 
 def spec_of(payload: Payload) -> Spec:

@@ -59,6 +59,8 @@ class EffectKind(enum.StrEnum):
     STRIPE_AUTHORIZATION_CAPTURE = "stripe.authorization_capture"
     STRIPE_AUTHORIZATION_RELEASE = "stripe.authorization_release"
     EMAIL_AUTHORIZATION = "email.authorization"
+    # Collections: small-debt write-offs
+    QBO_WRITE_OFF = "qbo.write_off"  # an approved write-off: a credit memo applied to the invoices
 
 
 class Serial(enum.Enum):

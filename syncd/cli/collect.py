@@ -1,4 +1,5 @@
-"""``syncd collect``: hand an overdue account to a collector, and the collections-agency export."""
+"""``syncd collect``: hand an overdue account to a collector, the collections-agency export, and
+small-debt write-offs (``syncd.cli.writeoffs``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 
 from syncd.cli.options import company_option, opened_context
 from syncd.cli.text import shown
+from syncd.cli.writeoffs import writeoff, writeoffs
 
 
 @click.group()
@@ -57,3 +59,7 @@ def export(realm_id: str, out: Path | None) -> int:
         click.echo("Note: agency_above is 0 for this company, so no account is exported.", err=True)
     click.echo(f"{accounts} account(s) exported for company {realm_id}.", err=True)
     return 0
+
+
+collect.add_command(writeoffs)
+collect.add_command(writeoff)

@@ -28,8 +28,10 @@ EX_NOT_HELD = 1
 )
 @json_option
 def holds(realm_id: str, customer_id: str | None, as_json: bool) -> int:
-    """Customers whose failed or returned bank debits reached the company's bank_debit_strikes:
-    they are offered card only. With --release, take one customer off hold.
+    """Customers on credit hold: failed or returned bank debits reached bank_debit_strikes (they
+    are offered card only), the escalation ladder's hold_after_days, or hold_after_failed_charges
+    automatic charges failed in a row (autopay enrollment refused). With --release, take one
+    customer off hold.
 
     Exits 1 when the customer to release is unknown or not on hold.
     """

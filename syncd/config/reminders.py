@@ -4,12 +4,12 @@ quiet hours), who collects overdue accounts, and the escalation and small-debt t
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BeforeValidator, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
 from syncd.config.fields import Section, setting
-from syncd.domain.collections import AssignRule, Channel, ReminderStep
+from syncd.domain.collections import AssignRule, Channel, ReminderStep, WriteOffEntry
 
 DEFAULT_STEPS = (
     "-3:email:reminder_before",
@@ -113,6 +113,70 @@ class CollectionsSettings(Section):
         'the CSV for a collections agency ("0": none).',
         example=Decimal("500.00"),
     )
+    hold_after_failed_charges: StrictInt = setting(
+        3,
+        "Failed automatic charges in a row (0 to 20) after which the customer is put on credit hold: "
+        "staff are told and autopay enrollment is refused until the hold is released. 0: never.",
+        ge=0,
+        le=20,
+    )
+    write_off_below: Amount = setting(
+        Decimal("0"),
+        "An account past the last step owing less than this overdue (with no open promise and no "
+        "disputed invoice) is proposed for write-off; staff approve or decline each proposal "
+        '(`syncd collect writeoffs`) and an approved one is written into QuickBooks ("0": never).',
+        example=Decimal("50.00"),
+    )
+    write_off_entry: StrictStr = setting(
+        WriteOffEntry.CREDIT_MEMO.value,
+        "How an approved write-off goes into QuickBooks: credit_memo (a credit memo with "
+        "`write_off_item`, applied to the invoices) or bad_debt (the same with `bad_debt_item`, an "
+        "item whose account is your Bad Debts expense account).",
+    )
+    write_off_item: StrictStr = setting(
+        "",
+        "The Id of the QuickBooks item on the line of a write-off credit memo (needed when "
+        "write_off_below is set and write_off_entry is credit_memo).",
+        example="1",
+    )
+    bad_debt_item: StrictStr = setting(
+        "",
+        "The Id of the QuickBooks item for bad debt, whose account is your Bad Debts expense account "
+        "(needed when write_off_below is set and write_off_entry is bad_debt).",
+    )
+
+    @field_validator("write_off_entry")
+    @classmethod
+    def _entry(cls, value: str) -> str:
+        if value not in {e.value for e in WriteOffEntry}:
+            raise ValueError('must be "credit_memo" or "bad_debt"')
+        return value
+
+    @field_validator("write_off_item", "bad_debt_item")
+    @classmethod
+    def _item(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.isascii() and value.isdigit() and len(value) <= 20):
+            raise ValueError('must be the Id of a QuickBooks item, digits like "21" (not its name)')
+        return value
+
+    @model_validator(mode="after")
+    def _write_off_item_named(self) -> Self:
+        if self.write_off_below > 0:
+            wanted = (
+                "bad_debt_item" if self.write_off_entry == WriteOffEntry.BAD_DEBT.value else "write_off_item"
+            )
+            if not getattr(self, wanted):
+                raise ValueError(
+                    f"write_off_below is set and write_off_entry is {self.write_off_entry}, but "
+                    f"{wanted} is empty: set it to the Id of the QuickBooks item to use"
+                )
+        return self
+
+    def write_off(self) -> tuple[WriteOffEntry, str]:
+        """The entry an approved write-off becomes, and the QBO item its credit memo line uses."""
+        entry = WriteOffEntry(self.write_off_entry)
+        return entry, self.bad_debt_item if entry is WriteOffEntry.BAD_DEBT else self.write_off_item
 
     @field_validator("steps", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 
@@ -99,6 +100,39 @@ class WriteOffEntry(enum.StrEnum):
 
     CREDIT_MEMO = "credit_memo"
     BAD_DEBT = "bad_debt"  # a credit memo against the bad-debt item/account the company names
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenOffInvoice:
+    """One invoice an approved write-off closes, and the balance written off on it."""
+
+    invoice_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class QboWriteOffDraft:
+    """A small debt written off in QBO: a CreditMemo for ``amount`` (one line of ``item_id``, the
+    company's write-off or bad-debt item), applied to each invoice by a zero-total Payment that links
+    the memo and the invoices. ``reference`` becomes the memo's DocNumber, ``memo`` its note."""
+
+    customer_id: str
+    currency: str
+    amount: Decimal
+    item_id: str
+    txn_date: date
+    invoices: tuple[WrittenOffInvoice, ...]
+    reference: str
+    memo: str
+
+
+@dataclass(frozen=True, slots=True)
+class QboWriteOffBooked:
+    """What QBO holds for a write-off: the CreditMemo, and the Payment applying it (None when QBO
+    applied the memo to the invoices on its own, as its "automatically apply credits" setting does)."""
+
+    credit_memo_id: str
+    payment_id: str | None
 
 
 HOLD_NOTE = "[syncd credit hold]"

@@ -52,6 +52,7 @@ class AutopayView:
     charge_hour: int
     notice_days: int
     consent_text: str  # as shown; the recorded one names the chosen method and cap
+    on_hold: bool = False  # on credit hold: enrollment is refused until it is released
 
 
 class Enrolled(enum.Enum):
@@ -59,6 +60,7 @@ class Enrolled(enum.Enum):
     NOT_OFFERED = "not_offered"  # the company has autopay off
     NOT_FOUND = "not_found"  # not a method of this account, or a dead session
     BAD_CAP = "bad_cap"
+    ON_HOLD = "on_hold"  # the customer is on credit hold: no new enrollment until released
 
 
 @dataclass(frozen=True, slots=True)

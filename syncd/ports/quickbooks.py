@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from syncd.domain import CompanyInfo, Invoice, QboChanges, ledger
+from syncd.domain.collections import QboWriteOffBooked, QboWriteOffDraft
 from syncd.domain.recurring import RecurringChange, RecurringTemplate
 from syncd.errors import SyncdError
 
@@ -221,6 +222,13 @@ class QuickBooks(Protocol):
         """Sparse update of the customer's Notes: syncd's credit-hold line set to ``line`` (None:
         removed), the rest kept; nothing is written when Notes already read so. Idempotent under
         ``request_id``; QboNotFoundError when the customer is gone."""
+
+    def write_off(self, draft: QboWriteOffDraft, *, request_id: str) -> QboWriteOffBooked:
+        """Write a small debt off: a CreditMemo for ``draft.amount`` (one line of its item), then a
+        zero-total Payment applying the memo to each invoice for its amount, unless QBO applied
+        the memo on its own. Each write carries a requestid derived from ``request_id``, so a
+        replay answers the entries first created and writes nothing twice. OpenBalanceError when
+        an invoice no longer owes its amount (the memo stays, unapplied, as customer credit)."""
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> ledger.BooksAccounts:
         """Find by name, or create once, the clearing, fee, vendor (and bank) the books need."""

@@ -27,7 +27,7 @@ from syncd.stages.account import AccountService
 from syncd.stages.autopay import charge_day, over_cap
 from syncd.stages.autopay_mail import describe_method
 from syncd.store import autopay as store
-from syncd.store import mirror
+from syncd.store import holds, mirror
 from syncd.store import saved_methods as methods
 from syncd.store.models import AutopayCharge, CustomerRow, InvoiceRow, SavedMethodRow
 
@@ -90,6 +90,7 @@ class AutopayService:
                     None,
                     settings.notice_days,
                 ),
+                on_hold=holds.active(session, realm, customer.qbo_id) is not None,
             )
 
     def _upcoming(self, session: Session, customer: CustomerRow, enrolled: bool) -> tuple[Upcoming, ...]:
@@ -134,6 +135,8 @@ class AutopayService:
             settings = ctx.settings.company(realm).autopay
             if not settings.enabled:
                 return Enrolled.NOT_OFFERED
+            if holds.active(session, realm, customer.qbo_id) is not None:
+                return Enrolled.ON_HOLD
             method = session.get(SavedMethodRow, method_id)
             if (
                 method is None

@@ -26,6 +26,8 @@ _ENROLL_ERRORS = {
     Enrolled.NOT_OFFERED: "Automatic payments are not offered by this business.",
     Enrolled.NOT_FOUND: "Choose one of your saved payment methods.",
     Enrolled.BAD_CAP: "The limit must be an amount above zero, like 500.00, or left empty.",
+    Enrolled.ON_HOLD: "Automatic payments can't be turned on while your account is on hold for "
+    "unpaid invoices. Pay what is due and they can be turned on again.",
 }
 
 

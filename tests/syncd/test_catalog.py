@@ -12,6 +12,7 @@ from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve,
 from syncd.catalog import payloads as p
 from syncd.catalog import payloads_authorizations as pa
 from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
+from syncd.catalog.payloads_writeoff import WriteOffBooking, WrittenOffLine
 from syncd.errors import PermanentError
 from syncd.store import effects
 from syncd.store.engine import Database
@@ -93,6 +94,15 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
     EffectKind.STRIPE_AUTHORIZATION_CAPTURE: [{"authorization_id": "auth_0a1b2c3d4e5f", "invoice_id": "130"}],
     EffectKind.STRIPE_AUTHORIZATION_RELEASE: [{"authorization_id": "auth_0a1b2c3d4e5f"}],
     EffectKind.EMAIL_AUTHORIZATION: [{"authorization_id": "auth_0a1b2c3d4e5f", "event": "placed"}],
+    EffectKind.QBO_WRITE_OFF: [
+        {
+            "write_off_id": 4,
+            "entry": "bad_debt",
+            "item_id": "21",
+            "currency": "USD",
+            "invoices": [{"invoice_id": "1", "amount": "30.00"}, {"invoice_id": "2", "amount": "9.50"}],
+        }
+    ],
 }
 
 
@@ -240,6 +250,11 @@ KEYS: list[tuple[Payload, str, str | None]] = [
     (pa.AuthorizationCapture("auth_1", "130", customer_id="7"), "stripe:capture:auth_1:130", "money:c1:7"),
     (pa.AuthorizationRelease("auth_1", customer_id="7"), "stripe:release:auth_1", "money:c1:7"),
     (pa.AuthorizationEmail("auth_1", "captured"), "email:authorization:auth_1:captured", None),
+    (
+        WriteOffBooking(4, "credit_memo", "1", "USD", (WrittenOffLine("1", "30.00"),), customer_id="7"),
+        "qbo:write_off:c1:4",
+        "money:c1:7",
+    ),
 ]
 
 

@@ -92,8 +92,11 @@ class Books:
             touched = self.receivables.apply(entity_id, links, +1)
             for invoice_id in touched:
                 self.state.emit("Invoice", invoice_id, "Update", when)
+            self._credits(entity_id, row, +1, when)
         elif name == "Invoice":
             self.receivables.adjust_customer(row, money(row["Balance"]))
+        elif name == "CreditMemo":
+            self.receivables.adjust_customer(row, -money(row["RemainingCredit"]))
         self.state.emit(name, entity_id, "Create", when)
         return row
 
@@ -250,14 +253,17 @@ class Books:
         elif name == "Payment":
             old_links = self.receivables.payment_links(current)
             self.receivables.apply(current["Id"], old_links, -1)
+            self._credits(current["Id"], current, -1, when)
             try:
                 customer = self._customer_of(row)
                 self._currency(row, customer)
                 new_links = self.receivables.price_payment(row, customer)
             except QboFault:
                 self.receivables.apply(current["Id"], old_links, +1)
+                self._credits(current["Id"], current, +1, when)
                 raise
             touched = self.receivables.apply(current["Id"], new_links, +1)
+            self._credits(current["Id"], row, +1, when)
         elif name in _TOTALLED and "Line" in patch:
             self._total_lines(name, row)
         self._bump(row, when)
@@ -275,6 +281,7 @@ class Books:
         elif name == "Payment":
             links = self.receivables.payment_links(current)
             touched = self.receivables.apply(current["Id"], links, -1)
+            self._credits(current["Id"], current, -1, when)
             row = self.receivables.void_payment(current)
             for invoice_id in touched:
                 self.state.emit("Invoice", invoice_id, "Update", when)
@@ -299,12 +306,26 @@ class Books:
                 current["Id"], self.receivables.payment_links(current), -1
             ):
                 self.state.emit("Invoice", invoice_id, "Update", when)
+            self._credits(current["Id"], current, -1, when)
+        elif name == "CreditMemo":
+            if money(current.get("RemainingCredit", 0)) != money(current.get("TotalAmt", 0)):
+                raise business_rule(
+                    "This credit memo is applied to invoices. Delete the payments applying it first.",
+                    code="6480",
+                )
+            self.receivables.adjust_customer(current, money(current.get("RemainingCredit", 0)))
         tombstone = {"domain": "QBO", "status": "Deleted", "Id": current["Id"]}
         self.state.table(name).remove(current["Id"], when, tombstone)
         self.state.emit(name, current["Id"], "Delete", when)
         return tombstone
 
     # --- helpers ------------------------------------------------------------------------------
+    def _credits(self, payment_id: str, payment: Entity, sign: int, when: datetime) -> None:
+        """Use or give back the credit memos ``payment`` links, each change emitted."""
+        credits = self.receivables.credit_links(payment)
+        for memo_id in self.receivables.apply_credits(payment_id, credits, sign):
+            self.state.emit("CreditMemo", memo_id, "Update", when)
+
     def _today(self) -> str:
         return self.now().astimezone(COMPANY_TZ).date().isoformat()
 

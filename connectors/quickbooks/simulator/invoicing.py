@@ -144,12 +144,18 @@ class Receivables:
         if total < 0:
             raise business_rule("Payment.TotalAmt cannot be negative")
         links = self._invoice_links(body)
-        applied = sum((amount for _, amount in links), ZERO)
+        credits = self.credit_links(body)
+        currency = body.get("CurrencyRef", {}).get("value")
+        credited = self._check_credits(credits, customer, currency)
+        applied = sum((amount for _, amount in links), ZERO) - credited
+        if applied < 0:
+            raise business_rule(
+                f"The credits applied ({credited}) exceed the amounts applied to invoices", code="6150"
+            )
         if applied > total:
             raise business_rule(
                 f"The amounts applied ({applied}) exceed the payment total ({total})", code="6150"
             )
-        currency = body.get("CurrencyRef", {}).get("value")
         per_invoice: dict[str, Decimal] = {}
         for invoice_id, amount in links:
             per_invoice[invoice_id] = per_invoice.get(invoice_id, ZERO) + amount
@@ -190,6 +196,75 @@ class Receivables:
             lines.append(line)
         body["Line"] = lines
         return links
+
+    def credit_links(self, payment: Entity) -> list[tuple[str, Decimal]]:
+        """The credit memos a payment applies, and how much of each (a zero-total payment that
+        links a memo and invoices is how QBO applies a credit to invoices)."""
+        links: list[tuple[str, Decimal]] = []
+        for line in payment.get("Line") or []:
+            for linked in (line.get("LinkedTxn") if isinstance(line, dict) else None) or []:
+                if linked.get("TxnType") == "CreditMemo":
+                    try:
+                        amount = cents(money(line.get("Amount")))
+                    except (ValueError, ArithmeticError) as exc:
+                        raise validation("Payment Line.Amount is required", code="2020") from exc
+                    if amount < 0:
+                        raise business_rule("Payment line amounts cannot be negative")
+                    links.append((str(linked.get("TxnId")), amount))
+        return links
+
+    def _check_credits(self, credits: list[tuple[str, Decimal]], customer: Entity, currency: Any) -> Decimal:
+        per_memo: dict[str, Decimal] = {}
+        for memo_id, amount in credits:
+            per_memo[memo_id] = per_memo.get(memo_id, ZERO) + amount
+        for memo_id, amount in per_memo.items():
+            memo = self.state.table("CreditMemo").get(memo_id)
+            if memo is None:
+                raise QboFault(
+                    400, "2500", "Invalid Reference Id", f"Invalid Reference Id : CreditMemo {memo_id}"
+                )
+            if memo.get("CustomerRef", {}).get("value") != customer["Id"]:
+                raise business_rule(f"Credit memo {memo_id} belongs to another customer", code="6190")
+            if memo.get("CurrencyRef", {}).get("value") != currency:
+                raise business_rule(
+                    f"Credit memo {memo_id} is in another currency than the payment", code="6000"
+                )
+            remaining = money(memo.get("RemainingCredit", 0))
+            if amount > remaining:
+                raise business_rule(
+                    f"The amount {amount} exceeds the remaining credit {remaining} of credit memo {memo_id}",
+                    code="6140",
+                )
+        return sum(per_memo.values(), ZERO)
+
+    def apply_credits(self, payment_id: str, credits: list[tuple[str, Decimal]], sign: int) -> list[str]:
+        """Use (sign +1) or give back (sign -1) a payment's credit memo amounts: the memo's
+        RemainingCredit drops as the invoices' balances do; returns the memos touched."""
+        touched: list[str] = []
+        table = self.state.table("CreditMemo")
+        when = self.now()
+        for memo_id, amount in credits:
+            memo = table.get(memo_id)
+            if memo is None:
+                continue
+            updated = copy.deepcopy(memo)
+            updated["RemainingCredit"] = cents(money(memo.get("RemainingCredit", 0)) - sign * amount)
+            updated["Balance"] = updated["RemainingCredit"]
+            others = [
+                link
+                for link in updated.get("LinkedTxn", [])
+                if not (link.get("TxnType") == "Payment" and link.get("TxnId") == payment_id)
+            ]
+            if sign > 0:
+                others.append({"TxnId": payment_id, "TxnType": "Payment"})
+            updated["LinkedTxn"] = others
+            updated["SyncToken"] = str(int(updated["SyncToken"]) + 1)
+            updated["MetaData"] = {**updated["MetaData"], "LastUpdatedTime": qbo_time(when)}
+            table.put(updated, when)
+            self.adjust_customer(memo, sign * amount)  # the credit used no longer lowers what they owe
+            if memo_id not in touched:
+                touched.append(memo_id)
+        return touched
 
     def apply(self, payment_id: str, links: list[tuple[str, Decimal]], sign: int) -> list[str]:
         """Apply (sign +1) or undo (sign -1) a payment's invoice links; returns the invoices touched."""

@@ -1,7 +1,8 @@
 """The needs-a-person queue: effects that failed for good (Retry, as ``syncd failed --retry``),
 charges QuickBooks has not accepted yet, charges booked as customer credit (the last 30 days),
-entries deleted or changed in QuickBooks (Rebook or Release, as ``syncd entries``) and customers
-on credit hold (Release, as ``syncd holds``).
+entries deleted or changed in QuickBooks (Rebook or Release, as ``syncd entries``), customers
+on credit hold (Release, as ``syncd holds``) and small debts proposed for write-off (Approve or
+Decline, as ``syncd collect writeoff``).
 
 Every button asks first: the POST without ``confirm=yes`` answers a confirmation page whose form
 posts the same fields with it. Owners and bookkeepers act; read-only members only see.
@@ -9,7 +10,7 @@ posts the same fields with it. Owners and bookkeepers act; read-only members onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute
 
 from syncd.context import Context
 from syncd.errors import PermanentError
-from syncd.stages import entries
+from syncd.stages import entries, writeoffs
 from syncd.stages.books.charges import Unbooked, unbooked
 from syncd.store import effects, reviews
 from syncd.store import holds as credit_holds
@@ -49,6 +50,10 @@ ACTIONS: dict[str, Action] = {
     "release-entry": Action(
         "Leave QuickBooks as it is and let this entry's invoices be paid again?", "entry"
     ),
+    "approve-writeoff": Action(
+        "Write this debt off? A credit memo closing its invoices is written into QuickBooks.", "writeoff"
+    ),
+    "decline-writeoff": Action("Decline this write-off? The customer is chased as before.", "writeoff"),
 }
 
 
@@ -62,6 +67,7 @@ class Queue:
     reviews: list[EntryReview]
     holds: list[tuple[CreditHold, str]]
     credits: list[views.CreditLeft]
+    write_offs: list[writeoffs.WriteOffLine]
 
 
 class _Queue:
@@ -80,9 +86,10 @@ class _Queue:
                     reviews.listed(session, realm, open_only=True),
                     views.held_customers(session, realm),
                     views.credits_left(session, realm, since=gate.clock() - CREDITS_SHOWN),
+                    [],
                 )
                 session.expunge_all()
-                return queue
+            return replace(queue, write_offs=writeoffs.listing(self.ctx, realm))
 
         queue = await run_in_threadpool(read)
         return gate.page(request, "staff/queue.html", {"queue": queue})
@@ -112,7 +119,7 @@ class _Queue:
         who = principal_of(request)
 
         def perform() -> tuple[int, str]:
-            outcome = self._perform(name, realm, target)
+            outcome = self._perform(name, realm, target, who.email)
             if outcome[0] == 200:
                 with gate.db.transaction() as session:
                     audit.record(
@@ -125,8 +132,17 @@ class _Queue:
             request, "staff/message.html", {"title": "Queue", "text": text, "back": back}, status_code=status
         )
 
-    def _perform(self, name: str, realm: str, target: str) -> tuple[int, str]:
+    def _perform(self, name: str, realm: str, target: str, by: str) -> tuple[int, str]:
         ctx, now = self.ctx, self.ctx.clock()
+        if name in ("approve-writeoff", "decline-writeoff"):
+            if not target.isdigit():
+                return 400, "The form named no write-off."
+            try:
+                return 200, writeoffs.decide(
+                    ctx, int(target), approve=name == "approve-writeoff", by=by, realm_id=realm
+                )
+            except PermanentError as exc:
+                return 409, f"Not done: {exc}."
         if name == "retry":
             if effects.requeue_one(ctx.db, company_id=realm, key=target, now=now):
                 return 200, "Queued again: the running daemon performs it at its next worker run."

@@ -30,7 +30,7 @@ from syncd.domain import (
     QboRefundDraft,
     QboTransferDraft,
 )
-from syncd.domain.collections import with_hold_note
+from syncd.domain.collections import QboWriteOffBooked, QboWriteOffDraft, with_hold_note
 from syncd.domain.recurring import RecurringChange, RecurringTemplate, Schedule
 from syncd.errors import (
     NotReducibleError,
@@ -489,6 +489,25 @@ class FakeQuickBooks:
             return QboEntryRef("Customer", customer_id, "0")
 
         return self._once(request_id, update)
+
+    def write_off(self, draft: QboWriteOffDraft, *, request_id: str) -> QboWriteOffBooked:
+        """A credit memo applied to the invoices: their balances drop, nothing posts to clearing."""
+
+        def write() -> QboWriteOffBooked:
+            for line in draft.invoices:
+                invoice = self.invoices.get(line.invoice_id)
+                if (
+                    invoice is None
+                    or invoice.customer_id != draft.customer_id
+                    or line.amount > invoice.balance
+                ):
+                    raise OpenBalanceError(f"invoice {line.invoice_id} cannot take {line.amount}")
+            memo_id, payment_id = self._next_id(), self._next_id()
+            for line in draft.invoices:
+                self._change_balance(line.invoice_id, -line.amount)
+            return QboWriteOffBooked(memo_id, payment_id)
+
+        return self._once(request_id, write)
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         self._read()

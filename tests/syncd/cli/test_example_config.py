@@ -89,6 +89,11 @@ SETTINGS = {
         "assign",
         "hold_after_days",
         "agency_above",
+        "hold_after_failed_charges",
+        "write_off_below",
+        "write_off_entry",
+        "write_off_item",
+        "bad_debt_item",
     },
     "company.autopay": {
         "enabled",
