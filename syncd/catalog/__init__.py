@@ -14,9 +14,9 @@ from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
 from syncd.catalog.payloads_authorizations import AUTHORIZATION_PAYLOADS
 from syncd.catalog.payloads_plans import PLAN_PAYLOADS, PlanCharge, PlanEmail
+from syncd.catalog.payloads_writeoff import WriteOffBooking
 
 PAYLOADS.update({cls.KIND: cls for cls in PLAN_PAYLOADS})
-from syncd.catalog.payloads_writeoff import WriteOffBooking
 
 # Money first: a payer is waiting on a checkout, and the books should show a payment within
 # seconds even right after a first pull queued thousands of invoice emails.
