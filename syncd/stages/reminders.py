@@ -29,7 +29,7 @@ from syncd.catalog.payloads import Dunning
 from syncd.context import Context
 from syncd.domain.collections import ReminderStep
 from syncd.formatting import format_money
-from syncd.ports.texts import NoTexts, TextQueue
+from syncd.ports.texts import NoTexts, Text, TextQueue
 from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
 from syncd.store import autopay, collections, effects, reviews
@@ -121,12 +121,9 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
         plans = {c: plan for c, plan in plans.items() if c not in messaged}  # one message a day
         emails = _emails(session, realm_id, list(plans))
         last = steps[-1].days
-        reached = {
-            customer_id
-            for customer_id, plan in plans.items()
-            if plan.step().channel.texts
-            and texts.reaches(session, company_id=realm_id, customer_id=customer_id)
-        }
+        texting = [customer_id for customer_id, plan in plans.items() if plan.step().channel.texts]
+        reached = texts.reaching(session, company_id=realm_id, customer_ids=texting) if texting else set()
+        queued_texts: list[Text] = []
         with session.no_autoflush:  # the links are marked once the messages are queued: no flush per row
             payloads = {
                 customer_id: _payload(
@@ -150,13 +147,15 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
                     customer_id,
                     plan,
                     payload,
-                    texts,
+                    queued_texts,
                     customer_id in reached,
                     last,
                     today,
                     now,
                 )
                 queued += 1
+            if queued_texts:  # in the same transaction as their messages, in one batch
+                texts.queue_texts(session, company_id=realm_id, texts=queued_texts, now=now)
     return queued
 
 
@@ -215,24 +214,18 @@ def _after(
     customer_id: str,
     plan: _Plan,
     payload: Dunning,
-    texts: TextQueue,
+    texts: list[Text],
     reached: bool,
     last: int,
     today: date,
     now: datetime,
 ) -> None:
-    """What follows a queued message: its text, the links marked, the ladder after the last step."""
+    """What follows a queued message: its text (added to ``texts``, queued together by the
+    caller), the links marked, the ladder after the last step."""
     step = plan.step()
     if step.channel.texts and reached:
-        texts.queue_text(
-            session,
-            company_id=realm_id,
-            customer_id=customer_id,
-            purpose=TEXT_PURPOSE,
-            ref=payload.key(realm_id),
-            body=text_body(ctx, session, realm_id, [invoice for _, invoice, _ in plan.entries], step),
-            now=now,
-        )
+        body = text_body(ctx, session, realm_id, [invoice for _, invoice, _ in plan.entries], step)
+        texts.append(Text(customer_id, TEXT_PURPOSE, payload.key(realm_id), body))
     for link, _, invoice_step in plan.entries:
         link.reminded_step = invoice_step.days
     if step.days == last:
