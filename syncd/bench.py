@@ -58,8 +58,8 @@ def table(results: dict[str, Any]) -> str:
         "writeback": "Publish WITH the link write-back: every payable invoice, until the last batch",
         "payments_during_first_sync": "Payment latency during a first sync: webhook -> QBO Payment",
         "many_companies": "Many companies on one daemon, all syncing: webhook -> QBO Payment, daemon memory",
-        "reminders": "Reminder run: every overdue customer's message planned, then rendered by the worker "
-        "(target < 60 s for 10,000 invoices across 5,000 customers)",
+        "reminders": "Reminder run: every overdue customer's message planned, rendered by the worker, its "
+        "texts sent to the Twilio simulator (target < 60 s for 10,000 invoices across 5,000 customers)",
         "autopay": "Autopay notices: planned and queued, then rendered (target: 10,000 in < 60 s)",
         "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
         "queries); sign-in link asked -> email in the mailbox (target < 1 s)",

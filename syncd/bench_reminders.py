@@ -1,11 +1,15 @@
 """``syncd bench --reminders``: one reminder run over a big overdue book (10,000 invoices across
-5,000 customers by default) plans every customer's message, then the worker renders each one;
-seconds for each phase and peak RSS. The mailer counts messages instead of sending them."""
+5,000 customers by default) plans every customer's message, then the worker renders each one and
+sends the texts; seconds for each phase and peak RSS. The mailer counts messages instead of
+sending them; texts go to the Twilio simulator (one sender at 1 message a second, as a long code),
+which queues them for their turn: the figures say how long its queue then is against the four
+hours Twilio keeps a sender's queue, and the narrowest gap between two texts it sent."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from connectors.sms.simulator import TwilioSimulator
 from syncd.bench_loop import peak_rss_mb
 from syncd.bootstrap import build_context
 from syncd.catalog import EffectKind
@@ -23,13 +28,17 @@ from syncd.context import Context
 from syncd.daemon import configure_logging
 from syncd.ports.email import EmailMessage
 from syncd.secrets import SecretBox
-from syncd.stages.reminders import remind
+from syncd.stages.reminders import NO_TEXTS, remind
+from syncd.stages.texts import text_channel
 from syncd.store import migrate
-from syncd.store.models import Company, CustomerRow, Effect, InvoiceRow, PortalLink
+from syncd.store.models import Company, CustomerRow, Effect, InvoiceRow, PortalLink, TextNumber
 from syncd.worker import run_effects
 
 REALM = "4620816365000000001"
 STEP_AGO = (11, 4)  # each customer's invoices are 11 and 4 days overdue: +10 and +3 reached
+TEXTED_EVERY = 2  # every second customer agreed to texts (the +10 step goes by email and text)
+TWILIO_MPS = 1.0  # a long code's rate
+TWILIO_QUEUE_SECONDS = 4 * 3600  # Twilio fails what would wait longer in a sender's queue (30001)
 
 
 class _Counting:
@@ -100,17 +109,53 @@ def _seed(ctx: Context, invoices: int, customers: int, now: datetime) -> None:
             )
         session.execute(insert(InvoiceRow), rows)
         session.execute(insert(PortalLink), links)
+        session.execute(
+            insert(TextNumber),
+            [
+                {
+                    "company_id": REALM,
+                    "customer_id": str(c),
+                    "number": f"+1415555{c:04d}",
+                    "source": "qbo_mobile",
+                    "consent_text": "attested by the company",
+                    "consented_at": now - timedelta(days=90),
+                    "updated_at": now - timedelta(days=90),
+                }
+                for c in range(1, customers + 1, TEXTED_EVERY)
+            ],
+        )
+
+
+def _gaps(sent: list[float]) -> float | None:
+    """The narrowest gap, in seconds, between two consecutive texts of one sender."""
+    ordered = sorted(sent)
+    return min((b - a for a, b in itertools.pairwise(ordered)), default=None)
 
 
 def bench_reminders(invoices: int = 10_000, customers: int = 5_000) -> dict[str, Any]:
-    """Plan and render a reminder run; the figures, with the messages counted."""
+    """Plan and render a reminder run and send its texts; the figures, with the messages counted."""
     now = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
-    with TemporaryDirectory(prefix="syncd-bench-") as state:
+    with TemporaryDirectory(prefix="syncd-bench-") as state, TwilioSimulator(mps=TWILIO_MPS) as twilio:
         settings = parse(
             {
                 "secret_key": SecretBox.generate(),
                 "database": {"url": f"sqlite:///{Path(state)}/syncd.db"},
-                "company": [{"realm_id": REALM, "timezone": "UTC", "collections": {"policy": True}}],
+                # Status callbacks go nowhere (port 9, discard): the bench has no web server.
+                "web": {"public_url": "http://127.0.0.1:9"},
+                "company": [
+                    {
+                        "realm_id": REALM,
+                        "timezone": "UTC",
+                        "collections": {"policy": True},
+                        "sms": {
+                            "enabled": True,
+                            "account_sid": twilio.account_sid,
+                            "auth_token": twilio.auth_token,
+                            "from_number": twilio.number,
+                            "api_base": twilio.url,
+                        },
+                    }
+                ],
             }
         )
         mailer = _Counting()
@@ -119,17 +164,31 @@ def bench_reminders(invoices: int = 10_000, customers: int = 5_000) -> dict[str,
             migrate.upgrade(ctx.db)
             _seed(ctx, invoices, customers, now)
             started = time.perf_counter()
-            queued = remind(ctx, REALM)
+            queued = remind(ctx, REALM, text_channel(ctx, REALM) or NO_TEXTS)
             planned = time.perf_counter()
             while run_effects(ctx, owner="bench", kinds=[EffectKind.EMAIL_DUNNING], limit=500):
                 pass
             rendered = time.perf_counter()
+            while run_effects(ctx, owner="bench", kinds=[EffectKind.SMS_MESSAGE], limit=500):
+                pass
+            texted = time.perf_counter()
             with ctx.db.transaction() as session:
                 done = session.scalar(
                     select(func.count()).where(
                         Effect.kind == EffectKind.EMAIL_DUNNING, Effect.done_at.is_not(None)
                     )
                 )
+                texts = dict(
+                    session.execute(
+                        select(Effect.status, func.count())
+                        .where(Effect.kind == EffectKind.SMS_MESSAGE)
+                        .group_by(Effect.status)
+                    ).all()
+                )
+            with twilio.state.lock:
+                accepted = [m for m in twilio.state.messages if m.direction == "outbound-api"]
+                slots = [m.due for m in accepted]
+            sent = [m.due for m in accepted if m.sent is not None]  # released by the simulator so far
         finally:
             ctx.db.dispose()
     return {
@@ -138,10 +197,18 @@ def bench_reminders(invoices: int = 10_000, customers: int = 5_000) -> dict[str,
         "messages_queued": queued,
         "messages_rendered": mailer.sent,
         "effects_done": int(done or 0),
+        "texts_queued": sum(texts.values()),
+        "texts_accepted_by_twilio": len(accepted),
+        "texts_not_done": sum(n for status, n in texts.items() if status != "done"),
         "plan_seconds": round(planned - started, 2),
         "render_seconds": round(rendered - planned, 2),
-        "total_seconds": round(rendered - started, 2),
+        "text_send_seconds": round(texted - rendered, 2),
+        "total_seconds": round(texted - started, 2),
         "target_seconds": 60,
+        "twilio_mps": TWILIO_MPS,
+        "twilio_queue_seconds": round(max(slots) - min(slots), 1) if slots else 0,
+        "twilio_queue_limit_seconds": TWILIO_QUEUE_SECONDS,
+        "twilio_narrowest_gap_seconds": round(gap, 3) if (gap := _gaps(sent)) is not None else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, NoReturn, cast
+from urllib.parse import urlsplit
 
 from connectors.email.smtp import SmtpMailer
 from connectors.quickbooks.application import QboApplication
 from connectors.quickbooks.client import QboConnector
 from connectors.sms.client import TwilioConnector
 from connectors.stripe.client import StripeConnector
-from syncd.clock import Clock, utcnow
+from syncd.clock import SIMULATED_CLOCK_ENV, Clock, FileOffsetClock, utcnow
 from syncd.config import Settings, StripeAccount
 from syncd.context import Context
 from syncd.errors import ConfigError
@@ -23,6 +25,7 @@ from syncd.store.engine import Database
 from syncd.store.tokens import EncryptedTokenStore
 
 Wake = Callable[[str, str | None], None]
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class _StripeNotConfigured:
@@ -74,6 +77,22 @@ def stripe_factory(settings: Settings, stored: Callable[[], str | None]) -> Call
     return build
 
 
+def process_clock(settings: Settings) -> Clock:
+    """Real time; against the simulators only, moved by ``SYNCD_SIMULATED_CLOCK_FILE`` (see
+    ``syncd.clock``) so end-to-end tests can take ``syncd run`` and the CLI through days. With a
+    real QuickBooks it is refused: a moved clock would date real entries and send real reminders
+    on the wrong day, so the QBO discovery URL must be on this machine."""
+    path = os.environ.get(SIMULATED_CLOCK_ENV)
+    if not path:
+        return utcnow
+    if urlsplit(settings.qbo.environment).hostname not in LOOPBACK:
+        raise ConfigError(
+            "quickbooks.environment",
+            f"{SIMULATED_CLOCK_ENV} is honoured only with the QBO simulator on this machine",
+        )
+    return FileOffsetClock(path)
+
+
 def build_context(
     settings: Settings,
     *,
@@ -85,7 +104,7 @@ def build_context(
 
     ``require_stripe`` makes a missing Stripe key a ConfigError up front (``syncd run``).
     """
-    clock = clock or utcnow
+    clock = clock or process_clock(settings)
     box = SecretBox(settings.secret_key)
     db = Database(settings.database_url)
     tokens = EncryptedTokenStore(db, box, clock=clock)

@@ -55,7 +55,7 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     "--reminders",
     is_flag=True,
     help="The reminder run instead: --invoices overdue invoices across half as many customers, "
-    "every message planned and rendered.",
+    "every message planned and rendered, its texts sent to the Twilio simulator.",
 )
 @click.option(
     "--autopay",

@@ -2,36 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 
-class TextQueue(Protocol):
-    """Queues one text to a customer in the caller's transaction; says whether one would go.
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One text to queue: to a customer, for ``purpose`` and ``ref`` (the pair queues it once)."""
 
-    ``queue_text`` records the text as an effect keyed by ``purpose`` and ``ref`` (so queuing the
-    same text again queues nothing), unless the customer has no consented mobile number or has
-    opted out; what it returns says which (callers may ignore it). It sends nothing itself and
-    raises nothing for a customer who cannot be texted.
+    customer_id: str
+    purpose: str
+    ref: str
+    body: str
+
+
+class TextQueue(Protocol):
+    """Queues texts to customers in the caller's transaction; says which customers one would reach.
+
+    Both take many customers at once: a reminder run texts thousands, and one read or insert per
+    customer is what made it slow. ``queue_texts`` records each text as an effect keyed by its
+    ``purpose`` and ``ref`` (so queuing the same text again queues nothing), unless its customer
+    has no consented mobile number or has opted out; what it returns says which (callers may
+    ignore it). It sends nothing itself and raises nothing for a customer who cannot be texted.
     """
 
-    def queue_text(
-        self,
-        session: Session,
-        *,
-        company_id: str,
-        customer_id: str,
-        purpose: str,
-        ref: str,
-        body: str,
-        now: datetime,
+    def queue_texts(
+        self, session: Session, *, company_id: str, texts: Sequence[Text], now: datetime
     ) -> object: ...
 
-    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
-        """Whether a text to the customer would be queued now (a consented number, not opted out):
-        a step that only texts goes by email to a customer it does not reach."""
+    def reaching(self, session: Session, *, company_id: str, customer_ids: Collection[str]) -> set[str]:
+        """The customers a text would be queued for now (a consented number, not opted out): a
+        step that only texts goes by email to a customer it does not reach."""
         ...
 
 
@@ -40,18 +45,10 @@ class NoTexts:
 
     texting = False
 
-    def queue_text(
-        self,
-        session: Session,
-        *,
-        company_id: str,
-        customer_id: str,
-        purpose: str,
-        ref: str,
-        body: str,
-        now: datetime,
+    def queue_texts(
+        self, session: Session, *, company_id: str, texts: Sequence[Text], now: datetime
     ) -> object:
         return None
 
-    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
-        return False
+    def reaching(self, session: Session, *, company_id: str, customer_ids: Collection[str]) -> set[str]:
+        return set()

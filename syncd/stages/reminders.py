@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,7 @@ from syncd.catalog.payloads import Dunning
 from syncd.context import Context
 from syncd.domain.collections import ReminderStep
 from syncd.formatting import format_money
-from syncd.ports.texts import NoTexts, TextQueue
+from syncd.ports.texts import NoTexts, Text, TextQueue
 from syncd.stages import ladder, views
 from syncd.stages.notify import local_now, send
 from syncd.store import autopay, collections, effects, plans, reviews
@@ -41,6 +41,7 @@ from syncd.worker import Done
 # and answers for one invoice.
 SkipCheck = Callable[[Session, str, date], Callable[[InvoiceRow], bool]]
 NO_TEXTS = NoTexts()
+CUSTOMERS_AT_ONCE = 500  # customers planned and queued together (memory stays flat however many)
 TEXT_PURPOSE = "reminder"
 
 
@@ -96,6 +97,77 @@ class _Plan:
         return max((s for _, _, s in self.entries), key=lambda s: s.days)
 
 
+@dataclass
+class _Run:
+    """One company's reminder run, planned and queued a chunk of customers at a time (in the
+    run's one transaction: all of it is queued, or none)."""
+
+    ctx: Context
+    session: Session
+    realm_id: str
+    texts: TextQueue
+    skips: list[Callable[[InvoiceRow], bool]]
+    zone: tzinfo | None
+    today: date
+    now: datetime
+
+    def customers(self, customer_ids: Sequence[str]) -> int:
+        """Plan and queue these customers' messages; how many were queued."""
+        session, realm_id, today, now = self.session, self.realm_id, self.today, self.now
+        steps = self.ctx.settings.company(realm_id).collections.reminder_steps()
+        plans: dict[str, _Plan] = {}
+        for link, invoice in _candidates(session, realm_id, today, steps, customer_ids):
+            if invoice.due_date is None or link.notified_at is None:
+                continue  # excluded by the query
+            since = link.notified_at.astimezone(self.zone).date()
+            step = due_step(steps, invoice.due_date, today, since=since, after=link.reminded_step)
+            if step is None or any(skip(invoice) for skip in self.skips):
+                continue
+            plans.setdefault(invoice.customer_id, _Plan()).entries.append((link, invoice, step))
+        if not plans:
+            return 0
+        emails = _emails(session, realm_id, list(plans))
+        last = steps[-1].days
+        texting = [customer_id for customer_id, plan in plans.items() if plan.step().channel.texts]
+        reached = (
+            self.texts.reaching(session, company_id=realm_id, customer_ids=texting) if texting else set()
+        )
+        queued_texts: list[Text] = []
+        queued = 0
+        with session.no_autoflush:  # the links are marked once the messages are queued: no flush per row
+            payloads = {
+                customer_id: _payload(
+                    customer_id,
+                    plan,
+                    plan.entries[0][1].email or emails.get(customer_id),
+                    customer_id in reached,
+                    today,
+                )
+                for customer_id, plan in plans.items()
+            }
+            created = effects.enqueue_many(session, payloads.values(), company_id=realm_id, now=now)
+            for customer_id, payload in payloads.items():
+                if payload.key(realm_id) not in created:
+                    continue  # queued by an earlier run today
+                _after(
+                    self.ctx,
+                    session,
+                    realm_id,
+                    customer_id,
+                    plans[customer_id],
+                    payload,
+                    queued_texts,
+                    customer_id in reached,
+                    last,
+                    today,
+                    now,
+                )
+                queued += 1
+            if queued_texts:  # in the same transaction as their messages, in one batch
+                self.texts.queue_texts(session, company_id=realm_id, texts=queued_texts, now=now)
+        return queued
+
+
 def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
     """Queue today's reminder-policy messages; returns how many customers get one."""
     company = ctx.settings.company(realm_id)
@@ -114,55 +186,13 @@ def remind(ctx: Context, realm_id: str, texts: TextQueue = NO_TEXTS) -> int:
         if row is None or row.first_sync_at is None:
             return 0  # notify settles the backlog first
         skips = [check(session, realm_id, today) for check in SKIPS]
-        plans: dict[str, _Plan] = {}
-        for link, invoice in _candidates(session, realm_id, today, steps):
-            if invoice.due_date is None or link.notified_at is None:
-                continue  # excluded by the query
-            since = link.notified_at.astimezone(local.tzinfo).date()
-            step = due_step(steps, invoice.due_date, today, since=since, after=link.reminded_step)
-            if step is None or any(skip(invoice) for skip in skips):
-                continue
-            plans.setdefault(invoice.customer_id, _Plan()).entries.append((link, invoice, step))
-        messaged = collections.messaged_on(session, realm_id, today)
-        plans = {c: plan for c, plan in plans.items() if c not in messaged}  # one message a day
-        emails = _emails(session, realm_id, list(plans))
-        last = steps[-1].days
-        reached = {
-            customer_id
-            for customer_id, plan in plans.items()
-            if plan.step().channel.texts
-            and texts.reaches(session, company_id=realm_id, customer_id=customer_id)
-        }
-        with session.no_autoflush:  # the links are marked once the messages are queued: no flush per row
-            payloads = {
-                customer_id: _payload(
-                    customer_id,
-                    plan,
-                    plan.entries[0][1].email or emails.get(customer_id),
-                    customer_id in reached,
-                    today,
-                )
-                for customer_id, plan in plans.items()
-            }
-            created = effects.enqueue_many(session, payloads.values(), company_id=realm_id, now=now)
-            for customer_id, payload in payloads.items():
-                if payload.key(realm_id) not in created:
-                    continue  # queued by an earlier run today
-                plan = plans[customer_id]
-                _after(
-                    ctx,
-                    session,
-                    realm_id,
-                    customer_id,
-                    plan,
-                    payload,
-                    texts,
-                    customer_id in reached,
-                    last,
-                    today,
-                    now,
-                )
-                queued += 1
+        messaged = collections.messaged_on(session, realm_id, today)  # one message a day
+        waiting = [c for c in _candidate_customers(session, realm_id, today, steps) if c not in messaged]
+        run = _Run(ctx, session, realm_id, texts, skips, local.tzinfo, today, now)
+        for first in range(0, len(waiting), CUSTOMERS_AT_ONCE):
+            queued += run.customers(waiting[first : first + CUSTOMERS_AT_ONCE])
+            # Written now, so the chunk's rows can leave memory: a big book's run stays flat.
+            session.flush()
     return queued
 
 
@@ -180,21 +210,41 @@ def _emails(session: Session, realm_id: str, customer_ids: Sequence[str]) -> dic
     return found
 
 
-def _candidates(
-    session: Session, realm_id: str, today: date, steps: Sequence[ReminderStep]
-) -> list[tuple[PortalLink, InvoiceRow]]:
+def _payable_links(realm_id: str, today: date, steps: Sequence[ReminderStep]) -> tuple[Any, ...]:
     """Live, settled links of payable invoices that have reached the first step and not the last."""
+    return (
+        PortalLink.company_id == realm_id,
+        PortalLink.revoked_at.is_(None),
+        PortalLink.notified_at.is_not(None),
+        InvoiceRow.status.in_(collections.PAYABLE),
+        InvoiceRow.due_date <= today - timedelta(days=steps[0].days),
+        or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < steps[-1].days),
+    )
+
+
+def _candidate_customers(
+    session: Session, realm_id: str, today: date, steps: Sequence[ReminderStep]
+) -> list[str]:
+    """The customers with a candidate invoice, in order (only their ids: the run reads the rest a
+    chunk of customers at a time)."""
+    rows = session.scalars(
+        select(InvoiceRow.customer_id)
+        .join(PortalLink, LINK_OF_INVOICE)
+        .where(*_payable_links(realm_id, today, steps))
+        .distinct()
+        .order_by(InvoiceRow.customer_id)
+    )
+    return list(rows)
+
+
+def _candidates(
+    session: Session, realm_id: str, today: date, steps: Sequence[ReminderStep], customer_ids: Sequence[str]
+) -> list[tuple[PortalLink, InvoiceRow]]:
+    """These customers' candidate links and invoices (see ``_payable_links``)."""
     rows = session.execute(
         select(PortalLink, InvoiceRow)
         .join(InvoiceRow, LINK_OF_INVOICE)
-        .where(
-            PortalLink.company_id == realm_id,
-            PortalLink.revoked_at.is_(None),
-            PortalLink.notified_at.is_not(None),
-            InvoiceRow.status.in_(collections.PAYABLE),
-            InvoiceRow.due_date <= today - timedelta(days=steps[0].days),
-            or_(PortalLink.reminded_step.is_(None), PortalLink.reminded_step < steps[-1].days),
-        )
+        .where(*_payable_links(realm_id, today, steps), InvoiceRow.customer_id.in_(customer_ids))
         .order_by(InvoiceRow.customer_id, InvoiceRow.due_date, InvoiceRow.qbo_id)
     ).all()
     return [(link, invoice) for link, invoice in rows]
@@ -221,24 +271,18 @@ def _after(
     customer_id: str,
     plan: _Plan,
     payload: Dunning,
-    texts: TextQueue,
+    texts: list[Text],
     reached: bool,
     last: int,
     today: date,
     now: datetime,
 ) -> None:
-    """What follows a queued message: its text, the links marked, the ladder after the last step."""
+    """What follows a queued message: its text (added to ``texts``, queued together by the
+    caller), the links marked, the ladder after the last step."""
     step = plan.step()
     if step.channel.texts and reached:
-        texts.queue_text(
-            session,
-            company_id=realm_id,
-            customer_id=customer_id,
-            purpose=TEXT_PURPOSE,
-            ref=payload.key(realm_id),
-            body=text_body(ctx, session, realm_id, [invoice for _, invoice, _ in plan.entries], step),
-            now=now,
-        )
+        body = text_body(ctx, session, realm_id, [invoice for _, invoice, _ in plan.entries], step)
+        texts.append(Text(customer_id, TEXT_PURPOSE, payload.key(realm_id), body))
     for link, _, invoice_step in plan.entries:
         link.reminded_step = invoice_step.days
     if step.days == last:

@@ -9,7 +9,7 @@ a STOP that arrived after the text was queued drops it (recorded as ``dropped``,
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
@@ -21,11 +21,11 @@ from syncd.config.sms import SmsSettings
 from syncd.context import Context
 from syncd.errors import TransientError
 from syncd.ports.sms import InvalidNumberError, OptedOutError, TextStatus
+from syncd.ports.texts import Text
 from syncd.stages.notify import local_now
 from syncd.store import effects
 from syncd.store import texts as store
 from syncd.store.effects import Claimed
-from syncd.store.models import CustomerRow
 from syncd.worker import Done
 
 log = structlog.get_logger("syncd.texts")
@@ -58,32 +58,23 @@ class ConsentedTexts:
         self.settings = settings
         self.local_hour = local_hour
 
-    def queue_text(
-        self,
-        session: Session,
-        *,
-        company_id: str,
-        customer_id: str,
-        purpose: str,
-        ref: str,
-        body: str,
-        now: datetime,
-    ) -> TextOutcome:
-        return queue_text(
+    def queue_texts(
+        self, session: Session, *, company_id: str, texts: Sequence[Text], now: datetime
+    ) -> list[TextOutcome]:
+        return queue_texts(
             session,
             company_id=company_id,
-            customer_id=customer_id,
-            purpose=purpose,
-            ref=ref,
-            body=body,
+            texts=texts,
             now=now,
             settings=self.settings,
             local_hour=self.local_hour,
         )
 
-    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
-        number = store.number_of(session, company_id, customer_id)
-        return number is not None and number.opted_out_at is None and not self.settings.quiet(self.local_hour)
+    def reaching(self, session: Session, *, company_id: str, customer_ids: Collection[str]) -> set[str]:
+        if self.settings.quiet(self.local_hour):
+            return set()
+        numbers = store.numbers_of(session, company_id, customer_ids)
+        return {customer for customer, number in numbers.items() if number.opted_out_at is None}
 
 
 def text_channel(ctx: Context, realm_id: str) -> ConsentedTexts | None:
@@ -110,29 +101,66 @@ def queue_text(
     second call with the same pair is a no-op answering QUEUED). With ``settings`` (and the
     company's ``local_hour``) a company that does not text answers DISABLED and quiet hours QUIET;
     without them the sending handler applies both when the text is due."""
+    (outcome,) = queue_texts(
+        session,
+        company_id=company_id,
+        texts=[Text(customer_id, purpose, ref, body)],
+        now=now,
+        settings=settings,
+        local_hour=local_hour,
+    )
+    return outcome
+
+
+def queue_texts(
+    session: Session,
+    *,
+    company_id: str,
+    texts: Sequence[Text],
+    now: datetime,
+    settings: SmsSettings | None = None,
+    local_hour: int | None = None,
+) -> list[TextOutcome]:
+    """``queue_text`` for many texts in a few statements (consent read in chunks, the effects and
+    their rows inserted together); the outcomes in the order of ``texts``."""
     if settings is not None and not settings.enabled:
-        return TextOutcome.DISABLED
-    number = store.number_of(session, company_id, customer_id)
-    if number is None:
-        customer = session.get(CustomerRow, (company_id, customer_id))
-        known = customer is not None and bool(customer.mobile or customer.phone)
-        return TextOutcome.NO_CONSENT if known else TextOutcome.NO_NUMBER
-    if number.opted_out_at is not None:
-        return TextOutcome.OPTED_OUT
-    if settings is not None and local_hour is not None and settings.quiet(local_hour):
-        return TextOutcome.QUIET
-    payload = TextMessage(customer_id, body, now.isoformat(), purpose=purpose, ref=ref)
-    if effects.enqueue(session, payload, company_id=company_id, now=now):
-        store.record_text(
+        return [TextOutcome.DISABLED] * len(texts)
+    customers = {text.customer_id for text in texts}
+    numbers = store.numbers_of(session, company_id, customers)
+    missing = customers - numbers.keys()
+    known = store.known_numbers(session, company_id, missing) if missing else set()
+    quiet = settings is not None and local_hour is not None and settings.quiet(local_hour)
+    outcomes: list[TextOutcome] = []
+    payloads: dict[str, tuple[TextMessage, str]] = {}
+    for text in texts:
+        number = numbers.get(text.customer_id)
+        if number is None:
+            outcomes.append(TextOutcome.NO_CONSENT if text.customer_id in known else TextOutcome.NO_NUMBER)
+        elif number.opted_out_at is not None:
+            outcomes.append(TextOutcome.OPTED_OUT)
+        elif quiet:
+            outcomes.append(TextOutcome.QUIET)
+        else:
+            payload = TextMessage(
+                text.customer_id, text.body, now.isoformat(), purpose=text.purpose, ref=text.ref
+            )
+            payloads.setdefault(payload.key(company_id), (payload, number.number))
+            outcomes.append(TextOutcome.QUEUED)
+    if payloads:
+        created = effects.enqueue_many(
+            session, [payload for payload, _ in payloads.values()], company_id=company_id, now=now
+        )
+        store.record_queued(
             session,
-            key=payload.key(company_id),
+            [
+                (key, payload.customer_id, number)
+                for key, (payload, number) in payloads.items()
+                if key in created
+            ],
             company_id=company_id,
-            customer_id=customer_id,
-            number=number.number,
-            status=TextStatus.QUEUED,
             now=now,
         )
-    return TextOutcome.QUEUED
+    return outcomes
 
 
 def segments(body: str) -> int:

@@ -81,6 +81,7 @@ def create_app(
             page.endpoint,
             roles=COLLECT_ROLES[page.name],
             methods=(page.methods or set()) - {"HEAD"},
+            name=page.name,  # the forms redirect back to the account page by its name
         )
         for page in collect_routes(Desk(ctx), templates, gate.csrf, action=STAFF_ACTION)
     ]

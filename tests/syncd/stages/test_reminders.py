@@ -4,9 +4,8 @@ credit hold that paying releases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from syncd.config import parse
 from syncd.domain.autopay import ChargeStatus
 from syncd.domain.collections import Channel, ReminderStep
+from syncd.ports.texts import Text
 from syncd.preview import preview, tomorrow_at
 from syncd.stages import collectors
 from syncd.stages.cycle import run_cycle
@@ -41,37 +41,22 @@ class Clock:
         return self.now
 
 
-@dataclass(frozen=True)
-class Text:
-    customer_id: str
-    purpose: str
-    ref: str
-    body: str
-
-
 class MemoryTexts:
     """The text channel as a list: what the reminder run queued, once per ref."""
 
     def __init__(self, reaching: bool = True) -> None:
         self.sent: dict[str, Text] = {}
-        self.reaching = reaching  # whether the customer has a number that takes texts
+        self.reaches = reaching  # whether the customers have a number that takes texts
 
-    def queue_text(
-        self,
-        session: Session,
-        *,
-        company_id: str,
-        customer_id: str,
-        purpose: str,
-        ref: str,
-        body: str,
-        now: datetime,
+    def queue_texts(
+        self, session: Session, *, company_id: str, texts: Sequence[Text], now: datetime
     ) -> object:
-        self.sent.setdefault(ref, Text(customer_id, purpose, ref, body))
+        for text in texts:
+            self.sent.setdefault(text.ref, text)
         return None
 
-    def reaches(self, session: Session, *, company_id: str, customer_id: str) -> bool:
-        return self.reaching
+    def reaching(self, session: Session, *, company_id: str, customer_ids: Collection[str]) -> set[str]:
+        return set(customer_ids) if self.reaches else set()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from texting import CUSTOMER, PHONE, REALM, T0, Texting, consent, send_texts, te
 from syncd.config.sms import SmsSettings
 from syncd.domain import Customer
 from syncd.domain.phones import InvalidPhoneError
+from syncd.ports.texts import Text
 from syncd.stages import text_consent, texts
 from syncd.stages.texts import TextOutcome, invoice_text, queue_text, segments
 from syncd.store import effects
@@ -241,9 +242,13 @@ def test_the_reminder_runs_text_channel_is_the_companys_own_and_keeps_its_consen
 
     def ask(ref: str) -> TextOutcome:
         with ctx.db.transaction() as s:
-            return channel.queue_text(
-                s, company_id=REALM, customer_id=CUSTOMER, purpose="reminder", ref=ref, body=BODY, now=T0
+            (outcome,) = channel.queue_texts(
+                s, company_id=REALM, texts=[Text(CUSTOMER, "reminder", ref, BODY)], now=T0
             )
+            assert channel.reaching(s, company_id=REALM, customer_ids=[CUSTOMER, "59"]) == (
+                {CUSTOMER} if outcome is TextOutcome.QUEUED else set()
+            )
+            return outcome
 
     assert ask("before-consent") is TextOutcome.NO_NUMBER  # customer 58 has no QBO number
     consent(ctx)
