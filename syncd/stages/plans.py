@@ -13,6 +13,7 @@ Every state change is committed with the effects it queues, one plan per transac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -48,6 +49,83 @@ def find_invoice(session: Session, realm_id: str, ref: str) -> InvoiceRow | None
     ).first()
 
 
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What ``create`` would make: the invoice, and each part's date and amount (the down payment
+    first), as the console shows it before staff confirm."""
+
+    invoice_id: str
+    invoice_number: str
+    customer_id: str
+    currency: str
+    balance: Decimal
+    parts: tuple[tuple[date, Decimal], ...]
+
+
+def _checked(
+    session: Session,
+    realm_id: str,
+    invoice_ref: str,
+    *,
+    down: Decimal,
+    count: int,
+    every: Cadence,
+    start: date | None,
+    today: date,
+) -> tuple[InvoiceRow, list[Decimal], list[date]]:
+    """Every rule a new plan obeys, checked in ``session``: the invoice, the amounts, the dates."""
+    invoice = find_invoice(session, realm_id, invoice_ref)
+    if invoice is None:
+        raise PlanError(f"no invoice {invoice_ref!r} in company {realm_id} (give its number or id)")
+    if invoice.status in _CLOSED or invoice.status in _GONE:
+        number = invoice.doc_number or invoice.qbo_id
+        raise PlanError(f"invoice {number} is {invoice.status}: nothing to plan")
+    existing = store.in_force(session, realm_id, invoice.qbo_id)
+    if existing is not None:
+        raise PlanError(
+            f"invoice {invoice.doc_number or invoice.qbo_id} is already in plan {existing.id} "
+            f"({existing.status}); cancel that one first"
+        )
+    settled, processing = views.in_flight(session, invoice)
+    charging = autopay.charges_of(session, realm_id, invoice.qbo_id, [ChargeStatus.CHARGING])
+    if settled or processing or charging:
+        raise PlanError(
+            f"a payment of invoice {invoice.doc_number or invoice.qbo_id} is on its way to QuickBooks: "
+            "make the plan once it is booked (the balance then is what the plan splits)"
+        )
+    if start is not None and start < today:
+        raise PlanError(f"the start date {start} is in the past (today is {today})")
+    amounts = split(invoice.balance, down, count, invoice.currency)
+    return invoice, amounts, due_dates(start or today, every, count)
+
+
+def preview(
+    ctx: Context,
+    realm_id: str,
+    invoice_ref: str,
+    *,
+    down: Decimal,
+    count: int,
+    every: Cadence,
+    start: date | None = None,
+) -> Proposal:
+    """The plan ``create`` would make with the same arguments, changing nothing; PlanError (one
+    line) for the same reasons."""
+    today = local_now(ctx, realm_id).date()
+    with ctx.db.transaction() as session:
+        invoice, amounts, dates = _checked(
+            session, realm_id, invoice_ref, down=down, count=count, every=every, start=start, today=today
+        )
+        return Proposal(
+            invoice.qbo_id,
+            invoice.doc_number or invoice.qbo_id,
+            invoice.customer_id,
+            invoice.currency,
+            invoice.balance,
+            tuple(zip(dates, amounts, strict=True)),
+        )
+
+
 def create(
     ctx: Context,
     realm_id: str,
@@ -60,33 +138,12 @@ def create(
 ) -> int:
     """Make a plan over the invoice's open balance; returns its id. Raises PlanError (one line)
     for an unknown, paid or voided invoice, one already in a plan, or a split that cannot be."""
-    today = local_now(ctx, realm_id).date()
     now = ctx.clock()
+    today = local_now(ctx, realm_id).date()
     with ctx.db.transaction() as session:
-        invoice = find_invoice(session, realm_id, invoice_ref)
-        if invoice is None:
-            raise PlanError(f"no invoice {invoice_ref!r} in company {realm_id} (give its number or id)")
-        if invoice.status in _CLOSED or invoice.status in _GONE:
-            raise PlanError(
-                f"invoice {invoice.doc_number or invoice.qbo_id} is {invoice.status}: nothing to plan"
-            )
-        existing = store.in_force(session, realm_id, invoice.qbo_id)
-        if existing is not None:
-            raise PlanError(
-                f"invoice {invoice.doc_number or invoice.qbo_id} is already in plan {existing.id} "
-                f"({existing.status}); cancel that one first"
-            )
-        settled, processing = views.in_flight(session, invoice)
-        charging = autopay.charges_of(session, realm_id, invoice.qbo_id, [ChargeStatus.CHARGING])
-        if settled or processing or charging:
-            raise PlanError(
-                f"a payment of invoice {invoice.doc_number or invoice.qbo_id} is on its way to QuickBooks: "
-                "make the plan once it is booked (the balance then is what the plan splits)"
-            )
-        if start is not None and start < today:
-            raise PlanError(f"the start date {start} is in the past (today is {today})")
-        amounts = split(invoice.balance, down, count, invoice.currency)
-        dates = due_dates(start or today, every, count)
+        invoice, amounts, dates = _checked(
+            session, realm_id, invoice_ref, down=down, count=count, every=every, start=start, today=today
+        )
         plan = store.create(
             session,
             realm_id=realm_id,

@@ -175,7 +175,7 @@ def invoices(session: Session, realm_id: str, query: InvoiceQuery, *, today: dat
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """An email syncd sent (or will send) the customer."""
+    """An email or text syncd sent (or will send) the customer."""
 
     kind: str
     status: str
@@ -234,7 +234,7 @@ def customer_file(session: Session, realm_id: str, customer_id: str) -> Customer
             select(Effect)
             .where(
                 Effect.company_id == realm_id,
-                Effect.kind.like("email.%"),
+                or_(Effect.kind.like("email.%"), Effect.kind.like("sms.%")),
                 Effect.kind != "email.staff",
                 mine,
             )

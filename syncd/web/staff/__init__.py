@@ -1,6 +1,7 @@
 """The staff console under ``/staff``: sign-in (password, TOTP, passkeys), the overview of a
-person's companies, and per company its health, invoices, customers, the needs-a-person queue
-and the owners' activity log.
+person's companies, and per company its health, invoices, customers (with their plans, card
+holds and autopay, and the buttons acting on them), the needs-a-person queue and the owners'
+activity log.
 
 Every page is mounted with ``guard.staff_route`` (signed in, role per company, CSRF on POST);
 other areas mount theirs the same way through ``extra`` (collections, reports).
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from syncd.context import Context
 from syncd.web.staff.activity import activity_routes
 from syncd.web.staff.company import company_routes
+from syncd.web.staff.customer_actions import customer_action_routes
 from syncd.web.staff.customers import customer_routes
 from syncd.web.staff.guard import StaffCsrf, StaffGate
 from syncd.web.staff.invoices import invoice_routes
@@ -48,6 +50,7 @@ def staff_routes(ctx: Context, templates: Templating, extra: Iterable[BaseRoute]
         *company_routes(ctx),
         *invoice_routes(),
         *customer_routes(),
+        *customer_action_routes(ctx),
         *queue_routes(ctx),
         *activity_routes(),
         *extra,

@@ -66,6 +66,7 @@ POLICY: dict[tuple[str, str], frozenset[StaffRole]] = {
     ("POST", "/staff/c/{company_id}/resume"): frozenset({OWNER, BOOKKEEPER}),
     ("GET", "/staff/c/{company_id}/invoices"): EVERYONE,
     ("GET", "/staff/c/{company_id}/customers/{customer_id}"): EVERYONE,
+    ("POST", "/staff/c/{company_id}/customers/{customer_id}/{action}"): frozenset({OWNER, BOOKKEEPER}),
     ("GET", "/staff/c/{company_id}/queue"): frozenset({OWNER, BOOKKEEPER, READ_ONLY}),
     ("POST", "/staff/c/{company_id}/queue/{action}"): frozenset({OWNER, BOOKKEEPER}),
     ("GET", "/staff/c/{company_id}/activity"): frozenset({OWNER}),
@@ -108,8 +109,11 @@ def test_each_role_gets_exactly_what_it_may_on_every_route(ctx: Context, role: S
             if method == "HEAD":
                 continue
             allowed = POLICY.get((method, route.path), declared)
-            # A collections form is named by what it records (the queue's by what it does).
-            path = concrete(route.path, **({"action": "note"} if "/collect/" in route.path else {}))
+            # A collections form is named by what it records (the queue's and a customer's by what
+            # it does).
+            named = {"/collect/": "note", "/customers/": "autopay-off"}
+            action = next((a for part, a in named.items() if part in route.path), "retry")
+            path = concrete(route.path, action=action)
             if method == "GET":
                 answer = client.get(path)
             elif getattr(route, "staff_csrf_header", False):  # a script's POST: the token in a header
