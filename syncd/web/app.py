@@ -35,7 +35,6 @@ from syncd.web.metrics import WebMetrics, metrics_routes
 from syncd.web.portal import portal_routes
 from syncd.web.security import DEFAULT_CHECKOUT_ORIGIN, SecurityHeadersMiddleware
 from syncd.web.staff import staff_gate, staff_routes
-from syncd.web.staff.guard import ACTION as STAFF_ACTION
 from syncd.web.staff.guard import READERS, staff_route
 from syncd.web.staff_reports import ReportDesk, install, report_page
 from syncd.web.templating import Templating
@@ -83,7 +82,7 @@ def create_app(
             methods=(page.methods or set()) - {"HEAD"},
             name=page.name,  # the forms redirect back to the account page by its name
         )
-        for page in collect_routes(Desk(ctx), templates, gate.csrf, action=STAFF_ACTION)
+        for page in collect_routes(Desk(ctx))
     ]
     routes: list[BaseRoute] = [
         *webhook_routes(ctx, intake, metrics, max_body=max_body),

@@ -2,7 +2,8 @@
 collector owns (all of them for the owner and the bookkeeper), and each account's page shows what
 is owed with its history and takes a note, a call, a promise or an offline payment (CSRF on every
 POST). The signed-in member comes only from ``request.scope[SCOPE_KEY]``, put there by the
-console's guard; a collector reaches only the accounts they own, a bookkeeper only reads."""
+console's guard; a collector reaches only the accounts they own, a bookkeeper only reads. Each
+page is a console page (``gate_of(request).page``: its layout, nav and CSRF token)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from syncd.domain.collections import CallOutcome, OfflineMethod
 from syncd.domain.staff import SCOPE_KEY, StaffPrincipal, StaffRole
 from syncd.errors import PermanentError
 from syncd.ports.collections import AccountDetail, CollectionsDesk
-from syncd.web.csrf import FIELD, Csrf
-from syncd.web.templating import Templating
+from syncd.web.csrf import FIELD
+from syncd.web.staff.guard import ACTION, gate_of
 
 PREFIX = "/staff/c/{company_id}/collect"
 READERS = frozenset({StaffRole.OWNER, StaffRole.BOOKKEEPER, StaffRole.COLLECTOR})
@@ -44,11 +45,8 @@ MAX_FIELDS = 10
 
 
 class _Pages:
-    def __init__(self, desk: CollectionsDesk, templates: Templating, csrf: Csrf, action: str | None) -> None:
+    def __init__(self, desk: CollectionsDesk) -> None:
         self.desk = desk
-        self.templates = templates
-        self.csrf = csrf
-        self.action = action
 
     def _who(
         self, request: Request, allowed: frozenset[StaffRole]
@@ -60,8 +58,7 @@ class _Pages:
         return (principal, role) if role in allowed else None
 
     def _message(self, request: Request, title: str, text: str, status: int) -> Response:
-        context = {"root": request.scope.get("root_path", ""), "title": title, "text": text, "back": None}
-        return self.templates.response("portal/message.html", context, status_code=status)
+        return gate_of(request).message(request, status, title, text)
 
     def _forbidden(self, request: Request) -> Response:
         return self._message(request, "Not yours", "This page is not open to you.", 403)
@@ -76,12 +73,10 @@ class _Pages:
         accounts = await run_in_threadpool(self.desk.accounts, company_id, mine)
         context = {
             "root": request.scope.get("root_path", ""),
-            "company_id": company_id,
             "accounts": accounts,
             "mine": mine is not None,
-            "me": principal.email,
         }
-        return self.templates.response("collect/list.html", context)
+        return gate_of(request).page(request, "collect/list.html", context)
 
     async def _detail(
         self, request: Request, principal: StaffPrincipal, role: StaffRole
@@ -94,14 +89,6 @@ class _Pages:
         if role is StaffRole.COLLECTOR and (detail.line.collector or "") != principal.email.lower():
             return None  # another collector's account, or nobody's: as if it did not exist
         return detail
-
-    def _action(self, request: Request) -> str:
-        """One token serves every form of an account's page (each form is the same member acting
-        on the same account; a token per form would each want a cookie of its own). Mounted in
-        the console, the console's one staff action (its guard checks the token first)."""
-        if self.action is not None:
-            return self.action
-        return f"collect:{request.path_params['company_id']}:{request.path_params['customer_id']}"
 
     async def account(self, request: Request) -> Response:
         who = self._who(request, READERS)
@@ -122,25 +109,17 @@ class _Pages:
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        acts = role in ACTORS
-        issued = self.csrf.issue(request, self._action(request)) if acts else None
         context = {
             "root": request.scope.get("root_path", ""),
-            "company_id": request.path_params["company_id"],
             "a": detail,
-            "acts": acts,
+            "acts": role in ACTORS,
             "done": done,
             "error": error,
-            "csrf_field": FIELD,
-            "csrf_token": issued.token if issued else "",
             "request_id": secrets.token_urlsafe(16),
             "outcomes": [o.value for o in CallOutcome],
             "methods": [m.value for m in OfflineMethod],
         }
-        response = self.templates.response("collect/account.html", context, status_code=status)
-        if issued is not None:
-            self.csrf.apply(response, request, issued)
-        return response
+        return gate_of(request).page(request, "collect/account.html", context, status_code=status)
 
     async def record(self, request: Request) -> Response:
         who = self._who(request, ACTORS)
@@ -155,7 +134,9 @@ class _Pages:
         detail = await self._detail(request, principal, role)
         if detail is None:
             return self._message(request, "Not found", "There is no such account among yours.", 404)
-        if not self.csrf.verify(request, self._action(request), fields.get(FIELD)):
+        # Behind the console's guard the token was checked already; the page checks it again so
+        # that it holds wherever it is mounted (one token serves every staff form).
+        if not gate_of(request).csrf.verify(request, ACTION, fields.get(FIELD)):
             return self._page(request, detail, role, error="The form expired: enter it again.", status=403)
         try:
             await run_in_threadpool(self._apply, request, kind, fields, principal.email)
@@ -226,12 +207,10 @@ def _amount(fields: Mapping[str, str]) -> Decimal:
     return amount
 
 
-def collect_routes(
-    desk: CollectionsDesk, templates: Templating, csrf: Csrf, *, action: str | None = None
-) -> list[Route]:
-    """The collector pages; mount them behind the console's guard (see ``ROLES``), with its CSRF
-    and its ``action`` so one token passes both the guard and the page."""
-    pages = _Pages(desk, templates, csrf, action)
+def collect_routes(desk: CollectionsDesk) -> list[Route]:
+    """The collector pages; mount them behind the console's guard (see ``ROLES``), in an app whose
+    ``state.staff_gate`` renders them and checks their CSRF token."""
+    pages = _Pages(desk)
     return [
         Route(PREFIX, pages.list, methods=["GET"], name="collect_list"),
         Route(PREFIX + "/{customer_id}", pages.account, methods=["GET"], name="collect_account"),

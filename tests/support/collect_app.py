@@ -1,6 +1,6 @@
-"""The collector pages in a tiny app for tests: the real routes over the real desk, behind a
-test-only middleware that puts whichever staff member the test chose into the scope (the
-console's guard does this in syncd)."""
+"""The collector pages in a tiny app for tests: the real routes over the real desk, rendered by
+the console's page renderer (``StaffGate``), behind a test-only middleware that puts whichever
+staff member the test chose into the scope (the console's guard does this in syncd)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from syncd.stages.collection_desk import Desk
 from syncd.stages.cycle import run_cycle
 from syncd.store.models import InvoiceRow
 from syncd.web.collections import collect_routes
-from syncd.web.csrf import Csrf
 from syncd.web.security import SecurityHeadersMiddleware
+from syncd.web.staff import staff_assets
+from syncd.web.staff.guard import StaffCsrf, StaffGate
 from syncd.web.templating import Templating, asset_routes
 
 ANA = "ana@northwind.test"
@@ -64,10 +65,13 @@ def collect_app(loop: Loop, signed_in: SignedIn) -> Starlette:
     ):
         signed_in.staff[email] = StaffPrincipal(n, email, email.split("@")[0].title(), {realm: role})
     signed_in.realm = realm
-    return Starlette(
-        routes=[*collect_routes(Desk(loop.ctx), templates, Csrf(b"c" * 32)), *asset_routes(templates)],
+    app = Starlette(
+        routes=[*collect_routes(Desk(loop.ctx)), *staff_assets(templates), *asset_routes(templates)],
         middleware=[Middleware(SecurityHeadersMiddleware), Middleware(_Put, signed_in=signed_in)],
     )
+    ctx = loop.ctx
+    app.state.staff_gate = StaffGate(ctx.db, lambda: ctx.clock(), StaffCsrf(b"c" * 32), templates)
+    return app
 
 
 def overdue_account(loop: Loop, *, collector: str = ANA, amount: str = "180.00") -> dict[str, Any]:

@@ -35,15 +35,20 @@ def staff_gate(ctx: Context, templates: Templating) -> StaffGate:
     return StaffGate(ctx.db, lambda: ctx.clock(), StaffCsrf(ctx.box.purpose_key("staff-csrf")), templates)
 
 
-def staff_routes(ctx: Context, templates: Templating, extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
-    """Every console route, then ``extra`` (other areas' ``staff_route``s)."""
+def staff_assets(templates: Templating) -> list[BaseRoute]:
+    """The console's stylesheet (every staff page links it)."""
 
     async def stylesheet(request: Request) -> Response:
         css = templates.source("static/staff.css")
         return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
+    return [Route("/assets/staff.css", stylesheet, methods=["GET"], name="staff_css")]
+
+
+def staff_routes(ctx: Context, templates: Templating, extra: Iterable[BaseRoute] = ()) -> list[BaseRoute]:
+    """Every console route, then ``extra`` (other areas' ``staff_route``s)."""
     return [
-        Route("/assets/staff.css", stylesheet, methods=["GET"], name="staff_css"),
+        *staff_assets(templates),
         *sign_in_routes(ctx.box),
         *passkey_routes(ctx),
         *overview_routes(),
