@@ -1,16 +1,20 @@
 """The staff console in Chromium, on a desktop and on a 390 px phone: sign-in with a TOTP code,
 each role seeing only what it may, the needs-a-person queue retrying a failed effect and
-releasing a hold (each after its confirmation), switching companies, and a passkey registered
-from the console then signing in (Chromium's virtual authenticator over CDP)."""
+releasing a hold (each after its confirmation), switching companies, a passkey registered
+from the console then signing in (Chromium's virtual authenticator over CDP), and on a phone an
+installment plan made (its split shown first) and a card hold released from a customer's page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyotp
 import pytest
+from sqlalchemy import select
 from staff_console import (
     PASSWORD,
     A,
@@ -29,6 +33,7 @@ from syncd.domain.staff import StaffRole
 from syncd.store import effects, staff_passkeys
 from syncd.store import holds as credit_holds
 from syncd.store import staff as roster
+from syncd.store.models import CardAuthorizationRow, InstallmentPlan
 from syncd.web.app import create_app
 
 if TYPE_CHECKING:
@@ -225,3 +230,58 @@ def test_register_a_passkey_then_sign_in_with_it(
     page.locator("ul.passkeys button", has_text="Remove").click()
     page.click("text=Yes, do it")
     expect(page.locator("#passkey-count")).to_have_text("Passkeys: 0")
+
+
+def test_make_a_plan_and_release_a_card_hold_from_the_customer_page_on_a_phone(
+    browser_context_factory: Callable[[], BrowserContext], console: tuple[Context, str], screenshots: Path
+) -> None:
+    ctx, url = console
+    now = ctx.clock()
+    with ctx.db.transaction() as s:
+        s.add(
+            CardAuthorizationRow(
+                id="auth_phone",
+                company_id=A,
+                customer_id="c1",
+                amount=Decimal("150.00"),
+                currency="USD",
+                note="Site visit",
+                status="held",
+                payment_method_id="pm_1",
+                stripe_customer_id="cus_1",
+                known_invoice_ids=[],
+                placed_on=now.date(),
+                release_at=now + timedelta(days=6),
+                placed_at=now,
+                updated_at=now,
+            )
+        )
+    page = open_page(browser_context_factory, "phone")
+    sign_in(page, console, "owner@firm.test")
+    page.goto(f"{url}/staff/c/{A}/customers/c1")
+    fits(page)
+
+    page.select_option("#plan-invoice", "3")
+    page.fill("#plan-down", "25.00")
+    page.fill("#plan-count", "3")
+    page.select_option("#plan-every", "2weeks")
+    page.get_by_role("button", name="Make a plan").click()
+    split = page.locator("table.split").inner_text()  # the exact split, before anything is made
+    assert "Down payment" in split and "$25.00" in split and split.count("$25.00") == 4
+    fits(page)
+    page.screenshot(path=str(screenshots / "plan-split.png"), full_page=True)
+    page.click("text=Yes, do it")
+    assert "Plan made" in page.get_by_role("status").inner_text()
+    assert "Installment 3" in page.locator("#installment-plans").inner_text()
+
+    page.locator("li[data-hold='auth_phone'] button", has_text="Release").click()
+    page.click("text=Yes, do it")
+    assert "Release queued" in page.get_by_role("status").inner_text()
+    assert "releasing" in page.locator("li[data-hold='auth_phone']").inner_text()
+    fits(page)
+    page.screenshot(path=str(screenshots / "customer-phone.png"), full_page=True)
+    with ctx.db.transaction() as s:
+        plan = s.scalars(select(InstallmentPlan).where(InstallmentPlan.invoice_id == "3")).one()
+        assert (plan.customer_id, plan.every, plan.status) == ("c1", "2weeks", "active")
+        held = s.get(CardAuthorizationRow, "auth_phone")
+        assert held is not None and held.status == "releasing"
