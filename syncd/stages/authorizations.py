@@ -10,6 +10,7 @@ Every remote step is an effect with its own key (``stripe:authorize:<id>``,
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,12 +30,13 @@ from syncd.domain.authorizations import AuthorizationStatus, CardAuthorization
 from syncd.domain.money import display_exponent
 from syncd.errors import DeclinedError, ValidationError
 from syncd.ports.authorizations import HoldItem
+from syncd.stages.autopay_mail import describe_method
 from syncd.stages.notify import local_now, queue_staff_alert
 from syncd.store import authorizations as store
 from syncd.store import effects, mirror
 from syncd.store import saved_methods as methods
 from syncd.store.effects import Claimed
-from syncd.store.models import CardAuthorizationRow, InvoiceRow, SavedMethodRow
+from syncd.store.models import CardAuthorizationRow, CustomerRow, InvoiceRow, SavedMethodRow
 from syncd.worker import Done
 
 # Stripe's (and the card networks') limit on an uncaptured online card authorisation.
@@ -54,33 +56,66 @@ def default_card(session: Session, realm_id: str, customer_id: str) -> SavedMeth
     return chosen[0] if chosen else None
 
 
-def place(ctx: Context, realm_id: str, customer_id: str, amount: Decimal, note: str | None) -> str:
-    """Record the authorisation and queue its Stripe effect; returns its id. ValidationError (one
-    line) for an amount that is not positive, an unknown customer or one with no card on file."""
+def _checked(
+    session: Session, realm_id: str, customer_id: str, amount: Decimal
+) -> tuple[CustomerRow, SavedMethodRow]:
+    """Every rule a new hold obeys: the customer and the card it is placed on."""
     if not amount.is_finite() or amount <= 0:
         raise ValidationError(f"the amount must be a positive number, not {amount}")
+    customer = mirror.get_customer(session, realm_id, customer_id)
+    if customer is None or customer.deleted:
+        raise ValidationError(f"no customer {customer_id} in company {realm_id}")
+    # What the card can be charged in, and QuickBooks can book (to the cent).
+    digits = min(display_exponent(customer.currency), 2)
+    if amount != amount.quantize(Decimal(1).scaleb(-digits)):
+        raise ValidationError(f"the amount {amount} has more than {digits} decimals for {customer.currency}")
+    card = default_card(session, realm_id, customer_id)
+    if card is None:
+        raise ValidationError(f"customer {customer_id} has no default card on file")
+    return customer, card
+
+
+def preview(ctx: Context, realm_id: str, customer_id: str, amount: Decimal) -> str:
+    """The card ``place`` would hold ``amount`` on ("Visa ending 4242"), changing nothing;
+    ValidationError (one line) for the same reasons."""
+    with ctx.db.transaction() as session:
+        _, card = _checked(session, realm_id, customer_id, amount)
+        return describe_method(card)
+
+
+def request_authorization_id(realm_id: str, request_id: str) -> str:
+    """The id of the hold a form submission places: the same submission twice places one."""
+    return "auth_" + hashlib.sha256(f"{realm_id}:{request_id}".encode()).hexdigest()[:12]
+
+
+def place(
+    ctx: Context,
+    realm_id: str,
+    customer_id: str,
+    amount: Decimal,
+    note: str | None,
+    *,
+    request_id: str | None = None,
+) -> str:
+    """Record the authorisation and queue its Stripe effect; returns its id. ValidationError (one
+    line) for an amount that is not positive, an unknown customer or one with no card on file.
+    ``request_id`` (a form submission's): placed once however often it is sent."""
     placed_on = local_now(ctx, realm_id).date()
     release_days = ctx.settings.company(realm_id).authorizations.release_days
     now = ctx.clock()
     with ctx.db.transaction() as session:
-        customer = mirror.get_customer(session, realm_id, customer_id)
-        if customer is None or customer.deleted:
-            raise ValidationError(f"no customer {customer_id} in company {realm_id}")
-        # What the card can be charged in, and QuickBooks can book (to the cent).
-        digits = min(display_exponent(customer.currency), 2)
-        if amount != amount.quantize(Decimal(1).scaleb(-digits)):
-            raise ValidationError(
-                f"the amount {amount} has more than {digits} decimals for {customer.currency}"
-            )
-        card = default_card(session, realm_id, customer_id)
-        if card is None:
-            raise ValidationError(f"customer {customer_id} has no default card on file")
+        if request_id is not None:
+            authorization_id = request_authorization_id(realm_id, request_id)
+            if session.get(CardAuthorizationRow, authorization_id) is not None:
+                return authorization_id
+        else:
+            authorization_id = f"auth_{secrets.token_hex(6)}"
+        customer, card = _checked(session, realm_id, customer_id, amount)
         known = session.scalars(
             select(InvoiceRow.qbo_id).where(
                 InvoiceRow.company_id == realm_id, InvoiceRow.customer_id == customer_id
             )
         )
-        authorization_id = f"auth_{secrets.token_hex(6)}"
         session.add(
             CardAuthorizationRow(
                 id=authorization_id,

@@ -11,6 +11,7 @@ bookkeepers act; read-only members and collectors only see.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -48,7 +49,7 @@ class Action:
 ACTIONS: dict[str, Action] = {
     "plan": Action(("invoice", "down", "count", "every", "start"), "Make this plan?"),
     "cancel-plan": Action(("plan",), "Cancel this plan?"),
-    "place-hold": Action(("amount", "note"), "Place this card hold?"),
+    "place-hold": Action(("amount", "note", "request_id"), "Place this card hold?"),
     "release-card-hold": Action(("authorization",), "Release this card hold?"),
     "autopay-off": Action((), "Turn off autopay for this customer?"),
 }
@@ -183,13 +184,15 @@ class _Actions:
             }
         if name == "place-hold":
             amount = _amount(fields.get("amount", ""), "amount")
-            note = fields.get("note", "").strip()
+            card = authorizations.preview(self.ctx, realm, customer_id, amount)
             return {
                 "text": (
-                    f"Hold {amount:f} on the customer's default card? It is captured from their next "
-                    "invoice, or released if unused."
+                    f"Hold {amount:f} on the customer's {card}? It is captured from their next "
+                    "invoice, or released once unused."
                 ),
-                "target": note,
+                "target": fields.get("note", "").strip(),
+                # Names this submission: sent twice, it places one hold.
+                "fields": {**fields, "request_id": secrets.token_urlsafe(16)},
             }
         if name == "release-card-hold":
             ident = fields.get("authorization", "").strip()
@@ -217,7 +220,10 @@ class _Actions:
             return f"plan {plan_id}"
         if name == "place-hold":
             amount = _amount(fields.get("amount", ""), "amount")
-            held = authorizations.place(ctx, realm, customer_id, amount, fields.get("note") or None)
+            request_id = fields.get("request_id", "").strip() or None
+            held = authorizations.place(
+                ctx, realm, customer_id, amount, fields.get("note") or None, request_id=request_id
+            )
             return f"{held} {amount:f}"
         if name == "release-card-hold":
             ident = fields.get("authorization", "").strip()

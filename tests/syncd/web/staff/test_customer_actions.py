@@ -5,6 +5,7 @@ nothing changed, and is audited."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -173,19 +174,30 @@ def test_placing_a_card_hold_queues_its_stripe_effect(ctx: Context) -> None:
     assert _count(ctx, CardAuthorizationRow) == 0
     _card(ctx)
     asked = client.post(f"{PAGE}/place-hold", data={"csrf_token": csrf, "amount": "150.00", "note": "Job 7"})
-    assert asked.status_code == 200 and "Hold 150.00" in asked.text and "Job 7" in asked.text
+    assert asked.status_code == 200 and "Hold 150.00 on the customer&#39;s Visa ending 4242?" in asked.text
+    assert "Job 7" in asked.text
     assert _count(ctx, CardAuthorizationRow) == 0
-    bad = client.post(f"{PAGE}/place-hold", data={"csrf_token": csrf, "amount": "-5", "confirm": "yes"})
-    assert bad.status_code == 409 and "positive" in bad.text
-    done = client.post(
-        f"{PAGE}/place-hold", data={"csrf_token": csrf, "amount": "150.00", "note": "Job 7", "confirm": "yes"}
-    )
+    bad = client.post(f"{PAGE}/place-hold", data={"csrf_token": csrf, "amount": "-5"})
+    assert bad.status_code == 409 and "positive" in bad.text  # refused before asking
+    request_id = re.search(r'name="request_id" value="([^"]+)"', asked.text)
+    assert request_id is not None
+    confirmed = {
+        "csrf_token": token(asked),
+        "amount": "150.00",
+        "note": "Job 7",
+        "request_id": request_id.group(1),
+        "confirm": "yes",
+    }
+    done = client.post(f"{PAGE}/place-hold", data=confirmed)
     assert "Card hold queued" in _landed(client, done).text
+    again = client.post(f"{PAGE}/place-hold", data=confirmed)  # the same confirmation sent twice
+    assert again.status_code == 303
     with ctx.db.transaction() as s:
         row = s.scalars(select(CardAuthorizationRow)).one()
         assert (row.amount, row.status, row.note) == (Decimal("150.00"), "placing", "Job 7")
-        assert s.scalar(select(Effect.key).where(Effect.kind == "stripe.authorize")) is not None
-    assert _audited(ctx) == [("customer.place-hold", f"{row.id} 150.00")]
+        keys = s.scalars(select(Effect.key).where(Effect.kind == "stripe.authorize")).all()
+        assert keys == [f"stripe:authorize:{row.id}"]
+    assert _audited(ctx)[0] == ("customer.place-hold", f"{row.id} 150.00")
 
 
 def test_releasing_a_card_hold(ctx: Context) -> None:
