@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -103,7 +104,7 @@ class _Actions:
         if action is None:
             return gate.message(request, 404, "Not found", "There is no such action.")
         fields = {k: form_of(request).get(k, "")[:500] for k in action.fields}
-        base = f"/staff/c/{realm}/customers/{customer_id}"
+        base = f"/staff/c/{quote(realm, safe='')}/customers/{quote(customer_id, safe='')}"
         try:
             if form_of(request).get("confirm") != "yes":
                 question = await run_in_threadpool(self._question, name, realm, customer_id, fields)
@@ -126,7 +127,7 @@ class _Actions:
 
             await run_in_threadpool(perform)
         except (Refused, PlanError, PermanentError) as exc:
-            line = str(exc).splitlines()[0][:300] if str(exc) else "not done"
+            line = (str(exc).splitlines() or ["not done"])[0][:300].rstrip(".")
             return await render_customer(request, error=f"Not done: {line}.", form=fields, status_code=409)
         return RedirectResponse(f"{base}?done={name}#{_anchor(name)}", status_code=303)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -92,7 +93,7 @@ async def render_customer(
             "error": error,
             "done": DONE.get(done) if error is None else None,
             "form": form or {},
-            "base": f"/staff/c/{realm}/customers/{found.customer.qbo_id}",
+            "base": f"/staff/c/{quote(realm, safe='')}/customers/{quote(found.customer.qbo_id, safe='')}",
         },
         status_code=status_code,
     )
