@@ -1,5 +1,5 @@
 """``syncd bench --autopay N``: a due day of N enrolled customers over both simulators on loopback
-(QBO in its own process, Stripe enforcing its published rate limits), on SQLite in a temporary
+(each simulator in its own process, Stripe enforcing its published rate limits), on SQLite in a temporary
 directory. First the notices: the company cycle's autopay step plans and queues one per charge,
 then the effect worker renders each for a mailer that keeps nothing (target: 10,000 in < 60 s).
 Then, the clock moved to the due day, the same step starts every charge and the effect worker
@@ -9,11 +9,14 @@ with flat memory (< 300 MB)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,81 @@ CHUNK = 1_000
 NOTICE_DAYS = 3
 WORKER_BATCH = 50  # what the daemon's worker claims per round (``Scheduler._worker``)
 TIMEOUT = 1_800.0
+
+
+def _serve_stripe(conn: Connection, customers: int) -> None:
+    """The Stripe simulator in a process of its own (the bench's memory is syncd's alone): seeds
+    ``customers`` customers with a Visa on file, then answers the bench's steering calls."""
+    sim = StripeSimulator(automatic_payouts=False).start()
+    try:
+        saved = [sim.save_method(f"Customer {n}") for n in range(customers)]
+        conn.send((sim.url, sim.api_key, saved))
+        while True:
+            what, arg = conn.recv()
+            if what == "stop":
+                break
+            if what == "advance":
+                sim.clock.advance(timedelta(days=arg))
+            elif what == "limits":
+                sim.limits.enabled = bool(arg)
+            limits = sim.limits
+            conn.send(
+                {
+                    "requests": sim.request_count(),
+                    "throttled": limits.throttled,
+                    "limits": (
+                        limits.global_per_second,
+                        limits.endpoint_per_second,
+                        limits.search_per_second,
+                    ),
+                }
+            )
+    finally:
+        sim.stop()
+        conn.close()
+
+
+class StripeProcess:
+    """The bench's handle on the Stripe simulator's process."""
+
+    def __init__(self, customers: int) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self.proc = multiprocessing.get_context("fork").Process(
+            target=_serve_stripe, args=(child, customers), daemon=True
+        )
+        self.proc.start()
+        self.url, self.api_key, self.saved = self._conn.recv()
+
+    def ask(self, what: str, arg: object = None) -> dict[str, Any]:
+        self._conn.send((what, arg))
+        return dict(self._conn.recv())
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(("stop", None))
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.kill()
+
+
+class _RssWatch:
+    """The highest resident size of this process seen while it runs (sampled twice a second):
+    the high-water mark of one phase, where ``ru_maxrss`` keeps the whole run's."""
+
+    def __init__(self) -> None:
+        self.peak = current_rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="rss-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, current_rss_mb())
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, current_rss_mb())
 
 
 class _Discard:
@@ -86,9 +164,7 @@ class _Timed:
                 self.ended.append(time.monotonic())
 
 
-def _context(
-    state: Path, info: dict[str, Any], stripe: StripeSimulator, clock: _Clock
-) -> tuple[Context, str]:
+def _context(state: Path, info: dict[str, Any], stripe: StripeProcess, clock: _Clock) -> tuple[Context, str]:
     realm = str(info["realm_id"])
     settings = config.parse(
         {
@@ -122,7 +198,7 @@ def _context(
     return ctx, realm
 
 
-def _enroll(ctx: Context, realm: str, stripe: StripeSimulator, due: Any, customers: int) -> int:
+def _enroll(ctx: Context, realm: str, stripe: StripeProcess, due: Any, customers: int) -> int:
     """``customers`` open mirrored invoices due on ``due``, each for a customer of its own enrolled
     with a Visa on file. (The QBO simulator seeds ten invoices a customer, some of them paid; the
     bench gives each open invoice a customer of its own in syncd's mirror.)"""
@@ -142,9 +218,9 @@ def _enroll(ctx: Context, realm: str, stripe: StripeSimulator, due: Any, custome
         )
     for first in range(0, len(invoices), CHUNK):
         with ctx.db.transaction() as session:
-            for invoice_id in invoices[first : first + CHUNK]:
+            for n, invoice_id in enumerate(invoices[first : first + CHUNK], start=first):
                 customer = f"bench-{invoice_id}"
-                stripe_customer, method = stripe.save_method(f"Customer {invoice_id}")
+                stripe_customer, method = stripe.saved[n]
                 session.execute(
                     update(InvoiceRow)
                     .where(InvoiceRow.company_id == realm, InvoiceRow.qbo_id == invoice_id)
@@ -218,12 +294,12 @@ def _notices(ctx: Context, realm: str) -> dict[str, Any]:
     }
 
 
-def _due_day(ctx: Context, realm: str, stripe: StripeSimulator, charges: int) -> dict[str, Any]:
+def _due_day(ctx: Context, realm: str, stripe: StripeProcess, charges: int) -> dict[str, Any]:
     table = dict(performers())
     kind = EffectKind.STRIPE_AUTOPAY_CHARGE.value
     timed = _Timed(table[kind])
     table[kind] = dataclasses.replace(table[kind], handler=timed.handler)
-    requests_before = stripe.request_count()
+    before = stripe.ask("limits", True)  # from here on, Stripe's published limits hold
     started = time.monotonic()
     queued = autopay.run(ctx, realm)
     queued_s = time.monotonic() - started
@@ -239,6 +315,7 @@ def _due_day(ctx: Context, realm: str, stripe: StripeSimulator, charges: int) ->
                 break
             time.sleep(0.5)  # a retry after a 429 or a 5xx, due shortly
     done = time.monotonic()
+    after = stripe.ask("counts")
     statuses = _statuses(ctx, realm)
     with ctx.db.transaction() as session:
         booking = session.scalar(
@@ -260,12 +337,9 @@ def _due_day(ctx: Context, realm: str, stripe: StripeSimulator, charges: int) ->
         "charges_per_second": round(succeeded / elapsed, 1) if elapsed > 0 else None,
         "succeeded": succeeded,
         "statuses": statuses,
-        "stripe_requests": stripe.request_count() - requests_before,
-        "stripe_429": stripe.limits.throttled,
-        "stripe_limits_per_second": (
-            f"{stripe.limits.global_per_second} global, {stripe.limits.endpoint_per_second} per endpoint, "
-            f"{stripe.limits.search_per_second} search"
-        ),
+        "stripe_requests": after["requests"] - before["requests"],
+        "stripe_429": after["throttled"] - before["throttled"],
+        "stripe_limits_per_second": "{} global, {} per endpoint, {} search".format(*after["limits"]),
         "qbo_payments_left_to_book": booking,
         "target_started_s": 600,
     }
@@ -275,7 +349,7 @@ def bench_autopay(customers: int) -> dict[str, Any]:
     """Notices, then the due day, for ``customers`` enrolled customers with one invoice each."""
     # About half the seeded invoices are open and unpaid: seed enough for ``customers`` of them.
     sim = SimulatorProcess(customers * 5 // 2 + 20, "--currencies", "USD")
-    stripe = StripeSimulator(automatic_payouts=False).start()
+    stripe = StripeProcess(customers)
     try:
         with tempfile.TemporaryDirectory(prefix="syncd-bench-autopay-") as state:
             today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -284,16 +358,17 @@ def bench_autopay(customers: int) -> dict[str, Any]:
             pull(ctx, realm)
             enrolled = _enroll(ctx, realm, stripe, today.date() + timedelta(days=NOTICE_DAYS), customers)
             rss_before = current_rss_mb()
+            watch = _RssWatch()
             results: dict[str, Any] = {"enrolled_customers": enrolled, **_notices(ctx, realm)}
             clock.now = today + timedelta(days=NOTICE_DAYS)
-            stripe.clock.advance(timedelta(days=NOTICE_DAYS))
-            stripe.limits.enabled = True  # from here on, Stripe's published limits hold
+            stripe.ask("advance", NOTICE_DAYS)
             reads = ctx.qbo(realm).counts().reads
             results.update(_due_day(ctx, realm, stripe, enrolled))
             results["qbo_reads_on_the_due_day"] = ctx.qbo(realm).counts().reads - reads
-            results["rss_before_mb"] = round(rss_before, 1)
+            results["rss_before_notices_mb"] = round(rss_before, 1)
+            results["peak_rss_notices_and_due_day_mb"] = round(watch.stop(), 1)
             results["rss_after_mb"] = round(current_rss_mb(), 1)
-            results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+            results["peak_rss_whole_run_mb"] = round(peak_rss_mb(), 1)  # the first pull's, mostly
             results["target_peak_rss_mb"] = 300
             ctx.db.dispose()
     finally:
