@@ -149,5 +149,6 @@ def test_autopay_customer_is_noticed_then_charged_when_the_demo_clock_moves(demo
     assert intents()[0]["status"] == "succeeded"
     assert wait_until(lambda: Decimal(str(demo.qbo.entity("Invoice", demo.autopay_invoice)["Balance"])) == 0)  # type: ignore[index]
     assert "was charged" in requests.get(f"{demo.url}/demo/clock", timeout=5).text
+    assert wait_until(lambda: mailed("Receipt"))
     time.sleep(1.0)  # a second charge would show up within a few worker ticks
     assert len(intents()) == 1
