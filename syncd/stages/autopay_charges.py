@@ -25,7 +25,7 @@ from syncd.domain.stripe import PaymentIntent, PaymentIntentStatus
 from syncd.errors import DeclinedError, DeclineKind
 from syncd.stages import autocharge
 from syncd.stages.autopay import add_links, over_cap
-from syncd.stages.autopay_reread import BATCH, REREADS
+from syncd.stages.autopay_reread import BATCH, rereads_for
 from syncd.stages.card_requests import open_request
 from syncd.stages.notify import local_now
 from syncd.store import autopay as store
@@ -72,7 +72,7 @@ def charge(ctx: Context, effect: Claimed) -> Done:
     if amount is None:
         # Re-read just before charging: paid offline, voided or lowered is never over-charged.
         # (Read with the company's next charges: one QBO query serves up to BATCH of them.)
-        fresh = REREADS.invoice(ctx, realm, invoice_id, others=others, mirrored_at=mirrored_at)
+        fresh = rereads_for(ctx).invoice(ctx, realm, invoice_id, others=others, mirrored_at=mirrored_at)
         if fresh is None or not fresh.status.payable or fresh.balance <= 0:
             return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:not-payable")
         amount = min(fresh.balance, noticed + tolerance)

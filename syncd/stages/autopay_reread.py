@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -77,4 +78,15 @@ class Rereads:
             del self._answers[key]
 
 
-REREADS = Rereads()
+_lock = threading.Lock()
+_by_store: weakref.WeakKeyDictionary[object, Rereads] = weakref.WeakKeyDictionary()
+
+
+def rereads_for(ctx: Context) -> Rereads:
+    """The answers waiting for the charges of ``ctx``'s database: one set per store, so two syncd
+    instances in one process (tests, a bench) never share an answer."""
+    with _lock:
+        found = _by_store.get(ctx.db)
+        if found is None:
+            found = _by_store[ctx.db] = Rereads()
+        return found
