@@ -115,7 +115,7 @@ class _Ahead:
                 )
             )
         }
-        methods = {e.payment_method_id for e in enrollments.values()}
+        methods = sorted({e.payment_method_id for e in enrollments.values()})
         list(session.scalars(select(SavedMethodRow).where(SavedMethodRow.payment_method_id.in_(methods))))
         ids = [i for c in customers for i in open_invoices.get(c, [])]
         invoices: dict[str, InvoiceRow] = {}

@@ -64,7 +64,6 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         mandate = _mandate(session, enrollment) if method_kind == MethodKind.US_BANK_ACCOUNT.value else None
         mirrored = session.get(InvoiceRow, (realm, invoice_id))
         mirrored_at = mirrored.mirrored_at if mirrored is not None else None
-        others = _next_rereads(session, realm) if sent is None else []
     if not usable and sent is None:
         # Once an amount was sent, Stripe may have taken it: a replay must learn the outcome.
         return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:autopay-off")
@@ -72,7 +71,9 @@ def charge(ctx: Context, effect: Claimed) -> Done:
     if amount is None:
         # Re-read just before charging: paid offline, voided or lowered is never over-charged.
         # (Read with the company's next charges: one QBO query serves up to BATCH of them.)
-        fresh = rereads_for(ctx).invoice(ctx, realm, invoice_id, others=others, mirrored_at=mirrored_at)
+        fresh = rereads_for(ctx).invoice(
+            ctx, realm, invoice_id, others=lambda: _next_rereads(ctx, realm), mirrored_at=mirrored_at
+        )
         if fresh is None or not fresh.status.payable or fresh.balance <= 0:
             return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:not-payable")
         amount = min(fresh.balance, noticed + tolerance)
@@ -110,21 +111,22 @@ def charge(ctx: Context, effect: Claimed) -> Done:
     return Done(remote_id=intent.id, apply=lambda s: _charged(ctx, s, request, intent))
 
 
-def _next_rereads(session: Session, realm_id: str) -> list[str]:
+def _next_rereads(ctx: Context, realm_id: str) -> list[str]:
     """The invoices of the company's charges being started and not sent yet, in the order their
     effects were queued (the order the worker claims them)."""
-    return list(
-        session.scalars(
-            select(AutopayCharge.invoice_id)
-            .where(
-                AutopayCharge.company_id == realm_id,
-                AutopayCharge.status == ChargeStatus.CHARGING.value,
-                AutopayCharge.amount.is_(None),
+    with ctx.db.transaction() as session:
+        return list(
+            session.scalars(
+                select(AutopayCharge.invoice_id)
+                .where(
+                    AutopayCharge.company_id == realm_id,
+                    AutopayCharge.status == ChargeStatus.CHARGING.value,
+                    AutopayCharge.amount.is_(None),
+                )
+                .order_by(AutopayCharge.charge_on, AutopayCharge.key)
+                .limit(BATCH)
             )
-            .order_by(AutopayCharge.charge_on, AutopayCharge.key)
-            .limit(BATCH)
         )
-    )
 
 
 def _mandate(session: Session, enrollment: AutopayEnrollment | None) -> Mandate | None:

@@ -39,18 +39,18 @@ class Rereads:
         realm_id: str,
         invoice_id: str,
         *,
-        others: Sequence[str],
+        others: Callable[[], Sequence[str]],
         mirrored_at: datetime | None,
     ) -> Invoice | None:
-        """QBO's invoice ``invoice_id`` now (None: gone), read with ``others`` (the company's next
-        charges) unless a fresh answer from such a read is waiting."""
+        """QBO's invoice ``invoice_id`` now (None: gone), read with ``others()`` (the company's
+        next charges, asked only when a read is needed) unless a fresh answer is waiting."""
         with self._lock:
             company = self._locks.setdefault(realm_id, threading.Lock())
         with company:
             found = self._take(realm_id, invoice_id, mirrored_at)
             if found is not None:
                 return found[0]
-            wanted = [invoice_id, *[i for i in others if i != invoice_id][: BATCH - 1]]
+            wanted = [invoice_id, *[i for i in others() if i != invoice_id][: BATCH - 1]]
             read_at = ctx.clock()
             answers = {i.qbo_id: i for i in ctx.qbo(realm_id).get_invoices(wanted)}
             stamp = self._monotonic()
