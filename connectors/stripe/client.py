@@ -17,6 +17,7 @@ from connectors.stripe import authorizations, events, idempotency, mapping, meth
 from connectors.stripe.amounts import to_minor, wire_currency
 from connectors.stripe.checkout import session_params
 from connectors.stripe.errors import declined
+from connectors.stripe.pacing import pace_for
 from connectors.stripe.sdk import open_client
 from connectors.stripe.throttle import call
 from syncd.domain import (
@@ -221,16 +222,20 @@ class StripeConnector:
         metadata: dict[str, str],
         idempotency_key: str,
         mandate: Mandate | None = None,
+        first_send: bool = False,
     ) -> PaymentIntent:
         """A replay finds the first attempt (by key, or by ``metadata.syncd_key`` once Stripe has
-        forgotten the key) and answers as it did: the same PaymentIntent or the same decline."""
+        forgotten the key) and answers as it did: the same PaymentIntent or the same decline.
+        ``first_send``: nothing was sent under this key before, so there is nothing to look up
+        (Search allows 20 reads a second: a due day of thousands must not spend it for nothing)."""
         minor = to_minor(amount, currency)
         if minor <= 0:
             raise ValidationError(f"refusing to charge {amount} {currency}")
         key = idempotency.wire_key(idempotency_key)
-        earlier = self._call(lambda: idempotency.find_payment_intent(self._client, key=key))
-        if earlier is not None:
-            return _settled_or_declined(self._intent(earlier))
+        if not first_send:
+            earlier = self._call(lambda: idempotency.find_payment_intent(self._client, key=key))
+            if earlier is not None:
+                return _settled_or_declined(self._intent(earlier))
         params: stripe.params.PaymentIntentCreateParams = {
             "amount": minor,
             "currency": wire_currency(currency),
@@ -244,7 +249,13 @@ class StripeConnector:
         if mandate is not None:
             params["mandate_data"] = methods.mandate_data(mandate)
         options = self._options(key)
-        created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
+        pace = pace_for(self._settings.api_key, self._settings.stripe_account)
+
+        def create() -> stripe.PaymentIntent:
+            pace.wait()
+            return self._client.v1.payment_intents.create(params, options)
+
+        created = self._call(create)
         return mapping.payment_intent(created.to_dict())
 
     def authorize_card(

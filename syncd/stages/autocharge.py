@@ -65,6 +65,7 @@ def charge(ctx: Context, request: SavedCharge) -> PaymentIntent:
         metadata=metadata(request),
         idempotency_key=request.idempotency_key,
         mandate=request.mandate,
+        first_send=request.first_send,
     )
 
 
