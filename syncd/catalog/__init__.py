@@ -89,7 +89,7 @@ SPECS: dict[EffectKind, Spec] = {
     EffectKind.EMAIL_RECEIPT: Spec(p.ReceiptEmail, _PAYMENT_EMAIL, PAYER),
     EffectKind.EMAIL_PROCESSING: Spec(p.ProcessingEmail, _PAYMENT_EMAIL, PAYER),
     EffectKind.EMAIL_PAYMENT_FAILED: Spec(p.PaymentFailedEmail, _PAYMENT_EMAIL, PAYER),
-    EffectKind.EMAIL_SIGN_IN: Spec(p.SignInEmail, f"{_STAGES}.account:send_sign_in", PAYER),
+    EffectKind.EMAIL_SIGN_IN: Spec(p.SignInEmail, f"{_STAGES}.account_sign_in:send_sign_in", PAYER),
     EffectKind.EMAIL_STAFF: Spec(p.StaffAlert, f"{_STAGES}.notify:send_staff_alert", STAFF),
     EffectKind.EMAIL_NOTICE: Spec(p.Notice, f"{_STAGES}.notify:send_notice", LATER),
     EffectKind.EMAIL_INVOICE: Spec(p.InvoiceEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
