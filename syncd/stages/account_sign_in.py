@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import SignInEmail
+from syncd.catalog.payloads_email import SignInEmail
 from syncd.context import Context
 from syncd.ports.account import SignIn
 from syncd.stages import passkeys, views

@@ -16,8 +16,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import AutopayCharge as ChargeEffect
-from syncd.catalog.payloads import AutopayNoticeEmail, AutopayOutcomeEmail, Payload
+from syncd.catalog.payloads import Payload
+from syncd.catalog.payloads_autopay import AutopayCharge as ChargeEffect
+from syncd.catalog.payloads_autopay import AutopayNoticeEmail, AutopayOutcomeEmail
 from syncd.config.autopay import AutopaySettings, ChargeOn
 from syncd.context import Context
 from syncd.domain import InvoiceStatus

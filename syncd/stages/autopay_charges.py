@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import AutopayCharge as ChargeEffect
-from syncd.catalog.payloads import AutopayOutcomeEmail
+from syncd.catalog.payloads_autopay import AutopayCharge as ChargeEffect
+from syncd.catalog.payloads_autopay import AutopayOutcomeEmail
 from syncd.context import Context
 from syncd.domain import MethodKind
 from syncd.domain.autopay import ChargeOutcome, ChargeStatus, Mandate, SavedCharge
