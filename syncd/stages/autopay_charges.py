@@ -27,7 +27,6 @@ from syncd.stages import autocharge
 from syncd.stages.autopay import add_links, over_cap
 from syncd.stages.autopay_reread import BATCH, rereads_for
 from syncd.stages.card_requests import open_request
-from syncd.stages.notify import local_now
 from syncd.store import autopay as store
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
@@ -92,23 +91,20 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         mandate=mandate,
         first_send=sent is None,
     )
-    with ctx.db.transaction() as session:
-        # Committed before Stripe is called: a replay sends this amount, and the webhook of the
-        # payment finds its row.
+
+    def record(session: Session) -> None:
         held = session.get(AutopayCharge, key)
         assert held is not None
         held.amount = amount
-        autocharge.open_payment(session, request, method_kind=method_kind, now=ctx.clock())
-    # Read now: ``apply`` runs inside the worker's transaction and must not open another.
-    today = local_now(ctx, realm).date()
-    try:
-        intent = autocharge.charge(ctx, request)
-    except DeclinedError as exc:
-        declined = exc
-        return Done(
-            remote_id=f"declined:{exc.code}", apply=lambda s: _declined(ctx, s, request, declined, today)
-        )
-    return Done(remote_id=intent.id, apply=lambda s: _charged(ctx, s, request, intent))
+
+    return autocharge.attempt(
+        ctx,
+        request,
+        method_kind=method_kind,
+        record=record,
+        declined=lambda s, exc, today: _declined(ctx, s, request, exc, today),
+        charged=lambda s, intent: _charged(ctx, s, request, intent),
+    )
 
 
 def _next_rereads(ctx: Context, realm_id: str) -> list[str]:
