@@ -26,12 +26,10 @@ def _clock() -> datetime:
     return datetime.now(UTC)
 
 
-class StripeBase:
-    """One Stripe account over HTTP; the same code path for real Stripe and the simulator.
+class StripeSession:
+    """One Stripe account's SDK client and connection pool, with the connector's retries.
 
-    ``http_client`` and ``sleep`` exist so tests can avoid real back-off waits; ``clock`` decides
-    whether an idempotency key may have expired. ``stored_webhook_secret`` is asked for the signing
-    secret at each webhook while ``settings.webhook_secret`` is empty (``syncd connect stripe``).
+    ``http_client`` and ``sleep`` exist so tests can avoid real back-off waits.
     """
 
     def __init__(
@@ -40,16 +38,12 @@ class StripeBase:
         *,
         http_client: stripe.HTTPClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _clock,
         timeout: float = 30.0,
-        stored_webhook_secret: Callable[[], str | None] | None = None,
     ) -> None:
         if not settings.api_key:
-            raise ConfigError("stripe.api_key", "is empty")
+            raise ConfigError("stripe.api_key", "is empty: set it to a secret key (sk_…)")
         self._settings = settings
-        self._stored_webhook_secret = stored_webhook_secret
         self._sleep = sleep
-        self._clock = clock
         self._client, self._session = open_client(settings, http_client, timeout)
 
     def close(self) -> None:
@@ -67,6 +61,29 @@ class StripeBase:
 
     def _call(self, fn: Callable[[], T]) -> T:
         return call(fn, retries=self._settings.max_network_retries, sleep=self._sleep)
+
+
+class StripeBase(StripeSession):
+    """One Stripe account over HTTP; the same code path for real Stripe and the simulator.
+
+    ``clock`` decides whether an idempotency key may have expired. ``stored_webhook_secret`` is
+    asked for the signing secret at each webhook while ``settings.webhook_secret`` is empty
+    (``syncd connect stripe``).
+    """
+
+    def __init__(
+        self,
+        settings: StripeSettings,
+        *,
+        http_client: stripe.HTTPClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = _clock,
+        timeout: float = 30.0,
+        stored_webhook_secret: Callable[[], str | None] | None = None,
+    ) -> None:
+        super().__init__(settings, http_client=http_client, sleep=sleep, timeout=timeout)
+        self._stored_webhook_secret = stored_webhook_secret
+        self._clock = clock
 
     def check_key(self) -> None:
         self._call(lambda: self._client.v1.balance.retrieve())
