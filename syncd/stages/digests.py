@@ -1,18 +1,23 @@
 """Each collector's morning digest: one email a local day listing the accounts they own, what each
-owes overdue, any open promise and hold, with a link to the account's page."""
+owes overdue, any open promise and hold, installments missed or due within a week, with a link to
+the account's page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from syncd.catalog.payloads import CollectorDigest
 from syncd.context import Context
+from syncd.domain.plans import InstallmentStatus
 from syncd.stages import views
 from syncd.stages.notify import local_now, send
-from syncd.store import collections, effects, holds, mirror
+from syncd.store import collections, effects, holds, mirror, plans
 from syncd.store.effects import Claimed
 from syncd.worker import Done
+
+INSTALLMENTS_AHEAD = timedelta(days=7)  # an installment shows this long before its day
 
 
 def queue_digests(ctx: Context, realm_id: str) -> int:
@@ -55,6 +60,17 @@ def send_digest(ctx: Context, effect: Claimed) -> Done:
                     "days_overdue": (today - oldest).days if oldest else 0,
                     "promise": f"{promise.amount} by {promise.promised_on.isoformat()}" if promise else None,
                     "on_hold": holds.active(session, realm_id, account.customer_id) is not None,
+                    "installments": [
+                        {
+                            "amount": part.amount,
+                            "currency": part.currency,
+                            "due_on": part.due_on,
+                            "missed": part.status == InstallmentStatus.MISSED.value,
+                        }
+                        for part in plans.to_follow(
+                            session, realm_id, account.customer_id, today + INSTALLMENTS_AHEAD
+                        )
+                    ],
                     "url": f"{base}/{account.customer_id}",
                 }
             )

@@ -185,3 +185,27 @@ def due_by_link(session: Session, realm_id: str, invoice_id: str) -> Decimal | N
         )
     )
     return Decimal(amount) if amount else None
+
+
+def to_follow(session: Session, realm_id: str, customer_id: str, until: date) -> list[PlanInstallment]:
+    """The customer's installments a collector follows up: those of an active plan missed, or not
+    paid yet and due on or before ``until``, oldest first."""
+    waiting = (
+        InstallmentStatus.SCHEDULED.value,
+        InstallmentStatus.CHARGING.value,
+        InstallmentStatus.LINK_SENT.value,
+    )
+    return list(
+        session.scalars(
+            select(PlanInstallment)
+            .join(InstallmentPlan, InstallmentPlan.id == PlanInstallment.plan_id)
+            .where(
+                InstallmentPlan.company_id == realm_id,
+                InstallmentPlan.customer_id == customer_id,
+                InstallmentPlan.status == PlanStatus.ACTIVE.value,
+                (PlanInstallment.status == InstallmentStatus.MISSED.value)
+                | (PlanInstallment.status.in_(waiting) & (PlanInstallment.due_on <= until)),
+            )
+            .order_by(PlanInstallment.due_on, PlanInstallment.plan_id, PlanInstallment.seq)
+        )
+    )

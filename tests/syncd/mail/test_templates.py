@@ -69,6 +69,14 @@ def context(**changes: object) -> dict[str, object]:
                 "promise": None,
                 "on_hold": False,
                 "url": "https://pay.acme.example/staff/c/1/collect/7",
+                "installments": [
+                    {
+                        "amount": Decimal("25.00"),
+                        "currency": "USD",
+                        "due_on": date(2026, 4, 4),
+                        "missed": True,
+                    }
+                ],
             }
         ],
         "invoices": [

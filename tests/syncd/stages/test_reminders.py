@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 from syncd.config import parse
 from syncd.domain.autopay import ChargeStatus
 from syncd.domain.collections import Channel, ReminderStep
+from syncd.domain.plans import Cadence, InstallmentStatus
 from syncd.ports.texts import Text
 from syncd.preview import preview, tomorrow_at
-from syncd.stages import collectors
+from syncd.stages import collectors, plans
 from syncd.stages.cycle import run_cycle
+from syncd.stages.digests import queue_digests
 from syncd.stages.reminders import due_step
 from syncd.store import collections, holds
+from syncd.store import plans as plan_store
 from syncd.store.models import AutopayCharge, AutopayEnrollment, CollectionAccount, Effect, InvoiceRow
 
 STAFF = "staff@northwind.test"
@@ -379,3 +382,38 @@ def test_a_text_only_step_emails_a_customer_no_text_reaches(tmp_path: Path) -> N
         loop.drain()
         assert subjects(loop, seen) == ["Overdue: 1 invoice from Northwind IT Services"]
         assert texts.sent == {}
+
+
+def test_the_collector_digest_names_installments_missed_or_due_within_a_week(tmp_path: Path) -> None:
+    with ladder_loop(tmp_path) as (loop, clock):
+        ctx, realm = loop.ctx, loop.realm
+        today = START.date()
+        invoice = loop.qbo.add_invoice(
+            amount=Decimal("300.00"), due_date=today - timedelta(days=40), email="ap@customer.test"
+        )
+        run_cycle(ctx, realm)
+        loop.drain()
+        with ctx.db.transaction() as s:
+            row = s.scalars(select(InvoiceRow).where(InvoiceRow.qbo_id == invoice)).one()
+            customer, number = row.customer_id, row.doc_number
+        collectors.assign(ctx, realm, customer, ANA, by="owner@northwind.test")
+        plan_id = plans.create(
+            ctx, realm, number or invoice, down=Decimal("100.00"), count=2, every=Cadence.WEEK, start=today
+        )
+        seen = len(loop.sink.mailbox.all())
+        clock.now = START + timedelta(days=1)
+        queue_digests(ctx, realm)
+        loop.drain()
+        (digest,) = [m for m in mails(loop)[seen:] if m.to == ANA]
+        text = digest.text or ""
+        # The down payment (due yesterday) and the first installment (due in six days); not the last.
+        assert text.count("Installment") == 2 and "MISSED" not in text, text
+        with ctx.db.transaction() as s:
+            down = plan_store.installments(s, plan_id)[0]
+            plan_store.move(down, InstallmentStatus.MISSED, now=clock.now)
+        seen = len(loop.sink.mailbox.all())
+        clock.now = START + timedelta(days=2)
+        queue_digests(ctx, realm)
+        loop.drain()
+        (digest,) = [m for m in mails(loop)[seen:] if m.to == ANA]
+        assert "Installment $100.00 MISSED" in (digest.text or ""), digest.text
