@@ -60,7 +60,9 @@ def table(results: dict[str, Any]) -> str:
         "many_companies": "Many companies on one daemon, all syncing: webhook -> QBO Payment, daemon memory",
         "reminders": "Reminder run: every overdue customer's message planned, rendered by the worker, its "
         "texts sent to the Twilio simulator (target < 60 s for 10,000 invoices across 5,000 customers)",
-        "autopay": "Autopay notices: planned and queued, then rendered (target: 10,000 in < 60 s)",
+        "autopay": "Autopay due day: notices planned, queued and rendered (target: 10,000 in < 60 s), then "
+        "every charge started over both simulators within Stripe's rate limits (target: 10,000 in < 10 "
+        "minutes, peak RSS < 300 MB)",
         "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
         "queries); sign-in link asked -> email in the mailbox (target < 1 s)",
     }

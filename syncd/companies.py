@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import StaffAlert
+from syncd.catalog.payloads_email import StaffAlert
 from syncd.context import Context
 from syncd.errors import AuthError, Credential
 from syncd.store import effects

@@ -25,6 +25,7 @@ from syncd.bootstrap import build_context
 from syncd.config import load
 from syncd.context import Context, token_store
 from syncd.daemon import Service, configure_logging
+from syncd.demo_autopay import CUSTOMER, NOTICE_DAYS, DemoClock, clock_routes, seed_autopay
 from syncd.ports.quickbooks import QboTokens
 from syncd.secrets import SecretBox
 from syncd.web.webhooks import Intake
@@ -152,6 +153,8 @@ def demo_config(
             array=True,
         ),
         _table("company.branding", {"name": COMPANY_NAME, "contact_email": "billing@northwind.example"}),
+        # One customer pays by autopay (``syncd.demo_autopay``); the demo clock brings its charge day.
+        _table("company.autopay", {"enabled": True, "charge_hour": 0, "notice_days": NOTICE_DAYS}),
         _table("company.accounts", {"bank": "Checking"}),
         _table("company.accounts.banks", {code: f"Checking {code}" for code in DEMO_FOREIGN}),
     ]
@@ -186,6 +189,8 @@ class DemoHandle:
     _owned_dir: bool = False
     _stopped: bool = False
     twilio: TwilioSimulator | None = None
+    clock: DemoClock = field(default_factory=DemoClock)
+    autopay_invoice: str = ""  # the QBO invoice of the customer enrolled in autopay
 
     def stop(self) -> None:
         """Stop the daemon (jobs finish, leases are returned), then the simulators and the sink."""
@@ -256,9 +261,16 @@ def start_demo(
         )
         config_path.chmod(0o600)
         settings = load(config_path)
-        ctx = build_context(settings, require_stripe=True)
-        service = Service(settings, ctx=ctx, mailbox=sink.mailbox, intake=intake)
+        clock = DemoClock()
+        ctx = build_context(settings, require_stripe=True, clock=clock)
+
+        def wake() -> None:
+            service.scheduler.wake("pull", qbo.realm_id)
+
+        routes = clock_routes(ctx, qbo.realm_id, clock, stripe, wake)
+        service = Service(settings, ctx=ctx, mailbox=sink.mailbox, intake=intake, extra_routes=routes)
         token_store(ctx).save(qbo.realm_id, tokens_from_response(qbo.mint_tokens(), ctx))
+        autopay_invoice = seed_autopay(ctx, qbo, stripe, COMPANY_NAME)
         late.app = service.app
         server.start()
         service.start_jobs()
@@ -272,7 +284,20 @@ def start_demo(
         if owned:
             shutil.rmtree(directory, ignore_errors=True)
         raise
-    return DemoHandle(url, sink.mailbox, qbo, stripe, ctx, service, directory, stops, owned, twilio=twilio)
+    return DemoHandle(
+        url,
+        sink.mailbox,
+        qbo,
+        stripe,
+        ctx,
+        service,
+        directory,
+        stops,
+        owned,
+        twilio=twilio,
+        clock=clock,
+        autopay_invoice=autopay_invoice,
+    )
 
 
 def where_to_click(handle: DemoHandle) -> str:
@@ -289,6 +314,8 @@ def where_to_click(handle: DemoHandle) -> str:
                 else []
             ),
             "  2. Pay on the portal with the simulated Stripe Checkout (pick a test card or bank).",
+            f"     Autopay: {CUSTOMER} has a card on file and autopay on; its notice is in the mailbox.",
+            f"     Move the demo clock to its due date and it is charged: {handle.url}/demo/clock",
             f"  3. Watch QuickBooks:           {handle.qbo.url}/",
             "     The invoice turns paid and a Payment appears, written exactly once.",
             f"  4. From another terminal:      syncd --config {config} status",

@@ -3,99 +3,43 @@
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import stripe
 import structlog
 
-from connectors.stripe import authorizations, events, idempotency, mapping, methods, webhooks
-from connectors.stripe.amounts import to_minor, wire_currency
+from connectors.stripe import events, idempotency, mapping, methods, webhooks
+from connectors.stripe.amounts import to_minor
+from connectors.stripe.base import PAGE
 from connectors.stripe.checkout import session_params
-from connectors.stripe.errors import declined
-from connectors.stripe.sdk import open_client
-from connectors.stripe.throttle import call
+from connectors.stripe.intents import IntentCalls
 from syncd.domain import (
     BalanceTxn,
     CheckoutRequest,
     CheckoutSession,
     CheckoutStatus,
     Dispute,
-    PaymentIntent,
     Payout,
     Refund,
     SavedMethod,
     SetupRequest,
     StripeEvent,
 )
-from syncd.domain.authorizations import CardAuthorization
-from syncd.domain.autopay import Mandate
-from syncd.errors import ConfigError, PermanentError, TransientError, ValidationError
-from syncd.ports.stripe import StripeSettings
-
-T = TypeVar("T")
+from syncd.errors import PermanentError, TransientError, ValidationError
 
 log = structlog.get_logger(__name__)
 
-PAGE = 100
-INTENT_EXPAND = ["latest_charge.balance_transaction", "payment_method"]
 
-
-def _clock() -> datetime:
-    return datetime.now(UTC)
-
-
-class StripeConnector:
+class StripeConnector(IntentCalls):
     """One Stripe account over HTTP; the same code path for real Stripe and the simulator.
 
     ``http_client`` and ``sleep`` exist so tests can avoid real back-off waits; ``clock`` decides
     whether an idempotency key may have expired. ``stored_webhook_secret`` is asked for the signing
     secret at each webhook while ``settings.webhook_secret`` is empty (``syncd connect stripe``).
     """
-
-    def __init__(
-        self,
-        settings: StripeSettings,
-        *,
-        http_client: stripe.HTTPClient | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _clock,
-        timeout: float = 30.0,
-        stored_webhook_secret: Callable[[], str | None] | None = None,
-    ) -> None:
-        if not settings.api_key:
-            raise ConfigError("stripe.api_key", "is empty")
-        self._settings = settings
-        self._stored_webhook_secret = stored_webhook_secret
-        self._sleep = sleep
-        self._clock = clock
-        self._client, self._session = open_client(settings, http_client, timeout)
-
-    def close(self) -> None:
-        """Close the connection pool this connector opened (a passed ``http_client`` is the caller's)."""
-        if self._session is not None:
-            self._session.close()
-
-    def __enter__(self) -> StripeConnector:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def _call(self, fn: Callable[[], T]) -> T:
-        return call(fn, retries=self._settings.max_network_retries, sleep=self._sleep)
-
-    def check_key(self) -> None:
-        self._call(lambda: self._client.v1.balance.retrieve())
-
-    def _options(self, idempotency_key: str) -> stripe.RequestOptions:
-        return {"idempotency_key": idempotency.wire_key(idempotency_key)}
 
     def ensure_customer(
         self, *, company: str, qbo_customer_id: str, name: str, email: str | None, idempotency_key: str
@@ -202,143 +146,6 @@ class StripeConnector:
             if found.to_dict().get("customer") is not None:
                 raise
 
-    def _intent(self, payment_intent_id: str) -> dict[str, Any]:
-        found = self._call(
-            lambda: self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": INTENT_EXPAND})
-        )
-        return found.to_dict()
-
-    def get_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
-        return mapping.payment_intent(self._intent(payment_intent_id))
-
-    def charge_off_session(
-        self,
-        *,
-        customer_id: str,
-        payment_method_id: str,
-        amount: Decimal,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        mandate: Mandate | None = None,
-    ) -> PaymentIntent:
-        """A replay finds the first attempt (by key, or by ``metadata.syncd_key`` once Stripe has
-        forgotten the key) and answers as it did: the same PaymentIntent or the same decline."""
-        minor = to_minor(amount, currency)
-        if minor <= 0:
-            raise ValidationError(f"refusing to charge {amount} {currency}")
-        key = idempotency.wire_key(idempotency_key)
-        earlier = self._call(lambda: idempotency.find_payment_intent(self._client, key=key))
-        if earlier is not None:
-            return _settled_or_declined(self._intent(earlier))
-        params: stripe.params.PaymentIntentCreateParams = {
-            "amount": minor,
-            "currency": wire_currency(currency),
-            "customer": customer_id,
-            "payment_method": payment_method_id,
-            "confirm": True,
-            "off_session": True,
-            "metadata": idempotency.tagged(metadata, key),
-            "expand": INTENT_EXPAND,
-        }
-        if mandate is not None:
-            params["mandate_data"] = methods.mandate_data(mandate)
-        options = self._options(key)
-        created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
-        return mapping.payment_intent(created.to_dict())
-
-    def authorize_card(
-        self,
-        *,
-        customer_id: str,
-        payment_method_id: str,
-        amount: Decimal,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> CardAuthorization:
-        """An off-session, manual-capture PaymentIntent confirmed on the saved card; a replay finds
-        the first one (by key, or by ``metadata.syncd_key``) and answers as it did."""
-        minor = to_minor(amount, currency)
-        if minor <= 0:
-            raise ValidationError(f"refusing to authorise {amount} {currency}")
-        key = idempotency.wire_key(idempotency_key)
-        earlier = self._call(lambda: idempotency.find_payment_intent(self._client, key=key))
-        if earlier is not None:
-            found = self._hold(earlier)
-            _settled_or_declined(found)
-            return authorizations.authorization(found)
-        params: stripe.params.PaymentIntentCreateParams = {
-            "amount": minor,
-            "currency": wire_currency(currency),
-            "customer": customer_id,
-            "payment_method": payment_method_id,
-            "capture_method": "manual",
-            "confirm": True,
-            "off_session": True,
-            "metadata": idempotency.tagged(metadata, key),
-            "expand": ["latest_charge"],
-        }
-        options = self._options(key)
-        created = self._call(lambda: self._client.v1.payment_intents.create(params, options))
-        return authorizations.authorization(created.to_dict())
-
-    def _hold(self, payment_intent_id: str) -> dict[str, Any]:
-        found = self._call(
-            lambda: self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": ["latest_charge"]})
-        )
-        return found.to_dict()
-
-    def get_authorization(self, payment_intent_id: str) -> CardAuthorization:
-        return authorizations.authorization(self._hold(payment_intent_id))
-
-    def capture_authorization(
-        self, payment_intent_id: str, *, amount: Decimal, metadata: dict[str, str], idempotency_key: str
-    ) -> CardAuthorization:
-        """Capture ``amount`` (the rest is released). Read first: an intent already captured (a
-        replay, whatever its key) answers as it is and is never captured again; one that is no
-        longer capturable raises PermanentError."""
-        current = self.get_authorization(payment_intent_id)
-        if current.captured:
-            return current
-        if not current.held:
-            raise PermanentError(f"authorisation {payment_intent_id} is {current.status}: nothing to capture")
-        minor = to_minor(amount, current.currency)
-        if minor <= 0 or amount > current.amount_capturable:
-            raise ValidationError(f"refusing to capture {amount} of {current.amount_capturable}")
-        params: stripe.params.PaymentIntentCaptureParams = {
-            "amount_to_capture": minor,
-            "metadata": metadata,
-            "expand": ["latest_charge"],
-        }
-        options = self._options(idempotency.wire_key(idempotency_key))
-        captured = self._call(
-            lambda: self._client.v1.payment_intents.capture(payment_intent_id, params, options)
-        )
-        return authorizations.authorization(captured.to_dict())
-
-    def cancel_authorization(self, payment_intent_id: str, *, idempotency_key: str) -> CardAuthorization:
-        """Release the whole hold; one already cancelled (by a replay or by expiry) or captured
-        answers as it is."""
-        current = self.get_authorization(payment_intent_id)
-        if not current.held:
-            return current
-        params: stripe.params.PaymentIntentCancelParams = {
-            "cancellation_reason": "abandoned",
-            "expand": ["latest_charge"],
-        }
-        options = self._options(idempotency.wire_key(idempotency_key))
-        try:
-            gone = self._call(
-                lambda: self._client.v1.payment_intents.cancel(payment_intent_id, params, options)
-            )
-        except ValidationError:
-            after = self.get_authorization(payment_intent_id)
-            if after.held:
-                raise
-            return after  # it expired or was captured meanwhile
-        return authorizations.authorization(gone.to_dict())
-
     def refund(
         self,
         *,
@@ -440,12 +247,3 @@ class StripeConnector:
         return webhooks.parse(
             payload, signature_header, secret, tolerance=self._settings.webhook_tolerance_seconds
         )
-
-
-def _settled_or_declined(intent: dict[str, Any]) -> PaymentIntent:
-    """An off-session attempt found again: a failed one raises the decline it raised first."""
-    error = mapping.expanded(intent.get("last_payment_error"))
-    if intent.get("status") not in ("requires_payment_method", "requires_action") or error is None:
-        return mapping.payment_intent(intent)
-    message = f"PaymentIntent {intent.get('id')} was declined: {error.get('message')}"
-    raise declined(message, error.get("code"), error.get("decline_code"))

@@ -4,18 +4,14 @@ never come out."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from types import TracebackType
+from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
 import stripe
 
-from connectors.stripe.sdk import open_client
-from connectors.stripe.throttle import call
-from syncd.errors import ConfigError
-from syncd.ports.stripe import StripeSettings, WebhookEndpoint
+from connectors.stripe.base import StripeSession
+from syncd.ports.stripe import WebhookEndpoint
 
 T = TypeVar("T")
 
@@ -37,37 +33,8 @@ def _endpoint(obj: dict[str, Any]) -> WebhookEndpoint:
     )
 
 
-class WebhookEndpoints:
+class WebhookEndpoints(StripeSession):
     """``WebhookEndpointAdmin`` for one Stripe account (``settings.api_base`` for the simulator)."""
-
-    def __init__(
-        self,
-        settings: StripeSettings,
-        *,
-        http_client: stripe.HTTPClient | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        timeout: float = 30.0,
-    ) -> None:
-        if not settings.api_key:
-            raise ConfigError("stripe.api_key", "is empty: set it to a secret key (sk_…)")
-        self._settings = settings
-        self._sleep = sleep
-        self._client, self._session = open_client(settings, http_client, timeout)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-
-    def __enter__(self) -> WebhookEndpoints:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def _call(self, fn: Callable[[], T]) -> T:
-        return call(fn, retries=self._settings.max_network_retries, sleep=self._sleep)
 
     @staticmethod
     def _once() -> stripe.RequestOptions:

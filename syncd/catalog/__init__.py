@@ -10,13 +10,17 @@ from typing import Any
 
 from syncd.catalog import payloads as p
 from syncd.catalog import payloads_authorizations as pa
+from syncd.catalog import payloads_autopay as pu
+from syncd.catalog import payloads_email as pe
 from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
 from syncd.catalog.payloads_authorizations import AUTHORIZATION_PAYLOADS
+from syncd.catalog.payloads_autopay import AUTOPAY_PAYLOADS
+from syncd.catalog.payloads_email import EMAIL_PAYLOADS
 from syncd.catalog.payloads_plans import PLAN_PAYLOADS, PlanCharge, PlanEmail
 from syncd.catalog.payloads_writeoff import WriteOffBooking
 
-PAYLOADS.update({cls.KIND: cls for cls in PLAN_PAYLOADS})
+PAYLOADS.update({cls.KIND: cls for cls in (*EMAIL_PAYLOADS, *AUTOPAY_PAYLOADS, *PLAN_PAYLOADS)})
 
 # Money first: a payer is waiting on a checkout, and the books should show a payment within
 # seconds even right after a first pull queued thousands of invoice emails.
@@ -57,7 +61,7 @@ SPECS: dict[EffectKind, Spec] = {
         p.DetachMethod, f"{_STAGES}.saved_methods:detach", MONEY, Serial.METHODS
     ),
     EffectKind.STRIPE_AUTOPAY_CHARGE: Spec(
-        p.AutopayCharge, f"{_STAGES}.autopay_charges:charge", MONEY, Serial.MONEY
+        pu.AutopayCharge, f"{_STAGES}.autopay_charges:charge", MONEY, Serial.MONEY
     ),
     EffectKind.QBO_PAYMENT: Spec(
         p.QboPayment,
@@ -86,25 +90,29 @@ SPECS: dict[EffectKind, Spec] = {
     ),
     EffectKind.BOOKS_DISPUTE: Spec(p.DisputePlan, f"{_BOOKS}.disputes:plan_dispute", LATER),
     EffectKind.BOOKS_PAYOUT_FAILED: Spec(p.PayoutFailed, f"{_BOOKS}.payouts:record_payout_failure", LATER),
-    EffectKind.EMAIL_RECEIPT: Spec(p.ReceiptEmail, _PAYMENT_EMAIL, PAYER),
-    EffectKind.EMAIL_PROCESSING: Spec(p.ProcessingEmail, _PAYMENT_EMAIL, PAYER),
-    EffectKind.EMAIL_PAYMENT_FAILED: Spec(p.PaymentFailedEmail, _PAYMENT_EMAIL, PAYER),
-    EffectKind.EMAIL_SIGN_IN: Spec(p.SignInEmail, f"{_STAGES}.account:send_sign_in", PAYER),
-    EffectKind.EMAIL_STAFF: Spec(p.StaffAlert, f"{_STAGES}.notify:send_staff_alert", STAFF),
-    EffectKind.EMAIL_NOTICE: Spec(p.Notice, f"{_STAGES}.notify:send_notice", LATER),
-    EffectKind.EMAIL_INVOICE: Spec(p.InvoiceEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
-    EffectKind.EMAIL_REMINDER: Spec(p.ReminderEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
-    EffectKind.EMAIL_CARD_REQUEST: Spec(p.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
-    EffectKind.EMAIL_CARD_EXPIRY: Spec(p.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER),
+    EffectKind.EMAIL_RECEIPT: Spec(pe.ReceiptEmail, _PAYMENT_EMAIL, PAYER),
+    EffectKind.EMAIL_PROCESSING: Spec(pe.ProcessingEmail, _PAYMENT_EMAIL, PAYER),
+    EffectKind.EMAIL_PAYMENT_FAILED: Spec(pe.PaymentFailedEmail, _PAYMENT_EMAIL, PAYER),
+    EffectKind.EMAIL_SIGN_IN: Spec(pe.SignInEmail, f"{_STAGES}.account_sign_in:send_sign_in", PAYER),
+    EffectKind.EMAIL_STAFF: Spec(pe.StaffAlert, f"{_STAGES}.notify:send_staff_alert", STAFF),
+    EffectKind.EMAIL_NOTICE: Spec(pe.Notice, f"{_STAGES}.notify:send_notice", LATER),
+    EffectKind.EMAIL_INVOICE: Spec(pe.InvoiceEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
+    EffectKind.EMAIL_REMINDER: Spec(pe.ReminderEmail, f"{_STAGES}.notify:send_invoice_email", LATER),
+    EffectKind.EMAIL_CARD_REQUEST: Spec(pe.CardRequestEmail, f"{_STAGES}.card_requests:send_request", LATER),
+    EffectKind.EMAIL_CARD_EXPIRY: Spec(
+        pe.CardExpiryEmail, f"{_STAGES}.card_expiry:send_expiry_notice", LATER
+    ),
     EffectKind.EMAIL_RECURRING: Spec(
-        p.RecurringEmail, f"{_STAGES}.recurring_notices:send_recurring_email", LATER
+        pe.RecurringEmail, f"{_STAGES}.recurring_notices:send_recurring_email", LATER
     ),
     EffectKind.SMS_MESSAGE: Spec(p.TextMessage, f"{_STAGES}.texts:send_text", LATER),
     EffectKind.EMAIL_DUNNING: Spec(p.Dunning, f"{_STAGES}.reminders:send_dunning", LATER),
     EffectKind.EMAIL_COLLECTOR_DIGEST: Spec(p.CollectorDigest, f"{_STAGES}.digests:send_digest", LATER),
-    EffectKind.EMAIL_AUTOPAY_NOTICE: Spec(p.AutopayNoticeEmail, f"{_STAGES}.autopay_mail:send_notice", LATER),
+    EffectKind.EMAIL_AUTOPAY_NOTICE: Spec(
+        pu.AutopayNoticeEmail, f"{_STAGES}.autopay_mail:send_notice", LATER
+    ),
     EffectKind.EMAIL_AUTOPAY_OUTCOME: Spec(
-        p.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
+        pu.AutopayOutcomeEmail, f"{_STAGES}.autopay_mail:send_outcome", LATER
     ),
     # Installment plans
     EffectKind.STRIPE_PLAN_CHARGE: Spec(PlanCharge, f"{_STAGES}.plan_charges:charge", MONEY, Serial.MONEY),

@@ -70,3 +70,6 @@ class SavedCharge:
     payment_key: str
     idempotency_key: str
     mandate: Mandate | None = None  # bank debits only
+    # Nothing was ever sent under this key (the caller's record says so, committed before any
+    # send): no earlier PaymentIntent can exist, so the connector need not look one up.
+    first_send: bool = False

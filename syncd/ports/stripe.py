@@ -107,10 +107,13 @@ class Stripe(Protocol):
         metadata: dict[str, str],
         idempotency_key: str,
         mandate: Mandate | None = None,
+        first_send: bool = False,
     ) -> PaymentIntent:
         """Autopay. Declines raise DeclinedError (``kind`` soft or hard); 3-D Secure raises
         AuthenticationRequiredError. ``mandate``: the customer's online acceptance, sent as
-        ``mandate_data`` (a US bank account debit needs it)."""
+        ``mandate_data`` (a US bank account debit needs it). A replay finds the first attempt
+        (by key, or by metadata once Stripe forgot the key) unless ``first_send`` says nothing
+        was ever sent under this key (then the lookup, a Search call, is skipped)."""
 
     def authorize_card(
         self,

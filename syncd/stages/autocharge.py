@@ -11,7 +11,8 @@ it today; installment plans and holds can call it with their own keys.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,12 @@ from syncd.context import Context
 from syncd.domain.autopay import SavedCharge
 from syncd.domain.payments import PaymentStatus
 from syncd.domain.stripe import PaymentIntent, PaymentIntentStatus
+from syncd.errors import DeclinedError
+from syncd.stages.notify import local_now
 from syncd.stages.payment_status import observe_in
 from syncd.store import payments
 from syncd.store.models import PaymentRow
+from syncd.worker import Done
 
 
 def open_payment(session: Session, charge: SavedCharge, *, method_kind: str, now: datetime) -> None:
@@ -65,7 +69,34 @@ def charge(ctx: Context, request: SavedCharge) -> PaymentIntent:
         metadata=metadata(request),
         idempotency_key=request.idempotency_key,
         mandate=request.mandate,
+        first_send=request.first_send,
     )
+
+
+def attempt(
+    ctx: Context,
+    request: SavedCharge,
+    *,
+    method_kind: str,
+    record: Callable[[Session], None],
+    declined: Callable[[Session, DeclinedError, date], None],
+    charged: Callable[[Session, PaymentIntent], None],
+) -> Done:
+    """One charge attempt from an effect handler: ``record`` (the caller's row takes the amount) and
+    the payment row are committed before Stripe is called, so a replay sends this amount and the
+    payment's webhook finds its row; then the charge, whose outcome ``declined`` (with the
+    company's local day) or ``charged`` applies in the worker's transaction."""
+    with ctx.db.transaction() as session:
+        record(session)
+        open_payment(session, request, method_kind=method_kind, now=ctx.clock())
+    # Read now: the outcome applies inside the worker's transaction and must not open another.
+    today = local_now(ctx, request.company).date()
+    try:
+        intent = charge(ctx, request)
+    except DeclinedError as exc:
+        refused = exc
+        return Done(remote_id=f"declined:{exc.code}", apply=lambda s: declined(s, refused, today))
+    return Done(remote_id=intent.id, apply=lambda s: charged(s, intent))
 
 
 def settled(ctx: Context, session: Session, request: SavedCharge, intent: PaymentIntent) -> None:

@@ -9,14 +9,16 @@ transaction that queues its notice, so a crash between the two loses or doubles 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import AutopayCharge as ChargeEffect
-from syncd.catalog.payloads import AutopayNoticeEmail, AutopayOutcomeEmail
+from syncd.catalog.payloads import Payload
+from syncd.catalog.payloads_autopay import AutopayCharge as ChargeEffect
+from syncd.catalog.payloads_autopay import AutopayNoticeEmail, AutopayOutcomeEmail
 from syncd.config.autopay import AutopaySettings, ChargeOn
 from syncd.context import Context
 from syncd.domain import InvoiceStatus
@@ -64,24 +66,78 @@ def run(ctx: Context, realm_id: str) -> int:
         open_invoices = _open_invoices(session, realm_id, set(customers))
         # An installment plan charges these itself: never two charges for one balance.
         planned = plans.active_invoices(session, realm_id)
-    for customer_id in customers:
-        # One transaction per customer: a day of thousands of notices never holds one huge session.
+    for first in range(0, len(customers), CUSTOMERS_AT_ONCE):
+        chunk = customers[first : first + CUSTOMERS_AT_ONCE]
+        # A transaction per few hundred customers, their rows read in a few statements: a day of
+        # thousands of notices neither holds one huge session nor pays a commit and reads per customer.
         with ctx.db.transaction() as session:
-            enrollment = store.active(session, realm_id, customer_id)
-            if enrollment is not None:
-                invoices = [
-                    session.get(InvoiceRow, (realm_id, i)) for i in open_invoices.get(customer_id, [])
-                ]
+            ahead = _Ahead.read(session, realm_id, chunk, open_invoices)
+            notices: list[Payload] = []
+            for customer_id in chunk:
+                enrollment = ahead.enrollments.get(customer_id)
+                if enrollment is None or enrollment.stopped_at is not None:
+                    continue
                 found = [
-                    i for i in invoices if i is not None and i.status in _PAYABLE and i.qbo_id not in planned
+                    ahead.invoices[i]
+                    for i in open_invoices.get(customer_id, [])
+                    if i in ahead.invoices and ahead.invoices[i].status in _PAYABLE and i not in planned
                 ]
-                queued += _plan_customer(ctx, session, settings, enrollment, found, today, now)
+                queued += _plan_customer(
+                    ctx, session, settings, enrollment, found, today, now, ahead, notices
+                )
+            queued += len(effects.enqueue_many(session, notices, company_id=realm_id, now=now))
     if local.hour >= settings.charge_hour:
         with ctx.db.transaction() as session:
             queued += _start_due(session, realm_id, today, now, plans.active_invoices(session, realm_id))
     if queued:
         ctx.wake("worker", None)
     return queued
+
+
+CUSTOMERS_AT_ONCE = 250
+
+
+@dataclass
+class _Ahead:
+    """A chunk of customers' rows read ahead: enrollments, invoices, saved methods (in the
+    session's identity map) and each invoice's attempts, oldest first."""
+
+    enrollments: dict[str, AutopayEnrollment]
+    invoices: dict[str, InvoiceRow]
+    history: dict[str, list[AutopayCharge]]
+
+    @classmethod
+    def read(
+        cls, session: Session, realm_id: str, customers: list[str], open_invoices: dict[str, list[str]]
+    ) -> _Ahead:
+        enrollments = {
+            e.customer_id: e
+            for e in session.scalars(
+                select(AutopayEnrollment).where(
+                    AutopayEnrollment.company_id == realm_id, AutopayEnrollment.customer_id.in_(customers)
+                )
+            )
+        }
+        methods = sorted({e.payment_method_id for e in enrollments.values()})
+        list(session.scalars(select(SavedMethodRow).where(SavedMethodRow.payment_method_id.in_(methods))))
+        ids = [i for c in customers for i in open_invoices.get(c, [])]
+        invoices: dict[str, InvoiceRow] = {}
+        history: dict[str, list[AutopayCharge]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            invoices.update(
+                (i.qbo_id, i)
+                for i in session.scalars(
+                    select(InvoiceRow).where(InvoiceRow.company_id == realm_id, InvoiceRow.qbo_id.in_(part))
+                )
+            )
+            for row in session.scalars(
+                select(AutopayCharge)
+                .where(AutopayCharge.company_id == realm_id, AutopayCharge.invoice_id.in_(part))
+                .order_by(AutopayCharge.created_at, AutopayCharge.attempt)
+            ):
+                history[row.invoice_id].append(row)
+        return cls(enrollments, invoices, history)
 
 
 def _open_invoices(session: Session, realm_id: str, customers: set[str]) -> dict[str, list[str]]:
@@ -113,6 +169,8 @@ def _plan_customer(
     invoices: list[InvoiceRow],
     today: date,
     now: datetime,
+    ahead: _Ahead,
+    notices: list[Payload],
 ) -> int:
     method = session.get(SavedMethodRow, enrollment.payment_method_id)
     if method is None or method.detached_at is not None:
@@ -123,7 +181,10 @@ def _plan_customer(
         day = charge_day(settings, invoice)
         if today < day - timedelta(days=settings.notice_days):
             continue
-        queued += _plan_invoice(ctx, session, settings, enrollment, invoice, day, today, now)
+        history = ahead.history.get(invoice.qbo_id, [])
+        queued += _plan_invoice(
+            ctx, session, settings, enrollment, invoice, day, today, now, history, notices
+        )
     return queued
 
 
@@ -136,9 +197,12 @@ def _plan_invoice(
     day: date,
     today: date,
     now: datetime,
+    history: list[AutopayCharge],
+    notices: list[Payload],
 ) -> int:
+    """``history``: the invoice's attempts, oldest first; the notice is added to ``notices`` (queued
+    by the caller with the rest of its chunk) and counted in the return only when queued here."""
     realm, balance = invoice.company_id, invoice.balance
-    history = store.charges_of(session, realm, invoice.qbo_id)
     attempt = 1
     for row in history:
         status = ChargeStatus(row.status)
@@ -173,7 +237,9 @@ def _plan_invoice(
         store.move(planned, ChargeStatus.OVER_CAP, now=now)
         outcome = AutopayOutcomeEmail(charge_key=planned.key, outcome=ChargeOutcome.OVER_CAP.value)
         return effects.enqueue(session, outcome, company_id=realm, now=now)
-    return announce(ctx, session, planned, now)
+    add_links(ctx, session, planned, now)
+    notices.append(AutopayNoticeEmail(charge_key=planned.key))
+    return 0
 
 
 def _stands(status: ChargeStatus, row: AutopayCharge, enrollment: AutopayEnrollment) -> bool:
@@ -185,27 +251,36 @@ def _stands(status: ChargeStatus, row: AutopayCharge, enrollment: AutopayEnrollm
     return status in _SETTLED and row.created_at >= enrollment.enrolled_at
 
 
-def announce(ctx: Context, session: Session, charge: AutopayCharge, now: datetime) -> int:
-    """The notice of a planned charge, with its skip and stop links (their digests stored now)."""
-    add_links(ctx, session, charge, now)
-    return effects.enqueue(
-        session, AutopayNoticeEmail(charge_key=charge.key), company_id=charge.company_id, now=now
-    )
-
-
 def add_links(ctx: Context, session: Session, charge: AutopayCharge, now: datetime) -> None:
+    """The skip and stop links of ``charge``, which the caller has just planned (``store.plan``)."""
     for purpose in PURPOSES:
         digest = ctx.links.digest(link_token(ctx, charge.company_id, purpose, charge.key))
         assert digest is not None
+        expires = now + LINK_LIFETIME
         store.add_link(
-            session, digest=digest, purpose=purpose, charge=charge, now=now, expires_at=now + LINK_LIFETIME
+            session,
+            digest=digest,
+            purpose=purpose,
+            charge=charge,
+            now=now,
+            expires_at=expires,
+            known_new=True,
         )
 
 
 def _start_due(session: Session, realm_id: str, today: date, now: datetime, planned: set[str]) -> int:
-    started = 0
-    for row in store.due(session, realm_id, today):
-        enrollment = store.active(session, realm_id, row.customer_id)
+    due = store.due(session, realm_id, today)
+    enrollments = {
+        e.customer_id: e
+        for e in session.scalars(
+            select(AutopayEnrollment).where(
+                AutopayEnrollment.company_id == realm_id, AutopayEnrollment.stopped_at.is_(None)
+            )
+        )
+    }
+    payloads: list[Payload] = []
+    for row in due:
+        enrollment = enrollments.get(row.customer_id)
         if (
             enrollment is None
             or enrollment.payment_method_id != row.payment_method_id
@@ -214,9 +289,9 @@ def _start_due(session: Session, realm_id: str, today: date, now: datetime, plan
             store.move(row, ChargeStatus.CANCELLED, now=now)
             continue
         store.move(row, ChargeStatus.CHARGING, now=now)
-        payload = ChargeEffect(charge_key=row.key, customer_id=row.customer_id)
-        started += effects.enqueue(session, payload, company_id=realm_id, now=now)
-    return started
+        payloads.append(ChargeEffect(charge_key=row.key, customer_id=row.customer_id))
+    # One multi-row insert per 500 charges, in the transaction that moved them to charging.
+    return len(effects.enqueue_many(session, payloads, company_id=realm_id, now=now))
 
 
 def over_cap(enrollment: AutopayEnrollment, amount: Decimal) -> bool:

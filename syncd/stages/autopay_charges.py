@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import AutopayCharge as ChargeEffect
-from syncd.catalog.payloads import AutopayOutcomeEmail
+from syncd.catalog.payloads_autopay import AutopayCharge as ChargeEffect
+from syncd.catalog.payloads_autopay import AutopayOutcomeEmail
 from syncd.context import Context
 from syncd.domain import MethodKind
 from syncd.domain.autopay import ChargeOutcome, ChargeStatus, Mandate, SavedCharge
@@ -24,12 +25,12 @@ from syncd.domain.stripe import PaymentIntent, PaymentIntentStatus
 from syncd.errors import DeclinedError, DeclineKind
 from syncd.stages import autocharge
 from syncd.stages.autopay import add_links, over_cap
+from syncd.stages.autopay_reread import BATCH, rereads_for
 from syncd.stages.card_requests import open_request
-from syncd.stages.notify import local_now
 from syncd.store import autopay as store
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed
-from syncd.store.models import AutopayCharge, AutopayEnrollment, MethodConsent, SavedMethodRow
+from syncd.store.models import AutopayCharge, AutopayEnrollment, InvoiceRow, MethodConsent, SavedMethodRow
 from syncd.worker import Done
 
 
@@ -60,13 +61,18 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         method_kind = method.kind if method else "card"
         capped = enrollment is not None and over_cap(enrollment, noticed + tolerance)
         mandate = _mandate(session, enrollment) if method_kind == MethodKind.US_BANK_ACCOUNT.value else None
+        mirrored = session.get(InvoiceRow, (realm, invoice_id))
+        mirrored_at = mirrored.mirrored_at if mirrored is not None else None
     if not usable and sent is None:
         # Once an amount was sent, Stripe may have taken it: a replay must learn the outcome.
         return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:autopay-off")
     amount = sent
     if amount is None:
         # Re-read just before charging: paid offline, voided or lowered is never over-charged.
-        fresh = ctx.qbo(realm).get_invoice(invoice_id)
+        # (Read with the company's next charges: one QBO query serves up to BATCH of them.)
+        fresh = rereads_for(ctx).invoice(
+            ctx, realm, invoice_id, others=lambda: _next_rereads(ctx, realm), mirrored_at=mirrored_at
+        )
         if fresh is None or not fresh.status.payable or fresh.balance <= 0:
             return _finish(ctx, key, ChargeStatus.CANCELLED, "skipped:not-payable")
         amount = min(fresh.balance, noticed + tolerance)
@@ -83,24 +89,40 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         payment_key=key,
         idempotency_key=effect.key,
         mandate=mandate,
+        first_send=sent is None,
     )
-    with ctx.db.transaction() as session:
-        # Committed before Stripe is called: a replay sends this amount, and the webhook of the
-        # payment finds its row.
+
+    def record(session: Session) -> None:
         held = session.get(AutopayCharge, key)
         assert held is not None
         held.amount = amount
-        autocharge.open_payment(session, request, method_kind=method_kind, now=ctx.clock())
-    # Read now: ``apply`` runs inside the worker's transaction and must not open another.
-    today = local_now(ctx, realm).date()
-    try:
-        intent = autocharge.charge(ctx, request)
-    except DeclinedError as exc:
-        declined = exc
-        return Done(
-            remote_id=f"declined:{exc.code}", apply=lambda s: _declined(ctx, s, request, declined, today)
+
+    return autocharge.attempt(
+        ctx,
+        request,
+        method_kind=method_kind,
+        record=record,
+        declined=lambda s, exc, today: _declined(ctx, s, request, exc, today),
+        charged=lambda s, intent: _charged(ctx, s, request, intent),
+    )
+
+
+def _next_rereads(ctx: Context, realm_id: str) -> list[str]:
+    """The invoices of the company's charges being started and not sent yet, in the order their
+    effects were queued (the order the worker claims them)."""
+    with ctx.db.transaction() as session:
+        return list(
+            session.scalars(
+                select(AutopayCharge.invoice_id)
+                .where(
+                    AutopayCharge.company_id == realm_id,
+                    AutopayCharge.status == ChargeStatus.CHARGING.value,
+                    AutopayCharge.amount.is_(None),
+                )
+                .order_by(AutopayCharge.charge_on, AutopayCharge.key)
+                .limit(BATCH)
+            )
         )
-    return Done(remote_id=intent.id, apply=lambda s: _charged(ctx, s, request, intent))
 
 
 def _mandate(session: Session, enrollment: AutopayEnrollment | None) -> Mandate | None:

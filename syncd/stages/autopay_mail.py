@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import AutopayNoticeEmail, AutopayOutcomeEmail
+from syncd.catalog.payloads_autopay import AutopayNoticeEmail, AutopayOutcomeEmail
 from syncd.context import Context
 from syncd.domain.autopay import ChargeOutcome, ChargeStatus
 from syncd.stages.autopay import PURPOSES, link_token, link_url

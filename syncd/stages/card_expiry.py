@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from syncd.catalog.payloads import CardExpiryEmail
+from syncd.catalog.payloads_email import CardExpiryEmail
 from syncd.context import Context
 from syncd.domain.methods import card_expires_on
 from syncd.stages.card_requests import email_context, open_request, request_key, token, url

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import CardRequestEmail, SetupCheckout
+from syncd.catalog.payloads import SetupCheckout
+from syncd.catalog.payloads_email import CardRequestEmail
 from syncd.context import Context
 from syncd.domain import SetupRequest
 from syncd.errors import PermanentError, ThrottledError, TransientError, ValidationError

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from syncd.catalog import EffectKind
-from syncd.catalog.payloads import PaymentEmail
+from syncd.catalog.payloads_email import PaymentEmail
 from syncd.context import Context
 from syncd.errors import PermanentError
 from syncd.stages import methods, views

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from syncd.catalog import EffectKind
-from syncd.catalog.payloads import InvoiceEmail, Notice, NoticeItem, ReminderEmail, StaffAlert
+from syncd.catalog.payloads_email import InvoiceEmail, Notice, NoticeItem, ReminderEmail, StaffAlert
 from syncd.config import CompanySettings, FirstSync
 from syncd.context import Context
 from syncd.domain import InvoiceStatus

@@ -6,7 +6,8 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import Payload, PaymentFailedEmail, ProcessingEmail, QboPayment, ReceiptEmail
+from syncd.catalog.payloads import Payload, QboPayment
+from syncd.catalog.payloads_email import PaymentFailedEmail, ProcessingEmail, ReceiptEmail
 from syncd.context import Context
 from syncd.domain.payments import PaymentStatus
 from syncd.stages.standing import count_against

@@ -25,7 +25,6 @@ from syncd.domain.stripe import PaymentIntent, PaymentIntentStatus
 from syncd.errors import DeclinedError, DeclineKind
 from syncd.stages import autocharge
 from syncd.stages.autopay_charges import mandate_of
-from syncd.stages.notify import local_now
 from syncd.stages.plans import missed, send_link
 from syncd.store import autopay, effects
 from syncd.store import plans as store
@@ -91,22 +90,20 @@ def charge(ctx: Context, effect: Claimed) -> Done:
         idempotency_key=effect.key,
         mandate=mandate,
     )
-    with ctx.db.transaction() as session:
-        # Committed before Stripe is called: a replay sends this amount, and the payment's
-        # webhook finds its row.
+
+    def record(session: Session) -> None:
         held = _row(session, key)
         assert held is not None
         held.charged = amount
-        autocharge.open_payment(session, request, method_kind=method_kind, now=ctx.clock())
-    today = local_now(ctx, realm).date()
-    try:
-        intent = autocharge.charge(ctx, request)
-    except DeclinedError as exc:
-        declined = exc
-        return Done(
-            remote_id=f"declined:{exc.code}", apply=lambda s: _declined(ctx, s, request, declined, today)
-        )
-    return Done(remote_id=intent.id, apply=lambda s: _charged(ctx, s, request, intent))
+
+    return autocharge.attempt(
+        ctx,
+        request,
+        method_kind=method_kind,
+        record=record,
+        declined=lambda s, exc, today: _declined(ctx, s, request, exc, today),
+        charged=lambda s, intent: _charged(ctx, s, request, intent),
+    )
 
 
 def _not_charged(session: Session, key: str, plan_active: bool, ctx: Context) -> None:

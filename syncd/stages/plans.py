@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import StaffAlert
+from syncd.catalog.payloads_email import StaffAlert
 from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.context import Context
 from syncd.domain import InvoiceStatus

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import RecurringEmail, StaffAlert
+from syncd.catalog.payloads_email import RecurringEmail, StaffAlert
 from syncd.context import Context
 from syncd.errors import PermanentError
 from syncd.stages.notify import local_now

@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import RecurringEmail, RecurringUpdate, StaffAlert
+from syncd.catalog.payloads import RecurringUpdate
+from syncd.catalog.payloads_email import RecurringEmail, StaffAlert
 from syncd.context import Context
 from syncd.domain.recurring import RecurAction, RecurringChange
 from syncd.stages.notify import local_now

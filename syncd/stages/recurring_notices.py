@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from syncd.catalog.payloads import RecurringEmail
+from syncd.catalog.payloads_email import RecurringEmail
 from syncd.context import Context
 from syncd.ports.recurring import TrialChoice
 from syncd.stages.card_requests import email_context

@@ -175,8 +175,11 @@ def add_link(
     charge: AutopayCharge,
     now: datetime,
     expires_at: datetime,
+    known_new: bool = False,
 ) -> None:
-    if session.get(AutopayLink, digest) is None:
+    """``known_new``: the caller planned ``charge`` in this transaction, so no link of it exists
+    (a link's digest derives from its charge's key): no read first."""
+    if known_new or session.get(AutopayLink, digest) is None:
         session.add(
             AutopayLink(
                 digest=digest,

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from syncd.ports.account_text import TEXT
 from syncd.ports.autopay import AutopayBackend, Enrolled, LinkView
 from syncd.ports.portal import Branding
-from syncd.web.account import ACTION
+from syncd.web.account_pages import ACTION
 from syncd.web.csrf import FIELD, Csrf
 from syncd.web.portal import brand_context, branded, consenting
 from syncd.web.templating import Templating

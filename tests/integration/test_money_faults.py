@@ -7,7 +7,13 @@ daemon meets on restart, some get Pay pressed in several tabs with different amo
 daemon's portal (the customer then tries every page they were given), and some syncd Payments are
 deleted in QBO (held for review until staff rebook them). After the last restart the books must
 audit clean with zero duplicate QBO entries, no charge without its QBO Payment and no customer
-charged more than their invoice's balance plus what a page paid while syncd closed it took."""
+charged more than their invoice's balance plus what a page paid while syncd closed it took.
+
+A due day of automatic charges meets the same: enrolled customers noticed three days before, some
+invoices voided, paid or lowered in QBO since (unannounced), some charges skipped or autopay turned
+off from the notice; the daemon is killed while it charges, Stripe enforces its rate limits and
+fails some calls. Each invoice gets at most one PaymentIntent, none of the cancelled ones any, a
+lowered one never more than is left, and the books audit clean."""
 
 from __future__ import annotations
 
@@ -19,12 +25,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
 import pytest
 import requests
+from autopay_scene import enroll_customer
+from method_rows import card_on_file
 from overcharge import overcharges
 from sqlalchemy import func, select
 from world import Daemon, World
@@ -35,13 +43,19 @@ from connectors.stripe.simulator.errors import ApiError
 from syncd.audit import run_audit
 from syncd.bootstrap import build_context
 from syncd.cli import main as cli_main
+from syncd.companies import ensure_companies
 from syncd.config import Settings, load
 from syncd.context import Context
 from syncd.errors import TransientError
 from syncd.links import Links
 from syncd.secrets import SecretBox
+from syncd.stages import autopay
+from syncd.stages.autopay import link_token
+from syncd.stages.autopay_account import AutopayService
 from syncd.stages.collect import open_attempt
-from syncd.store.models import Effect, EntryReview, InboxEvent, InvoiceRow, PaymentRow
+from syncd.stages.pull import pull
+from syncd.store import autopay as autopay_store
+from syncd.store.models import AutopayCharge, Effect, EntryReview, InboxEvent, InvoiceRow, PaymentRow
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -534,3 +548,210 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
     args = ["--config", str(world.config_path), "audit", "--company", run.realm]
     dates = ["--from", first.isoformat(), "--to", last.isoformat(), "--no-qbo-reads"]
     assert cli_main.run([*args, *dates]) == 0
+
+
+# -- a due day of automatic charges ----------------------------------------------------------------
+
+AUTOPAY_CUSTOMERS = 60
+AUTOPAY_KILLS = 5
+AUTOPAY = "[company.autopay]\nenabled = true\ncharge_hour = 0\nnotice_days = 3\nretry_days = []\n"
+
+
+class DueDay:
+    """Enrolled customers, each with one invoice due today whose notice went out three days ago,
+    and what happened to some of those invoices before today: voided, paid or lowered in QBO
+    (no webhook tells syncd), skipped or autopay turned off from the notice.
+
+    Autopay is one kind of scheduled charge; installment plans and authorisation holds (built
+    next) add theirs in ``plan`` beside it, name the items they must never charge in
+    ``never_charged`` and the amounts they must charge in ``expected``; the checks are shared."""
+
+    def __init__(self, world: World, settings: Settings, rng: random.Random) -> None:
+        self.world = world
+        self.realm = world.qbo.realm_id
+        self.rng = rng
+        self.today = datetime.now(UTC).date()
+        noticed = datetime.now(UTC) - timedelta(days=3)
+        # syncd as it ran three days ago: the mirror, the enrollments, the notices.
+        self.before = build_context(settings, clock=lambda: noticed)
+        self.invoices: dict[str, str] = {}  # invoice -> QBO customer
+        self.expected: dict[str, Decimal] = {}  # invoice -> the one amount it must be charged
+        self.never_charged: dict[str, str] = {}  # invoice -> why
+        self.lowered: dict[str, Decimal] = {}  # invoice -> the most it may be charged today
+
+    def plan(self) -> None:
+        qbo = self.world.qbo
+        for n in range(AUTOPAY_CUSTOMERS):
+            email = f"auto{n}@example.com"
+            customer = qbo.create_entity(
+                "Customer", {"DisplayName": f"Autopay {n}", "PrimaryEmailAddr": {"Address": email}}
+            )
+            amount = Decimal(self.rng.randint(2_000, 40_000)) / 100
+            invoice = qbo.add_invoice(customer, amount, due_date=self.today, email=email)
+            self.invoices[invoice] = customer
+            self.expected[invoice] = amount
+        ctx = self.before
+        ensure_companies(ctx)
+        pull(ctx, self.realm)
+        with ctx.db.transaction() as s:
+            for customer in self.invoices.values():
+                cus, method = self.world.stripe.save_method(f"Autopay {customer}")
+                s.add(card_on_file(method, self.realm, customer, ctx.clock(), stripe_customer_id=cus))
+                enroll_customer(s, self.realm, customer, method, ctx.clock())
+        queued = autopay.run(ctx, self.realm)
+        assert queued == AUTOPAY_CUSTOMERS, queued  # one notice each, the charge scheduled today
+
+    def change_before_the_due_day(self) -> None:
+        """The bookkeeper's and the customers' doings since the notices (QBO's webhooks lost)."""
+        self.world.qbo.set_webhook_url(None)
+        ids = sorted(self.invoices, key=int)
+        self.rng.shuffle(ids)
+        voided, paid, lowered, skipped, stopped = ids[:5], ids[5:10], ids[10:15], ids[15:19], ids[19:22]
+        for invoice in voided:
+            self.world.qbo.void_invoice(invoice)
+            self.never_charged[invoice] = "voided"
+        for invoice in paid:
+            self.world.qbo.record_offline_payment(invoice, self.expected[invoice])
+            self.never_charged[invoice] = "paid"
+        for invoice in lowered:
+            part = (self.expected[invoice] / 4).quantize(CENT)
+            self.world.qbo.record_offline_payment(invoice, part)
+            # A new notice and a later day once the mirror sees it; charged before, only what is left.
+            self.lowered[invoice] = self.expected.pop(invoice) - part
+        service = AutopayService(self.before)
+        for purpose, chosen in (("skip", skipped), ("stop", stopped)):
+            for invoice in chosen:
+                key = self.charge_key(invoice)
+                assert service.use_link(link_token(self.before, self.realm, purpose, key)) is not None
+                self.never_charged[invoice] = f"{purpose} from the notice"
+        for invoice in self.never_charged:
+            self.expected.pop(invoice, None)
+
+    def charge_key(self, invoice: str) -> str:
+        with self.before.db.transaction() as s:
+            (row,) = autopay_store.charges_of(s, self.realm, invoice)
+            return row.key
+
+    def intents(self) -> dict[str, list[dict[str, object]]]:
+        """Every PaymentIntent Stripe holds, by the invoice its metadata names."""
+        found: dict[str, list[dict[str, object]]] = {}
+        for intent in self.world.stripe.objects("payment_intent"):
+            found.setdefault(str(intent["metadata"].get("invoice_ids")), []).append(intent)
+        return found
+
+    def charging(self) -> int:
+        with self.before.db.transaction() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).where(
+                        AutopayCharge.company_id == self.realm, AutopayCharge.status == "charging"
+                    )
+                )
+                or 0
+            )
+
+
+def _pending(ctx: Context, realm: str, first: date, last: date) -> list[str]:
+    db = ctx.db
+    with db.transaction() as s:
+        pending = s.scalar(select(func.count()).where(Effect.status == "pending"))
+        backlog = s.scalar(select(func.count()).where(InboxEvent.processed_at.is_(None)))
+        charging = s.scalar(select(func.count()).where(AutopayCharge.status == "charging"))
+    left = [
+        f"{n} {what}"
+        for n, what in ((pending, "effects pending"), (backlog, "events"), (charging, "charging"))
+        if n
+    ]
+    if not left:
+        left.extend(d.line() for d in run_audit(ctx, realm, first, last, verify_qbo=False).differences[:5])
+    return left
+
+
+def test_kills_during_a_due_day_of_automatic_charges_charge_each_invoice_once(
+    world: World, daemon: Callable[[], Daemon]
+) -> None:
+    rng = random.Random(SEED + 13)
+    settings = _configure(world, refunds_reopen=False)
+    world.config_path.write_text(
+        world.config_path.read_text().replace("reminder_days = []", 'reminder_days = []\ntimezone = "UTC"')
+        + AUTOPAY
+    )
+    settings = load(world.config_path)
+    day = DueDay(world, settings, rng)
+    day.plan()
+    day.change_before_the_due_day()
+    day.before.db.dispose()
+
+    # The due day: Stripe enforces its rate limits, fails some calls and duplicates webhooks.
+    world.stripe.limits.enabled = True
+    world.stripe.faults.error_rate = 0.05
+    world.stripe.webhooks.duplicate = True
+    proc = daemon()
+    proc.start(ready_timeout=60)
+    kills = 0
+    # The first kill once charging has begun (the charge step runs in the first cycle), the
+    # others at random moments of what is left.
+    world.wait_until(lambda: world.stripe.objects("payment_intent"), timeout=60, what="a first charge")
+    while kills < AUTOPAY_KILLS:
+        world.stripe.faults.throttle_next(rng.randint(0, 3))
+        time.sleep(rng.uniform(0.0, 0.6) if kills == 0 else rng.uniform(0.3, 2.5))
+        proc.kill()
+        kills += 1
+        time.sleep(rng.uniform(0.0, 0.5))
+        proc.start(ready_timeout=60)
+    world.stripe.faults.reset()
+
+    ctx = build_context(settings)
+    first, last = day.today - timedelta(days=4), day.today + timedelta(days=1)
+    try:
+        world.wait_until(
+            lambda: not _pending(ctx, day.realm, first, last),
+            timeout=180,
+            interval=2.0,
+            what=lambda: f"due day done: {_pending(ctx, day.realm, first, last)}\n{proc.tail()}",
+        )
+        assert proc.stop() == 0, proc.tail()
+        report = run_audit(ctx, day.realm, first, last)
+    finally:
+        ctx.db.dispose()
+    assert report.clean, report.to_text()
+
+    intents = day.intents()
+    # Zero double charges: one PaymentIntent per invoice at most, whatever was replayed.
+    assert all(len(found) == 1 for found in intents.values()), {k: len(v) for k, v in intents.items()}
+    # Zero charges on what was paid, voided, skipped or turned off before the due day.
+    touched = {i: why for i, why in day.never_charged.items() if i in intents}
+    assert not touched, touched
+    # Every other invoice charged once, for what was left of it, and booked in QBO.
+    charged = {
+        invoice: Decimal(int(str(found[0]["amount"]))) / 100
+        for invoice, found in intents.items()
+        if found[0]["status"] == "succeeded"
+    }
+    lowered = {i: charged.pop(i) for i in day.lowered if i in charged}
+    assert charged == day.expected, (charged, day.expected)
+    assert all(amount == day.lowered[i] for i, amount in lowered.items()), (lowered, day.lowered)
+    booked = Counter(
+        str(t.get("TxnId"))
+        for p in world.qbo.entities("Payment")
+        if "Stripe" in str(p.get("PrivateNote"))
+        for line in p.get("Line", [])
+        for t in line.get("LinkedTxn", [])
+    )
+    assert {i: booked[i] for i in [*day.expected, *lowered]} == dict.fromkeys([*day.expected, *lowered], 1)
+    with day.before.db.transaction() as s:
+        failed = s.scalars(select(Effect).where(Effect.status == "failed")).all()
+        assert not failed, [(e.key, e.last_error) for e in failed]
+    assert world.stripe.limits.admitted > 0
+    # A lowered invoice the mirror saw first got a new notice and a later day, at what is left.
+    with day.before.db.transaction() as s:
+        for invoice, left in day.lowered.items():
+            if invoice not in lowered:
+                last = autopay_store.charges_of(s, day.realm, invoice)[-1]
+                assert (last.status, last.balance, last.charge_on) == (
+                    "scheduled",
+                    left,
+                    day.today + timedelta(3),
+                )
+    figures = {"charged": len(charged), "lowered_charged": len(lowered), "never": len(day.never_charged)}
+    print("due day", figures, "429s", world.stripe.limits.throttled, flush=True)

@@ -11,6 +11,8 @@ from syncd import worker
 from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve, serial_group
 from syncd.catalog import payloads as p
 from syncd.catalog import payloads_authorizations as pa
+from syncd.catalog import payloads_autopay as pu
+from syncd.catalog import payloads_email as pe
 from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.catalog.payloads_writeoff import WriteOffBooking, WrittenOffLine
 from syncd.errors import PermanentError
@@ -141,10 +143,10 @@ def test_payloads_written_before_the_catalog_still_load(kind: EffectKind) -> Non
 def test_typed_reads_of_old_rows() -> None:
     links = p.InvoiceLinks.of(Row("qbo.invoice_links", WRITTEN_BEFORE[EffectKind.QBO_INVOICE_LINKS][0]))
     assert links.invoices == (p.LinkItem("1", "3", None), p.LinkItem("2", None, "paid by card"))
-    notice = p.Notice.of(Row("email.notice", WRITTEN_BEFORE[EffectKind.EMAIL_NOTICE][0]))
-    assert notice.items[1] == p.NoticeItem("2", "reminder", 7) and notice.to == "a@example.com"
+    notice = pe.Notice.of(Row("email.notice", WRITTEN_BEFORE[EffectKind.EMAIL_NOTICE][0]))
+    assert notice.items[1] == pe.NoticeItem("2", "reminder", 7) and notice.to == "a@example.com"
     assert p.QboPayment.of(Row("qbo.payment", {"payment_key": "pay:1"})).round == 0
-    assert p.StaffAlert.of(Row("email.staff", {})).title == "syncd needs attention"
+    assert pe.StaffAlert.of(Row("email.staff", {})).title == "syncd needs attention"
     assert p.QboDispute.of(Row("qbo.dispute", {"dispute_id": "d", "balance_txn_id": "t"})).fee_only is False
 
 
@@ -155,7 +157,7 @@ def test_a_payload_of_another_kind_or_missing_a_field_is_a_permanent_error() -> 
         p.QboRefund.of(Row("qbo.refund", {}))
     with pytest.raises(PermanentError):
         p.QboRefund.of(Row("qbo.gone", {"refund_id": "re_1"}))
-    assert p.PaymentEmail.of(Row("email.receipt", {"payment_key": "k"})) == p.ReceiptEmail("k", ref="")
+    assert pe.PaymentEmail.of(Row("email.receipt", {"payment_key": "k"})) == pe.ReceiptEmail("k", ref="")
 
 
 # Keys as the code before the catalog built them: a changed key would perform an effect twice.
@@ -194,27 +196,27 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         None,
     ),
     (p.PayoutFailed("po_1"), "qbo:payout_failed:po_1", None),
-    (p.ReceiptEmail("pay:1", ref="pi_1"), "email:receipt:pi_1", None),
-    (p.ProcessingEmail("pay:1", ref="pi_1"), "email:processing:pi_1", None),
-    (p.PaymentFailedEmail("pay:1", ref="pi_1"), "email:payment_failed:pi_1", None),
-    (p.PaymentFailedEmail("pay:1", ref="pi_1", returned=True), "email:payment_returned:pi_1", None),
-    (p.SignInEmail("n", "a@example.com", token_digest="d1"), "email:signin:d1", None),
-    (p.StaffAlert("T", "B", ident="refund-failed:re_1"), "email:staff:refund-failed:re_1", None),
-    (p.Notice("7", day="2026-11-01"), "email:notice:c1:7:2026-11-01", None),
-    (p.InvoiceEmail("1"), "email:invoice:c1:1", None),
-    (p.ReminderEmail("1", days=7), "email:reminder:c1:1:7", None),
+    (pe.ReceiptEmail("pay:1", ref="pi_1"), "email:receipt:pi_1", None),
+    (pe.ProcessingEmail("pay:1", ref="pi_1"), "email:processing:pi_1", None),
+    (pe.PaymentFailedEmail("pay:1", ref="pi_1"), "email:payment_failed:pi_1", None),
+    (pe.PaymentFailedEmail("pay:1", ref="pi_1", returned=True), "email:payment_returned:pi_1", None),
+    (pe.SignInEmail("n", "a@example.com", token_digest="d1"), "email:signin:d1", None),
+    (pe.StaffAlert("T", "B", ident="refund-failed:re_1"), "email:staff:refund-failed:re_1", None),
+    (pe.Notice("7", day="2026-11-01"), "email:notice:c1:7:2026-11-01", None),
+    (pe.InvoiceEmail("1"), "email:invoice:c1:1", None),
+    (pe.ReminderEmail("1", days=7), "email:reminder:c1:1:7", None),
     (
-        p.CardRequestEmail("7", "2026-11-01", request_key="card:c1:7:2026-11-01"),
+        pe.CardRequestEmail("7", "2026-11-01", request_key="card:c1:7:2026-11-01"),
         "email:card:c1:7:2026-11-01",
         None,
     ),
     (
-        p.CardExpiryEmail("pm_1", "expiry-pm_1-2026-12", expiry="2026-12"),
+        pe.CardExpiryEmail("pm_1", "expiry-pm_1-2026-12", expiry="2026-12"),
         "email:card-expiry:c1:pm_1:2026-12",
         None,
     ),
     (p.RecurringUpdate("9", "cancel", "2026-11-01", version="3"), "qbo:recurring:c1:9:cancel:3", None),
-    (p.RecurringEmail("9", "trial", "2026-12-01"), "email:recurring:c1:9:trial:2026-12-01", None),
+    (pe.RecurringEmail("9", "trial", "2026-12-01"), "email:recurring:c1:9:trial:2026-12-01", None),
     (
         p.TextMessage("7", "Pay: https://x/p/1", "2026-11-01T12:00:00+00:00", purpose="reminder", ref="1-3"),
         "sms:c1:reminder:1-3",
@@ -233,13 +235,13 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         None,
     ),
     (
-        p.AutopayCharge("autopay:c1:1:120.000:1", customer_id="7"),
+        pu.AutopayCharge("autopay:c1:1:120.000:1", customer_id="7"),
         "stripe:autopay:c1:1:120.000:1",
         "money:c1:7",
     ),
-    (p.AutopayNoticeEmail("autopay:c1:1:120.000:1"), "email:notice:autopay:c1:1:120.000:1", None),
+    (pu.AutopayNoticeEmail("autopay:c1:1:120.000:1"), "email:notice:autopay:c1:1:120.000:1", None),
     (
-        p.AutopayOutcomeEmail("autopay:c1:1:120.000:1", "retry"),
+        pu.AutopayOutcomeEmail("autopay:c1:1:120.000:1", "retry"),
         "email:outcome:autopay:c1:1:120.000:1:retry",
         None,
     ),

@@ -160,23 +160,7 @@ class Receivables:
         for invoice_id, amount in links:
             per_invoice[invoice_id] = per_invoice.get(invoice_id, ZERO) + amount
         for invoice_id, amount in per_invoice.items():
-            invoice = self.state.table("Invoice").get(invoice_id)
-            if invoice is None:
-                raise QboFault(
-                    400, "2500", "Invalid Reference Id", f"Invalid Reference Id : Invoice {invoice_id}"
-                )
-            if invoice.get("CustomerRef", {}).get("value") != customer["Id"]:
-                raise business_rule(f"Invoice {invoice_id} belongs to another customer", code="6190")
-            if invoice.get("CurrencyRef", {}).get("value") != currency:
-                raise business_rule(
-                    f"Invoice {invoice_id} is in another currency than the payment", code="6000"
-                )
-            balance = money(invoice.get("Balance", 0))
-            if amount > balance:
-                raise business_rule(
-                    f"The payment amount {amount} exceeds the open balance {balance} of invoice {invoice_id}",
-                    code="6140",
-                )
+            self._check_linked("Invoice", invoice_id, amount, customer, currency)
         body["TotalAmt"] = total
         body["UnappliedAmt"] = total - applied
         body["ProcessPayment"] = bool(body.get("ProcessPayment", False))
@@ -218,24 +202,31 @@ class Receivables:
         for memo_id, amount in credits:
             per_memo[memo_id] = per_memo.get(memo_id, ZERO) + amount
         for memo_id, amount in per_memo.items():
-            memo = self.state.table("CreditMemo").get(memo_id)
-            if memo is None:
-                raise QboFault(
-                    400, "2500", "Invalid Reference Id", f"Invalid Reference Id : CreditMemo {memo_id}"
-                )
-            if memo.get("CustomerRef", {}).get("value") != customer["Id"]:
-                raise business_rule(f"Credit memo {memo_id} belongs to another customer", code="6190")
-            if memo.get("CurrencyRef", {}).get("value") != currency:
-                raise business_rule(
-                    f"Credit memo {memo_id} is in another currency than the payment", code="6000"
-                )
-            remaining = money(memo.get("RemainingCredit", 0))
-            if amount > remaining:
-                raise business_rule(
-                    f"The amount {amount} exceeds the remaining credit {remaining} of credit memo {memo_id}",
-                    code="6140",
-                )
+            self._check_linked("CreditMemo", memo_id, amount, customer, currency)
         return sum(per_memo.values(), ZERO)
+
+    def _check_linked(
+        self, entity: str, txn_id: str, amount: Decimal, customer: Entity, currency: Any
+    ) -> None:
+        """A transaction a payment line links: it exists, is the payer's, in the payment's currency,
+        and has ``amount`` left open (an invoice's Balance, a credit memo's RemainingCredit)."""
+        invoice = entity == "Invoice"
+        name = "Invoice" if invoice else "Credit memo"
+        found = self.state.table(entity).get(txn_id)
+        if found is None:
+            raise QboFault(400, "2500", "Invalid Reference Id", f"Invalid Reference Id : {entity} {txn_id}")
+        if found.get("CustomerRef", {}).get("value") != customer["Id"]:
+            raise business_rule(f"{name} {txn_id} belongs to another customer", code="6190")
+        if found.get("CurrencyRef", {}).get("value") != currency:
+            raise business_rule(f"{name} {txn_id} is in another currency than the payment", code="6000")
+        left = money(found.get("Balance" if invoice else "RemainingCredit", 0))
+        if amount > left:
+            raise business_rule(
+                f"The payment amount {amount} exceeds the open balance {left} of invoice {txn_id}"
+                if invoice
+                else f"The amount {amount} exceeds the remaining credit {left} of credit memo {txn_id}",
+                code="6140",
+            )
 
     def apply_credits(self, payment_id: str, credits: list[tuple[str, Decimal]], sign: int) -> list[str]:
         """Use (sign +1) or give back (sign -1) a payment's credit memo amounts: the memo's

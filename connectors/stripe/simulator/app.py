@@ -30,12 +30,13 @@ from connectors.stripe.simulator import (
     webhook_endpoints,
 )
 from connectors.stripe.simulator.accounts import Accounts
-from connectors.stripe.simulator.errors import ApiError, auth_missing, not_found_route
+from connectors.stripe.simulator.errors import ApiError, auth_missing, not_found_route, rate_limited
 from connectors.stripe.simulator.expand import expand
 from connectors.stripe.simulator.faults import Faults
 from connectors.stripe.simulator.forms import parse_pairs, str_list, validate
 from connectors.stripe.simulator.idempotency import IdempotencyKeys
 from connectors.stripe.simulator.ids import new_id
+from connectors.stripe.simulator.limits import RateLimits
 from connectors.stripe.simulator.routing import Ctx, Route
 from connectors.stripe.simulator.state import RequestInfo, SimState
 
@@ -69,8 +70,10 @@ class ApiFront:
         keys: IdempotencyKeys,
         after: Callable[[], None],
         accounts: Accounts | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self.state = state
+        self.limits = RateLimits() if limits is None else limits
         if accounts is None:
             accounts = Accounts()
             accounts.add(state)
@@ -98,11 +101,13 @@ class ApiFront:
         state = self._authenticate(
             request.headers.get("authorization"), request.headers.get("stripe-account")
         )
+        method, path = request.method, request.url.path
+        route, path_args = self._route(method, path)
+        if not self.limits.admit(state.account, f"{method} {route.template}"):
+            raise rate_limited()
         fault = self.faults.pick()
         if fault is not None:
             raise fault
-        method, path = request.method, request.url.path
-        route, path_args = self._route(method, path)
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True) if method == "POST" else []
         pairs += parse_qsl(request.url.query, keep_blank_values=True)
         key = request.headers.get("idempotency-key") if method == "POST" else None

@@ -13,7 +13,15 @@ from typing import Any
 
 from connectors.lifecycle import Served
 from connectors.serving import ThreadedServer
-from connectors.stripe.simulator import checkout_flow, disputes, payouts, refunds, webhook_endpoints
+from connectors.stripe.simulator import (
+    checkout_flow,
+    customers,
+    disputes,
+    payment_methods,
+    payouts,
+    refunds,
+    webhook_endpoints,
+)
 from connectors.stripe.simulator.accounts import Accounts
 from connectors.stripe.simulator.app import ApiFront, build_app
 from connectors.stripe.simulator.clock import SimClock
@@ -22,6 +30,7 @@ from connectors.stripe.simulator.faults import Faults
 from connectors.stripe.simulator.hosted_page import success_target
 from connectors.stripe.simulator.idempotency import IdempotencyKeys
 from connectors.stripe.simulator.ids import random_token
+from connectors.stripe.simulator.limits import RateLimits
 from connectors.stripe.simulator.payment_methods import BEHAVIOURS, DEFAULT_EXPIRY
 from connectors.stripe.simulator.state import SimConfig, SimState
 from connectors.stripe.simulator.store import Store
@@ -99,8 +108,12 @@ class StripeSimulator(Served):
         self._accounts = Accounts()
         self._accounts.add(self._state)
         self.faults = Faults(fault_seed)
+        # Stripe's published rate limits; off by default (``limits.enabled = True`` to enforce).
+        self.limits = RateLimits()
         self._keys = IdempotencyKeys()
-        self._front = ApiFront(self._state, self.faults, self._keys, self.webhooks.commit, self._accounts)
+        self._front = ApiFront(
+            self._state, self.faults, self._keys, self.webhooks.commit, self._accounts, self.limits
+        )
         self._server = ThreadedServer(build_app(self._front), host, port)
         config.public_url = public_url or self._server.url
         self._automatic_payouts = automatic_payouts
@@ -273,6 +286,21 @@ class StripeSimulator(Served):
         """What the dashboard's "Roll key" does: from now on only ``new_key`` is accepted."""
         with self._lock:
             self._state.config.api_key = new_key
+
+    def save_method(
+        self,
+        name: str,
+        token: str = "pm_card_visa",  # noqa: S107 (a Stripe test payment method, not a secret)
+        account: str | None = None,
+    ) -> tuple[str, str]:
+        """A customer with the test method ``token`` attached, as setup-mode Checkout leaves them
+        (a seeding shortcut: no API request is counted or limited); (customer id, method id)."""
+        with self._lock:
+            state = self._account(account=account)
+            customer = customers.new_customer(state, {"name": name})
+            method = payment_methods.attach(state, payment_methods.resolve(state, token), customer["id"])
+        self.webhooks.commit()
+        return str(customer["id"]), str(method["id"])
 
     def set_payment_method_behaviour(self, payment_method_id: str, behaviour: str) -> None:
         """Make a saved method behave differently from now on (e.g. a saved card that starts

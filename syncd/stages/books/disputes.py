@@ -8,7 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from syncd.catalog.payloads import DisputePlan, PaymentFailedEmail, QboDispute, QboVoid
+from syncd.catalog.payloads import DisputePlan, QboDispute, QboVoid
+from syncd.catalog.payloads_email import PaymentFailedEmail
 from syncd.context import Context
 from syncd.domain import (
     Dispute,

@@ -328,6 +328,7 @@ class FakeStripe:
         metadata: dict[str, str],
         idempotency_key: str,
         mandate: Mandate | None = None,
+        first_send: bool = False,
     ) -> PaymentIntent:
         self._customer(customer_id)
 

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from syncd.catalog import Serial
-from syncd.catalog.payloads import InvoiceEmail, QboPayment, ReceiptEmail
+from syncd.catalog.payloads import QboPayment
+from syncd.catalog.payloads_email import InvoiceEmail, ReceiptEmail
 from syncd.store import effects
 from syncd.store.effects import LeaseLost
 from syncd.store.engine import Database
