@@ -389,8 +389,13 @@ def test_automatic_payments_under_syncd_run(
             assert len(SKIP.findall(told.text)) == 2, token
         elif word == "stopped":  # autopay off for the card, a link to give a new one
             assert "/c/" in told.text, token
-        else:  # authentication_required: finish the payment on the invoice's page
-            assert "/i/" in told.text, token
+            page = shop.signed_in(who).get(f"{world.url}/account/autopay", timeout=10).text
+            assert "Autopay is <strong>off</strong>" in page, token
+        else:  # authentication_required: finish the payment on the invoice's page, on-session
+            [link] = world.portal_links(told.text)
+            assert link == shop.links.url(shop.realm, who.invoice_id), token
+            page = requests.get(link, timeout=10)
+            assert page.status_code == 200 and 'name="csrf_token"' in page.text, token
         assert [i["status"] for i in shop.intents(who.invoice_id)] != ["succeeded"], token
     # P-1's retry declined too: the down payment is missed; the customer and staff are told.
     [missed] = shop.wait_mail(planned.email, "Installment missed")
@@ -415,6 +420,9 @@ def test_automatic_payments_under_syncd_run(
     world.wait_until(
         lambda: all(len(shop.intents(invoice)) == 2 for invoice in retried), timeout=45, what="the retries"
     )
+    for who, (_, word) in zip(declined, DECLINES, strict=True):
+        if word == "try again":  # no retry left: the customer is told it did not go through
+            shop.wait_mail(who.email, "did not go through")
     for day in (10, 14, 17):  # P-1's installments: charged on 10 and 17, each after its notice
         days.to(day)
         cycled(world, days)
