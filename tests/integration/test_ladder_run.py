@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,14 +18,11 @@ from typing import Any
 import pytest
 import requests
 from outside import COMPANY_NAME
+from sim_days import Days, cycled, world_on
 from sqlalchemy import select
 from world import Daemon, PortalClient, World
 
-from connectors.email.sink import SmtpSink
-from connectors.quickbooks.simulator import QboSimulator
-from connectors.quickbooks.simulator.wire import COMPANY_TZ
 from connectors.sms.simulator import TwilioSimulator
-from connectors.stripe.simulator import StripeSimulator
 from syncd.clock import SIMULATED_CLOCK_ENV
 from syncd.links import Links
 from syncd.secrets import SecretBox
@@ -47,61 +42,17 @@ LAST_DAY = 9  # the day the customer pays: the clock is then back near real time
 STEPS = '["-2:email:reminder_before", "0:email:reminder_due", "2:both:reminder_after", "4:both:final_notice"]'
 
 
-class Days:
-    """The clock of QBO, Stripe and the daemon: 10:00 company time on day 0, moved by whole days.
-    Day ``LAST_DAY`` is today, so the Stripe simulator's signed events are near real time when the
-    customer pays (Stripe's SDK checks their age against the real clock)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        local_today = datetime.now(COMPANY_TZ).date() - timedelta(days=LAST_DAY)
-        day0 = datetime(local_today.year, local_today.month, local_today.day, 10, tzinfo=COMPANY_TZ)
-        self.offset = day0.astimezone(UTC) - datetime.now(UTC)
-        self.day = 0
-        self.stripe: StripeSimulator | None = None
-        self._write()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def date(self, day: int | None = None) -> date:
-        return (
-            (self() + timedelta(days=(day if day is not None else self.day) - self.day))
-            .astimezone(COMPANY_TZ)
-            .date()
-        )
-
-    def to(self, day: int) -> None:
-        self.offset += timedelta(days=day - self.day)
-        self.day = day
-        self._write()
-        if self.stripe is not None:
-            self.stripe.clock.advance(max(self() - self.stripe.clock.now(), timedelta(0)))
-
-    def _write(self) -> None:
-        part = self.path.with_suffix(".part")
-        part.write_text(f"{self.offset.total_seconds():.6f}\n")
-        part.replace(self.path)
-
-
 @pytest.fixture
 def days(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Days:
-    clock = Days(tmp_path / "clock-offset")
+    clock = Days(tmp_path / "clock-offset", today=LAST_DAY)
     monkeypatch.setenv(SIMULATED_CLOCK_ENV, str(clock.path))  # the daemon's and the CLI's clock
     return clock
 
 
 @pytest.fixture
 def world(tmp_path: Path, days: Days) -> Iterator[World]:
-    state = tmp_path / "state"
-    state.mkdir()
-    with (
-        QboSimulator(seed=7, invoices=0, now=days) as qbo,
-        StripeSimulator(now=days().replace(microsecond=0)) as stripe,
-        SmtpSink() as sink,
-    ):
-        days.stripe = stripe
-        yield World(qbo=qbo, stripe=stripe, sink=sink, state_dir=state)
+    with world_on(days, tmp_path / "state") as made:
+        yield made
 
 
 @pytest.fixture
@@ -134,21 +85,6 @@ attest_qbo_mobile = true
 """
     world.config_path.write_text(text)
     return Links(SecretBox(settings.secret_key).purpose_key("portal-links"), settings.public_url)
-
-
-def _cycled(world: World, days: Days) -> None:
-    """Wait for a full company cycle that began after the clock moved (pull .. reminders ..
-    ladder), then for the worker to have had its turns."""
-    moved = days()
-
-    def pulled() -> datetime | None:
-        at = world.company().last_pull_at
-        return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
-
-    world.wait_until(lambda: (pulled() or moved) > moved, timeout=30, what="a pull after the move")
-    first = pulled()
-    world.wait_until(lambda: pulled() != first, timeout=30, what="the cycle after it")
-    time.sleep(1.0)
 
 
 def _to_customer(world: World) -> list[Any]:
@@ -299,7 +235,7 @@ def test_a_customer_climbs_the_whole_ladder_under_syncd_run(
 
     # Day 0: the first sync emails both invoices; that is the customer's message of the day.
     assert "2 invoices" in _wait_mail(world, 1, "the invoice email").subject
-    _cycled(world, days)
+    cycled(world, days)
     assert len(_to_customer(world)) == 1 and _outbound(twilio) == []
 
     # Day 1: L-1 is two days from due (the -2 step it reached on day 0 waited a day).
@@ -318,7 +254,7 @@ def test_a_customer_climbs_the_whole_ladder_under_syncd_run(
     world.wait_until(lambda: len(_outbound(twilio)) == 1, timeout=30, what="the after-due text")
     (text,) = _outbound(twilio)
     assert "2 invoices" in text.body and "is overdue" in text.body and "/account" in text.body
-    _cycled(world, days)
+    cycled(world, days)
     assert len(_to_customer(world)) == 4 and len(_outbound(twilio)) == 1  # one message a day
 
     # Day 6: L-1's final notice (L-2 due today rides along), by email and text; the account goes
@@ -344,7 +280,7 @@ def test_a_customer_climbs_the_whole_ladder_under_syncd_run(
 
     # Day 8: L-2's +2 step falls due, but the promise pauses it; no hold while it is open.
     days.to(8)
-    _cycled(world, days)
+    cycled(world, days)
     assert len(_to_customer(world)) == 5
     assert _account(world, customer) == (ANA, False)
 
@@ -391,7 +327,7 @@ def test_a_customer_climbs_the_whole_ladder_under_syncd_run(
     ana.record(customer, "payment", check, page=account_page)
     ana.record(customer, "payment", check, page=account_page)
     world.wait_until(lambda: bool(_payments_for(world, first)), timeout=30, what="the check in QBO")
-    _cycled(world, days)
+    cycled(world, days)
     (booked,) = _payments_for(world, first)
     assert Decimal(str(booked["TotalAmt"])) == Decimal("240.00")
     assert _account(world, customer)[1]  # L-2 is still overdue: still on hold

@@ -12,8 +12,12 @@ charged more than their invoice's balance plus what a page paid while syncd clos
 A due day of automatic charges meets the same: enrolled customers noticed three days before, some
 invoices voided, paid or lowered in QBO since (unannounced), some charges skipped or autopay turned
 off from the notice; the daemon is killed while it charges, Stripe enforces its rate limits and
-fails some calls. Each invoice gets at most one PaymentIntent, none of the cancelled ones any, a
-lowered one never more than is left, and the books audit clean."""
+fails some calls. Installment plans' down payments fall on the same day (some plans' invoices
+voided or paid in QBO since their notice, one plan cancelled by staff), and card holds placed
+before the day are captured by the customers' next invoices (some of those voided or paid first).
+Each invoice gets at most one PaymentIntent, none of the cancelled ones any, a lowered one never
+more than is left, an installment exactly its amount, a hold exactly the invoice it pays, and the
+books audit clean."""
 
 from __future__ import annotations
 
@@ -46,10 +50,11 @@ from syncd.cli import main as cli_main
 from syncd.companies import ensure_companies
 from syncd.config import Settings, load
 from syncd.context import Context
+from syncd.domain.plans import Cadence
 from syncd.errors import TransientError
 from syncd.links import Links
 from syncd.secrets import SecretBox
-from syncd.stages import autopay
+from syncd.stages import authorizations, autopay, plans
 from syncd.stages.autopay import link_token
 from syncd.stages.autopay_account import AutopayService
 from syncd.stages.collect import open_attempt
@@ -555,6 +560,9 @@ def test_kills_and_faults_during_a_thousand_money_movements_leave_the_books_clea
 AUTOPAY_CUSTOMERS = 60
 AUTOPAY_KILLS = 5
 AUTOPAY = "[company.autopay]\nenabled = true\ncharge_hour = 0\nnotice_days = 3\nretry_days = []\n"
+PLAN_CUSTOMERS = 10  # 3 of them voided, paid or cancelled before the due day
+HOLD_CUSTOMERS = 8  # 2 of their next invoices voided or paid before the capture
+HOLD = Decimal("400.00")
 
 
 class DueDay:
@@ -574,10 +582,12 @@ class DueDay:
         noticed = datetime.now(UTC) - timedelta(days=3)
         # syncd as it ran three days ago: the mirror, the enrollments, the notices.
         self.before = build_context(settings, clock=lambda: noticed)
-        self.invoices: dict[str, str] = {}  # invoice -> QBO customer
+        self.invoices: dict[str, str] = {}  # autopay invoice -> QBO customer
         self.expected: dict[str, Decimal] = {}  # invoice -> the one amount it must be charged
         self.never_charged: dict[str, str] = {}  # invoice -> why
         self.lowered: dict[str, Decimal] = {}  # invoice -> the most it may be charged today
+        self.planned: dict[str, int] = {}  # invoice -> its installment plan
+        self.held: dict[str, str] = {}  # invoice -> the card hold it is to be captured from
 
     def plan(self) -> None:
         qbo = self.world.qbo
@@ -600,6 +610,60 @@ class DueDay:
                 enroll_customer(s, self.realm, customer, method, ctx.clock())
         queued = autopay.run(ctx, self.realm)
         assert queued == AUTOPAY_CUSTOMERS, queued  # one notice each, the charge scheduled today
+        self.plan_installments()
+        self.place_holds()
+
+    def _customer(self, name: str) -> str:
+        """A QBO customer mirrored by syncd, with a Visa on file."""
+        made = self.world.qbo.create_entity(
+            "Customer",
+            {"DisplayName": name, "PrimaryEmailAddr": {"Address": f"{name.replace(' ', '')}@example.com"}},
+        )
+        return str(made)
+
+    def plan_installments(self) -> None:
+        """Enrolled customers whose invoice (due in a month, so autopay leaves it) staff split
+        three days ago: the down payment today (its notice sent then), two weekly installments."""
+        ctx, qbo = self.before, self.world.qbo
+        made: dict[str, str] = {}
+        for n in range(PLAN_CUSTOMERS):
+            customer = self._customer(f"Plan {n}")
+            amount = Decimal(self.rng.randint(6_000, 60_000)) / 100
+            made[qbo.add_invoice(customer, amount, due_date=self.today + timedelta(days=30))] = customer
+        pull(ctx, self.realm)
+        with ctx.db.transaction() as s:
+            for customer in made.values():
+                cus, method = self.world.stripe.save_method(f"Plan {customer}")
+                s.add(card_on_file(method, self.realm, customer, ctx.clock(), stripe_customer_id=cus))
+                enroll_customer(s, self.realm, customer, method, ctx.clock())
+        for invoice in made:
+            down = Decimal(self.rng.randint(1_000, 4_000)) / 100
+            self.planned[invoice] = plans.create(
+                ctx, self.realm, invoice, down=down, count=2, every=Cadence.WEEK, start=self.today
+            )
+            self.expected[invoice] = down
+        assert plans.run(ctx, self.realm) == PLAN_CUSTOMERS  # each down payment's notice
+
+    def place_holds(self) -> None:
+        """Customers with a card on file on whom staff placed a hold three days ago; each has a
+        new invoice today, which the hold pays."""
+        ctx, qbo = self.before, self.world.qbo
+        customers = [self._customer(f"Hold {n}") for n in range(HOLD_CUSTOMERS)]
+        pull(ctx, self.realm)
+        with ctx.db.transaction() as s:
+            for customer in customers:
+                cus, method = self.world.stripe.save_method(f"Hold {customer}")
+                s.add(
+                    card_on_file(
+                        method, self.realm, customer, ctx.clock(), stripe_customer_id=cus, is_default=True
+                    )
+                )
+        holds = [authorizations.place(ctx, self.realm, customer, HOLD, None) for customer in customers]
+        for customer, hold in zip(customers, holds, strict=True):
+            amount = Decimal(self.rng.randint(2_000, 39_000)) / 100
+            invoice = qbo.add_invoice(customer, amount, due_date=self.today + timedelta(days=30))
+            self.held[invoice] = hold
+            self.expected[invoice] = amount
 
     def change_before_the_due_day(self) -> None:
         """The bookkeeper's and the customers' doings since the notices (QBO's webhooks lost)."""
@@ -618,6 +682,27 @@ class DueDay:
             self.world.qbo.record_offline_payment(invoice, part)
             # A new notice and a later day once the mirror sees it; charged before, only what is left.
             self.lowered[invoice] = self.expected.pop(invoice) - part
+        planned = sorted(self.planned, key=int)
+        self.rng.shuffle(planned)
+        plan_voided, plan_paid, plan_cancelled = planned[:1], planned[1:2], planned[2:3]
+        for invoice in plan_voided:
+            self.world.qbo.void_invoice(invoice)
+            self.never_charged[invoice] = "voided (in a plan)"
+        for invoice in plan_paid:
+            balance = Decimal(str((self.world.qbo.entity("Invoice", invoice) or {})["Balance"]))
+            self.world.qbo.record_offline_payment(invoice, balance)
+            self.never_charged[invoice] = "paid (in a plan)"
+        for invoice in plan_cancelled:
+            plans.cancel(self.before, self.realm, self.planned[invoice])
+            self.never_charged[invoice] = "its plan cancelled"
+        held = sorted(self.held, key=int)
+        self.rng.shuffle(held)
+        for invoice in held[:1]:
+            self.world.qbo.void_invoice(invoice)
+            self.never_charged[invoice] = "voided (a hold's next invoice)"
+        for invoice in held[1:2]:
+            self.world.qbo.record_offline_payment(invoice, self.expected[invoice])
+            self.never_charged[invoice] = "paid (a hold's next invoice)"
         service = AutopayService(self.before)
         for purpose, chosen in (("skip", skipped), ("stop", stopped)):
             for invoice in chosen:
@@ -633,11 +718,21 @@ class DueDay:
             return row.key
 
     def intents(self) -> dict[str, list[dict[str, object]]]:
-        """Every PaymentIntent Stripe holds, by the invoice its metadata names."""
+        """Every PaymentIntent Stripe holds, by the invoice its metadata names (a hold's once it
+        is captured; an uncaptured hold's by its own id)."""
         found: dict[str, list[dict[str, object]]] = {}
         for intent in self.world.stripe.objects("payment_intent"):
-            found.setdefault(str(intent["metadata"].get("invoice_ids")), []).append(intent)
+            invoice = intent["metadata"].get("invoice_ids") or f"uncaptured {intent['id']}"
+            found.setdefault(str(invoice), []).append(intent)
         return found
+
+    def uncaptured(self) -> list[tuple[str, str]]:
+        """The holds Stripe still holds uncaptured, with their status."""
+        return [
+            (str(i["id"]), str(i["status"]))
+            for i in self.world.stripe.objects("payment_intent")
+            if i.get("capture_method") == "manual" and not i["metadata"].get("invoice_ids")
+        ]
 
     def charging(self) -> int:
         with self.before.db.transaction() as s:
@@ -722,9 +817,11 @@ def test_kills_during_a_due_day_of_automatic_charges_charge_each_invoice_once(
     # Zero charges on what was paid, voided, skipped or turned off before the due day.
     touched = {i: why for i, why in day.never_charged.items() if i in intents}
     assert not touched, touched
+    # The holds whose next invoice went before the capture are still held, for a later invoice.
+    assert [status for _, status in day.uncaptured()] == ["requires_capture"] * 2, day.uncaptured()
     # Every other invoice charged once, for what was left of it, and booked in QBO.
     charged = {
-        invoice: Decimal(int(str(found[0]["amount"]))) / 100
+        invoice: Decimal(int(str(found[0]["amount_received"]))) / 100  # a hold: what it captured
         for invoice, found in intents.items()
         if found[0]["status"] == "succeeded"
     }
@@ -753,5 +850,8 @@ def test_kills_during_a_due_day_of_automatic_charges_charge_each_invoice_once(
                     left,
                     day.today + timedelta(3),
                 )
+    # The plans' down payments and the holds' captures among them, each exactly once.
+    assert {i for i in charged if i in day.planned} == {i for i in day.planned if i not in day.never_charged}
+    assert {i for i in charged if i in day.held} == {i for i in day.held if i not in day.never_charged}
     figures = {"charged": len(charged), "lowered_charged": len(lowered), "never": len(day.never_charged)}
     print("due day", figures, "429s", world.stripe.limits.throttled, flush=True)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from loop_harness import Loop, running_loop
 from method_rows import card_on_file
 
+from connectors.stripe.simulator import StripeSimulator
 from syncd.stages import stripe_customers
 from syncd.stages.cycle import run_cycle
 from syncd.store import autopay as store
@@ -24,6 +25,11 @@ from syncd.store.models import AutopayCharge, MethodConsent
 
 AUTOPAY = {"enabled": True, "charge_hour": 10, "notice_days": 3, "retry_days": [2]}
 SKIP = re.compile(r"https?://[^\s\"'<>]+/autopay/[A-Za-z0-9_-]{32}")
+
+
+class HasStripe(Protocol):
+    @property
+    def stripe(self) -> StripeSimulator: ...
 
 
 class MovableClock:
@@ -97,12 +103,13 @@ class Scene:
         ]
 
 
-def attach(loop: Loop, token: str, stripe_customer: str) -> str:
-    """A test card put on file at the Stripe simulator, as setup-mode Checkout would leave it."""
+def attach(sims: HasStripe, token: str, stripe_customer: str) -> str:
+    """A test card put on file at the Stripe simulator (of a loop or a world), as setup-mode
+    Checkout would leave it."""
     answer = requests.post(
-        f"{loop.stripe.url}/v1/payment_methods/{token}/attach",
+        f"{sims.stripe.url}/v1/payment_methods/{token}/attach",
         data={"customer": stripe_customer},
-        headers={"Authorization": f"Bearer {loop.stripe.api_key}"},
+        headers={"Authorization": f"Bearer {sims.stripe.api_key}"},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
