@@ -34,6 +34,7 @@ from syncd.errors import AuthError
 from syncd.stages import account_cleanup, events
 from syncd.stages.cycle import run_cycle
 from syncd.store import effects, leases, owners, replicas
+from syncd.store.turnstile import urgent
 from syncd.turns import Turns
 
 log = structlog.get_logger(__name__)
@@ -424,14 +425,15 @@ class Scheduler:
 
         def in_lane(realm: str) -> None:
             while True:
-                self._each_owned(work, "money_worker_failed", kinds=None, realms=[realm])
+                with urgent():  # its claims and records go before first syncs' transactions
+                    self._each_owned(work, "money_worker_failed", kinds=None, realms=[realm])
                 with self._lock:
                     if not self._in_lane.get(realm) or self._stopping:
                         self._in_lane.pop(realm, None)
                         return
                     self._in_lane[realm] = False  # due again while it ran: once more
 
-        with self.ctx.db.transaction() as session:
+        with urgent(), self.ctx.db.transaction() as session:
             due = effects.due_companies(
                 session, now=self.ctx.clock(), companies=self.realms, kinds=MONEY_KINDS
             )
