@@ -144,6 +144,9 @@ def bench_many(
             rss_after = current_rss_mb()
             # 429s the connector saw from the simulator, every company's (target: none).
             throttled = sum(ctx.qbo(realm).counts().throttled for realm in realms)
+            # No more QBO webhooks once the database is gone with the state directory.
+            sim.stop()
+            stops.remove(sim.stop)
             service.stop_jobs()
             stops.remove(service.stop_jobs)
             ctx.db.dispose()
