@@ -67,10 +67,12 @@ class TimedIntake:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.arrivals: dict[str, float] = {}
+        self.stored: dict[str, float] = {}  # when the intake had stored it
 
     def accept_stripe(self, ctx: Context, body: bytes, signature: str | None) -> str:
         arrived = time.time()
         event_id = real_intake.accept_stripe(ctx, body, signature)
+        stored = time.time()
         try:
             obj = json.loads(body)["data"]["object"]
             keys = [obj.get("id"), obj.get("payment_intent")]
@@ -80,13 +82,14 @@ class TimedIntake:
             for key in keys:
                 if isinstance(key, str):
                     self.arrivals.setdefault(key, arrived)
+                    self.stored.setdefault(key, stored)
         return event_id
 
     def accept_qbo(self, ctx: Context, body: bytes, signature: str | None) -> list[str]:
         return real_intake.accept_qbo(ctx, body, signature)
 
 
-def _wait_for_payments(ctx: Context, sessions: set[str], timeout: float) -> dict[str, float]:
+def wait_for_payments(ctx: Context, sessions: set[str], timeout: float) -> dict[str, float]:
     """When each checkout session's QBO Payment was created (epoch seconds), from the ledger."""
 
     deadline = time.monotonic() + timeout
@@ -174,7 +177,7 @@ def pay_and_measure(
             time.sleep(1.0 / rate)
     # The ledger stamps each QBO Payment effect when QBO has answered the create: read the
     # times from there afterwards rather than polling QBO beside the daemon.
-    created = _wait_for_payments(ctx, set(sessions.values()), timeout)
+    created = wait_for_payments(ctx, set(sessions.values()), timeout)
     intents = {s["id"]: s.get("payment_intent") for s in stripe.objects("checkout.session")}
     latencies = []
     for session_id in sessions.values():

@@ -9,6 +9,7 @@ from syncd.context import Context
 from syncd.domain import StripeEvent
 from syncd.errors import SignatureError
 from syncd.store import inbox
+from syncd.store.turnstile import urgent
 
 
 def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
@@ -25,7 +26,8 @@ def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
         company: str | None = account.companies[0]
     else:
         company = event.metadata.get("company")
-    with ctx.db.transaction() as session:
+    # A payment's first step: stored before a first sync's pages (see ``turnstile``).
+    with urgent(), ctx.db.transaction() as session:
         inbox.store(
             session,
             source="stripe",

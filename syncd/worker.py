@@ -34,6 +34,7 @@ from syncd.ports.quickbooks import money_first
 from syncd.retrying import Backoff
 from syncd.store import effects
 from syncd.store.effects import Claimed, LeaseLost
+from syncd.store.turnstile import URGENT, urgent
 
 log = structlog.get_logger("syncd.worker")
 
@@ -138,6 +139,12 @@ def perform(ctx: Context, effect: Claimed, table: Performers | None = None) -> N
         effects.fail(ctx.db, effect, error=f"no handler for effect kind {effect.kind!r}", now=ctx.clock())
         bound.error("effect.unknown_kind")
         return
+    # Money's transactions, as its QBO requests, go before bulk work's (``turnstile.urgent``).
+    with urgent(performer.money or URGENT.get()):
+        _perform(ctx, effect, performer, bound)
+
+
+def _perform(ctx: Context, effect: Claimed, performer: Performer, bound: structlog.BoundLogger) -> None:
     try:
         with money_first(performer.money):
             done = performer.handler(ctx.for_company(effect.company_id), effect)  # its Stripe account

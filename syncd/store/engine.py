@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.errors import ConfigError, SyncdError, UnavailableError
+from syncd.store.turnstile import Turnstile
 
 # A server that answered but cannot serve yet: worth a restart, not a fix.
 _PASSING = (
@@ -127,7 +127,8 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Reentrant: a nested transaction in one thread is SQLite's to refuse, not a deadlock here.
-        self._turn = threading.RLock() if self.dialect == "sqlite" else None
+        # Urgent transactions (``turnstile.urgent``: payments on their way) are handed it first.
+        self._turn = Turnstile() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:

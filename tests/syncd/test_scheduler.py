@@ -551,3 +551,29 @@ def test_the_money_lane_serves_many_companies_side_by_side(database_url: str) ->
         release.set()
         scheduler.shutdown()
         context.db.dispose()
+
+
+def test_a_money_round_that_found_less_than_its_limit_is_the_last(ctx: Context) -> None:
+    """A payment costs its lane one claim, not a second one that finds nothing: what comes due
+    meanwhile wakes the lane again."""
+    from syncd.scheduler import MONEY_KINDS
+
+    money_rounds: list[str] = []
+    served = threading.Event()
+
+    def run_effects(ctx: Context, *, owner: str, realm_id: str | None = None, **kw: Any) -> int:
+        if kw.get("kinds") is None or tuple(kw["kinds"]) != tuple(MONEY_KINDS) or realm_id is None:
+            return 0
+        money_rounds.append(realm_id)
+        served.set()
+        return 1  # one payment performed, of a limit of ten
+
+    stages = dataclasses.replace(Calls().stages(), run_effects=run_effects)
+    scheduler = Scheduler(ctx, stages=stages, owner="me")
+    try:
+        due(ctx, "222")
+        scheduler.start()
+        assert served.wait(WAIT)
+    finally:
+        scheduler.shutdown()  # waits for the lane's pass to end
+    assert money_rounds == ["222"]

@@ -12,6 +12,7 @@ from typing import cast
 import pytest
 import structlog
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from connectors.stripe import webhooks
 from connectors.stripe.simulator.webhook_endpoints import KNOWN_EVENTS
@@ -94,3 +95,56 @@ def test_an_unknown_type_is_kept_marked_processed_and_ignored(ctx: Context) -> N
         (kept,) = session.scalars(select(InboxEvent))
         assert kept.processed_at is not None and kept.error is None
         assert list(session.scalars(select(Effect))) == []
+
+
+@pytest.mark.parametrize("kind", list(StripeEventKind))
+def test_ingest_applies_exactly_the_kinds_a_stage_acts_on(kind: StripeEventKind) -> None:
+    event = StripeEvent(
+        id=f"evt_{kind.name}", kind=kind, type=kind.value, created=AT, object_id="obj_1", livemode=False
+    )
+    assert events.acts_on(event) is (kind is not StripeEventKind.OTHER)
+
+
+def _store(ctx: Context, event_id: str, kind: str) -> None:
+    body = {
+        "object": "event",
+        "id": event_id,
+        "type": kind,
+        "created": int(AT.timestamp()),
+        "livemode": False,
+        "data": {"object": {"object": "payment_intent", "id": f"pi_{event_id}", "metadata": {}}},
+    }
+    with ctx.db.transaction() as session:
+        inbox.store(
+            session,
+            source="stripe",
+            event_id=event_id,
+            event_type=kind,
+            payload=json.dumps(body).encode(),
+            now=AT,
+        )
+
+
+def test_an_event_that_fails_in_a_pass_is_rolled_back_alone(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for event_id in ("evt_1", "evt_bad", "evt_3"):
+        _store(ctx, event_id, "payment_intent.succeeded")
+    _store(ctx, "evt_other", "customer.subscription.paused")
+    real = events.apply_event
+
+    def failing(ctx: Context, session: Session, event: StripeEvent) -> None:
+        if event.id == "evt_bad":
+            # Half done when it fails: what it wrote must go, the pass's other events stay.
+            bad = session.scalars(select(InboxEvent).where(InboxEvent.event_id == "evt_bad")).one()
+            inbox.mark_processed(session, bad.id, now=AT)
+            session.flush()
+            raise RuntimeError("boom")
+        real(ctx, session, event)
+
+    monkeypatch.setattr(events, "apply_event", failing)
+    assert events.ingest(ctx) == 3
+    with ctx.db.transaction() as session:
+        rows = {r.event_id: r for r in session.scalars(select(InboxEvent))}
+        assert {k for k, r in rows.items() if r.processed_at is not None} == {"evt_1", "evt_3", "evt_other"}
+        assert rows["evt_bad"].attempts == 1 and "boom" in (rows["evt_bad"].error or "")
