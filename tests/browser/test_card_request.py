@@ -15,6 +15,7 @@ from method_rows import card_on_file
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
+from syncd import demo_autopay
 from syncd.demo import DemoHandle
 from syncd.stages.card_expiry import expiry_notices
 from syncd.stages.card_requests import request_card
@@ -59,7 +60,12 @@ def _customer(demo: DemoHandle, first: bool = False) -> CustomerRow:
 
     def pulled() -> bool:
         with demo.ctx.db.transaction() as s:
-            found[:] = s.scalars(select(CustomerRow).where(CustomerRow.email.is_not(None))).all()
+            found[:] = s.scalars(
+                # Not the demo's autopay customer: its card and consent are on file already.
+                select(CustomerRow).where(
+                    CustomerRow.email.is_not(None), CustomerRow.display_name != demo_autopay.CUSTOMER
+                )
+            ).all()
         return bool(found)
 
     wait_until(pulled, timeout=WAIT, what="the demo's first pull")
