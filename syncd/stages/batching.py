@@ -1,0 +1,379 @@
+"""Money entries written to QBO in batch calls of up to 30, each batch's composition in the ledger first.
+
+QBO's ``requestid`` covers a whole batch call, so a batch retried with another composition could
+write an entry twice. Here the gatherer takes a company's due entry effects (Payments and fee
+Purchases, each keeping its own row and key), works out each one's draft (the reads a Payment
+needs: Stripe's intent, and one invoice query for the whole batch), and writes ONE ``qbo.entry_batch``
+effect listing the members and their drafts, pinning the members to it, in one transaction before
+any write. Performing the batch sends exactly that composition under the batch's key; a crash and
+retry resends it and QBO answers from its idempotency record. Each answer is recorded on its member
+as its own handler would (``reconcile.payment_recorded``, ``fees.fee_recorded``); a member QBO
+refused (so provably not created) goes back to its own single write, and one whose fate QBO left
+unknown is failed with what QBO answered, never written again on its own.
+
+What is batched: an entry effect on its first attempt (one tried alone before may have reached QBO
+under its own ``requestid``), at most one of a serial group per batch (``claim`` hands out only the
+first due effect of a group), and only when at least ``AT_LEAST`` are ready: QBO allows 500
+requests but 40 batch calls a minute, so a smaller batch would spend the scarcer budget faster than
+writing its entries one by one. Refunds, voids, transfers and deposits stay single: each needs a
+read first (the Payment to reduce, the payout's lines) or is rare.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads import QboPayment
+from syncd.catalog.payloads_batch import BatchMember, EntryBatch, dump, from_plain, load
+from syncd.context import Context
+from syncd.domain import BalanceTxn, Invoice, QboEntryRef, QboPaymentBooked, QboPaymentDraft, QboPurchaseDraft
+from syncd.errors import OpenBalanceError, SyncdError, ValidationError
+from syncd.ports.quickbooks import WriteItem
+from syncd.stages.books import charges
+from syncd.stages.books.fees import FeeFacts, fee_facts, fee_recorded
+from syncd.stages.books.movements import EntryLink
+from syncd.stages.notify import queue_staff_alert
+from syncd.stages.reconcile import ChargeFacts, charge_facts, payment_recorded
+from syncd.store import effects
+from syncd.store.effects import Claimed, LeaseLost
+from syncd.worker import PARALLEL, Done, run_effects
+
+log = structlog.get_logger("syncd.batching")
+
+BATCHABLE = (EffectKind.QBO_PAYMENT.value, EffectKind.QBO_FEE.value)
+PER_BATCH = 30  # QBO's most items in one batch call
+AT_LEAST = 13  # ceil(500 requests / 40 batch calls a minute)
+SINGLE = "single"  # member payload: given back by a batch, written alone from now on
+IN_BATCH = "batch"  # member payload: the key of the batch it is pinned to
+PINNED = timedelta(days=3650)  # a member's lease while its batch holds it: until the batch records it
+
+
+def pin_owner(batch_key: str) -> str:
+    return f"batch:{batch_key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What one pass of the gatherer made: the batches it persisted (keys) and the effects it
+    claimed that go alone."""
+
+    batches: tuple[str, ...] = ()
+    singles: tuple[Claimed, ...] = ()
+
+
+def batchable(effect: Claimed) -> bool:
+    """An entry effect on its first attempt that no batch gave back."""
+    return effect.kind in BATCHABLE and effect.attempts == 1 and not effect.payload.get(SINGLE)
+
+
+def gather(
+    ctx: Context,
+    realm: str,
+    *,
+    owner: str,
+    window: float,
+    at_least: int = AT_LEAST,
+    cap: int = PER_BATCH,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Gathered:
+    """One pass over ``realm``'s due entry effects: when several are due and fewer than ``cap``,
+    wait up to ``window`` seconds from the oldest one's due time for more; then claim up to
+    ``cap`` and persist them as one batch, or hand them back to go alone."""
+    now = ctx.clock()
+    with ctx.db.transaction() as session:
+        count, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
+    if count == 0:
+        return Gathered()
+    if 1 < count < cap and oldest is not None:
+        wait = (oldest - now).total_seconds() + window
+        if wait > 0:
+            sleep(min(wait, window))
+    claimed = effects.claim(
+        ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
+    )
+    return compose(ctx, realm, claimed, at_least=at_least)
+
+
+def compose(ctx: Context, realm: str, claimed: Sequence[Claimed], *, at_least: int = AT_LEAST) -> Gathered:
+    """Persist the batchable ones of ``claimed`` (ours) as one batch effect, members pinned to it,
+    in one transaction; the rest (and all, when fewer than ``at_least`` can go) go alone."""
+    candidates = [e for e in claimed if batchable(e)]
+    if len(candidates) < at_least:
+        return Gathered(singles=tuple(claimed))
+    prepared = prepare(ctx, realm, candidates)
+    members = [(effect, member) for effect, member in prepared if member is not None]
+    if len(members) < at_least:
+        return Gathered(singles=tuple(claimed))
+    alone = tuple(e for e in claimed if all(e.key != m.key for _, m in members))
+    batch = EntryBatch.of_members([m for _, m in members])
+    key = batch.key(realm)
+    now = ctx.clock()
+    try:
+        with ctx.db.transaction() as session:
+            if not effects.enqueue(session, batch, company_id=realm, now=now):
+                raise LeaseLost(key)  # this very composition was queued before: never reuse its key
+            for effect, _ in members:
+                effects.pin(session, effect, owner=pin_owner(key), until=now + PINNED, **{IN_BATCH: key})
+    except LeaseLost:
+        log.warning("batch.not_composed", company=realm, batch=key)
+        return Gathered(singles=tuple(claimed))
+    log.info("batch.composed", company=realm, batch=key, entries=len(members))
+    return Gathered(batches=(key,), singles=alone)
+
+
+# -- drafts ----------------------------------------------------------------------------------------
+
+
+Prepared = tuple[Claimed, BatchMember | None]
+
+
+def prepare(ctx: Context, realm: str, candidates: Sequence[Claimed]) -> list[Prepared]:
+    """Each candidate's draft and what recording its answer needs (None: it goes alone: nothing to
+    write, booked already, or a read failed; its own handler then does and reports it)."""
+
+    def facts_of(effect: Claimed) -> ChargeFacts | FeeFacts | None:
+        try:
+            if effect.kind == EffectKind.QBO_PAYMENT:
+                stored = QboPayment.of(effect)
+                found = charge_facts(ctx, effect) if stored.round == 0 and stored.refused == 0 else None
+                return found if isinstance(found, ChargeFacts) else None
+            return fee_facts(ctx, effect)
+        except Exception:  # its own handler meets it again and reports it
+            log.info("batch.prepare_failed", company=realm, effect=effect.key, exc_info=True)
+            return None
+
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(candidates)), thread_name_prefix="batch") as pool:
+        facts = list(pool.map(facts_of, candidates))
+    invoice_ids = sorted({i for f in facts if isinstance(f, ChargeFacts) for i in f.invoice_ids})
+    current: list[Invoice] | None = []
+    if invoice_ids:
+        try:
+            current = ctx.qbo(realm).get_invoices(invoice_ids)  # one read for the whole batch
+        except SyncdError as exc:
+            log.info("batch.invoices_unread", company=realm, error=str(exc))
+            current = None
+    out: list[Prepared] = []
+    for effect, found in zip(candidates, facts, strict=True):
+        if isinstance(found, ChargeFacts):
+            out.append((effect, None if current is None else payment_member(effect, found, current)))
+        elif isinstance(found, FeeFacts) and found.draft is not None:
+            out.append((effect, fee_member(effect, found, found.draft)))
+        else:
+            out.append((effect, None))
+    return out
+
+
+def payment_member(effect: Claimed, facts: ChargeFacts, current: Sequence[Invoice]) -> BatchMember:
+    mine = [inv for inv in current if inv.qbo_id in facts.invoice_ids]
+    lines, _ = charges.allocate_open(facts.received, facts.invoice_ids, mine)
+    changed = charges.stale(facts.expected, charges.Booked(_unbooked(), tuple(mine)))
+    txn = facts.txn
+    finish = {
+        "payment_key": facts.key,
+        "intent_id": facts.intent.id,
+        "txn_id": txn.id if txn else None,
+        "received": facts.received,
+        "currency": facts.currency,
+        "changed": changed,
+    }
+    return BatchMember(effect.key, effect.kind, dump(facts.draft(lines)), dump(finish))
+
+
+def _unbooked() -> QboPaymentBooked:
+    return QboPaymentBooked(QboEntryRef("Payment", "", ""), (), Decimal(0))
+
+
+def fee_member(effect: Claimed, facts: FeeFacts, draft: QboPurchaseDraft) -> BatchMember:
+    finish = {
+        "txn": facts.txn,
+        "fee": facts.fee,
+        "entries": [[e.role, e.entity, e.qbo_id, e.clearing] for e in facts.entries],
+    }
+    return BatchMember(effect.key, effect.kind, dump(draft), dump(finish))
+
+
+def draft_of(member: BatchMember) -> QboPaymentDraft | QboPurchaseDraft:
+    if member.kind == EffectKind.QBO_PAYMENT:
+        return load(QboPaymentDraft, member.draft)
+    return load(QboPurchaseDraft, member.draft)
+
+
+# -- performing a batch ----------------------------------------------------------------------------
+
+
+def write_entry_batch(ctx: Context, effect: Claimed) -> Done:
+    """Send the batch exactly as persisted, under its key; record each answer on its member."""
+    realm = effect.company_id
+    batch = EntryBatch.of(effect)
+    items = [WriteItem(m.key, draft_of(m)) for m in batch.members]
+    try:
+        results: list[QboEntryRef | SyncdError] = ctx.qbo(realm).write_batch(items, request_id=effect.key)
+    except ValidationError as exc:  # QBO refused the call itself: none of it was created
+        results = [exc] * len(items)
+    # Anything else (a timeout, a 5xx, throttling, an answer that does not parse) is raised: the
+    # worker retries the same batch under the same key, its members pinned to it meanwhile.
+    owner = pin_owner(effect.key)
+    outcomes = [_outcome(ctx, realm, m, r) for m, r in zip(batch.members, results, strict=True)]
+    written = sum(isinstance(r, QboEntryRef) for r in results)
+
+    def apply(session: Session) -> None:
+        for member, outcome in zip(batch.members, outcomes, strict=True):
+            pinned = effects.pinned(session, member.key, owner)
+            if pinned is None:
+                log.warning("batch.member_gone", batch=effect.key, effect=member.key)
+                continue
+            outcome(session, pinned)
+
+    return Done(remote_id=f"{written}/{len(items)} entries", apply=apply)
+
+
+Outcome = Callable[[Session, Claimed], None]
+
+
+def _outcome(ctx: Context, realm: str, member: BatchMember, result: QboEntryRef | SyncdError) -> Outcome:
+    if isinstance(result, QboEntryRef):
+        done = _recorded(ctx, realm, member, result)
+
+        def complete(session: Session, pinned: Claimed) -> None:
+            effects.complete(session, pinned, now=ctx.clock(), remote_id=done.remote_id)
+            if done.apply is not None:
+                done.apply(session)
+
+        return complete
+    error = f"in batch: {result}"
+    if isinstance(result, ValidationError):
+        # Refused, so not created: the entry goes alone from now on, under its own key.
+        # A Payment refused because of its invoices counts towards booking the charge as
+        # customer credit, as its own write's refusal would.
+        counted = isinstance(result, OpenBalanceError) and member.kind == EffectKind.QBO_PAYMENT
+
+        def alone(session: Session, pinned: Claimed) -> None:
+            changes: dict[str, Any] = {SINGLE: True, IN_BATCH: None}
+            if counted:
+                changes[charges.REFUSED] = int(pinned.payload.get(charges.REFUSED, 0)) + 1
+            effects.unpin(session, pinned, at=ctx.clock(), error=error, **changes)
+
+        log.info("batch.member_alone", effect=member.key, error=str(result))
+        return alone
+
+    # QBO did not say it refused the item (a fault of another kind): it may exist, and writing it
+    # again alone could book it twice. The ledger keeps what QBO answered; staff are told.
+    unknown = f"batch answer left it unknown whether QBO created it: {result} (check QuickBooks)"
+
+    def failed(session: Session, pinned: Claimed) -> None:
+        effects.fail_in(session, pinned, error=unknown, now=ctx.clock())
+        queue_staff_alert(
+            ctx,
+            session,
+            realm,
+            f"batch-unknown:{member.key}",
+            "A QuickBooks entry needs checking",
+            f"syncd wrote {member.key} in a batch and QuickBooks answered: {result}. It may or may "
+            "not have been created; check QuickBooks and book it by hand if it is missing.",
+            ctx.clock(),
+        )
+
+    log.error("batch.member_unknown", effect=member.key, error=str(result))
+    return failed
+
+
+def _recorded(ctx: Context, realm: str, member: BatchMember, entry: QboEntryRef) -> Done:
+    finish = load_finish(member)
+    if member.kind == EffectKind.QBO_PAYMENT:
+        draft = load(QboPaymentDraft, member.draft)
+        received = Decimal(str(finish["received"]))
+        applied = sum((line.amount for line in draft.lines), Decimal(0))
+        booked = charges.Booked(QboPaymentBooked(entry, draft.lines, received - applied), ())
+        apply = payment_recorded(
+            ctx,
+            realm,
+            str(finish["payment_key"]),
+            booked,
+            intent_id=str(finish["intent_id"]),
+            txn_id=finish.get("txn_id"),
+            received=received,
+            currency=str(finish["currency"]),
+            changed=bool(finish["changed"]),
+        )
+        return Done(remote_id=entry.qbo_id, apply=apply)
+    txn = from_plain(BalanceTxn, finish["txn"])
+    entries = tuple(
+        EntryLink(str(role), str(entity), str(qbo_id), Decimal(str(clearing)))
+        for role, entity, qbo_id, clearing in finish["entries"]
+    )
+    facts = FeeFacts(txn, entries, Decimal(str(finish["fee"])), None)
+    return fee_recorded(realm, facts, entry)
+
+
+def load_finish(member: BatchMember) -> dict[str, Any]:
+    found = json.loads(member.finish)
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def tell_staff_batch_held(ctx: Context, session: Session, effect: Claimed, error: str) -> None:
+    """The first time a batch is held: its entries wait on it, so staff hear of it once."""
+    count = len(effect.payload.get("members") or ())
+    queue_staff_alert(
+        ctx,
+        session,
+        effect.company_id,
+        f"held:{effect.key}",
+        "Payments are not in QuickBooks yet",
+        f"A batch of {count} QuickBooks entries (Payments and fees) was refused: {error}. syncd keeps "
+        "retrying the same batch and books them once the cause is fixed; `syncd failed` lists it.",
+        ctx.clock(),
+    )
+
+
+# -- the worker with batching ----------------------------------------------------------------------
+
+
+def run_effects_batched(
+    ctx: Context,
+    *,
+    owner: str,
+    realm_id: str | None = None,
+    limit: int = 50,
+    parallel: int = PARALLEL,
+    kinds: Iterable[str] | None = None,
+) -> int:
+    """``worker.run_effects`` with the company's entry effects gathered into batches first (when
+    ``[scheduler] batch_entries`` is on): the batches and the entries that go alone are performed
+    with the rest, and no entry effect is claimed on its own meanwhile."""
+    intervals = ctx.settings.intervals
+    wanted = None if kinds is None else set(kinds)
+    if (
+        realm_id is None
+        or not intervals.batch_entries
+        or (wanted is not None and not wanted & set(BATCHABLE))
+    ):
+        return run_effects(ctx, owner=owner, realm_id=realm_id, limit=limit, parallel=parallel, kinds=kinds)
+    gathered = gather(ctx, realm_id, owner=owner, window=intervals.batch_window_seconds)
+    also = list(gathered.singles)
+    for key in gathered.batches:
+        found = effects.claim_key(ctx.db, key, owner=owner, now=ctx.clock())
+        if found is not None:
+            also.insert(0, found)
+    run_kinds = None if kinds is None else [*kinds, EffectKind.QBO_ENTRY_BATCH.value]
+    done = run_effects(
+        ctx,
+        owner=owner,
+        realm_id=realm_id,
+        limit=limit,
+        parallel=parallel,
+        kinds=run_kinds,
+        exclude=BATCHABLE,
+        also=also,
+    )
+    return done
