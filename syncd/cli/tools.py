@@ -64,6 +64,12 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     help="The autopay run instead: notices for this many enrolled customers' charges planned, queued "
     "and rendered (target: 10,000 in < 60 s).",
 )
+@click.option(
+    "--books",
+    is_flag=True,
+    help="The books run instead: --payments card payments (use 1000) paid all at once and booked with "
+    "their fees by the daemon; QBO write calls, batch calls and 429s (target: <= 70 per 1,000, 0).",
+)
 def bench(
     as_json: bool,
     invoices: int,
@@ -75,6 +81,7 @@ def bench(
     invoices_each: int,
     reminders: bool,
     autopay: int,
+    books: bool,
 ) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
@@ -90,6 +97,7 @@ def bench(
         invoices_each=invoices_each,
         reminders=reminders,
         autopay=autopay,
+        books=books,
     )
 
 
