@@ -22,15 +22,18 @@ read first (the Payment to reduce, the payout's lines) or is rare.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.catalog import EffectKind
@@ -46,7 +49,8 @@ from syncd.stages.books.movements import EntryLink
 from syncd.stages.notify import queue_staff_alert
 from syncd.stages.reconcile import ChargeFacts, charge_facts, payment_recorded
 from syncd.store import effects
-from syncd.store.effects import Claimed, LeaseLost
+from syncd.store.effects import Claimed, EffectStatus, LeaseLost
+from syncd.store.models import Effect
 from syncd.worker import PARALLEL, Done, run_effects
 
 log = structlog.get_logger("syncd.batching")
@@ -54,6 +58,11 @@ log = structlog.get_logger("syncd.batching")
 BATCHABLE = (EffectKind.QBO_PAYMENT.value, EffectKind.QBO_FEE.value)
 PER_BATCH = 30  # QBO's most items in one batch call
 AT_LEAST = 13  # ceil(500 requests / 40 batch calls a minute)
+SMALLEST = 2  # a batch of one is a single write
+# Between two batches of fewer than 30 (24 a minute): with the link write-backs' share (paced to
+# 32 a minute, behind money) QBO's 40 batch calls a minute are never overrun by small batches.
+SMALL_SPACING = 2.5
+UNDER_WAY = timedelta(seconds=10)
 SINGLE = "single"  # member payload: given back by a batch, written alone from now on
 IN_BATCH = "batch"  # member payload: the key of the batch it is pinned to
 PINNED = timedelta(days=3650)  # a member's lease while its batch holds it: until the batch records it
@@ -77,6 +86,42 @@ def batchable(effect: Claimed) -> bool:
     return effect.kind in BATCHABLE and effect.attempts == 1 and not effect.payload.get(SINGLE)
 
 
+class Pace:
+    """Per process: one gatherer at a time per company, and how often a batch of fewer than 30 may
+    go (``SMALL_SPACING``), so small batches never spend the 40 batch calls a minute QBO allows."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._busy: set[str] = set()
+        self._small: dict[str, float] = {}
+
+    @contextmanager
+    def turn(self, realm: str) -> Iterator[bool]:
+        """True when this caller gathers for ``realm`` now (nobody else is)."""
+        with self._lock:
+            mine = realm not in self._busy
+            self._busy.add(realm)
+        try:
+            yield mine
+        finally:
+            if mine:
+                with self._lock:
+                    self._busy.discard(realm)
+
+    def small_ok(self, realm: str) -> bool:
+        with self._lock:
+            last = self._small.get(realm)
+            return last is None or self._clock() - last >= SMALL_SPACING
+
+    def small_made(self, realm: str) -> None:
+        with self._lock:
+            self._small[realm] = self._clock()
+
+
+PACE = Pace()
+
+
 def gather(
     ctx: Context,
     realm: str,
@@ -86,23 +131,53 @@ def gather(
     at_least: int = AT_LEAST,
     cap: int = PER_BATCH,
     sleep: Callable[[float], None] = time.sleep,
+    pace: Pace = PACE,
 ) -> Gathered:
-    """One pass over ``realm``'s due entry effects: when several are due and fewer than ``cap``,
-    wait up to ``window`` seconds from the oldest one's due time for more; then claim up to
-    ``cap`` and persist them as one batch, or hand them back to go alone."""
-    now = ctx.clock()
-    with ctx.db.transaction() as session:
-        count, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
-    if count == 0:
-        return Gathered()
-    if 1 < count < cap and oldest is not None:
-        wait = (oldest - now).total_seconds() + window
-        if wait > 0:
-            sleep(min(wait, window))
-    claimed = effects.claim(
-        ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
+    """One pass over ``realm``'s due entry effects (nothing when another pass is at it):
+
+    - ``cap`` due: claimed and persisted as one batch at once;
+    - fewer, while a batch of the company is under way: left to gather (it goes first anyway);
+    - fewer, otherwise: when several, wait up to ``window`` seconds from the oldest one's due time
+      for more, then claim them; they make a batch of any size when no small batch went in the
+      last ``SMALL_SPACING`` seconds, else of at least ``at_least``, else each goes alone.
+    """
+    with pace.turn(realm) as mine:
+        if not mine:
+            return Gathered()
+        now = ctx.clock()
+        with ctx.db.transaction() as session:
+            count, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
+            under_way = count < cap and _batch_under_way(session, realm, now)
+        if count == 0 or under_way:
+            return Gathered()
+        if 1 < count < cap and oldest is not None:
+            wait = (oldest - now).total_seconds() + window
+            if wait > 0:
+                sleep(min(wait, window))
+        claimed = effects.claim(
+            ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
+        )
+        small = len(claimed) < cap
+        least = min(at_least, SMALLEST) if small and pace.small_ok(realm) else at_least
+        got = compose(ctx, realm, claimed, at_least=least)
+        if got.batches and small:
+            pace.small_made(realm)
+        return got
+
+
+def _batch_under_way(session: Session, realm: str, now: datetime) -> bool:
+    """A batch of the company is due or being sent (not one waiting out a backoff)."""
+    found = session.scalar(
+        select(Effect.id)
+        .where(
+            Effect.company_id == realm,
+            Effect.kind == EffectKind.QBO_ENTRY_BATCH.value,
+            Effect.status == EffectStatus.PENDING.value,
+            Effect.next_attempt_at <= now + UNDER_WAY,
+        )
+        .limit(1)
     )
-    return compose(ctx, realm, claimed, at_least=at_least)
+    return found is not None
 
 
 def compose(ctx: Context, realm: str, claimed: Sequence[Claimed], *, at_least: int = AT_LEAST) -> Gathered:

@@ -71,13 +71,39 @@ class Sleeps:
         self.calls.append(seconds)
 
 
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _pace() -> batching.Pace:
+    """A pace that just made a small batch: only ``at_least`` makes one now."""
+    pace = batching.Pace(Ticks())
+    pace.small_made(REALM)
+    return pace
+
+
 def _gather(
-    db: Database, now: datetime, *, window: float = 0.8, sleep: Sleeps | None = None
+    db: Database,
+    now: datetime,
+    *,
+    window: float = 0.8,
+    sleep: Sleeps | None = None,
+    pace: batching.Pace | None = None,
 ) -> batching.Gathered:
-    # at_least above what any test queues: nothing here is read from Stripe or QBO, so every
-    # claimed entry comes back to go alone, which is what these tests look at.
+    # at_least above what any test queues: every claimed entry comes back to go alone, which is
+    # what these tests look at (composing is tested over the simulators).
     return batching.gather(
-        _ctx(db, [now]), REALM, owner="w1", window=window, at_least=31, sleep=sleep or Sleeps()
+        _ctx(db, [now]),
+        REALM,
+        owner="w1",
+        window=window,
+        at_least=31,
+        sleep=sleep or Sleeps(),
+        pace=pace or _pace(),
     )
 
 
@@ -145,3 +171,34 @@ def test_a_batch_key_is_its_members_and_nothing_else() -> None:
     assert EntryBatch.of_members([a, b]).key(REALM) == EntryBatch.of_members([b, a]).key(REALM)
     assert EntryBatch.of_members([a, b]).key(REALM) != EntryBatch.of_members([a, b, c]).key(REALM)
     assert EntryBatch.of_members([a, b]).key(REALM) != EntryBatch.of_members([a, b]).key("c2")
+
+
+def test_one_gatherer_per_company_at_a_time(db: Database) -> None:
+    _fee(db, 1)
+    pace = _pace()
+    with pace.turn(REALM) as mine:
+        assert mine
+        assert _gather(db, T0, pace=pace) == batching.Gathered()  # another pass is at it
+    assert len(_gather(db, T0, pace=pace).singles) == 1
+
+
+def test_while_a_batch_is_under_way_only_a_full_one_is_gathered(db: Database) -> None:
+    with db.transaction() as s:
+        effects.insert(
+            s, key="qbo:entry_batch:c1:x", kind="qbo.entry_batch", company_id=REALM, payload={}, now=T0
+        )
+    for n in range(29):
+        _fee(db, n)
+    assert _gather(db, T0) == batching.Gathered()  # they wait for it: it goes first anyway
+    _fee(db, 29)
+    assert len(_gather(db, T0).singles) == 30
+
+
+def test_small_batches_are_spaced() -> None:
+    ticks = Ticks()
+    pace = batching.Pace(ticks)
+    assert pace.small_ok(REALM)
+    pace.small_made(REALM)
+    assert not pace.small_ok(REALM) and pace.small_ok("c2")
+    ticks.now += batching.SMALL_SPACING
+    assert pace.small_ok(REALM)
