@@ -135,9 +135,9 @@ SPECS[EffectKind.QBO_WRITE_OFF] = Spec(
 PAYLOADS[EffectKind.QBO_ENTRY_BATCH] = EntryBatch
 SPECS[EffectKind.QBO_ENTRY_BATCH] = Spec(
     EntryBatch,
-    f"{_STAGES}.batching:write_entry_batch",
+    f"{_STAGES}.batch_writes:write_entry_batch",
     MONEY,
-    on_held=f"{_STAGES}.batching:tell_staff_batch_held",
+    on_held=f"{_STAGES}.batch_writes:tell_staff_batch_held",
 )
 
 

@@ -13,7 +13,7 @@ from loop_harness import Loop
 from sqlalchemy import select
 
 from syncd.catalog.payloads_batch import EntryBatch
-from syncd.stages import batching
+from syncd.stages import batch_writes, batching
 from syncd.stages.collect import open_attempt
 from syncd.stages.events import ingest
 from syncd.store import effects
@@ -108,7 +108,7 @@ def test_a_batch_persisted_then_killed_before_its_answers_is_resent_and_books_ea
         # The process sends the batch and dies before recording QBO's answers.
         claimed = effects.claim_key(loop.ctx.db, batch_key, owner="dies", now=loop.ctx.clock())
         assert claimed is not None
-        batching.write_entry_batch(loop.ctx, claimed)  # its Done is never applied
+        batch_writes.write_entry_batch(loop.ctx, claimed)  # its Done is never applied
         assert len(_ours(loop)) == len(keys)
         # Meanwhile nothing may write a member alone: a restarted worker finds only the batch.
         _restart_later(loop)
