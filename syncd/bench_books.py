@@ -19,6 +19,7 @@ from syncd.bench_loop import (
     wait_quiet,
 )
 from syncd.catalog import EffectKind
+from syncd.catalog.payloads_batch import EntryBatch
 from syncd.context import Context
 from syncd.demo import start_demo
 from syncd.store.models import Effect
@@ -55,6 +56,12 @@ def _fees_done(ctx: Context) -> int:
         )
 
 
+def _batch_sizes(ctx: Context) -> list[int]:
+    with ctx.db.transaction() as session:
+        payloads = session.scalars(select(Effect.payload).where(Effect.kind == EffectKind.QBO_ENTRY_BATCH))
+        return [len(EntryBatch.from_json(p).members) for p in payloads]
+
+
 def bench_books(
     payments: int = 1000, *, rate: float | None = None, timeout: float = 1200.0
 ) -> dict[str, Any]:
@@ -77,6 +84,7 @@ def bench_books(
             wall = time.monotonic() - started
             after = handle.qbo.counts()
             fees = _fees_done(ctx)
+            sizes = _batch_sizes(ctx)
         finally:
             handle.stop()
 
@@ -88,11 +96,13 @@ def bench_books(
     return {
         "payments": figures["payments"],
         "paid_per_second": figures["paid_per_second"],
-        "payments_booked": figures["completed"],
+        "payments_timed": figures["completed"],
         "fees_booked": fees,
         "qbo_write_calls": writes + batches,
         "qbo_single_writes": writes,
         "qbo_batch_calls": batches,
+        "entries_per_batch": round(sum(sizes) / len(sizes), 1) if sizes else None,
+        "batches_under_30": sum(size < 30 for size in sizes),
         "qbo_reads": spent("read"),
         "qbo_throttled_429": spent("throttled"),
         "p50_seconds": figures["p50_seconds"],

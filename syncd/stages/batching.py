@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from syncd.catalog import EffectKind
@@ -44,6 +44,7 @@ from syncd.catalog.payloads_batch import BatchMember, EntryBatch, dump
 from syncd.context import Context
 from syncd.domain import Invoice, QboEntryRef, QboPaymentBooked, QboPurchaseDraft
 from syncd.errors import SyncdError
+from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS
 from syncd.stages.books import charges
 from syncd.stages.books.fees import FeeFacts, fee_facts
 from syncd.stages.reconcile import ChargeFacts, charge_facts
@@ -62,6 +63,9 @@ SMALLEST = 2  # a batch of one is a single write
 # 32 a minute, behind money) QBO's 40 batch calls a minute are never overrun by small batches.
 SMALL_SPACING = 2.5
 UNDER_WAY = timedelta(seconds=10)
+# A burst of money: this many entry batches in the last minute and fewer than 30 wait for a full
+# batch, as the batch calls left are what limits how fast entries go (what bulk work leaves money).
+BURST = BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES
 SINGLE = "single"  # member payload: given back by a batch, written alone from now on
 IN_BATCH = "batch"  # member payload: the key of the batch it is pinned to
 PINNED = timedelta(days=3650)  # a member's lease while its batch holds it: until the batch records it
@@ -135,7 +139,8 @@ def gather(
     """One pass over ``realm``'s due entry effects (nothing when another pass is at it):
 
     - ``cap`` due: claimed and persisted as one batch at once;
-    - fewer, while a batch of the company is under way: left to gather (it goes first anyway);
+    - fewer, while a batch of the company is under way or in a burst (``BURST`` batches in the
+      last minute): left to gather (they would wait for QBO's batch budget anyway);
     - fewer, otherwise: when several, wait up to ``window`` seconds from the oldest one's due time
       for more, then claim them; they make a batch of any size when no small batch went in the
       last ``SMALL_SPACING`` seconds, else of at least ``at_least``, else each goes alone.
@@ -146,8 +151,10 @@ def gather(
         now = ctx.clock()
         with ctx.db.transaction() as session:
             count, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
-            under_way = count < cap and _batch_under_way(session, realm, now)
-        if count == 0 or under_way:
+            wait_full = count < cap and (
+                _batch_under_way(session, realm, now) or _recent_batches(session, realm, now) >= BURST
+            )
+        if count == 0 or wait_full:
             return Gathered()
         if 1 < count < cap and oldest is not None:
             wait = (oldest - now).total_seconds() + window
@@ -162,6 +169,20 @@ def gather(
         if got.batches and small:
             pace.small_made(realm)
         return got
+
+
+def _recent_batches(session: Session, realm: str, now: datetime) -> int:
+    """Entry batches the company composed in the last minute (QBO's window)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Effect.company_id == realm,
+                Effect.kind == EffectKind.QBO_ENTRY_BATCH.value,
+                Effect.created_at >= now - timedelta(seconds=WINDOW_SECONDS),
+            )
+        )
+        or 0
+    )
 
 
 def _batch_under_way(session: Session, realm: str, now: datetime) -> bool:

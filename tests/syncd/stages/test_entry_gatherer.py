@@ -202,3 +202,18 @@ def test_small_batches_are_spaced() -> None:
     assert not pace.small_ok(REALM) and pace.small_ok("c2")
     ticks.now += batching.SMALL_SPACING
     assert pace.small_ok(REALM)
+
+
+def test_in_a_burst_only_full_batches_are_gathered(db: Database) -> None:
+    with db.transaction() as s:
+        for n in range(batching.BURST):
+            key = f"qbo:entry_batch:c1:{n}"
+            effects.insert(s, key=key, kind="qbo.entry_batch", company_id=REALM, payload={}, now=T0)
+            row = effects.get(s, key)
+            assert row is not None
+            row.status = "done"
+    for n in range(29):
+        _fee(db, n)
+    later = T0 + timedelta(seconds=30)
+    assert _gather(db, later) == batching.Gathered()  # QBO's batch budget is what they wait for
+    assert len(_gather(db, later + timedelta(seconds=31)).singles) == 29  # the burst slid out
