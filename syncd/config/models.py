@@ -286,8 +286,8 @@ class Intervals(Section):
     inbox_seconds: Seconds = setting(2.0, "Seconds between passes over stored Stripe webhook events.", ge=0.1)
     batch_entries: StrictBool = setting(
         True,
-        "Write money entries (QBO Payments and fee Purchases) in batch calls of up to 30 when 13 or "
-        "more are due at once; each batch's composition is kept in the ledger before the call.",
+        "Write money entries (QBO Payments and fee Purchases) in batch calls of up to 30 when several "
+        "are due at once; each batch's composition is kept in the ledger before the call.",
         commented=True,
     )
     batch_window_seconds: Seconds = setting(
