@@ -94,10 +94,11 @@ def main(
     reminders: bool = False,
     autopay: int = 0,
     books: bool = False,
+    per_customer: int = 1,
 ) -> int:
     configure_logging("error")
     if books:
-        results = {"books": bench_books(payments)}
+        results = {"books": bench_books(payments, per_customer=per_customer)}
     elif reminders:
         results = {"reminders": bench_reminders(invoices, customers=max(1, invoices // 2))}
     elif autopay:

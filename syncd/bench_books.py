@@ -22,7 +22,7 @@ from syncd.catalog import EffectKind
 from syncd.catalog.payloads_batch import EntryBatch
 from syncd.context import Context
 from syncd.demo import start_demo
-from syncd.store.models import Effect
+from syncd.store.models import LINK_OF_INVOICE, Effect, InvoiceRow, PortalLink
 
 # The entries the payments set off: their Payments, fees and the batches writing them.
 ENTRY_KINDS = (EffectKind.QBO_PAYMENT, EffectKind.QBO_FEE, EffectKind.QBO_ENTRY_BATCH)
@@ -62,20 +62,49 @@ def _batch_sizes(ctx: Context) -> list[int]:
         return [len(EntryBatch.from_json(p).members) for p in payloads]
 
 
+def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int) -> list[str]:
+    """Up to ``count`` payable invoices with links, at most ``per_customer`` of each customer."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(InvoiceRow.qbo_id, InvoiceRow.customer_id)
+            .join(PortalLink, LINK_OF_INVOICE)
+            .where(
+                InvoiceRow.company_id == realm,
+                InvoiceRow.status.in_(["open", "partial"]),
+                InvoiceRow.balance > 0,
+            )
+            .order_by(InvoiceRow.qbo_id)
+        ).all()
+    taken: dict[str, int] = {}
+    picked: list[str] = []
+    for invoice_id, customer in rows:
+        if taken.get(customer, 0) < per_customer and len(picked) < count:
+            taken[customer] = taken.get(customer, 0) + 1
+            picked.append(invoice_id)
+    return picked
+
+
 def bench_books(
-    payments: int = 1000, *, rate: float | None = None, timeout: float = 1200.0
+    payments: int = 1000, *, per_customer: int = 1, rate: float | None = None, timeout: float = 1200.0
 ) -> dict[str, Any]:
-    """Pay ``payments`` invoices (all at once, or ``rate`` per second) with the default
-    ``[scheduler]`` settings and count what booking them cost in QBO requests."""
+    """Pay ``payments`` invoices, at most ``per_customer`` of each customer (one customer's are
+    booked one after another), all at once or ``rate`` per second, with the default
+    ``[scheduler]`` settings, and count what booking them cost in QBO requests."""
     timed = TimedIntake()
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
         handle = start_demo(
-            port=0, invoices=max(40, payments * 3), state_dir=Path(state), intervals={}, intake=timed
+            # The demo company has a customer per 10 invoices.
+            port=0,
+            invoices=max(40, payments * 3, -(-payments // per_customer) * 12),
+            state_dir=Path(state),
+            intervals={},
+            intake=timed,
         )
         try:
             ctx, realm = handle.ctx, handle.qbo.realm_id
-            payable = wait_payable(ctx, realm, payments, timeout=300)
-            wait_quiet(ctx, timeout=600)  # the first sync's invoice emails go first
+            wait_payable(ctx, realm, payments, timeout=300)
+            wait_quiet(ctx, timeout=900)  # the first sync's invoice emails go first
+            payable = payable_per_customer(ctx, realm, payments, per_customer)
             sessions = open_sessions(ctx, [(realm, invoice_id) for invoice_id in payable])
             before = handle.qbo.counts()
             started = time.monotonic()
@@ -95,6 +124,7 @@ def bench_books(
     figures = latency_figures(sessions, latencies, rate)
     return {
         "payments": figures["payments"],
+        "most_per_customer": per_customer,
         "paid_per_second": figures["paid_per_second"],
         "payments_timed": figures["completed"],
         "fees_booked": fees,

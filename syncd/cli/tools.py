@@ -70,6 +70,13 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     help="The books run instead: --payments card payments (use 1000) paid all at once and booked with "
     "their fees by the daemon; QBO write calls, batch calls and 429s (target: <= 70 per 1,000, 0).",
 )
+@click.option(
+    "--per-customer",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="For --books: at most this many of the payments from one customer (theirs are booked in turn).",
+)
 def bench(
     as_json: bool,
     invoices: int,
@@ -82,6 +89,7 @@ def bench(
     reminders: bool,
     autopay: int,
     books: bool,
+    per_customer: int,
 ) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
@@ -98,6 +106,7 @@ def bench(
         reminders=reminders,
         autopay=autopay,
         books=books,
+        per_customer=per_customer,
     )
 
 
