@@ -16,10 +16,11 @@ under its own ``requestid``), at most one of a serial group per batch (``claim``
 first due effect of a group, so one customer's entries keep their order across batches; a fee is
 queued only once its Payment is recorded, so they never share one either). A full batch (30) goes
 at once; fewer wait while a batch of the company is under way, then make a batch when no small one
-went in the last ``SMALL_SPACING`` seconds, or when at least ``AT_LEAST`` (QBO allows 500 requests
-but 40 batch calls a minute: a smaller batch spends the scarcer budget faster than writing its
-entries one by one); otherwise each goes alone, as before. Refunds, voids, transfers and deposits
-stay single: each needs a read first (the Payment to reduce, the payout's lines) or is rare.
+went in the last ``SMALL_SPACING`` seconds; otherwise at least ``AT_LEAST`` wait for a full batch
+or that spacing (QBO allows 500 requests but 40 batch calls a minute: fewer than 13 entries in a
+batch spend the scarcer budget faster than writing them one by one), and fewer go alone at once.
+Refunds, voids, transfers and deposits stay single: each needs a read first (the Payment to
+reduce, the payout's lines) or is rare.
 Performing a batch: ``syncd.stages.batch_writes``.
 """
 
@@ -141,9 +142,11 @@ def gather(
     - ``cap`` due: claimed and persisted as one batch at once;
     - fewer, while a batch of the company is under way or in a burst (``BURST`` batches in the
       last minute): left to gather (they would wait for QBO's batch budget anyway);
-    - fewer, otherwise: when several, wait up to ``window`` seconds from the oldest one's due time
-      for more, then claim them; they make a batch of any size when no small batch went in the
-      last ``SMALL_SPACING`` seconds, else of at least ``at_least``, else each goes alone.
+    - fewer, when no batch of fewer than 30 went in the last ``SMALL_SPACING`` seconds: when
+      several, wait up to ``window`` seconds from the oldest one's due time for more, then claim
+      them all as one batch (two or more; one goes alone);
+    - fewer, otherwise: at least ``at_least`` wait for a full batch or the spacing (a batch spends
+      less of QBO's budget than writing them one by one); fewer go alone at once.
     """
     with pace.turn(realm) as mine:
         if not mine:
@@ -154,9 +157,10 @@ def gather(
             wait_full = count < cap and (
                 _batch_under_way(session, realm, now) or _recent_batches(session, realm, now) >= BURST
             )
-        if count == 0 or wait_full:
+        small_ok = pace.small_ok(realm)
+        if count == 0 or wait_full or (count < cap and count >= at_least and not small_ok):
             return Gathered()
-        if 1 < count < cap and oldest is not None:
+        if 1 < count < cap and oldest is not None and small_ok:
             wait = (oldest - now).total_seconds() + window
             if wait > 0:
                 sleep(min(wait, window))
@@ -164,8 +168,7 @@ def gather(
             ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
         )
         small = len(claimed) < cap
-        least = min(at_least, SMALLEST) if small and pace.small_ok(realm) else at_least
-        got = compose(ctx, realm, claimed, at_least=least)
+        got = compose(ctx, realm, claimed, at_least=min(at_least, SMALLEST) if small_ok else cap)
         if got.batches and small:
             pace.small_made(realm)
         return got

@@ -92,7 +92,9 @@ def test_a_batch_persisted_then_killed_before_its_answers_is_resent_and_books_ea
     with books_loop(tmp_path, invoices=80) as loop:
         invoices = _one_per_customer(loop, 4)
         keys = _paid_not_booked(loop, invoices)
-        gathered = batching.gather(loop.ctx, loop.realm, owner="dies", window=0.0, at_least=2)
+        gathered = batching.gather(
+            loop.ctx, loop.realm, owner="dies", window=0.0, at_least=2, pace=batching.Pace()
+        )
         (batch_key,) = gathered.batches
         (row,) = _batch_rows(loop)
         batch = EntryBatch.of(row)
@@ -128,7 +130,9 @@ def test_a_batch_persisted_then_killed_before_its_answers_is_resent_and_books_ea
 def test_killed_between_persisting_and_sending_sends_the_same_batch(tmp_path: Path) -> None:
     with books_loop(tmp_path, invoices=80) as loop:
         keys = _paid_not_booked(loop, _one_per_customer(loop, 3))
-        (batch_key,) = batching.gather(loop.ctx, loop.realm, owner="dies", window=0.0, at_least=2).batches
+        (batch_key,) = batching.gather(
+            loop.ctx, loop.realm, owner="dies", window=0.0, at_least=2, pace=batching.Pace()
+        ).batches
         _restart_later(loop)
         while batching.run_effects_batched(loop.ctx, owner="again", realm_id=loop.realm, limit=200):
             pass
@@ -144,7 +148,9 @@ def test_an_entry_the_batch_refused_goes_alone_and_the_rest_are_booked(tmp_path:
     with books_loop(tmp_path, invoices=80) as loop:
         invoices = _one_per_customer(loop, 3)
         keys = _paid_not_booked(loop, invoices)
-        (batch_key,) = batching.gather(loop.ctx, loop.realm, owner="w", window=0.0, at_least=2).batches
+        (batch_key,) = batching.gather(
+            loop.ctx, loop.realm, owner="w", window=0.0, at_least=2, pace=batching.Pace()
+        ).batches
         # Paid by check in QBO after the batch was composed: QBO refuses that Payment's line.
         victim = invoices[0]
         loop.qbo.record_offline_payment(victim.qbo_id, victim.balance)

@@ -93,6 +93,7 @@ def _gather(
     window: float = 0.8,
     sleep: Sleeps | None = None,
     pace: batching.Pace | None = None,
+    at_least: int = 31,
 ) -> batching.Gathered:
     # at_least above what any test queues: every claimed entry comes back to go alone, which is
     # what these tests look at (composing is tested over the simulators).
@@ -101,7 +102,7 @@ def _gather(
         REALM,
         owner="w1",
         window=window,
-        at_least=31,
+        at_least=at_least,
         sleep=sleep or Sleeps(),
         pace=pace or _pace(),
     )
@@ -118,7 +119,7 @@ def test_several_due_wait_the_window_from_the_oldest(db: Database) -> None:
     _fee(db, 1, at=T0 - timedelta(seconds=0.3))
     _fee(db, 2)
     sleeps = Sleeps()
-    got = _gather(db, T0, window=0.8, sleep=sleeps)
+    got = _gather(db, T0, window=0.8, sleep=sleeps, pace=batching.Pace(Ticks()))
     assert sleeps.calls == [0.5]  # 0.8 s from the oldest's due time, 0.3 s of it gone already
     assert len(got.singles) == 2
 
@@ -127,11 +128,11 @@ def test_no_wait_once_the_window_has_passed_or_a_batch_is_full(db: Database) -> 
     for n in range(3):
         _fee(db, n, at=T0 - timedelta(seconds=2))
     sleeps = Sleeps()
-    _gather(db, T0, sleep=sleeps)
+    _gather(db, T0, sleep=sleeps, pace=batching.Pace(Ticks()))
     assert sleeps.calls == []
     for n in range(10, 45):
         _fee(db, n)
-    _gather(db, T0, sleep=sleeps)
+    _gather(db, T0, sleep=sleeps, pace=batching.Pace(Ticks()))
     assert sleeps.calls == []
 
 
@@ -217,3 +218,15 @@ def test_in_a_burst_only_full_batches_are_gathered(db: Database) -> None:
     later = T0 + timedelta(seconds=30)
     assert _gather(db, later) == batching.Gathered()  # QBO's batch budget is what they wait for
     assert len(_gather(db, later + timedelta(seconds=31)).singles) == 29  # the burst slid out
+
+
+def test_after_a_small_batch_thirteen_or_more_wait_for_a_full_one_and_fewer_go_alone(db: Database) -> None:
+    for n in range(batching.AT_LEAST):
+        _fee(db, n)
+    assert _gather(db, T0, at_least=batching.AT_LEAST) == batching.Gathered()
+    with db.transaction() as s:
+        for n in range(batching.AT_LEAST - 1):
+            row = effects.get(s, f"qbo:fee:txn_{n}")
+            assert row is not None
+            row.status = "done"
+    assert len(_gather(db, T0, at_least=batching.AT_LEAST).singles) == 1
