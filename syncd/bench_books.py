@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int
             .where(
                 InvoiceRow.company_id == realm,
                 InvoiceRow.status.in_(["open", "partial"]),
-                InvoiceRow.balance > 0,
+                InvoiceRow.balance > Decimal(0),
             )
             .order_by(InvoiceRow.qbo_id)
         ).all()
