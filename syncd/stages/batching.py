@@ -140,13 +140,15 @@ def gather(
     """One pass over ``realm``'s due entry effects (nothing when another pass is at it):
 
     - ``cap`` due: claimed and persisted as one batch at once;
-    - fewer, while a batch of the company is under way or in a burst (``BURST`` batches in the
-      last minute): left to gather (they would wait for QBO's batch budget anyway);
+    - fewer, in a burst (``BURST`` batches in the last minute): left to gather (they would wait
+      for QBO's batch budget anyway);
+    - fewer while a batch of the company is under way: at least ``at_least`` are left to gather
+      (the pass that sends it comes back for them), fewer go alone at once;
     - fewer, when no batch of fewer than 30 went in the last ``SMALL_SPACING`` seconds: when
       several, wait up to ``window`` seconds from the oldest one's due time for more, then claim
       them all as one batch (two or more; one goes alone);
-    - fewer, otherwise: at least ``at_least`` wait for a full batch or the spacing (a batch spends
-      less of QBO's budget than writing them one by one); fewer go alone at once.
+    - fewer, otherwise: at least ``at_least`` make a batch (it spends less of QBO's budget than
+      writing them one by one); fewer go alone at once.
     """
     with pace.turn(realm) as mine:
         if not mine:
@@ -154,11 +156,10 @@ def gather(
         now = ctx.clock()
         with ctx.db.transaction() as session:
             count, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
-            wait_full = count < cap and (
-                _batch_under_way(session, realm, now) or _recent_batches(session, realm, now) >= BURST
-            )
-        small_ok = pace.small_ok(realm)
-        if count == 0 or wait_full or (count < cap and count >= at_least and not small_ok):
+            under_way = count < cap and _batch_under_way(session, realm, now)
+            burst = count < cap and _recent_batches(session, realm, now) >= BURST
+        small_ok = pace.small_ok(realm) and not under_way
+        if count == 0 or burst or (under_way and count >= at_least):
             return Gathered()
         if 1 < count < cap and oldest is not None and small_ok:
             wait = (oldest - now).total_seconds() + window
@@ -168,7 +169,8 @@ def gather(
             ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
         )
         small = len(claimed) < cap
-        got = compose(ctx, realm, claimed, at_least=min(at_least, SMALLEST) if small_ok else cap)
+        least = min(at_least, SMALLEST) if small_ok else (cap if under_way else at_least)
+        got = compose(ctx, realm, claimed, at_least=least)
         if got.batches and small:
             pace.small_made(realm)
         return got
