@@ -94,24 +94,26 @@ class Pace:
     """Per process: one gatherer at a time per company, and how often a batch of fewer than 30 may
     go (``SMALL_SPACING``), so small batches never spend the 40 batch calls a minute QBO allows."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, patience: float = 2.0) -> None:
         self._clock = clock
+        self._patience = patience
         self._lock = threading.Lock()
-        self._busy: set[str] = set()
+        self._turns: dict[str, threading.Lock] = {}
         self._small: dict[str, float] = {}
 
     @contextmanager
     def turn(self, realm: str) -> Iterator[bool]:
-        """True when this caller gathers for ``realm`` now (nobody else is)."""
+        """True when this caller gathers for ``realm`` now: it waits up to ``patience`` seconds
+        for another pass to finish (a lane that skipped would come back only a worker interval
+        later, and its payments with it)."""
         with self._lock:
-            mine = realm not in self._busy
-            self._busy.add(realm)
+            lock = self._turns.setdefault(realm, threading.Lock())
+        mine = lock.acquire(timeout=self._patience) if self._patience > 0 else lock.acquire(blocking=False)
         try:
             yield mine
         finally:
             if mine:
-                with self._lock:
-                    self._busy.discard(realm)
+                lock.release()
 
     def small_ok(self, realm: str) -> bool:
         with self._lock:

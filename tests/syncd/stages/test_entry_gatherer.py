@@ -81,7 +81,7 @@ class Ticks:
 
 def _pace() -> batching.Pace:
     """A pace that just made a small batch: only ``at_least`` makes one now."""
-    pace = batching.Pace(Ticks())
+    pace = batching.Pace(Ticks(), patience=0)
     pace.small_made(REALM)
     return pace
 
