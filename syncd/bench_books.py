@@ -98,7 +98,7 @@ def bench_books(
             port=0,
             invoices=max(40, payments * 3, -(-payments // per_customer) * 12),
             state_dir=Path(state),
-            intervals={},
+            intervals={"batch_entries": True},
             intake=timed,
         )
         try:

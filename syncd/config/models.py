@@ -285,9 +285,10 @@ class Intervals(Section):
     )
     inbox_seconds: Seconds = setting(2.0, "Seconds between passes over stored Stripe webhook events.", ge=0.1)
     batch_entries: StrictBool = setting(
-        True,
+        False,
         "Write money entries (QBO Payments and fee Purchases) in batch calls of up to 30 when several "
-        "are due at once; each batch's composition is kept in the ledger before the call.",
+        "are due at once; each batch's composition is kept in the ledger before the call. Off by "
+        "default: it costs steady payments latency (see the README's Benchmarks).",
         commented=True,
     )
     batch_window_seconds: Seconds = setting(
