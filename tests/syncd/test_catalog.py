@@ -11,8 +11,8 @@ from syncd import worker
 from syncd.catalog import PAYLOADS, SPECS, EffectKind, Payload, Serial, resolve, serial_group
 from syncd.catalog import payloads as p
 from syncd.catalog import payloads_authorizations as pa
-from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.catalog.payloads_batch import BatchMember, EntryBatch, batch_digest
+from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.catalog.payloads_writeoff import WriteOffBooking, WrittenOffLine
 from syncd.errors import PermanentError
 from syncd.store import effects
