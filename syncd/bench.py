@@ -13,6 +13,7 @@ import click
 from connectors.quickbooks.bench import run_qbo_bench
 from syncd.bench_account import bench_account
 from syncd.bench_autopay import bench_autopay
+from syncd.bench_books import bench_books
 from syncd.bench_loop import bench_payments, bench_pull
 from syncd.bench_many import bench_many
 from syncd.bench_reminders import bench_reminders
@@ -63,6 +64,8 @@ def table(results: dict[str, Any]) -> str:
         "autopay": "Autopay due day: notices planned, queued and rendered (target: 10,000 in < 60 s), then "
         "every charge started over both simulators within Stripe's rate limits (target: 10,000 in < 10 "
         "minutes, peak RSS < 300 MB)",
+        "books": "Money entries: card payments with fees booked by the daemon, QBO write calls (target "
+        "<= 70 per 1,000 and 0 HTTP 429)",
         "account": "Customer account: page of a customer with 500 invoices (targets < 100 ms, <= 3 "
         "queries); sign-in link asked -> email in the mailbox (target < 1 s)",
     }
@@ -92,9 +95,13 @@ def main(
     invoices_each: int = 500,
     reminders: bool = False,
     autopay: int = 0,
+    books: bool = False,
+    per_customer: int = 1,
 ) -> int:
     configure_logging("error")
-    if reminders:
+    if books:
+        results = {"books": bench_books(payments, per_customer=per_customer)}
+    elif reminders:
         results = {"reminders": bench_reminders(invoices, customers=max(1, invoices // 2))}
     elif autopay:
         results = {"autopay": bench_autopay(autopay)}

@@ -152,17 +152,8 @@ def wait_quiet(ctx: Context, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def pay_and_measure(
-    ctx: Context,
-    stripe: Any,
-    timed: TimedIntake,
-    targets: list[tuple[str, str]],
-    rate: float | None,
-    timeout: float,
-) -> tuple[dict[str, str], list[float]]:
-    """Pay each (realm, invoice) of ``targets`` through the portal backend and the Stripe
-    simulator's checkout, ``rate`` per second or all at once; the checkout session per invoice and
-    each payment's latency from its first webhook reaching the app to its QBO Payment."""
+def open_sessions(ctx: Context, targets: list[tuple[str, str]]) -> dict[str, str]:
+    """A checkout session per (realm, invoice) of ``targets``, as the portal backend opens them."""
     backend = PortalService(ctx)
     sessions: dict[str, str] = {}
     for realm, invoice_id in targets:
@@ -171,6 +162,19 @@ def pay_and_measure(
         if found is None:
             raise RuntimeError(f"no checkout session id in {url}")
         sessions[f"{realm}:{invoice_id}"] = found.group(0)
+    return sessions
+
+
+def pay_sessions(
+    ctx: Context,
+    stripe: Any,
+    timed: TimedIntake,
+    sessions: dict[str, str],
+    rate: float | None,
+    timeout: float,
+) -> list[float]:
+    """Pay each session at the Stripe simulator's checkout, ``rate`` per second or all at once; each
+    payment's latency from its first webhook reaching the app to its QBO Payment."""
     for session_id in sessions.values():
         stripe.pay_checkout(session_id, "card_success")
         if rate:
@@ -187,7 +191,22 @@ def pay_and_measure(
         done = created.get(session_id)
         if arrived is not None and done is not None:
             latencies.append(max(0.0, done - arrived))
-    return sessions, latencies
+    return latencies
+
+
+def pay_and_measure(
+    ctx: Context,
+    stripe: Any,
+    timed: TimedIntake,
+    targets: list[tuple[str, str]],
+    rate: float | None,
+    timeout: float,
+) -> tuple[dict[str, str], list[float]]:
+    """Pay each (realm, invoice) of ``targets`` through the portal backend and the Stripe
+    simulator's checkout, ``rate`` per second or all at once; the checkout session per invoice and
+    each payment's latency from its first webhook reaching the app to its QBO Payment."""
+    sessions = open_sessions(ctx, targets)
+    return sessions, pay_sessions(ctx, stripe, timed, sessions, rate, timeout)
 
 
 def latency_figures(sessions: dict[str, str], latencies: list[float], rate: float | None) -> dict[str, Any]:

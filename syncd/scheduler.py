@@ -32,7 +32,7 @@ from syncd import companies, worker
 from syncd.companies import CompanyStatus
 from syncd.context import Context
 from syncd.errors import AuthError
-from syncd.stages import account_cleanup, events
+from syncd.stages import account_cleanup, batching, events
 from syncd.stages.cycle import run_cycle
 from syncd.store import effects, leases, owners, replicas
 from syncd.store.models import Company
@@ -45,7 +45,9 @@ RECONNECT = CompanyStatus.RECONNECT.value
 ACTIVE = CompanyStatus.ACTIVE.value
 DRAIN_ROUNDS = 20
 # The effects a payer or the books wait on (priority 0): they also run in the money lane.
-MONEY_KINDS = ("qbo.payment", "qbo.void", "stripe.checkout", "stripe.expire_checkout")
+# A batch of money entries (``stages.batching``) is performed there too; the lane gathers the
+# company's due fees into its batches with its Payments.
+MONEY_KINDS = ("qbo.payment", "qbo.void", "stripe.checkout", "stripe.expire_checkout", "qbo.entry_batch")
 STAFF_ONLY = ("email.staff",)
 # A pull woken again sooner than this after its last start waits for the rest: the QBO webhooks
 # of a burst of payments (syncd's own Payments among them) cost one CDC read per spacing, not one
@@ -103,7 +105,7 @@ class Stages:
 def real_stages() -> Stages:
     return Stages(
         cycle=run_cycle,
-        run_effects=worker.run_effects,
+        run_effects=batching.run_effects_batched,
         ingest=events.ingest,
         backfill=events.backfill,
         release=worker.release,

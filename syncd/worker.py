@@ -17,7 +17,7 @@ company's connection is refused, it is *held* instead — kept pending, retried 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -111,15 +111,18 @@ def run_effects(
     parallel: int = PARALLEL,
     kinds: Iterable[str] | None = None,
     table: Performers | None = None,
+    exclude: Iterable[str] = (),
+    also: Sequence[Claimed] = (),
 ) -> int:
-    """Perform up to ``limit`` due effects, ``parallel`` at a time; returns how many were attempted.
+    """Perform up to ``limit`` due effects (of ``kinds``, none of ``exclude``), and the effects
+    ``also`` claimed already, ``parallel`` at a time; returns how many were attempted.
 
     Effects are independent by construction (each has its own key and its own transaction), so
     they can run side by side; the QBO connector still caps requests in flight per company.
     """
     table = performers() if table is None else table
-    claimed = effects.claim(
-        ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id, kinds=kinds
+    claimed = list(also) + effects.claim(
+        ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id, kinds=kinds, exclude=exclude
     )
     if len(claimed) <= 1 or parallel <= 1:
         for effect in claimed:

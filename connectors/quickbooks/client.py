@@ -331,10 +331,12 @@ class QboConnector:
     def write_off(self, draft: QboWriteOffDraft, *, request_id: str) -> QboWriteOffBooked:
         return write_offs.write_off(self.calls, draft, request_id=request_id)
 
-    def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
-        """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries a
-        requestid derived from all item keys, so replaying the same batch is idempotent, but the
-        same item re-sent in a differently composed batch is not."""
+    def write_batch(
+        self, items: Sequence[WriteItem], *, request_id: str | None = None
+    ) -> list[QboEntryRef | SyncdError]:
+        """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries
+        ``request_id`` (by default one derived from all item keys), so replaying the same batch is
+        idempotent, but the same item re-sent in a differently composed batch is not."""
         if len(items) > MAX_BATCH_ITEMS:
             raise PermanentError(f"QBO batch takes at most {MAX_BATCH_ITEMS} items, got {len(items)}")
         if not items:
@@ -343,7 +345,7 @@ class QboConnector:
         for index, item in enumerate(items):
             entity = writes.entity_name(item.draft)
             requests_.append({"bId": f"b{index}", "operation": "create", entity: self._body(item)})
-        key = writes.qbo_request_id("batch:" + "|".join(i.request_id for i in items))
+        key = writes.qbo_request_id(request_id or "batch:" + "|".join(i.request_id for i in items))
         answer = pull.batch_items(self.calls.batch(requests_, key))
         results: list[QboEntryRef | SyncdError] = []
         for index, item in enumerate(items):

@@ -16,6 +16,7 @@ from syncd.catalog.kinds import EffectKind, Serial, kind_of
 from syncd.catalog.payloads import PAYLOADS, Payload
 from syncd.catalog.payloads_authorizations import AUTHORIZATION_PAYLOADS
 from syncd.catalog.payloads_autopay import AUTOPAY_PAYLOADS
+from syncd.catalog.payloads_batch import EntryBatch
 from syncd.catalog.payloads_email import EMAIL_PAYLOADS
 from syncd.catalog.payloads_plans import PLAN_PAYLOADS, PlanCharge, PlanEmail
 from syncd.catalog.payloads_writeoff import WriteOffBooking
@@ -136,6 +137,15 @@ PAYLOADS.update({cls.KIND: cls for cls in AUTHORIZATION_PAYLOADS})
 PAYLOADS[EffectKind.QBO_WRITE_OFF] = WriteOffBooking
 SPECS[EffectKind.QBO_WRITE_OFF] = Spec(
     WriteOffBooking, f"{_STAGES}.writeoffs:book_write_off", BOOKS, Serial.MONEY
+)
+# Batched money entries: a batch performs its members' writes, so it goes first like them; it must
+# not fail (its members wait on it), so the worker holds it instead.
+PAYLOADS[EffectKind.QBO_ENTRY_BATCH] = EntryBatch
+SPECS[EffectKind.QBO_ENTRY_BATCH] = Spec(
+    EntryBatch,
+    f"{_STAGES}.batch_writes:write_entry_batch",
+    MONEY,
+    on_held=f"{_STAGES}.batch_writes:tell_staff_batch_held",
 )
 
 

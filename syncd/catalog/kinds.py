@@ -61,6 +61,8 @@ class EffectKind(enum.StrEnum):
     EMAIL_AUTHORIZATION = "email.authorization"
     # Collections: small-debt write-offs
     QBO_WRITE_OFF = "qbo.write_off"  # an approved write-off: a credit memo applied to the invoices
+    # Batched money entries: up to 30 entry effects written in one QBO batch call
+    QBO_ENTRY_BATCH = "qbo.entry_batch"
 
 
 class Serial(enum.Enum):

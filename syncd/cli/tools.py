@@ -65,6 +65,19 @@ def demo(port: int, invoices: int, no_browser_hints: bool) -> int:
     "and rendered (target: 10,000 in < 60 s), then every charge started over both simulators within "
     "Stripe's rate limits (target: 10,000 in < 10 minutes, memory < 300 MB).",
 )
+@click.option(
+    "--books",
+    is_flag=True,
+    help="The books run instead: --payments card payments (use 1000) paid all at once and booked with "
+    "their fees by the daemon; QBO write calls, batch calls and 429s (target: <= 70 per 1,000, 0).",
+)
+@click.option(
+    "--per-customer",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="For --books: at most this many of the payments from one customer (theirs are booked in turn).",
+)
 def bench(
     as_json: bool,
     invoices: int,
@@ -76,6 +89,8 @@ def bench(
     invoices_each: int,
     reminders: bool,
     autopay: int,
+    books: bool,
+    per_customer: int,
 ) -> int:
     """Measure payment latency, pull throughput and memory, and QBO request counts."""
     from syncd.bench import main as run_bench
@@ -91,6 +106,8 @@ def bench(
         invoices_each=invoices_each,
         reminders=reminders,
         autopay=autopay,
+        books=books,
+        per_customer=per_customer,
     )
 
 

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictInt, StrictStr, field_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from syncd.config.fields import Section, setting
 from syncd.errors import PermanentError
@@ -284,6 +284,21 @@ class Intervals(Section):
         2.0, "Seconds between runs of the effect worker (QBO writes, emails, Checkout sessions).", ge=0.1
     )
     inbox_seconds: Seconds = setting(2.0, "Seconds between passes over stored Stripe webhook events.", ge=0.1)
+    batch_entries: StrictBool = setting(
+        False,
+        "Write money entries (QBO Payments and fee Purchases) in batch calls of up to 30 when several "
+        "are due at once; each batch's composition is kept in the ledger before the call. Off by "
+        "default: it costs steady payments latency (see the README's Benchmarks).",
+        commented=True,
+    )
+    batch_window_seconds: Seconds = setting(
+        0.5,
+        "Seconds (at most 1) the worker waits for more money entries to share a batch call once "
+        "several are due.",
+        ge=0.0,
+        le=1.0,
+        commented=True,
+    )
     backfill_seconds: Seconds = setting(
         300.0, "Seconds between asking Stripe for events a webhook may have missed (at least 5).", ge=5.0
     )

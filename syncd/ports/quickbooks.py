@@ -196,11 +196,14 @@ class QuickBooks(Protocol):
         """Put a failed refund back on the Payment it was taken off (see ledger.QboPaymentRestore); a
         Payment already carrying the marker is left as it is."""
 
-    def write_batch(self, items: Sequence[WriteItem]) -> list[ledger.QboEntryRef | SyncdError]:
-        """Up to 30 creates in one batch call (PermanentError for more); one result per item, in
-        order. QBO has no per-item requestid: replaying the same batch answers the same entries,
-        but an item re-sent in a differently composed batch is created again. Today only the QBO
-        benchmark calls it; the batched money effects to come will."""
+    def write_batch(
+        self, items: Sequence[WriteItem], *, request_id: str | None = None
+    ) -> list[ledger.QboEntryRef | SyncdError]:
+        """Up to 30 creates in one batch call under ``request_id`` (by default derived from the item
+        keys; PermanentError for more than 30); one result per item, in order. QBO has no
+        per-item requestid: replaying the same batch answers the same entries, but an item re-sent
+        in a differently composed batch is created again, so the daemon's batches
+        (``syncd.stages.batching``) fix their composition in the ledger first."""
 
     def set_invoice_link(self, invoice_id: str, url: str, *, request_id: str) -> ledger.QboEntryRef:
         """Write the portal link on the invoice (configured custom field, else the memo)."""

@@ -170,6 +170,77 @@ def _unblocked(now: datetime) -> ColumnElement[bool]:
     return or_(Effect.serial_group.is_(None), ~ahead)
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Effect.status == EffectStatus.PENDING.value,
+        Effect.next_attempt_at <= now,
+        or_(Effect.lease_expires_at.is_(None), Effect.lease_expires_at < now),
+        _unblocked(now),
+    )
+
+
+def ready(
+    session: Session, *, now: datetime, company_id: str, kinds: Iterable[str]
+) -> tuple[int, datetime | None]:
+    """How many effects of ``kinds`` ``claim`` would hand out now, and since when the oldest is due."""
+    row = session.execute(
+        select(func.count(), func.min(Effect.next_attempt_at)).where(
+            _due(now), Effect.company_id == company_id, Effect.kind.in_(list(kinds))
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+def pin(session: Session, effect: Claimed, *, owner: str, until: datetime, **changes: Any) -> None:
+    """Hand an effect we hold to ``owner`` (a batch performing it) until ``until``, merging
+    ``changes`` into its payload, in the caller's transaction; raises LeaseLost if we lost it."""
+    row = session.scalar(select(Effect).where(_owned(effect)))
+    if row is None:
+        raise LeaseLost(effect.key)
+    row.payload = {**dict(row.payload), **changes}
+    row.lease_owner = owner
+    row.lease_expires_at = until
+
+
+def pinned(session: Session, key: str, owner: str) -> Claimed | None:
+    """The effect ``key`` as ``owner`` holds it (None when it does not, or it is finished)."""
+    row = session.scalar(
+        select(Effect).where(
+            Effect.key == key, Effect.lease_owner == owner, Effect.status == EffectStatus.PENDING.value
+        )
+    )
+    if row is None:
+        return None
+    return Claimed(row.id, row.key, row.kind, row.company_id, dict(row.payload), row.attempts, owner)
+
+
+def unpin(session: Session, effect: Claimed, *, at: datetime, error: str, **changes: Any) -> None:
+    """Give a pinned effect back to the worker, due at ``at``, its payload amended."""
+    row = session.scalar(select(Effect).where(_owned(effect)))
+    if row is None:
+        raise LeaseLost(effect.key)
+    row.payload = {**dict(row.payload), **changes}
+    row.lease_owner = None
+    row.lease_expires_at = None
+    row.next_attempt_at = at
+    row.last_error = error[:2000]
+
+
+def fail_in(session: Session, effect: Claimed, *, error: str, now: datetime) -> None:
+    """``fail`` in the caller's transaction."""
+    session.execute(
+        update(Effect)
+        .where(_owned(effect))
+        .values(
+            status=EffectStatus.FAILED.value,
+            last_error=error[:2000],
+            done_at=now,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
+
+
 def claim(
     db: Database,
     *,
@@ -179,20 +250,19 @@ def claim(
     limit: int = 50,
     company_id: str | None = None,
     kinds: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
 ) -> list[Claimed]:
-    """Lease up to ``limit`` due effects: by priority (money before notices), then oldest first."""
+    """Lease up to ``limit`` due effects: by priority (money before notices), then oldest first
+    (of ``kinds``, none of ``exclude``)."""
     with db.transaction() as session:
-        due = and_(
-            Effect.status == EffectStatus.PENDING.value,
-            Effect.next_attempt_at <= now,
-            or_(Effect.lease_expires_at.is_(None), Effect.lease_expires_at < now),
-            _unblocked(now),
-        )
-        query = select(Effect).where(due).order_by(Effect.priority, Effect.id).limit(limit)
+        query = select(Effect).where(_due(now)).order_by(Effect.priority, Effect.id).limit(limit)
         if company_id is not None:
             query = query.where(Effect.company_id == company_id)
         if kinds is not None:
             query = query.where(Effect.kind.in_(list(kinds)))
+        excluded = list(exclude)
+        if excluded:
+            query = query.where(Effect.kind.not_in(excluded))
         if db.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(session.scalars(query))

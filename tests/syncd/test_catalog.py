@@ -13,6 +13,7 @@ from syncd.catalog import payloads as p
 from syncd.catalog import payloads_authorizations as pa
 from syncd.catalog import payloads_autopay as pu
 from syncd.catalog import payloads_email as pe
+from syncd.catalog.payloads_batch import BatchMember, EntryBatch, batch_digest
 from syncd.catalog.payloads_plans import PlanCharge, PlanEmail
 from syncd.catalog.payloads_writeoff import WriteOffBooking, WrittenOffLine
 from syncd.errors import PermanentError
@@ -105,6 +106,15 @@ WRITTEN_BEFORE: dict[EffectKind, list[dict[str, Any]]] = {
             "invoices": [{"invoice_id": "1", "amount": "30.00"}, {"invoice_id": "2", "amount": "9.50"}],
         }
     ],
+    EffectKind.QBO_ENTRY_BATCH: [
+        {
+            "digest": "0123abcd",
+            "members": [
+                {"key": "qbo:payment:pi_1", "kind": "qbo.payment", "draft": "{}", "finish": "{}"},
+                {"key": "qbo:fee:txn_1", "kind": "qbo.fee", "draft": "{}", "finish": "{}"},
+            ],
+        }
+    ],
 }
 
 
@@ -124,8 +134,8 @@ def test_every_kind_has_a_payload_key_builder_priority_and_handler() -> None:
     assert set(worker.performers()) == {k.value for k in EffectKind}
 
 
-def test_only_a_charge_booking_must_not_fail() -> None:
-    assert [k for k, s in SPECS.items() if s.on_held] == [EffectKind.QBO_PAYMENT]
+def test_only_a_charge_booking_and_the_batches_writing_them_must_not_fail() -> None:
+    assert [k for k, s in SPECS.items() if s.on_held] == [EffectKind.QBO_PAYMENT, EffectKind.QBO_ENTRY_BATCH]
     assert worker.performers()["qbo.payment"].on_held is not None
 
 
@@ -257,6 +267,13 @@ KEYS: list[tuple[Payload, str, str | None]] = [
         "qbo:write_off:c1:4",
         "money:c1:7",
     ),
+    (
+        EntryBatch.of_members(
+            [BatchMember("qbo:fee:t", "qbo.fee", "{}"), BatchMember("qbo:payment:p", "qbo.payment", "{}")]
+        ),
+        f"qbo:entry_batch:c1:{batch_digest(['qbo:payment:p', 'qbo:fee:t'])}",
+        None,
+    ),
 ]
 
 
@@ -279,6 +296,7 @@ OLD_PREFIXES = (
     ("stripe.", 0),
     ("qbo.payment", 0),
     ("qbo.void", 0),
+    ("qbo.entry_batch", 0),  # added since: it writes Payments, so it goes with them
     ("email.receipt", 1),
     ("email.sign_in", 1),
     ("email.processing", 1),

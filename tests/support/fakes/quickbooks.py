@@ -410,13 +410,15 @@ class FakeQuickBooks:
 
         return self._ref(request_id, put_back)
 
-    def write_batch(self, items: Sequence[WriteItem]) -> list[QboEntryRef | SyncdError]:
+    def write_batch(
+        self, items: Sequence[WriteItem], *, request_id: str | None = None
+    ) -> list[QboEntryRef | SyncdError]:
         if len(items) > MAX_BATCH:
             raise PermanentError(f"QBO batch takes at most {MAX_BATCH} items, got {len(items)}")
         if not items:
             return []
         self._batches += 1
-        key = "batch:" + "|".join(item.request_id for item in items)
+        key = request_id or "batch:" + "|".join(item.request_id for item in items)
         return self._once(key, lambda: [self._batch_item(item.draft) for item in items])
 
     def _batch_item(self, draft: Draft) -> QboEntryRef | SyncdError:

@@ -38,6 +38,8 @@ SETTINGS = {
         "backfill_seconds",
         "refresh_seconds",
         "lease_seconds",
+        "batch_entries",
+        "batch_window_seconds",
     },
     "company": {
         "realm_id",

@@ -1,0 +1,145 @@
+"""``syncd bench --books``: 1,000 card payments with their fees booked by the real worker over both
+simulators, counting the QBO write calls (single writes and batch calls) and 429s it took."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from syncd.bench_loop import (
+    TimedIntake,
+    latency_figures,
+    open_sessions,
+    pay_sessions,
+    wait_payable,
+    wait_quiet,
+)
+from syncd.catalog import EffectKind
+from syncd.catalog.payloads_batch import EntryBatch
+from syncd.context import Context
+from syncd.demo import start_demo
+from syncd.store.models import LINK_OF_INVOICE, Effect, InvoiceRow, PortalLink
+
+# The entries the payments set off: their Payments, fees and the batches writing them.
+ENTRY_KINDS = (EffectKind.QBO_PAYMENT, EffectKind.QBO_FEE, EffectKind.QBO_ENTRY_BATCH)
+TARGET_WRITE_CALLS = 70  # per 1,000 payments with fees
+
+
+def _entries_pending(ctx: Context) -> int:
+    with ctx.db.transaction() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(Effect.kind.in_(list(ENTRY_KINDS)), Effect.status == "pending")
+            )
+            or 0
+        )
+
+
+def _wait_booked(ctx: Context, timeout: float) -> None:
+    """Until every Payment, fee and batch is done (or ``timeout`` seconds passed)."""
+    deadline = time.monotonic() + timeout
+    while _entries_pending(ctx) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _fees_done(ctx: Context) -> int:
+    with ctx.db.transaction() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(Effect.kind == EffectKind.QBO_FEE, Effect.status == "done")
+            )
+            or 0
+        )
+
+
+def _batch_sizes(ctx: Context) -> list[int]:
+    with ctx.db.transaction() as session:
+        payloads = session.scalars(select(Effect.payload).where(Effect.kind == EffectKind.QBO_ENTRY_BATCH))
+        return [len(EntryBatch.from_json(p).members) for p in payloads]
+
+
+def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int) -> list[str]:
+    """Up to ``count`` payable invoices with links, at most ``per_customer`` of each customer."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(InvoiceRow.qbo_id, InvoiceRow.customer_id)
+            .join(PortalLink, LINK_OF_INVOICE)
+            .where(
+                InvoiceRow.company_id == realm,
+                InvoiceRow.status.in_(["open", "partial"]),
+                InvoiceRow.balance > Decimal(0),
+            )
+            .order_by(InvoiceRow.qbo_id)
+        ).all()
+    taken: dict[str, int] = {}
+    picked: list[str] = []
+    for invoice_id, customer in rows:
+        if taken.get(customer, 0) < per_customer and len(picked) < count:
+            taken[customer] = taken.get(customer, 0) + 1
+            picked.append(invoice_id)
+    return picked
+
+
+def bench_books(
+    payments: int = 1000, *, per_customer: int = 1, rate: float | None = None, timeout: float = 1200.0
+) -> dict[str, Any]:
+    """Pay ``payments`` invoices, at most ``per_customer`` of each customer (one customer's are
+    booked one after another), all at once or ``rate`` per second, with the default
+    ``[scheduler]`` settings, and count what booking them cost in QBO requests."""
+    timed = TimedIntake()
+    with tempfile.TemporaryDirectory(prefix="syncd-bench-") as state:
+        handle = start_demo(
+            # The demo company has a customer per 10 invoices.
+            port=0,
+            invoices=max(40, payments * 3, -(-payments // per_customer) * 12),
+            state_dir=Path(state),
+            intervals={"batch_entries": True},
+            intake=timed,
+        )
+        try:
+            ctx, realm = handle.ctx, handle.qbo.realm_id
+            wait_payable(ctx, realm, payments, timeout=300)
+            wait_quiet(ctx, timeout=900)  # the first sync's invoice emails go first
+            payable = payable_per_customer(ctx, realm, payments, per_customer)
+            sessions = open_sessions(ctx, [(realm, invoice_id) for invoice_id in payable])
+            before = handle.qbo.counts()
+            started = time.monotonic()
+            latencies = pay_sessions(ctx, handle.stripe, timed, sessions, rate, timeout)
+            _wait_booked(ctx, timeout)
+            wall = time.monotonic() - started
+            after = handle.qbo.counts()
+            fees = _fees_done(ctx)
+            sizes = _batch_sizes(ctx)
+        finally:
+            handle.stop()
+
+    def spent(kind: str) -> int:
+        return int(after.get(kind, 0)) - int(before.get(kind, 0))
+
+    writes, batches = spent("write"), spent("batch")
+    figures = latency_figures(sessions, latencies, rate)
+    return {
+        "payments": figures["payments"],
+        "most_per_customer": per_customer,
+        "paid_per_second": figures["paid_per_second"],
+        "payments_timed": figures["completed"],
+        "fees_booked": fees,
+        "qbo_write_calls": writes + batches,
+        "qbo_single_writes": writes,
+        "qbo_batch_calls": batches,
+        "entries_per_batch": round(sum(sizes) / len(sizes), 1) if sizes else None,
+        "batches_under_30": sum(size < 30 for size in sizes),
+        "qbo_reads": spent("read"),
+        "qbo_throttled_429": spent("throttled"),
+        "p50_seconds": figures["p50_seconds"],
+        "p95_seconds": figures["p95_seconds"],
+        "max_seconds": figures["max_seconds"],
+        "wall_seconds": round(wall, 1),
+        "target_qbo_write_calls": round(TARGET_WRITE_CALLS * payments / 1000),
+        "target_qbo_throttled_429": 0,
+    }
