@@ -238,19 +238,9 @@ class Receivables:
             memo = table.get(memo_id)
             if memo is None:
                 continue
-            updated = copy.deepcopy(memo)
+            updated = _relinked(memo, payment_id, sign, when)
             updated["RemainingCredit"] = cents(money(memo.get("RemainingCredit", 0)) - sign * amount)
             updated["Balance"] = updated["RemainingCredit"]
-            others = [
-                link
-                for link in updated.get("LinkedTxn", [])
-                if not (link.get("TxnType") == "Payment" and link.get("TxnId") == payment_id)
-            ]
-            if sign > 0:
-                others.append({"TxnId": payment_id, "TxnType": "Payment"})
-            updated["LinkedTxn"] = others
-            updated["SyncToken"] = str(int(updated["SyncToken"]) + 1)
-            updated["MetaData"] = {**updated["MetaData"], "LastUpdatedTime": qbo_time(when)}
             table.put(updated, when)
             self.adjust_customer(memo, sign * amount)  # the credit used no longer lowers what they owe
             if memo_id not in touched:
@@ -266,18 +256,8 @@ class Receivables:
             invoice = table.get(invoice_id)
             if invoice is None:
                 continue
-            updated = copy.deepcopy(invoice)
+            updated = _relinked(invoice, payment_id, sign, when)
             updated["Balance"] = cents(money(invoice.get("Balance", 0)) - sign * amount)
-            others = [
-                link
-                for link in updated.get("LinkedTxn", [])
-                if not (link.get("TxnType") == "Payment" and link.get("TxnId") == payment_id)
-            ]
-            if sign > 0:
-                others.append({"TxnId": payment_id, "TxnType": "Payment"})
-            updated["LinkedTxn"] = others
-            updated["SyncToken"] = str(int(updated["SyncToken"]) + 1)
-            updated["MetaData"] = {**updated["MetaData"], "LastUpdatedTime": qbo_time(when)}
             table.put(updated, when)
             self.adjust_customer(invoice, -sign * amount)
             if invoice_id not in touched:
@@ -296,3 +276,20 @@ class Receivables:
         voided["UnappliedAmt"] = ZERO
         voided["PrivateNote"] = "Voided"
         return voided
+
+
+def _relinked(entity: Entity, payment_id: str, sign: int, when: datetime) -> Entity:
+    """A copy of ``entity`` (an invoice or a credit memo) linked to the payment (sign +1) or no
+    longer linked (sign -1), as a new version; the caller sets its balance."""
+    updated = copy.deepcopy(entity)
+    others = [
+        link
+        for link in updated.get("LinkedTxn", [])
+        if not (link.get("TxnType") == "Payment" and link.get("TxnId") == payment_id)
+    ]
+    if sign > 0:
+        others.append({"TxnId": payment_id, "TxnType": "Payment"})
+    updated["LinkedTxn"] = others
+    updated["SyncToken"] = str(int(updated["SyncToken"]) + 1)
+    updated["MetaData"] = {**updated["MetaData"], "LastUpdatedTime": qbo_time(when)}
+    return updated
