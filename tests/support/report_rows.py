@@ -30,12 +30,13 @@ def invoice(
     status: str = "open",
     updated: datetime = T0,
     realm: str = REALM,
+    number: str | None = None,
 ) -> InvoiceRow:
-    """An invoice; ``balance`` defaults to the total (nothing paid)."""
+    """An invoice; ``balance`` defaults to the total (nothing paid), ``number`` to ``D<qbo_id>``."""
     return InvoiceRow(
         company_id=realm,
         qbo_id=qbo_id,
-        doc_number=f"D{qbo_id}",
+        doc_number=number if number is not None else f"D{qbo_id}",
         customer_id=customer,
         customer_name=name,
         currency=currency,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from report_rows import invoice
 from sqlalchemy import select
 
 from syncd.cli.main import run
@@ -24,23 +25,15 @@ TODAY = NOW.date()
 
 def _invoice(qbo_id: str, customer_id: str, balance: str) -> InvoiceRow:
     due = TODAY - timedelta(days=45)
-    return InvoiceRow(
-        company_id=REALM,
-        qbo_id=qbo_id,
-        doc_number=f"10{qbo_id}",
-        customer_id=customer_id,
-        customer_name="",
-        currency="USD",
-        txn_date=due - timedelta(days=30),
-        due_date=due,
-        total=Decimal(balance),
-        balance=Decimal(balance),
-        tax=Decimal(0),
-        lines=[],
-        status="open",
-        sync_token="0",
-        qbo_updated_at=NOW,
-        mirrored_at=NOW,
+    return invoice(
+        qbo_id,
+        customer=customer_id,
+        name="",
+        total=balance,
+        txn=due - timedelta(days=30),
+        due=due,
+        updated=NOW,
+        number=f"10{qbo_id}",
     )
 
 
