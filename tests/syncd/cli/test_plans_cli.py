@@ -67,6 +67,14 @@ def config(tmp_path: Path) -> tuple[str, str]:
     return str(path), url
 
 
+def _create(path: str, invoice_ref: str, down: str, count: str, every: str, *more: str) -> list[str]:
+    """The ``syncd plan create`` command line for the fixture's company."""
+    return [
+        *("--config", path, "plan", "create", "--company", REALM, "--invoice", invoice_ref),
+        *("--down", down, "--count", count, "--every", every, *more),
+    ]
+
+
 def _plans(url: str) -> list[InstallmentPlan]:
     db = Database(url)
     try:
@@ -82,8 +90,7 @@ def test_create_splits_the_open_balance_exactly_and_autopay_lets_go(
     config: tuple[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, url = config
-    args = ["--config", path, "plan", "create", "--company", REALM, "--invoice", "D40"]
-    assert run([*args, "--down", "10.00", "--count", "3", "--every", "month", "--start", "2099-01-31"]) == 0
+    assert run(_create(path, "D40", "10.00", "3", "month", "--start", "2099-01-31")) == 0
     out = capsys.readouterr().out
     assert "Plan 1 made for invoice D40 (Blue Bottle Bakery)" in out
     assert "down payment" in out and "2099-01-31" in out and "2099-02-28" in out and "2099-04-30" in out
@@ -101,30 +108,7 @@ def test_create_splits_the_open_balance_exactly_and_autopay_lets_go(
         [charge] = autopay.charges_of(s, REALM, "40")
         assert charge.status == ChargeStatus.CANCELLED.value  # never two charges for one balance
     db.dispose()
-    assert (
-        run(
-            [
-                "--config",
-                path,
-                "plan",
-                "create",
-                "--company",
-                REALM,
-                "--invoice",
-                "43",
-                "--down",
-                "0.01",
-                "--count",
-                "3",
-                "--every",
-                "week",
-                "--json",
-                "--start",
-                "2099-01-01",
-            ]
-        )
-        == 0
-    )
+    assert run(_create(path, "43", "0.01", "3", "week", "--json", "--start", "2099-01-01")) == 0
     made = json.loads(capsys.readouterr().out)
     assert [i["amount"] for i in made["installments"]] == ["0.01", "2.33", "2.33", "2.33"]
     assert [i["due_on"] for i in made["installments"]][1:] == ["2099-01-08", "2099-01-15", "2099-01-22"]
@@ -153,24 +137,7 @@ def test_impossible_plans_are_refused_in_one_line_and_nothing_is_made(
     words: str,
 ) -> None:
     path, url = config
-    code = run(
-        [
-            "--config",
-            path,
-            "plan",
-            "create",
-            "--company",
-            REALM,
-            "--invoice",
-            invoice_ref,
-            "--down",
-            down,
-            "--count",
-            count,
-            "--every",
-            "week",
-        ]
-    )
+    code = run(_create(path, invoice_ref, down, count, "week"))
     err = capsys.readouterr().err
     assert code == 1 and words in err and len(err.strip().splitlines()) == 1, err
     assert _plans(url) == []
@@ -180,24 +147,7 @@ def test_one_plan_per_invoice_then_list_and_cancel(
     config: tuple[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, url = config
-    create = [
-        "--config",
-        path,
-        "plan",
-        "create",
-        "--company",
-        REALM,
-        "--invoice",
-        "D40",
-        "--down",
-        "25",
-        "--count",
-        "3",
-        "--every",
-        "2weeks",
-        "--start",
-        "2099-01-01",
-    ]
+    create = _create(path, "D40", "25", "3", "2weeks", "--start", "2099-01-01")
     assert run(create) == 0
     capsys.readouterr()
     assert run(create) == 1
@@ -230,8 +180,7 @@ def test_no_plan_while_autopay_is_charging_the_invoice(
         [charge] = autopay.charges_of(s, REALM, "40")
         autopay.move(charge, ChargeStatus.CHARGING, now=T0)
     db.dispose()
-    args = ["--config", path, "plan", "create", "--company", REALM, "--invoice", "D40", "--down", "25"]
-    assert run([*args, "--count", "3", "--every", "week"]) == 1
+    assert run(_create(path, "D40", "25", "3", "week")) == 1
     assert "on its way to QuickBooks" in capsys.readouterr().err
     assert _plans(url) == []
 
@@ -240,27 +189,5 @@ def test_a_start_date_in_the_past_is_refused(
     config: tuple[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _ = config
-    assert (
-        run(
-            [
-                "--config",
-                path,
-                "plan",
-                "create",
-                "--company",
-                REALM,
-                "--invoice",
-                "D40",
-                "--down",
-                "25",
-                "--count",
-                "3",
-                "--every",
-                "week",
-                "--start",
-                "2001-01-01",
-            ]
-        )
-        == 1
-    )
+    assert run(_create(path, "D40", "25", "3", "week", "--start", "2001-01-01")) == 1
     assert "in the past" in capsys.readouterr().err
