@@ -3,20 +3,18 @@ small debt after its confirmation, and the QBO entry is queued once."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
-from staff_console import PASSWORD, A, Clock, add_person, cheap_hashing, console_context, seed_company
+from staff_console import PASSWORD, A, Clock, add_person, cheap_hashing, console_context, small_debt
 
 from connectors.serving import ThreadedServer
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
-from syncd.store.models import Effect, InvoiceRow, WriteOff
+from syncd.store.models import Effect, WriteOff
 from syncd.web.app import create_app
 
 if TYPE_CHECKING:
@@ -31,33 +29,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context,
     cheap_hashing(patch)
     contexts = console_context(tmp_path_factory.mktemp("staff-writeoffs"), Clock())
     ctx = next(contexts)
-    company = ctx.settings.company(A)
-    collections = company.collections.model_copy(
-        update={"write_off_below": Decimal("50"), "write_off_item": "9"}
-    )
-    ctx.settings = dataclasses.replace(
-        ctx.settings,
-        companies=tuple(
-            c.model_copy(update={"collections": collections}) if c.realm_id == A else c
-            for c in ctx.settings.companies
-        ),
-    )
-    seed_company(ctx, A, invoices=1)
-    with ctx.db.transaction() as s:
-        invoice = s.get(InvoiceRow, (A, "1"))
-        assert invoice is not None
-        invoice.balance = Decimal("45.00")
-        row = WriteOff(
-            company_id=A,
-            customer_id="c1",
-            amount=Decimal("45.00"),
-            currency="USD",
-            status="proposed",
-            proposed_at=ctx.clock(),
-        )
-        s.add(row)
-        s.flush()
-        proposed = row.id
+    proposed = small_debt(ctx)
     add_person(ctx, BOOKS, {A: StaffRole.BOOKKEEPER})
     with ThreadedServer(create_app(ctx)) as server:
         yield ctx, server.url, proposed

@@ -3,6 +3,7 @@ with a role, and signing them in over HTTP (TestClient or any httpx-like client)
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -29,7 +30,7 @@ from syncd.secrets import SecretBox
 from syncd.store import effects, migrate
 from syncd.store import staff as roster
 from syncd.store.engine import Database
-from syncd.store.models import CreditHold, CustomerRow, InvoiceRow, StaffUser
+from syncd.store.models import CreditHold, CustomerRow, InvoiceRow, StaffUser, WriteOff
 from syncd.web.app import create_app
 
 with warnings.catch_warnings():
@@ -223,3 +224,32 @@ def seed_company(ctx: Context, realm: str, *, invoices: int = 3, today: date | N
         row.status = "failed"
         row.last_error = "550 mailbox unavailable"
         row.done_at = now
+
+
+def small_debt(ctx: Context) -> int:
+    """Company A's customer owes 45.00 overdue past the last step, proposed for write-off."""
+    company = ctx.settings.company(A)
+    collections = company.collections.model_copy(
+        update={"write_off_below": Decimal("50"), "write_off_item": "9"}
+    )
+    companies = tuple(
+        c.model_copy(update={"collections": collections}) if c.realm_id == A else c
+        for c in ctx.settings.companies
+    )
+    ctx.settings = dataclasses.replace(ctx.settings, companies=companies)
+    seed_company(ctx, A, invoices=1)
+    with ctx.db.transaction() as s:
+        invoice = s.get(InvoiceRow, (A, "1"))
+        assert invoice is not None
+        invoice.balance = Decimal("45.00")
+        row = WriteOff(
+            company_id=A,
+            customer_id="c1",
+            amount=Decimal("45.00"),
+            currency="USD",
+            status="proposed",
+            proposed_at=ctx.clock(),
+        )
+        s.add(row)
+        s.flush()
+        return row.id

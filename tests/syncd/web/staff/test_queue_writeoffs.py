@@ -4,48 +4,18 @@ write-off of another company cannot be decided from this one's page."""
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 from sqlalchemy import select
-from staff_console import A, B, seed_company, signed_in, token
+from staff_console import A, B, signed_in, small_debt, token
 
 from syncd.context import Context
 from syncd.domain.staff import StaffRole
 from syncd.store.models import Effect, InvoiceRow, WriteOff
 
 
-def _small_debt(ctx: Context) -> int:
-    """Company A's customer owes 45.00 overdue past the last step, proposed for write-off."""
-    company = ctx.settings.company(A)
-    collections = company.collections.model_copy(
-        update={"write_off_below": Decimal("50"), "write_off_item": "9"}
-    )
-    companies = tuple(
-        c.model_copy(update={"collections": collections}) if c.realm_id == A else c
-        for c in ctx.settings.companies
-    )
-    ctx.settings = dataclasses.replace(ctx.settings, companies=companies)
-    seed_company(ctx, A, invoices=1)
-    with ctx.db.transaction() as s:
-        invoice = s.get(InvoiceRow, (A, "1"))
-        assert invoice is not None
-        invoice.balance = Decimal("45.00")
-        row = WriteOff(
-            company_id=A,
-            customer_id="c1",
-            amount=Decimal("45.00"),
-            currency="USD",
-            status="proposed",
-            proposed_at=ctx.clock(),
-        )
-        s.add(row)
-        s.flush()
-        return row.id
-
-
 def test_an_owner_approves_a_write_off_after_confirming_and_it_is_audited(ctx: Context) -> None:
-    proposed = _small_debt(ctx)
+    proposed = small_debt(ctx)
     client = signed_in(ctx, "owner@firm.test", {A: StaffRole.OWNER})
     queue = client.get(f"/staff/c/{A}/queue")
     assert "Write-offs to approve (1)" in queue.text and f'data-writeoff="{proposed}"' in queue.text
@@ -77,7 +47,7 @@ def test_an_owner_approves_a_write_off_after_confirming_and_it_is_audited(ctx: C
 
 
 def test_a_bookkeeper_declines_and_a_changed_balance_is_refused(ctx: Context) -> None:
-    proposed = _small_debt(ctx)
+    proposed = small_debt(ctx)
     client = signed_in(ctx, "books@firm.test", {A: StaffRole.BOOKKEEPER, B: StaffRole.BOOKKEEPER})
     queue = client.get(f"/staff/c/{A}/queue")
     fields = {"csrf_token": token(queue), "writeoff": str(proposed), "confirm": "yes"}
@@ -100,7 +70,7 @@ def test_a_bookkeeper_declines_and_a_changed_balance_is_refused(ctx: Context) ->
 
 
 def test_read_only_members_see_the_write_offs_but_cannot_decide(ctx: Context) -> None:
-    proposed = _small_debt(ctx)
+    proposed = small_debt(ctx)
     client = signed_in(ctx, "viewer@firm.test", {A: StaffRole.READ_ONLY})
     queue = client.get(f"/staff/c/{A}/queue")
     assert f'data-writeoff="{proposed}"' in queue.text and "approve-writeoff" not in queue.text
