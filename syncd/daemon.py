@@ -21,7 +21,7 @@ from syncd.config import Settings
 from syncd.context import Context
 from syncd.errors import Credential
 from syncd.ports.mailbox import Mailbox
-from syncd.scheduler import Scheduler
+from syncd.scheduler.schedule import Scheduler
 from syncd.store import effects, migrate
 from syncd.store.owners import reclaim_dead
 from syncd.web.app import create_app

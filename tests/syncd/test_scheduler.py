@@ -19,7 +19,9 @@ from syncd.companies import ensure_companies
 from syncd.config import parse
 from syncd.context import Context, token_store
 from syncd.errors import AuthError, Credential, ReconnectNeededError
-from syncd.scheduler import Scheduler, Stages, _JobState
+from syncd.scheduler.jobs import JobState
+from syncd.scheduler.schedule import Scheduler
+from syncd.scheduler.stages import Stages
 from syncd.secrets import SecretBox
 from syncd.store import accounts, effects, leases, replicas
 from syncd.store.models import AccountSession, Company
@@ -160,7 +162,7 @@ def test_a_wake_while_apscheduler_still_counts_the_last_run_is_not_lost(
 ) -> None:
     # APScheduler forgets a run only in a callback after ``_run`` returned; on a loaded machine a
     # wake can land before that. Hold that moment open so this wake surely lands inside it.
-    executor = sched._sched._lookup_executor("default")
+    executor = sched._jobs.sched._lookup_executor("default")
     forget = executor._run_job_success
     held = threading.Event()
 
@@ -188,7 +190,7 @@ def test_a_wake_as_a_run_ends_is_not_lost(ctx: Context, calls: Calls) -> None:
         just_pulled.realm = realm
 
     scheduler = Scheduler(ctx, stages=dataclasses.replace(calls.stages(), cycle=cycle), owner="me")
-    lock = scheduler._lock
+    lock = scheduler._jobs.lock
 
     class WakeAsTheRunEnds:
         """The scheduler's lock; the first time a pull's thread lets go of it after pulling, a
@@ -205,7 +207,7 @@ def test_a_wake_as_a_run_ends_is_not_lost(ctx: Context, calls: Calls) -> None:
                 waker.start()
                 waker.join(WAIT)
 
-    scheduler._lock = WakeAsTheRunEnds()  # type: ignore[assignment]
+    scheduler._jobs.lock = WakeAsTheRunEnds()  # type: ignore[assignment]
     try:
         scheduler.start()
         assert scheduler.wait_for_run("pull:111", 1, WAIT)
@@ -354,7 +356,7 @@ def test_lease_renewal_is_cached_briefly_then_rechecked(
 ) -> None:
     # The cache's own clock, moved by the test: a slow write on a loaded machine moves nothing.
     clock = VirtualClock()
-    monkeypatch.setattr("syncd.scheduler.time", SimpleNamespace(monotonic=clock))
+    monkeypatch.setattr("syncd.scheduler.ownership.time", SimpleNamespace(monotonic=clock))
     scheduler = Scheduler(ctx, stages=calls.stages(), owner="me", lease_seconds=60)
     try:
         assert scheduler.owns("111")
@@ -373,7 +375,7 @@ def test_lease_renewal_is_cached_briefly_then_rechecked(
 def test_the_money_lane_runs_while_the_general_worker_is_busy(
     ctx: Context, sched: Scheduler, calls: Calls
 ) -> None:
-    from syncd.scheduler import MONEY_KINDS
+    from syncd.scheduler.schedule import MONEY_KINDS
 
     due(ctx, "111")
     calls.busy = threading.Event()
@@ -400,7 +402,7 @@ def test_the_cleanup_job_deletes_old_sign_in_rows_at_start_and_hourly(ctx: Conte
     assert sched.wait_for_run("cleanup", 0, WAIT)
     with ctx.db.transaction() as session:
         assert [r.digest for r in session.query(AccountSession)] == ["new" * 21 + "n"]
-    job = sched._sched.get_job("cleanup")
+    job = sched._jobs.sched.get_job("cleanup")
     assert job is not None and job.trigger.interval == timedelta(hours=1)
 
 
@@ -472,21 +474,21 @@ def test_replicas_share_the_companies_and_a_survivor_takes_a_dead_ones(ctx: Cont
     first = Scheduler(ctx, stages=calls.stages(), owner="a", lease_seconds=60)
     second = Scheduler(ctx, stages=calls.stages(), owner="b", lease_seconds=60)
     try:
-        first._hold_leases()  # alone: its fair share is every company
+        first._ownership.beat()  # alone: its fair share is every company
         assert _holders(ctx) == {"111": "a", "222": "a"}
-        second._hold_leases()  # two live replicas: one company each, none free yet
+        second._ownership.beat()  # two live replicas: one company each, none free yet
         assert _holders(ctx) == {"111": "a", "222": "a"}
         assert not second.owns("222")
-        first._hold_leases()  # holds one beyond its share: gives the last back
+        first._ownership.beat()  # holds one beyond its share: gives the last back
         assert _holders(ctx) == {"111": "a", "222": None}
         assert not first.owns("222")  # nor takes it again
-        second._hold_leases()
+        second._ownership.beat()
         assert _holders(ctx) == {"111": "a", "222": "b"}
         # "a" dies: its company and replica leases lapse, and the survivor's share is both.
         later = ctx.clock() + timedelta(seconds=61)
-        second.ctx = dataclasses.replace(ctx, clock=lambda: later)
-        second._renewed.clear()  # a minute later: every renewal is rechecked
-        second._hold_leases()
+        second._ownership.ctx = dataclasses.replace(ctx, clock=lambda: later)
+        second._ownership.renewed.clear()  # a minute later: every renewal is rechecked
+        second._ownership.beat()
         assert _holders(ctx, later) == {"111": "b", "222": "b"}
     finally:
         second.shutdown()
@@ -496,13 +498,13 @@ def test_replicas_share_the_companies_and_a_survivor_takes_a_dead_ones(ctx: Cont
 def test_a_replica_mid_cycle_gives_the_company_back_after_the_cycle(ctx: Context, calls: Calls) -> None:
     first = Scheduler(ctx, stages=calls.stages(), owner="a", lease_seconds=60)
     try:
-        first._hold_leases()
+        first._ownership.beat()
         replicas.beat(ctx.db, "b", now=ctx.clock(), seconds=60)
-        first._jobs["pull:222"] = _JobState(lambda: None, running=True)
-        first._hold_leases()
+        first._jobs.states["pull:222"] = JobState(lambda: None, running=True)
+        first._ownership.beat()
         assert _holders(ctx)["222"] == "a"  # its pull is running: kept for now
-        first._jobs["pull:222"].running = False
-        first._hold_leases()
+        first._jobs.states["pull:222"].running = False
+        first._ownership.beat()
         assert _holders(ctx)["222"] is None
     finally:
         first.shutdown()
@@ -511,7 +513,7 @@ def test_a_replica_mid_cycle_gives_the_company_back_after_the_cycle(ctx: Context
 def test_the_money_lane_serves_many_companies_side_by_side(database_url: str) -> None:
     """Payments of many companies arriving together are booked side by side, not four at a time:
     a lane of four serving 20 payments a second queued them behind each other (p95 3.3 s)."""
-    from syncd.scheduler import MONEY_KINDS
+    from syncd.scheduler.schedule import MONEY_KINDS
 
     realms = [str(9000 + i) for i in range(12)]
     raw: dict[str, Any] = {
@@ -556,7 +558,7 @@ def test_the_money_lane_serves_many_companies_side_by_side(database_url: str) ->
 def test_a_money_round_that_found_less_than_its_limit_is_the_last(ctx: Context) -> None:
     """A payment costs its lane one claim, not a second one that finds nothing: what comes due
     meanwhile wakes the lane again."""
-    from syncd.scheduler import MONEY_KINDS
+    from syncd.scheduler.schedule import MONEY_KINDS
 
     money_rounds: list[str] = []
     served = threading.Event()
