@@ -16,33 +16,22 @@ from syncd.store.models.collections import (
     PaymentPromise,
     WriteOff,
 )
-from syncd.store.models.core import (
-    LINK_OF_INVOICE,
-    AccountSession,
-    AccountToken,
+from syncd.store.models.company import (
     BooksAccount,
-    CardRequest,
     Company,
     ConnectAttempt,
-    CreditHold,
     Cursor,
-    CustomerRow,
-    Effect,
-    EntryReview,
-    InboxEvent,
-    InvoiceRow,
     Lease,
-    MethodConsent,
-    MoneyMovement,
     NamedPerCompany,
-    Passkey,
-    PaymentRow,
-    PortalLink,
-    SavedMethodRow,
     Secret,
 )
+from syncd.store.models.customer_accounts import AccountSession, AccountToken, Passkey
+from syncd.store.models.ledger import CreditHold, EntryReview, MoneyMovement, PaymentRow
+from syncd.store.models.mirror import LINK_OF_INVOICE, CustomerRow, InvoiceRow, PortalLink
 from syncd.store.models.plans import InstallmentPlan, PlanInstallment
+from syncd.store.models.queues import Effect, InboxEvent
 from syncd.store.models.recurring import RecurringLink, RecurringRow
+from syncd.store.models.saved_methods import CardRequest, MethodConsent, SavedMethodRow
 from syncd.store.models.sms import TextNumber, TextRow
 from syncd.store.models.staff import (
     StaffAction,
