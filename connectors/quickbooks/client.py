@@ -7,27 +7,26 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any
 
 import requests
 from intuitlib.client import AuthClient
 
-from connectors.quickbooks import accounts, clearing, links, pull, recurring, reductions, write_offs, writes
-from connectors.quickbooks.errors import (
-    QboNotFoundError,
-    error_for_fault,
-    fault_from_json,
-    payment_link_error,
+from connectors.quickbooks import (
+    accounts,
+    batch,
+    clearing,
+    links,
+    pull,
+    reads,
+    recurring,
+    reductions,
+    updates,
+    write_offs,
+    writes,
 )
+from connectors.quickbooks.errors import QboNotFoundError, payment_link_error
 from connectors.quickbooks.limits import CompanyLimits, limits_for
-from connectors.quickbooks.mapping import (
-    Json,
-    is_deleted,
-    query_rows,
-    to_company_info,
-    to_entry,
-    to_invoice,
-)
+from connectors.quickbooks.mapping import Json, is_deleted, to_entry, to_invoice
 from connectors.quickbooks.oauth import TokenManager, make_auth_client, utcnow
 from connectors.quickbooks.sdk import SdkCalls, make_sdk
 from connectors.quickbooks.transport import QboTransport
@@ -50,18 +49,8 @@ from syncd.domain import (
 )
 from syncd.domain.collections import QboWriteOffBooked, QboWriteOffDraft, with_hold_note
 from syncd.domain.recurring import RecurringChange, RecurringTemplate
-from syncd.errors import NotReducibleError, PermanentError, StaleObjectError, SyncdError
-from syncd.ports.quickbooks import (
-    AccountNames,
-    LinkWrite,
-    QboSettings,
-    RequestCounts,
-    TokenStore,
-    WriteItem,
-)
-
-MAX_BATCH_ITEMS = 30
-MAX_STALE_RETRIES = 3
+from syncd.errors import NotReducibleError, SyncdError
+from syncd.ports.quickbooks import AccountNames, LinkWrite, QboSettings, RequestCounts, TokenStore, WriteItem
 
 
 class QboConnector:
@@ -108,30 +97,9 @@ class QboConnector:
     # -- reads -------------------------------------------------------------------------------
 
     def company_info(self) -> CompanyInfo:
-        answer = pull.batch_items(
-            self.calls.batch(
-                [
-                    {"bId": "company", "Query": "SELECT * FROM CompanyInfo"},
-                    {"bId": "prefs", "Query": "SELECT * FROM Preferences"},
-                ],
-                None,
-            )
-        )
-        company = self._first_row(answer, "company", "CompanyInfo")
-        if company is None:
-            raise PermanentError("QBO returned no CompanyInfo")
-        info = to_company_info(self.realm_id, company, self._first_row(answer, "prefs", "Preferences"))
+        info = reads.company_info(self.calls, self.realm_id)
         self._home_currency = info.home_currency
         return info
-
-    @staticmethod
-    def _first_row(answer: dict[str, Json], bid: str, entity: str) -> Json | None:
-        item = answer.get(bid) or {}
-        fault = fault_from_json(item)
-        if fault is not None:
-            raise error_for_fault(fault)
-        rows = query_rows(item, entity)
-        return rows[0] if rows else None
 
     def home_currency(self) -> str:
         """Read once per connector (one request), however many threads ask at the same time."""
@@ -149,7 +117,7 @@ class QboConnector:
         return pull.changes_since(self.calls, since, until, self.home_currency(), now=self._clock())
 
     def get_invoice(self, invoice_id: str) -> Invoice | None:
-        obj = self._read("Invoice", invoice_id)
+        obj = reads.read_entity(self.calls, "Invoice", invoice_id)
         if obj is None or is_deleted(obj):
             return None
         return to_invoice(obj, home_currency=self.home_currency())
@@ -158,22 +126,9 @@ class QboConnector:
         ids = sorted({str(i) for i in invoice_ids if str(i).isdigit()})
         if not ids:
             return []
-        quoted = ", ".join(f"'{i}'" for i in ids)  # digits only: nothing to escape
-        answer = self.calls.query(f"SELECT * FROM Invoice WHERE Id IN ({quoted})")  # noqa: S608
+        rows = reads.invoice_rows(self.calls, ids)
         home = self.home_currency()
-        return [
-            to_invoice(row, home_currency=home)
-            for row in query_rows(answer, "Invoice")
-            if not is_deleted(row)
-        ]
-
-    def _read(self, entity: str, entity_id: str) -> Json | None:
-        try:
-            answer = self.calls.get(entity, entity_id)
-        except QboNotFoundError:
-            return None
-        obj = answer.get(entity)
-        return obj if isinstance(obj, dict) else None
+        return [to_invoice(row, home_currency=home) for row in rows]
 
     def invoice_pdf(self, invoice_id: str) -> bytes:
         return self.calls.pdf("Invoice", invoice_id)
@@ -209,7 +164,7 @@ class QboConnector:
         return self._create("Deposit", writes.deposit_body(draft), request_id)
 
     def get_entry(self, entity: str, entry_id: str) -> QboEntry | None:
-        obj = self._read(entity, entry_id)
+        obj = reads.read_entity(self.calls, entity, entry_id)
         if obj is None or is_deleted(obj):
             return None
         return to_entry(entity, obj)
@@ -232,40 +187,12 @@ class QboConnector:
                 self._refund_items[income_account_id] = item
         return item
 
-    def _update_with_retry(
-        self,
-        entity: str,
-        entity_id: str,
-        request_id: str,
-        change: Callable[[Json], Json | None],
-        *,
-        params: dict[str, str] | None = None,
-    ) -> QboEntryRef:
-        """Read the entity, apply ``change`` (None: nothing to do), write it; a stale SyncToken
-        (5010) re-reads and retries. Each retry gets its own requestid: QBO may replay the stored
-        stale answer for the first one."""
-        for attempt in range(MAX_STALE_RETRIES + 1):
-            current = self._read(entity, entity_id)
-            if current is None or is_deleted(current):
-                raise QboNotFoundError(f"QBO {entity} {entity_id} does not exist")
-            fields = change(current)
-            if fields is None:
-                return QboEntryRef(entity, str(current["Id"]), str(current.get("SyncToken", "0")))
-            body = {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0"), "sparse": True, **fields}
-            key = request_id if attempt == 0 else f"{request_id}#stale{attempt}"
-            try:
-                answer = self.calls.update(entity, body, writes.qbo_request_id(key), params=params)
-            except StaleObjectError:
-                if attempt == MAX_STALE_RETRIES:
-                    raise
-                continue
-            return writes.entry_ref(answer, entity)
-        raise AssertionError("unreachable")  # pragma: no cover
-
     def void_payment(self, payment_id: str, *, request_id: str) -> QboEntryRef:
         # Payments are voided by a sparse update with include=void (invoices take operation=void).
         void = {"operation": "update", "include": "void"}
-        return self._update_with_retry("Payment", payment_id, request_id, lambda _: {}, params=void)
+        return updates.update_with_retry(
+            self.calls, "Payment", payment_id, request_id, lambda _: {}, params=void
+        )
 
     def reduce_payment(self, reduction: QboPaymentReduction, *, request_id: str) -> QboEntryRef:
         return self._change_payment(
@@ -283,7 +210,7 @@ class QboConnector:
         # The marker travels in the same update as the amounts, so a stale-token retry or a replay
         # after a crash sees whether this change is already in.
         try:
-            return self._update_with_retry("Payment", payment_id, request_id, change)
+            return updates.update_with_retry(self.calls, "Payment", payment_id, request_id, change)
         except QboNotFoundError as exc:
             raise NotReducibleError(str(exc)) from exc
 
@@ -293,7 +220,7 @@ class QboConnector:
             fields = list(invoice.get("CustomField") or [])
             return links.link_fields(str(memo) if memo else None, fields, url, self._link_field)
 
-        return self._update_with_retry("Invoice", invoice_id, request_id, change)
+        return updates.update_with_retry(self.calls, "Invoice", invoice_id, request_id, change)
 
     def set_invoice_links(
         self, items: Sequence[LinkWrite], *, request_id: str
@@ -318,7 +245,7 @@ class QboConnector:
                 fields["PrimaryPhone"] = {"FreeFormNumber": phone}
             return fields or None
 
-        return self._update_with_retry("Customer", customer_id, request_id, change)
+        return updates.update_with_retry(self.calls, "Customer", customer_id, request_id, change)
 
     def set_hold_note(self, customer_id: str, line: str | None, *, request_id: str) -> QboEntryRef:
         def change(customer: Json) -> Json | None:
@@ -326,7 +253,7 @@ class QboConnector:
             wanted = with_hold_note(notes, line)
             return None if wanted == notes else {"Notes": wanted}
 
-        return self._update_with_retry("Customer", customer_id, request_id, change)
+        return updates.update_with_retry(self.calls, "Customer", customer_id, request_id, change)
 
     def write_off(self, draft: QboWriteOffDraft, *, request_id: str) -> QboWriteOffBooked:
         return write_offs.write_off(self.calls, draft, request_id=request_id)
@@ -334,44 +261,8 @@ class QboConnector:
     def write_batch(
         self, items: Sequence[WriteItem], *, request_id: str | None = None
     ) -> list[QboEntryRef | SyncdError]:
-        """One batch call for up to 30 creates. QBO has no per-item requestid: the call carries
-        ``request_id`` (by default one derived from all item keys), so replaying the same batch is
-        idempotent, but the same item re-sent in a differently composed batch is not."""
-        if len(items) > MAX_BATCH_ITEMS:
-            raise PermanentError(f"QBO batch takes at most {MAX_BATCH_ITEMS} items, got {len(items)}")
-        if not items:
-            return []
-        requests_: list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            entity = writes.entity_name(item.draft)
-            requests_.append({"bId": f"b{index}", "operation": "create", entity: self._body(item)})
-        key = writes.qbo_request_id(request_id or "batch:" + "|".join(i.request_id for i in items))
-        answer = pull.batch_items(self.calls.batch(requests_, key))
-        results: list[QboEntryRef | SyncdError] = []
-        for index, item in enumerate(items):
-            got = answer.get(f"b{index}")
-            if got is None:
-                results.append(PermanentError("QBO batch answer lacks this item"))
-                continue
-            fault = fault_from_json(got)
-            if fault is not None:
-                results.append(error_for_fault(fault))
-                continue
-            try:
-                results.append(writes.entry_ref(got, writes.entity_name(item.draft)))
-            except PermanentError as exc:
-                results.append(exc)
-        return results
-
-    def _body(self, item: WriteItem) -> Json:
-        draft = item.draft
-        if isinstance(draft, QboPaymentDraft):
-            return writes.payment_body(draft)
-        if isinstance(draft, QboPurchaseDraft):
-            return writes.purchase_body(draft)
-        if isinstance(draft, QboTransferDraft):
-            return writes.transfer_body(draft)
-        return writes.refund_body(draft, item_id=self._refund_item(draft.income_account_id))
+        """One batch call for up to 30 creates, replayable under one requestid (``batch``)."""
+        return batch.write_batch(self.calls, items, request_id=request_id, refund_item=self._refund_item)
 
     def ensure_accounts(self, currency: str, names: AccountNames) -> BooksAccounts:
         return accounts.ensure_accounts(self.calls, self.realm_id, currency, self.home_currency(), names)
