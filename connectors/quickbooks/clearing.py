@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from connectors.quickbooks.batch import MAX_BATCH_ITEMS
 from connectors.quickbooks.errors import error_for_fault, fault_from_json
 from connectors.quickbooks.mapping import Json, is_voided, parse_amount, query_rows
 from connectors.quickbooks.pull import batch_items
@@ -21,7 +22,6 @@ from syncd.domain import QboPosting
 
 # Transactions that can move money into or out of a Bank-type account such as Stripe Clearing.
 CLEARING_TYPES = ("Payment", "SalesReceipt", "Deposit", "Purchase", "RefundReceipt", "Transfer")
-MAX_BATCH_ITEMS = 30
 PAGE_SIZE = 1000
 _IDS_PER_QUERY = 200  # keeps one query's text well under QBO's statement length
 

@@ -14,13 +14,13 @@ from connectors.quickbooks import writes
 from connectors.quickbooks.errors import QboNotFoundError
 from connectors.quickbooks.mapping import Json, _date, _ref, is_deleted, parse_amount, query_rows
 from connectors.quickbooks.sdk import SdkCalls
+from connectors.quickbooks.updates import retry_stale
 from syncd.domain.recurring import Interval, RecurringChange, RecurringTemplate, Schedule
-from syncd.errors import PermanentError, StaleObjectError
+from syncd.errors import PermanentError
 
 ENTITY = "RecurringTransaction"
 WRAPPED = "Invoice"
 PAGE = 1000
-MAX_STALE_RETRIES = 3
 
 
 def _int(value: object) -> int | None:
@@ -132,8 +132,9 @@ def update(
     calls: SdkCalls, change: RecurringChange, *, request_id: str, home_currency: str
 ) -> RecurringTemplate:
     """Apply ``change`` (read, then sparse update with the SyncToken read); a stale SyncToken is
-    re-read and retried under a derived requestid, as the other updates do."""
-    for attempt in range(MAX_STALE_RETRIES + 1):
+    re-read and retried under a derived requestid, as the other updates do (``retry_stale``)."""
+
+    def attempt(key: str) -> RecurringTemplate:
         current = _read(calls, change.template_id)
         info = changed_info(current, change)
         if info is None:
@@ -146,15 +147,10 @@ def update(
                 "RecurringInfo": info,
             }
         }
-        key = request_id if attempt == 0 else f"{request_id}#stale{attempt}"
-        try:
-            answer = calls.update(ENTITY, body, writes.qbo_request_id(key))
-        except StaleObjectError:
-            if attempt == MAX_STALE_RETRIES:
-                raise
-            continue
+        answer = calls.update(ENTITY, body, writes.qbo_request_id(key))
         inner = unwrapped(answer.get(ENTITY))
         if inner is None:
             raise PermanentError("QBO answered a recurring template update without the template")
         return to_template(inner, home_currency=home_currency)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    return retry_stale(request_id, attempt)
