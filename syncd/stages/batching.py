@@ -14,11 +14,18 @@ unknown is failed with what QBO answered, never written again on its own.
 What is batched: an entry effect on its first attempt (one tried alone before may have reached QBO
 under its own ``requestid``), at most one of a serial group per batch (``claim`` hands out only the
 first due effect of a group, so one customer's entries keep their order across batches; a fee is
-queued only once its Payment is recorded, so they never share one either). A full batch (30) goes
-at once; fewer wait while a batch of the company is under way, then make a batch when no small one
-went in the last ``SMALL_SPACING`` seconds; otherwise at least ``AT_LEAST`` wait for a full batch
-or that spacing (QBO allows 500 requests but 40 batch calls a minute: fewer than 13 entries in a
-batch spend the scarcer budget faster than writing them one by one), and fewer go alone at once.
+queued only once its Payment is recorded, so they never share one either).
+
+When (``when``): 30 due go at once. Fewer go once they are ripe: the oldest has waited ``window``
+seconds, and, once half of money's share of QBO's 40 batch calls a minute is spent, the company's
+last batch is ``SPACING`` seconds old (the pace at which batches can go on for ever within that
+share); until then they wait for more (a pass sleeps when ripe within ``window``, else the next
+pass takes them). Ripe, two or more make one batch and one goes alone; an entry with no other
+queued in the last ``window`` seconds goes alone at once (nothing is coming to share a batch with
+it). After ``BURST`` batches in a minute only full batches go: QBO's batch budget is what the rest
+wait for. When link write-backs hold the batch calls money has not used, due entries go alone at
+once: money never waits for bulk work. So under a burst every batch but the last is full, and a
+lone payment waits for nothing.
 Refunds, voids, transfers and deposits stay single: each needs a read first (the Payment to
 reduce, the payout's lines) or is rare.
 Performing a batch: ``syncd.stages.batch_writes``.
@@ -32,12 +39,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from syncd.catalog import EffectKind
 from syncd.catalog.payloads import QboPayment
@@ -50,7 +56,7 @@ from syncd.stages.books import charges
 from syncd.stages.books.fees import FeeFacts, fee_facts
 from syncd.stages.reconcile import ChargeFacts, charge_facts
 from syncd.store import effects
-from syncd.store.effects import Claimed, EffectStatus, LeaseLost
+from syncd.store.effects import Claimed, LeaseLost
 from syncd.store.models import Effect
 from syncd.worker import PARALLEL, run_effects
 
@@ -58,15 +64,12 @@ log = structlog.get_logger("syncd.batching")
 
 BATCHABLE = (EffectKind.QBO_PAYMENT.value, EffectKind.QBO_FEE.value)
 PER_BATCH = 30  # QBO's most items in one batch call
-AT_LEAST = 13  # ceil(500 requests / 40 batch calls a minute)
 SMALLEST = 2  # a batch of one is a single write
-# Between two batches of fewer than 30 (24 a minute): with the link write-backs' share (paced to
-# 32 a minute, behind money) QBO's 40 batch calls a minute are never overrun by small batches.
-SMALL_SPACING = 2.5
-UNDER_WAY = timedelta(seconds=10)
-# A burst of money: this many entry batches in the last minute and fewer than 30 wait for a full
-# batch, as the batch calls left are what limits how fast entries go (what bulk work leaves money).
+# What money has of QBO's 40 batch calls a minute while link write-backs take their share (32).
 BURST = BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES
+# Batches fewer than 30 wait to be this far apart: at that pace they could go on for ever
+# without spending more than money's share, so a steady flow never runs into QBO's limit.
+SPACING = WINDOW_SECONDS / BURST
 SINGLE = "single"  # member payload: given back by a batch, written alone from now on
 IN_BATCH = "batch"  # member payload: the key of the batch it is pinned to
 PINNED = timedelta(days=3650)  # a member's lease while its batch holds it: until the batch records it
@@ -90,16 +93,49 @@ def batchable(effect: Claimed) -> bool:
     return effect.kind in BATCHABLE and effect.attempts == 1 and not effect.payload.get(SINGLE)
 
 
-class Pace:
-    """Per process: one gatherer at a time per company, and how often a batch of fewer than 30 may
-    go (``SMALL_SPACING``), so small batches never spend the 40 batch calls a minute QBO allows."""
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """A company's money entries as one pass of the gatherer finds them, and its batch budget."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, patience: float = 2.0) -> None:
-        self._clock = clock
+    due: int  # what ``claim`` would hand out now
+    waited: float  # seconds since the oldest of them came due
+    queued: int  # entries queued in the last ``window`` seconds (any state): what is coming
+    batches: int  # entry batches composed in the last minute
+    since_batch: float | None  # seconds since the last of them (None: none in the last minute)
+    bulk: int = 0  # link write-back batch calls made in the last minute
+
+    @property
+    def budget_taken(self) -> bool:
+        """Bulk work holds the batch calls money has not used: a batch would wait for it."""
+        return self.batches < BURST and self.batches + self.bulk >= BATCHES_PER_MINUTE
+
+
+def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | None:
+    """Seconds until the due entries go (0: now), or None: they wait for the next pass."""
+    if backlog.due == 0:
+        return None
+    if backlog.due >= cap or backlog.budget_taken:
+        return 0.0  # (budget taken: they go alone, money never waits for bulk work)
+    if backlog.batches >= BURST:
+        return None  # a burst: only full batches until QBO's batch budget slides
+    # Until half of money's share is spent, a few seconds of flow need no pacing.
+    paced = backlog.since_batch is not None and backlog.batches >= BURST // 2
+    spaced = max(0.0, SPACING - backlog.since_batch) if paced and backlog.since_batch is not None else 0.0
+    if backlog.due == 1 and backlog.queued <= 1 and spaced == 0.0:
+        return 0.0  # alone, and nothing coming to share a batch with
+    ripe = max(window - backlog.waited, spaced)
+    if ripe <= 0:
+        return 0.0
+    return ripe if ripe <= window else None
+
+
+class Pace:
+    """Per process: one gatherer at a time per company."""
+
+    def __init__(self, patience: float = 2.0) -> None:
         self._patience = patience
         self._lock = threading.Lock()
         self._turns: dict[str, threading.Lock] = {}
-        self._small: dict[str, float] = {}
 
     @contextmanager
     def turn(self, realm: str) -> Iterator[bool]:
@@ -115,15 +151,6 @@ class Pace:
             if mine:
                 lock.release()
 
-    def small_ok(self, realm: str) -> bool:
-        with self._lock:
-            last = self._small.get(realm)
-            return last is None or self._clock() - last >= SMALL_SPACING
-
-    def small_made(self, realm: str) -> None:
-        with self._lock:
-            self._small[realm] = self._clock()
-
 
 PACE = Pace()
 
@@ -134,80 +161,67 @@ def gather(
     *,
     owner: str,
     window: float,
-    at_least: int = AT_LEAST,
     cap: int = PER_BATCH,
+    at_least: int = SMALLEST,
     sleep: Callable[[float], None] = time.sleep,
     pace: Pace = PACE,
 ) -> Gathered:
-    """One pass over ``realm``'s due entry effects (nothing when another pass is at it):
-
-    - ``cap`` due: claimed and persisted as one batch at once;
-    - fewer, in a burst (``BURST`` batches in the last minute): left to gather (they would wait
-      for QBO's batch budget anyway);
-    - fewer while a batch of the company is under way: at least ``at_least`` are left to gather
-      (the pass that sends it comes back for them), fewer go alone at once;
-    - fewer, when no batch of fewer than 30 went in the last ``SMALL_SPACING`` seconds: when
-      several, wait up to ``window`` seconds from the oldest one's due time for more, then claim
-      them all as one batch (two or more; one goes alone);
-    - fewer, otherwise: at least ``at_least`` make a batch (it spends less of QBO's budget than
-      writing them one by one); fewer go alone at once.
-    """
+    """One pass over ``realm``'s due entry effects (nothing when another pass is at it): when
+    ``when`` says they go, claimed (30 at most, oldest first) and persisted as one batch (one
+    alone); when it says they go within ``window``, after sleeping that long; else nothing."""
     with pace.turn(realm) as mine:
         if not mine:
             return Gathered()
-        now = ctx.clock()
-        with ctx.db.transaction() as session:
-            count, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
-            under_way = count < cap and _batch_under_way(session, realm, now)
-            burst = count < cap and _recent_batches(session, realm, now) >= BURST
-        small_ok = pace.small_ok(realm) and not under_way
-        if count == 0 or burst or (under_way and count >= at_least):
+        found = backlog(ctx, realm, window)
+        wait = when(found, window=window, cap=cap)
+        if wait is None:
             return Gathered()
-        if 1 < count < cap and oldest is not None and small_ok:
-            wait = (oldest - now).total_seconds() + window
-            if wait > 0:
-                sleep(min(wait, window))
+        if wait > 0:
+            sleep(wait)
         claimed = effects.claim(
             ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
         )
-        small = len(claimed) < cap
-        least = min(at_least, SMALLEST) if small_ok else (cap if under_way else at_least)
-        got = compose(ctx, realm, claimed, at_least=least)
-        if got.batches and small:
-            pace.small_made(realm)
-        return got
+        if found.budget_taken:
+            return Gathered(singles=tuple(claimed))
+        return compose(ctx, realm, claimed, at_least=at_least)
 
 
-def _recent_batches(session: Session, realm: str, now: datetime) -> int:
-    """Entry batches the company composed in the last minute (QBO's window)."""
-    return int(
-        session.scalar(
+def backlog(ctx: Context, realm: str, window: float) -> Backlog:
+    now = ctx.clock()
+    with ctx.db.transaction() as session:
+        due, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
+        queued = session.scalar(
             select(func.count()).where(
+                Effect.company_id == realm,
+                Effect.kind.in_(BATCHABLE),
+                Effect.created_at >= now - timedelta(seconds=window),
+            )
+        )
+        bulk = session.scalar(
+            select(func.count()).where(
+                Effect.company_id == realm,
+                Effect.kind == EffectKind.QBO_INVOICE_LINKS.value,
+                Effect.done_at >= now - timedelta(seconds=WINDOW_SECONDS),
+            )
+        )
+        batches, last = session.execute(
+            select(func.count(), func.max(Effect.created_at)).where(
                 Effect.company_id == realm,
                 Effect.kind == EffectKind.QBO_ENTRY_BATCH.value,
                 Effect.created_at >= now - timedelta(seconds=WINDOW_SECONDS),
             )
-        )
-        or 0
+        ).one()
+    return Backlog(
+        due=due,
+        waited=0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()),
+        queued=int(queued or 0),
+        batches=int(batches or 0),
+        since_batch=None if last is None else max(0.0, (now - last).total_seconds()),
+        bulk=int(bulk or 0),
     )
 
 
-def _batch_under_way(session: Session, realm: str, now: datetime) -> bool:
-    """A batch of the company is due or being sent (not one waiting out a backoff)."""
-    found = session.scalar(
-        select(Effect.id)
-        .where(
-            Effect.company_id == realm,
-            Effect.kind == EffectKind.QBO_ENTRY_BATCH.value,
-            Effect.status == EffectStatus.PENDING.value,
-            Effect.next_attempt_at <= now + UNDER_WAY,
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
-def compose(ctx: Context, realm: str, claimed: Sequence[Claimed], *, at_least: int = AT_LEAST) -> Gathered:
+def compose(ctx: Context, realm: str, claimed: Sequence[Claimed], *, at_least: int = SMALLEST) -> Gathered:
     """Persist the batchable ones of ``claimed`` (ours) as one batch effect, members pinned to it,
     in one transaction; the rest (and all, when fewer than ``at_least`` can go) go alone."""
     candidates = [e for e in claimed if batchable(e)]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import pytest
+
 from syncd.catalog.payloads_batch import BatchMember, EntryBatch
 from syncd.context import Context
 from syncd.stages import batching
@@ -71,19 +73,8 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _pace() -> batching.Pace:
-    """A pace that just made a small batch: only ``at_least`` makes one now."""
-    pace = batching.Pace(Ticks(), patience=0)
-    pace.small_made(REALM)
-    return pace
+    return batching.Pace(patience=0)
 
 
 def _gather(
@@ -93,7 +84,6 @@ def _gather(
     window: float = 0.8,
     sleep: Sleeps | None = None,
     pace: batching.Pace | None = None,
-    at_least: int = 31,
 ) -> batching.Gathered:
     # at_least above what any test queues: every claimed entry comes back to go alone, which is
     # what these tests look at (composing is tested over the simulators).
@@ -102,10 +92,85 @@ def _gather(
         REALM,
         owner="w1",
         window=window,
-        at_least=at_least,
+        at_least=31,
         sleep=sleep or Sleeps(),
         pace=pace or _pace(),
     )
+
+
+def _batch(db: Database, n: int, *, at: datetime) -> None:
+    with db.transaction() as s:
+        key = f"qbo:entry_batch:c1:{n}"
+        effects.insert(s, key=key, kind="qbo.entry_batch", company_id=REALM, payload={}, now=at)
+        row = effects.get(s, key)
+        assert row is not None
+        row.status = "done"
+
+
+def _backlog(
+    due: int,
+    *,
+    waited: float = 0.0,
+    queued: int = 0,
+    batches: int = 0,
+    since: float | None = None,
+    bulk: int = 0,
+) -> batching.Backlog:
+    return batching.Backlog(
+        due=due, waited=waited, queued=queued or due, batches=batches, since_batch=since, bulk=bulk
+    )
+
+
+PACED = batching.BURST // 2  # money batches in the last minute from which small ones are spaced
+
+
+def test_when_thirty_are_due_they_go_at_once_even_in_a_burst() -> None:
+    assert batching.when(_backlog(30), window=0.5) == 0.0
+    assert batching.when(_backlog(30, batches=batching.BURST, since=0.1), window=0.5) == 0.0
+    assert batching.when(_backlog(0), window=0.5) is None
+
+
+def test_when_a_lone_entry_goes_at_once_unless_others_are_coming() -> None:
+    assert batching.when(_backlog(1), window=0.5) == 0.0
+    # Another was queued a moment ago (and is not due yet): the lone one waits the window for it.
+    assert batching.when(_backlog(1, queued=2, waited=0.1), window=0.5) == 0.4
+    # A batch just went in a sustained flow: a lone entry waits for the spacing too.
+    spaced = batching.when(_backlog(1, waited=0.5, since=1.5, batches=PACED), window=0.5)
+    assert spaced == pytest.approx(batching.SPACING - 1.5)
+
+
+def test_when_several_wait_the_window_from_the_oldest_then_go() -> None:
+    assert batching.when(_backlog(5, waited=0.2), window=0.5) == 0.3
+    assert batching.when(_backlog(5, waited=0.5), window=0.5) == 0.0
+    assert batching.when(_backlog(29, waited=3.0, since=60.0), window=0.5) == 0.0
+
+
+def test_when_fewer_than_thirty_keep_the_spacing_from_the_last_batch_in_a_sustained_flow() -> None:
+    # A few seconds of flow: only the window.
+    assert batching.when(_backlog(12, waited=2.0, since=0.1, batches=PACED - 1), window=0.5) == 0.0
+    # The spacing is further than the window: the next pass takes them (no lane sleeps for long).
+    assert batching.when(_backlog(12, waited=2.0, since=0.1, batches=PACED), window=0.5) is None
+    soon = _backlog(12, waited=2.0, since=batching.SPACING - 0.4, batches=PACED)
+    assert batching.when(soon, window=0.5) == pytest.approx(0.4)
+    assert batching.when(_backlog(12, waited=2.0, since=batching.SPACING, batches=PACED), window=0.5) == 0.0
+
+
+def test_when_in_a_burst_fewer_than_thirty_wait_for_the_budget() -> None:
+    assert batching.when(_backlog(29, waited=30.0, batches=batching.BURST, since=5.0), window=0.5) is None
+    assert batching.when(_backlog(29, waited=30.0, batches=batching.BURST - 1, since=5.0), window=0.5) == 0.0
+
+
+def test_when_link_write_backs_hold_the_batch_budget_entries_go_alone_at_once() -> None:
+    taken = _backlog(3, waited=0.0, queued=9, batches=2, since=0.5, bulk=batching.BURST + 6)
+    assert taken.budget_taken and batching.when(taken, window=0.5) == 0.0
+    # Money's own burst spent it: they wait for full batches, not alone.
+    burst = _backlog(3, waited=0.0, batches=batching.BURST, since=0.5, bulk=8)
+    assert not burst.budget_taken and batching.when(burst, window=0.5) is None
+    assert not _backlog(3, batches=2, bulk=batching.BURST).budget_taken
+
+
+def test_the_spacing_keeps_small_batches_within_moneys_share_of_the_budget() -> None:
+    assert 60.0 / batching.SPACING == batching.BURST <= 40
 
 
 def test_one_due_entry_goes_at_once_without_waiting(db: Database) -> None:
@@ -119,7 +184,7 @@ def test_several_due_wait_the_window_from_the_oldest(db: Database) -> None:
     _fee(db, 1, at=T0 - timedelta(seconds=0.3))
     _fee(db, 2)
     sleeps = Sleeps()
-    got = _gather(db, T0, window=0.8, sleep=sleeps, pace=batching.Pace(Ticks()))
+    got = _gather(db, T0, window=0.8, sleep=sleeps)
     assert sleeps.calls == [0.5]  # 0.8 s from the oldest's due time, 0.3 s of it gone already
     assert len(got.singles) == 2
 
@@ -128,12 +193,23 @@ def test_no_wait_once_the_window_has_passed_or_a_batch_is_full(db: Database) -> 
     for n in range(3):
         _fee(db, n, at=T0 - timedelta(seconds=2))
     sleeps = Sleeps()
-    _gather(db, T0, sleep=sleeps, pace=batching.Pace(Ticks()))
-    assert sleeps.calls == []
+    assert len(_gather(db, T0, sleep=sleeps).singles) == 3
     for n in range(10, 45):
         _fee(db, n)
-    _gather(db, T0, sleep=sleeps, pace=batching.Pace(Ticks()))
+    assert len(_gather(db, T0, sleep=sleeps).singles) == 30
     assert sleeps.calls == []
+
+
+def test_a_recent_batch_spaces_the_next_small_one_in_a_sustained_flow(db: Database) -> None:
+    for n in range(PACED):
+        _batch(db, n, at=T0 - timedelta(seconds=30 - n))
+    _batch(db, PACED, at=T0 - timedelta(seconds=1))
+    for n in range(3):
+        _fee(db, n, at=T0 - timedelta(seconds=2))
+    sleeps = Sleeps()
+    assert _gather(db, T0, window=0.5, sleep=sleeps) == batching.Gathered()  # the next pass
+    got = _gather(db, T0, window=1.0, sleep=sleeps)
+    assert len(got.singles) == 3 and sleeps.calls == [pytest.approx(batching.SPACING - 1)]
 
 
 def test_at_most_thirty_are_taken_oldest_first(db: Database) -> None:
@@ -183,51 +259,31 @@ def test_one_gatherer_per_company_at_a_time(db: Database) -> None:
     assert len(_gather(db, T0, pace=pace).singles) == 1
 
 
-def test_while_a_batch_is_under_way_only_a_full_one_is_gathered(db: Database) -> None:
+def test_due_entries_go_alone_while_link_write_backs_hold_the_budget(db: Database) -> None:
     with db.transaction() as s:
-        effects.insert(
-            s, key="qbo:entry_batch:c1:x", kind="qbo.entry_batch", company_id=REALM, payload={}, now=T0
-        )
-    for n in range(29):
+        for n in range(batching.BATCHES_PER_MINUTE):
+            key = f"qbo:invoice_links:c1:{n}"
+            effects.insert(s, key=key, kind="qbo.invoice_links", company_id=REALM, payload={}, now=T0)
+            row = effects.get(s, key)
+            assert row is not None
+            row.status, row.done_at = "done", T0
+    for n in range(3):
         _fee(db, n)
-    # They wait for it (its pass comes back for them); fewer than 13 would go alone at once.
-    assert _gather(db, T0, at_least=batching.AT_LEAST) == batching.Gathered()
-    _fee(db, 29)
-    assert len(_gather(db, T0, at_least=batching.AT_LEAST).singles) == 30
-
-
-def test_small_batches_are_spaced() -> None:
-    ticks = Ticks()
-    pace = batching.Pace(ticks)
-    assert pace.small_ok(REALM)
-    pace.small_made(REALM)
-    assert not pace.small_ok(REALM) and pace.small_ok("c2")
-    ticks.now += batching.SMALL_SPACING
-    assert pace.small_ok(REALM)
+    _payment(db, "pi_z", "9")
+    sleeps = Sleeps()
+    got = batching.gather(_ctx(db, [T0]), REALM, owner="w1", window=0.8, sleep=sleeps, pace=_pace())
+    assert len(got.singles) == 4 and got.batches == () and sleeps.calls == []
 
 
 def test_in_a_burst_only_full_batches_are_gathered(db: Database) -> None:
-    with db.transaction() as s:
-        for n in range(batching.BURST):
-            key = f"qbo:entry_batch:c1:{n}"
-            effects.insert(s, key=key, kind="qbo.entry_batch", company_id=REALM, payload={}, now=T0)
-            row = effects.get(s, key)
-            assert row is not None
-            row.status = "done"
+    for n in range(batching.BURST):
+        _batch(db, n, at=T0)
     for n in range(29):
         _fee(db, n)
     later = T0 + timedelta(seconds=30)
     assert _gather(db, later) == batching.Gathered()  # QBO's batch budget is what they wait for
+    _fee(db, 29, at=later)
+    assert len(_gather(db, later).singles) == 30
+    for n in range(30, 59):
+        _fee(db, n, at=later)
     assert len(_gather(db, later + timedelta(seconds=31)).singles) == 29  # the burst slid out
-
-
-def test_while_a_batch_is_under_way_a_few_go_alone_at_once(db: Database) -> None:
-    with db.transaction() as s:
-        effects.insert(
-            s, key="qbo:entry_batch:c1:x", kind="qbo.entry_batch", company_id=REALM, payload={}, now=T0
-        )
-    for n in range(3):
-        _fee(db, n)
-    sleeps = Sleeps()
-    got = _gather(db, T0, at_least=batching.AT_LEAST, sleep=sleeps, pace=batching.Pace(Ticks()))
-    assert len(got.singles) == 3 and sleeps.calls == []

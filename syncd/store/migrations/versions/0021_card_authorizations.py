@@ -1,7 +1,7 @@
 """card authorisations placed before a job
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 """
 
 from __future__ import annotations

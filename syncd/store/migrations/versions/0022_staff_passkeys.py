@@ -1,7 +1,7 @@
 """staff passkeys and their challenges; the last TOTP step accepted per staff member
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 """
 
 from __future__ import annotations
