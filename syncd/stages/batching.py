@@ -17,15 +17,15 @@ first due effect of a group, so one customer's entries keep their order across b
 queued only once its Payment is recorded, so they never share one either).
 
 When (``when``): 30 due go at once. Fewer go once they are ripe: the oldest has waited ``window``
-seconds, and, once half of money's share of QBO's 40 batch calls a minute is spent, the company's
-last batch is ``SPACING`` seconds old (the pace at which batches can go on for ever within that
-share); until then they wait for more (a pass sleeps when ripe within ``window``, else the next
-pass takes them). Ripe, two or more make one batch and one goes alone; an entry with no other
-queued in the last ``window`` seconds goes alone at once (nothing is coming to share a batch with
-it). After ``BURST`` batches in a minute only full batches go: QBO's batch budget is what the rest
-wait for. When link write-backs hold the batch calls money has not used, due entries go alone at
-once: money never waits for bulk work. So under a burst every batch but the last is full, and a
-lone payment waits for nothing.
+seconds, and, once three quarters of money's share of QBO's 40 batch calls a minute are spent,
+the company's last batch is ``SPACING`` seconds old (the pace at which batches can go on for ever
+within that share); until then they wait for more (a pass sleeps when ripe within ``window``,
+else the next pass takes them). Ripe, two or more make one batch and one goes alone; an entry
+with no other queued in the last ``window`` seconds goes alone at once (nothing is coming to share
+a batch with it). After ``BURST`` batches in a minute only full batches go: QBO's batch budget is
+what the rest wait for. When link write-backs hold the batch calls money has not used, due
+entries go alone at once: money never waits for bulk work. So under a burst every batch but the
+last is full, and a lone payment waits for nothing.
 Refunds, voids, transfers and deposits stay single: each needs a read first (the Payment to
 reduce, the payout's lines) or is rare.
 Performing a batch: ``syncd.stages.batch_writes``.
@@ -70,6 +70,9 @@ BURST = BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES
 # Batches fewer than 30 wait to be this far apart: at that pace they could go on for ever
 # without spending more than money's share, so a steady flow never runs into QBO's limit.
 SPACING = WINDOW_SECONDS / BURST
+# Small batches are spaced only once this many went in the last minute: a few seconds of payments
+# (a run of 50 at 5 a second) need no pacing, while a flow that goes on is paced before the burst.
+PACED_FROM = BURST * 3 // 4
 SINGLE = "single"  # member payload: given back by a batch, written alone from now on
 IN_BATCH = "batch"  # member payload: the key of the batch it is pinned to
 PINNED = timedelta(days=3650)  # a member's lease while its batch holds it: until the batch records it
@@ -118,8 +121,7 @@ def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | No
         return 0.0  # (budget taken: they go alone, money never waits for bulk work)
     if backlog.batches >= BURST:
         return None  # a burst: only full batches until QBO's batch budget slides
-    # Until half of money's share is spent, a few seconds of flow need no pacing.
-    paced = backlog.since_batch is not None and backlog.batches >= BURST // 2
+    paced = backlog.since_batch is not None and backlog.batches >= PACED_FROM
     spaced = max(0.0, SPACING - backlog.since_batch) if paced and backlog.since_batch is not None else 0.0
     if backlog.due == 1 and backlog.queued <= 1 and spaced == 0.0:
         return 0.0  # alone, and nothing coming to share a batch with

@@ -38,6 +38,7 @@ class Effect(Base):
     __table_args__ = (
         Index("ix_effects_due", "status", "priority", "next_attempt_at"),
         Index("ix_effects_serial", "serial_group", "status"),
+        Index("ix_effects_company_kind", "company_id", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -121,7 +121,7 @@ def _backlog(
     )
 
 
-PACED = batching.BURST // 2  # money batches in the last minute from which small ones are spaced
+PACED = batching.PACED_FROM  # money batches in the last minute from which small ones are spaced
 
 
 def test_when_thirty_are_due_they_go_at_once_even_in_a_burst() -> None:
