@@ -23,6 +23,7 @@ from syncd.catalog import EffectKind
 from syncd.catalog.payloads_batch import EntryBatch
 from syncd.context import Context
 from syncd.demo import start_demo
+from syncd.stages.batching import IN_BATCH
 from syncd.store.models import LINK_OF_INVOICE, Effect, InvoiceRow, PortalLink
 
 # The entries the payments set off: their Payments, fees and the batches writing them.
@@ -57,10 +58,28 @@ def _fees_done(ctx: Context) -> int:
         )
 
 
-def _batch_sizes(ctx: Context) -> list[int]:
+def _batch_sizes(ctx: Context) -> list[tuple[int, int]]:
+    """Each entry batch's size and how many times it was sent."""
     with ctx.db.transaction() as session:
-        payloads = session.scalars(select(Effect.payload).where(Effect.kind == EffectKind.QBO_ENTRY_BATCH))
-        return [len(EntryBatch.from_json(p).members) for p in payloads]
+        rows = session.execute(
+            select(Effect.payload, Effect.attempts).where(Effect.kind == EffectKind.QBO_ENTRY_BATCH)
+        ).all()
+        return [(len(EntryBatch.from_json(p).members), attempts) for p, attempts in rows]
+
+
+def _alone(ctx: Context) -> dict[str, int]:
+    """The Payments and fees written on their own, by kind (a batch member names its batch)."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(Effect.kind, Effect.payload).where(
+                Effect.kind.in_([EffectKind.QBO_PAYMENT, EffectKind.QBO_FEE]), Effect.status == "done"
+            )
+        ).all()
+    alone: dict[str, int] = {}
+    for kind, payload in rows:
+        if not payload.get(IN_BATCH):
+            alone[kind] = alone.get(kind, 0) + 1
+    return alone
 
 
 def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int) -> list[str]:
@@ -100,6 +119,9 @@ def bench_books(
             state_dir=Path(state),
             intervals={"batch_entries": True},
             intake=timed,
+            # What this bench measures starts at the payments: no invoice emails or link
+            # write-backs before them (``syncd bench --scale`` measures those).
+            company={"first_sync": "link_only", "link_writeback": "off"},
         )
         try:
             ctx, realm = handle.ctx, handle.qbo.realm_id
@@ -114,7 +136,8 @@ def bench_books(
             wall = time.monotonic() - started
             after = handle.qbo.counts()
             fees = _fees_done(ctx)
-            sizes = _batch_sizes(ctx)
+            sent = _batch_sizes(ctx)
+            alone = _alone(ctx)
         finally:
             handle.stop()
 
@@ -123,6 +146,7 @@ def bench_books(
 
     writes, batches = spent("write"), spent("batch")
     figures = latency_figures(sessions, latencies, rate)
+    sizes = [size for size, _ in sent]
     return {
         "payments": figures["payments"],
         "most_per_customer": per_customer,
@@ -134,6 +158,8 @@ def bench_books(
         "qbo_batch_calls": batches,
         "entries_per_batch": round(sum(sizes) / len(sizes), 1) if sizes else None,
         "batches_under_30": sum(size < 30 for size in sizes),
+        "batches_sent_again": sum(max(0, attempts - 1) for _, attempts in sent),
+        "entries_alone": alone,
         "qbo_reads": spent("read"),
         "qbo_throttled_429": spent("throttled"),
         "p50_seconds": figures["p50_seconds"],

@@ -116,6 +116,7 @@ def demo_config(
     secret: str,
     intervals: dict[str, float] | None = None,
     twilio: TwilioSimulator | None = None,
+    company: dict[str, object] | None = None,
 ) -> str:
     """The configuration file the demo daemon runs with (written to the state dir, then loaded)."""
     parts = [
@@ -149,6 +150,7 @@ def demo_config(
                 # The demo shows the emails: its whole (simulated) backlog is mailed at once.
                 "first_sync": "email_open",
                 "staff_email": "office@northwind.example",
+                **(company or {}),
             },
             array=True,
         ),
@@ -219,11 +221,13 @@ def start_demo(
     *,
     intervals: dict[str, float] | None = None,
     intake: Intake | None = None,
+    company: dict[str, object] | None = None,
 ) -> DemoHandle:
     """Start everything on loopback; ``port`` 0 picks a free one. Call ``.stop()`` when done.
 
     ``intervals`` replaces the demo's short ``[scheduler]`` settings (an empty dict: the defaults);
-    ``intake`` wraps webhook intake (the benchmark times arrivals with it)."""
+    ``intake`` wraps webhook intake (the benchmark times arrivals with it); ``company`` replaces
+    settings of the demo company (a benchmark leaves out what it does not measure)."""
     owned = state_dir is None
     directory = Path(tempfile.mkdtemp(prefix="syncd-demo-")) if state_dir is None else state_dir
     directory.mkdir(parents=True, exist_ok=True)
@@ -257,6 +261,7 @@ def start_demo(
                 secret=secret,
                 intervals=intervals,
                 twilio=twilio,
+                company=company,
             )
         )
         config_path.chmod(0o600)
