@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import threading
+
 from syncd.context import Context
 from syncd.domain import THREE_DECIMAL, BooksAccounts
 from syncd.store.books_accounts import keep, kept
 from syncd.store.models import Company
 
+# One lookup per company and currency at a time in a process: a burst of a company's first
+# payments (prepared in parallel) would otherwise each spend a batch call on the same lookup.
+_LOOKUPS: dict[tuple[str, str], threading.Lock] = {}
+_LOOKUPS_LOCK = threading.Lock()
+
 
 def books_accounts(ctx: Context, realm_id: str, currency: str) -> BooksAccounts:
+    found = _kept(ctx, realm_id, currency)
+    if found is not None:
+        return found
+    with _LOOKUPS_LOCK:
+        lock = _LOOKUPS.setdefault((realm_id, currency.upper()), threading.Lock())
+    with lock:
+        found = _kept(ctx, realm_id, currency)  # another thread may have just found them
+        if found is not None:
+            return found
+        found = ctx.qbo(realm_id).ensure_accounts(currency.upper(), ctx.settings.company(realm_id).accounts)
+        with ctx.db.transaction() as session:
+            keep(session, realm_id, found, now=ctx.clock())
+        return found
+
+
+def _kept(ctx: Context, realm_id: str, currency: str) -> BooksAccounts | None:
+    """What is kept, unless the settings moved on since (then None: look them up afresh)."""
     names = ctx.settings.company(realm_id).accounts
     with ctx.db.transaction() as session:
         stored = kept(session, realm_id, currency)
@@ -23,7 +47,4 @@ def books_accounts(ctx: Context, realm_id: str, currency: str) -> BooksAccounts:
             stale = True
         if not stale:
             return stored
-    found = ctx.qbo(realm_id).ensure_accounts(currency.upper(), names)
-    with ctx.db.transaction() as session:
-        keep(session, realm_id, found, now=ctx.clock())
-    return found
+    return None
