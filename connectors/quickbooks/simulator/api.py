@@ -36,6 +36,16 @@ class Reply:
     media_type: str = "application/json"
 
 
+def writes_in_batch(body: bytes) -> bool:
+    """Whether a batch call's body holds any write (the simulator counts those apart, as
+    ``batch_write``: a batch of queries only reads)."""
+    try:
+        items = loads(body).get("BatchItemRequest")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(items, list) and any(isinstance(i, dict) and "Query" not in i for i in items)
+
+
 def kind_of(method: str, tail: list[str]) -> str:
     if tail and tail[0].lower() == "batch":
         return "batch"

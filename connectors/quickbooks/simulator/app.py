@@ -222,6 +222,8 @@ def _answer(
     kind: str,
     request_id: str | None,
 ) -> Response:
+    if kind == "batch" and api.writes_in_batch(body):
+        company.count("batch_write")
     with company.state.lock:
         # QBO makes invoices from its recurring templates on their dates: the simulator does it as
         # its clock is found to have moved past them.

@@ -96,7 +96,16 @@ def test_batch_mixes_creates_updates_deletes_queries_and_faults(api: Any, sim: Q
     assert out["bid5"]["Payment"]["TotalAmt"] == Decimal("75.00")
     assert out["bid6"]["Invoice"]["status"] == "Deleted"
     assert sim.entity("Invoice", invoice_id)["Balance"] == 0  # type: ignore[index]
-    assert sim.counts()["batch"] == 1
+    assert sim.counts()["batch"] == 1 and sim.counts()["batch_write"] == 1  # it holds writes
+
+
+def test_a_batch_of_queries_only_is_not_counted_as_writing(sim: QboSimulator, api: Any) -> None:
+    items = [
+        {"bId": "q1", "Query": "SELECT * FROM Invoice"},
+        {"bId": "q2", "Query": "SELECT * FROM Customer"},
+    ]
+    assert api.post("batch", {"BatchItemRequest": items}).status_code == 200
+    assert sim.counts()["batch"] == 1 and "batch_write" not in sim.counts()
 
 
 def test_batch_over_30_items_is_a_fault(api: Any) -> None:
