@@ -8,14 +8,11 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
+from fakes.context import fakes_context
 from fakes.quickbooks import FakeQuickBooks
 
-from syncd import config
 from syncd.context import Context
-from syncd.ports.quickbooks import QboApp
-from syncd.secrets import SecretBox
 from syncd.stages.autopay_reread import BATCH, FRESH_SECONDS, Rereads
 from syncd.store.engine import Database
 
@@ -34,23 +31,7 @@ def _setup(sqlite_db: Database, tmp_path: Path, n: int) -> tuple[Context, FakeQu
     qbo = FakeQuickBooks("r1", clock=lambda: AT)
     customer = qbo.add_customer("Acme Ltd", "ap@acme.example")
     ids = [qbo.add_invoice(customer, Decimal("10.00") + k).qbo_id for k in range(n)]
-    settings = config.parse(
-        {
-            "secret_key": SecretBox.generate(),
-            "database": {"url": f"sqlite:///{tmp_path / 'unused.db'}"},
-            "company": [{"realm_id": "r1"}],
-        }
-    )
-    ctx = Context(
-        settings=settings,
-        db=sqlite_db,
-        box=SecretBox(settings.secret_key),
-        qbo_factory=lambda realm: qbo,
-        stripe=None,  # type: ignore[arg-type]  # nothing here charges
-        mailer=None,  # type: ignore[arg-type]
-        qbo_app=cast(QboApp, None),
-        clock=lambda: AT,
-    )
+    ctx = fakes_context(sqlite_db, tmp_path, qbo, at=AT)
     return ctx, qbo, ids
 
 

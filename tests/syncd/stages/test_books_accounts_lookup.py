@@ -8,18 +8,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
 
-from fakes.mail import FakeMailer
+from fakes.context import fakes_context
 from fakes.quickbooks import FakeQuickBooks
-from fakes.stripe import FakeStripe
 
-from syncd import config
 from syncd.companies import ensure_companies
-from syncd.context import Context
 from syncd.domain import BooksAccounts
-from syncd.ports.quickbooks import AccountNames, QboApp
-from syncd.secrets import SecretBox
+from syncd.ports.quickbooks import AccountNames
 from syncd.stages.accounts import books_accounts
 from syncd.store.engine import Database
 
@@ -43,24 +38,7 @@ class SlowLookups(FakeQuickBooks):
 
 def test_a_burst_of_first_payments_looks_the_accounts_up_once(sqlite_db: Database, tmp_path: Path) -> None:
     qbo = SlowLookups()
-    settings = config.parse(
-        {
-            "secret_key": SecretBox.generate(),
-            "web": {"public_url": "https://pay.example.com"},
-            "database": {"url": f"sqlite:///{tmp_path / 'unused.db'}"},
-            "company": [{"realm_id": "r1"}],
-        }
-    )
-    ctx = Context(
-        settings=settings,
-        db=sqlite_db,
-        box=SecretBox(settings.secret_key),
-        qbo_factory=lambda realm: qbo,
-        stripe=FakeStripe(clock=lambda: AT),
-        mailer=FakeMailer(),
-        qbo_app=cast(QboApp, None),
-        clock=lambda: AT,
-    )
+    ctx = fakes_context(sqlite_db, tmp_path, qbo, at=AT)
     ensure_companies(ctx)
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(lambda _: books_accounts(ctx, "r1", "usd"), range(8)))

@@ -7,17 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import cast
 
+from fakes.context import fakes_context
 from fakes.mail import FakeMailer
 from fakes.quickbooks import FakeQuickBooks
-from fakes.stripe import FakeStripe
 
-from syncd import config
 from syncd.companies import ensure_companies
-from syncd.context import Context
-from syncd.ports.quickbooks import QboApp
-from syncd.secrets import SecretBox
 from syncd.stages.cycle import run_cycle
 from syncd.store.engine import Database
 from syncd.worker import run_effects
@@ -29,25 +24,8 @@ def test_first_cycle_links_and_emails_an_open_invoice(sqlite_db: Database, tmp_p
     qbo = FakeQuickBooks("r1", clock=lambda: AT)
     customer = qbo.add_customer("Acme Ltd", "ap@acme.example")
     invoice = qbo.add_invoice(customer, Decimal("73.40"))
-    settings = config.parse(
-        {
-            "secret_key": SecretBox.generate(),
-            "web": {"public_url": "https://pay.example.com"},
-            "database": {"url": f"sqlite:///{tmp_path / 'unused.db'}"},
-            "company": [{"realm_id": "r1", "first_sync": "email_open"}],
-        }
-    )
     mailer = FakeMailer()
-    ctx = Context(
-        settings=settings,
-        db=sqlite_db,
-        box=SecretBox(settings.secret_key),
-        qbo_factory=lambda realm: qbo,
-        stripe=FakeStripe(clock=lambda: AT),
-        mailer=mailer,
-        qbo_app=cast(QboApp, None),  # no webhook or sign-in in this cycle
-        clock=lambda: AT,
-    )
+    ctx = fakes_context(sqlite_db, tmp_path, qbo, at=AT, company={"first_sync": "email_open"}, mailer=mailer)
     ensure_companies(ctx)
     run_cycle(ctx, "r1")
     while run_effects(ctx, owner="test"):
