@@ -51,13 +51,14 @@ from syncd.catalog.payloads_batch import BatchMember, EntryBatch, dump
 from syncd.context import Context
 from syncd.domain import Invoice, QboEntryRef, QboPaymentBooked, QboPurchaseDraft
 from syncd.errors import SyncdError
-from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS
+from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS, money_first
 from syncd.stages.books import charges
 from syncd.stages.books.fees import FeeFacts, fee_facts
 from syncd.stages.reconcile import ChargeFacts, charge_facts
 from syncd.store import effects
 from syncd.store.effects import Claimed, LeaseLost
 from syncd.store.models import Effect
+from syncd.store.turnstile import urgent
 from syncd.worker import PARALLEL, run_effects
 
 log = structlog.get_logger("syncd.batching")
@@ -171,7 +172,9 @@ def gather(
     """One pass over ``realm``'s due entry effects (nothing when another pass is at it): when
     ``when`` says they go, claimed (30 at most, oldest first) and persisted as one batch (one
     alone); when it says they go within ``window``, after sleeping that long; else nothing."""
-    with pace.turn(realm) as mine:
+    # Its transactions and QBO reads are money's: they go before first syncs and link write-backs
+    # (in the general worker too), or every entry of the company waits behind bulk work.
+    with pace.turn(realm) as mine, urgent(), money_first():
         if not mine:
             return Gathered()
         found = backlog(ctx, realm, window)
