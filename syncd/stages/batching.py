@@ -33,6 +33,7 @@ Performing a batch: ``syncd.stages.batch_writes``.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -274,8 +275,10 @@ def prepare(ctx: Context, realm: str, candidates: Sequence[Claimed]) -> list[Pre
             log.info("batch.prepare_failed", company=realm, effect=effect.key, exc_info=True)
             return None
 
+    # Each read runs in this thread's context (money first, urgent): a pool thread starts without it.
+    contexts = [contextvars.copy_context() for _ in candidates]
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(candidates)), thread_name_prefix="batch") as pool:
-        facts = list(pool.map(facts_of, candidates))
+        facts = list(pool.map(lambda held, effect: held.run(facts_of, effect), contexts, candidates))
     invoice_ids = sorted({i for f in facts if isinstance(f, ChargeFacts) for i in f.invoice_ids})
     current: list[Invoice] | None = []
     if invoice_ids:
