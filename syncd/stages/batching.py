@@ -341,7 +341,8 @@ def run_effects_batched(
 ) -> int:
     """``worker.run_effects`` with the company's entry effects gathered into batches first (when
     ``[scheduler] batch_entries`` is on): the batches and the entries that go alone are performed
-    with the rest, and no entry effect is claimed on its own meanwhile."""
+    with the rest, and no entry effect is claimed on its own meanwhile. A round that sent entries
+    and left others due counts as ``limit`` (a draining caller comes back at once)."""
     intervals = ctx.settings.intervals
     wanted = None if kinds is None else set(kinds)
     if (
@@ -367,4 +368,12 @@ def run_effects_batched(
         exclude=BATCHABLE,
         also=also,
     )
+    if gathered.batches or gathered.singles:
+        # Entries came due while these went (the fees of the Payments just recorded, payments
+        # meanwhile): the round counts as full, so a draining lane comes back for them at once
+        # rather than a wake or a worker interval later.
+        with urgent(), ctx.db.transaction() as session:
+            due, _ = effects.ready(session, now=ctx.clock(), company_id=realm_id, kinds=BATCHABLE)
+        if due:
+            return max(done, limit)
     return done
