@@ -114,24 +114,31 @@ def run_effects(
     exclude: Iterable[str] = (),
     also: Sequence[Claimed] = (),
 ) -> int:
-    """Perform up to ``limit`` due effects (of ``kinds``, none of ``exclude``), and the effects
-    ``also`` claimed already, ``parallel`` at a time; returns how many were attempted.
+    """Perform the effects ``also`` claimed already, then up to ``limit`` due effects (of ``kinds``,
+    none of ``exclude``), ``parallel`` at a time; returns how many were attempted.
 
     Effects are independent by construction (each has its own key and its own transaction), so
     they can run side by side; the QBO connector still caps requests in flight per company.
+    ``also`` goes before the claim: what a caller already holds (a batch of money entries) never
+    waits for a claim's transaction.
     """
     table = performers() if table is None else table
-    claimed = list(also) + effects.claim(
+    _perform_all(ctx, also, table, parallel)
+    claimed = effects.claim(
         ctx.db, owner=owner, now=ctx.clock(), limit=limit, company_id=realm_id, kinds=kinds, exclude=exclude
     )
+    _perform_all(ctx, claimed, table, parallel)
+    return len(also) + len(claimed)
+
+
+def _perform_all(ctx: Context, claimed: Sequence[Claimed], table: Performers, parallel: int) -> None:
     if len(claimed) <= 1 or parallel <= 1:
         for effect in claimed:
             perform(ctx, effect, table)
-        return len(claimed)
+        return
     with ThreadPoolExecutor(max_workers=min(parallel, len(claimed)), thread_name_prefix="effect") as pool:
         for _ in pool.map(lambda effect: perform(ctx, effect, table), claimed):
             pass
-    return len(claimed)
 
 
 def perform(ctx: Context, effect: Claimed, table: Performers | None = None) -> None:
