@@ -75,6 +75,9 @@ SPACING = WINDOW_SECONDS / BURST
 # Small batches are spaced only once this many went in the last minute: a few seconds of payments
 # (a run of 50 at 5 a second) need no pacing, while a flow that goes on is paced before the burst.
 PACED_FROM = BURST * 3 // 4
+# The longest an entry waits for a flow to pause before it goes with what is due.
+HOLD = 2.0
+ROUNDS = 8  # looks a pass takes at a flow before it sends what is due anyway
 SINGLE = "single"  # member payload: given back by a batch, written alone from now on
 IN_BATCH = "batch"  # member payload: the key of the batch it is pinned to
 PINNED = timedelta(days=3650)  # a member's lease while its batch holds it: until the batch records it
@@ -108,6 +111,7 @@ class Backlog:
     batches: int  # entry batches composed in the last minute
     since_batch: float | None  # seconds since the last of them (None: none in the last minute)
     bulk: int = 0  # link write-back batch calls made in the last minute
+    since_queued: float | None = None  # seconds since the newest entry was queued (None: not lately)
 
     @property
     def budget_taken(self) -> bool:
@@ -127,7 +131,13 @@ def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | No
     spaced = max(0.0, SPACING - backlog.since_batch) if paced and backlog.since_batch is not None else 0.0
     if backlog.due == 1 and backlog.queued <= 1 and spaced == 0.0:
         return 0.0  # alone, and nothing coming to share a batch with
-    ripe = max(window - backlog.waited, spaced)
+    # In a flow they wait for it to pause (nothing queued for ``window`` seconds), or for the
+    # oldest to have waited ``HOLD``: a burst fills whole batches, its tail goes once it ends.
+    flowing = backlog.since_queued is not None and backlog.since_queued < window
+    if flowing and backlog.waited < HOLD:
+        ripe = max(min(window - (backlog.since_queued or 0.0), HOLD - backlog.waited), spaced)
+    else:
+        ripe = max(window - backlog.waited, spaced)
     if ripe <= 0:
         return 0.0
     return ripe if ripe <= window else None
@@ -178,12 +188,14 @@ def gather(
     with pace.turn(realm) as mine, urgent(), money_first():
         if not mine:
             return Gathered()
-        found = backlog(ctx, realm, window)
-        wait = when(found, window=window, cap=cap)
-        if wait is None:
-            return Gathered()
-        if wait > 0:
-            sleep(wait)
+        for _ in range(ROUNDS):
+            found = backlog(ctx, realm, window)
+            wait = when(found, window=window, cap=cap)
+            if wait is None:
+                return Gathered()
+            if wait <= 0:
+                break
+            sleep(wait)  # then look again: more may have come, or the flow paused
         claimed = effects.claim(
             ctx.db, owner=owner, now=ctx.clock(), limit=cap, company_id=realm, kinds=BATCHABLE
         )
@@ -196,13 +208,13 @@ def backlog(ctx: Context, realm: str, window: float) -> Backlog:
     now = ctx.clock()
     with ctx.db.transaction() as session:
         due, oldest = effects.ready(session, now=now, company_id=realm, kinds=BATCHABLE)
-        queued = session.scalar(
-            select(func.count()).where(
+        queued, newest = session.execute(
+            select(func.count(), func.max(Effect.created_at)).where(
                 Effect.company_id == realm,
                 Effect.kind.in_(BATCHABLE),
                 Effect.created_at >= now - timedelta(seconds=window),
             )
-        )
+        ).one()
         bulk = session.scalar(
             select(func.count()).where(
                 Effect.company_id == realm,
@@ -224,6 +236,7 @@ def backlog(ctx: Context, realm: str, window: float) -> Backlog:
         batches=int(batches or 0),
         since_batch=None if last is None else max(0.0, (now - last).total_seconds()),
         bulk=int(bulk or 0),
+        since_queued=None if newest is None else max(0.0, (now - newest).total_seconds()),
     )
 
 
