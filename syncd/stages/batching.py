@@ -16,16 +16,15 @@ under its own ``requestid``), at most one of a serial group per batch (``claim``
 first due effect of a group, so one customer's entries keep their order across batches; a fee is
 queued only once its Payment is recorded, so they never share one either).
 
-When (``when``): 30 due go at once. Fewer go once they are ripe: the oldest has waited ``window``
-seconds, and, once three quarters of money's share of QBO's 40 batch calls a minute are spent,
-the company's last batch is ``SPACING`` seconds old (the pace at which batches can go on for ever
-within that share); until then they wait for more (a pass sleeps when ripe within ``window``,
-else the next pass takes them). Ripe, two or more make one batch and one goes alone; an entry
-with no other queued in the last ``window`` seconds goes alone at once (nothing is coming to share
-a batch with it). After ``BURST`` batches in a minute only full batches go: QBO's batch budget is
-what the rest wait for. When link write-backs hold the batch calls money has not used, due
-entries go alone at once: money never waits for bulk work. So under a burst every batch but the
-last is full, and a lone payment waits for nothing.
+When (``when``): 30 due go at once. A lone entry (nothing else queued in the last ``window``
+seconds) goes alone at once. In a flow (something queued in the last ``window`` seconds) fewer
+than 30 wait for it to pause or for the oldest to have waited ``HOLD``, the pass looking again
+after each wait: a burst fills whole batches and its tail goes once it ends. Otherwise they go
+once the oldest has waited ``window``. Once three quarters of money's share of QBO's 40 batch
+calls a minute are spent, the company's last batch must also be ``SPACING`` seconds old (the pace
+that can go on for ever within that share); after ``BURST`` batches in a minute only full
+batches go: QBO's batch budget is what the rest wait for. When link write-backs hold the batch
+calls money has not used, due entries go alone at once: money never waits for bulk work.
 Refunds, voids, transfers and deposits stay single: each needs a read first (the Payment to
 reduce, the payout's lines) or is rare.
 Performing a batch: ``syncd.stages.batch_writes``.

@@ -4,6 +4,7 @@ and that a batch's key follows from its members alone."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -66,11 +67,16 @@ def _payment(db: Database, ref: str, customer: str, *, at: datetime = T0) -> str
 
 
 class Sleeps:
+    """Records each wait and moves the gatherer's clock (``now``, once bound) on by it."""
+
     def __init__(self) -> None:
         self.calls: list[float] = []
+        self.now: list[datetime] | None = None
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        if self.now is not None:
+            self.now[0] += timedelta(seconds=seconds)
 
 
 def _pace() -> batching.Pace:
@@ -87,13 +93,16 @@ def _gather(
 ) -> batching.Gathered:
     # at_least above what any test queues: every claimed entry comes back to go alone, which is
     # what these tests look at (composing is tested over the simulators).
+    clock = [now]
+    sleeps = sleep or Sleeps()
+    sleeps.now = clock
     return batching.gather(
-        _ctx(db, [now]),
+        _ctx(db, clock),
         REALM,
         owner="w1",
         window=window,
         at_least=31,
-        sleep=sleep or Sleeps(),
+        sleep=sleeps,
         pace=pace or _pace(),
     )
 
@@ -145,6 +154,15 @@ def test_when_several_wait_the_window_from_the_oldest_then_go() -> None:
     assert batching.when(_backlog(29, waited=3.0, since=60.0), window=0.5) == 0.0
 
 
+def test_when_in_a_flow_they_wait_for_it_to_pause_at_most_the_hold() -> None:
+    flowing = _backlog(5, queued=9, waited=0.5)
+    assert batching.when(replace(flowing, since_queued=0.1), window=0.5) == pytest.approx(0.4)
+    assert batching.when(replace(flowing, since_queued=0.6), window=0.5) == 0.0  # it paused
+    held = replace(flowing, waited=batching.HOLD - 0.1, since_queued=0.0)
+    assert batching.when(held, window=0.5) == pytest.approx(0.1)
+    assert batching.when(replace(held, waited=batching.HOLD), window=0.5) == 0.0
+
+
 def test_when_fewer_than_thirty_keep_the_spacing_from_the_last_batch_in_a_sustained_flow() -> None:
     # A few seconds of flow: only the window.
     assert batching.when(_backlog(12, waited=2.0, since=0.1, batches=PACED - 1), window=0.5) == 0.0
@@ -180,12 +198,13 @@ def test_one_due_entry_goes_at_once_without_waiting(db: Database) -> None:
     assert sleeps.calls == [] and [e.key for e in got.singles] == [key] and got.batches == ()
 
 
-def test_several_due_wait_the_window_from_the_oldest(db: Database) -> None:
+def test_several_due_wait_for_the_flow_to_pause(db: Database) -> None:
     _fee(db, 1, at=T0 - timedelta(seconds=0.3))
     _fee(db, 2)
     sleeps = Sleeps()
     got = _gather(db, T0, window=0.8, sleep=sleeps)
-    assert sleeps.calls == [0.5]  # 0.8 s from the oldest's due time, 0.3 s of it gone already
+    # The newest was queued just now: they wait the window for the flow to pause, then go.
+    assert sleeps.calls == [0.8]
     assert len(got.singles) == 2
 
 
