@@ -17,8 +17,8 @@ first due effect of a group, so one customer's entries keep their order across b
 queued only once its Payment is recorded, so they never share one either).
 
 When (``when``): 30 due go at once. A lone entry (nothing else queued in the last ``window``
-seconds) goes alone at once. In a flow (something queued in the last twice ``window`` seconds)
-fewer than 30 wait for it to pause or for the oldest to have waited ``HOLD``, the pass looking again
+seconds) goes alone at once. In a flow (something queued in the last ``window`` seconds) fewer
+than 30 wait for it to pause or for the oldest to have waited ``HOLD``, the pass looking again
 after each wait: a burst fills whole batches and its tail goes once it ends. Otherwise they go
 once the oldest has waited ``window``. Once three quarters of money's share of QBO's 40 batch
 calls a minute are spent, the company's last batch must also be ``SPACING`` seconds old (the pace
@@ -130,19 +130,16 @@ def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | No
     spaced = max(0.0, SPACING - backlog.since_batch) if paced and backlog.since_batch is not None else 0.0
     if backlog.due == 1 and backlog.queued <= 1 and spaced == 0.0:
         return 0.0  # alone, and nothing coming to share a batch with
-    # In a flow they wait for it to pause (nothing queued for twice ``window``), or for the
+    # In a flow they wait for it to pause (nothing queued for ``window`` seconds), or for the
     # oldest to have waited ``HOLD``: a burst fills whole batches, its tail goes once it ends.
-    pause = 2 * window  # a gap in a burst (webhooks come in waves) is not its end
-    flowing = backlog.since_queued is not None and backlog.since_queued < pause
+    flowing = backlog.since_queued is not None and backlog.since_queued < window
     if flowing and backlog.waited < HOLD:
-        ripe = max(min(pause - (backlog.since_queued or 0.0), HOLD - backlog.waited), spaced)
-        longest = pause
+        ripe = max(min(window - (backlog.since_queued or 0.0), HOLD - backlog.waited), spaced)
     else:
         ripe = max(window - backlog.waited, spaced)
-        longest = window
     if ripe <= 0:
         return 0.0
-    return ripe if ripe <= longest else None
+    return ripe if ripe <= window else None
 
 
 class Pace:

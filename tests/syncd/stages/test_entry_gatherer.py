@@ -156,8 +156,8 @@ def test_when_several_wait_the_window_from_the_oldest_then_go() -> None:
 
 def test_when_in_a_flow_they_wait_for_it_to_pause_at_most_the_hold() -> None:
     flowing = _backlog(5, queued=9, waited=0.5)
-    assert batching.when(replace(flowing, since_queued=0.1), window=0.5) == pytest.approx(0.9)
-    assert batching.when(replace(flowing, since_queued=1.0), window=0.5) == 0.0  # it paused
+    assert batching.when(replace(flowing, since_queued=0.1), window=0.5) == pytest.approx(0.4)
+    assert batching.when(replace(flowing, since_queued=0.6), window=0.5) == 0.0  # it paused
     held = replace(flowing, waited=batching.HOLD - 0.1, since_queued=0.0)
     assert batching.when(held, window=0.5) == pytest.approx(0.1)
     assert batching.when(replace(held, waited=batching.HOLD), window=0.5) == 0.0
@@ -203,8 +203,8 @@ def test_several_due_wait_for_the_flow_to_pause(db: Database) -> None:
     _fee(db, 2)
     sleeps = Sleeps()
     got = _gather(db, T0, window=0.8, sleep=sleeps)
-    # The newest was queued just now: they wait twice the window for the flow to pause, then go.
-    assert sleeps.calls == [1.6]
+    # The newest was queued just now: they wait the window for the flow to pause, then go.
+    assert sleeps.calls == [0.8]
     assert len(got.singles) == 2
 
 
