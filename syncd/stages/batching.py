@@ -126,8 +126,8 @@ def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | No
         return 0.0  # (budget taken: they go alone, money never waits for bulk work)
     if backlog.batches >= BURST:
         return None  # a burst: only full batches until QBO's batch budget slides
-    paced = backlog.since_batch is not None and backlog.batches >= PACED_FROM
-    spaced = max(0.0, SPACING - backlog.since_batch) if paced and backlog.since_batch is not None else 0.0
+    since = backlog.since_batch
+    spaced = max(0.0, SPACING - since) if since is not None and backlog.batches >= PACED_FROM else 0.0
     if backlog.due == 1 and backlog.queued <= 1 and spaced == 0.0:
         return 0.0  # alone, and nothing coming to share a batch with
     # In a flow they wait for it to pause (nothing queued for ``window`` seconds), or for the
