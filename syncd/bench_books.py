@@ -117,11 +117,12 @@ def _spent(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {kind: int(after.get(kind, 0)) - int(before.get(kind, 0)) for kind in kinds}
 
 
-def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int) -> list[str]:
-    """Up to ``count`` payable invoices with links, at most ``per_customer`` of each customer."""
+def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int) -> list[tuple[str, str]]:
+    """Up to ``count`` payable invoices with links (id, currency), at most ``per_customer`` of
+    each customer."""
     with ctx.db.transaction() as session:
         rows = session.execute(
-            select(InvoiceRow.qbo_id, InvoiceRow.customer_id)
+            select(InvoiceRow.qbo_id, InvoiceRow.customer_id, InvoiceRow.currency)
             .join(PortalLink, LINK_OF_INVOICE)
             .where(
                 InvoiceRow.company_id == realm,
@@ -131,12 +132,25 @@ def payable_per_customer(ctx: Context, realm: str, count: int, per_customer: int
             .order_by(InvoiceRow.qbo_id)
         ).all()
     taken: dict[str, int] = {}
-    picked: list[str] = []
-    for invoice_id, customer in rows:
+    picked: list[tuple[str, str]] = []
+    for invoice_id, customer, currency in rows:
         if taken.get(customer, 0) < per_customer and len(picked) < count:
             taken[customer] = taken.get(customer, 0) + 1
-            picked.append(invoice_id)
+            picked.append((invoice_id, currency))
     return picked
+
+
+def first_of_each_currency(picked: list[tuple[str, str]], payments: int) -> tuple[list[str], list[str]]:
+    """One invoice per currency to warm up with (a company's first payment in a currency creates
+    that currency's clearing account once in its life), and ``payments`` of the rest."""
+    warm: dict[str, str] = {}
+    rest: list[str] = []
+    for invoice_id, currency in picked:
+        if currency not in warm:
+            warm[currency] = invoice_id
+        elif len(rest) < payments:
+            rest.append(invoice_id)
+    return list(warm.values()), rest
 
 
 def bench_books(
@@ -163,14 +177,17 @@ def bench_books(
             ctx, realm = handle.ctx, handle.qbo.realm_id
             wait_payable(ctx, realm, payments, timeout=300)
             wait_quiet(ctx, timeout=900)
-            first, *payable = payable_per_customer(ctx, realm, payments + 1, per_customer)
+            picked = payable_per_customer(ctx, realm, payments + 50, per_customer)
+            firsts, payable = first_of_each_currency(picked, payments)
             # A company's first payment creates what its books need once in its life (the Stripe
-            # clearing and fee accounts, the Stripe vendor): paid and booked before the count.
+            # clearing and fee accounts, the Stripe vendor), and its first in each other currency
+            # that currency's clearing account: paid and booked before the count.
             setup_before = handle.qbo.counts()
-            warm = open_sessions(ctx, [(realm, first)])
+            warm = open_sessions(ctx, [(realm, invoice_id) for invoice_id in firsts])
             pay_sessions(ctx, handle.stripe, timed, warm, None, timeout)
-            # Its fee is queued once its Payment is recorded: both are in before the count.
-            _wait_fee_booked(ctx, _intent_of(handle.stripe, *warm.values()), timeout)
+            # Their fees are queued once their Payments are recorded: all are in before the count.
+            for session_id in warm.values():
+                _wait_fee_booked(ctx, _intent_of(handle.stripe, session_id), timeout)
             _wait_booked(ctx, timeout)
             setup = _spent(setup_before, handle.qbo.counts())
             sessions = open_sessions(ctx, [(realm, invoice_id) for invoice_id in payable])
@@ -209,6 +226,7 @@ def bench_books(
         "qbo_reads": spent["read"],
         "qbo_throttled_429": spent["throttled"],
         "first_payment_setup_calls": {kind: setup[kind] for kind in ("write", "batch_write", "read")},
+        "first_payment_currencies": len(firsts),
         "p50_seconds": figures["p50_seconds"],
         "p95_seconds": figures["p95_seconds"],
         "max_seconds": figures["max_seconds"],

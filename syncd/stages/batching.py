@@ -18,7 +18,8 @@ queued only once its Payment is recorded, so they never share one either).
 
 When (``when``): 30 due go at once. A lone entry (nothing else queued in the last ``window``
 seconds) goes alone at once. In a flow (something queued in the last ``window`` seconds) fewer
-than 30 wait for it to pause or for the oldest to have waited ``HOLD``, the pass looking again
+than 30 wait for it to pause or for the oldest to have waited ``HOLD`` (counted from the last batch
+when one went since: what a full batch left behind waits for the next), the pass looking again
 after each wait: a burst fills whole batches and its tail goes once it ends. Otherwise they go
 once the oldest has waited ``window``. Once three quarters of money's share of QBO's 40 batch
 calls a minute are spent, the company's last batch must also be ``SPACING`` seconds old (the pace
@@ -132,9 +133,12 @@ def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | No
         return 0.0  # alone, and nothing coming to share a batch with
     # In a flow they wait for it to pause (nothing queued for ``window`` seconds), or for the
     # oldest to have waited ``HOLD``: a burst fills whole batches, its tail goes once it ends.
+    # The hold counts from when they could last have gone: the ones a full batch just left behind
+    # wait for the next to fill, not go at once because the burst had them waiting before.
     flowing = backlog.since_queued is not None and backlog.since_queued < window
-    if flowing and backlog.waited < HOLD:
-        ripe = max(min(window - (backlog.since_queued or 0.0), HOLD - backlog.waited), spaced)
+    held = backlog.waited if since is None else min(backlog.waited, since)
+    if flowing and held < HOLD:
+        ripe = max(min(window - (backlog.since_queued or 0.0), HOLD - held), spaced)
     else:
         ripe = max(window - backlog.waited, spaced)
     if ripe <= 0:

@@ -163,6 +163,17 @@ def test_when_in_a_flow_they_wait_for_it_to_pause_at_most_the_hold() -> None:
     assert batching.when(replace(held, waited=batching.HOLD), window=0.5) == 0.0
 
 
+def test_when_a_full_batch_left_some_behind_in_a_flow_they_wait_for_the_next_to_fill() -> None:
+    # They came due long ago, but a batch of 30 went 0.3 s ago: the hold counts from there.
+    left = replace(_backlog(9, queued=40, waited=3.0, since=0.3), since_queued=0.05)
+    assert batching.when(left, window=0.5) == pytest.approx(0.45)
+    later = replace(left, since_queued=0.0, since_batch=batching.HOLD - 0.2)
+    assert batching.when(later, window=0.5) == pytest.approx(0.2)
+    assert batching.when(replace(later, since_batch=batching.HOLD), window=0.5) == 0.0
+    # The flow paused: they go at once.
+    assert batching.when(replace(left, since_queued=0.6), window=0.5) == 0.0
+
+
 def test_when_fewer_than_thirty_keep_the_spacing_from_the_last_batch_in_a_sustained_flow() -> None:
     # A few seconds of flow: only the window.
     assert batching.when(_backlog(12, waited=2.0, since=0.1, batches=PACED - 1), window=0.5) == 0.0
