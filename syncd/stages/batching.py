@@ -23,9 +23,10 @@ when one went since: what a full batch left behind waits for the next), the pass
 after each wait: a burst fills whole batches and its tail goes once it ends. Otherwise they go
 once the oldest has waited ``window``. Once three quarters of money's share of QBO's 40 batch
 calls a minute are spent, the company's last batch must also be ``SPACING`` seconds old (the pace
-that can go on for ever within that share); after ``BURST`` batches in a minute only full
-batches go: QBO's batch budget is what the rest wait for. When link write-backs hold the batch
-calls money has not used, due entries go alone at once: money never waits for bulk work.
+that can go on for ever within that share); after ``BURST`` batches in a minute (38 while no
+link write-back ran in it) only full batches go: QBO's batch budget is what the rest wait for.
+When link write-backs hold the batch calls money has not used, due entries go alone at once:
+money never waits for bulk work.
 Refunds, voids, transfers and deposits stay single: each needs a read first (the Payment to
 reduce, the payout's lines) or is rare.
 Performing a batch: ``syncd.stages.batch_writes``.
@@ -69,6 +70,8 @@ PER_BATCH = 30  # QBO's most items in one batch call
 SMALLEST = 2  # a batch of one is a single write
 # What money has of QBO's 40 batch calls a minute while link write-backs take their share (32).
 BURST = BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES
+# Left of the 40 when no link write-back ran in the last minute: a re-pull's batch calls of queries.
+READS_RESERVE = 2
 # Batches fewer than 30 wait to be this far apart: at that pace they could go on for ever
 # without spending more than money's share, so a steady flow never runs into QBO's limit.
 SPACING = WINDOW_SECONDS / BURST
@@ -114,6 +117,12 @@ class Backlog:
     since_queued: float | None = None  # seconds since the newest entry was queued (None: not lately)
 
     @property
+    def share(self) -> int:
+        """Money's batch calls this minute: all but the reads' reserve while no link write-back
+        ran in the last minute (the limiter keeps one that starts within QBO's 40), else ``BURST``."""
+        return BURST if self.bulk else BATCHES_PER_MINUTE - READS_RESERVE
+
+    @property
     def budget_taken(self) -> bool:
         """Bulk work holds the batch calls money has not used: a batch would wait for it."""
         return self.batches < BURST and self.batches + self.bulk >= BATCHES_PER_MINUTE
@@ -125,7 +134,7 @@ def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | No
         return None
     if backlog.due >= cap or backlog.budget_taken:
         return 0.0  # (budget taken: they go alone, money never waits for bulk work)
-    if backlog.batches >= BURST:
+    if backlog.batches >= backlog.share:
         return None  # a burst: only full batches until QBO's batch budget slides
     since = backlog.since_batch
     spaced = max(0.0, SPACING - since) if since is not None and backlog.batches >= PACED_FROM else 0.0

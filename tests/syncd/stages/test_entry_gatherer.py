@@ -185,8 +185,15 @@ def test_when_fewer_than_thirty_keep_the_spacing_from_the_last_batch_in_a_sustai
 
 
 def test_when_in_a_burst_fewer_than_thirty_wait_for_the_budget() -> None:
-    assert batching.when(_backlog(29, waited=30.0, batches=batching.BURST, since=5.0), window=0.5) is None
-    assert batching.when(_backlog(29, waited=30.0, batches=batching.BURST - 1, since=5.0), window=0.5) == 0.0
+    # Link write-backs ran this minute: money keeps to its share of the batch calls.
+    busy = _backlog(29, waited=30.0, batches=batching.BURST, since=5.0, bulk=1)
+    assert batching.when(busy, window=0.5) is None
+    assert batching.when(replace(busy, batches=batching.BURST - 1), window=0.5) == 0.0
+    # None ran: money has all but the reads' reserve.
+    idle = replace(busy, bulk=0)
+    assert idle.share == batching.BATCHES_PER_MINUTE - batching.READS_RESERVE
+    assert batching.when(idle, window=0.5) == 0.0
+    assert batching.when(replace(idle, batches=idle.share), window=0.5) is None
 
 
 def test_when_link_write_backs_hold_the_batch_budget_entries_go_alone_at_once() -> None:
@@ -306,7 +313,7 @@ def test_due_entries_go_alone_while_link_write_backs_hold_the_budget(db: Databas
 
 
 def test_in_a_burst_only_full_batches_are_gathered(db: Database) -> None:
-    for n in range(batching.BURST):
+    for n in range(batching.BATCHES_PER_MINUTE - batching.READS_RESERVE):  # no link write-back ran
         _batch(db, n, at=T0)
     for n in range(29):
         _fee(db, n)
