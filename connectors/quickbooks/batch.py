@@ -11,9 +11,9 @@ from connectors.quickbooks.mapping import Json
 from connectors.quickbooks.sdk import SdkCalls
 from syncd.domain import QboEntryRef, QboPaymentDraft, QboPurchaseDraft, QboTransferDraft
 from syncd.errors import PermanentError, SyncdError
-from syncd.ports.quickbooks import WriteItem
+from syncd.ports.quickbooks import BATCH_ITEMS, WriteItem
 
-MAX_BATCH_ITEMS = 30
+MAX_BATCH_ITEMS = BATCH_ITEMS
 
 
 def write_batch(

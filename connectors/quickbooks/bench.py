@@ -14,10 +14,17 @@ from connectors.quickbooks.client import QboConnector
 from connectors.quickbooks.limits import CompanyLimits
 from connectors.quickbooks.simulator import QboSimulator
 from syncd.domain import QboPaymentDraft, QboPaymentLine
-from syncd.ports.quickbooks import AccountNames, QboSettings, QboTokens, RequestCounts, WriteItem
+from syncd.ports.quickbooks import (
+    BATCH_ITEMS,
+    AccountNames,
+    QboSettings,
+    QboTokens,
+    RequestCounts,
+    WriteItem,
+)
 
 PAYMENTS = 1000
-BATCH = 30
+BATCH = BATCH_ITEMS
 
 
 class MemoryTokenStore:

@@ -11,10 +11,10 @@ from connectors.quickbooks.sdk import SdkCalls
 from connectors.quickbooks.transport import bulk
 from syncd.domain import QboEntryRef
 from syncd.errors import PermanentError, StaleObjectError, SyncdError
-from syncd.ports.quickbooks import LinkWrite
+from syncd.ports.quickbooks import BATCH_ITEMS, LinkWrite
 
 Json = dict[str, Any]
-MAX_LINKS_PER_BATCH = 30
+MAX_LINKS_PER_BATCH = BATCH_ITEMS
 MEMO_MAX = 1000  # QBO CustomerMemo limit
 LINK_PREFIX = "Pay online: "
 Reread = Callable[[str, str], QboEntryRef]

@@ -19,6 +19,7 @@ from syncd.errors import SyncdError
 BATCHES_PER_MINUTE = 40
 WINDOW_SECONDS = 60.0
 BULK_RESERVE_BATCHES = 8
+BATCH_ITEMS = 30  # QBO's most items in one batch call
 
 # Set while a money effect (a Payment a payer waits on, a void) talks to QBO: an implementation
 # gives its requests the company's budget first (see ``money_first``).

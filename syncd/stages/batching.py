@@ -53,7 +53,13 @@ from syncd.catalog.payloads_batch import BatchMember, EntryBatch, dump
 from syncd.context import Context
 from syncd.domain import Invoice, QboEntryRef, QboPaymentBooked, QboPurchaseDraft
 from syncd.errors import SyncdError
-from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS, money_first
+from syncd.ports.quickbooks import (
+    BATCH_ITEMS,
+    BATCHES_PER_MINUTE,
+    BULK_RESERVE_BATCHES,
+    WINDOW_SECONDS,
+    money_first,
+)
 from syncd.stages.books import charges
 from syncd.stages.books.fees import FeeFacts, fee_facts
 from syncd.stages.reconcile import ChargeFacts, charge_facts
@@ -66,7 +72,7 @@ from syncd.worker import PARALLEL, run_effects
 log = structlog.get_logger("syncd.batching")
 
 BATCHABLE = (EffectKind.QBO_PAYMENT.value, EffectKind.QBO_FEE.value)
-PER_BATCH = 30  # QBO's most items in one batch call
+PER_BATCH = BATCH_ITEMS
 SMALLEST = 2  # a batch of one is a single write
 # What money has of QBO's 40 batch calls a minute while link write-backs take their share (32).
 BURST = BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES

@@ -21,7 +21,13 @@ from syncd.catalog.payloads import InvoiceLink, InvoiceLinks, LinkItem
 from syncd.context import Context
 from syncd.domain import QboEntryRef
 from syncd.errors import TransientError
-from syncd.ports.quickbooks import BATCHES_PER_MINUTE, BULK_RESERVE_BATCHES, WINDOW_SECONDS, LinkWrite
+from syncd.ports.quickbooks import (
+    BATCH_ITEMS,
+    BATCHES_PER_MINUTE,
+    BULK_RESERVE_BATCHES,
+    WINDOW_SECONDS,
+    LinkWrite,
+)
 from syncd.store import effects, mirror
 from syncd.store.effects import Claimed, EffectStatus
 from syncd.store.models import Effect, InvoiceRow
@@ -29,7 +35,7 @@ from syncd.worker import Done
 
 log = structlog.get_logger("syncd.links")
 
-PER_BATCH = 30
+PER_BATCH = BATCH_ITEMS
 # Link batches take at most the bulk share of QBO's 40 batch calls a minute.
 SPACING = timedelta(seconds=WINDOW_SECONDS / (BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES))
 
