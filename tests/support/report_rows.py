@@ -3,7 +3,7 @@ report tests that seed a company by hand and compute the expected figures themse
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from syncd.domain.payments import PaymentStatus
@@ -50,6 +50,22 @@ def invoice(
         sync_token="0",
         qbo_updated_at=updated,
         mirrored_at=updated,
+    )
+
+
+def owed(
+    qbo_id: str, customer: str, balance: str, due: date, *, number: str, updated: datetime
+) -> InvoiceRow:
+    """An unpaid invoice of ``customer`` owing ``balance``, issued 30 days before it fell ``due``."""
+    return invoice(
+        qbo_id,
+        customer=customer,
+        name="",
+        total=balance,
+        txn=due - timedelta(days=30),
+        due=due,
+        updated=updated,
+        number=number,
     )
 
 

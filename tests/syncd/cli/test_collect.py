@@ -9,31 +9,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from report_rows import invoice
+from report_rows import owed
 from sqlalchemy import select
 
 from syncd.cli.main import run
 from syncd.secrets import SecretBox
 from syncd.store import collections, effects
 from syncd.store.engine import Database
-from syncd.store.models import CollectionAccount, Company, CustomerRow, Effect, InvoiceRow
+from syncd.store.models import CollectionAccount, Company, CustomerRow, Effect
 
 REALM = "9130350000000001"
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
-
-
-def _invoice(qbo_id: str, customer_id: str, balance: str, due: date, number: str) -> InvoiceRow:
-    return invoice(
-        qbo_id,
-        customer=customer_id,
-        name="",
-        total=balance,
-        txn=due - timedelta(days=30),
-        due=due,
-        updated=NOW,
-        number=number,
-    )
 
 
 @pytest.fixture
@@ -57,10 +44,10 @@ def config(tmp_path: Path) -> tuple[str, Database]:
                 )
             )
         s.flush()
-        s.add(_invoice("70", "7", "600.00", TODAY - timedelta(days=45), "1070"))
-        s.add(_invoice("71", "7", "300.00", TODAY - timedelta(days=31), "1071"))
-        s.add(_invoice("80", "8", "40.00", TODAY - timedelta(days=40), "1080"))
-        s.add(_invoice("90", "9", "2000.00", TODAY - timedelta(days=5), "1090"))
+        s.add(owed("70", "7", "600.00", TODAY - timedelta(days=45), number="1070", updated=NOW))
+        s.add(owed("71", "7", "300.00", TODAY - timedelta(days=31), number="1071", updated=NOW))
+        s.add(owed("80", "8", "40.00", TODAY - timedelta(days=40), number="1080", updated=NOW))
+        s.add(owed("90", "9", "2000.00", TODAY - timedelta(days=5), number="1090", updated=NOW))
         for customer in ("7", "8"):
             s.add(CollectionAccount(company_id=REALM, customer_id=customer, escalated_at=NOW))
         s.flush()

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from report_rows import invoice
+from report_rows import owed
 from sqlalchemy import select
 
 from syncd.cli.main import run
@@ -21,20 +21,6 @@ from syncd.store.models import CollectionAccount, Company, CustomerRow, Effect, 
 REALM = "9130350000000001"
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
-
-
-def _invoice(qbo_id: str, customer_id: str, balance: str) -> InvoiceRow:
-    due = TODAY - timedelta(days=45)
-    return invoice(
-        qbo_id,
-        customer=customer_id,
-        name="",
-        total=balance,
-        txn=due - timedelta(days=30),
-        due=due,
-        updated=NOW,
-        number=f"10{qbo_id}",
-    )
 
 
 @pytest.fixture
@@ -51,20 +37,29 @@ def config(tmp_path: Path) -> tuple[str, Database]:
     db = Database(url)
     with db.transaction() as s:
         s.add(Company(realm_id=REALM, name="Northwind", created_at=NOW))
-        for qbo_id, name, owed in (("7", "Corner Deli", "30.00"), ("8", "Old \x1b[31mMill", "12.00")):
+        for qbo_id, name, balance in (("7", "Corner Deli", "30.00"), ("8", "Old \x1b[31mMill", "12.00")):
             s.add(
                 CustomerRow(
                     company_id=REALM, qbo_id=qbo_id, display_name=name, currency="USD", updated_at=NOW
                 )
             )
             s.flush()
-            s.add(_invoice(f"{qbo_id}0", qbo_id, owed))
+            s.add(
+                owed(
+                    f"{qbo_id}0",
+                    qbo_id,
+                    balance,
+                    TODAY - timedelta(days=45),
+                    number=f"10{qbo_id}0",
+                    updated=NOW,
+                )
+            )
             s.add(CollectionAccount(company_id=REALM, customer_id=qbo_id, escalated_at=NOW))
             s.add(
                 WriteOff(
                     company_id=REALM,
                     customer_id=qbo_id,
-                    amount=Decimal(owed),
+                    amount=Decimal(balance),
                     currency="USD",
                     status="proposed",
                     proposed_at=NOW,
