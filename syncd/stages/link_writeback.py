@@ -89,10 +89,7 @@ def write_links(ctx: Context, effect: Claimed) -> Done:
             log.warning("link.not_written", company=realm, invoice=item.invoice_id, error=str(result))
 
     def apply(session: Session) -> None:
-        for ref in written:
-            row = mirror.get_invoice(session, realm, ref.qbo_id)
-            if row is not None and int(ref.sync_token or 0) >= int(row.sync_token or 0):
-                row.sync_token = ref.sync_token
+        mirror.advance_sync_tokens(session, realm, {ref.qbo_id: ref.sync_token for ref in written})
 
     return Done(remote_id=f"{len(written)}/{len(items)} links", apply=apply)
 
