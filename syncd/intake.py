@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import weakref
+
+from sqlalchemy.orm import Session
 
 from syncd.config import DEFAULT_ACCOUNT, StripeAccount
 from syncd.context import Context
 from syncd.domain import StripeEvent
 from syncd.errors import SignatureError
 from syncd.store import inbox
-from syncd.store.turnstile import urgent
+from syncd.store.engine import Database
+from syncd.store.inbox_gather import Gathering
 
 
 def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
@@ -26,18 +31,36 @@ def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
         company: str | None = account.companies[0]
     else:
         company = event.metadata.get("company")
-    # A payment's first step: stored before a first sync's pages (see ``turnstile``).
-    with urgent(), ctx.db.transaction() as session:
+    now = ctx.clock()
+
+    def write(session: Session) -> None:
         inbox.store(
             session,
             source="stripe",
             event_id=event.id,
             event_type=event.type,
             payload=body,
-            now=ctx.clock(),
+            now=now,
             company_id=company,
         )
+
+    # A payment's first step: stored before a first sync's pages (see ``turnstile``), together
+    # with the deliveries that arrive with it (see ``inbox_gather``).
+    gathering_of(ctx.db).store(ctx.db, write)
     return event.id
+
+
+_GATHERINGS: weakref.WeakKeyDictionary[Database, Gathering] = weakref.WeakKeyDictionary()
+_GATHERINGS_LOCK = threading.Lock()
+
+
+def gathering_of(db: Database) -> Gathering:
+    """The process's gathering of webhook deliveries for ``db``."""
+    with _GATHERINGS_LOCK:
+        found = _GATHERINGS.get(db)
+        if found is None:
+            found = _GATHERINGS[db] = Gathering()
+        return found
 
 
 def inbox_account(ctx: Context, event: StripeEvent, company_id: str | None) -> StripeEvent:
