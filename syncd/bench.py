@@ -5,6 +5,7 @@ simulators on loopback."""
 from __future__ import annotations
 
 import json
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -98,7 +99,7 @@ def main(
     books: bool = False,
     per_customer: int = 1,
 ) -> int:
-    configure_logging("error")
+    configure_logging("error", stream=sys.stderr)  # stdout is the figures
     if books:
         results = {"books": bench_books(payments, per_customer=per_customer)}
     elif reminders:

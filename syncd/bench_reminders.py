@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -214,6 +215,6 @@ def bench_reminders(invoices: int = 10_000, customers: int = 5_000) -> dict[str,
 
 
 if __name__ == "__main__":
-    configure_logging("error")
+    configure_logging("error", stream=sys.stderr)  # stdout is the figures
     for key, value in bench_reminders().items():
         print(f"{key:<18} {value}")

@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 import uvicorn
@@ -31,9 +31,9 @@ from syncd.web.webhooks import Intake
 log = structlog.get_logger(__name__)
 
 
-def configure_logging(level: str, fmt: str = "console") -> None:
+def configure_logging(level: str, fmt: str = "console", stream: TextIO | None = None) -> None:
     """Kept for the demo and the bench: see ``syncd.logs``."""
-    logs.configure(level, fmt)
+    logs.configure(level, fmt, stream)
 
 
 class Service:
