@@ -13,8 +13,6 @@ from syncd.domain import QboEntryRef, QboPaymentDraft, QboPurchaseDraft, QboTran
 from syncd.errors import PermanentError, SyncdError
 from syncd.ports.quickbooks import BATCH_ITEMS, WriteItem
 
-MAX_BATCH_ITEMS = BATCH_ITEMS
-
 
 def write_batch(
     calls: SdkCalls,
@@ -27,8 +25,8 @@ def write_batch(
     ``request_id`` (by default one derived from all item keys), so replaying the same batch is
     idempotent, but the same item re-sent in a differently composed batch is not.
     ``refund_item`` gives the refund item of an income account (a refund's line needs one)."""
-    if len(items) > MAX_BATCH_ITEMS:
-        raise PermanentError(f"QBO batch takes at most {MAX_BATCH_ITEMS} items, got {len(items)}")
+    if len(items) > BATCH_ITEMS:
+        raise PermanentError(f"QBO batch takes at most {BATCH_ITEMS} items, got {len(items)}")
     if not items:
         return []
     requests_: list[dict[str, Any]] = []

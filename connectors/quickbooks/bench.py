@@ -24,7 +24,6 @@ from syncd.ports.quickbooks import (
 )
 
 PAYMENTS = 1000
-BATCH = BATCH_ITEMS
 
 
 class MemoryTokenStore:
@@ -123,8 +122,9 @@ def _measure(qbo: QboConnector) -> dict[str, Any]:
     before_writes = qbo.counts()
     write_started = time.perf_counter()
     failures = 0
-    for first in range(0, len(drafts), BATCH):
-        failures += sum(isinstance(r, Exception) for r in qbo.write_batch(drafts[first : first + BATCH]))
+    for first in range(0, len(drafts), BATCH_ITEMS):
+        answers = qbo.write_batch(drafts[first : first + BATCH_ITEMS])
+        failures += sum(isinstance(r, Exception) for r in answers)
     written = qbo.counts()
     pull = _delta(pulled, zero)
     return {

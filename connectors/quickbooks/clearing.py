@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from connectors.quickbooks.batch import MAX_BATCH_ITEMS
 from connectors.quickbooks.errors import error_for_fault, fault_from_json
 from connectors.quickbooks.mapping import Json, is_voided, parse_amount, query_rows
 from connectors.quickbooks.pull import batch_items
 from connectors.quickbooks.sdk import SdkCalls
 from syncd.domain import QboPosting
+from syncd.ports.quickbooks import BATCH_ITEMS
 
 # Transactions that can move money into or out of a Bank-type account such as Stripe Clearing.
 CLEARING_TYPES = ("Payment", "SalesReceipt", "Deposit", "Purchase", "RefundReceipt", "Transfer")
@@ -141,7 +141,7 @@ def read_clearing(
     wanted_ids = {(entity, str(i)) for entity, ids in known.items() for i in ids}
     rows: dict[tuple[str, str], Json] = {}
     while pending:
-        batch, pending = pending[:MAX_BATCH_ITEMS], pending[MAX_BATCH_ITEMS:]
+        batch, pending = pending[:BATCH_ITEMS], pending[BATCH_ITEMS:]
         answer = batch_items(
             calls.batch([{"bId": str(n), "Query": q.text} for n, q in enumerate(batch)], None)
         )

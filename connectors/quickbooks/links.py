@@ -14,7 +14,6 @@ from syncd.errors import PermanentError, StaleObjectError, SyncdError
 from syncd.ports.quickbooks import BATCH_ITEMS, LinkWrite
 
 Json = dict[str, Any]
-MAX_LINKS_PER_BATCH = BATCH_ITEMS
 MEMO_MAX = 1000  # QBO CustomerMemo limit
 LINK_PREFIX = "Pay online: "
 Reread = Callable[[str, str], QboEntryRef]
@@ -47,8 +46,8 @@ def write_links(
     one ``requestid``: the same items give the same call, so a retry after a crash is replayed,
     never applied twice. An item QBO refuses as stale (5010) is re-read and written alone by
     ``reread(invoice_id, item_request_id)``. One result per item, in order."""
-    if len(items) > MAX_LINKS_PER_BATCH:
-        raise PermanentError(f"QBO batch takes at most {MAX_LINKS_PER_BATCH} items, got {len(items)}")
+    if len(items) > BATCH_ITEMS:
+        raise PermanentError(f"QBO batch takes at most {BATCH_ITEMS} items, got {len(items)}")
     results: list[QboEntryRef | SyncdError | None] = [None] * len(items)
     requests_: list[Json] = []
     for index, item in enumerate(items):

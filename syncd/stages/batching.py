@@ -64,7 +64,6 @@ from syncd.worker import PARALLEL, run_effects
 log = structlog.get_logger("syncd.batching")
 
 BATCHABLE = (EffectKind.QBO_PAYMENT.value, EffectKind.QBO_FEE.value)
-PER_BATCH = BATCH_ITEMS
 SMALLEST = 2  # a batch of one is a single write
 # What money has of QBO's 40 batch calls a minute while link write-backs take their share (32).
 BURST = BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES
@@ -126,7 +125,7 @@ class Backlog:
         return self.batches < BURST and self.batches + self.bulk >= BATCHES_PER_MINUTE
 
 
-def when(backlog: Backlog, *, window: float, cap: int = PER_BATCH) -> float | None:
+def when(backlog: Backlog, *, window: float, cap: int = BATCH_ITEMS) -> float | None:
     """Seconds until the due entries go (0: now), or None: they wait for the next pass."""
     if backlog.due == 0:
         return None
@@ -185,7 +184,7 @@ def gather(
     *,
     owner: str,
     window: float,
-    cap: int = PER_BATCH,
+    cap: int = BATCH_ITEMS,
     at_least: int = SMALLEST,
     sleep: Callable[[float], None] = time.sleep,
     pace: Pace = PACE,

@@ -35,7 +35,6 @@ from syncd.worker import Done
 
 log = structlog.get_logger("syncd.links")
 
-PER_BATCH = BATCH_ITEMS
 # Link batches take at most the bulk share of QBO's 40 batch calls a minute.
 SPACING = timedelta(seconds=WINDOW_SECONDS / (BATCHES_PER_MINUTE - BULK_RESERVE_BATCHES))
 
@@ -56,8 +55,8 @@ def enqueue_links(session: Session, realm_id: str, invoices: Sequence[InvoiceRow
     returns the number of batches."""
     at = _next_slot(session, realm_id, now)
     batches = 0
-    for first in range(0, len(invoices), PER_BATCH):
-        chunk = invoices[first : first + PER_BATCH]
+    for first in range(0, len(invoices), BATCH_ITEMS):
+        chunk = invoices[first : first + BATCH_ITEMS]
         batch = InvoiceLinks(
             invoices=tuple(LinkItem(row.qbo_id, sync_token=row.sync_token, memo=row.memo) for row in chunk)
         )
