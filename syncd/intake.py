@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
-import weakref
 
 from sqlalchemy.orm import Session
 
@@ -12,9 +10,7 @@ from syncd.config import DEFAULT_ACCOUNT, StripeAccount
 from syncd.context import Context
 from syncd.domain import StripeEvent
 from syncd.errors import SignatureError
-from syncd.store import inbox
-from syncd.store.engine import Database
-from syncd.store.inbox_gather import Gathering
+from syncd.store import inbox, inbox_gather
 
 
 def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
@@ -46,21 +42,8 @@ def accept_stripe(ctx: Context, body: bytes, signature: str | None) -> str:
 
     # A payment's first step: stored before a first sync's pages (see ``turnstile``), together
     # with the deliveries that arrive with it (see ``inbox_gather``).
-    gathering_of(ctx.db).store(ctx.db, write)
+    inbox_gather.of(ctx.db).store(write)
     return event.id
-
-
-_GATHERINGS: weakref.WeakKeyDictionary[Database, Gathering] = weakref.WeakKeyDictionary()
-_GATHERINGS_LOCK = threading.Lock()
-
-
-def gathering_of(db: Database) -> Gathering:
-    """The process's gathering of webhook deliveries for ``db``."""
-    with _GATHERINGS_LOCK:
-        found = _GATHERINGS.get(db)
-        if found is None:
-            found = _GATHERINGS[db] = Gathering()
-        return found
 
 
 def inbox_account(ctx: Context, event: StripeEvent, company_id: str | None) -> StripeEvent:

@@ -14,6 +14,7 @@ answered with the error, so Stripe sends it again (the inbox keeps one row per e
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,16 +37,17 @@ class _Delivery:
 
 
 class Gathering:
-    """One per process. ``store`` returns once the delivery's write is committed, or raises what
-    stopped it."""
+    """The deliveries for one database (one per process: ``of``). ``store`` returns once the
+    delivery's write is committed, or raises what stopped it."""
 
-    def __init__(self, patience: float = PATIENCE) -> None:
+    def __init__(self, db: Database, patience: float = PATIENCE) -> None:
+        self._db = db
         self._patience = patience
         self._lock = threading.Lock()
         self._waiting: list[_Delivery] = []
         self._writing = False
 
-    def store(self, db: Database, write: Callable[[Session], None]) -> None:
+    def store(self, write: Callable[[Session], None]) -> None:
         """``write(session)`` stores one delivery; it runs in a savepoint of a group's transaction."""
         mine = _Delivery(write)
         with self._lock:
@@ -63,15 +65,15 @@ class Gathering:
             if not mine.lead:
                 self._raise(mine)
                 return
-        self._write_group(db)
+        self._write_group()
         self._raise(mine)
 
-    def _write_group(self, db: Database) -> None:
+    def _write_group(self) -> None:
         with self._lock:
             group, self._waiting = self._waiting, []
         committed = False
         try:
-            with urgent(), db.transaction() as session:
+            with urgent(), self._db.transaction() as session:
                 for delivery in group:
                     try:
                         with session.begin_nested():
@@ -101,3 +103,16 @@ class Gathering:
     def _raise(delivery: _Delivery) -> None:
         if delivery.error is not None:
             raise delivery.error
+
+
+_GATHERINGS: weakref.WeakKeyDictionary[Database, Gathering] = weakref.WeakKeyDictionary()
+_GATHERINGS_LOCK = threading.Lock()
+
+
+def of(db: Database) -> Gathering:
+    """The process's gathering of webhook deliveries for ``db``."""
+    with _GATHERINGS_LOCK:
+        found = _GATHERINGS.get(db)
+        if found is None:
+            found = _GATHERINGS[db] = Gathering(db)
+        return found

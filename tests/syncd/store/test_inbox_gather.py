@@ -49,7 +49,7 @@ def _until(check: Callable[[], bool]) -> None:
 
 
 def test_deliveries_that_arrive_meanwhile_share_the_next_transaction(db: Database) -> None:
-    gathering = Gathering()
+    gathering = Gathering(db)
     release = threading.Event()
     sessions: list[int] = []
     seen_at_return: dict[str, int] = {}
@@ -59,7 +59,7 @@ def test_deliveries_that_arrive_meanwhile_share_the_next_transaction(db: Databas
         _writer("evt_0")(session)
 
     def deliver(event_id: str, write: Callable[[Session], None]) -> None:
-        gathering.store(db, write)
+        gathering.store(write)
         seen_at_return[event_id] = _stored(db, event_id)  # acknowledged only once committed
 
     first = threading.Thread(target=deliver, args=("evt_0", slow_first))
@@ -82,23 +82,23 @@ def test_deliveries_that_arrive_meanwhile_share_the_next_transaction(db: Databas
 
 
 def test_a_bad_row_fails_alone_and_a_duplicate_delivery_is_one_row(db: Database) -> None:
-    gathering = Gathering()
+    gathering = Gathering(db)
 
     def bad(session: Session) -> None:
         raise ValueError("not a Stripe event")
 
-    gathering.store(db, _writer("evt_a"))
+    gathering.store(_writer("evt_a"))
     with pytest.raises(ValueError):
-        gathering.store(db, bad)
-    gathering.store(db, _writer("evt_a"))  # Stripe sent it again
-    gathering.store(db, _writer("evt_b"))
+        gathering.store(bad)
+    gathering.store(_writer("evt_a"))  # Stripe sent it again
+    gathering.store(_writer("evt_b"))
     assert _stored(db) == 2
 
 
 def test_a_group_not_committed_fails_every_delivery_in_it(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gathering = Gathering()
+    gathering = Gathering(db)
     real = db.transaction
 
     @contextmanager
@@ -109,15 +109,15 @@ def test_a_group_not_committed_fails_every_delivery_in_it(
 
     monkeypatch.setattr(db, "transaction", failing)
     with pytest.raises(TransientError):
-        gathering.store(db, _writer("evt_lost"))
+        gathering.store(_writer("evt_lost"))
     monkeypatch.undo()
     assert _stored(db) == 0
-    gathering.store(db, _writer("evt_lost"))  # Stripe's retry is stored
+    gathering.store(_writer("evt_lost"))  # Stripe's retry is stored
     assert _stored(db) == 1
 
 
 def test_a_delivery_that_waits_too_long_is_refused_and_the_rest_go_on(db: Database) -> None:
-    gathering = Gathering(patience=0.2)
+    gathering = Gathering(db, patience=0.2)
     release = threading.Event()
     outcome: list[str] = []
 
@@ -127,7 +127,7 @@ def test_a_delivery_that_waits_too_long_is_refused_and_the_rest_go_on(db: Databa
 
     def deliver(write: Callable[[Session], None]) -> None:
         try:
-            gathering.store(db, write)
+            gathering.store(write)
             outcome.append("stored")
         except TransientError:
             outcome.append("refused")
@@ -141,6 +141,6 @@ def test_a_delivery_that_waits_too_long_is_refused_and_the_rest_go_on(db: Databa
     assert outcome == ["refused"] and not gathering._waiting
     release.set()
     first.join(10)
-    gathering.store(db, _writer("evt_next"))  # nobody is left holding the turn to write
+    gathering.store(_writer("evt_next"))  # nobody is left holding the turn to write
     assert sorted(outcome) == ["refused", "stored"]
     assert _stored(db, "evt_waited") == 0 and _stored(db) == 2
